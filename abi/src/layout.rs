@@ -1,0 +1,73 @@
+//! The virtual address-space layout every environment sees.
+//!
+//! ```text
+//!  0xffff_ffff_ffff_ffff ┌──────────────────────────────┐
+//!                        │ kernel image (W^X, global)   │ 0xffff_ffff_8000_0000  KERNEL_BASE
+//!                        ├──────────────────────────────┤
+//!                        │ device windows (uncached)    │ 0xffff_c000_0000_0000  MMIO_BASE
+//!                        ├──────────────────────────────┤
+//!                        │ direct map of physical RAM   │ 0xffff_8000_0000_0000  PHYS_MAP_BASE
+//!                        ├──────────────────────────────┤
+//!                        │ non-canonical hole           │
+//!  0x0000_7fff_ffff_f000 ├──────────────────────────────┤ USER_END (last page never mapped)
+//!                        │ user stack (grows down)      │ USER_STACK_TOP
+//!                        │ guard page                   │
+//!                        │ ... free for the library OS  │
+//!                        │ program image (ELF PT_LOAD)  │
+//!  0x0000_0000_0001_0000 ├──────────────────────────────┤ USER_START
+//!                        │ null guard, never mapped     │
+//!  0x0000_0000_0000_0000 └──────────────────────────────┘
+//! ```
+//! Everything from `PHYS_MAP_BASE` up is mapped supervisor-only in every address space.
+
+/// The size of a page, in bytes.
+pub const PAGE_SIZE: u64 = 4096;
+/// The lowest user address that can be mapped: the first 64 KiB stay unmapped to catch null pointers.
+pub const USER_START: u64 = 0x0000_0000_0001_0000;
+/// One past the highest user address that can be mapped. The last page below the canonical hole is
+/// never mapped, so a `syscall` can never return to a non-canonical address.
+pub const USER_END: u64 = 0x0000_7fff_ffff_f000;
+/// The top of the initial user stack (exclusive).
+pub const USER_STACK_TOP: u64 = 0x0000_7fff_fff0_0000;
+/// The size of the initial user stack the kernel maps for a program.
+pub const USER_STACK_SIZE: u64 = 64 * 1024;
+/// The start of the kernel half: the direct map of physical memory.
+pub const PHYS_MAP_BASE: u64 = 0xffff_8000_0000_0000;
+/// The start of the kernel's uncached device windows.
+pub const MMIO_BASE: u64 = 0xffff_c000_0000_0000;
+/// The virtual base of the kernel image (its physical base is added to this).
+pub const KERNEL_BASE: u64 = 0xffff_ffff_8000_0000;
+
+/// Whether `[addr, addr + len)` lies entirely within mappable user space (and does not wrap).
+pub const fn is_user_range(addr: u64, len: u64) -> bool {
+    match addr.checked_add(len) {
+        Some(end) => addr >= USER_START && end <= USER_END,
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_range_checks() {
+        assert!(is_user_range(USER_START, PAGE_SIZE));
+        assert!(is_user_range(USER_END - 1, 1));
+        assert!(!is_user_range(USER_END - 1, 2));
+        assert!(!is_user_range(0, 1), "the null guard is not user space");
+        assert!(!is_user_range(KERNEL_BASE, 1));
+        assert!(!is_user_range(USER_START, u64::MAX), "wrap-around is refused");
+        assert!(!is_user_range(u64::MAX, 1));
+    }
+
+    #[test]
+    fn layout_is_ordered_and_page_aligned() {
+        for a in [USER_START, USER_END, USER_STACK_TOP, USER_STACK_SIZE, PHYS_MAP_BASE, MMIO_BASE, KERNEL_BASE] {
+            assert_eq!(a % PAGE_SIZE, 0);
+        }
+        assert!(USER_START < USER_STACK_TOP - USER_STACK_SIZE - PAGE_SIZE);
+        assert!(USER_STACK_TOP < USER_END);
+        assert!(PHYS_MAP_BASE < MMIO_BASE && MMIO_BASE < KERNEL_BASE);
+    }
+}

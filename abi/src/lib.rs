@@ -1,0 +1,170 @@
+//! The Exo ABI: what the kernel and every library OS agree on, and nothing else.
+//!
+//! This crate owns the system-call numbers ([`Sysnum`]), the error codes ([`Error`]), the register
+//! encoding of a call's result ([`encode_result`] / [`decode_result`]) and the user address-space
+//! layout ([`layout`]). It has no dependencies and no unsafe code, so both sides can trust it.
+//! `docs/ABI.md` is the prose form of this file; keep the two in step.
+//!
+//! # Register convention
+//! A call is made with the `syscall` instruction. `rax` holds the [`Sysnum`]; arguments go in `rdi`,
+//! `rsi`, `rdx`, `r10`, `r8`, `r9` (the System V order with `r10` for `rcx`, which `syscall` clobbers).
+//! On return `rax` is `0` for success or an [`Error`] code, and `rdx` carries the call's value.
+//! `rcx` and `r11` are clobbered by the instruction; every other register, including the vector and
+//! x87 state, is preserved.
+#![no_std]
+#![forbid(unsafe_code)]
+
+pub mod layout;
+
+use core::fmt;
+
+/// A system-call number, passed in `rax`.
+///
+/// Each variant documents its arguments, the value it returns in `rdx`, and every error it can give.
+#[repr(u64)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sysnum {
+    /// `console_write(ptr, len)`: write `len` bytes from the caller's memory at `ptr` to the console.
+    ///
+    /// Returns the number of bytes written (always `len` on success).
+    /// Errors: [`Error::BadAddress`] if any byte of the buffer is outside user space or not mapped
+    /// readable by the caller; [`Error::TooLong`] if `len` exceeds [`MAX_CONSOLE_WRITE`].
+    ConsoleWrite = 0,
+    /// `env_exit(code)`: end the calling environment with exit status `code`. Never returns.
+    EnvExit = 1,
+}
+
+/// The largest buffer one `console_write` accepts.
+pub const MAX_CONSOLE_WRITE: u64 = 4096;
+
+impl Sysnum {
+    /// Every call, in number order (used to generate documentation and to test the encoding).
+    pub const ALL: [Sysnum; 2] = [Sysnum::ConsoleWrite, Sysnum::EnvExit];
+
+    /// The call's name as the library OS spells its wrapper (`sys_<object>_<verb>`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Sysnum::ConsoleWrite => "sys_console_write",
+            Sysnum::EnvExit => "sys_env_exit",
+        }
+    }
+}
+
+impl TryFrom<u64> for Sysnum {
+    type Error = Error;
+    fn try_from(n: u64) -> Result<Self, Error> {
+        match n {
+            0 => Ok(Sysnum::ConsoleWrite),
+            1 => Ok(Sysnum::EnvExit),
+            _ => Err(Error::BadSysnum),
+        }
+    }
+}
+
+/// Why a call failed: each variant names what the caller did wrong. Returned in `rax`.
+#[repr(u64)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// `rax` did not hold a known [`Sysnum`].
+    BadSysnum = 1,
+    /// A pointer argument names memory the caller may not access (unmapped, kernel, non-canonical,
+    /// or wrapping around the end of the address space).
+    BadAddress = 2,
+    /// A length argument is larger than the call allows.
+    TooLong = 3,
+    /// An argument is out of the range the call accepts.
+    BadArgument = 4,
+}
+
+impl Error {
+    /// Every error, in code order.
+    pub const ALL: [Error; 4] = [Error::BadSysnum, Error::BadAddress, Error::TooLong, Error::BadArgument];
+
+    /// The error's numeric code, as it appears in `rax`.
+    pub const fn code(self) -> u64 {
+        self as u64
+    }
+
+    /// The error with this code, if any.
+    pub fn from_code(code: u64) -> Option<Error> {
+        Error::ALL.into_iter().find(|e| e.code() == code)
+    }
+
+    /// A short description for messages.
+    pub const fn describe(self) -> &'static str {
+        match self {
+            Error::BadSysnum => "unknown system call number",
+            Error::BadAddress => "bad address",
+            Error::TooLong => "length too large",
+            Error::BadArgument => "bad argument",
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+/// Encodes a call's result as the kernel returns it: `(rax, rdx)`.
+pub const fn encode_result(result: Result<u64, Error>) -> (u64, u64) {
+    match result {
+        Ok(value) => (0, value),
+        Err(e) => (e.code(), 0),
+    }
+}
+
+/// Decodes `(rax, rdx)` as returned by the kernel. An unknown non-zero code decodes as
+/// [`Error::BadArgument`]'s neighbour is not guessed: it is reported as `Err(None)`.
+pub fn decode_result(rax: u64, rdx: u64) -> Result<u64, Option<Error>> {
+    if rax == 0 { Ok(rdx) } else { Err(Error::from_code(rax)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sysnum_round_trips_and_rejects_garbage() {
+        for s in Sysnum::ALL {
+            assert_eq!(Sysnum::try_from(s as u64), Ok(s));
+        }
+        for n in [2u64, 3, 0x100, u64::MAX, 1 << 63] {
+            assert_eq!(Sysnum::try_from(n), Err(Error::BadSysnum));
+        }
+    }
+
+    #[test]
+    fn sysnum_all_is_dense_and_ordered() {
+        for (i, s) in Sysnum::ALL.iter().enumerate() {
+            assert_eq!(*s as u64, i as u64);
+            assert!(s.name().starts_with("sys_"));
+        }
+    }
+
+    #[test]
+    fn error_codes_are_nonzero_unique_and_round_trip() {
+        for (i, e) in Error::ALL.iter().enumerate() {
+            assert_ne!(e.code(), 0, "0 means success");
+            assert_eq!(Error::from_code(e.code()), Some(*e));
+            for other in &Error::ALL[i + 1..] {
+                assert_ne!(e.code(), other.code());
+            }
+        }
+        assert_eq!(Error::from_code(0), None);
+        assert_eq!(Error::from_code(999), None);
+    }
+
+    #[test]
+    fn result_encoding_round_trips() {
+        assert_eq!(encode_result(Ok(42)), (0, 42));
+        assert_eq!(decode_result(0, 42), Ok(42));
+        for e in Error::ALL {
+            let (rax, rdx) = encode_result(Err(e));
+            assert_eq!(rdx, 0);
+            assert_eq!(decode_result(rax, rdx), Err(Some(e)));
+        }
+        assert_eq!(decode_result(77, 0), Err(None));
+    }
+}

@@ -1,0 +1,26 @@
+//! ExOS, the library operating system: ordinary, untrusted code linked into every Exo program.
+//!
+//! Today it holds what a program needs to start, print and exit: the `_start` entry point and
+//! [`main!`] (`entry.rs`), the system-call wrappers (`syscall.rs`, the only unsafe code), console
+//! output with [`print!`]/[`println!`] (`console.rs`) and a panic handler that reports and exits.
+//! Any of it can be replaced by a program that knows better.
+#![no_std]
+#![deny(unsafe_code)]
+
+pub mod console;
+pub mod entry;
+pub mod syscall;
+
+use cmem as _;
+
+pub use abi::Error;
+
+#[cfg(not(test))]
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    match info.location() {
+        Some(l) => println!("panic at {}:{}: {}", l.file(), l.line(), info.message()),
+        None => println!("panic: {}", info.message()),
+    }
+    syscall::sys_env_exit(101)
+}

@@ -1,0 +1,53 @@
+//! System-call wrappers, one per `abi::Sysnum`, named as the call (`sys_<object>_<verb>`).
+//!
+//! [`syscall6`] is the raw instruction; the typed wrappers above it are safe because the kernel
+//! checks every argument and none of today's calls can change the caller's memory.
+#![allow(unsafe_code)]
+
+use abi::{decode_result, Error, Sysnum};
+use core::arch::asm;
+
+/// Issues system call `number` with six raw arguments and returns the kernel's `(rax, rdx)`.
+///
+/// # Safety
+/// Calls that map, unmap or change memory can invalidate memory the Rust program relies on; the
+/// caller must know what the call does. (Every call here today is harmless, and the kernel itself
+/// is protected from any argument values: hostile tests pass garbage on purpose.)
+pub unsafe fn syscall6(number: u64, args: [u64; 6]) -> (u64, u64) {
+    let (rax, rdx);
+    // SAFETY: `syscall` clobbers rcx and r11 only (declared); the kernel preserves everything else
+    // and does not touch the user stack. Memory effects are the caller's responsibility.
+    unsafe {
+        asm!(
+            "syscall",
+            inlateout("rax") number => rax,
+            in("rdi") args[0],
+            in("rsi") args[1],
+            inlateout("rdx") args[2] => rdx,
+            in("r10") args[3],
+            in("r8") args[4],
+            in("r9") args[5],
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+    (rax, rdx)
+}
+
+fn call(number: Sysnum, args: [u64; 6]) -> Result<u64, Error> {
+    // SAFETY: only used for calls that leave the caller's memory alone (see above).
+    let (rax, rdx) = unsafe { syscall6(number as u64, args) };
+    decode_result(rax, rdx).map_err(|e| e.unwrap_or(Error::BadArgument))
+}
+
+/// Writes `bytes` to the console; at most `abi::MAX_CONSOLE_WRITE` per call.
+pub fn sys_console_write(bytes: &[u8]) -> Result<u64, Error> {
+    call(Sysnum::ConsoleWrite, [bytes.as_ptr() as u64, bytes.len() as u64, 0, 0, 0, 0])
+}
+
+/// Ends the calling environment with exit status `code`.
+pub fn sys_env_exit(code: i64) -> ! {
+    let _ = call(Sysnum::EnvExit, [code as u64, 0, 0, 0, 0, 0]);
+    unreachable!("env_exit returned")
+}

@@ -1,0 +1,143 @@
+//! The kernel command line: space-separated `key=value` words.
+//!
+//! Known keys: `mode=run|test`, `run=prog1,prog2,...` (default `init`), `log=error|warn|info|debug|trace`.
+//! Anything else is refused with a message naming the word and what is allowed.
+use core::fmt;
+
+/// What the kernel does when its run list is done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Halt and leave the console to the user.
+    #[default]
+    Run,
+    /// Leave QEMU through the debug-exit device (used by `cargo xtask test`).
+    Test,
+}
+
+/// How much the kernel logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LogLevel {
+    Error,
+    Warn,
+    #[default]
+    Info,
+    Debug,
+    Trace,
+}
+
+/// The programs to run, in order: the raw comma-separated list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProgramList<'a>(&'a str);
+
+impl<'a> ProgramList<'a> {
+    /// The program names, skipping empty items.
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> {
+        self.0.split(',').filter(|s| !s.is_empty())
+    }
+}
+
+/// A parsed command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cmdline<'a> {
+    pub mode: Mode,
+    pub run: ProgramList<'a>,
+    pub log: LogLevel,
+}
+
+/// What is wrong with a command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmdlineError<'a> {
+    UnknownKey(&'a str),
+    BadValue { key: &'a str, value: &'a str, allowed: &'static str },
+    Duplicate(&'a str),
+    MissingValue(&'a str),
+}
+
+impl fmt::Display for CmdlineError<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CmdlineError::UnknownKey(k) => write!(f, "unknown option '{k}' (known: mode, run, log)"),
+            CmdlineError::BadValue { key, value, allowed } => {
+                write!(f, "bad value '{value}' for '{key}' (allowed: {allowed})")
+            }
+            CmdlineError::Duplicate(k) => write!(f, "option '{k}' given twice"),
+            CmdlineError::MissingValue(w) => write!(f, "'{w}' is not of the form key=value"),
+        }
+    }
+}
+
+/// Parses a command line.
+pub fn parse(line: &str) -> Result<Cmdline<'_>, CmdlineError<'_>> {
+    let mut out = Cmdline { mode: Mode::Run, run: ProgramList("init"), log: LogLevel::Info };
+    let mut seen = [false; 3];
+    for word in line.split_ascii_whitespace() {
+        let (key, value) = word.split_once('=').ok_or(CmdlineError::MissingValue(word))?;
+        let slot = match key {
+            "mode" => 0,
+            "run" => 1,
+            "log" => 2,
+            _ => return Err(CmdlineError::UnknownKey(key)),
+        };
+        if core::mem::replace(&mut seen[slot], true) {
+            return Err(CmdlineError::Duplicate(key));
+        }
+        match slot {
+            0 => out.mode = parse_mode(value)?,
+            1 => out.run = ProgramList(value),
+            _ => out.log = parse_log(value)?,
+        }
+    }
+    Ok(out)
+}
+
+fn parse_mode(value: &str) -> Result<Mode, CmdlineError<'_>> {
+    match value {
+        "run" => Ok(Mode::Run),
+        "test" => Ok(Mode::Test),
+        _ => Err(CmdlineError::BadValue { key: "mode", value, allowed: "run, test" }),
+    }
+}
+
+fn parse_log(value: &str) -> Result<LogLevel, CmdlineError<'_>> {
+    Ok(match value {
+        "error" => LogLevel::Error,
+        "warn" => LogLevel::Warn,
+        "info" => LogLevel::Info,
+        "debug" => LogLevel::Debug,
+        "trace" => LogLevel::Trace,
+        _ => return Err(CmdlineError::BadValue { key: "log", value, allowed: "error, warn, info, debug, trace" }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::string::ToString;
+    use std::vec::Vec;
+
+    #[test]
+    fn defaults() {
+        let c = parse("").unwrap();
+        assert_eq!((c.mode, c.log), (Mode::Run, LogLevel::Info));
+        assert_eq!(c.run.iter().collect::<Vec<_>>(), ["init"]);
+    }
+
+    #[test]
+    fn full_line() {
+        let c = parse("  mode=test run=a,,b log=debug ").unwrap();
+        assert_eq!((c.mode, c.log), (Mode::Test, LogLevel::Debug));
+        assert_eq!(c.run.iter().collect::<Vec<_>>(), ["a", "b"]);
+    }
+
+    #[test]
+    fn errors_are_precise() {
+        assert_eq!(parse("color=red"), Err(CmdlineError::UnknownKey("color")));
+        assert_eq!(parse("quiet"), Err(CmdlineError::MissingValue("quiet")));
+        assert_eq!(parse("mode=run mode=test"), Err(CmdlineError::Duplicate("mode")));
+        let e = parse("log=loud").unwrap_err();
+        assert_eq!(e.to_string(), "bad value 'loud' for 'log' (allowed: error, warn, info, debug, trace)");
+        assert!(parse("mode=fast").unwrap_err().to_string().contains("run, test"));
+        assert!(parse("x=1").unwrap_err().to_string().contains("known: mode, run, log"));
+    }
+}

@@ -1,0 +1,16 @@
+//! Hardware-free kernel logic, unit-tested on the host with `cargo test -p kcore`.
+//!
+//! The kernel links this crate and calls it for everything that needs no hardware: checking ELF
+//! executables (`elf`), reading the boot archive (`initrd`), the physical memory map (`memmap`),
+//! the frame bitmap (`frames`) and the command line (`cmdline`). `memmap` and `frames` work
+//! without a heap because they run before the kernel has one.
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+pub mod cmdline;
+pub mod elf;
+pub mod frames;
+pub mod initrd;
+pub mod memmap;

@@ -1,0 +1,292 @@
+//! Every way into the kernel from ring 3, and the one way back: trap stubs, `syscall`, and return.
+//!
+//! All entries build the same [`TrapFrame`] at the top of the trap stack (TSS `rsp0`), save the
+//! environment's FPU/SSE state into the area `CURRENT_FPU_AREA` points at (ring 0 code uses SSE too:
+//! the precompiled `core` does), and call a safe Rust dispatcher with `&mut TrapFrame`. The dispatcher
+//! may rewrite the frame (a system call's result, or another environment's registers) and return;
+//! the shared exit then restores FPU state from `CURRENT_FPU_AREA` and leaves with `sysretq` when the
+//! frame came from `syscall` and its `rip` is a canonical user address, else with `iretq`.
+//!
+//! Invariants: the kernel runs with interrupts disabled (SFMASK and interrupt gates clear IF), so the
+//! frame of the running environment is always at [`frame_slot`]; entries from ring 0 are only
+//! exceptions (kernel bugs) and NMIs, which skip the FPU save. DF and (with SMAP) AC are cleared on
+//! entry, because a hostile program may set them before it traps.
+use super::gdt;
+
+/// Marker in [`TrapFrame::vector`] for entries through `syscall`.
+pub const SYSCALL_VECTOR: u64 = 0x100;
+
+/// The registers of an interrupted context, in the order the entry code pushes them.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TrapFrame {
+    pub r15: u64,
+    pub r14: u64,
+    pub r13: u64,
+    pub r12: u64,
+    pub r11: u64,
+    pub r10: u64,
+    pub r9: u64,
+    pub r8: u64,
+    pub rbp: u64,
+    pub rdi: u64,
+    pub rsi: u64,
+    pub rdx: u64,
+    pub rcx: u64,
+    pub rbx: u64,
+    pub rax: u64,
+    /// Interrupt vector, or [`SYSCALL_VECTOR`].
+    pub vector: u64,
+    /// The CPU's error code for exceptions that push one, else 0.
+    pub error_code: u64,
+    pub rip: u64,
+    pub cs: u64,
+    pub rflags: u64,
+    pub rsp: u64,
+    pub ss: u64,
+}
+
+const _: () = assert!(core::mem::size_of::<TrapFrame>() == 176);
+
+impl TrapFrame {
+    /// A frame that starts ring-3 code at `rip` with stack `rsp` and interrupts enabled.
+    pub fn new_user(rip: u64, rsp: u64) -> TrapFrame {
+        TrapFrame {
+            rip,
+            rsp,
+            cs: u64::from(gdt::USER_CODE),
+            ss: u64::from(gdt::USER_DATA),
+            rflags: RFLAGS_IF | RFLAGS_RESERVED,
+            ..TrapFrame::default()
+        }
+    }
+
+    /// Whether the interrupted code ran in ring 3.
+    pub fn from_user(&self) -> bool {
+        self.cs & 3 == 3
+    }
+}
+
+pub const RFLAGS_IF: u64 = 1 << 9;
+pub const RFLAGS_RESERVED: u64 = 1 << 1;
+
+/// Where the running environment's frame lives while the kernel handles its entry.
+pub fn frame_slot() -> *mut TrapFrame {
+    (gdt::trap_stack_top_addr() - core::mem::size_of::<TrapFrame>() as u64) as *mut TrapFrame
+}
+
+/// The address of the stub for `vector` (stubs are 16 bytes apart).
+pub fn stub_address(vector: u8) -> u64 {
+    &raw const trap_stubs as u64 + 16 * u64::from(vector)
+}
+
+/// The addresses of the two instructions that return to ring 3. A fault on one of them is caused by
+/// the user state being restored (e.g. a non-canonical `rip`), not by a kernel bug.
+pub fn return_instructions() -> [u64; 2] {
+    [&raw const user_iretq as u64, &raw const user_sysretq as u64]
+}
+
+/// The address `LSTAR` must hold.
+pub fn syscall_entry_address() -> u64 {
+    &raw const syscall_entry as u64
+}
+
+/// Leaves the kernel for good on this stack: copies `frame` into the frame slot, resets the stack to
+/// it and runs the common exit. Used for the first entry into ring 3 and after an environment ends.
+pub fn enter_user(frame: &TrapFrame) -> ! {
+    let slot = frame_slot();
+    // SAFETY: the slot is the top of the trap stack, reserved for the frame. The caller holds no
+    // borrow into that region (it is either running on the boot stack or about to abandon its own
+    // frames, which lie below the slot). `exit_to_user` never returns.
+    unsafe {
+        slot.write(*frame);
+        core::arch::asm!("mov rsp, {0}", "jmp exit_to_user", in(reg) slot, options(noreturn));
+    }
+}
+
+unsafe extern "C" {
+    static trap_stubs: u8;
+    static syscall_entry: u8;
+    static user_iretq: u8;
+    static user_sysretq: u8;
+}
+
+// Saves the FPU/SSE state of the environment into *CURRENT_FPU_AREA, or restores it.
+// Clobbers rax, rdx, rdi (all already saved in the frame or about to be restored).
+core::arch::global_asm!(
+    r#"
+    .macro SAVE_GPRS
+    push %rax
+    push %rbx
+    push %rcx
+    push %rdx
+    push %rsi
+    push %rdi
+    push %rbp
+    push %r8
+    push %r9
+    push %r10
+    push %r11
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    .endm
+
+    .macro FPU_SAVE
+    mov CURRENT_FPU_AREA(%rip), %rdi
+    mov $-1, %eax
+    mov $-1, %edx
+    cmpb $0, USE_XSAVE(%rip)
+    je 81f
+    xsave64 (%rdi)
+    jmp 82f
+81: fxsave64 (%rdi)
+82:
+    .endm
+
+    .text
+    .balign 16
+    .global trap_stubs
+trap_stubs:
+    .set vec, 0
+    .rept 256
+    .balign 16
+    .if (vec == 8) || (vec == 10) || (vec == 11) || (vec == 12) || (vec == 13) || (vec == 14) || (vec == 17) || (vec == 21) || (vec == 29) || (vec == 30)
+    .else
+    push $0
+    .endif
+    push $vec
+    jmp trap_common
+    .set vec, vec + 1
+    .endr
+
+trap_common:
+    SAVE_GPRS
+    cld
+    testb $3, 144(%rsp)
+    jz 2f
+    cmpb $0, HAS_SMAP(%rip)
+    je 3f
+    clac
+3:
+    FPU_SAVE
+2:
+    mov %rsp, %rdi
+    call trap_dispatch
+    jmp exit_to_user
+
+    .balign 16
+    .global syscall_entry
+syscall_entry:
+    mov %rsp, SYSCALL_USER_RSP(%rip)
+    mov TRAP_STACK_TOP(%rip), %rsp
+    push $0x23
+    push SYSCALL_USER_RSP(%rip)
+    push %r11
+    push $0x2b
+    push %rcx
+    push $0
+    push $0x100
+    SAVE_GPRS
+    FPU_SAVE
+    mov %rsp, %rdi
+    call syscall_dispatch
+
+    .global exit_to_user
+exit_to_user:
+    testb $3, 144(%rsp)
+    jz 5f
+    mov CURRENT_FPU_AREA(%rip), %rdi
+    mov $-1, %eax
+    mov $-1, %edx
+    cmpb $0, USE_XSAVE(%rip)
+    je 83f
+    xrstor64 (%rdi)
+    jmp 84f
+83: fxrstor64 (%rdi)
+84:
+    cmpq $0x100, 120(%rsp)
+    jne 5f
+    mov 136(%rsp), %rcx
+    mov %rcx, %r11
+    shr $47, %r11
+    jnz 5f
+    mov 0(%rsp), %r15
+    mov 8(%rsp), %r14
+    mov 16(%rsp), %r13
+    mov 24(%rsp), %r12
+    mov 40(%rsp), %r10
+    mov 48(%rsp), %r9
+    mov 56(%rsp), %r8
+    mov 64(%rsp), %rbp
+    mov 72(%rsp), %rdi
+    mov 80(%rsp), %rsi
+    mov 88(%rsp), %rdx
+    mov 104(%rsp), %rbx
+    mov 112(%rsp), %rax
+    mov 152(%rsp), %r11
+    mov 160(%rsp), %rsp
+    .global user_sysretq
+user_sysretq:
+    sysretq
+5:
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rbp
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rbx
+    pop %rax
+    add $16, %rsp
+    .global user_iretq
+user_iretq:
+    iretq
+"#,
+    options(att_syntax)
+);
+
+/// Scratch for the user `rsp` between `syscall` and the switch to the trap stack (one CPU, IF=0).
+#[unsafe(no_mangle)]
+static mut SYSCALL_USER_RSP: u64 = 0;
+/// The top of the trap stack, read by `syscall_entry`.
+#[unsafe(no_mangle)]
+static mut TRAP_STACK_TOP: u64 = 0;
+/// The FPU area of the running environment, read by the entry and exit code.
+#[unsafe(no_mangle)]
+static mut CURRENT_FPU_AREA: u64 = 0;
+
+/// Sets where the entry code saves FPU state and the exit code restores it from.
+///
+/// # Safety
+/// `area` must be the address of a 64-byte aligned, writable area of at least
+/// `cpu::features().fpu_area_size` bytes that holds a valid XSAVE/FXSAVE image and stays alive
+/// until the next call.
+pub unsafe fn set_fpu_area(area: u64) {
+    // SAFETY: one CPU with interrupts off: no entry code can run concurrently with this write.
+    unsafe { CURRENT_FPU_AREA = area };
+}
+
+/// Programs `syscall`: selectors, entry point and the flags cleared on entry (IF, TF, DF, AC, NT).
+pub fn init_syscall() {
+    // SAFETY: writes the kernel's own static before any entry can happen.
+    unsafe { TRAP_STACK_TOP = gdt::trap_stack_top_addr() };
+    let star = (0x18u64 << 48) | (u64::from(gdt::KERNEL_CODE) << 32);
+    // SAFETY: these MSRs exist on every x86_64 CPU; the selectors match the GDT layout in gdt.rs,
+    // LSTAR points at the entry stub above, and SFMASK clears the flags listed in the doc comment.
+    unsafe {
+        use super::cpu::*;
+        wrmsr(MSR_EFER, rdmsr(MSR_EFER) | 1);
+        wrmsr(MSR_STAR, star);
+        wrmsr(MSR_LSTAR, syscall_entry_address());
+        wrmsr(MSR_SFMASK, 0x4_7700);
+    }
+}

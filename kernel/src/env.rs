@@ -1,0 +1,48 @@
+//! Environments: Exo's protection domains. An environment is an address space, the saved state of
+//! its one CPU context (registers and FPU/SSE state), and a name for messages. Nothing more: no
+//! threads, no files.
+use crate::arch::x86_64::cpu::FPU_AREA_MAX;
+use crate::arch::x86_64::entry::TrapFrame;
+use crate::mem::paging;
+use alloc::boxed::Box;
+use alloc::string::String;
+
+/// The saved FPU/SSE/AVX state of an environment, in XSAVE (or FXSAVE) layout.
+#[repr(C, align(64))]
+pub struct FpuArea(pub [u8; FPU_AREA_MAX]);
+
+impl FpuArea {
+    /// The state a new environment starts with: x87 and SSE at their power-on values
+    /// (FCW 0x37f, MXCSR 0x1f80: all exceptions masked), every XSAVE component in its init state.
+    pub fn initial() -> Box<FpuArea> {
+        let mut area = Box::new(FpuArea([0; FPU_AREA_MAX]));
+        area.0[0..2].copy_from_slice(&0x037fu16.to_le_bytes());
+        area.0[24..28].copy_from_slice(&0x1f80u32.to_le_bytes());
+        area
+    }
+
+    /// The address the entry code saves into.
+    pub fn address(&self) -> u64 {
+        self.0.as_ptr() as u64
+    }
+}
+
+/// A protection domain.
+pub struct Env {
+    /// Unique for the life of the kernel; shown in messages.
+    pub id: u64,
+    pub name: String,
+    /// Physical address of the PML4.
+    pub root: u64,
+    /// Registers while the environment is not running.
+    pub frame: TrapFrame,
+    pub fpu: Box<FpuArea>,
+}
+
+impl Env {
+    /// Returns every frame of the environment's address space to the free pool.
+    pub fn destroy(self) {
+        paging::activate(paging::kernel_root());
+        paging::destroy_address_space(self.root);
+    }
+}

@@ -1,0 +1,126 @@
+//! Exo: an exokernel for x86_64.
+//!
+//! The kernel protects; it does not manage. It securely multiplexes physical memory, address
+//! translation, the CPU and exceptions, and leaves every policy (processes, virtual memory, files,
+//! scheduling inside an application) to the library OS linked into each program. Four rules:
+//! expose allocation, expose physical names, expose revocation, expose information.
+//!
+//! Where things live:
+//! - `arch::x86_64`: boot stub, GDT/TSS, IDT, trap and `syscall` entry, LAPIC, CPU control. Unsafe.
+//! - `mem`: direct map (`phys`), frame allocator, page tables, heap. Unsafe only in `phys`/`paging`.
+//! - `uaccess`: the one checked path from user pointers to kernel buffers.
+//! - `env`, `loader`, `sched`: environments, ELF loading, the boot run list.
+//! - `syscall`, `trap`: what happens on each entry.
+//!
+//! Invariants: one CPU; interrupts are disabled whenever the CPU is in ring 0 (they arrive only
+//! from ring 3), so the kernel is never re-entered and its locks are never contended.
+#![no_std]
+#![no_main]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+extern crate alloc;
+use cmem as _;
+
+mod arch;
+mod boot;
+mod console;
+mod env;
+mod loader;
+mod mem;
+mod sched;
+mod syscall;
+mod trap;
+mod uaccess;
+
+use arch::x86_64::{cpu, entry, gdt, idt, lapic, legacy};
+use kcore::cmdline::{self, Mode};
+use kcore::initrd::Archive;
+use kcore::memmap::MemoryMap;
+
+/// Timer period (one time slice), in milliseconds.
+const TIMER_PERIOD_MS: u32 = 10;
+
+/// The kernel's entry from the boot stub: `protocol` is 1 (PVH) or 2 (multiboot2), `info` the
+/// physical address of the loader's information block, `entry_tsc` the TSC at the first instruction.
+#[unsafe(no_mangle)]
+extern "C" fn kmain(protocol: u32, info: u32, entry_tsc: u64) -> ! {
+    console::init(entry_tsc);
+    let features = cpu::init();
+    gdt::init();
+    idt::init();
+    let boot = boot::parse(protocol, u64::from(info));
+    match boot.loader {
+        Some(loader) => kprintln!("exo: booting via {} ({loader})", boot.protocol),
+        None => kprintln!("exo: booting via {}", boot.protocol),
+    }
+    let cmdline = match cmdline::parse(boot.cmdline) {
+        Ok(c) => c,
+        Err(e) => {
+            kprintln!("exo: bad kernel command line '{}': {e}", boot.cmdline);
+            legacy::qemu_exit(2)
+        }
+    };
+    console::set_level(cmdline.log);
+    log::info!("cpu: {features:?}");
+    init_memory(&boot);
+    legacy::disable_pics();
+    lapic::init(TIMER_PERIOD_MS);
+    entry::init_syscall();
+    let archive = open_initrd(&boot);
+    let programs = cmdline.run.iter().collect();
+    if cmdline.mode == Mode::Test {
+        log::info!("test mode: QEMU exits when the run list is done");
+    }
+    sched::start(programs, archive, cmdline.mode)
+}
+
+/// Builds the frame allocator from the firmware map minus everything already in use, switches to
+/// the kernel's page tables and starts the heap.
+fn init_memory(boot: &boot::BootInfo) {
+    let mut map = MemoryMap::new();
+    for (start, end) in boot.usable.iter() {
+        map.add_usable(start, end).expect("memory map has too many regions");
+    }
+    // Low memory (BIOS data, option ROMs) and the kernel image itself.
+    unsafe extern "C" {
+        static __kernel_end: u8;
+    }
+    let kernel_end = &raw const __kernel_end as u64 - abi::layout::KERNEL_BASE;
+    map.reserve(0, kernel_end).expect("memory map full");
+    for (start, end) in boot.reserved.iter() {
+        map.reserve(start, end).expect("memory map full");
+    }
+    log::info!("mem: {} MiB usable, kernel ends at {kernel_end:#x}", map.usable_bytes() >> 20);
+    mem::frames::init(&mut map);
+    mem::paging::init(boot.ram.iter());
+    mem::heap::init();
+    log::info!("mem: {} frames free after page tables and heap", mem::frames::free_count());
+}
+
+fn open_initrd(boot: &boot::BootInfo) -> Archive<'static> {
+    let Some((pa, len)) = boot.initrd else {
+        kprintln!("exo: no initrd: nothing to run (pass one with -initrd or module2)");
+        legacy::qemu_exit(2)
+    };
+    match Archive::new(mem::phys::bytes(pa, len)) {
+        Ok(archive) => {
+            log::info!("initrd: {} bytes at {pa:#x}, {} programs", len, archive.entries().count());
+            archive
+        }
+        Err(e) => {
+            kprintln!("exo: bad initrd at {pa:#x} ({len} bytes): {e}");
+            legacy::qemu_exit(2)
+        }
+    }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    use core::fmt::Write;
+    let mut out = arch::x86_64::serial::RawConsole;
+    let _ = match info.location() {
+        Some(l) => writeln!(out, "\nKERNEL PANIC at {}:{}: {}", l.file(), l.line(), info.message()),
+        None => writeln!(out, "\nKERNEL PANIC: {}", info.message()),
+    };
+    legacy::qemu_exit(1)
+}

@@ -1,0 +1,63 @@
+//! The kernel's physical frame allocator: `kcore::frames::FrameAllocator` over a bitmap carved out
+//! of usable RAM at boot, behind a lock.
+//!
+//! Frames come back zeroed from [`alloc_zeroed`]; every frame handed to an environment goes through it,
+//! so no data crosses from one environment to the next.
+use abi::layout::PAGE_SIZE;
+use kcore::frames::FrameAllocator;
+use kcore::memmap::MemoryMap;
+
+static FRAMES: spin::Mutex<Option<FrameAllocator<'static>>> = spin::Mutex::new(None);
+
+/// Builds the allocator from the usable ranges of `map` (kernel image, boot data and initrd already
+/// reserved). The bitmap itself is placed in the first usable range below 1 GiB that can hold it.
+pub fn init(map: &mut MemoryMap) {
+    let frame_count = map.highest_usable_end() / PAGE_SIZE;
+    let words = FrameAllocator::storage_words(frame_count);
+    let bytes = (words as u64 * 8).next_multiple_of(PAGE_SIZE);
+    let (start, _) = map
+        .usable()
+        .find(|&(s, e)| e - s >= bytes && s + bytes <= 1 << 30)
+        .expect("no usable memory below 1 GiB for the frame bitmap");
+    map.reserve(start, start + bytes).expect("memory map full while reserving the frame bitmap");
+    // SAFETY: [start, start+bytes) is usable RAM inside the boot direct map, now reserved so it is
+    // never handed out as a frame; it is 8-byte aligned (page aligned) and lives forever.
+    let storage: &'static mut [u64] = unsafe {
+        let p = super::phys::to_virt(start) as *mut u64;
+        core::ptr::write_bytes(p, 0, words);
+        core::slice::from_raw_parts_mut(p, words)
+    };
+    let mut frames = FrameAllocator::new(storage, frame_count).expect("bitmap sized for frame_count");
+    for (s, e) in map.usable() {
+        frames.release_range(s / PAGE_SIZE, (e - s) / PAGE_SIZE);
+    }
+    *FRAMES.lock() = Some(frames);
+}
+
+fn with<R>(f: impl FnOnce(&mut FrameAllocator<'static>) -> R) -> R {
+    f(FRAMES.lock().as_mut().expect("frame allocator used before mem::init"))
+}
+
+/// Allocates any free frame, zeroed; returns its physical address.
+pub fn alloc_zeroed() -> Option<u64> {
+    let pa = with(|f| f.alloc())? * PAGE_SIZE;
+    super::phys::zero_frame(pa);
+    Some(pa)
+}
+
+/// Allocates `count` physically contiguous frames (not zeroed); returns the first address.
+pub fn alloc_contiguous(count: u64) -> Option<u64> {
+    with(|f| f.alloc_contiguous(count, 1)).map(|frame| frame * PAGE_SIZE)
+}
+
+/// Returns a frame to the free pool.
+pub fn free(pa: u64) {
+    if let Err(e) = with(|f| f.free(pa / PAGE_SIZE)) {
+        panic!("freeing frame {pa:#x}: {e}");
+    }
+}
+
+/// How many frames are free now.
+pub fn free_count() -> u64 {
+    with(|f| f.free_count())
+}

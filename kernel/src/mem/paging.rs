@@ -1,0 +1,227 @@
+//! Four-level x86_64 page tables: building the kernel's, creating user address spaces, and the
+//! checked edits the kernel makes to them.
+//!
+//! Layout of the kernel half (shared by every address space, see `abi::layout`): the direct map of
+//! RAM at `PHYS_MAP_BASE` (2 MiB pages, no-execute), uncached device windows at `MMIO_BASE` (4 KiB
+//! pages), and the kernel image at `KERNEL_BASE` mapped page by page with W^X: text read-execute,
+//! rodata read-only, data and bss read-write. Stack guard pages are left unmapped. Kernel-half
+//! entries are global; their PML4 slots are all created at boot, so a user PML4 made by copying the
+//! kernel's slots 256..512 sees every later kernel mapping.
+//!
+//! Hardware fact: an entry's effective rights are the AND of writable/user and the OR of
+//! no-execute along the walk, so intermediate user tables are `P|W|U` and the leaf decides.
+use super::{frames, phys};
+use crate::arch::x86_64::cpu;
+use abi::layout::{KERNEL_BASE, MMIO_BASE, PAGE_SIZE, PHYS_MAP_BASE};
+
+pub const PRESENT: u64 = 1;
+pub const WRITABLE: u64 = 1 << 1;
+pub const USER: u64 = 1 << 2;
+pub const WRITE_THROUGH: u64 = 1 << 3;
+pub const NO_CACHE: u64 = 1 << 4;
+pub const ACCESSED: u64 = 1 << 5;
+pub const DIRTY: u64 = 1 << 6;
+pub const HUGE: u64 = 1 << 7;
+pub const GLOBAL: u64 = 1 << 8;
+pub const NO_EXECUTE: u64 = 1 << 63;
+const ADDRESS_MASK: u64 = 0x000f_ffff_ffff_f000;
+const HUGE_SIZE: u64 = 2 << 20;
+
+/// Why a mapping could not be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapError {
+    /// No frame for an intermediate table.
+    OutOfMemory,
+    /// The virtual page is already mapped.
+    AlreadyMapped,
+}
+
+static KERNEL_ROOT: spin::Once<u64> = spin::Once::new();
+
+/// The kernel's PML4 (physical address).
+pub fn kernel_root() -> u64 {
+    *KERNEL_ROOT.get().expect("paging::init not called")
+}
+
+fn index(va: u64, level: u32) -> usize {
+    ((va >> (12 + 9 * (level - 1))) & 511) as usize
+}
+
+/// The flags with which `nx` is usable: NO_EXECUTE only where the CPU has NX (else it is reserved).
+fn nx() -> u64 {
+    if cpu::features().nx { NO_EXECUTE } else { 0 }
+}
+
+/// Returns the entry for `va` at `level` (1 = 4 KiB leaf, 2 = 2 MiB leaf), creating missing tables
+/// above it with `table_flags`.
+fn walk_create(root: u64, va: u64, level: u32, table_flags: u64) -> Result<&'static mut u64, MapError> {
+    let mut table = root;
+    for l in (level + 1..=4).rev() {
+        // SAFETY: `table` is a page-table page of an address space the kernel is editing; the kernel
+        // is single-threaded with interrupts off, so no other reference to it is live.
+        let entries = unsafe { phys::table_mut(table) };
+        let entry = &mut entries[index(va, l)];
+        if *entry & PRESENT == 0 {
+            let fresh = frames::alloc_zeroed().ok_or(MapError::OutOfMemory)?;
+            *entry = fresh | table_flags;
+        }
+        assert!(*entry & HUGE == 0, "walk through a huge page at {va:#x}");
+        table = *entry & ADDRESS_MASK;
+    }
+    // SAFETY: as above.
+    Ok(&mut unsafe { phys::table_mut(table) }[index(va, level)])
+}
+
+/// Maps the 4 KiB page at `va` to frame `pa` with `flags` (PRESENT is added).
+pub fn map(root: u64, va: u64, pa: u64, flags: u64) -> Result<(), MapError> {
+    let table_flags = PRESENT | WRITABLE | (flags & USER);
+    let entry = walk_create(root, va, 1, table_flags)?;
+    if *entry & PRESENT != 0 {
+        return Err(MapError::AlreadyMapped);
+    }
+    *entry = (pa & ADDRESS_MASK) | flags | PRESENT;
+    Ok(())
+}
+
+/// The frame and flags behind `va`, if mapped (2 MiB pages give the frame of `va` itself).
+pub fn translate(root: u64, va: u64) -> Option<(u64, u64)> {
+    let mut table = root;
+    for level in (1..=4).rev() {
+        // SAFETY: read-only use of a page-table page; nothing writes it concurrently (one CPU, IF=0).
+        let entry = unsafe { phys::table_mut(table) }[index(va, level)];
+        if entry & PRESENT == 0 {
+            return None;
+        }
+        if level == 1 || (level == 2 && entry & HUGE != 0) {
+            let page_mask = if level == 1 { PAGE_SIZE - 1 } else { HUGE_SIZE - 1 };
+            let base = entry & ADDRESS_MASK & !page_mask;
+            return Some((base + (va & page_mask & !(PAGE_SIZE - 1)), entry));
+        }
+        table = entry & ADDRESS_MASK;
+    }
+    None
+}
+
+/// A new address space: an empty user half and the kernel half shared with every other.
+pub fn new_address_space() -> Option<u64> {
+    let root = frames::alloc_zeroed()?;
+    // SAFETY: `root` was just allocated; the kernel root is only read. Distinct frames.
+    let (user, kernel) = unsafe { (phys::table_mut(root), phys::table_mut(kernel_root())) };
+    user[256..].copy_from_slice(&kernel[256..]);
+    Some(root)
+}
+
+/// Frees every frame of the user half (leaf pages and tables), then the root itself.
+pub fn destroy_address_space(root: u64) {
+    // SAFETY: the address space is no longer in use (the caller switched away from it).
+    let entries = unsafe { phys::table_mut(root) };
+    for entry in entries[..256].iter_mut() {
+        if *entry & PRESENT != 0 {
+            free_table(*entry & ADDRESS_MASK, 3);
+            *entry = 0;
+        }
+    }
+    frames::free(root);
+}
+
+fn free_table(table: u64, level: u32) {
+    // SAFETY: a user-half table of an address space being destroyed; nobody else references it.
+    let entries = unsafe { phys::table_mut(table) };
+    for entry in entries.iter_mut().filter(|e| **e & PRESENT != 0) {
+        if level > 1 {
+            free_table(*entry & ADDRESS_MASK, level - 1);
+        } else {
+            frames::free(*entry & ADDRESS_MASK);
+        }
+        *entry = 0;
+    }
+    frames::free(table);
+}
+
+/// Switches the CPU to address space `root`.
+pub fn activate(root: u64) {
+    // SAFETY: every root comes from `new_address_space` or `init`, so it maps the kernel half.
+    unsafe { cpu::write_cr3(root) };
+}
+
+/// Maps `len` bytes of device memory at physical `pa` uncached into the device window and returns
+/// the virtual address (`MMIO_BASE + pa`). Mapping the same page twice is allowed.
+pub fn map_device(pa: u64, len: u64) -> u64 {
+    let first = pa & !(PAGE_SIZE - 1);
+    let mut page = first;
+    while page < pa + len {
+        let flags = WRITABLE | NO_CACHE | WRITE_THROUGH | GLOBAL | nx();
+        match map(kernel_root(), MMIO_BASE + page, page, flags) {
+            Ok(()) | Err(MapError::AlreadyMapped) => {}
+            Err(MapError::OutOfMemory) => panic!("out of memory mapping device page {page:#x}"),
+        }
+        cpu::invlpg(MMIO_BASE + page);
+        page += PAGE_SIZE;
+    }
+    MMIO_BASE + pa
+}
+
+unsafe extern "C" {
+    static __text_start: u8;
+    static __text_end: u8;
+    static __rodata_start: u8;
+    static __rodata_end: u8;
+    static __data_start: u8;
+    static __data_end: u8;
+    static boot_stack_guard: u8;
+    static trap_stack_guard: u8;
+    static ist_stacks_start: u8;
+    static ist1_top: u8;
+    static ist2_top: u8;
+}
+
+/// Builds the kernel's page tables, switches to them and extends the direct map to every range in
+/// `ram` (RAM-like ranges from the firmware's map). Frames come from `frames`, which must hand out
+/// frames below 1 GiB at this point (it allocates lowest-first).
+pub fn init(ram: impl Iterator<Item = (u64, u64)>) {
+    let root = frames::alloc_zeroed().expect("no frame for the kernel PML4");
+    // Create every kernel-half PDPT now so that user address spaces share all later kernel mappings.
+    for slot in 256..512 {
+        let pdpt = frames::alloc_zeroed().expect("no frame for a kernel PDPT");
+        // SAFETY: `root` is ours alone until it is loaded into CR3.
+        let entries = unsafe { phys::table_mut(root) };
+        entries[slot] = pdpt | PRESENT | WRITABLE;
+    }
+    let mut mapped_end = 0;
+    for (start, end) in ram {
+        let mut pa = start & !(HUGE_SIZE - 1);
+        while pa < end {
+            let entry = walk_create(root, PHYS_MAP_BASE + pa, 2, PRESENT | WRITABLE).expect("out of memory");
+            *entry = pa | PRESENT | WRITABLE | HUGE | GLOBAL | nx();
+            pa += HUGE_SIZE;
+        }
+        mapped_end = mapped_end.max(pa);
+    }
+    map_kernel_image(root);
+    KERNEL_ROOT.call_once(|| root);
+    activate(root);
+    phys::set_mapped_end(mapped_end);
+}
+
+fn map_kernel_image(root: u64) {
+    let sym = |s: &u8| s as *const u8 as u64;
+    // SAFETY: linker-script symbols; only their addresses are taken.
+    let (text, text_end, ro, ro_end, data, data_end) = unsafe {
+        (sym(&__text_start), sym(&__text_end), sym(&__rodata_start), sym(&__rodata_end),
+         sym(&__data_start), sym(&__data_end))
+    };
+    // SAFETY: as above.
+    let guards = unsafe {
+        [sym(&boot_stack_guard), sym(&trap_stack_guard), sym(&ist_stacks_start), sym(&ist1_top), sym(&ist2_top)]
+    };
+    let sections = [(text, text_end, 0), (ro, ro_end, nx()), (data, data_end, WRITABLE | nx())];
+    for (start, end, flags) in sections {
+        let mut va = start;
+        while va < end {
+            if !guards.contains(&va) {
+                map(root, va, va - KERNEL_BASE, flags | GLOBAL).expect("mapping the kernel image");
+            }
+            va += PAGE_SIZE;
+        }
+    }
+}

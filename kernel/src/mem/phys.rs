@@ -1,0 +1,64 @@
+//! Access to physical memory through the kernel's direct map at `PHYS_MAP_BASE`.
+//!
+//! This is the only module that turns a physical address into a Rust reference. Before
+//! `paging::init` switches to the kernel's own tables, only the first GiB is mapped (by the boot
+//! stub); the functions below check that.
+use abi::layout::{PAGE_SIZE, PHYS_MAP_BASE};
+use core::sync::atomic::{AtomicU64, Ordering};
+
+/// One past the highest physical address the direct map currently covers.
+static MAPPED_END: AtomicU64 = AtomicU64::new(1 << 30);
+
+/// Records that the direct map now covers `[0, end)` (called by `paging::init`).
+pub fn set_mapped_end(end: u64) {
+    MAPPED_END.store(end, Ordering::Release);
+}
+
+/// The kernel virtual address of physical address `pa`.
+pub fn to_virt(pa: u64) -> u64 {
+    PHYS_MAP_BASE + pa
+}
+
+fn check(pa: u64, len: u64) {
+    let end = pa.checked_add(len).expect("physical range wraps");
+    assert!(end <= MAPPED_END.load(Ordering::Acquire), "physical range {pa:#x}+{len:#x} is not in the direct map");
+}
+
+/// A read-only view of `len` bytes of physical memory that nobody writes while the view lives:
+/// reserved boot data (information block, initrd), or a frame of an environment that is not running
+/// (the kernel is single-threaded with interrupts off, so nothing runs while the kernel reads).
+pub fn bytes(pa: u64, len: u64) -> &'static [u8] {
+    check(pa, len);
+    // SAFETY: the range is inside the direct map (checked), which maps it readable for the kernel's
+    // lifetime; by the contract above nothing writes it while the returned view is used.
+    unsafe { core::slice::from_raw_parts(to_virt(pa) as *const u8, len as usize) }
+}
+
+/// A mutable view of one whole physical frame the caller owns exclusively (a fresh allocation or
+/// a page-table page it manages).
+///
+/// # Safety
+/// `pa` must be page-aligned and no other reference to the frame may exist while the view lives.
+pub unsafe fn frame_mut(pa: u64) -> &'static mut [u8; PAGE_SIZE as usize] {
+    debug_assert_eq!(pa % PAGE_SIZE, 0);
+    check(pa, PAGE_SIZE);
+    // SAFETY: mapped (checked) and exclusively owned (the caller's contract).
+    unsafe { &mut *(to_virt(pa) as *mut [u8; PAGE_SIZE as usize]) }
+}
+
+/// A page-table page as 512 entries.
+///
+/// # Safety
+/// As for [`frame_mut`]: `pa` must be a page-table page the caller is allowed to modify, with no
+/// other live reference to it.
+pub unsafe fn table_mut(pa: u64) -> &'static mut [u64; 512] {
+    check(pa, PAGE_SIZE);
+    // SAFETY: mapped (checked), aligned (page tables are frames), exclusively borrowed (contract).
+    unsafe { &mut *(to_virt(pa) as *mut [u64; 512]) }
+}
+
+/// Fills a frame with zeros.
+pub fn zero_frame(pa: u64) {
+    // SAFETY: callers zero frames they just allocated and therefore own exclusively.
+    unsafe { frame_mut(pa) }.fill(0);
+}

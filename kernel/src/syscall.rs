@@ -1,0 +1,32 @@
+//! System-call dispatch: decode the number and arguments from the saved registers, check them,
+//! act, and encode the result in `rax`/`rdx` (see `abi` for the convention).
+use crate::arch::x86_64::entry::TrapFrame;
+use crate::arch::x86_64::serial;
+use crate::sched::{self, Outcome};
+use crate::uaccess;
+use abi::{encode_result, Error, Sysnum, MAX_CONSOLE_WRITE};
+
+/// Called by the `syscall` entry stub with the caller's registers.
+#[unsafe(no_mangle)]
+extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
+    let result = match Sysnum::try_from(frame.rax) {
+        Ok(Sysnum::ConsoleWrite) => console_write(frame.rdi, frame.rsi),
+        Ok(Sysnum::EnvExit) => sched::end_current(Outcome::Exited(frame.rdi)),
+        Err(e) => Err(e),
+    };
+    let (rax, rdx) = encode_result(result);
+    frame.rax = rax;
+    frame.rdx = rdx;
+}
+
+/// `console_write(ptr, len)`.
+fn console_write(ptr: u64, len: u64) -> Result<u64, Error> {
+    if len > MAX_CONSOLE_WRITE {
+        return Err(Error::TooLong);
+    }
+    let mut buffer = [0u8; MAX_CONSOLE_WRITE as usize];
+    let buffer = &mut buffer[..len as usize];
+    uaccess::copy_from_user(sched::current_root(), ptr, buffer)?;
+    serial::write_bytes(buffer);
+    Ok(len)
+}

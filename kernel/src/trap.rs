@@ -1,0 +1,89 @@
+//! Interrupts and exceptions: the timer, spurious interrupts, and faults.
+//!
+//! A fault in ring 3 ends the environment with a message naming it, the fault, the instruction
+//! and (for page faults) the address and access. Exception upcalls to a handler the environment
+//! registers are the next step of the exokernel interface. A fault in ring 0 is a kernel bug and
+//! panics, with one exception: a fault on the instruction that returns to ring 3 is caused by the
+//! user state being restored, so it ends the environment instead.
+use crate::arch::x86_64::entry::{self, TrapFrame};
+use crate::arch::x86_64::{cpu, idt, lapic, legacy};
+use crate::sched::{self, Outcome};
+use alloc::format;
+use alloc::string::String;
+
+/// Called by the common interrupt stub.
+#[unsafe(no_mangle)]
+extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
+    match frame.vector as u8 {
+        v if v < 32 => exception(frame),
+        lapic::TIMER_VECTOR => {
+            lapic::tick();
+            lapic::eoi();
+        }
+        lapic::SPURIOUS_VECTOR => {}
+        v if (legacy::PIC_VECTOR_BASE..legacy::PIC_VECTOR_BASE + 16).contains(&v) => {}
+        v => {
+            log::warn!("unexpected interrupt vector {v:#x}");
+            lapic::eoi();
+        }
+    }
+}
+
+fn exception(frame: &mut TrapFrame) {
+    let vector = frame.vector as u8;
+    if vector == idt::NMI {
+        log::warn!("NMI at rip={:#x}", frame.rip);
+        return;
+    }
+    if !frame.from_user() {
+        if entry::return_instructions().contains(&frame.rip) {
+            sched::end_current(Outcome::Killed(String::from("invalid user state on return to ring 3")));
+        }
+        panic!("{} in the kernel at rip={:#x}, error code {:#x}, cr2={:#x}\n{:#x?}",
+               name(vector), frame.rip, frame.error_code, cpu::read_cr2(), frame);
+    }
+    sched::end_current(Outcome::Killed(describe(frame)))
+}
+
+/// A one-line description of a user fault.
+fn describe(frame: &TrapFrame) -> String {
+    let vector = frame.vector as u8;
+    let mut text = format!("{} at rip={:#x}", name(vector), frame.rip);
+    match vector {
+        14 => text += &page_fault_detail(frame.error_code, cpu::read_cr2()),
+        13 if frame.error_code != 0 => text += &selector_detail(frame.error_code),
+        _ => {}
+    }
+    text
+}
+
+fn page_fault_detail(error: u64, address: u64) -> String {
+    let access = if error & 0x10 != 0 { "execute" } else if error & 2 != 0 { "write" } else { "read" };
+    let cause = if error & 1 != 0 { "protection violation" } else { "page not mapped" };
+    format!(" accessing {address:#x} ({access}, {cause})")
+}
+
+fn selector_detail(error: u64) -> String {
+    if error & 2 != 0 {
+        format!(" (interrupt vector {} is not open to ring 3)", error >> 3)
+    } else {
+        format!(" (selector error {error:#x})")
+    }
+}
+
+/// The architectural name of an exception vector.
+pub fn name(vector: u8) -> &'static str {
+    const NAMES: [&str; 32] = [
+        "divide error (#DE)", "debug (#DB)", "NMI", "breakpoint (#BP)", "overflow (#OF)",
+        "bound range exceeded (#BR)", "invalid opcode (#UD)", "device not available (#NM)",
+        "double fault (#DF)", "coprocessor segment overrun", "invalid TSS (#TS)",
+        "segment not present (#NP)", "stack-segment fault (#SS)", "general protection (#GP)",
+        "page fault (#PF)", "reserved exception 15", "x87 floating-point error (#MF)",
+        "alignment check (#AC)", "machine check (#MC)", "SIMD floating-point exception (#XM)",
+        "virtualization exception (#VE)", "control protection (#CP)", "reserved exception 22",
+        "reserved exception 23", "reserved exception 24", "reserved exception 25",
+        "reserved exception 26", "reserved exception 27", "hypervisor injection (#HV)",
+        "VMM communication (#VC)", "security exception (#SX)", "reserved exception 31",
+    ];
+    NAMES.get(usize::from(vector)).copied().unwrap_or("interrupt")
+}

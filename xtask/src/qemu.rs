@@ -1,0 +1,608 @@
+//! QEMU: command line, accelerator choice, tool installation, `run`.
+//!
+//! Every boot uses the same machine (`-machine pc`, 256 MiB, one CPU, no display, no reboot, and
+//! the isa-debug-exit device at port 0xf4). The kernel's exit protocol: writing v to port 0xf4
+//! makes QEMU exit with status (v << 1) | 1, so 1 is a clean finish, 3 a kernel panic, and 0 means
+//! QEMU stopped on its own (a triple fault or reset under `-no-reboot`, or Ctrl-A X).
+
+use crate::build::{self, Artifacts};
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// The QEMU binary.
+pub const QEMU: &str = "qemu-system-x86_64";
+
+/// The serial line the kernel prints just before it first enters ring 3.
+pub const FIRST_USER_INSTRUCTION: &str = "exo: boot: first user instruction";
+
+/// The `run` subcommand: build, boot with the serial console on this terminal, and report the
+/// wall time from QEMU start to the first user instruction.
+pub fn run_command(request: AccelRequest, cmdline: Option<&str>) -> Result<u8, String> {
+    ensure_installed(&QEMU_TOOLS)?;
+    let artifacts = build::build_all()?;
+    let accel = choose_accel(request);
+    println!("xtask: {}", accel.describe());
+    let cmdline = cmdline.unwrap_or("mode=run");
+    let mut command = qemu_command(
+        accel.accel,
+        &Media::kernel(&artifacts, cmdline),
+        Serial::MonitorOnStdio,
+    );
+    println!("xtask: {} (Ctrl-A X quits)", shell_words(&command));
+    command.stdout(Stdio::piped());
+    let start = Instant::now();
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("cannot start {QEMU}: {e}"))?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let saw_output =
+        relay_serial(stdout, start).map_err(|e| format!("copying QEMU's output: {e}"))?;
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for {QEMU}: {e}"))?;
+    Ok(report_run_exit(status, saw_output))
+}
+
+/// Says how a `run` ended and maps QEMU's status to ours: 0 for a clean finish or Ctrl-A X.
+fn report_run_exit(status: ExitStatus, saw_output: bool) -> u8 {
+    let code = status.code();
+    let text = match code {
+        Some(0) => {
+            "QEMU exited without the kernel's exit code (Ctrl-A X, or a triple fault or reset)"
+                .into()
+        }
+        _ => describe_status(code, saw_output, signal_of(status)),
+    };
+    println!("xtask: {text}");
+    match code {
+        Some(1) if saw_output => 0,
+        Some(0) => 0, // Ctrl-A X is the normal way out of `mode=run`.
+        _ => 1,
+    }
+}
+
+/// Copies QEMU's stdout to ours as bytes arrive, and after the line with
+/// [`FIRST_USER_INSTRUCTION`] prints the wall time since `start`. Returns whether any output came.
+fn relay_serial(mut serial: impl Read, start: Instant) -> std::io::Result<bool> {
+    let mut out = std::io::stdout().lock();
+    let mut chunk = [0u8; 4096];
+    let mut timer = BootTimer {
+        start,
+        line: Vec::new(),
+        seen_at: None,
+        reported: false,
+    };
+    let mut saw_output = false;
+    loop {
+        let count = match serial.read(&mut chunk) {
+            Ok(0) => return Ok(saw_output),
+            Ok(count) => count,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        saw_output = true;
+        for piece in chunk[..count].split_inclusive(|&byte| byte == b'\n') {
+            out.write_all(piece)?;
+            if let Some(note) = timer.feed(piece) {
+                writeln!(out, "{note}")?;
+            }
+        }
+        out.flush()?;
+    }
+}
+
+/// Watches relayed serial output for [`FIRST_USER_INSTRUCTION`]; once the line holding it ends,
+/// yields the note with the wall time from `start` to when the marker arrived.
+struct BootTimer {
+    start: Instant,
+    /// The current (unfinished) line, or its tail if it grows long.
+    line: Vec<u8>,
+    seen_at: Option<Duration>,
+    reported: bool,
+}
+
+impl BootTimer {
+    /// Takes the next piece of output, which ends at a newline or where a read ended.
+    fn feed(&mut self, piece: &[u8]) -> Option<String> {
+        if self.reported {
+            return None;
+        }
+        let marker = FIRST_USER_INSTRUCTION.as_bytes();
+        self.line.extend_from_slice(piece);
+        if self.seen_at.is_none() && self.line.windows(marker.len()).any(|w| w == marker) {
+            self.seen_at = Some(self.start.elapsed());
+        }
+        if !piece.ends_with(b"\n") {
+            if self.line.len() > 1024 {
+                self.line.drain(..self.line.len() - marker.len());
+            }
+            return None;
+        }
+        self.line.clear();
+        let elapsed = self.seen_at?;
+        self.reported = true;
+        Some(format!(
+            "xtask: QEMU start -> first user instruction: {} ms wall",
+            elapsed.as_millis()
+        ))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Command line
+
+/// What QEMU boots.
+pub enum Media<'a> {
+    /// PVH direct boot: `-kernel`, `-initrd`, `-append`.
+    Kernel {
+        kernel: &'a Path,
+        initrd: &'a Path,
+        cmdline: &'a str,
+    },
+    /// A GRUB ISO as a CD-ROM (multiboot2); the command line is inside its grub.cfg.
+    Cdrom(&'a Path),
+}
+
+impl<'a> Media<'a> {
+    /// Direct boot of the built kernel and initrd with `cmdline`.
+    pub fn kernel(artifacts: &'a Artifacts, cmdline: &'a str) -> Media<'a> {
+        Media::Kernel {
+            kernel: &artifacts.kernel,
+            initrd: &artifacts.initrd,
+            cmdline,
+        }
+    }
+}
+
+/// Where the serial port goes.
+#[derive(Clone, Copy)]
+pub enum Serial {
+    /// `-serial mon:stdio`: the terminal, with the QEMU monitor on Ctrl-A C and Ctrl-A X to quit.
+    MonitorOnStdio,
+    /// `-serial stdio -monitor none`: plain bytes, for capturing.
+    Stdio,
+}
+
+/// The QEMU command for one boot.
+pub fn qemu_command(accel: Accel, media: &Media, serial: Serial) -> Command {
+    let mut command = Command::new(QEMU);
+    command.args([
+        "-machine",
+        "pc",
+        "-m",
+        "256M",
+        "-smp",
+        "1",
+        "-display",
+        "none",
+        "-no-reboot",
+    ]);
+    command.args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
+    command.args(accel.args());
+    match serial {
+        Serial::MonitorOnStdio => command.args(["-serial", "mon:stdio"]),
+        Serial::Stdio => command.args(["-serial", "stdio", "-monitor", "none"]),
+    };
+    match media {
+        Media::Kernel {
+            kernel,
+            initrd,
+            cmdline,
+        } => command
+            .arg("-kernel")
+            .arg(kernel)
+            .arg("-initrd")
+            .arg(initrd)
+            .arg("-append")
+            .arg(cmdline),
+        Media::Cdrom(iso) => command.arg("-cdrom").arg(iso).args(["-boot", "d"]),
+    };
+    command
+}
+
+/// `command` as a line one could paste into a shell.
+pub fn shell_words(command: &Command) -> String {
+    let quote = |word: &str| {
+        let plain = !word.is_empty()
+            && word
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_=,./:+@".contains(c));
+        if plain {
+            word.to_string()
+        } else {
+            format!("'{}'", word.replace('\'', r"'\''"))
+        }
+    };
+    let program = command.get_program().to_string_lossy();
+    let args = command.get_args().map(|arg| quote(&arg.to_string_lossy()));
+    std::iter::once(quote(&program))
+        .chain(args)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// What a QEMU exit status means under the kernel's exit protocol. `saw_output` tells whether the
+/// serial port printed anything (QEMU also exits with 1 when it cannot start).
+pub fn describe_status(code: Option<i32>, saw_output: bool, signal: Option<i32>) -> String {
+    match code {
+        Some(0) => "QEMU exited without the kernel's exit code (triple fault or reset?)".into(),
+        Some(1) if !saw_output => {
+            "QEMU exited with status 1 before the kernel printed anything (QEMU could not start? see its messages)".into()
+        }
+        Some(1) => "the kernel finished cleanly (QEMU status 1)".into(),
+        Some(3) => "the kernel panicked (QEMU status 3)".into(),
+        Some(code) if code % 2 == 1 => format!("the kernel exited with code {} (QEMU status {code})", code >> 1),
+        Some(code) => format!("QEMU exited with status {code}"),
+        None => format!("QEMU was killed by signal {}", signal.unwrap_or(0)),
+    }
+}
+
+/// The signal that ended a process, if one did.
+pub fn signal_of(status: ExitStatus) -> Option<i32> {
+    std::os::unix::process::ExitStatusExt::signal(&status)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Captured runs (tests)
+
+/// The result of a captured QEMU run.
+pub struct Captured {
+    /// `None` when the run timed out and QEMU was killed.
+    pub status: Option<ExitStatus>,
+    /// Everything QEMU wrote to stdout (the serial port).
+    pub serial: Vec<u8>,
+    /// Everything QEMU wrote to stderr.
+    pub stderr: Vec<u8>,
+}
+
+/// Runs `command` with stdin closed and stdout/stderr captured; kills it after `timeout`.
+pub fn run_captured(mut command: Command, timeout: Duration) -> Result<Captured, String> {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("cannot start {QEMU}: {e}"))?;
+    let serial = read_in_background(child.stdout.take().expect("stdout is piped"));
+    let stderr = read_in_background(child.stderr.take().expect("stderr is piped"));
+    let status = wait_with_timeout(&mut child, timeout)?;
+    let serial = serial.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
+    Ok(Captured {
+        status,
+        serial,
+        stderr,
+    })
+}
+
+fn read_in_background(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes); // A read error just ends the capture early.
+        bytes
+    })
+}
+
+/// Waits for `child`; on timeout kills it and returns `None`.
+fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Result<Option<ExitStatus>, String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child
+            .try_wait()
+            .map_err(|e| format!("waiting for {QEMU}: {e}"))?
+        {
+            return Ok(Some(status));
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill(); // It may have exited just now; wait() below settles it either way.
+            child
+                .wait()
+                .map_err(|e| format!("waiting for the killed {QEMU}: {e}"))?;
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accelerator
+
+/// The accelerator asked for on the command line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AccelRequest {
+    Tcg,
+    Kvm,
+    /// KVM when it can run a normal guest, else TCG.
+    Auto,
+}
+
+/// The accelerator QEMU will use.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Accel {
+    Tcg,
+    Kvm,
+}
+
+impl Accel {
+    /// QEMU's arguments for this accelerator. KVM drops `arch-capabilities`, whose MSR write
+    /// (0x10a) this host's KVM rejects.
+    pub fn args(self) -> [&'static str; 4] {
+        match self {
+            Accel::Tcg => ["-accel", "tcg", "-cpu", "max"],
+            Accel::Kvm => ["-accel", "kvm", "-cpu", "host,-arch-capabilities"],
+        }
+    }
+}
+
+/// The chosen accelerator and why.
+pub struct AccelChoice {
+    pub accel: Accel,
+    pub reason: String,
+}
+
+impl AccelChoice {
+    /// E.g. `accel tcg (there is no /dev/kvm)`.
+    pub fn describe(&self) -> String {
+        let name = if self.accel == Accel::Kvm {
+            "kvm"
+        } else {
+            "tcg"
+        };
+        format!("accel {name} ({})", self.reason)
+    }
+}
+
+/// Chooses the accelerator: auto picks KVM only if /dev/kvm opens read-write and the CPU
+/// flags include vmx or svm.
+pub fn choose_accel(request: AccelRequest) -> AccelChoice {
+    let kvm = kvm_usable();
+    match (request, kvm) {
+        (AccelRequest::Tcg, _) => AccelChoice {
+            accel: Accel::Tcg,
+            reason: "asked for with --accel tcg".into(),
+        },
+        (AccelRequest::Kvm, Ok(())) => AccelChoice {
+            accel: Accel::Kvm,
+            reason: "asked for with --accel kvm".into(),
+        },
+        (AccelRequest::Kvm, Err(why)) => {
+            let reason = format!("asked for with --accel kvm; warning: {why}");
+            AccelChoice {
+                accel: Accel::Kvm,
+                reason,
+            }
+        }
+        (AccelRequest::Auto, Ok(())) => {
+            let reason = "/dev/kvm opens read-write and the CPU has vmx/svm".into();
+            AccelChoice {
+                accel: Accel::Kvm,
+                reason,
+            }
+        }
+        (AccelRequest::Auto, Err(why)) => AccelChoice {
+            accel: Accel::Tcg,
+            reason: why,
+        },
+    }
+}
+
+/// `Ok` when KVM can run a normal guest; otherwise why not.
+fn kvm_usable() -> Result<(), String> {
+    let kvm = Path::new("/dev/kvm");
+    if !kvm.exists() {
+        return Err("there is no /dev/kvm".into());
+    }
+    if let Err(e) = std::fs::OpenOptions::new().read(true).write(true).open(kvm) {
+        return Err(format!("/dev/kvm cannot be opened read-write: {e}"));
+    }
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    if !cpu_has_virtualization(&cpuinfo) {
+        return Err("/dev/kvm is present but this CPU has no vmx/svm, so it cannot run a normal guest's ring-0 code".into());
+    }
+    Ok(())
+}
+
+/// Whether a `flags` line of /proc/cpuinfo lists vmx (Intel VT-x) or svm (AMD-V).
+fn cpu_has_virtualization(cpuinfo: &str) -> bool {
+    cpuinfo
+        .lines()
+        .filter(|line| line.starts_with("flags"))
+        .filter_map(|line| line.split_once(':'))
+        .any(|(_, flags)| {
+            flags
+                .split_whitespace()
+                .any(|flag| flag == "vmx" || flag == "svm")
+        })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tool installation
+
+/// Host tools a subcommand needs, and the Debian packages that provide them.
+pub struct Tools {
+    /// Programs that must be on PATH.
+    pub binaries: &'static [&'static str],
+    /// Files or directories that must exist (e.g. GRUB's BIOS modules).
+    pub paths: &'static [&'static str],
+    pub packages: &'static [&'static str],
+}
+
+pub const QEMU_TOOLS: Tools = Tools {
+    binaries: &[QEMU],
+    paths: &[],
+    packages: &["qemu-system-x86"],
+};
+
+/// grub-mkrescue makes a BIOS-bootable image only when GRUB's i386-pc modules are installed.
+pub const GRUB_TOOLS: Tools = Tools {
+    binaries: &["grub-mkrescue", "xorriso", "mformat"],
+    paths: &["/usr/lib/grub/i386-pc"],
+    packages: &["grub-pc-bin", "grub-common", "xorriso", "mtools"],
+};
+
+pub const GDB_TOOLS: Tools = Tools {
+    binaries: &["gdb"],
+    paths: &[],
+    packages: &["gdb"],
+};
+
+/// Makes sure `tools` are installed: as root, installs the packages with apt-get; otherwise
+/// fails with the exact install command.
+pub fn ensure_installed(tools: &Tools) -> Result<(), String> {
+    let missing = missing_tools(tools);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let install = install_command(tools);
+    if !is_root() {
+        return Err(format!(
+            "{} not installed; install with: sudo apt-get update && sudo {install}",
+            missing.join(", ")
+        ));
+    }
+    println!(
+        "xtask: {} not installed; running apt-get update && {install}",
+        missing.join(", ")
+    );
+    run_apt(&["update"])?;
+    let mut args = vec!["install", "-y"];
+    args.extend_from_slice(tools.packages);
+    run_apt(&args)?;
+    let still_missing = missing_tools(tools);
+    if !still_missing.is_empty() {
+        return Err(format!(
+            "{} still missing after `{install}`",
+            still_missing.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// `apt-get install -y <packages>`.
+pub fn install_command(tools: &Tools) -> String {
+    format!("apt-get install -y {}", tools.packages.join(" "))
+}
+
+/// The binaries and paths of `tools` that are not there.
+pub fn missing_tools(tools: &Tools) -> Vec<String> {
+    let binaries = tools.binaries.iter().filter(|binary| !on_path(binary));
+    let paths = tools.paths.iter().filter(|path| !Path::new(path).exists());
+    binaries
+        .chain(paths)
+        .map(|missing| missing.to_string())
+        .collect()
+}
+
+fn on_path(binary: &str) -> bool {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path).any(|dir| dir.join(binary).is_file())
+}
+
+fn is_root() -> bool {
+    let output = Command::new("id").arg("-u").output();
+    output.is_ok_and(|output| String::from_utf8_lossy(&output.stdout).trim() == "0")
+}
+
+fn run_apt(args: &[&str]) -> Result<(), String> {
+    let status = Command::new("apt-get")
+        .args(args)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .map_err(|e| format!("cannot start apt-get: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "apt-get {} failed ({status}); see the output above",
+            args.join(" ")
+        ))
+    }
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    #[test]
+    fn virtualization_flags_are_whole_words_on_flags_lines() {
+        assert!(cpu_has_virtualization(
+            "processor : 0\nflags\t\t: fpu vme svm sse\n"
+        ));
+        assert!(cpu_has_virtualization("flags : fpu vmx\n"));
+        assert!(!cpu_has_virtualization(
+            "flags : fpu hypervisor svm_lock vmxon\n"
+        ));
+        assert!(!cpu_has_virtualization(
+            "model name : vmx svm\nflags : fpu\n"
+        ));
+        assert!(!cpu_has_virtualization(""));
+    }
+
+    #[test]
+    fn exit_statuses_follow_the_kernel_exit_protocol() {
+        assert!(describe_status(Some(0), true, None).contains("triple fault or reset?"));
+        assert!(describe_status(Some(1), true, None).contains("finished cleanly"));
+        assert!(
+            describe_status(Some(1), false, None).contains("before the kernel printed anything")
+        );
+        assert!(describe_status(Some(3), true, None).contains("panicked"));
+        assert_eq!(
+            describe_status(Some(9), true, None),
+            "the kernel exited with code 4 (QEMU status 9)"
+        );
+        assert_eq!(
+            describe_status(None, true, Some(9)),
+            "QEMU was killed by signal 9"
+        );
+    }
+
+    #[test]
+    fn command_line_has_the_fixed_machine_and_the_media() {
+        let media = Media::Kernel {
+            kernel: Path::new("k"),
+            initrd: Path::new("i"),
+            cmdline: "mode=test run=a,b",
+        };
+        let line = shell_words(&qemu_command(Accel::Tcg, &media, Serial::Stdio));
+        let expected = "qemu-system-x86_64 -machine pc -m 256M -smp 1 -display none -no-reboot \
+            -device isa-debug-exit,iobase=0xf4,iosize=0x04 -accel tcg -cpu max -serial stdio -monitor none \
+            -kernel k -initrd i -append 'mode=test run=a,b'";
+        assert_eq!(line, expected);
+        let line = shell_words(&qemu_command(
+            Accel::Kvm,
+            &Media::Cdrom(Path::new("x.iso")),
+            Serial::MonitorOnStdio,
+        ));
+        assert!(line.ends_with(
+            "-accel kvm -cpu host,-arch-capabilities -serial mon:stdio -cdrom x.iso -boot d"
+        ));
+    }
+
+    #[test]
+    fn boot_timer_reports_once_after_the_marker_line_ends() {
+        let mut timer = BootTimer {
+            start: Instant::now(),
+            line: Vec::new(),
+            seen_at: None,
+            reported: false,
+        };
+        assert_eq!(timer.feed(b"exo: log\n"), None);
+        assert_eq!(timer.feed(b"exo: boot: first user"), None);
+        assert_eq!(timer.feed(b" instruction at +5"), None);
+        assert!(timer.seen_at.is_some());
+        let note = timer.feed(b" us\n").expect("note after the line");
+        assert!(note.starts_with("xtask: QEMU start -> first user instruction: "));
+        assert!(note.ends_with(" ms wall"));
+        assert_eq!(timer.feed(b"exo: boot: first user instruction\n"), None);
+    }
+
+    #[test]
+    fn shell_words_quotes_quotes() {
+        let mut command = Command::new("echo");
+        command.args(["it's", ""]);
+        assert_eq!(shell_words(&command), r"echo 'it'\''s' ''");
+    }
+}
