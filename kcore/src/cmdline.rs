@@ -1,6 +1,8 @@
 //! The kernel command line: space-separated `key=value` words.
 //!
-//! Known keys: `mode=run|test`, `run=prog1,prog2,...` (default `init`), `log=error|warn|info|debug|trace`.
+//! Known keys: `mode=run|test`, `run=prog1,prog2,...` (default `init`), `log=error|warn|info|debug|trace`,
+//! and `selftest=panic|page_fault|stack_overflow`, which makes the kernel fail on purpose after boot so
+//! the tests can check its panic and double-fault paths.
 //! Anything else is refused with a message naming the word and what is allowed.
 use core::fmt;
 
@@ -25,6 +27,17 @@ pub enum LogLevel {
     Trace,
 }
 
+/// A deliberate kernel failure, to test the kernel's own fault handling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SelfTest {
+    /// `panic!` in kmain.
+    Panic,
+    /// A read from an unmapped kernel address.
+    PageFault,
+    /// Unbounded recursion into the kernel stack's guard page (a double fault on its IST stack).
+    StackOverflow,
+}
+
 /// The programs to run, in order: the raw comma-separated list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProgramList<'a>(&'a str);
@@ -42,6 +55,7 @@ pub struct Cmdline<'a> {
     pub mode: Mode,
     pub run: ProgramList<'a>,
     pub log: LogLevel,
+    pub selftest: Option<SelfTest>,
 }
 
 /// What is wrong with a command line.
@@ -56,7 +70,7 @@ pub enum CmdlineError<'a> {
 impl fmt::Display for CmdlineError<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CmdlineError::UnknownKey(k) => write!(f, "unknown option '{k}' (known: mode, run, log)"),
+            CmdlineError::UnknownKey(k) => write!(f, "unknown option '{k}' (known: mode, run, log, selftest)"),
             CmdlineError::BadValue { key, value, allowed } => {
                 write!(f, "bad value '{value}' for '{key}' (allowed: {allowed})")
             }
@@ -68,14 +82,15 @@ impl fmt::Display for CmdlineError<'_> {
 
 /// Parses a command line.
 pub fn parse(line: &str) -> Result<Cmdline<'_>, CmdlineError<'_>> {
-    let mut out = Cmdline { mode: Mode::Run, run: ProgramList("init"), log: LogLevel::Info };
-    let mut seen = [false; 3];
+    let mut out = Cmdline { mode: Mode::Run, run: ProgramList("init"), log: LogLevel::Info, selftest: None };
+    let mut seen = [false; 4];
     for word in line.split_ascii_whitespace() {
         let (key, value) = word.split_once('=').ok_or(CmdlineError::MissingValue(word))?;
         let slot = match key {
             "mode" => 0,
             "run" => 1,
             "log" => 2,
+            "selftest" => 3,
             _ => return Err(CmdlineError::UnknownKey(key)),
         };
         if core::mem::replace(&mut seen[slot], true) {
@@ -84,7 +99,8 @@ pub fn parse(line: &str) -> Result<Cmdline<'_>, CmdlineError<'_>> {
         match slot {
             0 => out.mode = parse_mode(value)?,
             1 => out.run = ProgramList(value),
-            _ => out.log = parse_log(value)?,
+            2 => out.log = parse_log(value)?,
+            _ => out.selftest = Some(parse_selftest(value)?),
         }
     }
     Ok(out)
@@ -95,6 +111,15 @@ fn parse_mode(value: &str) -> Result<Mode, CmdlineError<'_>> {
         "run" => Ok(Mode::Run),
         "test" => Ok(Mode::Test),
         _ => Err(CmdlineError::BadValue { key: "mode", value, allowed: "run, test" }),
+    }
+}
+
+fn parse_selftest(value: &str) -> Result<SelfTest, CmdlineError<'_>> {
+    match value {
+        "panic" => Ok(SelfTest::Panic),
+        "page_fault" => Ok(SelfTest::PageFault),
+        "stack_overflow" => Ok(SelfTest::StackOverflow),
+        _ => Err(CmdlineError::BadValue { key: "selftest", value, allowed: "panic, page_fault, stack_overflow" }),
     }
 }
 
@@ -138,6 +163,8 @@ mod tests {
         let e = parse("log=loud").unwrap_err();
         assert_eq!(e.to_string(), "bad value 'loud' for 'log' (allowed: error, warn, info, debug, trace)");
         assert!(parse("mode=fast").unwrap_err().to_string().contains("run, test"));
-        assert!(parse("x=1").unwrap_err().to_string().contains("known: mode, run, log"));
+        assert!(parse("x=1").unwrap_err().to_string().contains("known: mode, run, log, selftest"));
+        assert_eq!(parse("selftest=panic").unwrap().selftest, Some(SelfTest::Panic));
+        assert!(parse("selftest=boom").unwrap_err().to_string().contains("panic, page_fault, stack_overflow"));
     }
 }

@@ -28,6 +28,7 @@ mod env;
 mod loader;
 mod mem;
 mod sched;
+mod selftest;
 mod syscall;
 mod trap;
 mod uaccess;
@@ -66,6 +67,9 @@ extern "C" fn kmain(protocol: u32, info: u32, entry_tsc: u64) -> ! {
     legacy::disable_pics();
     lapic::init(TIMER_PERIOD_MS);
     entry::init_syscall();
+    if let Some(test) = cmdline.selftest {
+        selftest::run(test);
+    }
     let archive = open_initrd(&boot);
     let programs = cmdline.run.iter().collect();
     if cmdline.mode == Mode::Test {

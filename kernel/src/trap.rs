@@ -8,6 +8,7 @@
 use crate::arch::x86_64::entry::{self, TrapFrame};
 use crate::arch::x86_64::{cpu, idt, lapic, legacy};
 use crate::sched::{self, Outcome};
+use crate::uaccess;
 use alloc::format;
 use alloc::string::String;
 
@@ -51,7 +52,7 @@ fn describe(frame: &TrapFrame) -> String {
     let mut text = format!("{} at rip={:#x}", name(vector), frame.rip);
     match vector {
         14 => text += &page_fault_detail(frame.error_code, cpu::read_cr2()),
-        13 if frame.error_code != 0 => text += &selector_detail(frame.error_code),
+        13 if frame.error_code != 0 => text += &selector_detail(frame),
         _ => {}
     }
     text
@@ -63,11 +64,17 @@ fn page_fault_detail(error: u64, address: u64) -> String {
     format!(" accessing {address:#x} ({access}, {cause})")
 }
 
-fn selector_detail(error: u64) -> String {
-    if error & 2 != 0 {
-        format!(" (interrupt vector {} is not open to ring 3)", error >> 3)
-    } else {
-        format!(" (selector error {error:#x})")
+/// Explains a #GP error code. For an IDT gate (bit 1), the vector is read from the `int n`
+/// instruction itself (opcode 0xcd), which is exact whatever the CPU encodes in the index field.
+fn selector_detail(frame: &TrapFrame) -> String {
+    let error = frame.error_code;
+    if error & 2 == 0 {
+        return format!(" (selector error {error:#x})");
+    }
+    let mut instruction = [0u8; 2];
+    match uaccess::copy_from_user(sched::current_root(), frame.rip, &mut instruction) {
+        Ok(()) if instruction[0] == 0xcd => format!(" (int {:#x}: vector {} is not open to ring 3)", instruction[1], instruction[1]),
+        _ => format!(" (interrupt gate not open to ring 3, error code {error:#x})"),
     }
 }
 

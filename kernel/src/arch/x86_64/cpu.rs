@@ -10,12 +10,10 @@ use core::sync::atomic::{AtomicU8, Ordering};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Features {
     pub nx: bool,
-    pub pcid: bool,
     pub smep: bool,
     pub smap: bool,
     pub umip: bool,
     pub xsave: bool,
-    pub fsgsbase: bool,
     /// Bytes of the XSAVE (or FXSAVE) area for the enabled state components.
     pub fpu_area_size: usize,
     /// The state components enabled in XCR0 (x87 | SSE | AVX ... ).
@@ -43,21 +41,18 @@ pub fn cpuid(leaf: u32, subleaf: u32) -> (u32, u32, u32, u32) {
 /// Discovers features and enables the protections and FPU state Exo uses. Call once, early.
 pub fn init() -> Features {
     let (max_leaf, ..) = cpuid(0, 0);
-    let (_, _, ecx1, edx1) = cpuid(1, 0);
+    let (_, _, ecx1, _) = cpuid(1, 0);
     let (_, ebx7, ecx7, _) = if max_leaf >= 7 { cpuid(7, 0) } else { (0, 0, 0, 0) };
     let (_, _, _, edx_ext) = cpuid(0x8000_0001, 0);
     let mut f = Features {
         nx: edx_ext & (1 << 20) != 0,
-        pcid: ecx1 & (1 << 17) != 0,
         smep: ebx7 & (1 << 7) != 0,
         smap: ebx7 & (1 << 20) != 0,
         umip: ecx7 & (1 << 2) != 0,
         xsave: ecx1 & (1 << 26) != 0,
-        fsgsbase: ebx7 & 1 != 0,
         fpu_area_size: 512,
         xcr0: 0,
     };
-    let _ = edx1;
     if f.nx {
         // SAFETY: EFER.NXE (bit 11) is supported (CPUID 0x80000001 EDX.20) and only enables the NX bit.
         unsafe { wrmsr(MSR_EFER, rdmsr(MSR_EFER) | (1 << 11)) };
@@ -164,13 +159,6 @@ pub fn read_cr2() -> u64 {
     let v;
     // SAFETY: reading CR2 has no side effects.
     unsafe { asm!("mov {}, cr2", out(reg) v, options(nomem, nostack)) };
-    v
-}
-
-pub fn read_cr3() -> u64 {
-    let v;
-    // SAFETY: reading CR3 has no side effects.
-    unsafe { asm!("mov {}, cr3", out(reg) v, options(nomem, nostack)) };
     v
 }
 

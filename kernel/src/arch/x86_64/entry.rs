@@ -187,7 +187,7 @@ syscall_entry:
     push $0x2b
     push %rcx
     push $0
-    push $0x100
+    push ${syscall_vector}
     SAVE_GPRS
     FPU_SAVE
     mov %rsp, %rdi
@@ -206,7 +206,7 @@ exit_to_user:
     jmp 84f
 83: fxrstor64 (%rdi)
 84:
-    cmpq $0x100, 120(%rsp)
+    cmpq ${syscall_vector}, 120(%rsp)
     jne 5f
     mov 136(%rsp), %rcx
     mov %rcx, %r11
@@ -251,6 +251,7 @@ user_sysretq:
 user_iretq:
     iretq
 "#,
+    syscall_vector = const SYSCALL_VECTOR,
     options(att_syntax)
 );
 
