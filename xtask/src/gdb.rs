@@ -16,7 +16,7 @@ const GDB_STUB: &str = "localhost:1234";
 
 /// Builds, starts QEMU halted (`-s -S`), writes `target/exo/gdbinit` and execs gdb on it.
 pub fn gdb_command(request: qemu::AccelRequest, cmdline: Option<&str>) -> Result<u8, String> {
-    qemu::ensure_installed(&qemu::QEMU_TOOLS)?;
+    crate::install::ensure_installed(&crate::install::QEMU_TOOLS)?;
     let artifacts = build::build_all()?;
     let gdbinit = write_gdbinit(&artifacts.kernel)?;
     let accel = qemu::choose_accel(request);
@@ -24,7 +24,7 @@ pub fn gdb_command(request: qemu::AccelRequest, cmdline: Option<&str>) -> Result
     let media = Media::kernel(&artifacts, cmdline.unwrap_or("mode=run"));
     let mut qemu = qemu::qemu_command(accel.accel, &media, Serial::Stdio);
     qemu.args(["-s", "-S"]);
-    if !qemu::missing_tools(&qemu::GDB_TOOLS).is_empty() {
+    if !crate::install::missing_tools(&crate::install::GDB_TOOLS).is_empty() {
         print_manual_steps(&qemu, &gdbinit);
         return Ok(1);
     }
@@ -81,7 +81,7 @@ fn kill_when_gdb_exits(qemu_pid: u32) -> Result<(), String> {
 fn print_manual_steps(qemu: &Command, gdbinit: &Path) {
     println!(
         "xtask: gdb is not installed; install it with: {}",
-        qemu::install_command(&qemu::GDB_TOOLS)
+        crate::install::install_command(&crate::install::GDB_TOOLS)
     );
     println!("xtask: then rerun `cargo xtask gdb`, or by hand:");
     println!("  1. in one terminal:  {}", qemu::shell_words(qemu));

@@ -6,13 +6,12 @@
 //! with [`build_iso`] in a directory of its own.
 
 use crate::build::{self, Artifacts};
-use crate::qemu;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The `iso` subcommand: build, then write `target/exo/exo.iso`.
 pub fn iso_command(cmdline: Option<&str>) -> Result<u8, String> {
-    qemu::ensure_installed(&qemu::GRUB_TOOLS)?;
+    crate::install::ensure_installed(&crate::install::GRUB_TOOLS)?;
     let artifacts = build::build_all()?;
     let iso = build_iso(&artifacts, cmdline.unwrap_or("mode=run"), &build::exo_dir())?;
     println!("xtask: iso {}", build::display(&iso));
@@ -20,7 +19,7 @@ pub fn iso_command(cmdline: Option<&str>) -> Result<u8, String> {
 }
 
 /// Builds `<dir>/exo.iso` from the tree `<dir>/iso/` for the given kernel command line and returns
-/// its path. The GRUB tools must already be installed (see [`qemu::GRUB_TOOLS`]).
+/// its path. The GRUB tools must already be installed (see [`crate::install::GRUB_TOOLS`]).
 pub fn build_iso(artifacts: &Artifacts, cmdline: &str, dir: &Path) -> Result<PathBuf, String> {
     let tree = dir.join("iso");
     let grub_dir = tree.join("boot/grub");

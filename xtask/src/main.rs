@@ -12,6 +12,7 @@
 mod build;
 mod gdb;
 mod image;
+mod install;
 mod iso;
 mod qemu;
 mod test;

@@ -154,12 +154,12 @@ fn integration_tests(
     jobs: usize,
     totals: &mut Totals,
 ) {
-    if let Err(e) = qemu::ensure_installed(&qemu::QEMU_TOOLS) {
+    if let Err(e) = crate::install::ensure_installed(&crate::install::QEMU_TOOLS) {
         return fail_all(selected, &e, totals);
     }
     let needs_grub = selected.iter().any(|test| test.boot == Boot::Iso);
     let grub = if needs_grub {
-        qemu::ensure_installed(&qemu::GRUB_TOOLS)
+        crate::install::ensure_installed(&crate::install::GRUB_TOOLS)
     } else {
         Ok(())
     };
