@@ -36,7 +36,7 @@ fn exception(frame: &mut TrapFrame) {
         log::warn!("NMI at rip={:#x}", frame.rip);
         return;
     }
-    if !frame.from_user() {
+    if !frame.is_from_user() {
         if entry::return_instructions().contains(&frame.rip) {
             sched::end_current(Outcome::Killed(String::from("invalid user state on return to ring 3")));
         }

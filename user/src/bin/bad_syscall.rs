@@ -10,10 +10,13 @@ use exos::println;
 
 const WRITE: u64 = Sysnum::ConsoleWrite as u64;
 
+/// What a case is called, the call number, its arguments, and the answer it must get.
+type Case = (&'static str, u64, [u64; 6], Result<u64, Error>);
+
 fn main() -> i64 {
     let text = b"ok";
     let here = text.as_ptr() as u64;
-    let cases: &[(&str, u64, [u64; 6], Result<u64, Error>)] = &[
+    let cases: &[Case] = &[
         ("number 2", 2, [0; 6], Err(Error::BadSysnum)),
         ("number 0x100", 0x100, [1; 6], Err(Error::BadSysnum)),
         ("number u64::MAX", u64::MAX, [u64::MAX; 6], Err(Error::BadSysnum)),

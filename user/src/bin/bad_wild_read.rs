@@ -9,7 +9,7 @@ use exos::println;
 fn main() {
     println!("bad_wild_read: trying it");
     // SAFETY: deliberately invalid: nothing is mapped at this address; the kernel must catch it.
-    let value = unsafe { core::ptr::read_volatile(0xdead_beef_000 as *const u64) };
+    let value = unsafe { core::ptr::read_volatile(0x0dea_dbee_f000 as *const u64) };
     println!("read {value:#x}");
     println!("bad_wild_read: FAIL: still running");
 }
