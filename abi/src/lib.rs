@@ -32,20 +32,78 @@ pub enum Sysnum {
     ConsoleWrite = 0,
     /// `env_exit(code)`: end the calling environment with exit status `code`. Never returns.
     EnvExit = 1,
+    /// `env_set_exception_handler(entry, stack_base, stack_size)`: from now on, deliver the caller's
+    /// exceptions to `entry` on the exception stack `[stack_base, stack_base + stack_size)`, with an
+    /// [`ExceptionFrame`] at the top of that stack (its address in `rdi`). `entry` = 0 removes the
+    /// handler (exceptions then end the environment). Returns 0.
+    ///
+    /// Errors: [`Error::BadAddress`] if `entry` or the stack range is outside user space;
+    /// [`Error::BadArgument`] if `stack_size` is below [`MIN_EXCEPTION_STACK`] or the stack is not
+    /// 16-byte aligned. Mappings are checked at delivery time, not here: an exception stack that is
+    /// not mapped writable then ends the environment.
+    EnvSetExceptionHandler = 2,
 }
+
+/// The smallest exception stack `env_set_exception_handler` accepts.
+pub const MIN_EXCEPTION_STACK: u64 = 4096;
+
+/// The state of the code that raised an exception, as the kernel writes it at the top of the
+/// exception stack. The handler may change any field; the library's return path (not the kernel)
+/// reloads every register from it, so the faulting code resumes at `rip` with these values.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExceptionFrame {
+    pub rax: u64,
+    pub rbx: u64,
+    pub rcx: u64,
+    pub rdx: u64,
+    pub rsi: u64,
+    pub rdi: u64,
+    pub rbp: u64,
+    pub r8: u64,
+    pub r9: u64,
+    pub r10: u64,
+    pub r11: u64,
+    pub r12: u64,
+    pub r13: u64,
+    pub r14: u64,
+    pub r15: u64,
+    /// Where the faulting code resumes.
+    pub rip: u64,
+    /// The faulting code's stack pointer.
+    pub rsp: u64,
+    pub rflags: u64,
+    /// The exception vector (0 = #DE, 3 = #BP, 6 = #UD, 13 = #GP, 14 = #PF, ...).
+    pub vector: u64,
+    /// The CPU's error code (0 when the exception has none).
+    pub error_code: u64,
+    /// For a page fault, the address that faulted (CR2); else 0.
+    pub fault_address: u64,
+}
+
+/// Byte offsets of [`ExceptionFrame`] fields, for assembly.
+pub mod exception_frame {
+    pub const RIP: usize = 15 * 8;
+    pub const RSP: usize = 16 * 8;
+    pub const RFLAGS: usize = 17 * 8;
+    pub const SIZE: usize = 21 * 8;
+}
+
+const _: () = assert!(core::mem::size_of::<ExceptionFrame>() == exception_frame::SIZE);
 
 /// The largest buffer one `console_write` accepts.
 pub const MAX_CONSOLE_WRITE: u64 = 4096;
 
 impl Sysnum {
     /// Every call, in number order (used to generate documentation and to test the encoding).
-    pub const ALL: [Sysnum; 2] = [Sysnum::ConsoleWrite, Sysnum::EnvExit];
+    pub const ALL: [Sysnum; 3] = [Sysnum::ConsoleWrite, Sysnum::EnvExit, Sysnum::EnvSetExceptionHandler];
 
     /// The call's name as the library OS spells its wrapper (`sys_<object>_<verb>`).
     pub const fn name(self) -> &'static str {
         match self {
             Sysnum::ConsoleWrite => "sys_console_write",
             Sysnum::EnvExit => "sys_env_exit",
+            Sysnum::EnvSetExceptionHandler => "sys_env_set_exception_handler",
         }
     }
 }
@@ -56,6 +114,7 @@ impl TryFrom<u64> for Sysnum {
         match n {
             0 => Ok(Sysnum::ConsoleWrite),
             1 => Ok(Sysnum::EnvExit),
+            2 => Ok(Sysnum::EnvSetExceptionHandler),
             _ => Err(Error::BadSysnum),
         }
     }
@@ -130,7 +189,7 @@ mod tests {
         for s in Sysnum::ALL {
             assert_eq!(Sysnum::try_from(s as u64), Ok(s));
         }
-        for n in [2u64, 3, 0x100, u64::MAX, 1 << 63] {
+        for n in [Sysnum::ALL.len() as u64, 0x100, u64::MAX, 1 << 63] {
             assert_eq!(Sysnum::try_from(n), Err(Error::BadSysnum));
         }
     }

@@ -1,14 +1,17 @@
 //! ExOS, the library operating system: ordinary, untrusted code linked into every Exo program.
 //!
 //! Today it holds what a program needs to start, print and exit: the `_start` entry point and
-//! [`main!`] (`entry.rs`), the system-call wrappers (`syscall.rs`, the only unsafe code), console
-//! output with [`print!`]/[`println!`] (`console.rs`) and a panic handler that reports and exits.
+//! [`main!`] (`entry.rs`), the system-call wrappers (`syscall.rs`), exception handlers that resume
+//! the faulting code without the kernel (`exception.rs`), console output with
+//! [`print!`]/[`println!`] (`console.rs`) and a panic handler that reports and exits. Unsafe code
+//! is confined to `syscall.rs`, `entry.rs` and `exception.rs`.
 //! Any of it can be replaced by a program that knows better.
 #![no_std]
 #![deny(unsafe_code)]
 
 pub mod console;
 pub mod entry;
+pub mod exception;
 pub mod syscall;
 
 use cmem as _;

@@ -51,3 +51,9 @@ pub fn sys_env_exit(code: i64) -> ! {
     let _ = call(Sysnum::EnvExit, [code as u64, 0, 0, 0, 0, 0]);
     unreachable!("env_exit returned")
 }
+
+/// Registers `entry` as the caller's exception handler, running on `[stack_base, stack_base +
+/// stack_size)`; `entry` = 0 removes it. Most programs use `exception::set_handler` instead.
+pub fn sys_env_set_exception_handler(entry: u64, stack_base: u64, stack_size: u64) -> Result<u64, Error> {
+    call(Sysnum::EnvSetExceptionHandler, [entry, stack_base, stack_size, 0, 0, 0])
+}

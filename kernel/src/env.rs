@@ -27,6 +27,14 @@ impl FpuArea {
     }
 }
 
+/// Where an environment wants its exceptions delivered.
+#[derive(Clone, Copy, Debug)]
+pub struct ExceptionHandler {
+    pub entry: u64,
+    pub stack_base: u64,
+    pub stack_top: u64,
+}
+
 /// A protection domain.
 pub struct Env {
     /// Unique for the life of the kernel; shown in messages.
@@ -37,6 +45,8 @@ pub struct Env {
     /// Registers while the environment is not running.
     pub frame: TrapFrame,
     pub fpu: Box<FpuArea>,
+    /// The registered exception handler, if any.
+    pub exception_handler: Option<ExceptionHandler>,
 }
 
 impl Env {

@@ -45,6 +45,7 @@ pub fn load(id: u64, name: &str, bytes: &[u8]) -> Result<Env, LoadError> {
         root,
         frame: TrapFrame::new_user(image.entry, USER_STACK_TOP),
         fpu: FpuArea::initial(),
+        exception_handler: None,
     })
 }
 

@@ -10,7 +10,7 @@
 //! - `mem`: direct map (`phys`), frame allocator, page tables, heap. Unsafe only in `phys`/`paging`.
 //! - `uaccess`: the one checked path from user pointers to kernel buffers.
 //! - `env`, `loader`, `sched`: environments, ELF loading, the boot run list.
-//! - `syscall`, `trap`: what happens on each entry.
+//! - `syscall`, `trap`, `upcall`: what happens on each entry; exceptions go to the environment's handler.
 //!
 //! Invariants: one CPU; interrupts are disabled whenever the CPU is in ring 0 (they arrive only
 //! from ring 3), so the kernel is never re-entered and its locks are never contended.
@@ -32,6 +32,7 @@ mod selftest;
 mod syscall;
 mod trap;
 mod uaccess;
+mod upcall;
 
 use arch::x86_64::{cpu, entry, gdt, idt, lapic, legacy};
 use kcore::cmdline::{self, Mode};

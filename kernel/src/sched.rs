@@ -45,7 +45,12 @@ pub fn start(programs: Vec<&'static str>, archive: Archive<'static>, mode: Mode)
 
 /// The address space of the running environment.
 pub fn current_root() -> u64 {
-    with(|list| list.current.as_ref().expect("no running environment").root)
+    with_current(|env| env.root)
+}
+
+/// Runs `f` on the running environment.
+pub fn with_current<R>(f: impl FnOnce(&mut Env) -> R) -> R {
+    with(|list| f(list.current.as_mut().expect("no running environment")))
 }
 
 /// Ends the running environment and starts the next program. Never returns.

@@ -4,7 +4,9 @@ use crate::arch::x86_64::entry::TrapFrame;
 use crate::arch::x86_64::serial;
 use crate::sched::{self, Outcome};
 use crate::uaccess;
-use abi::{encode_result, Error, Sysnum, MAX_CONSOLE_WRITE};
+use crate::env::ExceptionHandler;
+use abi::layout::is_user_range;
+use abi::{encode_result, Error, Sysnum, MAX_CONSOLE_WRITE, MIN_EXCEPTION_STACK};
 
 /// Called by the `syscall` entry stub with the caller's registers.
 #[unsafe(no_mangle)]
@@ -12,6 +14,7 @@ extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
     let result = match Sysnum::try_from(frame.rax) {
         Ok(Sysnum::ConsoleWrite) => console_write(frame.rdi, frame.rsi),
         Ok(Sysnum::EnvExit) => sched::end_current(Outcome::Exited(frame.rdi)),
+        Ok(Sysnum::EnvSetExceptionHandler) => env_set_exception_handler(frame.rdi, frame.rsi, frame.rdx),
         Err(e) => Err(e),
     };
     let (rax, rdx) = encode_result(result);
@@ -29,4 +32,21 @@ fn console_write(ptr: u64, len: u64) -> Result<u64, Error> {
     uaccess::copy_from_user(sched::current_root(), ptr, buffer)?;
     serial::write_bytes(buffer);
     Ok(len)
+}
+
+/// `env_set_exception_handler(entry, stack_base, stack_size)`.
+fn env_set_exception_handler(entry: u64, stack_base: u64, stack_size: u64) -> Result<u64, Error> {
+    let handler = if entry == 0 {
+        None
+    } else {
+        if !is_user_range(entry, 1) || !is_user_range(stack_base, stack_size) {
+            return Err(Error::BadAddress);
+        }
+        if stack_size < MIN_EXCEPTION_STACK || (stack_base | stack_size) % 16 != 0 {
+            return Err(Error::BadArgument);
+        }
+        Some(ExceptionHandler { entry, stack_base, stack_top: stack_base + stack_size })
+    };
+    sched::with_current(|env| env.exception_handler = handler);
+    Ok(0)
 }

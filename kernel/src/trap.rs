@@ -1,14 +1,14 @@
 //! Interrupts and exceptions: the timer, spurious interrupts, and faults.
 //!
-//! A fault in ring 3 ends the environment with a message naming it, the fault, the instruction
-//! and (for page faults) the address and access. Exception upcalls to a handler the environment
-//! registers are the next step of the exokernel interface. A fault in ring 0 is a kernel bug and
+//! A fault in ring 3 goes to the environment's exception handler (`upcall.rs`); without one, it ends
+//! the environment with a message naming it, the fault, the instruction and (for page faults) the
+//! address and access. A fault in ring 0 is a kernel bug and
 //! panics, with one exception: a fault on the instruction that returns to ring 3 is caused by the
 //! user state being restored, so it ends the environment instead.
 use crate::arch::x86_64::entry::{self, TrapFrame};
 use crate::arch::x86_64::{cpu, idt, lapic, legacy};
 use crate::sched::{self, Outcome};
-use crate::uaccess;
+use crate::{uaccess, upcall};
 use alloc::format;
 use alloc::string::String;
 
@@ -43,7 +43,13 @@ fn exception(frame: &mut TrapFrame) {
         panic!("{} in the kernel at rip={:#x}, error code {:#x}, cr2={:#x}\n{:#x?}",
                name(vector), frame.rip, frame.error_code, cpu::read_cr2(), frame);
     }
-    sched::end_current(Outcome::Killed(describe(frame)))
+    if matches!(vector, idt::DOUBLE_FAULT | idt::MACHINE_CHECK) {
+        sched::end_current(Outcome::Killed(describe(frame)));
+    }
+    let fault = describe(frame);
+    if let Err(why) = upcall::deliver_exception(frame, fault) {
+        sched::end_current(Outcome::Killed(why));
+    }
 }
 
 /// A one-line description of a user fault.

@@ -1,4 +1,4 @@
-//! Reading user memory on behalf of a system call.
+//! Reading and writing user memory on behalf of the kernel.
 //!
 //! A user pointer is an allegation. [`copy_from_user`] checks it against the user range and then
 //! against the environment's own page tables, page by page (present and user-accessible), and copies
@@ -10,19 +10,35 @@ use abi::layout::{is_user_range, PAGE_SIZE};
 
 /// Copies `dst.len()` bytes from user address `src` in address space `root` into `dst`.
 pub fn copy_from_user(root: u64, src: u64, dst: &mut [u8]) -> Result<(), Error> {
-    if !is_user_range(src, dst.len() as u64) {
+    for_each_page(root, src, dst.len(), paging::USER, |pa, at, n| {
+        dst[at..at + n].copy_from_slice(phys::bytes(pa, n as u64));
+    })
+}
+
+/// Copies `src` to user address `dst` in address space `root`; every page must be mapped
+/// user-writable. Nothing is written unless the whole range is.
+pub fn copy_to_user(root: u64, dst: u64, src: &[u8]) -> Result<(), Error> {
+    let writable = paging::USER | paging::WRITABLE;
+    for_each_page(root, dst, src.len(), writable, |_, _, _| {})?;
+    for_each_page(root, dst, src.len(), writable, |pa, at, n| phys::write(pa, &src[at..at + n]))
+}
+
+/// Checks `[va, va+len)` against user space and the page tables (each page present with `flags`),
+/// calling `f(physical address, offset into the range, length)` for each piece within a page.
+fn for_each_page(root: u64, va: u64, len: usize, flags: u64, mut f: impl FnMut(u64, usize, usize)) -> Result<(), Error> {
+    if !is_user_range(va, len as u64) {
         return Err(Error::BadAddress);
     }
     let mut done = 0usize;
-    while done < dst.len() {
-        let va = src + done as u64;
-        let (frame, flags) = paging::translate(root, va).ok_or(Error::BadAddress)?;
-        if flags & paging::USER == 0 {
+    while done < len {
+        let at = va + done as u64;
+        let (frame, entry) = paging::translate(root, at).ok_or(Error::BadAddress)?;
+        if entry & flags != flags {
             return Err(Error::BadAddress);
         }
-        let offset = va % PAGE_SIZE;
-        let n = ((PAGE_SIZE - offset) as usize).min(dst.len() - done);
-        dst[done..done + n].copy_from_slice(&phys::bytes(frame + offset, n as u64)[..n]);
+        let offset = at % PAGE_SIZE;
+        let n = ((PAGE_SIZE - offset) as usize).min(len - done);
+        f(frame + offset, done, n);
         done += n;
     }
     Ok(())

@@ -165,8 +165,55 @@ pub const ALL: &[IntegrationTest] = &[
         name: "bad_syscall",
         cmdline_run: "bad_syscall,hello",
         expect: &[
-            "bad_syscall: 17 garbage calls checked, 0 wrong answers",
+            "bad_syscall: 24 garbage calls checked, 0 wrong answers",
             "'bad_syscall' exited with code 0",
+            "hello from ring 3",
+        ],
+        forbid: &["FAIL"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "exception_upcalls",
+        cmdline_run: "exceptions,hello",
+        expect: &[
+            "exceptions: 6 exceptions handled in user space, 0 failures",
+            "'exceptions' exited with code 0",
+            "hello from ring 3",
+        ],
+        forbid: &["FAIL", "killed"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "bad_handler_fault",
+        cmdline_run: "bad_handler_fault,hello",
+        expect: &[
+            "bad_handler_fault: trying it",
+            "'bad_handler_fault' killed: page fault (#PF)",
+            "inside its own exception handler",
+            "hello from ring 3",
+        ],
+        forbid: &["FAIL"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "bad_handler_overflow",
+        cmdline_run: "bad_handler_overflow,hello",
+        expect: &[
+            "bad_handler_overflow: trying it",
+            "'bad_handler_overflow' killed: page fault (#PF)",
+            "after overflowing its exception stack",
+            "hello from ring 3",
+        ],
+        forbid: &["FAIL"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "bad_exception_stack",
+        cmdline_run: "bad_exception_stack,hello",
+        expect: &[
+            "bad_exception_stack: trying it",
+            "'bad_exception_stack' killed: invalid opcode (#UD)",
+            "is not mapped writable, so the handler cannot run",
             "hello from ring 3",
         ],
         forbid: &["FAIL"],

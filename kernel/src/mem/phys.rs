@@ -57,6 +57,18 @@ pub unsafe fn table_mut(pa: u64) -> &'static mut [u64; 512] {
     unsafe { &mut *(to_virt(pa) as *mut [u64; 512]) }
 }
 
+/// Writes `data` into physical memory at `pa`, within one frame that belongs to an environment
+/// that is not running (the kernel is single-threaded with interrupts off, so no one else can be
+/// touching it) and that no kernel reference points into.
+pub fn write(pa: u64, data: &[u8]) {
+    assert!(pa % PAGE_SIZE + data.len() as u64 <= PAGE_SIZE, "phys::write crosses a frame");
+    // SAFETY: the frame belongs to an environment the kernel is acting for; nothing else holds a
+    // reference into it (the contract above), and the range stays inside the frame (asserted).
+    let frame = unsafe { frame_mut(pa & !(PAGE_SIZE - 1)) };
+    let offset = (pa % PAGE_SIZE) as usize;
+    frame[offset..offset + data.len()].copy_from_slice(data);
+}
+
 /// Fills a frame with zeros.
 pub fn zero_frame(pa: u64) {
     // SAFETY: callers zero frames they just allocated and therefore own exclusively.

@@ -1,0 +1,121 @@
+//! Exceptions, handled in the library: register a Rust handler, run it on the exception stack,
+//! and resume the faulting code without entering the kernel.
+//!
+//! The kernel delivers an exception by starting [`exos_exception_entry`] on the exception stack
+//! with `rdi` pointing at an `abi::ExceptionFrame`. The entry saves the FPU/SSE state (the handler
+//! is compiled code), calls the handler, restores it, and then returns to the faulting code by
+//! itself: it writes the resume address 136 bytes below the faulting `rsp` (past the 128-byte red
+//! zone the faulting code may be using), reloads every register from the frame, `popfq`s the flags,
+//! switches to that stack and executes `ret 128`, which lands on `rip` with `rsp` restored exactly.
+#![allow(unsafe_code)]
+
+use crate::syscall::sys_env_set_exception_handler;
+use abi::{exception_frame, Error, ExceptionFrame};
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+/// A handler: inspect or change the frame and return `true` to resume the faulting code at
+/// `frame.rip`, or `false` to end the program (it prints what happened and exits with
+/// 128 + the vector).
+pub type Handler = fn(&mut ExceptionFrame) -> bool;
+
+static HANDLER: AtomicUsize = AtomicUsize::new(0);
+
+/// The default exception stack, 16 KiB in the program's bss.
+const STACK_SIZE: usize = 16 * 1024;
+#[repr(C, align(16))]
+struct Stack([u8; STACK_SIZE]);
+static mut STACK: Stack = Stack([0; STACK_SIZE]);
+
+/// Sends this program's exceptions to `handler`, on the library's default exception stack.
+pub fn set_handler(handler: Handler) -> Result<(), Error> {
+    let base = &raw const STACK as u64;
+    set_handler_with_stack(handler, base, STACK_SIZE as u64)
+}
+
+/// Sends this program's exceptions to `handler`, on the stack `[base, base + size)`.
+pub fn set_handler_with_stack(handler: Handler, base: u64, size: u64) -> Result<(), Error> {
+    HANDLER.store(handler as usize, Ordering::Release);
+    sys_env_set_exception_handler(exos_exception_entry as *const () as u64, base, size).map(drop)
+}
+
+/// Stops delivering exceptions: they end the program again.
+pub fn clear_handler() -> Result<(), Error> {
+    sys_env_set_exception_handler(0, 0, 0).map(drop)
+}
+
+/// The architectural name of an exception vector.
+pub fn name(vector: u64) -> &'static str {
+    match vector {
+        0 => "divide error (#DE)",
+        1 => "debug (#DB)",
+        3 => "breakpoint (#BP)",
+        4 => "overflow (#OF)",
+        5 => "bound range exceeded (#BR)",
+        6 => "invalid opcode (#UD)",
+        7 => "device not available (#NM)",
+        12 => "stack-segment fault (#SS)",
+        13 => "general protection (#GP)",
+        14 => "page fault (#PF)",
+        16 => "x87 floating-point error (#MF)",
+        17 => "alignment check (#AC)",
+        19 => "SIMD floating-point exception (#XM)",
+        _ => "exception",
+    }
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn exos_exception_dispatch(frame: &mut ExceptionFrame) {
+    let raw = HANDLER.load(Ordering::Acquire);
+    // SAFETY: HANDLER only ever holds 0 or a `Handler` stored by `set_handler_with_stack`.
+    let handler: Option<Handler> = if raw == 0 { None } else { Some(unsafe { core::mem::transmute::<usize, Handler>(raw) }) };
+    if handler.is_some_and(|h| h(frame)) {
+        return;
+    }
+    crate::println!("unhandled {} at rip={:#x} (error code {:#x}, address {:#x})",
+                    name(frame.vector), frame.rip, frame.error_code, frame.fault_address);
+    crate::syscall::sys_env_exit(128 + frame.vector as i64)
+}
+
+unsafe extern "C" {
+    /// The handler entry registered with the kernel (defined below in assembly).
+    fn exos_exception_entry();
+}
+
+core::arch::global_asm!(
+    ".text",
+    ".global exos_exception_entry",
+    "exos_exception_entry:",
+    "    mov rbx, rdi",
+    "    sub rsp, 512",
+    "    fxsave64 [rsp]",
+    "    call exos_exception_dispatch",
+    "    fxrstor64 [rsp]",
+    "    mov rsp, rbx",
+    "    mov rax, [rsp + {rsp_offset}]",
+    "    sub rax, 136",
+    "    mov rcx, [rsp + {rip_offset}]",
+    "    mov [rax], rcx",
+    "    mov [rsp + {rsp_offset}], rax",
+    "    mov rax, [rsp + 0]",
+    "    mov rbx, [rsp + 8]",
+    "    mov rcx, [rsp + 16]",
+    "    mov rdx, [rsp + 24]",
+    "    mov rsi, [rsp + 32]",
+    "    mov rdi, [rsp + 40]",
+    "    mov rbp, [rsp + 48]",
+    "    mov r8, [rsp + 56]",
+    "    mov r9, [rsp + 64]",
+    "    mov r10, [rsp + 72]",
+    "    mov r11, [rsp + 80]",
+    "    mov r12, [rsp + 88]",
+    "    mov r13, [rsp + 96]",
+    "    mov r14, [rsp + 104]",
+    "    mov r15, [rsp + 112]",
+    "    push qword ptr [rsp + {rflags_offset}]",
+    "    popfq",
+    "    mov rsp, [rsp + {rsp_offset}]",
+    "    ret 128",
+    rsp_offset = const exception_frame::RSP,
+    rip_offset = const exception_frame::RIP,
+    rflags_offset = const exception_frame::RFLAGS,
+);

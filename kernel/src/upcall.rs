@@ -1,0 +1,77 @@
+//! Exception upcalls: handing a ring-3 exception to the environment's own handler.
+//!
+//! The kernel writes an `abi::ExceptionFrame` (the faulting registers, vector, error code and
+//! fault address) at the top of the environment's exception stack and resumes the environment at
+//! its handler with `rdi` pointing at the frame. The kernel's part ends there: the library OS
+//! returns to the faulting code by itself (`exos/src/exception.rs`), without a system call.
+//!
+//! The environment is ended instead when it has no handler, when the fault happened on the
+//! exception stack (a fault in the handler itself) or in the page below it (the handler overflowed
+//! its stack), or when the frame cannot be written because the stack is not mapped user-writable.
+use crate::arch::x86_64::cpu;
+use crate::arch::x86_64::entry::TrapFrame;
+use crate::env::ExceptionHandler;
+use crate::sched;
+use crate::uaccess;
+use abi::layout::PAGE_SIZE;
+use abi::{exception_frame, ExceptionFrame};
+use alloc::format;
+use alloc::string::String;
+
+const PAGE_FAULT: u64 = 14;
+const RFLAGS_TF: u64 = 1 << 8;
+const RFLAGS_DF: u64 = 1 << 10;
+const RFLAGS_AC: u64 = 1 << 18;
+
+/// Redirects `frame` (a ring-3 exception) to the environment's handler, or says why it cannot,
+/// in a message that starts with `fault`, the description of the exception.
+pub fn deliver_exception(frame: &mut TrapFrame, fault: String) -> Result<(), String> {
+    let (root, handler) = sched::with_current(|env| (env.root, env.exception_handler));
+    let Some(handler) = handler else {
+        return Err(fault);
+    };
+    check_not_in_handler(frame.rsp, &handler).map_err(|why| format!("{fault} {why}"))?;
+    let top = (handler.stack_top - exception_frame::SIZE as u64) & !15;
+    let bytes = to_bytes(&exception_frame_of(frame));
+    uaccess::copy_to_user(root, top, &bytes).map_err(|_| {
+        format!("{fault}; its exception stack at {top:#x} is not mapped writable, so the handler cannot run")
+    })?;
+    frame.rip = handler.entry;
+    frame.rsp = top;
+    frame.rdi = top;
+    frame.rflags &= !(RFLAGS_TF | RFLAGS_DF | RFLAGS_AC);
+    Ok(())
+}
+
+fn check_not_in_handler(rsp: u64, handler: &ExceptionHandler) -> Result<(), String> {
+    let (base, top) = (handler.stack_base, handler.stack_top);
+    if (base..top).contains(&rsp) {
+        return Err(format!("inside its own exception handler (rsp={rsp:#x} is on the exception stack [{base:#x}, {top:#x}))"));
+    }
+    if (base.saturating_sub(PAGE_SIZE)..base).contains(&rsp) {
+        return Err(format!("after overflowing its exception stack (rsp={rsp:#x} is below [{base:#x}, {top:#x}))"));
+    }
+    Ok(())
+}
+
+fn exception_frame_of(f: &TrapFrame) -> ExceptionFrame {
+    ExceptionFrame {
+        rax: f.rax, rbx: f.rbx, rcx: f.rcx, rdx: f.rdx, rsi: f.rsi, rdi: f.rdi, rbp: f.rbp,
+        r8: f.r8, r9: f.r9, r10: f.r10, r11: f.r11, r12: f.r12, r13: f.r13, r14: f.r14, r15: f.r15,
+        rip: f.rip, rsp: f.rsp, rflags: f.rflags, vector: f.vector, error_code: f.error_code,
+        fault_address: if f.vector == PAGE_FAULT { cpu::read_cr2() } else { 0 },
+    }
+}
+
+/// The frame's bytes in `repr(C)` order (every field is a u64).
+fn to_bytes(e: &ExceptionFrame) -> [u8; exception_frame::SIZE] {
+    let words = [
+        e.rax, e.rbx, e.rcx, e.rdx, e.rsi, e.rdi, e.rbp, e.r8, e.r9, e.r10, e.r11, e.r12, e.r13,
+        e.r14, e.r15, e.rip, e.rsp, e.rflags, e.vector, e.error_code, e.fault_address,
+    ];
+    let mut bytes = [0u8; exception_frame::SIZE];
+    for (chunk, word) in bytes.chunks_exact_mut(8).zip(words) {
+        chunk.copy_from_slice(&word.to_le_bytes());
+    }
+    bytes
+}
