@@ -44,6 +44,56 @@ pub enum Sysnum {
     EnvSetExceptionHandler = 2,
 }
 
+/// Rights a capability carries, as a bit set. A grant can only pass on a subset.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+pub struct Rights(pub u64);
+
+impl Rights {
+    /// No rights.
+    pub const NONE: Rights = Rights(0);
+    /// Map the page readable.
+    pub const READ: Rights = Rights(1);
+    /// Map the page writable.
+    pub const WRITE: Rights = Rights(2);
+    /// Map the page executable.
+    pub const EXECUTE: Rights = Rights(4);
+    /// Grant derived capabilities to other environments.
+    pub const GRANT: Rights = Rights(8);
+    /// Every right defined.
+    pub const ALL: Rights = Rights(15);
+
+    /// Whether every right in `other` is in `self`.
+    pub const fn contains(self, other: Rights) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The rights in either.
+    pub const fn union(self, other: Rights) -> Rights {
+        Rights(self.0 | other.0)
+    }
+
+    /// Whether only defined bits are set.
+    pub const fn is_valid(self) -> bool {
+        self.0 & !Rights::ALL.0 == 0
+    }
+}
+
+impl fmt::Display for Rights {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names = [(Rights::READ, "r"), (Rights::WRITE, "w"), (Rights::EXECUTE, "x"), (Rights::GRANT, "g")];
+        for (right, letter) in names {
+            f.write_str(if self.contains(right) { letter } else { "-" })?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Rights {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Rights({self})")
+    }
+}
+
 /// The smallest exception stack `env_set_exception_handler` accepts.
 pub const MIN_EXCEPTION_STACK: u64 = 4096;
 

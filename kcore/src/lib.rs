@@ -1,7 +1,7 @@
 //! Hardware-free kernel logic, unit-tested on the host with `cargo test -p kcore`.
 //!
 //! The kernel links this crate and calls it for everything that needs no hardware: checking ELF
-//! executables (`elf`), reading the boot archive (`initrd`), the physical memory map (`memmap`),
+//! executables (`elf`), capability tables and revocation (`cap`), reading the boot archive (`initrd`), the physical memory map (`memmap`),
 //! the frame bitmap (`frames`) and the command line (`cmdline`). `memmap` and `frames` work
 //! without a heap because they run before the kernel has one.
 #![no_std]
@@ -9,6 +9,7 @@
 
 extern crate alloc;
 
+pub mod cap;
 pub mod cmdline;
 pub mod elf;
 pub mod frames;

@@ -1,0 +1,217 @@
+//! Capabilities: per-environment tables of rights over kernel objects, and the derivation tree
+//! that makes revocation transitive.
+//!
+//! Every capability lives in one arena node that records its owner, the slot that names it in the
+//! owner's table, the object, the rights, the capability it was granted from, and those granted
+//! from it. An environment names capabilities only by slot; slots and nodes are the kernel's.
+//!
+//! Invariants: a table slot and its node always point at each other; a child's rights are a subset
+//! of its parent's; removing a node removes its whole subtree (revocation is transitive). The space
+//! is generic over the object type so that it can be tested on the host.
+use abi::Rights;
+use alloc::vec::Vec;
+use core::fmt;
+
+/// How many slots each environment's table has.
+pub const MAX_SLOTS: usize = 256;
+
+/// Why a capability operation failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CapError {
+    /// The slot number is not below [`MAX_SLOTS`].
+    SlotOutOfRange(u64),
+    /// Nothing is in that slot (never filled, or revoked).
+    EmptySlot(u64),
+    /// The table has no free slot.
+    TableFull,
+    /// The capability lacks a right the operation needs.
+    MissingRights { have: Rights, need: Rights },
+}
+
+impl fmt::Display for CapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CapError::SlotOutOfRange(s) => write!(f, "capability slot {s} is out of range (0..{MAX_SLOTS})"),
+            CapError::EmptySlot(s) => write!(f, "capability slot {s} is empty"),
+            CapError::TableFull => write!(f, "capability table full ({MAX_SLOTS} slots)"),
+            CapError::MissingRights { have, need } => write!(f, "capability has rights {have}, needs {need}"),
+        }
+    }
+}
+
+/// A capability removed by a revocation or deletion: who held it, in which slot, over what.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Removed<O> {
+    pub owner: usize,
+    pub slot: usize,
+    pub object: O,
+}
+
+struct Node<O> {
+    owner: usize,
+    slot: usize,
+    object: O,
+    rights: Rights,
+    parent: Option<usize>,
+    children: Vec<usize>,
+}
+
+/// All capabilities of all environments.
+pub struct CapSpace<O> {
+    nodes: Vec<Option<Node<O>>>,
+    free_nodes: Vec<usize>,
+    /// `tables[env][slot]` = node index.
+    tables: Vec<Vec<Option<usize>>>,
+}
+
+impl<O: Copy> Default for CapSpace<O> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<O: Copy> CapSpace<O> {
+    pub const fn new() -> Self {
+        CapSpace { nodes: Vec::new(), free_nodes: Vec::new(), tables: Vec::new() }
+    }
+
+    /// Gives `owner` a new root capability over `object` (e.g. a page it just allocated).
+    pub fn insert_root(&mut self, owner: usize, object: O, rights: Rights) -> Result<usize, CapError> {
+        self.insert(owner, object, rights, None)
+    }
+
+    /// The object and rights in `owner`'s `slot`.
+    pub fn lookup(&self, owner: usize, slot: u64) -> Result<(O, Rights), CapError> {
+        let node = self.node_of(owner, slot)?;
+        let n = self.nodes[node].as_ref().expect("table points at a live node");
+        Ok((n.object, n.rights))
+    }
+
+    /// Like [`lookup`](Self::lookup), also checking that the capability has every right in `need`.
+    pub fn check(&self, owner: usize, slot: u64, need: Rights) -> Result<O, CapError> {
+        let (object, have) = self.lookup(owner, slot)?;
+        if !have.contains(need) {
+            return Err(CapError::MissingRights { have, need });
+        }
+        Ok(object)
+    }
+
+    /// Whether `owner`'s `slot` holds a root capability (one not granted from another).
+    pub fn is_root(&self, owner: usize, slot: u64) -> Result<bool, CapError> {
+        let node = self.node_of(owner, slot)?;
+        Ok(self.nodes[node].as_ref().expect("live").parent.is_none())
+    }
+
+    /// Grants `to` a capability derived from `owner`'s `slot` with `rights`, which must be a subset
+    /// of the source's rights; the source needs [`Rights::GRANT`]. Returns the slot in `to`'s table.
+    pub fn grant(&mut self, owner: usize, slot: u64, to: usize, rights: Rights) -> Result<usize, CapError> {
+        let parent = self.node_of(owner, slot)?;
+        let source = self.nodes[parent].as_ref().expect("live");
+        let need = rights.union(Rights::GRANT);
+        if !source.rights.contains(need) {
+            return Err(CapError::MissingRights { have: source.rights, need });
+        }
+        let object = source.object;
+        self.insert(to, object, rights, Some(parent))
+    }
+
+    /// Removes every capability granted from `owner`'s `slot`, transitively; the capability itself
+    /// stays. Returns what was removed.
+    pub fn revoke(&mut self, owner: usize, slot: u64) -> Result<Vec<Removed<O>>, CapError> {
+        let node = self.node_of(owner, slot)?;
+        let children = core::mem::take(&mut self.nodes[node].as_mut().expect("live").children);
+        let mut removed = Vec::new();
+        for child in children {
+            self.remove_subtree(child, &mut removed);
+        }
+        Ok(removed)
+    }
+
+    /// Removes `owner`'s `slot` and everything granted from it. Returns what was removed (the
+    /// capability itself first).
+    pub fn delete(&mut self, owner: usize, slot: u64) -> Result<Vec<Removed<O>>, CapError> {
+        let node = self.node_of(owner, slot)?;
+        self.detach(node);
+        let mut removed = Vec::new();
+        self.remove_subtree(node, &mut removed);
+        Ok(removed)
+    }
+
+    /// Removes every capability `owner` holds and everything granted from them (the environment is
+    /// being destroyed).
+    pub fn remove_owner(&mut self, owner: usize) -> Vec<Removed<O>> {
+        let mut removed = Vec::new();
+        let slots: Vec<usize> = match self.tables.get(owner) {
+            Some(table) => table.iter().flatten().copied().collect(),
+            None => return removed,
+        };
+        for node in slots {
+            if self.nodes[node].is_some() {
+                self.detach(node);
+                self.remove_subtree(node, &mut removed);
+            }
+        }
+        removed
+    }
+
+    /// How many capabilities `owner` holds.
+    pub fn count(&self, owner: usize) -> usize {
+        self.tables.get(owner).map_or(0, |t| t.iter().flatten().count())
+    }
+
+    fn node_of(&self, owner: usize, slot: u64) -> Result<usize, CapError> {
+        if slot >= MAX_SLOTS as u64 {
+            return Err(CapError::SlotOutOfRange(slot));
+        }
+        let table = self.tables.get(owner).ok_or(CapError::EmptySlot(slot))?;
+        table[slot as usize].ok_or(CapError::EmptySlot(slot))
+    }
+
+    fn insert(&mut self, owner: usize, object: O, rights: Rights, parent: Option<usize>) -> Result<usize, CapError> {
+        if self.tables.len() <= owner {
+            self.tables.resize_with(owner + 1, Vec::new);
+        }
+        let table = &mut self.tables[owner];
+        if table.is_empty() {
+            table.resize(MAX_SLOTS, None);
+        }
+        let slot = table.iter().position(Option::is_none).ok_or(CapError::TableFull)?;
+        let node = Node { owner, slot, object, rights, parent, children: Vec::new() };
+        let index = match self.free_nodes.pop() {
+            Some(i) => {
+                self.nodes[i] = Some(node);
+                i
+            }
+            None => {
+                self.nodes.push(Some(node));
+                self.nodes.len() - 1
+            }
+        };
+        self.tables[owner][slot] = Some(index);
+        if let Some(p) = parent {
+            self.nodes[p].as_mut().expect("live parent").children.push(index);
+        }
+        Ok(slot)
+    }
+
+    /// Unlinks `node` from its parent's children.
+    fn detach(&mut self, node: usize) {
+        if let Some(p) = self.nodes[node].as_ref().expect("live").parent {
+            self.nodes[p].as_mut().expect("live parent").children.retain(|&c| c != node);
+        }
+    }
+
+    fn remove_subtree(&mut self, root: usize, removed: &mut Vec<Removed<O>>) {
+        let mut stack = alloc::vec![root];
+        while let Some(index) = stack.pop() {
+            let node = self.nodes[index].take().expect("live node in subtree");
+            self.tables[node.owner][node.slot] = None;
+            self.free_nodes.push(index);
+            removed.push(Removed { owner: node.owner, slot: node.slot, object: node.object });
+            stack.extend(node.children);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

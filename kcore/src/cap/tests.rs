@@ -1,0 +1,99 @@
+//! Unit tests for the capability space, including the hostile cases the kernel relies on.
+use super::*;
+
+const RW: Rights = Rights::READ.union(Rights::WRITE);
+const ALL: Rights = RW.union(Rights::GRANT);
+
+#[test]
+fn root_lookup_and_rights_check() {
+    let mut caps = CapSpace::new();
+    let slot = caps.insert_root(1, 'a', ALL).unwrap();
+    assert_eq!(caps.lookup(1, slot as u64), Ok(('a', ALL)));
+    assert_eq!(caps.check(1, slot as u64, Rights::WRITE), Ok('a'));
+    assert!(caps.is_root(1, slot as u64).unwrap());
+    assert_eq!(caps.count(1), 1);
+}
+
+#[test]
+fn out_of_range_and_empty_slots() {
+    let mut caps = CapSpace::<u8>::new();
+    assert_eq!(caps.lookup(0, 0), Err(CapError::EmptySlot(0)), "an env with no table");
+    caps.insert_root(0, 1, ALL).unwrap();
+    assert_eq!(caps.lookup(0, 1), Err(CapError::EmptySlot(1)));
+    assert_eq!(caps.lookup(0, MAX_SLOTS as u64), Err(CapError::SlotOutOfRange(MAX_SLOTS as u64)));
+    assert_eq!(caps.lookup(0, u64::MAX), Err(CapError::SlotOutOfRange(u64::MAX)));
+    assert_eq!(caps.revoke(0, 7), Err(CapError::EmptySlot(7)));
+    assert_eq!(caps.delete(0, 300), Err(CapError::SlotOutOfRange(300)));
+}
+
+#[test]
+fn grants_cannot_amplify_rights() {
+    let mut caps = CapSpace::new();
+    let root = caps.insert_root(1, 'p', ALL).unwrap() as u64;
+    let read_only = caps.grant(1, root, 2, Rights::READ).unwrap() as u64;
+    assert_eq!(caps.lookup(2, read_only), Ok(('p', Rights::READ)));
+    // The read-only holder can neither write nor grant.
+    assert!(matches!(caps.check(2, read_only, Rights::WRITE), Err(CapError::MissingRights { .. })));
+    assert!(matches!(caps.grant(2, read_only, 3, Rights::READ), Err(CapError::MissingRights { .. })));
+    // A granting holder cannot pass on more than it has.
+    let grant_read = caps.grant(1, root, 2, Rights::READ.union(Rights::GRANT)).unwrap() as u64;
+    assert!(matches!(caps.grant(2, grant_read, 3, RW), Err(CapError::MissingRights { .. })));
+    assert!(caps.grant(2, grant_read, 3, Rights::READ).is_ok());
+    assert!(!caps.is_root(2, grant_read).unwrap());
+}
+
+#[test]
+fn revocation_is_transitive_and_leaves_the_source() {
+    let mut caps = CapSpace::new();
+    let root = caps.insert_root(1, 'p', ALL).unwrap() as u64;
+    let b = caps.grant(1, root, 2, ALL).unwrap() as u64;
+    let c = caps.grant(2, b, 3, Rights::READ).unwrap() as u64;
+    let other = caps.insert_root(3, 'q', ALL).unwrap() as u64;
+    let removed = caps.revoke(1, root).unwrap();
+    assert_eq!(removed.len(), 2);
+    assert!(removed.contains(&Removed { owner: 2, slot: b as usize, object: 'p' }));
+    assert!(removed.contains(&Removed { owner: 3, slot: c as usize, object: 'p' }));
+    assert_eq!(caps.lookup(2, b), Err(CapError::EmptySlot(b)), "stale after revoke");
+    assert_eq!(caps.lookup(3, c), Err(CapError::EmptySlot(c)));
+    assert_eq!(caps.lookup(1, root), Ok(('p', ALL)));
+    assert_eq!(caps.lookup(3, other), Ok(('q', ALL)), "unrelated capability untouched");
+}
+
+#[test]
+fn a_holder_cannot_revoke_its_granters_other_grants() {
+    let mut caps = CapSpace::new();
+    let root = caps.insert_root(1, 'p', ALL).unwrap() as u64;
+    let to_two = caps.grant(1, root, 2, ALL).unwrap() as u64;
+    let to_three = caps.grant(1, root, 3, Rights::READ).unwrap() as u64;
+    // Env 2 revoking through its own capability only reaches what it granted: nothing.
+    assert_eq!(caps.revoke(2, to_two).unwrap(), []);
+    assert_eq!(caps.lookup(3, to_three), Ok(('p', Rights::READ)));
+}
+
+#[test]
+fn delete_and_remove_owner_free_slots_and_subtrees() {
+    let mut caps = CapSpace::new();
+    let root = caps.insert_root(1, 'p', ALL).unwrap() as u64;
+    let b = caps.grant(1, root, 2, ALL).unwrap() as u64;
+    caps.grant(2, b, 3, Rights::READ).unwrap();
+    let removed = caps.delete(2, b).unwrap();
+    assert_eq!(removed.len(), 2);
+    assert_eq!(removed[0].owner, 2, "the deleted capability comes first");
+    assert_eq!(caps.count(3), 0);
+    assert_eq!(caps.revoke(1, root).unwrap(), [], "child list was cleaned");
+    caps.grant(1, root, 4, Rights::READ).unwrap();
+    let removed = caps.remove_owner(1);
+    assert_eq!(removed.len(), 2);
+    assert_eq!((caps.count(1), caps.count(4)), (0, 0));
+}
+
+#[test]
+fn full_table_is_an_error_and_slots_are_reused() {
+    let mut caps = CapSpace::new();
+    for i in 0..MAX_SLOTS {
+        assert_eq!(caps.insert_root(0, i, ALL), Ok(i));
+    }
+    assert_eq!(caps.insert_root(0, 999, ALL), Err(CapError::TableFull));
+    caps.delete(0, 17).unwrap();
+    assert_eq!(caps.insert_root(0, 1000, ALL), Ok(17));
+}
