@@ -12,6 +12,10 @@
 //!  0x0000_7fff_ffff_f000 ├──────────────────────────────┤ USER_END (last page never mapped)
 //!                        │ user stack (grows down)      │ USER_STACK_TOP
 //!                        │ guard page                   │
+//!  0x0000_7f80_0000_0000 ├──────────────────────────────┤ WINDOWS_END
+//!                        │ self-map of own page tables  │ 0x0000_7f00_0000_0000  SELF_MAP_BASE (r/o)
+//!                        │ page-ownership table         │ 0x0000_7e80_0000_0000  PAGE_OWNERS_BASE (r/o)
+//!  0x0000_7e80_0000_0000 ├──────────────────────────────┤ WINDOWS_START
 //!                        │ ... free for the library OS  │
 //!                        │ program image (ELF PT_LOAD)  │
 //!  0x0000_0000_0001_0000 ├──────────────────────────────┤ USER_START
@@ -31,6 +35,26 @@ pub const USER_END: u64 = 0x0000_7fff_ffff_f000;
 pub const USER_STACK_TOP: u64 = 0x0000_7fff_fff0_0000;
 /// The size of the initial user stack the kernel maps for a program.
 pub const USER_STACK_SIZE: u64 = 64 * 1024;
+/// The kernel's read-only windows into the user half start here (one PML4 slot each).
+pub const WINDOWS_START: u64 = 0x0000_7e80_0000_0000;
+/// The page-ownership table: one `u32` per physical page, the id of the environment that owns it
+/// (0 = free, [`OWNER_KERNEL`] = the kernel, device memory or a hole). Read-only.
+pub const PAGE_OWNERS_BASE: u64 = 0x0000_7e80_0000_0000;
+/// The owner value of pages the kernel keeps.
+pub const OWNER_KERNEL: u32 = u32::MAX;
+/// The environment's own page tables, through a recursive PML4 entry (slot 254). Read-only.
+/// The entry for virtual page `va` (a user address) is the u64 at `SELF_MAP_BASE + (va >> 12) * 8`.
+pub const SELF_MAP_BASE: u64 = 0x0000_7f00_0000_0000;
+/// The PML4 slot of the self-map.
+pub const SELF_MAP_SLOT: u64 = 254;
+/// The end of the read-only windows.
+pub const WINDOWS_END: u64 = 0x0000_7f80_0000_0000;
+
+/// Whether `[addr, addr + len)` touches the kernel's read-only windows.
+pub const fn overlaps_windows(addr: u64, len: u64) -> bool {
+    addr < WINDOWS_END && addr.saturating_add(len) > WINDOWS_START
+}
+
 /// The start of the kernel half: the direct map of physical memory.
 pub const PHYS_MAP_BASE: u64 = 0xffff_8000_0000_0000;
 /// The start of the kernel's uncached device windows.
@@ -68,6 +92,9 @@ mod tests {
         }
         assert!(USER_START < USER_STACK_TOP - USER_STACK_SIZE - PAGE_SIZE);
         assert!(USER_STACK_TOP < USER_END);
+        assert!(WINDOWS_END <= USER_STACK_TOP - USER_STACK_SIZE);
+        assert_eq!(SELF_MAP_BASE, SELF_MAP_SLOT << 39);
+        assert!(overlaps_windows(SELF_MAP_BASE, 1) && !overlaps_windows(0x40_0000, 0x1000));
         assert!(PHYS_MAP_BASE < MMIO_BASE && MMIO_BASE < KERNEL_BASE);
     }
 }

@@ -42,7 +42,86 @@ pub enum Sysnum {
     /// 16-byte aligned. Mappings are checked at delivery time, not here: an exception stack that is
     /// not mapped writable then ends the environment.
     EnvSetExceptionHandler = 2,
+    /// `page_alloc(frame)`: allocate physical page number `frame` (or any free page when `frame` is
+    /// [`ANY_PAGE`]), zeroed, and put a root capability with all rights for it in a free slot.
+    ///
+    /// Returns `physical address | slot` (slots are below 4096, addresses page-aligned).
+    /// Errors: [`Error::Busy`] if the page is in use (by anyone, including the kernel: kernel memory,
+    /// page tables and device memory are never free); [`Error::BadArgument`] if `frame` is beyond
+    /// physical memory; [`Error::NoMemory`] if no page is free; [`Error::QuotaExceeded`] if the caller
+    /// already holds [`PAGE_QUOTA`] pages; [`Error::TableFull`] if its capability table is full.
+    PageAlloc = 3,
+    /// `page_free(slot)`: free the page behind the root capability in `slot`. Every capability
+    /// granted from it is revoked and every mapping made through any of them is removed first.
+    ///
+    /// Errors: [`Error::BadSlot`], [`Error::EmptySlot`]; [`Error::NoRights`] if the capability is not
+    /// the root one (a granted capability cannot free the page).
+    PageFree = 4,
+    /// `cap_grant(slot, env, rights)`: give environment `env` a capability derived from `slot` with
+    /// `rights` (a subset of the source's; the source needs [`Rights::GRANT`]). Returns the new slot
+    /// in `env`'s table. Today an environment can only grant to itself (to make a weaker capability).
+    ///
+    /// Errors: [`Error::BadSlot`], [`Error::EmptySlot`]; [`Error::NoRights`] for rights amplification
+    /// or a source without GRANT; [`Error::BadArgument`] for undefined rights bits;
+    /// [`Error::NoSuchEnv`] if `env` is not a live environment; [`Error::TableFull`].
+    CapGrant = 5,
+    /// `cap_revoke(slot)`: revoke every capability granted from `slot`, transitively, and remove
+    /// every mapping made through them. The capability in `slot` stays. Returns how many were revoked.
+    ///
+    /// Errors: [`Error::BadSlot`], [`Error::EmptySlot`].
+    CapRevoke = 6,
+    /// `page_map(updates, count)`: apply `count` [`MapUpdate`]s read from the caller's memory at
+    /// `updates`, in order, each checked against the capability it names. Stops at the first one
+    /// that fails. Returns the number applied; on failure `rax` is the first failure's error and
+    /// `rdx` is still the number applied before it (= the failing index).
+    ///
+    /// Errors (whole call): [`Error::BadAddress`] if the update array is unreadable,
+    /// [`Error::TooLong`] if `count` > [`MAX_MAP_BATCH`]. Per update: [`Error::BadAddress`] (virtual
+    /// address not page-aligned user space, or inside the kernel's read-only windows),
+    /// [`Error::BadArgument`] (unknown operation, undefined rights bits, or rights without READ),
+    /// [`Error::BadSlot`], [`Error::EmptySlot`], [`Error::NoRights`] (rights beyond the capability's),
+    /// [`Error::AlreadyMapped`] (map over a mapped page), [`Error::NotMapped`] (unmap/protect of a page
+    /// not mapped through a capability).
+    PageMap = 7,
 }
+
+/// `page_alloc`'s argument for "any free page".
+pub const ANY_PAGE: u64 = u64::MAX;
+/// The most pages one environment may hold through `page_alloc`.
+pub const PAGE_QUOTA: u64 = 4096;
+/// The most updates one `page_map` call applies.
+pub const MAX_MAP_BATCH: u64 = 512;
+
+/// One update of a `page_map` batch (32 bytes, `repr(C)`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MapUpdate {
+    /// [`MapUpdate::MAP`], [`MapUpdate::UNMAP`] or [`MapUpdate::PROTECT`].
+    pub op: u64,
+    /// The page-aligned virtual address.
+    pub va: u64,
+    /// The capability slot (for MAP: the page to map; for UNMAP/PROTECT: ignored, the mapping's own
+    /// capability is used).
+    pub slot: u64,
+    /// For MAP and PROTECT: the mapping's rights (READ required; WRITE, EXECUTE optional).
+    pub rights: u64,
+}
+
+impl MapUpdate {
+    pub const MAP: u64 = 0;
+    pub const UNMAP: u64 = 1;
+    pub const PROTECT: u64 = 2;
+    /// Size in bytes.
+    pub const SIZE: usize = 32;
+
+    /// Decodes an update from its 32 bytes (little-endian fields).
+    pub fn from_bytes(b: &[u8; 32]) -> MapUpdate {
+        let word = |i: usize| u64::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3], b[i + 4], b[i + 5], b[i + 6], b[i + 7]]);
+        MapUpdate { op: word(0), va: word(8), slot: word(16), rights: word(24) }
+    }
+}
+
+const _: () = assert!(core::mem::size_of::<MapUpdate>() == MapUpdate::SIZE);
 
 /// Rights a capability carries, as a bit set. A grant can only pass on a subset.
 #[derive(Clone, Copy, PartialEq, Eq, Default)]
@@ -146,7 +225,16 @@ pub const MAX_CONSOLE_WRITE: u64 = 4096;
 
 impl Sysnum {
     /// Every call, in number order (used to generate documentation and to test the encoding).
-    pub const ALL: [Sysnum; 3] = [Sysnum::ConsoleWrite, Sysnum::EnvExit, Sysnum::EnvSetExceptionHandler];
+    pub const ALL: [Sysnum; 8] = [
+        Sysnum::ConsoleWrite,
+        Sysnum::EnvExit,
+        Sysnum::EnvSetExceptionHandler,
+        Sysnum::PageAlloc,
+        Sysnum::PageFree,
+        Sysnum::CapGrant,
+        Sysnum::CapRevoke,
+        Sysnum::PageMap,
+    ];
 
     /// The call's name as the library OS spells its wrapper (`sys_<object>_<verb>`).
     pub const fn name(self) -> &'static str {
@@ -154,6 +242,11 @@ impl Sysnum {
             Sysnum::ConsoleWrite => "sys_console_write",
             Sysnum::EnvExit => "sys_env_exit",
             Sysnum::EnvSetExceptionHandler => "sys_env_set_exception_handler",
+            Sysnum::PageAlloc => "sys_page_alloc",
+            Sysnum::PageFree => "sys_page_free",
+            Sysnum::CapGrant => "sys_cap_grant",
+            Sysnum::CapRevoke => "sys_cap_revoke",
+            Sysnum::PageMap => "sys_page_map",
         }
     }
 }
@@ -161,12 +254,7 @@ impl Sysnum {
 impl TryFrom<u64> for Sysnum {
     type Error = Error;
     fn try_from(n: u64) -> Result<Self, Error> {
-        match n {
-            0 => Ok(Sysnum::ConsoleWrite),
-            1 => Ok(Sysnum::EnvExit),
-            2 => Ok(Sysnum::EnvSetExceptionHandler),
-            _ => Err(Error::BadSysnum),
-        }
+        Sysnum::ALL.get(usize::try_from(n).map_err(|_| Error::BadSysnum)?).copied().ok_or(Error::BadSysnum)
     }
 }
 
@@ -183,11 +271,46 @@ pub enum Error {
     TooLong = 3,
     /// An argument is out of the range the call accepts.
     BadArgument = 4,
+    /// No free physical page.
+    NoMemory = 5,
+    /// The caller already holds its quota of pages.
+    QuotaExceeded = 6,
+    /// The named physical page is in use.
+    Busy = 7,
+    /// A capability slot number is out of range.
+    BadSlot = 8,
+    /// A capability slot is empty (never filled, freed, or revoked).
+    EmptySlot = 9,
+    /// The capability lacks a right the operation needs (or would pass on more than it has).
+    NoRights = 10,
+    /// The capability table is full.
+    TableFull = 11,
+    /// The virtual page is already mapped.
+    AlreadyMapped = 12,
+    /// The virtual page is not mapped through a capability.
+    NotMapped = 13,
+    /// The named environment does not exist (or is no longer alive).
+    NoSuchEnv = 14,
 }
 
 impl Error {
     /// Every error, in code order.
-    pub const ALL: [Error; 4] = [Error::BadSysnum, Error::BadAddress, Error::TooLong, Error::BadArgument];
+    pub const ALL: [Error; 14] = [
+        Error::BadSysnum,
+        Error::BadAddress,
+        Error::TooLong,
+        Error::BadArgument,
+        Error::NoMemory,
+        Error::QuotaExceeded,
+        Error::Busy,
+        Error::BadSlot,
+        Error::EmptySlot,
+        Error::NoRights,
+        Error::TableFull,
+        Error::AlreadyMapped,
+        Error::NotMapped,
+        Error::NoSuchEnv,
+    ];
 
     /// The error's numeric code, as it appears in `rax`.
     pub const fn code(self) -> u64 {
@@ -206,6 +329,16 @@ impl Error {
             Error::BadAddress => "bad address",
             Error::TooLong => "length too large",
             Error::BadArgument => "bad argument",
+            Error::NoMemory => "no free physical page",
+            Error::QuotaExceeded => "page quota exceeded",
+            Error::Busy => "page in use",
+            Error::BadSlot => "capability slot out of range",
+            Error::EmptySlot => "capability slot empty",
+            Error::NoRights => "capability lacks the rights",
+            Error::TableFull => "capability table full",
+            Error::AlreadyMapped => "virtual page already mapped",
+            Error::NotMapped => "virtual page not mapped through a capability",
+            Error::NoSuchEnv => "no such environment",
         }
     }
 }
@@ -221,6 +354,15 @@ pub const fn encode_result(result: Result<u64, Error>) -> (u64, u64) {
     match result {
         Ok(value) => (0, value),
         Err(e) => (e.code(), 0),
+    }
+}
+
+/// Encodes a batch call's result: `done` updates applied, then possibly a failure. Unlike
+/// [`encode_result`], `rdx` carries `done` even on failure.
+pub const fn encode_partial(done: u64, failure: Option<Error>) -> (u64, u64) {
+    match failure {
+        None => (0, done),
+        Some(e) => (e.code(), done),
     }
 }
 
@@ -275,5 +417,27 @@ mod tests {
             assert_eq!(decode_result(rax, rdx), Err(Some(e)));
         }
         assert_eq!(decode_result(77, 0), Err(None));
+        assert_eq!(encode_partial(3, None), (0, 3));
+        assert_eq!(encode_partial(3, Some(Error::NoRights)), (Error::NoRights.code(), 3));
+    }
+
+    #[test]
+    fn map_update_decodes_little_endian() {
+        let mut bytes = [0u8; 32];
+        bytes[0] = 2;
+        bytes[8..16].copy_from_slice(&0x4000_1000u64.to_le_bytes());
+        bytes[16] = 7;
+        bytes[24] = 3;
+        let u = MapUpdate::from_bytes(&bytes);
+        assert_eq!(u, MapUpdate { op: MapUpdate::PROTECT, va: 0x4000_1000, slot: 7, rights: 3 });
+    }
+
+    #[test]
+    fn rights_subset_and_display() {
+        let rw = Rights::READ.union(Rights::WRITE);
+        assert!(rw.contains(Rights::READ) && !rw.contains(Rights::GRANT));
+        assert!(Rights::ALL.contains(rw) && Rights::ALL.is_valid() && !Rights(16).is_valid());
+        extern crate std;
+        assert_eq!(std::format!("{rw}"), "rw--");
     }
 }

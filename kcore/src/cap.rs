@@ -45,6 +45,8 @@ pub struct Removed<O> {
     pub owner: usize,
     pub slot: usize,
     pub object: O,
+    /// Whether it was a root capability (the one that came with the object's allocation).
+    pub root: bool,
 }
 
 struct Node<O> {
@@ -207,7 +209,7 @@ impl<O: Copy> CapSpace<O> {
             let node = self.nodes[index].take().expect("live node in subtree");
             self.tables[node.owner][node.slot] = None;
             self.free_nodes.push(index);
-            removed.push(Removed { owner: node.owner, slot: node.slot, object: node.object });
+            removed.push(Removed { owner: node.owner, slot: node.slot, object: node.object, root: node.parent.is_none() });
             stack.extend(node.children);
         }
     }

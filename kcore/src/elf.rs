@@ -5,7 +5,7 @@
 //! region, no two segments sharing a page, no writable-and-executable segment, a sane total size,
 //! and an entry point inside an executable segment. Every violation is an [`ElfError`] whose message
 //! names the values involved; malformed input never panics.
-use abi::layout::{PAGE_SIZE, USER_END, USER_STACK_SIZE, USER_STACK_TOP, USER_START};
+use abi::layout::{overlaps_windows, PAGE_SIZE, USER_END, USER_STACK_SIZE, USER_STACK_TOP, USER_START, WINDOWS_END, WINDOWS_START};
 use alloc::vec::Vec;
 use core::fmt;
 use object::elf::{FileHeader64, ProgramHeader64, EM_X86_64, ET_DYN, ET_EXEC, PF_W, PF_X, PT_DYNAMIC, PT_INTERP, PT_LOAD};
@@ -74,6 +74,7 @@ pub enum ElfError {
     OverlapsKernel { index: usize, start: u64, end: u64 },
     OutsideUserSpace { index: usize, start: u64, end: u64 },
     OverlapsStack { index: usize, start: u64, end: u64 },
+    OverlapsWindows { index: usize, start: u64, end: u64 },
     TooLarge { bytes: u64 },
     SegmentsOverlap { first: usize, second: usize, page: u64 },
     WritableAndExecutable { index: usize },
@@ -117,6 +118,9 @@ impl fmt::Display for ElfError {
             OverlapsStack { index, start, end } => write!(
                 f, "segment {index} at [{start:#x}, {end:#x}) overlaps the stack region [{:#x}, {:#x})",
                 STACK_REGION.0, STACK_REGION.1
+            ),
+            OverlapsWindows { index, start, end } => write!(
+                f, "segment {index} at [{start:#x}, {end:#x}) overlaps the kernel's read-only windows [{WINDOWS_START:#x}, {WINDOWS_END:#x})"
             ),
             TooLarge { bytes } => write!(f, "image of {bytes:#x} bytes exceeds the {MAX_IMAGE_BYTES:#x}-byte limit"),
             SegmentsOverlap { first, second, page } => write!(f, "segments {first} and {second} overlap (both use page {page:#x})"),
@@ -218,6 +222,9 @@ fn check_segment(index: usize, ph: &ProgramHeader64<LE>, len: usize) -> Result<S
     }
     if s.vaddr < STACK_REGION.1 && STACK_REGION.0 < end {
         return Err(ElfError::OverlapsStack { index, start: s.vaddr, end });
+    }
+    if overlaps_windows(s.vaddr, s.mem_size) {
+        return Err(ElfError::OverlapsWindows { index, start: s.vaddr, end });
     }
     if s.writable && s.executable {
         return Err(ElfError::WritableAndExecutable { index });

@@ -1,10 +1,11 @@
 //! Environments: Exo's protection domains. An environment is an address space, the saved state of
-//! its one CPU context (registers and FPU/SSE state), and a name for messages. Nothing more: no
-//! threads, no files.
+//! its one CPU context (registers and FPU/SSE state), its exception handler, the record of what it
+//! mapped through capabilities, and a name for messages. Nothing more: no threads, no files.
 use crate::arch::x86_64::cpu::FPU_AREA_MAX;
 use crate::arch::x86_64::entry::TrapFrame;
 use crate::mem::paging;
 use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
 use alloc::string::String;
 
 /// The saved FPU/SSE/AVX state of an environment, in XSAVE (or FXSAVE) layout.
@@ -35,6 +36,13 @@ pub struct ExceptionHandler {
     pub stack_top: u64,
 }
 
+/// A page mapped through a capability.
+#[derive(Clone, Copy, Debug)]
+pub struct Mapping {
+    /// The capability slot it was mapped through.
+    pub slot: u64,
+}
+
 /// A protection domain.
 pub struct Env {
     /// Unique for the life of the kernel; shown in messages.
@@ -47,11 +55,17 @@ pub struct Env {
     pub fpu: Box<FpuArea>,
     /// The registered exception handler, if any.
     pub exception_handler: Option<ExceptionHandler>,
+    /// Pages mapped through capabilities, by virtual address.
+    pub mappings: BTreeMap<u64, Mapping>,
+    /// Pages held through `page_alloc` (counted against `abi::PAGE_QUOTA`).
+    pub pages: u64,
 }
 
 impl Env {
-    /// Returns every frame of the environment's address space to the free pool.
+    /// Returns every frame of the environment's address space to the free pool. Its capabilities
+    /// (and the pages and mappings they hold) must already be gone (`cap::remove_env`).
     pub fn destroy(self) {
+        debug_assert!(self.mappings.is_empty() && self.pages == 0);
         paging::activate(paging::kernel_root());
         paging::destroy_address_space(self.root);
     }

@@ -34,7 +34,7 @@ impl fmt::Display for LoadError {
 pub fn load(id: u64, name: &str, bytes: &[u8]) -> Result<Env, LoadError> {
     let image = elf::check(bytes).map_err(LoadError::Elf)?;
     let root = paging::new_address_space().ok_or(LoadError::OutOfMemory)?;
-    let filled = image.segments.iter().try_for_each(|s| load_segment(root, s, bytes)).and_then(|()| map_stack(root));
+    let filled = image.segments.iter().try_for_each(|s| load_segment(root, id, s, bytes)).and_then(|()| map_stack(root));
     if let Err(e) = filled {
         paging::destroy_address_space(root);
         return Err(e);
@@ -46,10 +46,12 @@ pub fn load(id: u64, name: &str, bytes: &[u8]) -> Result<Env, LoadError> {
         frame: TrapFrame::new_user(image.entry, USER_STACK_TOP),
         fpu: FpuArea::initial(),
         exception_handler: None,
+        mappings: Default::default(),
+        pages: 0,
     })
 }
 
-fn load_segment(root: u64, segment: &Segment, elf: &[u8]) -> Result<(), LoadError> {
+fn load_segment(root: u64, id: u64, segment: &Segment, elf: &[u8]) -> Result<(), LoadError> {
     let data = segment.file_bytes(elf);
     let mut flags = paging::USER;
     if segment.writable {
@@ -61,6 +63,7 @@ fn load_segment(root: u64, segment: &Segment, elf: &[u8]) -> Result<(), LoadErro
     let (first, end) = segment.page_range();
     for page in (first..end).step_by(PAGE_SIZE as usize) {
         let frame = map_fresh(root, page, flags)?;
+        crate::page::set_owner(frame, id as u32);
         // Copy the part of the file that falls in this page; the rest stays zero (bss).
         let page_end = page + PAGE_SIZE;
         let copy_start = page.max(segment.vaddr);

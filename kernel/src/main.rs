@@ -10,6 +10,7 @@
 //! - `mem`: direct map (`phys`), frame allocator, page tables, heap. Unsafe only in `phys`/`paging`.
 //! - `uaccess`: the one checked path from user pointers to kernel buffers.
 //! - `env`, `loader`, `sched`: environments, ELF loading, the boot run list.
+//! - `cap`, `page`, `bind`: capabilities, physical pages and the ownership table, checked mappings.
 //! - `syscall`, `trap`, `upcall`: what happens on each entry; exceptions go to the environment's handler.
 //!
 //! Invariants: one CPU; interrupts are disabled whenever the CPU is in ring 0 (they arrive only
@@ -22,11 +23,14 @@ extern crate alloc;
 use cmem as _;
 
 mod arch;
+mod bind;
 mod boot;
+mod cap;
 mod console;
 mod env;
 mod loader;
 mod mem;
+mod page;
 mod sched;
 mod selftest;
 mod syscall;
@@ -99,6 +103,7 @@ fn init_memory(boot: &boot::BootInfo) {
     mem::frames::init(&mut map);
     mem::paging::init(boot.ram.iter());
     mem::heap::init();
+    page::init();
     log::info!("mem: {} frames free after page tables and heap", mem::frames::free_count());
 }
 

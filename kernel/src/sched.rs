@@ -55,11 +55,12 @@ pub fn with_current<R>(f: impl FnOnce(&mut Env) -> R) -> R {
 
 /// Ends the running environment and starts the next program. Never returns.
 pub fn end_current(outcome: Outcome) -> ! {
-    let env = with(|list| list.current.take().expect("no running environment"));
+    let mut env = with(|list| list.current.take().expect("no running environment"));
     match outcome {
         Outcome::Exited(code) => kprintln!("exo: env {} '{}' exited with code {}", env.id, env.name, code as i64),
         Outcome::Killed(why) => kprintln!("exo: env {} '{}' killed: {}", env.id, env.name, why),
     }
+    crate::cap::remove_env(&mut env);
     env.destroy();
     let frame = launch_next();
     entry::enter_user(&frame)

@@ -6,7 +6,8 @@ use crate::sched::{self, Outcome};
 use crate::uaccess;
 use crate::env::ExceptionHandler;
 use abi::layout::is_user_range;
-use abi::{encode_result, Error, Sysnum, MAX_CONSOLE_WRITE, MIN_EXCEPTION_STACK};
+use crate::{bind, cap, page};
+use abi::{encode_partial, encode_result, Error, Sysnum, MAX_CONSOLE_WRITE, MIN_EXCEPTION_STACK};
 
 /// Called by the `syscall` entry stub with the caller's registers.
 #[unsafe(no_mangle)]
@@ -15,6 +16,15 @@ extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
         Ok(Sysnum::ConsoleWrite) => console_write(frame.rdi, frame.rsi),
         Ok(Sysnum::EnvExit) => sched::end_current(Outcome::Exited(frame.rdi)),
         Ok(Sysnum::EnvSetExceptionHandler) => env_set_exception_handler(frame.rdi, frame.rsi, frame.rdx),
+        Ok(Sysnum::PageAlloc) => page::alloc(frame.rdi),
+        Ok(Sysnum::PageFree) => page::free(frame.rdi),
+        Ok(Sysnum::CapGrant) => cap::grant(frame.rdi, frame.rsi, frame.rdx),
+        Ok(Sysnum::CapRevoke) => cap::revoke(frame.rdi),
+        Ok(Sysnum::PageMap) => {
+            let (done, failure) = bind::page_map(frame.rdi, frame.rsi);
+            (frame.rax, frame.rdx) = encode_partial(done, failure);
+            return;
+        }
         Err(e) => Err(e),
     };
     let (rax, rdx) = encode_result(result);

@@ -51,8 +51,8 @@ fn revocation_is_transitive_and_leaves_the_source() {
     let other = caps.insert_root(3, 'q', ALL).unwrap() as u64;
     let removed = caps.revoke(1, root).unwrap();
     assert_eq!(removed.len(), 2);
-    assert!(removed.contains(&Removed { owner: 2, slot: b as usize, object: 'p' }));
-    assert!(removed.contains(&Removed { owner: 3, slot: c as usize, object: 'p' }));
+    assert!(removed.contains(&Removed { owner: 2, slot: b as usize, object: 'p', root: false }));
+    assert!(removed.contains(&Removed { owner: 3, slot: c as usize, object: 'p', root: false }));
     assert_eq!(caps.lookup(2, b), Err(CapError::EmptySlot(b)), "stale after revoke");
     assert_eq!(caps.lookup(3, c), Err(CapError::EmptySlot(c)));
     assert_eq!(caps.lookup(1, root), Ok(('p', ALL)));
@@ -84,6 +84,7 @@ fn delete_and_remove_owner_free_slots_and_subtrees() {
     caps.grant(1, root, 4, Rights::READ).unwrap();
     let removed = caps.remove_owner(1);
     assert_eq!(removed.len(), 2);
+    assert_eq!(removed.iter().filter(|r| r.root).count(), 1, "only the allocation's own capability is a root");
     assert_eq!((caps.count(1), caps.count(4)), (0, 0));
 }
 

@@ -108,6 +108,7 @@ fn segment_refusals() {
         (&[(PT_LOAD, exec, 0x40_0000, 16, MAX_IMAGE_BYTES + 1)], ElfError::TooLarge { bytes: MAX_IMAGE_BYTES + 0x1000 }),
         (&[(PT_LOAD, exec, 0x40_0000, 16, 16), (PT_LOAD, PF_R, 0x40_0800, 16, 16)], ElfError::SegmentsOverlap { first: 0, second: 1, page: 0x40_0000 }),
         (&[(PT_LOAD, PF_R | PF_W | PF_X, 0x40_0000, 16, 16)], ElfError::WritableAndExecutable { index: 0 }),
+        (&[(PT_LOAD, exec, 0x7f00_0000_0000, 16, 16)], ElfError::OverlapsWindows { index: 0, start: 0x7f00_0000_0000, end: 0x7f00_0000_0010 }),
     ];
     for (specs, expected) in cases {
         assert_eq!(check(&build(0x40_0000, specs)), Err(*expected), "{specs:x?}");

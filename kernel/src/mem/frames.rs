@@ -4,7 +4,7 @@
 //! Frames come back zeroed from [`alloc_zeroed`]; every frame handed to an environment goes through it,
 //! so no data crosses from one environment to the next.
 use abi::layout::PAGE_SIZE;
-use kcore::frames::FrameAllocator;
+use kcore::frames::{FrameAllocator, FrameError};
 use kcore::memmap::MemoryMap;
 
 static FRAMES: spin::Mutex<Option<FrameAllocator<'static>>> = spin::Mutex::new(None);
@@ -38,11 +38,31 @@ fn with<R>(f: impl FnOnce(&mut FrameAllocator<'static>) -> R) -> R {
     f(FRAMES.lock().as_mut().expect("frame allocator used before mem::init"))
 }
 
-/// Allocates any free frame, zeroed; returns its physical address.
+/// Allocates any free frame, zeroed, owned by the kernel; returns its physical address.
 pub fn alloc_zeroed() -> Option<u64> {
     let pa = with(|f| f.alloc())? * PAGE_SIZE;
     super::phys::zero_frame(pa);
+    crate::page::set_owner(pa, abi::layout::OWNER_KERNEL);
     Some(pa)
+}
+
+/// Allocates frame number `frame`, zeroed, owned by the kernel.
+pub fn alloc_at_zeroed(frame: u64) -> Result<u64, FrameError> {
+    with(|f| f.alloc_at(frame))?;
+    let pa = frame * PAGE_SIZE;
+    super::phys::zero_frame(pa);
+    crate::page::set_owner(pa, abi::layout::OWNER_KERNEL);
+    Ok(pa)
+}
+
+/// Whether frame number `frame` is free.
+pub fn is_free(frame: u64) -> bool {
+    with(|f| f.is_free(frame))
+}
+
+/// How many frames physical memory has (free or not).
+pub fn frame_count() -> u64 {
+    with(|f| f.frame_count())
 }
 
 /// Allocates `count` physically contiguous frames (not zeroed); returns the first address.
@@ -55,6 +75,7 @@ pub fn free(pa: u64) {
     if let Err(e) = with(|f| f.free(pa / PAGE_SIZE)) {
         panic!("freeing frame {pa:#x}: {e}");
     }
+    crate::page::set_owner(pa, 0);
 }
 
 /// How many frames are free now.

@@ -12,7 +12,7 @@
 //! no-execute along the walk, so intermediate user tables are `P|W|U` and the leaf decides.
 use super::{frames, phys};
 use crate::arch::x86_64::cpu;
-use abi::layout::{KERNEL_BASE, MMIO_BASE, PAGE_SIZE, PHYS_MAP_BASE};
+use abi::layout::{KERNEL_BASE, MMIO_BASE, PAGE_SIZE, PHYS_MAP_BASE, SELF_MAP_SLOT};
 
 pub const PRESENT: u64 = 1;
 pub const WRITABLE: u64 = 1 << 1;
@@ -100,20 +100,99 @@ pub fn translate(root: u64, va: u64) -> Option<(u64, u64)> {
     None
 }
 
-/// A new address space: an empty user half and the kernel half shared with every other.
+/// A new address space: an empty user half, the kernel's read-only windows (the page-ownership
+/// table, shared; the self-map of this address space's own tables) and the kernel half shared with
+/// every other.
 pub fn new_address_space() -> Option<u64> {
     let root = frames::alloc_zeroed()?;
     // SAFETY: `root` was just allocated; the kernel root is only read. Distinct frames.
     let (user, kernel) = unsafe { (phys::table_mut(root), phys::table_mut(kernel_root())) };
     user[256..].copy_from_slice(&kernel[256..]);
+    user[OWNERS_SLOT] = *OWNERS_PDPT.get().expect("page-ownership window not built");
+    user[SELF_MAP_SLOT as usize] = root | PRESENT | USER | nx();
     Some(root)
 }
 
-/// Frees every frame of the user half (leaf pages and tables), then the root itself.
+/// PML4 slot of the page-ownership window, and the shared entry every address space gets there.
+const OWNERS_SLOT: usize = (abi::layout::PAGE_OWNERS_BASE >> 39) as usize;
+static OWNERS_PDPT: spin::Once<u64> = spin::Once::new();
+
+/// Builds the read-only user window at `PAGE_OWNERS_BASE` over `frames` contiguous frames starting
+/// at `first` (the page-ownership table), in tables shared by every address space.
+pub fn build_owners_window(first: u64, frames: u64) {
+    let scratch = frames::alloc_zeroed().expect("no frame for the ownership window");
+    for i in 0..frames {
+        let va = abi::layout::PAGE_OWNERS_BASE + i * PAGE_SIZE;
+        map(scratch, va, first + i * PAGE_SIZE, USER | nx()).expect("mapping the ownership window");
+    }
+    // SAFETY: `scratch` is a private PML4 used only to build the window's tables.
+    let entry = unsafe { phys::table_mut(scratch) }[OWNERS_SLOT];
+    OWNERS_PDPT.call_once(|| entry);
+    frames::free(scratch);
+}
+
+/// Removes the mapping of `va`; returns the frame it mapped. Flushes the TLB entry when `root` is
+/// the active address space.
+pub fn unmap(root: u64, va: u64) -> Option<u64> {
+    let entry = leaf(root, va)?;
+    let frame = *entry & ADDRESS_MASK;
+    *entry = 0;
+    flush(root, va);
+    Some(frame)
+}
+
+/// Replaces the flags of the mapping of `va` (keeping its frame); flushes as [`unmap`] does.
+pub fn protect(root: u64, va: u64, flags: u64) -> Option<()> {
+    let entry = leaf(root, va)?;
+    *entry = (*entry & ADDRESS_MASK) | flags | PRESENT;
+    flush(root, va);
+    Some(())
+}
+
+/// The present 4 KiB leaf entry for `va`, if any.
+fn leaf(root: u64, va: u64) -> Option<&'static mut u64> {
+    let mut table = root;
+    for level in (2..=4).rev() {
+        // SAFETY: a page-table page of an address space the kernel is editing (single-threaded).
+        let entry = unsafe { phys::table_mut(table) }[index(va, level)];
+        if entry & PRESENT == 0 || entry & HUGE != 0 {
+            return None;
+        }
+        table = entry & ADDRESS_MASK;
+    }
+    // SAFETY: as above.
+    let entry = &mut unsafe { phys::table_mut(table) }[index(va, 1)];
+    (*entry & PRESENT != 0).then_some(entry)
+}
+
+fn flush(root: u64, va: u64) {
+    if cpu::read_cr3() & ADDRESS_MASK == root {
+        cpu::invlpg(va);
+    }
+}
+
+/// The flags that give a user mapping `rights` (READ is implied by PRESENT).
+pub fn user_flags(rights: abi::Rights) -> u64 {
+    let mut flags = USER;
+    if rights.contains(abi::Rights::WRITE) {
+        flags |= WRITABLE;
+    }
+    if !rights.contains(abi::Rights::EXECUTE) {
+        flags |= nx();
+    }
+    flags
+}
+
+/// Frees every frame of the user half (leaf pages and tables), then the root itself. The kernel's
+/// windows (shared ownership tables, the self-map) are left alone.
 pub fn destroy_address_space(root: u64) {
     // SAFETY: the address space is no longer in use (the caller switched away from it).
     let entries = unsafe { phys::table_mut(root) };
-    for entry in entries[..256].iter_mut() {
+    for (slot, entry) in entries[..256].iter_mut().enumerate() {
+        if slot == OWNERS_SLOT || slot == SELF_MAP_SLOT as usize {
+            *entry = 0;
+            continue;
+        }
         if *entry & PRESENT != 0 {
             free_table(*entry & ADDRESS_MASK, 3);
             *entry = 0;

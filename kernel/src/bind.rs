@@ -1,0 +1,88 @@
+//! Hardware secure bindings: the checked batch of map, unmap and protect updates an environment
+//! applies to its own page tables (`page_map`).
+//!
+//! Each update names the capability that authorizes it; the kernel checks the capability and the
+//! rights, writes the page-table entry and records which capability the mapping came through, so
+//! that revoking or freeing it removes the mapping. The batch stops at the first failure and
+//! reports how many updates were applied. Page-table pages, kernel memory and the read-only windows
+//! can never be mapped: only pages named by a capability are.
+use crate::env::{Env, Mapping};
+use crate::mem::paging;
+use crate::{cap, sched, uaccess};
+use abi::layout::{is_user_range, overlaps_windows, PAGE_SIZE};
+use abi::{Error, MapUpdate, Rights, MAX_MAP_BATCH};
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// `page_map(updates, count)`: returns the number applied and the first failure, if any.
+pub fn page_map(updates: u64, count: u64) -> (u64, Option<Error>) {
+    if count > MAX_MAP_BATCH {
+        return (0, Some(Error::TooLong));
+    }
+    let mut bytes = vec![0u8; count as usize * MapUpdate::SIZE];
+    if let Err(e) = uaccess::copy_from_user(sched::current_root(), updates, &mut bytes) {
+        return (0, Some(e));
+    }
+    sched::with_current(|env| {
+        for (done, chunk) in bytes.chunks_exact(MapUpdate::SIZE).enumerate() {
+            let update = MapUpdate::from_bytes(chunk.try_into().expect("32-byte chunk"));
+            if let Err(e) = apply(env, &update) {
+                return (done as u64, Some(e));
+            }
+        }
+        (count, None)
+    })
+}
+
+fn apply(env: &mut Env, u: &MapUpdate) -> Result<(), Error> {
+    if u.va % PAGE_SIZE != 0 || !is_user_range(u.va, PAGE_SIZE) || overlaps_windows(u.va, PAGE_SIZE) {
+        return Err(Error::BadAddress);
+    }
+    match u.op {
+        MapUpdate::MAP => map(env, u.va, u.slot, mapping_rights(u.rights)?),
+        MapUpdate::UNMAP => {
+            env.mappings.remove(&u.va).ok_or(Error::NotMapped)?;
+            paging::unmap(env.root, u.va);
+            Ok(())
+        }
+        MapUpdate::PROTECT => {
+            let rights = mapping_rights(u.rights)?;
+            let slot = env.mappings.get(&u.va).ok_or(Error::NotMapped)?.slot;
+            cap::check(env.id, slot, rights)?;
+            paging::protect(env.root, u.va, paging::user_flags(rights));
+            Ok(())
+        }
+        _ => Err(Error::BadArgument),
+    }
+}
+
+fn map(env: &mut Env, va: u64, slot: u64, rights: Rights) -> Result<(), Error> {
+    let cap::Object::Page(pa) = cap::check(env.id, slot, rights)?;
+    if env.mappings.contains_key(&va) || paging::translate(env.root, va).is_some() {
+        return Err(Error::AlreadyMapped);
+    }
+    paging::map(env.root, va, pa, paging::user_flags(rights)).map_err(|e| match e {
+        paging::MapError::OutOfMemory => Error::NoMemory,
+        paging::MapError::AlreadyMapped => Error::AlreadyMapped,
+    })?;
+    env.mappings.insert(va, Mapping { slot });
+    Ok(())
+}
+
+/// The rights of a mapping: defined bits only, and READ is required (x86 has no write-only pages).
+fn mapping_rights(bits: u64) -> Result<Rights, Error> {
+    let rights = Rights(bits);
+    if !rights.is_valid() || !rights.contains(Rights::READ) || rights.contains(Rights::GRANT) {
+        return Err(Error::BadArgument);
+    }
+    Ok(rights)
+}
+
+/// Removes every mapping `env` made through capability `slot`.
+pub fn unmap_slot(env: &mut Env, slot: u64) {
+    let vas: Vec<u64> = env.mappings.iter().filter(|(_, m)| m.slot == slot).map(|(va, _)| *va).collect();
+    for va in vas {
+        env.mappings.remove(&va);
+        paging::unmap(env.root, va);
+    }
+}

@@ -1,0 +1,102 @@
+//! The kernel's capability space: every environment's capability table (`kcore::cap`) over the
+//! kernel objects, and what happens when capabilities disappear: their mappings are removed and,
+//! when the root capability of a page goes, the page returns to the free pool.
+//!
+//! Lock order: the run list (`sched`) may be held while this module's lock is taken, never the
+//! other way round.
+use crate::bind;
+use crate::env::Env;
+use crate::mem::frames;
+use crate::sched;
+use abi::{Error, Rights};
+use alloc::vec::Vec;
+use kcore::cap::{CapError, CapSpace, Removed};
+
+/// What a capability names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Object {
+    /// A physical page, by physical address.
+    Page(u64),
+}
+
+static CAPS: spin::Mutex<CapSpace<Object>> = spin::Mutex::new(CapSpace::new());
+
+fn error(e: CapError) -> Error {
+    match e {
+        CapError::SlotOutOfRange(_) => Error::BadSlot,
+        CapError::EmptySlot(_) => Error::EmptySlot,
+        CapError::TableFull => Error::TableFull,
+        CapError::MissingRights { .. } => Error::NoRights,
+    }
+}
+
+/// Gives environment `owner` a root capability over `object`; returns its slot.
+pub fn insert_root(owner: u64, object: Object, rights: Rights) -> Result<usize, Error> {
+    CAPS.lock().insert_root(owner as usize, object, rights).map_err(error)
+}
+
+/// The object in `owner`'s `slot`, if the capability has every right in `need`.
+pub fn check(owner: u64, slot: u64, need: Rights) -> Result<Object, Error> {
+    CAPS.lock().check(owner as usize, slot, need).map_err(error)
+}
+
+/// Whether `owner`'s `slot` holds a root capability.
+pub fn is_root(owner: u64, slot: u64) -> Result<bool, Error> {
+    CAPS.lock().is_root(owner as usize, slot).map_err(error)
+}
+
+/// How many pages `owner` holds through `page_alloc` (its quota use).
+pub fn pages_held(owner: u64) -> u64 {
+    sched::with_current(|env| if env.id == owner { env.pages } else { 0 })
+}
+
+/// `cap_grant(slot, env, rights)` by the running environment.
+pub fn grant(slot: u64, to: u64, rights: u64) -> Result<u64, Error> {
+    let rights = Rights(rights);
+    if !rights.is_valid() {
+        return Err(Error::BadArgument);
+    }
+    let id = sched::with_current(|env| env.id);
+    if to != id {
+        return Err(Error::NoSuchEnv);
+    }
+    let new = CAPS.lock().grant(id as usize, slot, to as usize, rights).map_err(error)?;
+    Ok(new as u64)
+}
+
+/// `cap_revoke(slot)` by the running environment: returns how many capabilities went.
+pub fn revoke(slot: u64) -> Result<u64, Error> {
+    let id = sched::with_current(|env| env.id);
+    let removed = CAPS.lock().revoke(id as usize, slot).map_err(error)?;
+    let count = removed.len() as u64;
+    sched::with_current(|env| release(env, removed));
+    Ok(count)
+}
+
+/// Deletes the running environment's `slot` and everything granted from it.
+pub fn delete(owner: u64, slot: u64) -> Result<(), Error> {
+    let removed = CAPS.lock().delete(owner as usize, slot).map_err(error)?;
+    sched::with_current(|env| release(env, removed));
+    Ok(())
+}
+
+/// Removes every capability of `env`, which is being destroyed, with their mappings and pages.
+pub fn remove_env(env: &mut Env) {
+    let removed = CAPS.lock().remove_owner(env.id as usize);
+    release(env, removed);
+}
+
+/// Undoes what removed capabilities allowed: unmaps what was mapped through them and frees pages
+/// whose root capability went. Today capabilities can only be granted within one environment, so
+/// every removed capability belongs to `env`.
+fn release(env: &mut Env, removed: Vec<Removed<Object>>) {
+    for r in removed {
+        assert_eq!(r.owner as u64, env.id, "capability of another environment removed");
+        bind::unmap_slot(env, r.slot as u64);
+        let Object::Page(pa) = r.object;
+        if r.root {
+            frames::free(pa);
+            env.pages -= 1;
+        }
+    }
+}
