@@ -88,7 +88,7 @@ pub enum Sysnum {
 /// `page_alloc`'s argument for "any free page".
 pub const ANY_PAGE: u64 = u64::MAX;
 /// The most pages one environment may hold through `page_alloc`.
-pub const PAGE_QUOTA: u64 = 4096;
+pub const PAGE_QUOTA: u64 = 768;
 /// The most updates one `page_map` call applies.
 pub const MAX_MAP_BATCH: u64 = 512;
 

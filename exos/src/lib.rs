@@ -4,7 +4,8 @@
 //! [`main!`] (`entry.rs`), the system-call wrappers (`syscall.rs`), exception handlers that resume
 //! the faulting code without the kernel (`exception.rs`), console output with
 //! [`print!`]/[`println!`] (`console.rs`) and a panic handler that reports and exits. Unsafe code
-//! is confined to `syscall.rs`, `entry.rs` and `exception.rs`.
+//! is confined to `syscall.rs`, `entry.rs`, `exception.rs` and `vm.rs` (reading the read-only
+//! windows the kernel maps: the page-ownership table and the self-map of the page tables).
 //! Any of it can be replaced by a program that knows better.
 #![no_std]
 #![deny(unsafe_code)]
@@ -13,6 +14,7 @@ pub mod console;
 pub mod entry;
 pub mod exception;
 pub mod syscall;
+pub mod vm;
 
 use cmem as _;
 

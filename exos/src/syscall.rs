@@ -4,7 +4,7 @@
 //! checks every argument and none of today's calls can change the caller's memory.
 #![allow(unsafe_code)]
 
-use abi::{decode_result, Error, Sysnum};
+use abi::{decode_result, Error, MapUpdate, Sysnum};
 use core::arch::asm;
 
 /// Issues system call `number` with six raw arguments and returns the kernel's `(rax, rdx)`.
@@ -56,4 +56,34 @@ pub fn sys_env_exit(code: i64) -> ! {
 /// stack_size)`; `entry` = 0 removes it. Most programs use `exception::set_handler` instead.
 pub fn sys_env_set_exception_handler(entry: u64, stack_base: u64, stack_size: u64) -> Result<u64, Error> {
     call(Sysnum::EnvSetExceptionHandler, [entry, stack_base, stack_size, 0, 0, 0])
+}
+
+/// Allocates physical page number `frame` (or any page: `abi::ANY_PAGE`), zeroed. Returns the
+/// page's physical address and the slot of the root capability for it.
+pub fn sys_page_alloc(frame: u64) -> Result<(u64, u64), Error> {
+    let value = call(Sysnum::PageAlloc, [frame, 0, 0, 0, 0, 0])?;
+    Ok((value & !0xfff, value & 0xfff))
+}
+
+/// Frees the page behind the root capability in `slot` (revoking what was granted from it).
+pub fn sys_page_free(slot: u64) -> Result<(), Error> {
+    call(Sysnum::PageFree, [slot, 0, 0, 0, 0, 0]).map(drop)
+}
+
+/// Grants environment `env` a capability derived from `slot` with `rights`; returns its slot.
+pub fn sys_cap_grant(slot: u64, env: u64, rights: abi::Rights) -> Result<u64, Error> {
+    call(Sysnum::CapGrant, [slot, env, rights.0, 0, 0, 0])
+}
+
+/// Revokes everything granted from `slot`; returns how many capabilities went.
+pub fn sys_cap_revoke(slot: u64) -> Result<u64, Error> {
+    call(Sysnum::CapRevoke, [slot, 0, 0, 0, 0, 0])
+}
+
+/// Applies a batch of mapping updates. Returns how many were applied, and the first failure.
+pub fn sys_page_map(updates: &[MapUpdate]) -> (u64, Option<Error>) {
+    // SAFETY: the kernel only reads `updates`; mapping changes affect pages the program names
+    // explicitly, which it must not be using through Rust references (the caller's business).
+    let (rax, rdx) = unsafe { syscall6(Sysnum::PageMap as u64, [updates.as_ptr() as u64, updates.len() as u64, 0, 0, 0, 0]) };
+    (rdx, if rax == 0 { None } else { Some(Error::from_code(rax).unwrap_or(Error::BadArgument)) })
 }

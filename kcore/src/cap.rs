@@ -13,7 +13,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 /// How many slots each environment's table has.
-pub const MAX_SLOTS: usize = 256;
+pub const MAX_SLOTS: usize = 1024;
 
 /// Why a capability operation failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -15,6 +15,9 @@ use abi::layout::{OWNER_KERNEL, PAGE_SIZE};
 use abi::{Error, Rights, ANY_PAGE, PAGE_QUOTA};
 use core::sync::atomic::{AtomicU64, Ordering};
 
+// `page_alloc` returns `address | slot`, so slots must fit below the page offset.
+const _: () = assert!(kcore::cap::MAX_SLOTS <= PAGE_SIZE as usize);
+
 /// Physical address of the table (0 until `init`).
 static TABLE: AtomicU64 = AtomicU64::new(0);
 static ENTRIES: AtomicU64 = AtomicU64::new(0);
@@ -66,6 +69,7 @@ pub fn alloc(frame: u64) -> Result<u64, Error> {
     match cap::insert_root(id, Object::Page(pa), Rights::ALL) {
         Ok(slot) => {
             set_owner(pa, id as u32);
+            sched::with_current(|env| env.pages += 1);
             Ok(pa | slot as u64)
         }
         Err(e) => {

@@ -220,6 +220,20 @@ pub const ALL: &[IntegrationTest] = &[
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
+        name: "pages_and_mappings",
+        cmdline_run: "pages,hello",
+        expect: &["pages: 29 checks, 0 failed", "'pages' exited with code 0", "hello from ring 3"],
+        forbid: &["FAIL", "killed"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "bad_pages",
+        cmdline_run: "bad_pages,hello",
+        expect: &["bad_pages: 49 checks, 0 failed", "'bad_pages' exited with code 0", "hello from ring 3"],
+        forbid: &["FAIL", "killed"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
         name: "init_demo",
         cmdline_run: "init",
         expect: &["Exo: an exokernel", "SSE works here too: 1.5 * 2.25 = 3.375", "'init' exited with code 0"],

@@ -1,0 +1,64 @@
+//! What the kernel exposes about memory, read without system calls: the page-ownership table and
+//! the environment's own page tables (through the read-only self-map).
+//!
+//! Reading the self-map: the entry for a user virtual page lives at
+//! `SELF_MAP_BASE + (va >> 12) * 8`; the entries of the upper levels are reached by recursing
+//! through the self-map slot again, which is how [`translate`] checks that each level is present
+//! before it reads the next (reading a missing level would fault).
+#![allow(unsafe_code)]
+
+use abi::layout::{OWNER_KERNEL, PAGE_OWNERS_BASE, SELF_MAP_BASE, SELF_MAP_SLOT};
+
+/// Page-table entry bits, as the hardware defines them.
+pub const PRESENT: u64 = 1;
+pub const WRITABLE: u64 = 1 << 1;
+pub const USER: u64 = 1 << 2;
+pub const ACCESSED: u64 = 1 << 5;
+pub const DIRTY: u64 = 1 << 6;
+pub const NO_EXECUTE: u64 = 1 << 63;
+const ADDRESS_MASK: u64 = 0x000f_ffff_ffff_f000;
+
+/// Who owns physical page number `frame`: `None` if it is free, `Some(OWNER_KERNEL)` for the
+/// kernel, else the owning environment's id. `frame` must be below the number of physical pages
+/// (the table ends there; reading beyond faults).
+pub fn owner(frame: u64) -> Option<u32> {
+    // SAFETY: the kernel maps the ownership table read-only at PAGE_OWNERS_BASE in every address
+    // space, one u32 per physical page; the caller keeps `frame` within physical memory.
+    let value = unsafe { core::ptr::read_volatile((PAGE_OWNERS_BASE + frame * 4) as *const u32) };
+    (value != 0).then_some(value)
+}
+
+/// Whether `owner` is the kernel's marker.
+pub fn is_kernel(owner: u32) -> bool {
+    owner == OWNER_KERNEL
+}
+
+/// The page-table entry that maps user address `va`, or `None` if some level is not present.
+/// Bits: [`PRESENT`], [`WRITABLE`], [`USER`], [`ACCESSED`], [`DIRTY`], [`NO_EXECUTE`]; the physical
+/// page is `entry & 0x000f_ffff_ffff_f000`.
+pub fn translate(va: u64) -> Option<u64> {
+    let page = (va & 0x0000_7fff_ffff_ffff) >> 12;
+    let r = SELF_MAP_SLOT;
+    let pml4e = (r << 39) | (r << 30) | (r << 21) | (r << 12) | ((page >> 27) << 3);
+    let pdpte = (r << 39) | (r << 30) | (r << 21) | ((page >> 18) << 3);
+    let pde = (r << 39) | (r << 30) | ((page >> 9) << 3);
+    let pte = SELF_MAP_BASE + page * 8;
+    for address in [pml4e, pdpte, pde] {
+        if read(address) & PRESENT == 0 {
+            return None;
+        }
+    }
+    let entry = read(pte);
+    (entry & PRESENT != 0).then_some(entry)
+}
+
+/// The physical address behind user address `va`, if mapped.
+pub fn physical(va: u64) -> Option<u64> {
+    translate(va).map(|entry| (entry & ADDRESS_MASK) | (va & 0xfff))
+}
+
+fn read(address: u64) -> u64 {
+    // SAFETY: `translate` only reads self-map entries whose upper levels it found present, and the
+    // kernel maps the self-map read-only in every address space.
+    unsafe { core::ptr::read_volatile(address as *const u64) }
+}
