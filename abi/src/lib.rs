@@ -85,6 +85,23 @@ pub enum Sysnum {
     PageMap = 7,
 }
 
+/// The most environments that can exist at once.
+pub const MAX_ENVS: usize = 64;
+/// Bits of an environment id that hold its index in the kernel's table; the rest is a generation,
+/// bumped each time the index is reused, so the id of a dead environment never names its successor.
+pub const ENV_INDEX_BITS: u32 = 10;
+
+/// The table index of environment id `id`.
+pub const fn env_index(id: u64) -> usize {
+    (id & ((1 << ENV_INDEX_BITS) - 1)) as usize
+}
+
+/// The id of the environment at `index` in generation `generation` (ids are never 0 and always fit
+/// in 32 bits, below `layout::OWNER_KERNEL`).
+pub const fn env_id(index: usize, generation: u32) -> u64 {
+    ((generation as u64 & 0x1f_ffff) << ENV_INDEX_BITS) | index as u64
+}
+
 /// `page_alloc`'s argument for "any free page".
 pub const ANY_PAGE: u64 = u64::MAX;
 /// The most pages one environment may hold through `page_alloc`.
@@ -430,6 +447,15 @@ mod tests {
         bytes[24] = 3;
         let u = MapUpdate::from_bytes(&bytes);
         assert_eq!(u, MapUpdate { op: MapUpdate::PROTECT, va: 0x4000_1000, slot: 7, rights: 3 });
+    }
+
+    #[test]
+    fn env_ids_carry_index_and_generation() {
+        let id = env_id(5, 3);
+        assert_eq!(env_index(id), 5);
+        assert_ne!(env_id(5, 4), id, "a new generation is a new id");
+        assert!(env_id(MAX_ENVS - 1, u32::MAX) < u64::from(layout::OWNER_KERNEL));
+        assert_ne!(env_id(0, 1), 0);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::bind;
 use crate::env::Env;
 use crate::mem::frames;
 use crate::sched;
-use abi::{Error, Rights};
+use abi::{env_index, Error, Rights};
 use alloc::vec::Vec;
 use kcore::cap::{CapError, CapSpace, Removed};
 
@@ -32,17 +32,17 @@ fn error(e: CapError) -> Error {
 
 /// Gives environment `owner` a root capability over `object`; returns its slot.
 pub fn insert_root(owner: u64, object: Object, rights: Rights) -> Result<usize, Error> {
-    CAPS.lock().insert_root(owner as usize, object, rights).map_err(error)
+    CAPS.lock().insert_root(env_index(owner), object, rights).map_err(error)
 }
 
 /// The object in `owner`'s `slot`, if the capability has every right in `need`.
 pub fn check(owner: u64, slot: u64, need: Rights) -> Result<Object, Error> {
-    CAPS.lock().check(owner as usize, slot, need).map_err(error)
+    CAPS.lock().check(env_index(owner), slot, need).map_err(error)
 }
 
 /// Whether `owner`'s `slot` holds a root capability.
 pub fn is_root(owner: u64, slot: u64) -> Result<bool, Error> {
-    CAPS.lock().is_root(owner as usize, slot).map_err(error)
+    CAPS.lock().is_root(env_index(owner), slot).map_err(error)
 }
 
 /// How many pages `owner` holds through `page_alloc` (its quota use).
@@ -60,14 +60,14 @@ pub fn grant(slot: u64, to: u64, rights: u64) -> Result<u64, Error> {
     if to != id {
         return Err(Error::NoSuchEnv);
     }
-    let new = CAPS.lock().grant(id as usize, slot, to as usize, rights).map_err(error)?;
+    let new = CAPS.lock().grant(env_index(id), slot, env_index(to), rights).map_err(error)?;
     Ok(new as u64)
 }
 
 /// `cap_revoke(slot)` by the running environment: returns how many capabilities went.
 pub fn revoke(slot: u64) -> Result<u64, Error> {
     let id = sched::with_current(|env| env.id);
-    let removed = CAPS.lock().revoke(id as usize, slot).map_err(error)?;
+    let removed = CAPS.lock().revoke(env_index(id), slot).map_err(error)?;
     let count = removed.len() as u64;
     sched::with_current(|env| release(env, removed));
     Ok(count)
@@ -75,14 +75,14 @@ pub fn revoke(slot: u64) -> Result<u64, Error> {
 
 /// Deletes the running environment's `slot` and everything granted from it.
 pub fn delete(owner: u64, slot: u64) -> Result<(), Error> {
-    let removed = CAPS.lock().delete(owner as usize, slot).map_err(error)?;
+    let removed = CAPS.lock().delete(env_index(owner), slot).map_err(error)?;
     sched::with_current(|env| release(env, removed));
     Ok(())
 }
 
 /// Removes every capability of `env`, which is being destroyed, with their mappings and pages.
 pub fn remove_env(env: &mut Env) {
-    let removed = CAPS.lock().remove_owner(env.id as usize);
+    let removed = CAPS.lock().remove_owner(env_index(env.id));
     release(env, removed);
 }
 
@@ -91,7 +91,7 @@ pub fn remove_env(env: &mut Env) {
 /// every removed capability belongs to `env`.
 fn release(env: &mut Env, removed: Vec<Removed<Object>>) {
     for r in removed {
-        assert_eq!(r.owner as u64, env.id, "capability of another environment removed");
+        assert_eq!(r.owner, env_index(env.id), "capability of another environment removed");
         bind::unmap_slot(env, r.slot as u64);
         let Object::Page(pa) = r.object;
         if r.root {

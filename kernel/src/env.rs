@@ -45,8 +45,12 @@ pub struct Mapping {
 
 /// A protection domain.
 pub struct Env {
-    /// Unique for the life of the kernel; shown in messages.
+    /// Table index and generation (`abi::env_id`); shown in messages.
     pub id: u64,
+    /// The environment that created it (`None` for boot programs).
+    pub parent: Option<u64>,
+    /// Whether the scheduler may run it (false until it is started).
+    pub runnable: bool,
     pub name: String,
     /// Physical address of the PML4.
     pub root: u64,

@@ -41,6 +41,8 @@ pub fn load(id: u64, name: &str, bytes: &[u8]) -> Result<Env, LoadError> {
     }
     Ok(Env {
         id,
+        parent: None,
+        runnable: false,
         name: String::from(name),
         root,
         frame: TrapFrame::new_user(image.entry, USER_STACK_TOP),

@@ -1,46 +1,75 @@
-//! The boot run list: the programs named on the command line (`run=a,b,c`), run one after another.
+//! Environments that exist and which one runs: the environment table, round-robin preemption on
+//! the timer, and the boot run list.
 //!
-//! This is the kernel's only policy today, and it exists to start the first library OS: each
-//! program is loaded from the boot archive into a fresh environment and runs until it exits or
-//! faults; then the next one starts. A program that cannot be loaded is refused with a message and
-//! skipped. When the list is done, a test boot (`mode=test`) leaves QEMU; a normal boot halts.
+//! The table holds at most `abi::MAX_ENVS` environments; an id is a table index plus a generation,
+//! so a stale id never names a newer environment. The timer interrupt moves the CPU to the next
+//! runnable environment, so a spinning environment cannot starve the others.
+//!
+//! The boot run list (`run=a,b,c` on the command line) starts the first library OS: each program
+//! is loaded from the boot archive into a fresh environment; when it and every environment it
+//! created have ended, the next program starts. A program that cannot be loaded is refused with a
+//! message and skipped. When the list is done, a test boot (`mode=test`) leaves QEMU; a normal
+//! boot halts.
 use crate::arch::x86_64::entry::{self, TrapFrame};
 use crate::arch::x86_64::{cpu, lapic, legacy};
 use crate::env::Env;
 use crate::mem::{frames, paging};
-use crate::{kprintln, loader};
+use crate::{cap, kprintln, loader};
+use abi::{env_id, env_index, MAX_ENVS};
+use alloc::string::String;
 use alloc::vec::Vec;
 use kcore::cmdline::Mode;
 use kcore::initrd::Archive;
 
-struct RunList {
-    programs: Vec<&'static str>,
-    next: usize,
-    archive: Archive<'static>,
-    mode: Mode,
-    current: Option<Env>,
-    next_id: u64,
+struct Sched {
+    envs: Vec<Option<Env>>,
+    generations: [u32; MAX_ENVS],
+    /// Index of the running environment (meaningful while any exists).
+    current: usize,
+    boot: BootList,
     /// Free frames before the first program, to detect leaks when the list is done.
     free_at_start: u64,
     started: bool,
 }
 
-static RUN_LIST: spin::Mutex<Option<RunList>> = spin::Mutex::new(None);
+struct BootList {
+    programs: Vec<&'static str>,
+    next: usize,
+    archive: Archive<'static>,
+    mode: Mode,
+}
+
+static SCHED: spin::Mutex<Option<Sched>> = spin::Mutex::new(None);
 
 /// How an environment ended.
 pub enum Outcome {
     Exited(u64),
-    Killed(alloc::string::String),
+    Killed(String),
 }
 
-/// Starts the run list. Never returns: the CPU leaves for ring 3.
+/// Starts the boot run list. Never returns: the CPU leaves for ring 3.
 pub fn start(programs: Vec<&'static str>, archive: Archive<'static>, mode: Mode) -> ! {
-    *RUN_LIST.lock() = Some(RunList {
-        programs, next: 0, archive, mode, current: None, next_id: 1,
+    let mut envs = Vec::new();
+    envs.resize_with(MAX_ENVS, || None);
+    *SCHED.lock() = Some(Sched {
+        envs, generations: [0; MAX_ENVS], current: 0,
+        boot: BootList { programs, next: 0, archive, mode },
         free_at_start: frames::free_count(), started: false,
     });
-    let frame = launch_next();
+    let frame = launch_next_boot_program();
     entry::enter_user(&frame)
+}
+
+fn with<R>(f: impl FnOnce(&mut Sched) -> R) -> R {
+    f(SCHED.lock().as_mut().expect("scheduler not started"))
+}
+
+/// Runs `f` on the running environment.
+pub fn with_current<R>(f: impl FnOnce(&mut Env) -> R) -> R {
+    with(|s| {
+        let current = s.current;
+        f(s.envs[current].as_mut().expect("no running environment"))
+    })
 }
 
 /// The address space of the running environment.
@@ -48,71 +77,139 @@ pub fn current_root() -> u64 {
     with_current(|env| env.root)
 }
 
-/// Runs `f` on the running environment.
-pub fn with_current<R>(f: impl FnOnce(&mut Env) -> R) -> R {
-    with(|list| f(list.current.as_mut().expect("no running environment")))
+/// Runs `f` on the live environment with id `id`, or returns `None` if there is none (never
+/// existed, or ended: its generation moved on).
+pub fn with_env<R>(id: u64, f: impl FnOnce(&mut Env) -> R) -> Option<R> {
+    with(|s| s.envs.get_mut(env_index(id))?.as_mut().filter(|e| e.id == id).map(f))
 }
 
-/// Ends the running environment and starts the next program. Never returns.
+/// Runs `f` on every live environment.
+pub fn for_each_env(mut f: impl FnMut(&mut Env)) {
+    with(|s| s.envs.iter_mut().flatten().for_each(&mut f));
+}
+
+/// Reserves a table slot and builds an environment in it with `build(id)`. The new environment is
+/// not runnable until it is started.
+pub fn create<E>(build: impl FnOnce(u64) -> Result<Env, E>) -> Result<u64, Option<E>> {
+    let id = with(|s| {
+        let index = s.envs.iter().position(Option::is_none)?;
+        s.generations[index] = s.generations[index].wrapping_add(1).max(1);
+        Some(env_id(index, s.generations[index]))
+    })
+    .ok_or(None)?;
+    let env = build(id).map_err(Some)?;
+    with(|s| s.envs[env_index(id)] = Some(env));
+    Ok(id)
+}
+
+/// Timer tick: move the CPU to the next runnable environment, if another one is runnable.
+pub fn preempt(frame: &mut TrapFrame) {
+    with(|s| {
+        if let Some(next) = s.next_runnable() {
+            s.switch(frame, next);
+        }
+    });
+}
+
+/// Ends the running environment (and, first, every environment it created) and runs another.
+/// Never returns.
 pub fn end_current(outcome: Outcome) -> ! {
-    let mut env = with(|list| list.current.take().expect("no running environment"));
+    let current = with(|s| s.current);
+    let id = with(|s| s.envs[current].as_ref().expect("no running environment").id);
+    end_children(id);
+    let env = with(|s| s.envs[current].take().expect("no running environment"));
+    report(&env, outcome);
+    release(env);
+    let next = with(|s| s.next_runnable().map(|next| s.resume(next)));
+    let frame = next.unwrap_or_else(launch_next_boot_program);
+    entry::enter_user(&frame)
+}
+
+/// Ends environment `id` (not the running one) and its descendants.
+pub fn destroy(id: u64, why: &str) {
+    end_children(id);
+    if let Some(env) = with(|s| s.envs[env_index(id)].take_if(|e| e.id == id)) {
+        report(&env, Outcome::Killed(String::from(why)));
+        release(env);
+    }
+}
+
+fn end_children(parent: u64) {
+    let children: Vec<u64> = with(|s| s.envs.iter().flatten().filter(|e| e.parent == Some(parent)).map(|e| e.id).collect());
+    for child in children {
+        destroy(child, "its parent ended");
+    }
+}
+
+fn report(env: &Env, outcome: Outcome) {
     match outcome {
         Outcome::Exited(code) => kprintln!("exo: env {} '{}' exited with code {}", env.id, env.name, code as i64),
         Outcome::Killed(why) => kprintln!("exo: env {} '{}' killed: {}", env.id, env.name, why),
     }
-    crate::cap::remove_env(&mut env);
+}
+
+/// Returns everything an ended environment held.
+fn release(mut env: Env) {
+    cap::remove_env(&mut env);
     env.destroy();
-    let frame = launch_next();
-    entry::enter_user(&frame)
 }
 
-fn with<R>(f: impl FnOnce(&mut RunList) -> R) -> R {
-    f(RUN_LIST.lock().as_mut().expect("run list not started"))
+impl Sched {
+    /// The next runnable environment after the current one, round robin (not the current one).
+    fn next_runnable(&self) -> Option<usize> {
+        (1..=MAX_ENVS)
+            .map(|step| (self.current + step) % MAX_ENVS)
+            .find(|&i| i != self.current && self.envs[i].as_ref().is_some_and(|e| e.runnable))
+    }
+
+    /// Saves the running environment's registers from `frame` and loads `next`'s into it.
+    fn switch(&mut self, frame: &mut TrapFrame, next: usize) {
+        if let Some(env) = self.envs[self.current].as_mut() {
+            env.frame = *frame;
+        }
+        *frame = self.resume(next);
+    }
+
+    /// Makes `next` current (address space, FPU area) and returns its saved registers.
+    fn resume(&mut self, next: usize) -> TrapFrame {
+        self.current = next;
+        let env = self.envs[next].as_ref().expect("resuming an empty slot");
+        paging::activate(env.root);
+        // SAFETY: the FPU area lives in the environment's box, which stays in the table (and so
+        // alive) until the environment ends; the next resume replaces it before any entry.
+        unsafe { entry::set_fpu_area(env.fpu.address()) };
+        env.frame
+    }
 }
 
-/// Loads the next loadable program, makes it current and returns its first frame; finishes the
-/// boot when none is left.
-fn launch_next() -> TrapFrame {
+/// Loads the next loadable boot program and returns its first frame; finishes the boot when none
+/// is left.
+fn launch_next_boot_program() -> TrapFrame {
     loop {
-        let (name, bytes, id) = match with(next_program) {
-            Some(next) => next,
-            None => finish(),
-        };
+        let Some((name, bytes)) = with(next_program) else { finish() };
         let Some(bytes) = bytes else {
             kprintln!("exo: refused '{name}': not in the boot archive");
             continue;
         };
-        match loader::load(id, name, bytes) {
-            Ok(env) => return activate(env),
-            Err(e) => kprintln!("exo: refused '{name}': {e}"),
+        match create(|id| loader::load(id, name, bytes)) {
+            Ok(id) => return start_boot_program(id),
+            Err(Some(e)) => kprintln!("exo: refused '{name}': {e}"),
+            Err(None) => kprintln!("exo: refused '{name}': no free environment"),
         }
     }
 }
 
-fn next_program(list: &mut RunList) -> Option<(&'static str, Option<&'static [u8]>, u64)> {
-    let name = *list.programs.get(list.next)?;
-    list.next += 1;
-    list.next_id += 1;
-    Some((name, list.archive.find(name), list.next_id - 1))
+fn next_program(s: &mut Sched) -> Option<(&'static str, Option<&'static [u8]>)> {
+    let name = *s.boot.programs.get(s.boot.next)?;
+    s.boot.next += 1;
+    Some((name, s.boot.archive.find(name)))
 }
 
-fn activate(env: Env) -> TrapFrame {
-    paging::activate(env.root);
-    // SAFETY: the FPU area lives in the environment's box, which stays in the run list (and so
-    // alive) until the environment ends, when the next one replaces it before any entry.
-    unsafe { entry::set_fpu_area(env.fpu.address()) };
-    // A new environment starts with no FS/GS base inherited from the previous one.
-    // SAFETY: these MSRs exist on every x86_64 CPU; 0 is a valid base.
-    unsafe {
-        cpu::wrmsr(cpu::MSR_FS_BASE, 0);
-        cpu::wrmsr(cpu::MSR_GS_BASE, 0);
-        cpu::wrmsr(cpu::MSR_KERNEL_GS_BASE, 0);
-    }
-    let frame = env.frame;
-    log::debug!("starting env {} '{}' at {:#x}", env.id, env.name, frame.rip);
-    let first = with(|list| {
-        list.current = Some(env);
-        !core::mem::replace(&mut list.started, true)
+fn start_boot_program(id: u64) -> TrapFrame {
+    let (frame, first) = with(|s| {
+        s.envs[env_index(id)].as_mut().expect("just created").runnable = true;
+        let frame = s.resume(env_index(id));
+        (frame, !core::mem::replace(&mut s.started, true))
     });
     if first {
         let cycles = cpu::rdtsc() - crate::console::entry_tsc();
@@ -124,7 +221,7 @@ fn activate(env: Env) -> TrapFrame {
 
 /// The run list is done: report, then leave QEMU (test mode) or halt.
 fn finish() -> ! {
-    let (mode, free_at_start) = with(|list| (list.mode, list.free_at_start));
+    let (mode, free_at_start) = with(|s| (s.boot.mode, s.free_at_start));
     let free_now = frames::free_count();
     kprintln!("exo: all programs finished ({} timer ticks taken in ring 3)", lapic::ticks());
     if free_now != free_at_start {

@@ -20,6 +20,9 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
         lapic::TIMER_VECTOR => {
             lapic::tick();
             lapic::eoi();
+            if frame.is_from_user() {
+                sched::preempt(frame);
+            }
         }
         lapic::SPURIOUS_VECTOR => {}
         v if (legacy::PIC_VECTOR_BASE..legacy::PIC_VECTOR_BASE + 16).contains(&v) => {}

@@ -103,9 +103,6 @@ pub const MSR_EFER: u32 = 0xc000_0080;
 pub const MSR_STAR: u32 = 0xc000_0081;
 pub const MSR_LSTAR: u32 = 0xc000_0082;
 pub const MSR_SFMASK: u32 = 0xc000_0084;
-pub const MSR_FS_BASE: u32 = 0xc000_0100;
-pub const MSR_GS_BASE: u32 = 0xc000_0101;
-pub const MSR_KERNEL_GS_BASE: u32 = 0xc000_0102;
 
 /// Reads a model-specific register.
 ///
