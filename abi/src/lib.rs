@@ -70,8 +70,10 @@ pub enum Sysnum {
     ///
     /// Errors: [`Error::BadSlot`], [`Error::EmptySlot`].
     CapRevoke = 6,
-    /// `page_map(updates, count)`: apply `count` [`MapUpdate`]s read from the caller's memory at
-    /// `updates`, in order, each checked against the capability it names. Stops at the first one
+    /// `page_map(env, updates, count)`: apply `count` [`MapUpdate`]s read from the caller's memory at
+    /// `updates`, in order, each checked against the capability it names, to the address space of
+    /// `env`: [`SELF_ENV`] for the caller's own, else the slot of a capability over an environment
+    /// with [`Rights::WRITE`] (errors for that capability: as `env_start`). Stops at the first one
     /// that fails. Returns the number applied; on failure `rax` is the first failure's error and
     /// `rdx` is still the number applied before it (= the failing index).
     ///
@@ -83,7 +85,36 @@ pub enum Sysnum {
     /// [`Error::AlreadyMapped`] (map over a mapped page), [`Error::NotMapped`] (unmap/protect of a page
     /// not mapped through a capability).
     PageMap = 7,
+    /// `env_create()`: create an environment with an empty address space (only the kernel's
+    /// read-only windows), no capabilities, and not runnable, as a child of the caller. Returns
+    /// `(id << 16) | slot`: its id and the slot of a capability over it with all rights.
+    ///
+    /// Errors: [`Error::NoMemory`] (no free environment or page), [`Error::TableFull`].
+    EnvCreate = 8,
+    /// `env_start(slot, rip, rsp)`: make the environment named by capability `slot` runnable, starting
+    /// at `rip` with stack pointer `rsp` (other registers zero). Needs [`Rights::WRITE`].
+    ///
+    /// Errors: [`Error::BadSlot`], [`Error::EmptySlot`], [`Error::NoRights`], [`Error::WrongType`];
+    /// [`Error::NoSuchEnv`] if it has ended; [`Error::BadAddress`] if `rip` or `rsp` is not a user
+    /// address; [`Error::Busy`] if it was already started.
+    EnvStart = 9,
+    /// `env_destroy(slot)`: end the environment named by capability `slot` and every environment it
+    /// created; all their pages, mappings and capabilities go. Needs [`Rights::WRITE`].
+    ///
+    /// Errors: as `env_start` (but not `BadAddress`/`Busy`); [`Error::BadArgument`] if it names the
+    /// caller (use `env_exit`).
+    EnvDestroy = 10,
+    /// `env_yield(id)`: give the rest of the CPU slice to environment `id` (any runnable one if `id`
+    /// is [`ANY_ENV`]). Returns 0 when the caller runs again.
+    ///
+    /// Errors: [`Error::NoSuchEnv`] if `id` is not a live, runnable environment.
+    EnvYield = 11,
 }
+
+/// `env_yield`'s argument for "whoever is next".
+pub const ANY_ENV: u64 = u64::MAX;
+/// `page_map`'s environment argument for "my own address space".
+pub const SELF_ENV: u64 = u64::MAX;
 
 /// The most environments that can exist at once.
 pub const MAX_ENVS: usize = 64;
@@ -242,7 +273,7 @@ pub const MAX_CONSOLE_WRITE: u64 = 4096;
 
 impl Sysnum {
     /// Every call, in number order (used to generate documentation and to test the encoding).
-    pub const ALL: [Sysnum; 8] = [
+    pub const ALL: [Sysnum; 12] = [
         Sysnum::ConsoleWrite,
         Sysnum::EnvExit,
         Sysnum::EnvSetExceptionHandler,
@@ -251,6 +282,10 @@ impl Sysnum {
         Sysnum::CapGrant,
         Sysnum::CapRevoke,
         Sysnum::PageMap,
+        Sysnum::EnvCreate,
+        Sysnum::EnvStart,
+        Sysnum::EnvDestroy,
+        Sysnum::EnvYield,
     ];
 
     /// The call's name as the library OS spells its wrapper (`sys_<object>_<verb>`).
@@ -264,6 +299,10 @@ impl Sysnum {
             Sysnum::CapGrant => "sys_cap_grant",
             Sysnum::CapRevoke => "sys_cap_revoke",
             Sysnum::PageMap => "sys_page_map",
+            Sysnum::EnvCreate => "sys_env_create",
+            Sysnum::EnvStart => "sys_env_start",
+            Sysnum::EnvDestroy => "sys_env_destroy",
+            Sysnum::EnvYield => "sys_env_yield",
         }
     }
 }
@@ -308,11 +347,13 @@ pub enum Error {
     NotMapped = 13,
     /// The named environment does not exist (or is no longer alive).
     NoSuchEnv = 14,
+    /// The capability names another kind of object than the call needs.
+    WrongType = 15,
 }
 
 impl Error {
     /// Every error, in code order.
-    pub const ALL: [Error; 14] = [
+    pub const ALL: [Error; 15] = [
         Error::BadSysnum,
         Error::BadAddress,
         Error::TooLong,
@@ -327,6 +368,7 @@ impl Error {
         Error::AlreadyMapped,
         Error::NotMapped,
         Error::NoSuchEnv,
+        Error::WrongType,
     ];
 
     /// The error's numeric code, as it appears in `rax`.
@@ -356,6 +398,7 @@ impl Error {
             Error::AlreadyMapped => "virtual page already mapped",
             Error::NotMapped => "virtual page not mapped through a capability",
             Error::NoSuchEnv => "no such environment",
+            Error::WrongType => "capability names another kind of object",
         }
     }
 }

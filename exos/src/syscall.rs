@@ -80,10 +80,39 @@ pub fn sys_cap_revoke(slot: u64) -> Result<u64, Error> {
     call(Sysnum::CapRevoke, [slot, 0, 0, 0, 0, 0])
 }
 
-/// Applies a batch of mapping updates. Returns how many were applied, and the first failure.
+/// Applies a batch of mapping updates to the caller's address space. Returns how many were
+/// applied, and the first failure.
 pub fn sys_page_map(updates: &[MapUpdate]) -> (u64, Option<Error>) {
+    sys_page_map_into(abi::SELF_ENV, updates)
+}
+
+/// Applies a batch of mapping updates to the address space of the environment named by capability
+/// `env` (or the caller's own for `abi::SELF_ENV`).
+pub fn sys_page_map_into(env: u64, updates: &[MapUpdate]) -> (u64, Option<Error>) {
     // SAFETY: the kernel only reads `updates`; mapping changes affect pages the program names
     // explicitly, which it must not be using through Rust references (the caller's business).
-    let (rax, rdx) = unsafe { syscall6(Sysnum::PageMap as u64, [updates.as_ptr() as u64, updates.len() as u64, 0, 0, 0, 0]) };
+    let (rax, rdx) = unsafe { syscall6(Sysnum::PageMap as u64, [env, updates.as_ptr() as u64, updates.len() as u64, 0, 0, 0]) };
     (rdx, if rax == 0 { None } else { Some(Error::from_code(rax).unwrap_or(Error::BadArgument)) })
+}
+
+/// Creates an empty, not yet runnable child environment. Returns its id and the slot of the
+/// capability over it.
+pub fn sys_env_create() -> Result<(u64, u64), Error> {
+    let value = call(Sysnum::EnvCreate, [0; 6])?;
+    Ok((value >> 16, value & 0xffff))
+}
+
+/// Starts the environment named by capability `slot` at `rip` with stack `rsp`.
+pub fn sys_env_start(slot: u64, rip: u64, rsp: u64) -> Result<(), Error> {
+    call(Sysnum::EnvStart, [slot, rip, rsp, 0, 0, 0]).map(drop)
+}
+
+/// Ends the environment named by capability `slot`, and its descendants.
+pub fn sys_env_destroy(slot: u64) -> Result<(), Error> {
+    call(Sysnum::EnvDestroy, [slot, 0, 0, 0, 0, 0]).map(drop)
+}
+
+/// Gives the CPU to environment `id` (`abi::ANY_ENV`: to whoever is next).
+pub fn sys_env_yield(id: u64) -> Result<(), Error> {
+    call(Sysnum::EnvYield, [id, 0, 0, 0, 0, 0]).map(drop)
 }

@@ -10,12 +10,12 @@ use crate::env::{Env, Mapping};
 use crate::mem::paging;
 use crate::{cap, sched, uaccess};
 use abi::layout::{is_user_range, overlaps_windows, PAGE_SIZE};
-use abi::{Error, MapUpdate, Rights, MAX_MAP_BATCH};
+use abi::{env_index, Error, MapUpdate, Rights, MAX_MAP_BATCH, SELF_ENV};
 use alloc::vec;
 use alloc::vec::Vec;
 
-/// `page_map(updates, count)`: returns the number applied and the first failure, if any.
-pub fn page_map(updates: u64, count: u64) -> (u64, Option<Error>) {
+/// `page_map(env, updates, count)`: returns the number applied and the first failure, if any.
+pub fn page_map(target: u64, updates: u64, count: u64) -> (u64, Option<Error>) {
     if count > MAX_MAP_BATCH {
         return (0, Some(Error::TooLong));
     }
@@ -23,23 +23,33 @@ pub fn page_map(updates: u64, count: u64) -> (u64, Option<Error>) {
     if let Err(e) = uaccess::copy_from_user(sched::current_root(), updates, &mut bytes) {
         return (0, Some(e));
     }
-    sched::with_current(|env| {
+    let caller = sched::with_current(|env| env.id);
+    let target = match target {
+        SELF_ENV => caller,
+        slot => match cap::env_of(caller, slot, Rights::WRITE) {
+            Ok(id) => id,
+            Err(e) => return (0, Some(e)),
+        },
+    };
+    sched::with_env(target, |env| {
         for (done, chunk) in bytes.chunks_exact(MapUpdate::SIZE).enumerate() {
             let update = MapUpdate::from_bytes(chunk.try_into().expect("32-byte chunk"));
-            if let Err(e) = apply(env, &update) {
+            if let Err(e) = apply(env, caller, &update) {
                 return (done as u64, Some(e));
             }
         }
         (count, None)
     })
+    .unwrap_or((0, Some(Error::NoSuchEnv)))
 }
 
-fn apply(env: &mut Env, u: &MapUpdate) -> Result<(), Error> {
+/// Applies one update to `env`'s address space on behalf of environment `caller`.
+fn apply(env: &mut Env, caller: u64, u: &MapUpdate) -> Result<(), Error> {
     if u.va % PAGE_SIZE != 0 || !is_user_range(u.va, PAGE_SIZE) || overlaps_windows(u.va, PAGE_SIZE) {
         return Err(Error::BadAddress);
     }
     match u.op {
-        MapUpdate::MAP => map(env, u.va, u.slot, mapping_rights(u.rights)?),
+        MapUpdate::MAP => map(env, caller, u.va, u.slot, mapping_rights(u.rights)?),
         MapUpdate::UNMAP => {
             env.mappings.remove(&u.va).ok_or(Error::NotMapped)?;
             paging::unmap(env.root, u.va);
@@ -47,8 +57,8 @@ fn apply(env: &mut Env, u: &MapUpdate) -> Result<(), Error> {
         }
         MapUpdate::PROTECT => {
             let rights = mapping_rights(u.rights)?;
-            let slot = env.mappings.get(&u.va).ok_or(Error::NotMapped)?.slot;
-            cap::check(env.id, slot, rights)?;
+            let mapping = *env.mappings.get(&u.va).ok_or(Error::NotMapped)?;
+            cap::check_at(mapping.owner, mapping.slot, rights)?;
             paging::protect(env.root, u.va, paging::user_flags(rights));
             Ok(())
         }
@@ -56,8 +66,10 @@ fn apply(env: &mut Env, u: &MapUpdate) -> Result<(), Error> {
     }
 }
 
-fn map(env: &mut Env, va: u64, slot: u64, rights: Rights) -> Result<(), Error> {
-    let cap::Object::Page(pa) = cap::check(env.id, slot, rights)?;
+fn map(env: &mut Env, caller: u64, va: u64, slot: u64, rights: Rights) -> Result<(), Error> {
+    let cap::Object::Page(pa) = cap::check(caller, slot, rights)? else {
+        return Err(Error::WrongType);
+    };
     if env.mappings.contains_key(&va) || paging::translate(env.root, va).is_some() {
         return Err(Error::AlreadyMapped);
     }
@@ -65,7 +77,7 @@ fn map(env: &mut Env, va: u64, slot: u64, rights: Rights) -> Result<(), Error> {
         paging::MapError::OutOfMemory => Error::NoMemory,
         paging::MapError::AlreadyMapped => Error::AlreadyMapped,
     })?;
-    env.mappings.insert(va, Mapping { slot });
+    env.mappings.insert(va, Mapping { owner: env_index(caller), slot });
     Ok(())
 }
 
@@ -78,11 +90,19 @@ fn mapping_rights(bits: u64) -> Result<Rights, Error> {
     Ok(rights)
 }
 
-/// Removes every mapping `env` made through capability `slot`.
-pub fn unmap_slot(env: &mut Env, slot: u64) {
-    let vas: Vec<u64> = env.mappings.iter().filter(|(_, m)| m.slot == slot).map(|(va, _)| *va).collect();
+/// Removes every mapping in `env` made through capability `slot` of environment index `owner`.
+pub fn unmap_slot(env: &mut Env, owner: usize, slot: u64) {
+    let vas: Vec<u64> = env.mappings.iter().filter(|(_, m)| m.owner == owner && m.slot == slot).map(|(va, _)| *va).collect();
     for va in vas {
         env.mappings.remove(&va);
+        paging::unmap(env.root, va);
+    }
+}
+
+/// Removes every mapping in `env` made through a capability (its address space is going away; the
+/// pages belong to their capabilities, not to it).
+pub fn unmap_all(env: &mut Env) {
+    for (va, _) in core::mem::take(&mut env.mappings) {
         paging::unmap(env.root, va);
     }
 }

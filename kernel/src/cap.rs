@@ -17,6 +17,8 @@ use kcore::cap::{CapError, CapSpace, Removed};
 pub enum Object {
     /// A physical page, by physical address.
     Page(u64),
+    /// An environment, by id (a dead one's id never matches a live environment again).
+    Env(u64),
 }
 
 static CAPS: spin::Mutex<CapSpace<Object>> = spin::Mutex::new(CapSpace::new());
@@ -40,6 +42,11 @@ pub fn check(owner: u64, slot: u64, need: Rights) -> Result<Object, Error> {
     CAPS.lock().check(env_index(owner), slot, need).map_err(error)
 }
 
+/// Like [`check`], for the environment at table index `owner`.
+pub fn check_at(owner: usize, slot: u64, need: Rights) -> Result<Object, Error> {
+    CAPS.lock().check(owner, slot, need).map_err(error)
+}
+
 /// Whether `owner`'s `slot` holds a root capability.
 pub fn is_root(owner: u64, slot: u64) -> Result<bool, Error> {
     CAPS.lock().is_root(env_index(owner), slot).map_err(error)
@@ -57,7 +64,7 @@ pub fn grant(slot: u64, to: u64, rights: u64) -> Result<u64, Error> {
         return Err(Error::BadArgument);
     }
     let id = sched::with_current(|env| env.id);
-    if to != id {
+    if sched::with_env(to, |_| ()).is_none() {
         return Err(Error::NoSuchEnv);
     }
     let new = CAPS.lock().grant(env_index(id), slot, env_index(to), rights).map_err(error)?;
@@ -69,34 +76,53 @@ pub fn revoke(slot: u64) -> Result<u64, Error> {
     let id = sched::with_current(|env| env.id);
     let removed = CAPS.lock().revoke(env_index(id), slot).map_err(error)?;
     let count = removed.len() as u64;
-    sched::with_current(|env| release(env, removed));
+    release(removed, None);
     Ok(count)
 }
 
 /// Deletes the running environment's `slot` and everything granted from it.
 pub fn delete(owner: u64, slot: u64) -> Result<(), Error> {
     let removed = CAPS.lock().delete(env_index(owner), slot).map_err(error)?;
-    sched::with_current(|env| release(env, removed));
+    release(removed, None);
     Ok(())
 }
 
-/// Removes every capability of `env`, which is being destroyed, with their mappings and pages.
+/// Removes every capability of `env`, which is being destroyed (and is no longer in the
+/// environment table), with what they hold: mappings made through them anywhere, and their pages.
 pub fn remove_env(env: &mut Env) {
     let removed = CAPS.lock().remove_owner(env_index(env.id));
-    release(env, removed);
+    release(removed, Some(env));
 }
 
-/// Undoes what removed capabilities allowed: unmaps what was mapped through them and frees pages
-/// whose root capability went. Today capabilities can only be granted within one environment, so
-/// every removed capability belongs to `env`.
-fn release(env: &mut Env, removed: Vec<Removed<Object>>) {
+/// Undoes what removed capabilities allowed: removes the mappings made through them, in every
+/// environment (`dying` is one that has already left the table), and frees the pages whose root
+/// capability went, crediting the owner's quota.
+fn release(removed: Vec<Removed<Object>>, mut dying: Option<&mut Env>) {
     for r in removed {
-        assert_eq!(r.owner, env_index(env.id), "capability of another environment removed");
-        bind::unmap_slot(env, r.slot as u64);
-        let Object::Page(pa) = r.object;
-        if r.root {
-            frames::free(pa);
-            env.pages -= 1;
+        sched::for_each_env(|env| bind::unmap_slot(env, r.owner, r.slot as u64));
+        if let Some(env) = dying.as_deref_mut() {
+            bind::unmap_slot(env, r.owner, r.slot as u64);
         }
+        if let (Object::Page(pa), true) = (r.object, r.root) {
+            frames::free(pa);
+            let credit = |env: &mut Env| {
+                if env_index(env.id) == r.owner {
+                    env.pages -= 1;
+                }
+            };
+            sched::for_each_env(credit);
+            if let Some(env) = dying.as_deref_mut() {
+                credit(env);
+            }
+        }
+    }
+}
+
+/// The live environment named by the caller's capability `slot`, which must have `need`.
+pub fn env_of(caller: u64, slot: u64, need: Rights) -> Result<u64, Error> {
+    match check(caller, slot, need)? {
+        Object::Env(id) if sched::with_env(id, |_| ()).is_some() => Ok(id),
+        Object::Env(_) => Err(Error::NoSuchEnv),
+        Object::Page(_) => Err(Error::WrongType),
     }
 }

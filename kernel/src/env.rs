@@ -4,8 +4,12 @@
 use crate::arch::x86_64::cpu::FPU_AREA_MAX;
 use crate::arch::x86_64::entry::TrapFrame;
 use crate::mem::paging;
+use crate::{cap, sched};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
+use abi::layout::{USER_END, USER_START};
+use abi::{Error, Rights};
+use alloc::format;
 use alloc::string::String;
 
 /// The saved FPU/SSE/AVX state of an environment, in XSAVE (or FXSAVE) layout.
@@ -39,7 +43,10 @@ pub struct ExceptionHandler {
 /// A page mapped through a capability.
 #[derive(Clone, Copy, Debug)]
 pub struct Mapping {
-    /// The capability slot it was mapped through.
+    /// The table index of the environment whose capability authorized it (the mapper, which may be
+    /// another environment mapping into this one).
+    pub owner: usize,
+    /// The capability slot it was mapped through, in the owner's table.
     pub slot: u64,
 }
 
@@ -66,11 +73,72 @@ pub struct Env {
 }
 
 impl Env {
+    /// An empty environment created by `parent`: the kernel's windows only, no capabilities, not
+    /// runnable.
+    pub fn new_child(id: u64, parent: &Env) -> Result<Env, Error> {
+        Ok(Env {
+            id,
+            parent: Some(parent.id),
+            runnable: false,
+            name: format!("{}.child", parent.name),
+            root: paging::new_address_space().ok_or(Error::NoMemory)?,
+            frame: TrapFrame::default(),
+            fpu: FpuArea::initial(),
+            exception_handler: None,
+            mappings: BTreeMap::new(),
+            pages: 0,
+        })
+    }
+
     /// Returns every frame of the environment's address space to the free pool. Its capabilities
-    /// (and the pages and mappings they hold) must already be gone (`cap::remove_env`).
-    pub fn destroy(self) {
-        debug_assert!(self.mappings.is_empty() && self.pages == 0);
+    /// (and the pages they hold) must already be gone (`cap::remove_env`); pages other environments
+    /// mapped into it are unmapped first, so only the pages the loader gave it are freed.
+    pub fn destroy(mut self) {
+        debug_assert!(self.pages == 0);
+        crate::bind::unmap_all(&mut self);
         paging::activate(paging::kernel_root());
         paging::destroy_address_space(self.root);
     }
+}
+
+/// `env_create()`: returns `(id << 16) | slot`.
+pub fn create() -> Result<u64, Error> {
+    let parent = sched::with_current(|env| env.id);
+    let id = sched::create(|id| sched::with_current(|p| Env::new_child(id, p))).map_err(|e| e.unwrap_or(Error::NoMemory))?;
+    match cap::insert_root(parent, cap::Object::Env(id), Rights::ALL) {
+        Ok(slot) => Ok((id << 16) | slot as u64),
+        Err(e) => {
+            sched::destroy(id, "its creator's capability table was full");
+            Err(e)
+        }
+    }
+}
+
+/// `env_start(slot, rip, rsp)`.
+pub fn start(slot: u64, rip: u64, rsp: u64) -> Result<u64, Error> {
+    let caller = sched::with_current(|env| env.id);
+    let id = cap::env_of(caller, slot, Rights::WRITE)?;
+    if !(USER_START..USER_END).contains(&rip) || !(USER_START..=USER_END).contains(&rsp) {
+        return Err(Error::BadAddress);
+    }
+    sched::with_env(id, |env| {
+        if env.runnable {
+            return Err(Error::Busy);
+        }
+        env.frame = TrapFrame::new_user(rip, rsp);
+        env.runnable = true;
+        Ok(0)
+    })
+    .ok_or(Error::NoSuchEnv)?
+}
+
+/// `env_destroy(slot)`.
+pub fn destroy(slot: u64) -> Result<u64, Error> {
+    let caller = sched::with_current(|env| env.id);
+    let id = cap::env_of(caller, slot, Rights::WRITE)?;
+    if id == caller {
+        return Err(Error::BadArgument);
+    }
+    sched::destroy(id, "destroyed through a capability");
+    Ok(0)
 }

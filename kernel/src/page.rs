@@ -82,6 +82,9 @@ pub fn alloc(frame: u64) -> Result<u64, Error> {
 /// `page_free(slot)`.
 pub fn free(slot: u64) -> Result<u64, Error> {
     let id = sched::with_current(|env| env.id);
+    if !matches!(cap::check(id, slot, Rights::NONE)?, Object::Page(_)) {
+        return Err(Error::WrongType);
+    }
     if !cap::is_root(id, slot)? {
         return Err(Error::NoRights);
     }

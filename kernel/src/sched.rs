@@ -111,6 +111,29 @@ pub fn preempt(frame: &mut TrapFrame) {
     });
 }
 
+/// `env_yield(target)`: switches to `target` (or the next runnable environment for `ANY_ENV`),
+/// saving the caller's registers from `frame` (already holding the call's result).
+pub fn yield_to(frame: &mut TrapFrame, target: u64) -> Result<(), abi::Error> {
+    with(|s| {
+        let next = if target == abi::ANY_ENV {
+            match s.next_runnable() {
+                Some(next) => next,
+                None => return Ok(()),
+            }
+        } else {
+            let index = env_index(target);
+            match s.envs.get(index).and_then(Option::as_ref) {
+                Some(env) if env.id == target && env.runnable => index,
+                _ => return Err(abi::Error::NoSuchEnv),
+            }
+        };
+        if next != s.current {
+            s.switch(frame, next);
+        }
+        Ok(())
+    })
+}
+
 /// Ends the running environment (and, first, every environment it created) and runs another.
 /// Never returns.
 pub fn end_current(outcome: Outcome) -> ! {

@@ -6,7 +6,7 @@ use crate::sched::{self, Outcome};
 use crate::uaccess;
 use crate::env::ExceptionHandler;
 use abi::layout::is_user_range;
-use crate::{bind, cap, page};
+use crate::{bind, cap, env, page};
 use abi::{encode_partial, encode_result, Error, Sysnum, MAX_CONSOLE_WRITE, MIN_EXCEPTION_STACK};
 
 /// Called by the `syscall` entry stub with the caller's registers.
@@ -21,8 +21,19 @@ extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
         Ok(Sysnum::CapGrant) => cap::grant(frame.rdi, frame.rsi, frame.rdx),
         Ok(Sysnum::CapRevoke) => cap::revoke(frame.rdi),
         Ok(Sysnum::PageMap) => {
-            let (done, failure) = bind::page_map(frame.rdi, frame.rsi);
+            let (done, failure) = bind::page_map(frame.rdi, frame.rsi, frame.rdx);
             (frame.rax, frame.rdx) = encode_partial(done, failure);
+            return;
+        }
+        Ok(Sysnum::EnvCreate) => env::create(),
+        Ok(Sysnum::EnvStart) => env::start(frame.rdi, frame.rsi, frame.rdx),
+        Ok(Sysnum::EnvDestroy) => env::destroy(frame.rdi),
+        Ok(Sysnum::EnvYield) => {
+            let target = frame.rdi;
+            (frame.rax, frame.rdx) = encode_result(Ok(0));
+            if let Err(e) = sched::yield_to(frame, target) {
+                (frame.rax, frame.rdx) = encode_result(Err(e));
+            }
             return;
         }
         Err(e) => Err(e),

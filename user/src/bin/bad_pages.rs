@@ -123,7 +123,7 @@ fn main() -> i64 {
 }
 
 fn raw_map(updates: u64, count: u64) -> (u64, Option<Error>) {
-    user::raw_syscall(abi::Sysnum::PageMap as u64, [updates, count, 0, 0, 0, 0])
+    user::raw_syscall(abi::Sysnum::PageMap as u64, [abi::SELF_ENV, updates, count, 0, 0, 0])
 }
 
 exos::main!(main);
