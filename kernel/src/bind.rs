@@ -19,10 +19,6 @@ pub fn page_map(target: u64, updates: u64, count: u64) -> (u64, Option<Error>) {
     if count > MAX_MAP_BATCH {
         return (0, Some(Error::TooLong));
     }
-    let mut bytes = vec![0u8; count as usize * MapUpdate::SIZE];
-    if let Err(e) = uaccess::copy_from_user(sched::current_root(), updates, &mut bytes) {
-        return (0, Some(e));
-    }
     let caller = sched::with_current(|env| env.id);
     let target = match target {
         SELF_ENV => caller,
@@ -31,6 +27,10 @@ pub fn page_map(target: u64, updates: u64, count: u64) -> (u64, Option<Error>) {
             Err(e) => return (0, Some(e)),
         },
     };
+    let mut bytes = vec![0u8; count as usize * MapUpdate::SIZE];
+    if let Err(e) = uaccess::copy_from_user(sched::current_root(), updates, &mut bytes) {
+        return (0, Some(e));
+    }
     sched::with_env(target, |env| {
         for (done, chunk) in bytes.chunks_exact(MapUpdate::SIZE).enumerate() {
             let update = MapUpdate::from_bytes(chunk.try_into().expect("32-byte chunk"));

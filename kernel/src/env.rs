@@ -96,7 +96,9 @@ impl Env {
     pub fn destroy(mut self) {
         debug_assert!(self.pages == 0);
         crate::bind::unmap_all(&mut self);
-        paging::activate(paging::kernel_root());
+        if paging::is_active(self.root) {
+            paging::activate(paging::kernel_root());
+        }
         paging::destroy_address_space(self.root);
     }
 }

@@ -126,3 +126,39 @@ pub fn raw_syscall(number: u64, args: [u64; 6]) -> (u64, Option<abi::Error>) {
     let (rax, rdx) = unsafe { exos::syscall::syscall6(number, args) };
     (rdx, if rax == 0 { None } else { abi::Error::from_code(rax) })
 }
+
+/// A writable view of a mapped page, for test programs that fill pages with data or code.
+pub fn mapped_page_mut(page: u64) -> &'static mut [u8; 4096] {
+    // SAFETY: test helper: the caller mapped the page writable and holds no other reference to it.
+    unsafe { &mut *(page as *mut [u8; 4096]) }
+}
+
+/// Machine code for child environments (they have no program image: the parent writes their code).
+pub mod child_code {
+    /// Prints `message` with console_write, stores 0x600d at 0x7000_0000 (a page shared with the
+    /// parent), and exits with status 7. `message` must be shorter than 256 bytes.
+    pub fn hello(message: &[u8]) -> ([u8; 160], usize) {
+        let mut code = [0u8; 160];
+        let body: [u8; 39] = [
+            0x48, 0x8d, 0x3d, 0x20, 0x00, 0x00, 0x00, // lea rdi, [rip + 0x20] (the message)
+            0xbe, message.len() as u8, 0x00, 0x00, 0x00, // mov esi, len
+            0x31, 0xc0, // xor eax, eax (console_write)
+            0x0f, 0x05, // syscall
+            0xc7, 0x04, 0x25, 0x00, 0x00, 0x00, 0x70, 0x0d, 0x60, 0x00, 0x00, // mov dword [0x70000000], 0x600d
+            0xbf, 0x07, 0x00, 0x00, 0x00, // mov edi, 7
+            0xb8, 0x01, 0x00, 0x00, 0x00, // mov eax, 1 (env_exit)
+            0x0f, 0x05, // syscall
+        ];
+        code[..39].copy_from_slice(&body);
+        let len = message.len().min(code.len() - 39);
+        code[8] = len as u8;
+        code[39..39 + len].copy_from_slice(&message[..len]);
+        (code, 39 + len)
+    }
+
+    /// Spins forever: `jmp $`.
+    pub const SPIN: [u8; 2] = [0xeb, 0xfe];
+
+    /// Reads the parent's address 0x3000_0000, which is not mapped in the child: a page fault.
+    pub const READ_PARENT: [u8; 8] = [0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x30];
+}

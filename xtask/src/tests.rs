@@ -234,6 +234,30 @@ pub const ALL: &[IntegrationTest] = &[
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
+        name: "environments",
+        cmdline_run: "envs,hello",
+        expect: &[
+            "envs.child: hello from a child environment",
+            "'envs.child' exited with code 7",
+            "'envs.child' killed: destroyed through a capability",
+            "'envs.child' killed: page fault (#PF) at rip=0x400000 accessing 0x30000000 (read, page not mapped)",
+            "envs: exiting with a running child",
+            "envs: 25 checks, 0 failed",
+            "'envs.child' killed: its parent ended",
+            "'envs' exited with code 0",
+            "hello from ring 3",
+        ],
+        forbid: &["FAIL", "'envs' killed"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "bad_envs",
+        cmdline_run: "bad_envs,hello",
+        expect: &["bad_envs: 25 checks, 0 failed", "'bad_envs' exited with code 0", "hello from ring 3"],
+        forbid: &["FAIL", "'bad_envs' killed"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
         name: "init_demo",
         cmdline_run: "init",
         expect: &["Exo: an exokernel", "SSE works here too: 1.5 * 2.25 = 3.375", "'init' exited with code 0"],

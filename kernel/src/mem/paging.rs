@@ -166,9 +166,14 @@ fn leaf(root: u64, va: u64) -> Option<&'static mut u64> {
 }
 
 fn flush(root: u64, va: u64) {
-    if cpu::read_cr3() & ADDRESS_MASK == root {
+    if is_active(root) {
         cpu::invlpg(va);
     }
+}
+
+/// Whether `root` is the address space the CPU is using.
+pub fn is_active(root: u64) -> bool {
+    cpu::read_cr3() & ADDRESS_MASK == root
 }
 
 /// The flags that give a user mapping `rights` (READ is implied by PRESENT).

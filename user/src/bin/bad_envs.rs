@@ -1,0 +1,71 @@
+//! Hostile test: every way to misuse environment capabilities. Wrong object types, weakened
+//! (read-only) environment capabilities, bad start addresses, double starts, dead and made-up
+//! environment ids, and filling the environment table must all be refused with the documented
+//! error, and the kernel must clean up everything the program leaves behind.
+#![no_std]
+#![no_main]
+#![deny(unsafe_code)]
+
+use abi::layout::KERNEL_BASE;
+use abi::{Error, MapUpdate, Rights, ANY_PAGE, MAX_ENVS};
+use exos::syscall::*;
+use user::Checks;
+
+fn main() -> i64 {
+    let mut c = Checks::new("bad_envs");
+    let (pa, page) = sys_page_alloc(ANY_PAGE).expect("a page");
+    let me = u64::from(exos::vm::owner(pa >> 12).unwrap_or(0));
+    let (child, slot) = sys_env_create().expect("a child");
+
+    c.equal("start through a page capability", sys_env_start(page, 0x40_0000, 0x50_0000), Err(Error::WrongType));
+    c.equal("destroy through a page capability", sys_env_destroy(page), Err(Error::WrongType));
+    c.equal("map into a page capability", sys_page_map_into(page, &[]), (0, Some(Error::WrongType)));
+    let map = [MapUpdate { op: MapUpdate::MAP, va: 0x40_0000, slot, rights: Rights::READ.0 }];
+    c.equal("map an environment capability as a page", sys_page_map(&map), (0, Some(Error::WrongType)));
+    c.equal("free an environment capability", sys_page_free(slot), Err(Error::WrongType));
+    c.equal("start through a bad slot", sys_env_start(5000, 0x40_0000, 0x50_0000), Err(Error::BadSlot));
+    c.equal("start through an empty slot", sys_env_start(900, 0x40_0000, 0x50_0000), Err(Error::EmptySlot));
+
+    // A read-only capability over the child cannot control it.
+    let read_only = sys_cap_grant(slot, me, Rights::READ).expect("a read-only capability over the child");
+    c.equal("start through a read-only capability", sys_env_start(read_only, 0x40_0000, 0x50_0000), Err(Error::NoRights));
+    c.equal("map through a read-only capability", sys_page_map_into(read_only, &[]), (0, Some(Error::NoRights)));
+    c.equal("destroy through a read-only capability", sys_env_destroy(read_only), Err(Error::NoRights));
+    c.equal("amplify it back", sys_cap_grant(read_only, me, Rights::ALL), Err(Error::NoRights));
+
+    c.equal("start at a kernel address", sys_env_start(slot, KERNEL_BASE, 0x50_0000), Err(Error::BadAddress));
+    c.equal("start with a non-canonical stack", sys_env_start(slot, 0x40_0000, 0x8000_0000_0000_0000), Err(Error::BadAddress));
+    c.equal("start at page 0", sys_env_start(slot, 0, 0x50_0000), Err(Error::BadAddress));
+    c.equal("yield to a child never started", sys_env_yield(child), Err(Error::NoSuchEnv));
+    c.equal("start", sys_env_start(slot, 0x40_0000, 0x50_0000), Ok(()));
+    c.equal("start twice", sys_env_start(slot, 0x40_0000, 0x50_0000), Err(Error::Busy));
+    c.equal("yield to a made-up id", sys_env_yield(0xdead_beef), Err(Error::NoSuchEnv));
+    c.equal("grant to a made-up id", sys_cap_grant(page, 0x1234_5678, Rights::READ), Err(Error::NoSuchEnv));
+    c.equal("destroy", sys_env_destroy(slot), Ok(()));
+    c.equal("destroy again (stale capability)", sys_env_destroy(slot), Err(Error::NoSuchEnv));
+    c.equal("map into the dead child", sys_page_map_into(slot, &[]), (0, Some(Error::NoSuchEnv)));
+    c.equal("grant to the dead child", sys_cap_grant(page, child, Rights::READ), Err(Error::NoSuchEnv));
+
+    // Fill the environment table; creation must then fail cleanly.
+    let mut slots = [0u64; MAX_ENVS];
+    let mut made = 0;
+    let failure = loop {
+        match sys_env_create() {
+            Ok((_, s)) if made < MAX_ENVS => {
+                slots[made] = s;
+                made += 1;
+            }
+            Ok(_) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    c.equal("the table fills up", failure, Err(Error::NoMemory));
+    c.check("and holds nearly MAX_ENVS environments", made + 2 >= MAX_ENVS);
+    for s in &slots[..made / 2] {
+        let _ = sys_env_destroy(*s);
+    }
+    // The other half stays: the kernel ends them when this program exits.
+    c.finish()
+}
+
+exos::main!(main);
