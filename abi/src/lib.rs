@@ -109,6 +109,39 @@ pub enum Sysnum {
     ///
     /// Errors: [`Error::NoSuchEnv`] if `id` is not a live, runnable environment.
     EnvYield = 11,
+    /// `pct_set_entry(entry, stack_top)`: where protected control transfers into the caller land:
+    /// at `entry` with `rsp` = `stack_top` - 8 (as after a call), `rdi` = the caller's id and the
+    /// five arguments in `rsi`, `rdx`, `rcx`, `r8`, `r9`, so `entry` can be an
+    /// `extern "C" fn(caller, a0, a1, a2, a3, a4) -> !`. `entry` = 0 removes it. Returns 0.
+    ///
+    /// Errors: [`Error::BadAddress`] if `entry` or `stack_top` is not a user address, or `stack_top`
+    /// is not 16-byte aligned.
+    PctSetEntry = 12,
+    /// `pct_call(slot, a0, a1, a2, a3, a4)`: synchronous protected control transfer into the
+    /// environment named by capability `slot` (needs [`Rights::EXECUTE`]), which must be waiting
+    /// (see `pct_wait`): the CPU goes to its entry at once, with the rest of the caller's slice; the
+    /// caller is blocked until the callee replies. Returns the callee's reply value.
+    ///
+    /// Errors: [`Error::BadSlot`], [`Error::EmptySlot`], [`Error::NoRights`], [`Error::WrongType`];
+    /// [`Error::NoSuchEnv`] if the callee has ended (also if it ends before replying);
+    /// [`Error::NoEntry`] if it registered no entry; [`Error::Busy`] if it is not waiting.
+    PctCall = 13,
+    /// `pct_send(slot, a0, a1, a2, a3, a4)`: asynchronous transfer: like `pct_call`, but the callee
+    /// only becomes runnable at its entry and the caller goes on. Returns 0. Errors: as `pct_call`.
+    PctSend = 14,
+    /// `pct_reply(caller, value)`: end the call being served and transfer back to `caller` at once,
+    /// whose `pct_call` returns `value`; the replier goes back to waiting. Never returns to the
+    /// replier on success.
+    ///
+    /// Errors: [`Error::BadArgument`] if the replier is not serving a call from `caller`;
+    /// [`Error::NoSuchEnv`] if the caller has ended (the replier then goes back to waiting anyway,
+    /// so this error is seen only by `pct_reply` made while not serving).
+    PctReply = 15,
+    /// `pct_wait()`: stop running and wait for the next protected control transfer; the caller's
+    /// registers are not kept (the next transfer starts at the entry). Needs an entry point.
+    ///
+    /// Errors: [`Error::NoEntry`] if no entry point is registered.
+    PctWait = 16,
 }
 
 /// `env_yield`'s argument for "whoever is next".
@@ -273,7 +306,7 @@ pub const MAX_CONSOLE_WRITE: u64 = 4096;
 
 impl Sysnum {
     /// Every call, in number order (used to generate documentation and to test the encoding).
-    pub const ALL: [Sysnum; 12] = [
+    pub const ALL: [Sysnum; 17] = [
         Sysnum::ConsoleWrite,
         Sysnum::EnvExit,
         Sysnum::EnvSetExceptionHandler,
@@ -286,6 +319,11 @@ impl Sysnum {
         Sysnum::EnvStart,
         Sysnum::EnvDestroy,
         Sysnum::EnvYield,
+        Sysnum::PctSetEntry,
+        Sysnum::PctCall,
+        Sysnum::PctSend,
+        Sysnum::PctReply,
+        Sysnum::PctWait,
     ];
 
     /// The call's name as the library OS spells its wrapper (`sys_<object>_<verb>`).
@@ -303,6 +341,11 @@ impl Sysnum {
             Sysnum::EnvStart => "sys_env_start",
             Sysnum::EnvDestroy => "sys_env_destroy",
             Sysnum::EnvYield => "sys_env_yield",
+            Sysnum::PctSetEntry => "sys_pct_set_entry",
+            Sysnum::PctCall => "sys_pct_call",
+            Sysnum::PctSend => "sys_pct_send",
+            Sysnum::PctReply => "sys_pct_reply",
+            Sysnum::PctWait => "sys_pct_wait",
         }
     }
 }
@@ -349,11 +392,13 @@ pub enum Error {
     NoSuchEnv = 14,
     /// The capability names another kind of object than the call needs.
     WrongType = 15,
+    /// The target environment has no protected-control-transfer entry point.
+    NoEntry = 16,
 }
 
 impl Error {
     /// Every error, in code order.
-    pub const ALL: [Error; 15] = [
+    pub const ALL: [Error; 16] = [
         Error::BadSysnum,
         Error::BadAddress,
         Error::TooLong,
@@ -369,6 +414,7 @@ impl Error {
         Error::NotMapped,
         Error::NoSuchEnv,
         Error::WrongType,
+        Error::NoEntry,
     ];
 
     /// The error's numeric code, as it appears in `rax`.
@@ -399,6 +445,7 @@ impl Error {
             Error::NotMapped => "virtual page not mapped through a capability",
             Error::NoSuchEnv => "no such environment",
             Error::WrongType => "capability names another kind of object",
+            Error::NoEntry => "no entry point registered",
         }
     }
 }

@@ -116,3 +116,36 @@ pub fn sys_env_destroy(slot: u64) -> Result<(), Error> {
 pub fn sys_env_yield(id: u64) -> Result<(), Error> {
     call(Sysnum::EnvYield, [id, 0, 0, 0, 0, 0]).map(drop)
 }
+
+/// Registers where protected control transfers into this environment land: `entry` runs on a stack
+/// ending at `stack_top` with (caller id, a0, a1, a2, a3, a4) as its six arguments.
+pub fn sys_pct_set_entry(entry: extern "C" fn(u64, u64, u64, u64, u64, u64) -> !, stack_top: u64) -> Result<(), Error> {
+    call(Sysnum::PctSetEntry, [entry as *const () as u64, stack_top, 0, 0, 0, 0]).map(drop)
+}
+
+/// Synchronous protected control transfer into the environment named by capability `slot`;
+/// returns the callee's reply.
+pub fn sys_pct_call(slot: u64, args: [u64; 5]) -> Result<u64, Error> {
+    call(Sysnum::PctCall, [slot, args[0], args[1], args[2], args[3], args[4]])
+}
+
+/// Asynchronous protected control transfer: the callee starts at its entry; the caller goes on.
+pub fn sys_pct_send(slot: u64, args: [u64; 5]) -> Result<(), Error> {
+    call(Sysnum::PctSend, [slot, args[0], args[1], args[2], args[3], args[4]]).map(drop)
+}
+
+/// Replies `value` to `caller` and transfers back to it; returns only on error.
+pub fn sys_pct_reply(caller: u64, value: u64) -> Error {
+    match call(Sysnum::PctReply, [caller, value, 0, 0, 0, 0]) {
+        Ok(_) => Error::BadArgument,
+        Err(e) => e,
+    }
+}
+
+/// Waits at the entry point for the next transfer; returns only on error.
+pub fn sys_pct_wait() -> Error {
+    match call(Sysnum::PctWait, [0; 6]) {
+        Ok(_) => Error::BadArgument,
+        Err(e) => e,
+    }
+}

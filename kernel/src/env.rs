@@ -50,6 +50,19 @@ pub struct Mapping {
     pub slot: u64,
 }
 
+/// Where an environment stands in protected control transfers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PctState {
+    /// Running its own code (not in a transfer).
+    Running,
+    /// Waiting at its entry point for the next transfer (not runnable).
+    Waiting,
+    /// Running a transfer from its entry; `Some(caller)` for a synchronous call to reply to.
+    Serving(Option<u64>),
+    /// Blocked in a synchronous call to this environment until it replies (not runnable).
+    Blocked(u64),
+}
+
 /// A protection domain.
 pub struct Env {
     /// Table index and generation (`abi::env_id`); shown in messages.
@@ -70,6 +83,9 @@ pub struct Env {
     pub mappings: BTreeMap<u64, Mapping>,
     /// Pages held through `page_alloc` (counted against `abi::PAGE_QUOTA`).
     pub pages: u64,
+    /// Protected-control-transfer entry point and stack top.
+    pub pct_entry: Option<(u64, u64)>,
+    pub pct: PctState,
 }
 
 impl Env {
@@ -87,6 +103,8 @@ impl Env {
             exception_handler: None,
             mappings: BTreeMap::new(),
             pages: 0,
+            pct_entry: None,
+            pct: PctState::Running,
         })
     }
 

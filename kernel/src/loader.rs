@@ -50,6 +50,8 @@ pub fn load(id: u64, name: &str, bytes: &[u8]) -> Result<Env, LoadError> {
         exception_handler: None,
         mappings: Default::default(),
         pages: 0,
+        pct_entry: None,
+        pct: crate::env::PctState::Running,
     })
 }
 

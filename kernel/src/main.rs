@@ -11,6 +11,7 @@
 //! - `uaccess`: the one checked path from user pointers to kernel buffers.
 //! - `env`, `loader`, `sched`: environments, ELF loading, the boot run list.
 //! - `cap`, `page`, `bind`: capabilities, physical pages and the ownership table, checked mappings.
+//! - `pct`: protected control transfer between environments.
 //! - `syscall`, `trap`, `upcall`: what happens on each entry; exceptions go to the environment's handler.
 //!
 //! Invariants: one CPU; interrupts are disabled whenever the CPU is in ring 0 (they arrive only
@@ -31,6 +32,7 @@ mod env;
 mod loader;
 mod mem;
 mod page;
+mod pct;
 mod sched;
 mod selftest;
 mod syscall;

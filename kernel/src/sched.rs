@@ -12,7 +12,7 @@
 //! boot halts.
 use crate::arch::x86_64::entry::{self, TrapFrame};
 use crate::arch::x86_64::{cpu, lapic, legacy};
-use crate::env::Env;
+use crate::env::{Env, PctState};
 use crate::mem::{frames, paging};
 use crate::{cap, kprintln, loader};
 use abi::{env_id, env_index, MAX_ENVS};
@@ -134,6 +134,22 @@ pub fn yield_to(frame: &mut TrapFrame, target: u64) -> Result<(), abi::Error> {
     })
 }
 
+/// Saves the running environment's registers from `frame` and moves the CPU to environment `id`.
+pub fn switch_to(frame: &mut TrapFrame, id: u64) {
+    with(|s| s.switch(frame, env_index(id)));
+}
+
+/// Moves the CPU from the running environment to the next runnable one; false if there is none.
+pub fn switch_away(frame: &mut TrapFrame) -> bool {
+    with(|s| match s.next_runnable() {
+        Some(next) => {
+            s.switch(frame, next);
+            true
+        }
+        None => false,
+    })
+}
+
 /// Ends the running environment (and, first, every environment it created) and runs another.
 /// Never returns.
 pub fn end_current(outcome: Outcome) -> ! {
@@ -171,8 +187,14 @@ fn report(env: &Env, outcome: Outcome) {
     }
 }
 
-/// Returns everything an ended environment held.
+/// Returns everything an ended environment held, and fails the calls blocked on it.
 fn release(mut env: Env) {
+    for_each_env(|caller| {
+        if caller.pct == PctState::Blocked(env.id) {
+            (caller.pct, caller.runnable) = (PctState::Running, true);
+            (caller.frame.rax, caller.frame.rdx) = abi::encode_result(Err(abi::Error::NoSuchEnv));
+        }
+    });
     cap::remove_env(&mut env);
     env.destroy();
 }

@@ -6,7 +6,7 @@ use crate::sched::{self, Outcome};
 use crate::uaccess;
 use crate::env::ExceptionHandler;
 use abi::layout::is_user_range;
-use crate::{bind, cap, env, page};
+use crate::{bind, cap, env, page, pct};
 use abi::{encode_partial, encode_result, Error, Sysnum, MAX_CONSOLE_WRITE, MIN_EXCEPTION_STACK};
 
 /// Called by the `syscall` entry stub with the caller's registers.
@@ -28,6 +28,11 @@ extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
         Ok(Sysnum::EnvCreate) => env::create(),
         Ok(Sysnum::EnvStart) => env::start(frame.rdi, frame.rsi, frame.rdx),
         Ok(Sysnum::EnvDestroy) => env::destroy(frame.rdi),
+        Ok(Sysnum::PctSetEntry) => pct::set_entry(frame.rdi, frame.rsi),
+        Ok(Sysnum::PctCall) => return transfer(frame, |f| pct::call(f, true)),
+        Ok(Sysnum::PctSend) => return transfer(frame, |f| pct::call(f, false)),
+        Ok(Sysnum::PctReply) => return transfer(frame, |f| pct::reply(f, f.rdi, f.rsi)),
+        Ok(Sysnum::PctWait) => return transfer(frame, pct::wait),
         Ok(Sysnum::EnvYield) => {
             let target = frame.rdi;
             (frame.rax, frame.rdx) = encode_result(Ok(0));
@@ -41,6 +46,15 @@ extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
     let (rax, rdx) = encode_result(result);
     frame.rax = rax;
     frame.rdx = rdx;
+}
+
+/// Runs a call that may move the CPU to another environment: on success it has already set up the
+/// registers to return to (the caller's result, or another environment's state), so only a
+/// failure is encoded here, into the caller's still-current frame.
+fn transfer(frame: &mut TrapFrame, op: impl FnOnce(&mut TrapFrame) -> Result<(), Error>) {
+    if let Err(e) = op(frame) {
+        (frame.rax, frame.rdx) = encode_result(Err(e));
+    }
 }
 
 /// `console_write(ptr, len)`.

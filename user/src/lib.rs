@@ -162,3 +162,45 @@ pub mod child_code {
     /// Reads the parent's address 0x3000_0000, which is not mapped in the child: a page fault.
     pub const READ_PARENT: [u8; 8] = [0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x30];
 }
+
+/// Starts a copy of this program in a new child environment at `entry`, the way a library OS
+/// spawns: every page of the program image (from 4 MiB up to 16 MiB beyond, as the self-map shows
+/// it) is copied into a fresh page and mapped into the child with the same rights, and a 16 KiB
+/// stack is mapped at `CHILD_STACK_TOP`. `shared` pages (virtual address, capability slot) are
+/// mapped read-write into the child too. Returns the child's id and the slot of its capability.
+pub fn spawn(entry: extern "C" fn() -> !, shared: &[(u64, u64)]) -> Result<(u64, u64), abi::Error> {
+    use abi::{MapUpdate, Rights, ANY_PAGE};
+    use exos::syscall::{sys_env_create, sys_env_start, sys_page_alloc, sys_page_map, sys_page_map_into};
+    use exos::vm;
+    const SCRATCH: u64 = 0x5f00_0000;
+    let map = |va, slot, rights: u64| MapUpdate { op: MapUpdate::MAP, va, slot, rights };
+    let (id, child) = sys_env_create()?;
+    let fail = |(_, e): (u64, Option<abi::Error>)| e.map_or(Ok(()), Err);
+    for va in (0x40_0000..0x140_0000).step_by(4096) {
+        let Some(entry) = vm::translate(va) else { continue };
+        let (_, page) = sys_page_alloc(ANY_PAGE)?;
+        fail(sys_page_map(&[map(SCRATCH, page, Rights::READ.0 | Rights::WRITE.0)]))?;
+        mapped_page_mut(SCRATCH).copy_from_slice(mapped_page(va));
+        fail(sys_page_map(&[MapUpdate { op: MapUpdate::UNMAP, va: SCRATCH, slot: 0, rights: 0 }]))?;
+        let mut rights = Rights::READ.0;
+        if entry & vm::WRITABLE != 0 {
+            rights |= Rights::WRITE.0;
+        }
+        if entry & vm::NO_EXECUTE == 0 {
+            rights |= Rights::EXECUTE.0;
+        }
+        fail(sys_page_map_into(child, &[map(va, page, rights)]))?;
+    }
+    for i in 1..=4 {
+        let (_, page) = sys_page_alloc(ANY_PAGE)?;
+        fail(sys_page_map_into(child, &[map(CHILD_STACK_TOP - i * 4096, page, Rights::READ.0 | Rights::WRITE.0)]))?;
+    }
+    for &(va, slot) in shared {
+        fail(sys_page_map_into(child, &[map(va, slot, Rights::READ.0 | Rights::WRITE.0)]))?;
+    }
+    sys_env_start(child, entry as *const () as u64, CHILD_STACK_TOP - 8)?;
+    Ok((id, child))
+}
+
+/// The top of the stack `spawn` gives a child.
+pub const CHILD_STACK_TOP: u64 = 0x6000_0000;

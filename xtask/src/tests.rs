@@ -258,6 +258,20 @@ pub const ALL: &[IntegrationTest] = &[
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
+        name: "protected_control_transfer",
+        cmdline_run: "pct,hello",
+        expect: &[
+            "'pct.child' killed: invalid opcode (#UD)",
+            "bench: null system call",
+            "pct: 12 checks, 0 failed",
+            "'pct.child' killed: its parent ended",
+            "'pct' exited with code 0",
+            "hello from ring 3",
+        ],
+        forbid: &["FAIL", "'pct' killed"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
         name: "init_demo",
         cmdline_run: "init",
         expect: &["Exo: an exokernel", "SSE works here too: 1.5 * 2.25 = 3.375", "'init' exited with code 0"],

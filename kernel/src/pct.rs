@@ -1,0 +1,110 @@
+//! Protected control transfer: a call from one environment into another's registered entry point,
+//! with arguments in registers, no copying and no scheduling decision.
+//!
+//! An environment that serves calls registers an entry and a stack (`pct_set_entry`) and waits
+//! (`pct_wait`). A synchronous `pct_call` checks the caller's capability over the callee
+//! (EXECUTE), blocks the caller and moves the CPU to the callee's entry at once, giving it the rest
+//! of the slice; `pct_reply` moves it straight back with one value. `pct_send` is the asynchronous
+//! form: the callee becomes runnable and the caller goes on. A callee's registers are not kept
+//! between calls: each transfer starts fresh at the entry, which is the library's business.
+//! If a callee ends while a caller is blocked on it, the caller's call fails with `NoSuchEnv`.
+use crate::arch::x86_64::entry::TrapFrame;
+use crate::env::PctState;
+use crate::{cap, sched};
+use abi::layout::{is_user_range, USER_END, USER_START};
+use abi::{Error, Rights};
+
+/// `pct_set_entry(entry, stack_top)`.
+pub fn set_entry(entry: u64, stack_top: u64) -> Result<u64, Error> {
+    let registration = if entry == 0 {
+        None
+    } else {
+        if !is_user_range(entry, 1) || !(USER_START + 16..=USER_END).contains(&stack_top) || stack_top % 16 != 0 {
+            return Err(Error::BadAddress);
+        }
+        Some((entry, stack_top))
+    };
+    sched::with_current(|env| env.pct_entry = registration);
+    Ok(0)
+}
+
+/// `pct_call` (`sync`) or `pct_send`, with the arguments in the caller's saved registers.
+pub fn call(frame: &mut TrapFrame, sync: bool) -> Result<(), Error> {
+    let caller = sched::with_current(|env| env.id);
+    let target = cap::env_of(caller, frame.rdi, Rights::EXECUTE)?;
+    if target == caller {
+        return Err(Error::Busy);
+    }
+    let args = [frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9];
+    sched::with_env(target, |callee| {
+        let (entry, stack_top) = callee.pct_entry.ok_or(Error::NoEntry)?;
+        if callee.pct != PctState::Waiting {
+            return Err(Error::Busy);
+        }
+        let mut start = TrapFrame::new_user(entry, stack_top - 8);
+        (start.rdi, start.rsi, start.rdx, start.rcx, start.r8, start.r9) = (caller, args[0], args[1], args[2], args[3], args[4]);
+        callee.frame = start;
+        callee.pct = PctState::Serving(sync.then_some(caller));
+        callee.runnable = true;
+        Ok(())
+    })
+    .ok_or(Error::NoSuchEnv)??;
+    (frame.rax, frame.rdx) = (0, 0);
+    if sync {
+        sched::with_current(|env| {
+            env.pct = PctState::Blocked(target);
+            env.runnable = false;
+        });
+        sched::switch_to(frame, target);
+    }
+    Ok(())
+}
+
+/// `pct_reply(caller, value)`.
+pub fn reply(frame: &mut TrapFrame, caller: u64, value: u64) -> Result<(), Error> {
+    let me = sched::with_current(|env| {
+        if env.pct != PctState::Serving(Some(caller)) {
+            return Err(Error::BadArgument);
+        }
+        env.pct = PctState::Waiting;
+        env.runnable = false;
+        Ok(env.id)
+    })?;
+    let woke = sched::with_env(caller, |c| {
+        if c.pct != PctState::Blocked(me) {
+            return false;
+        }
+        (c.pct, c.runnable) = (PctState::Running, true);
+        (c.frame.rax, c.frame.rdx) = (0, value);
+        true
+    });
+    if woke == Some(true) {
+        sched::switch_to(frame, caller);
+    } else {
+        idle(frame);
+    }
+    Ok(())
+}
+
+/// `pct_wait()`.
+pub fn wait(frame: &mut TrapFrame) -> Result<(), Error> {
+    sched::with_current(|env| {
+        env.pct_entry.ok_or(Error::NoEntry)?;
+        env.pct = PctState::Waiting;
+        env.runnable = false;
+        Ok(())
+    })?;
+    (frame.rax, frame.rdx) = (0, 0);
+    idle(frame);
+    Ok(())
+}
+
+/// The running environment just stopped being runnable: move to another, or, if none can run,
+/// end it (nothing could ever transfer into it again).
+fn idle(frame: &mut TrapFrame) {
+    if !sched::switch_away(frame) {
+        sched::end_current(sched::Outcome::Killed(alloc::string::String::from(
+            "waits for a protected control transfer, but no environment can run",
+        )));
+    }
+}
