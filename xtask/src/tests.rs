@@ -272,6 +272,22 @@ pub const ALL: &[IntegrationTest] = &[
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
+        name: "syscall_fuzzer",
+        cmdline_run: "fuzz,hello",
+        expect: &[
+            "fuzz: seed 0x9e3779b97f4a7c15: 1000000 calls",
+            "fuzz: seed 0xdeadbeefcafef00d: 1000000 calls",
+            "fuzz: seed 0x2a: 1000000 calls",
+            "fuzz: done",
+            "'fuzz' exited with code 0",
+            "hello from ring 3",
+            "exo: all programs finished",
+        ],
+        forbid: &["'fuzz' killed"],
+        timeout: Duration::from_secs(120),
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
         name: "init_demo",
         cmdline_run: "init",
         expect: &["Exo: an exokernel", "SSE works here too: 1.5 * 2.25 = 3.375", "'init' exited with code 0"],
