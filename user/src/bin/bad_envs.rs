@@ -42,6 +42,13 @@ fn main() -> i64 {
     c.equal("yield to a made-up id", sys_env_yield(0xdead_beef), Err(Error::NoSuchEnv));
     c.equal("grant to a made-up id", sys_cap_grant(page, 0x1234_5678, Rights::READ), Err(Error::NoSuchEnv));
     c.equal("destroy", sys_env_destroy(slot), Ok(()));
+    // The dead child's table slot is reused by the next child; the old capability must not reach it.
+    let (successor, successor_slot) = sys_env_create().expect("a successor child");
+    c.check("the successor has a new id", successor != child);
+    c.equal("start the successor through the dead child's capability", sys_env_start(slot, 0x40_0000, 0x50_0000), Err(Error::NoSuchEnv));
+    c.equal("yield to the dead child's id", sys_env_yield(child), Err(Error::NoSuchEnv));
+    c.equal("the successor is untouched (not started)", sys_env_yield(successor), Err(Error::NoSuchEnv));
+    c.equal("destroy the successor", sys_env_destroy(successor_slot), Ok(()));
     c.equal("destroy again (stale capability)", sys_env_destroy(slot), Err(Error::NoSuchEnv));
     c.equal("map into the dead child", sys_page_map_into(slot, &[]), (0, Some(Error::NoSuchEnv)));
     c.equal("grant to the dead child", sys_cap_grant(page, child, Rights::READ), Err(Error::NoSuchEnv));
