@@ -288,6 +288,18 @@ pub const ALL: &[IntegrationTest] = &[
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
+        name: "share_by_grant_pct_and_revoke",
+        cmdline_run: "share,hello",
+        expect: &[
+            "share peer: page fault at 0x38000000: the page is gone because its capability was revoked",
+            "share: 8 checks, 0 failed",
+            "'share' exited with code 0",
+            "hello from ring 3",
+        ],
+        forbid: &["FAIL", "'share' killed"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
         name: "init_demo",
         cmdline_run: "init",
         expect: &["Exo: an exokernel", "SSE works here too: 1.5 * 2.25 = 3.375", "'init' exited with code 0"],
