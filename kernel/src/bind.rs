@@ -45,7 +45,7 @@ pub fn page_map(target: u64, updates: u64, count: u64) -> (u64, Option<Error>) {
 
 /// Applies one update to `env`'s address space on behalf of environment `caller`.
 fn apply(env: &mut Env, caller: u64, u: &MapUpdate) -> Result<(), Error> {
-    if u.va % PAGE_SIZE != 0 || !is_user_range(u.va, PAGE_SIZE) || overlaps_windows(u.va, PAGE_SIZE) {
+    if !u.va.is_multiple_of(PAGE_SIZE) || !is_user_range(u.va, PAGE_SIZE) || overlaps_windows(u.va, PAGE_SIZE) {
         return Err(Error::BadAddress);
     }
     match u.op {

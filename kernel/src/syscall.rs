@@ -77,7 +77,7 @@ fn env_set_exception_handler(entry: u64, stack_base: u64, stack_size: u64) -> Re
         if !is_user_range(entry, 1) || !is_user_range(stack_base, stack_size) {
             return Err(Error::BadAddress);
         }
-        if stack_size < MIN_EXCEPTION_STACK || (stack_base | stack_size) % 16 != 0 {
+        if stack_size < MIN_EXCEPTION_STACK || !(stack_base | stack_size).is_multiple_of(16) {
             return Err(Error::BadArgument);
         }
         Some(ExceptionHandler { entry, stack_base, stack_top: stack_base + stack_size })
