@@ -2,7 +2,7 @@
 //!
 //! Host tests are plain `cargo test` (the default members: abi, kcore, xtask); every
 //! `test result:` line adds to the totals, and a `cargo test` that fails without a failing test
-//! (a compile error) counts as one failure. Integration tests come from [`crate::tests::ALL`]; each
+//! (a compile error) counts as one failure. Integration tests come from [`crate::tests::all`]; each
 //! boots QEMU with the serial port captured and a timeout, and its serial log is kept in
 //! `target/exo/test-logs/<name>.log`. Setup failures (QEMU missing, build broken) fail the tests
 //! they prevent rather than aborting, so the run always ends with the one summary line
@@ -36,8 +36,7 @@ pub fn test_command(
 ) -> Result<u8, String> {
     let mut totals = Totals::default();
     host_unit_tests(filter, &mut totals);
-    let selected: Vec<&'static IntegrationTest> = tests::ALL
-        .iter()
+    let selected: Vec<&'static IntegrationTest> = tests::all()
         .filter(|test| filter.is_none_or(|filter| test.name.contains(filter)))
         .collect();
     if selected.is_empty() {
