@@ -14,6 +14,7 @@
 //!                        │ guard page                   │
 //!  0x0000_7f80_0000_0000 ├──────────────────────────────┤ WINDOWS_END
 //!                        │ self-map of own page tables  │ 0x0000_7f00_0000_0000  SELF_MAP_BASE (r/o)
+//!                        │ environment table            │ 0x0000_7ec0_0000_0000  ENV_TABLE_BASE (r/o)
 //!                        │ page-ownership table         │ 0x0000_7e80_0000_0000  PAGE_OWNERS_BASE (r/o)
 //!  0x0000_7e80_0000_0000 ├──────────────────────────────┤ WINDOWS_START
 //!                        │ ... free for the library OS  │
@@ -40,6 +41,9 @@ pub const WINDOWS_START: u64 = 0x0000_7e80_0000_0000;
 /// The page-ownership table: one `u32` per physical page, the id of the environment that owns it
 /// (0 = free, [`OWNER_KERNEL`] = the kernel, device memory or a hole). Read-only.
 pub const PAGE_OWNERS_BASE: u64 = 0x0000_7e80_0000_0000;
+/// The environment table: `abi::MAX_ENVS` [`EnvInfo`](crate::EnvInfo) records, one per table
+/// index. Read-only.
+pub const ENV_TABLE_BASE: u64 = 0x0000_7ec0_0000_0000;
 /// The owner value of pages the kernel keeps.
 pub const OWNER_KERNEL: u32 = u32::MAX;
 /// The environment's own page tables, through a recursive PML4 entry (slot 254). Read-only.

@@ -166,6 +166,28 @@ pub const fn env_id(index: usize, generation: u32) -> u64 {
     ((generation as u64 & 0x1f_ffff) << ENV_INDEX_BITS) | index as u64
 }
 
+/// One record of the read-only environment table at `layout::ENV_TABLE_BASE` (16 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EnvInfo {
+    /// The environment's id (0: the slot is free).
+    pub id: u32,
+    /// The id of the environment that created it (0 for boot programs).
+    pub parent: u32,
+    /// One of the `ENV_*` states.
+    pub state: u32,
+    pub reserved: u32,
+}
+
+/// [`EnvInfo::state`]: created, not started.
+pub const ENV_NOT_STARTED: u32 = 1;
+/// [`EnvInfo::state`]: runnable.
+pub const ENV_RUNNABLE: u32 = 2;
+/// [`EnvInfo::state`]: waiting for a protected control transfer.
+pub const ENV_WAITING: u32 = 3;
+/// [`EnvInfo::state`]: blocked in a synchronous protected control transfer.
+pub const ENV_BLOCKED: u32 = 4;
+
 /// `page_alloc`'s argument for "any free page".
 pub const ANY_PAGE: u64 = u64::MAX;
 /// The most pages one environment may hold through `page_alloc`.

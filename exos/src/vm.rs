@@ -62,3 +62,15 @@ fn read(address: u64) -> u64 {
     // kernel maps the self-map read-only in every address space.
     unsafe { core::ptr::read_volatile(address as *const u64) }
 }
+
+/// Record `index` of the read-only environment table (`abi::EnvInfo`): who exists, who created
+/// whom, and who is runnable, waiting or blocked. `index` must be below `abi::MAX_ENVS`.
+pub fn env_info(index: usize) -> abi::EnvInfo {
+    let base = abi::layout::ENV_TABLE_BASE + (index as u64 % abi::MAX_ENVS as u64) * 16;
+    let word = |i: u64| {
+        // SAFETY: the kernel maps the environment table read-only at ENV_TABLE_BASE in every
+        // address space; `base` + 12 stays inside it because `index` is reduced modulo MAX_ENVS.
+        unsafe { core::ptr::read_volatile((base + i * 4) as *const u32) }
+    };
+    abi::EnvInfo { id: word(0), parent: word(1), state: word(2), reserved: word(3) }
+}

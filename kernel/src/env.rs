@@ -147,6 +147,7 @@ pub fn start(slot: u64, rip: u64, rsp: u64) -> Result<u64, Error> {
         }
         env.frame = TrapFrame::new_user(rip, rsp);
         env.runnable = true;
+        sched::publish(env);
         Ok(0)
     })
     .ok_or(Error::NoSuchEnv)?

@@ -8,6 +8,8 @@
 //!
 //! The ownership table is an array of `u32`, one per physical page: 0 free, `OWNER_KERNEL` the
 //! kernel, else the id of the owning environment. It is mapped read-only at `PAGE_OWNERS_BASE`.
+//! The environment table (`abi::EnvInfo` per table index) lives here too, read-only at
+//! `ENV_TABLE_BASE`; `sched` publishes into it.
 use crate::cap::{self, Object};
 use crate::mem::{frames, paging, phys};
 use crate::sched;
@@ -39,8 +41,26 @@ pub fn init() {
     }
     ENTRIES.store(count, Ordering::Relaxed);
     TABLE.store(table, Ordering::Release);
-    paging::build_owners_window(table, pages);
+    let env_table = frames::alloc_zeroed().expect("no memory for the environment table");
+    ENV_TABLE.store(env_table, Ordering::Release);
+    paging::build_owners_window(table, pages, env_table);
     log::info!("page: ownership table of {count} pages at {table:#x} ({pages} frames)");
+}
+
+/// Physical address of the environment table page (0 until `init`).
+static ENV_TABLE: AtomicU64 = AtomicU64::new(0);
+
+/// Publishes environment table record `index` (read-only to every environment).
+pub fn publish_env(index: usize, info: abi::EnvInfo) {
+    let table = ENV_TABLE.load(Ordering::Acquire);
+    if table != 0 {
+        let words = [info.id, info.parent, info.state, info.reserved];
+        let mut bytes = [0u8; 16];
+        for (chunk, word) in bytes.chunks_exact_mut(4).zip(words) {
+            chunk.copy_from_slice(&word.to_le_bytes());
+        }
+        phys::write(table + index as u64 * 16, &bytes);
+    }
 }
 
 /// Records that the page at physical address `pa` now belongs to `owner`.

@@ -46,6 +46,7 @@ pub fn call(frame: &mut TrapFrame, sync: bool) -> Result<(), Error> {
         callee.frame = start;
         callee.pct = PctState::Serving(sync.then_some(caller));
         callee.runnable = true;
+        sched::publish(callee);
         Ok(())
     })
     .ok_or(Error::NoSuchEnv)??;
@@ -54,6 +55,7 @@ pub fn call(frame: &mut TrapFrame, sync: bool) -> Result<(), Error> {
         sched::with_current(|env| {
             env.pct = PctState::Blocked(target);
             env.runnable = false;
+            sched::publish(env);
         });
         sched::switch_to(frame, target);
     }
@@ -68,6 +70,7 @@ pub fn reply(frame: &mut TrapFrame, caller: u64, value: u64) -> Result<(), Error
         }
         env.pct = PctState::Waiting;
         env.runnable = false;
+        sched::publish(env);
         Ok(env.id)
     })?;
     let woke = sched::with_env(caller, |c| {
@@ -76,6 +79,7 @@ pub fn reply(frame: &mut TrapFrame, caller: u64, value: u64) -> Result<(), Error
         }
         (c.pct, c.runnable) = (PctState::Running, true);
         (c.frame.rax, c.frame.rdx) = (0, value);
+        sched::publish(c);
         true
     });
     if woke == Some(true) {
@@ -92,6 +96,7 @@ pub fn wait(frame: &mut TrapFrame) -> Result<(), Error> {
         env.pct_entry.ok_or(Error::NoEntry)?;
         env.pct = PctState::Waiting;
         env.runnable = false;
+        sched::publish(env);
         Ok(())
     })?;
     (frame.rax, frame.rdx) = (0, 0);

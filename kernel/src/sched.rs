@@ -98,6 +98,7 @@ pub fn create<E>(build: impl FnOnce(u64) -> Result<Env, E>) -> Result<u64, Optio
     })
     .ok_or(None)?;
     let env = build(id).map_err(Some)?;
+    publish(&env);
     with(|s| s.envs[env_index(id)] = Some(env));
     Ok(id)
 }
@@ -187,12 +188,26 @@ fn report(env: &Env, outcome: Outcome) {
     }
 }
 
+/// Publishes `env`'s record in the read-only environment table.
+pub fn publish(env: &Env) {
+    let state = match env.pct {
+        PctState::Waiting => abi::ENV_WAITING,
+        PctState::Blocked(_) => abi::ENV_BLOCKED,
+        _ if env.runnable => abi::ENV_RUNNABLE,
+        _ => abi::ENV_NOT_STARTED,
+    };
+    let parent = env.parent.unwrap_or(0) as u32;
+    crate::page::publish_env(env_index(env.id), abi::EnvInfo { id: env.id as u32, parent, state, reserved: 0 });
+}
+
 /// Returns everything an ended environment held, and fails the calls blocked on it.
 fn release(mut env: Env) {
+    crate::page::publish_env(env_index(env.id), abi::EnvInfo::default());
     for_each_env(|caller| {
         if caller.pct == PctState::Blocked(env.id) {
             (caller.pct, caller.runnable) = (PctState::Running, true);
             (caller.frame.rax, caller.frame.rdx) = abi::encode_result(Err(abi::Error::NoSuchEnv));
+            publish(caller);
         }
     });
     cap::remove_env(&mut env);
@@ -252,7 +267,9 @@ fn next_program(s: &mut Sched) -> Option<(&'static str, Option<&'static [u8]>)> 
 
 fn start_boot_program(id: u64) -> TrapFrame {
     let (frame, first) = with(|s| {
-        s.envs[env_index(id)].as_mut().expect("just created").runnable = true;
+        let env = s.envs[env_index(id)].as_mut().expect("just created");
+        env.runnable = true;
+        publish(env);
         let frame = s.resume(env_index(id));
         (frame, !core::mem::replace(&mut s.started, true))
     });

@@ -250,7 +250,7 @@ const ALL: &[IntegrationTest] = &[
             "'envs.child' killed: destroyed through a capability",
             "'envs.child' killed: page fault (#PF) at rip=0x400000 accessing 0x30000000 (read, page not mapped)",
             "envs: exiting with a running child",
-            "envs: 25 checks, 0 failed",
+            "envs: 27 checks, 0 failed",
             "'envs.child' killed: its parent ended",
             "'envs' exited with code 0",
             "hello from ring 3",
@@ -271,7 +271,7 @@ const ALL: &[IntegrationTest] = &[
         expect: &[
             "'pct.child' killed: invalid opcode (#UD)",
             "bench: null system call",
-            "pct: 12 checks, 0 failed",
+            "pct: 13 checks, 0 failed",
             "'pct.child' killed: its parent ended",
             "'pct' exited with code 0",
             "hello from ring 3",

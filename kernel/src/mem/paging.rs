@@ -117,14 +117,16 @@ pub fn new_address_space() -> Option<u64> {
 const OWNERS_SLOT: usize = (abi::layout::PAGE_OWNERS_BASE >> 39) as usize;
 static OWNERS_PDPT: spin::Once<u64> = spin::Once::new();
 
-/// Builds the read-only user window at `PAGE_OWNERS_BASE` over `frames` contiguous frames starting
-/// at `first` (the page-ownership table), in tables shared by every address space.
-pub fn build_owners_window(first: u64, frames: u64) {
+/// Builds the read-only user windows, in tables shared by every address space: at
+/// `PAGE_OWNERS_BASE` the `frames` contiguous frames starting at `first` (the page-ownership
+/// table), and at `ENV_TABLE_BASE` the frame `env_table`.
+pub fn build_owners_window(first: u64, frames: u64, env_table: u64) {
     let scratch = frames::alloc_zeroed().expect("no frame for the ownership window");
     for i in 0..frames {
         let va = abi::layout::PAGE_OWNERS_BASE + i * PAGE_SIZE;
         map(scratch, va, first + i * PAGE_SIZE, USER | nx()).expect("mapping the ownership window");
     }
+    map(scratch, abi::layout::ENV_TABLE_BASE, env_table, USER | nx()).expect("mapping the environment table");
     // SAFETY: `scratch` is a private PML4 used only to build the window's tables.
     let entry = unsafe { phys::table_mut(scratch) }[OWNERS_SLOT];
     OWNERS_PDPT.call_once(|| entry);

@@ -63,6 +63,7 @@ fn main() -> i64 {
     let (server, slot) = spawn(server_main, &[(SHARED, shared)]).expect("spawning the server");
 
     c.equal("synchronous call: 2 + 3 * 4", call_when_ready(slot, server, [2, 3, 4, 0, 0]), Ok(14));
+    c.equal("the environment table shows the server waiting", exos::vm::env_info(abi::env_index(server)).state, abi::ENV_WAITING);
     c.equal("again", sys_pct_call(slot, [10, 10, 10, 0, 0]), Ok(110));
     c.equal("asynchronous send", sys_pct_send(slot, [1, 2, 3, 1, 0]), Ok(()));
     while mapped_page(SHARED)[0] == 0 {
