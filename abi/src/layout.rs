@@ -16,7 +16,8 @@
 //!                        │ self-map of own page tables  │ 0x0000_7f00_0000_0000  SELF_MAP_BASE (r/o)
 //!                        │ environment table            │ 0x0000_7ec0_0000_0000  ENV_TABLE_BASE (r/o)
 //!                        │ page-ownership table         │ 0x0000_7e80_0000_0000  PAGE_OWNERS_BASE (r/o)
-//!  0x0000_7e80_0000_0000 ├──────────────────────────────┤ WINDOWS_START
+//!                        │ own repossession vector      │ 0x0000_7e00_0000_0000  REPOSSESSED_BASE (r/o)
+//!  0x0000_7e00_0000_0000 ├──────────────────────────────┤ WINDOWS_START
 //!                        │ ... free for the library OS  │
 //!                        │ program image (ELF PT_LOAD)  │
 //!  0x0000_0000_0001_0000 ├──────────────────────────────┤ USER_START
@@ -37,7 +38,11 @@ pub const USER_STACK_TOP: u64 = 0x0000_7fff_fff0_0000;
 /// The size of the initial user stack the kernel maps for a program.
 pub const USER_STACK_SIZE: u64 = 64 * 1024;
 /// The kernel's read-only windows into the user half start here (one PML4 slot each).
-pub const WINDOWS_START: u64 = 0x0000_7e80_0000_0000;
+pub const WINDOWS_START: u64 = 0x0000_7e00_0000_0000;
+/// The environment's repossession vector (one page, its own): a `u64` count of pages the kernel
+/// took by force, then the physical address of each (the last 511 are kept, the count keeps
+/// growing). Read-only.
+pub const REPOSSESSED_BASE: u64 = 0x0000_7e00_0000_0000;
 /// The page-ownership table: one `u32` per physical page, the id of the environment that owns it
 /// (0 = free, [`OWNER_KERNEL`] = the kernel, device memory or a hole). Read-only.
 pub const PAGE_OWNERS_BASE: u64 = 0x0000_7e80_0000_0000;

@@ -142,7 +142,21 @@ pub enum Sysnum {
     ///
     /// Errors: [`Error::NoEntry`] if no entry point is registered.
     PctWait = 16,
+    /// `page_set_vital(slot, vital)`: mark the page of root capability `slot` vital (`vital` = 1) or
+    /// not (0). The kernel never repossesses a vital page. At most [`MAX_VITAL`] pages per
+    /// environment. Returns 0.
+    ///
+    /// Errors: [`Error::BadSlot`], [`Error::EmptySlot`], [`Error::WrongType`];
+    /// [`Error::NoRights`] if it is not the root capability; [`Error::QuotaExceeded`] beyond
+    /// [`MAX_VITAL`]; [`Error::BadArgument`] if `vital` is not 0 or 1.
+    PageSetVital = 17,
 }
+
+/// The most vital pages one environment may have.
+pub const MAX_VITAL: usize = 8;
+/// [`ExceptionFrame::vector`] of a revocation upcall: the kernel asks for `error_code` pages back
+/// before timer tick `fault_address` (the deadline); the registers are the interrupted ones.
+pub const REVOKE_VECTOR: u64 = 256;
 
 /// `env_yield`'s argument for "whoever is next".
 pub const ANY_ENV: u64 = u64::MAX;
@@ -328,7 +342,7 @@ pub const MAX_CONSOLE_WRITE: u64 = 4096;
 
 impl Sysnum {
     /// Every call, in number order (used to generate documentation and to test the encoding).
-    pub const ALL: [Sysnum; 17] = [
+    pub const ALL: [Sysnum; 18] = [
         Sysnum::ConsoleWrite,
         Sysnum::EnvExit,
         Sysnum::EnvSetExceptionHandler,
@@ -346,6 +360,7 @@ impl Sysnum {
         Sysnum::PctSend,
         Sysnum::PctReply,
         Sysnum::PctWait,
+        Sysnum::PageSetVital,
     ];
 
     /// The call's name as the library OS spells its wrapper (`sys_<object>_<verb>`).
@@ -368,6 +383,7 @@ impl Sysnum {
             Sysnum::PctSend => "sys_pct_send",
             Sysnum::PctReply => "sys_pct_reply",
             Sysnum::PctWait => "sys_pct_wait",
+            Sysnum::PageSetVital => "sys_page_set_vital",
         }
     }
 }

@@ -156,6 +156,16 @@ impl<O: Copy> CapSpace<O> {
         removed
     }
 
+    /// `owner`'s root capabilities (slot, object), lowest slot first.
+    pub fn roots(&self, owner: usize) -> Vec<(usize, O)> {
+        let Some(table) = self.tables.get(owner) else { return Vec::new() };
+        table
+            .iter()
+            .flatten()
+            .filter_map(|&n| self.nodes[n].as_ref().filter(|node| node.parent.is_none()).map(|node| (node.slot, node.object)))
+            .collect()
+    }
+
     /// How many capabilities `owner` holds.
     pub fn count(&self, owner: usize) -> usize {
         self.tables.get(owner).map_or(0, |t| t.iter().flatten().count())

@@ -1,6 +1,7 @@
 //! The kernel command line: space-separated `key=value` words.
 //!
 //! Known keys: `mode=run|test`, `run=prog1,prog2,...` (default `init`), `log=error|warn|info|debug|trace`,
+//! `user_pages=N` (a budget of pages for all environments, to create memory pressure),
 //! and `selftest=panic|page_fault|stack_overflow`, which makes the kernel fail on purpose after boot so
 //! the tests can check its panic and double-fault paths.
 //! Anything else is refused with a message naming the word and what is allowed.
@@ -56,6 +57,9 @@ pub struct Cmdline<'a> {
     pub run: ProgramList<'a>,
     pub log: LogLevel,
     pub selftest: Option<SelfTest>,
+    /// The most pages all environments together may hold through `page_alloc` (`user_pages=N`);
+    /// `None`: as many as are free. Used to create memory pressure.
+    pub user_pages: Option<u64>,
 }
 
 /// What is wrong with a command line.
@@ -70,7 +74,7 @@ pub enum CmdlineError<'a> {
 impl fmt::Display for CmdlineError<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CmdlineError::UnknownKey(k) => write!(f, "unknown option '{k}' (known: mode, run, log, selftest)"),
+            CmdlineError::UnknownKey(k) => write!(f, "unknown option '{k}' (known: mode, run, log, selftest, user_pages)"),
             CmdlineError::BadValue { key, value, allowed } => {
                 write!(f, "bad value '{value}' for '{key}' (allowed: {allowed})")
             }
@@ -82,8 +86,8 @@ impl fmt::Display for CmdlineError<'_> {
 
 /// Parses a command line.
 pub fn parse(line: &str) -> Result<Cmdline<'_>, CmdlineError<'_>> {
-    let mut out = Cmdline { mode: Mode::Run, run: ProgramList("init"), log: LogLevel::Info, selftest: None };
-    let mut seen = [false; 4];
+    let mut out = Cmdline { mode: Mode::Run, run: ProgramList("init"), log: LogLevel::Info, selftest: None, user_pages: None };
+    let mut seen = [false; 5];
     for word in line.split_ascii_whitespace() {
         let (key, value) = word.split_once('=').ok_or(CmdlineError::MissingValue(word))?;
         let slot = match key {
@@ -91,6 +95,7 @@ pub fn parse(line: &str) -> Result<Cmdline<'_>, CmdlineError<'_>> {
             "run" => 1,
             "log" => 2,
             "selftest" => 3,
+            "user_pages" => 4,
             _ => return Err(CmdlineError::UnknownKey(key)),
         };
         if core::mem::replace(&mut seen[slot], true) {
@@ -100,7 +105,11 @@ pub fn parse(line: &str) -> Result<Cmdline<'_>, CmdlineError<'_>> {
             0 => out.mode = parse_mode(value)?,
             1 => out.run = ProgramList(value),
             2 => out.log = parse_log(value)?,
-            _ => out.selftest = Some(parse_selftest(value)?),
+            3 => out.selftest = Some(parse_selftest(value)?),
+            _ => {
+                let pages = value.parse().map_err(|_| CmdlineError::BadValue { key, value, allowed: "a number of pages" })?;
+                out.user_pages = Some(pages);
+            }
         }
     }
     Ok(out)
@@ -163,7 +172,9 @@ mod tests {
         let e = parse("log=loud").unwrap_err();
         assert_eq!(e.to_string(), "bad value 'loud' for 'log' (allowed: error, warn, info, debug, trace)");
         assert!(parse("mode=fast").unwrap_err().to_string().contains("run, test"));
-        assert!(parse("x=1").unwrap_err().to_string().contains("known: mode, run, log, selftest"));
+        assert!(parse("x=1").unwrap_err().to_string().contains("known: mode, run, log, selftest, user_pages"));
+        assert_eq!(parse("user_pages=64").unwrap().user_pages, Some(64));
+        assert!(parse("user_pages=lots").unwrap_err().to_string().contains("a number of pages"));
         assert_eq!(parse("selftest=panic").unwrap().selftest, Some(SelfTest::Panic));
         assert!(parse("selftest=boom").unwrap_err().to_string().contains("panic, page_fault, stack_overflow"));
     }

@@ -57,6 +57,15 @@ pub fn pages_held(owner: u64) -> u64 {
     sched::with_current(|env| if env.id == owner { env.pages } else { 0 })
 }
 
+/// The pages environment `owner` holds root capabilities for: (slot, physical address).
+pub fn page_roots(owner: u64) -> Vec<(usize, u64)> {
+    let roots = CAPS.lock().roots(env_index(owner));
+    roots.into_iter().filter_map(|(slot, object)| match object {
+        Object::Page(pa) => Some((slot, pa)),
+        Object::Env(_) => None,
+    }).collect()
+}
+
 /// `cap_grant(slot, env, rights)` by the running environment.
 pub fn grant(slot: u64, to: u64, rights: u64) -> Result<u64, Error> {
     let rights = Rights(rights);
@@ -105,9 +114,11 @@ fn release(removed: Vec<Removed<Object>>, mut dying: Option<&mut Env>) {
         }
         if let (Object::Page(pa), true) = (r.object, r.root) {
             frames::free(pa);
+            crate::page::note_freed();
             let credit = |env: &mut Env| {
                 if env_index(env.id) == r.owner {
                     env.pages -= 1;
+                    crate::revoke::forget_vital(env, r.owner, r.slot as u64);
                 }
             };
             sched::for_each_env(credit);

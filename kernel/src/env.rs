@@ -86,6 +86,10 @@ pub struct Env {
     /// Protected-control-transfer entry point and stack top.
     pub pct_entry: Option<(u64, u64)>,
     pub pct: PctState,
+    /// A revocation the kernel asked for and that is not settled yet.
+    pub revoke: Option<crate::revoke::Revocation>,
+    /// Slots of root page capabilities the kernel must never repossess.
+    pub vital: alloc::vec::Vec<u64>,
 }
 
 impl Env {
@@ -105,6 +109,8 @@ impl Env {
             pages: 0,
             pct_entry: None,
             pct: PctState::Running,
+            revoke: None,
+            vital: alloc::vec::Vec::new(),
         })
     }
 

@@ -52,6 +52,8 @@ pub fn load(id: u64, name: &str, bytes: &[u8]) -> Result<Env, LoadError> {
         pages: 0,
         pct_entry: None,
         pct: crate::env::PctState::Running,
+        revoke: None,
+        vital: alloc::vec::Vec::new(),
     })
 }
 

@@ -12,6 +12,7 @@
 //! - `env`, `loader`, `sched`: environments, ELF loading, the boot run list.
 //! - `cap`, `page`, `bind`: capabilities, physical pages and the ownership table, checked mappings.
 //! - `pct`: protected control transfer between environments.
+//! - `revoke`: revocation upcalls, deadlines and repossession (the abort protocol).
 //! - `syscall`, `trap`, `upcall`: what happens on each entry; exceptions go to the environment's handler.
 //!
 //! Invariants: one CPU; interrupts are disabled whenever the CPU is in ring 0 (they arrive only
@@ -33,6 +34,7 @@ mod loader;
 mod mem;
 mod page;
 mod pct;
+mod revoke;
 mod sched;
 mod selftest;
 mod syscall;
@@ -74,6 +76,10 @@ extern "C" fn kmain(protocol: u32, info: u32, entry_tsc: u64) -> ! {
     legacy::disable_pics();
     lapic::init(TIMER_PERIOD_MS);
     entry::init_syscall();
+    if let Some(pages) = cmdline.user_pages {
+        page::set_budget(pages);
+        log::info!("page: environments may hold {pages} pages together");
+    }
     if let Some(test) = cmdline.selftest {
         selftest::run(test);
     }

@@ -12,7 +12,7 @@
 //! `ENV_TABLE_BASE`; `sched` publishes into it.
 use crate::cap::{self, Object};
 use crate::mem::{frames, paging, phys};
-use crate::sched;
+use crate::{revoke, sched};
 use abi::layout::{OWNER_KERNEL, PAGE_SIZE};
 use abi::{Error, Rights, ANY_PAGE, PAGE_QUOTA};
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -72,14 +72,36 @@ pub fn set_owner(pa: u64, owner: u32) {
     }
 }
 
+/// The most pages all environments may hold together (`user_pages=` on the command line).
+static BUDGET: AtomicU64 = AtomicU64::new(u64::MAX);
+/// Pages all environments hold together through `page_alloc`.
+static HELD: AtomicU64 = AtomicU64::new(0);
+
+/// Limits the pages all environments may hold together.
+pub fn set_budget(pages: u64) {
+    BUDGET.store(pages, Ordering::Relaxed);
+}
+
+/// A page allocated through `page_alloc` was freed.
+pub fn note_freed() {
+    HELD.fetch_sub(1, Ordering::Relaxed);
+}
+
 /// `page_alloc(frame)`: returns `physical address | slot`.
 pub fn alloc(frame: u64) -> Result<u64, Error> {
     let id = sched::with_current(|env| env.id);
     if cap::pages_held(id) >= PAGE_QUOTA {
         return Err(Error::QuotaExceeded);
     }
+    if HELD.load(Ordering::Relaxed) >= BUDGET.load(Ordering::Relaxed) {
+        revoke::pressure(id);
+        return Err(Error::NoMemory);
+    }
     let pa = if frame == ANY_PAGE {
-        frames::alloc_zeroed().ok_or(Error::NoMemory)?
+        frames::alloc_zeroed().ok_or_else(|| {
+            revoke::pressure(id);
+            Error::NoMemory
+        })?
     } else {
         frames::alloc_at_zeroed(frame).map_err(|e| match e {
             kcore::frames::FrameError::NotFree(_) => Error::Busy,
@@ -90,6 +112,7 @@ pub fn alloc(frame: u64) -> Result<u64, Error> {
         Ok(slot) => {
             set_owner(pa, id as u32);
             sched::with_current(|env| env.pages += 1);
+            HELD.fetch_add(1, Ordering::Relaxed);
             Ok(pa | slot as u64)
         }
         Err(e) => {

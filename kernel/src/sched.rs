@@ -233,12 +233,15 @@ impl Sched {
     /// Makes `next` current (address space, FPU area) and returns its saved registers.
     fn resume(&mut self, next: usize) -> TrapFrame {
         self.current = next;
-        let env = self.envs[next].as_ref().expect("resuming an empty slot");
+        let env = self.envs[next].as_mut().expect("resuming an empty slot");
         paging::activate(env.root);
         // SAFETY: the FPU area lives in the environment's box, which stays in the table (and so
         // alive) until the environment ends; the next resume replaces it before any entry.
         unsafe { entry::set_fpu_area(env.fpu.address()) };
-        env.frame
+        let mut frame = env.frame;
+        crate::revoke::deliver_pending(env, &mut frame);
+        env.frame = frame;
+        frame
     }
 }
 

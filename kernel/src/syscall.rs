@@ -28,6 +28,7 @@ extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
         Ok(Sysnum::EnvCreate) => env::create(),
         Ok(Sysnum::EnvStart) => env::start(frame.rdi, frame.rsi, frame.rdx),
         Ok(Sysnum::EnvDestroy) => env::destroy(frame.rdi),
+        Ok(Sysnum::PageSetVital) => crate::revoke::set_vital(frame.rdi, frame.rsi),
         Ok(Sysnum::PctSetEntry) => pct::set_entry(frame.rdi, frame.rsi),
         Ok(Sysnum::PctCall) => return transfer(frame, |f| pct::call(f, true)),
         Ok(Sysnum::PctSend) => return transfer(frame, |f| pct::call(f, false)),

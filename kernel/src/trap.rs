@@ -21,6 +21,7 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
             lapic::tick();
             lapic::eoi();
             if frame.is_from_user() {
+                crate::revoke::check_deadlines();
                 sched::preempt(frame);
             }
         }

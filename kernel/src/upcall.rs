@@ -31,16 +31,27 @@ pub fn deliver_exception(frame: &mut TrapFrame, fault: String) -> Result<(), Str
         return Err(fault);
     };
     check_not_in_handler(frame.rsp, &handler).map_err(|why| format!("{fault} {why}"))?;
-    let top = (handler.stack_top - exception_frame::SIZE as u64) & !15;
-    let bytes = to_bytes(&exception_frame_of(frame));
-    uaccess::copy_to_user(root, top, &bytes).map_err(|_| {
+    let upcall = exception_frame_of(frame);
+    push(root, &handler, frame, &upcall).map_err(|top| {
         format!("{fault}; its exception stack at {top:#x} is not mapped writable, so the handler cannot run")
-    })?;
+    })
+}
+
+/// Writes `upcall` at the top of the exception stack of `handler` in address space `root` and
+/// redirects `frame` to the handler. On failure returns the address it could not write.
+pub fn push(root: u64, handler: &ExceptionHandler, frame: &mut TrapFrame, upcall: &ExceptionFrame) -> Result<(), u64> {
+    let top = (handler.stack_top - exception_frame::SIZE as u64) & !15;
+    uaccess::copy_to_user(root, top, &to_bytes(upcall)).map_err(|_| top)?;
     frame.rip = handler.entry;
     frame.rsp = top;
     frame.rdi = top;
     frame.rflags &= !(RFLAGS_TF | RFLAGS_DF | RFLAGS_AC);
     Ok(())
+}
+
+/// Whether `rsp` is on (or just below) the handler's exception stack: the handler is running.
+pub fn in_handler(rsp: u64, handler: &ExceptionHandler) -> bool {
+    check_not_in_handler(rsp, handler).is_err()
 }
 
 fn check_not_in_handler(rsp: u64, handler: &ExceptionHandler) -> Result<(), String> {
@@ -54,7 +65,7 @@ fn check_not_in_handler(rsp: u64, handler: &ExceptionHandler) -> Result<(), Stri
     Ok(())
 }
 
-fn exception_frame_of(f: &TrapFrame) -> ExceptionFrame {
+pub fn exception_frame_of(f: &TrapFrame) -> ExceptionFrame {
     ExceptionFrame {
         rax: f.rax, rbx: f.rbx, rcx: f.rcx, rdx: f.rdx, rsi: f.rsi, rdi: f.rdi, rbp: f.rbp,
         r8: f.r8, r9: f.r9, r10: f.r10, r11: f.r11, r12: f.r12, r13: f.r13, r14: f.r14, r15: f.r15,

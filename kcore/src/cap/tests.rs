@@ -12,6 +12,9 @@ fn root_lookup_and_rights_check() {
     assert_eq!(caps.check(1, slot as u64, Rights::WRITE), Ok('a'));
     assert!(caps.is_root(1, slot as u64).unwrap());
     assert_eq!(caps.count(1), 1);
+    caps.grant(1, slot as u64, 1, Rights::READ).unwrap();
+    assert_eq!(caps.roots(1), [(slot, 'a')], "granted capabilities are not roots");
+    assert_eq!(caps.roots(7), []);
 }
 
 #[test]

@@ -100,9 +100,9 @@ pub fn translate(root: u64, va: u64) -> Option<(u64, u64)> {
     None
 }
 
-/// A new address space: an empty user half, the kernel's read-only windows (the page-ownership
-/// table, shared; the self-map of this address space's own tables) and the kernel half shared with
-/// every other.
+/// A new address space: an empty user half, the kernel's read-only windows (the page-ownership and
+/// environment tables, shared; the self-map of this address space's own tables; its own
+/// repossession vector) and the kernel half shared with every other.
 pub fn new_address_space() -> Option<u64> {
     let root = frames::alloc_zeroed()?;
     // SAFETY: `root` was just allocated; the kernel root is only read. Distinct frames.
@@ -110,6 +110,13 @@ pub fn new_address_space() -> Option<u64> {
     user[256..].copy_from_slice(&kernel[256..]);
     user[OWNERS_SLOT] = *OWNERS_PDPT.get().expect("page-ownership window not built");
     user[SELF_MAP_SLOT as usize] = root | PRESENT | USER | nx();
+    // The environment's own repossession vector, read-only to it; freed with the address space.
+    let vector = frames::alloc_zeroed()?;
+    if map(root, abi::layout::REPOSSESSED_BASE, vector, USER | nx()).is_err() {
+        frames::free(vector);
+        destroy_address_space(root);
+        return None;
+    }
     Some(root)
 }
 

@@ -1,0 +1,135 @@
+//! Visible revocation and the abort protocol.
+//!
+//! When an environment asks for a page and none is left (the machine is out of pages, or all
+//! environments together hold their budget, `user_pages=`), the kernel picks the environment that
+//! holds the most pages and asks it for `REVOKE_BATCH` of them back: a revocation upcall, delivered
+//! like an exception (vector `abi::REVOKE_VECTOR`, the number of pages in `error_code`, the deadline
+//! tick in `fault_address`) the next time it runs. The library chooses which pages and frees them.
+//! If it has not freed them when the deadline passes, or it cannot take the upcall, the kernel
+//! repossesses pages itself (the abort protocol): lowest capability slots first, never a page the
+//! environment marked vital, each recorded in its repossession vector (`REPOSSESSED_BASE`).
+use crate::arch::x86_64::entry::TrapFrame;
+use crate::arch::x86_64::lapic;
+use crate::env::Env;
+use crate::mem::{paging, phys};
+use crate::{cap, kprintln, sched, upcall};
+use abi::layout::{PAGE_SIZE, REPOSSESSED_BASE};
+use abi::{env_index, Error, REVOKE_VECTOR};
+use alloc::vec::Vec;
+
+/// Pages asked back per revocation.
+pub const REVOKE_BATCH: u64 = 16;
+/// Timer ticks an environment has to give pages back.
+pub const DEADLINE_TICKS: u64 = 5;
+
+/// A revocation in progress.
+#[derive(Clone, Copy, Debug)]
+pub struct Revocation {
+    /// The environment must get down to this many pages.
+    pub target: u64,
+    /// The tick after which the kernel takes pages itself.
+    pub deadline: u64,
+    /// Whether the upcall has been delivered.
+    pub delivered: bool,
+}
+
+/// Memory pressure felt by `requester`: ask the environment holding the most pages (another one,
+/// not already being asked) to give some back.
+pub fn pressure(requester: u64) {
+    let mut victim: Option<(u64, u64)> = None;
+    sched::for_each_env(|env| {
+        if env.id != requester && env.revoke.is_none() && env.pages > 0 && victim.is_none_or(|(_, p)| env.pages > p) {
+            victim = Some((env.id, env.pages));
+        }
+    });
+    if let Some((id, _)) = victim {
+        sched::with_env(id, |env| {
+            let target = env.pages.saturating_sub(REVOKE_BATCH);
+            env.revoke = Some(Revocation { target, deadline: lapic::ticks() + DEADLINE_TICKS, delivered: false });
+            log::info!("revoke: env {} '{}' asked for {} pages by tick {}", env.id, env.name, env.pages - target, lapic::ticks() + DEADLINE_TICKS);
+        });
+    }
+}
+
+/// Called when `env` is about to run with registers `frame`: delivers a pending revocation upcall
+/// if the environment can take one now (it has a handler and is not inside it).
+pub fn deliver_pending(env: &mut Env, frame: &mut TrapFrame) {
+    let Some(revocation) = env.revoke.as_mut().filter(|r| !r.delivered) else { return };
+    let Some(handler) = env.exception_handler.filter(|h| !upcall::in_handler(frame.rsp, h)) else { return };
+    let mut request = upcall::exception_frame_of(frame);
+    (request.vector, request.error_code, request.fault_address) =
+        (REVOKE_VECTOR, env.pages.saturating_sub(revocation.target), revocation.deadline);
+    // A stack the kernel cannot write is the library's problem: the deadline will pass.
+    revocation.delivered = upcall::push(env.root, &handler, frame, &request).is_ok();
+}
+
+/// Timer tick: settles every revocation whose deadline has passed.
+pub fn check_deadlines() {
+    let now = lapic::ticks();
+    let mut overdue: Vec<(u64, u64)> = Vec::new();
+    sched::for_each_env(|env| {
+        if let Some(r) = env.revoke.filter(|r| now >= r.deadline) {
+            env.revoke = None;
+            if env.pages > r.target {
+                overdue.push((env.id, env.pages - r.target));
+            }
+        }
+    });
+    for (id, count) in overdue {
+        repossess(id, count);
+    }
+}
+
+/// The abort protocol: takes up to `count` non-vital pages from environment `id`.
+fn repossess(id: u64, count: u64) {
+    let vital = sched::with_env(id, |env| env.vital.clone()).unwrap_or_default();
+    let victims: Vec<(usize, u64)> = cap::page_roots(id).into_iter().filter(|(slot, _)| !vital.contains(&(*slot as u64))).take(count as usize).collect();
+    for &(slot, pa) in &victims {
+        if cap::delete(id, slot as u64).is_ok() {
+            sched::with_env(id, |env| record(env.root, pa));
+        }
+    }
+    sched::with_env(id, |env| {
+        kprintln!("exo: env {} '{}' missed its revocation deadline: repossessed {} pages", env.id, env.name, victims.len());
+    });
+}
+
+/// Appends `pa` to the repossession vector of the address space `root`.
+fn record(root: u64, pa: u64) {
+    let Some((vector, _)) = paging::translate(root, REPOSSESSED_BASE) else { return };
+    let count = u64::from_le_bytes(phys::bytes(vector, 8).try_into().expect("8 bytes"));
+    let entries = PAGE_SIZE / 8 - 1;
+    phys::write(vector + 8 + (count % entries) * 8, &pa.to_le_bytes());
+    phys::write(vector, &(count + 1).to_le_bytes());
+}
+
+/// `page_set_vital(slot, vital)`.
+pub fn set_vital(slot: u64, vital: u64) -> Result<u64, Error> {
+    let id = sched::with_current(|env| env.id);
+    if !matches!(cap::check(id, slot, abi::Rights::NONE)?, cap::Object::Page(_)) {
+        return Err(Error::WrongType);
+    }
+    if !cap::is_root(id, slot)? {
+        return Err(Error::NoRights);
+    }
+    sched::with_current(|env| match vital {
+        0 => {
+            env.vital.retain(|&s| s != slot);
+            Ok(0)
+        }
+        1 if env.vital.contains(&slot) => Ok(0),
+        1 if env.vital.len() < abi::MAX_VITAL => {
+            env.vital.push(slot);
+            Ok(0)
+        }
+        1 => Err(Error::QuotaExceeded),
+        _ => Err(Error::BadArgument),
+    })
+}
+
+/// Forgets `slot` as vital in the environment at table index `owner` (its page is gone).
+pub fn forget_vital(env: &mut Env, owner: usize, slot: u64) {
+    if env_index(env.id) == owner {
+        env.vital.retain(|&s| s != slot);
+    }
+}
