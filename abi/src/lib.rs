@@ -190,7 +190,8 @@ pub struct EnvInfo {
     pub parent: u32,
     /// One of the `ENV_*` states.
     pub state: u32,
-    pub reserved: u32,
+    /// Pages it holds through `page_alloc`.
+    pub pages: u32,
 }
 
 /// [`EnvInfo::state`]: created, not started.

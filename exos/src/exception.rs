@@ -20,6 +20,19 @@ pub type Handler = fn(&mut ExceptionFrame) -> bool;
 
 static HANDLER: AtomicUsize = AtomicUsize::new(0);
 
+/// A revocation handler: the kernel wants `pages` pages back before timer tick `deadline`; the
+/// library chooses which and frees them (`sys_page_free`). Past the deadline the kernel takes
+/// non-vital pages itself and lists them in the repossession vector (`vm::repossessed`).
+pub type RevokeHandler = fn(pages: u64, deadline: u64);
+
+static REVOKE_HANDLER: AtomicUsize = AtomicUsize::new(0);
+
+/// Handles revocation requests with `handler` (they arrive through the exception handler, so one
+/// must be set with [`set_handler`]). Without one, requests are ignored and the kernel repossesses.
+pub fn set_revoke_handler(handler: RevokeHandler) {
+    REVOKE_HANDLER.store(handler as usize, Ordering::Release);
+}
+
 /// The default exception stack, 16 KiB in the program's bss.
 const STACK_SIZE: usize = 16 * 1024;
 #[repr(C, align(16))]
@@ -65,6 +78,15 @@ pub fn name(vector: u64) -> &'static str {
 
 #[unsafe(no_mangle)]
 extern "C" fn exos_exception_dispatch(frame: &mut ExceptionFrame) {
+    if frame.vector == abi::REVOKE_VECTOR {
+        let raw = REVOKE_HANDLER.load(Ordering::Acquire);
+        if raw != 0 {
+            // SAFETY: REVOKE_HANDLER only ever holds 0 or a `RevokeHandler`.
+            let handler = unsafe { core::mem::transmute::<usize, RevokeHandler>(raw) };
+            handler(frame.error_code, frame.fault_address);
+        }
+        return;
+    }
     let raw = HANDLER.load(Ordering::Acquire);
     // SAFETY: HANDLER only ever holds 0 or a `Handler` stored by `set_handler_with_stack`.
     let handler: Option<Handler> = if raw == 0 { None } else { Some(unsafe { core::mem::transmute::<usize, Handler>(raw) }) };

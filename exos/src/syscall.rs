@@ -149,3 +149,8 @@ pub fn sys_pct_wait() -> Error {
         Err(e) => e,
     }
 }
+
+/// Marks the page of root capability `slot` vital (never repossessed) or not.
+pub fn sys_page_set_vital(slot: u64, vital: bool) -> Result<(), Error> {
+    call(Sysnum::PageSetVital, [slot, u64::from(vital), 0, 0, 0, 0]).map(drop)
+}

@@ -64,7 +64,7 @@ fn read(address: u64) -> u64 {
 }
 
 /// Record `index` of the read-only environment table (`abi::EnvInfo`): who exists, who created
-/// whom, and who is runnable, waiting or blocked. `index` must be below `abi::MAX_ENVS`.
+/// whom, who is runnable, waiting or blocked, and how many pages each holds. `index` must be below `abi::MAX_ENVS`.
 pub fn env_info(index: usize) -> abi::EnvInfo {
     let base = abi::layout::ENV_TABLE_BASE + (index as u64 % abi::MAX_ENVS as u64) * 16;
     let word = |i: u64| {
@@ -72,5 +72,17 @@ pub fn env_info(index: usize) -> abi::EnvInfo {
         // address space; `base` + 12 stays inside it because `index` is reduced modulo MAX_ENVS.
         unsafe { core::ptr::read_volatile((base + i * 4) as *const u32) }
     };
-    abi::EnvInfo { id: word(0), parent: word(1), state: word(2), reserved: word(3) }
+    abi::EnvInfo { id: word(0), parent: word(1), state: word(2), pages: word(3) }
+}
+
+/// The repossession vector: how many pages the kernel has taken from this environment by force,
+/// and the physical addresses of the most recent ones (up to 511).
+pub fn repossessed() -> (u64, impl Iterator<Item = u64>) {
+    let read = |i: u64| {
+        // SAFETY: the kernel maps this environment's repossession vector (one page) read-only at
+        // REPOSSESSED_BASE; `i` stays below 512.
+        unsafe { core::ptr::read_volatile((abi::layout::REPOSSESSED_BASE + (i % 512) * 8) as *const u64) }
+    };
+    let count = read(0);
+    (count, (0..count.min(511)).map(move |i| read(1 + i)))
 }

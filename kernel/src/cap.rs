@@ -119,6 +119,7 @@ fn release(removed: Vec<Removed<Object>>, mut dying: Option<&mut Env>) {
                 if env_index(env.id) == r.owner {
                     env.pages -= 1;
                     crate::revoke::forget_vital(env, r.owner, r.slot as u64);
+                    sched::publish(env);
                 }
             };
             sched::for_each_env(credit);

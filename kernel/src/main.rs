@@ -78,7 +78,7 @@ extern "C" fn kmain(protocol: u32, info: u32, entry_tsc: u64) -> ! {
     entry::init_syscall();
     if let Some(pages) = cmdline.user_pages {
         page::set_budget(pages);
-        log::info!("page: environments may hold {pages} pages together");
+        log::info!("environments may hold {pages} pages together");
     }
     if let Some(test) = cmdline.selftest {
         selftest::run(test);

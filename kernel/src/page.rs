@@ -44,7 +44,7 @@ pub fn init() {
     let env_table = frames::alloc_zeroed().expect("no memory for the environment table");
     ENV_TABLE.store(env_table, Ordering::Release);
     paging::build_owners_window(table, pages, env_table);
-    log::info!("page: ownership table of {count} pages at {table:#x} ({pages} frames)");
+    log::info!("ownership table of {count} pages at {table:#x} ({pages} frames)");
 }
 
 /// Physical address of the environment table page (0 until `init`).
@@ -54,7 +54,7 @@ static ENV_TABLE: AtomicU64 = AtomicU64::new(0);
 pub fn publish_env(index: usize, info: abi::EnvInfo) {
     let table = ENV_TABLE.load(Ordering::Acquire);
     if table != 0 {
-        let words = [info.id, info.parent, info.state, info.reserved];
+        let words = [info.id, info.parent, info.state, info.pages];
         let mut bytes = [0u8; 16];
         for (chunk, word) in bytes.chunks_exact_mut(4).zip(words) {
             chunk.copy_from_slice(&word.to_le_bytes());
@@ -111,7 +111,10 @@ pub fn alloc(frame: u64) -> Result<u64, Error> {
     match cap::insert_root(id, Object::Page(pa), Rights::ALL) {
         Ok(slot) => {
             set_owner(pa, id as u32);
-            sched::with_current(|env| env.pages += 1);
+            sched::with_current(|env| {
+                env.pages += 1;
+                sched::publish(env);
+            });
             HELD.fetch_add(1, Ordering::Relaxed);
             Ok(pa | slot as u64)
         }

@@ -46,7 +46,7 @@ pub fn pressure(requester: u64) {
         sched::with_env(id, |env| {
             let target = env.pages.saturating_sub(REVOKE_BATCH);
             env.revoke = Some(Revocation { target, deadline: lapic::ticks() + DEADLINE_TICKS, delivered: false });
-            log::info!("revoke: env {} '{}' asked for {} pages by tick {}", env.id, env.name, env.pages - target, lapic::ticks() + DEADLINE_TICKS);
+            log::info!("env {} '{}' asked for {} pages by tick {}", env.id, env.name, env.pages - target, lapic::ticks() + DEADLINE_TICKS);
         });
     }
 }

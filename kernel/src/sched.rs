@@ -197,7 +197,7 @@ pub fn publish(env: &Env) {
         _ => abi::ENV_NOT_STARTED,
     };
     let parent = env.parent.unwrap_or(0) as u32;
-    crate::page::publish_env(env_index(env.id), abi::EnvInfo { id: env.id as u32, parent, state, reserved: 0 });
+    crate::page::publish_env(env_index(env.id), abi::EnvInfo { id: env.id as u32, parent, state, pages: env.pages as u32 });
 }
 
 /// Returns everything an ended environment held, and fails the calls blocked on it.

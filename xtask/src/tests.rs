@@ -308,6 +308,20 @@ const ALL: &[IntegrationTest] = &[
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
+        name: "revocation_under_memory_pressure",
+        cmdline_run: "pressure,hello user_pages=64",
+        expect: &[
+            "pressure: round 1: hog asked for 16 pages, freed 16, repossessed 0",
+            "'pressure.child' missed its revocation deadline: repossessed 16 pages",
+            "pressure: round 2: hog asked for 16 pages, freed 0, repossessed 16, vital pages intact: true",
+            "pressure: 8 checks, 0 failed",
+            "'pressure' exited with code 0",
+            "hello from ring 3",
+        ],
+        forbid: &["FAIL", "'pressure' killed"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
         name: "init_demo",
         cmdline_run: "init",
         expect: &["Exo: an exokernel", "SSE works here too: 1.5 * 2.25 = 3.375", "'init' exited with code 0"],

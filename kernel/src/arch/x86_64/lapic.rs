@@ -62,7 +62,7 @@ pub fn init(period_ms: u32) {
 
     write(REG_LVT_TIMER, LVT_PERIODIC | u32::from(TIMER_VECTOR));
     write(REG_TIMER_INITIAL, (apic_per_ms * u64::from(period_ms)).min(u64::from(u32::MAX)) as u32);
-    log::info!("lapic: timer every {period_ms} ms ({apic_per_ms} APIC ticks/ms), TSC {} MHz",
+    log::info!("timer every {period_ms} ms ({apic_per_ms} APIC ticks/ms), TSC {} MHz",
                TSC_PER_MS.load(Ordering::Relaxed) / 1000);
 }
 

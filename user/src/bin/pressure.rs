@@ -1,0 +1,149 @@
+//! Revocation under memory pressure (boot with `user_pages=64`). A hog child (a copy of this
+//! program) takes every page left in the budget, marking two vital; then the parent asks for a
+//! page. The kernel asks the hog for pages back. Round 1: the hog cooperates and frees the pages it
+//! chooses. Round 2: the hog ignores the request; past the deadline the kernel repossesses pages
+//! itself, never the vital ones, and lists them in the hog's repossession vector.
+#![no_std]
+#![no_main]
+#![deny(unsafe_code)]
+
+use abi::{env_index, Error, MapUpdate, Rights, ANY_PAGE, MAX_ENVS};
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use exos::syscall::*;
+use exos::vm;
+use user::{mapped_page, mapped_page_mut, spawn, Checks};
+
+/// The budget the test boots with (`user_pages=`).
+const BUDGET: u64 = 64;
+const SHARED: u64 = 0x6100_0000;
+/// Shared page layout (u64 words): 0 mode (1 cooperative, 2 selfish), 1 ready, 2 pages asked,
+/// 3 pages freed, 4 repossessed count, 5 vital pages intact, 6 done.
+const MODE: usize = 0;
+const READY: usize = 1;
+const ASKED: usize = 2;
+const FREED: usize = 3;
+const REPOSSESSED: usize = 4;
+const VITAL_OK: usize = 5;
+const DONE: usize = 6;
+
+fn word(i: usize) -> u64 {
+    u64::from_le_bytes(mapped_page(SHARED)[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]))
+}
+
+fn set(i: usize, value: u64) {
+    mapped_page_mut(SHARED)[i * 8..i * 8 + 8].copy_from_slice(&value.to_le_bytes());
+}
+
+/// The hog's pages (slots), newest last.
+static SLOTS: [AtomicU64; 64] = [const { AtomicU64::new(0) }; 64];
+static HELD: AtomicUsize = AtomicUsize::new(0);
+
+fn give_back(pages: u64, _deadline: u64) {
+    set(ASKED, pages);
+    // The library chooses: the newest pages, never the first two (its vital ones).
+    let mut freed = 0;
+    while freed < pages && HELD.load(Ordering::Relaxed) > 2 {
+        let i = HELD.fetch_sub(1, Ordering::Relaxed) - 1;
+        if sys_page_free(SLOTS[i].load(Ordering::Relaxed)).is_ok() {
+            freed += 1;
+        }
+    }
+    set(FREED, freed);
+}
+
+fn ignore(pages: u64, _deadline: u64) {
+    set(ASKED, pages);
+}
+
+fn resume_anything(_: &mut abi::ExceptionFrame) -> bool {
+    false
+}
+
+extern "C" fn hog_main() -> ! {
+    exos::exception::set_handler(resume_anything).expect("handler");
+    exos::exception::set_revoke_handler(if word(MODE) == 1 { give_back } else { ignore });
+    let used: u64 = (0..MAX_ENVS).map(|i| u64::from(vm::env_info(i).pages)).sum();
+    for i in 0..(BUDGET - used).min(64) as usize {
+        match sys_page_alloc(ANY_PAGE) {
+            Ok((_, slot)) => SLOTS[i].store(slot, Ordering::Relaxed),
+            Err(_) => break,
+        }
+        HELD.store(i + 1, Ordering::Relaxed);
+    }
+    for i in 0..2 {
+        let _ = sys_page_set_vital(SLOTS[i].load(Ordering::Relaxed), true);
+    }
+    set(READY, HELD.load(Ordering::Relaxed) as u64);
+    loop {
+        let (count, _) = vm::repossessed();
+        if count > 0 && word(REPOSSESSED) == 0 {
+            set(REPOSSESSED, count);
+            // The vital pages must still be mine: mapping them works.
+            let ok = (0..2).all(|i| {
+                let update = MapUpdate { op: MapUpdate::MAP, va: 0x6200_0000 + i * 4096, slot: SLOTS[i as usize].load(Ordering::Relaxed), rights: Rights::READ.0 };
+                sys_page_map(&[update]) == (1, None)
+            });
+            set(VITAL_OK, u64::from(ok));
+        }
+        let _ = sys_env_yield(abi::ANY_ENV);
+    }
+}
+
+/// One round: returns whether the parent got its page.
+fn round(c: &mut Checks, mode: u64, shared: u64) -> bool {
+    for i in 0..8 {
+        set(i, 0);
+    }
+    set(MODE, mode);
+    let (hog, hog_slot) = spawn(hog_main, &[(SHARED, shared)]).expect("spawning the hog");
+    while word(READY) == 0 {
+        let _ = sys_env_yield(hog);
+    }
+    c.check("the hog took the rest of the budget", vm::env_info(env_index(hog)).pages > 16);
+    let mut got = None;
+    for _ in 0..200_000 {
+        match sys_page_alloc(ANY_PAGE) {
+            Ok(page) => {
+                got = Some(page);
+                break;
+            }
+            Err(Error::NoMemory) => {
+                let _ = sys_env_yield(abi::ANY_ENV);
+            }
+            Err(e) => {
+                exos::println!("pressure: FAIL: page_alloc: {e:?}");
+                break;
+            }
+        }
+    }
+    if mode == 2 {
+        while word(REPOSSESSED) == 0 {
+            let _ = sys_env_yield(hog);
+        }
+    }
+    set(DONE, 1);
+    exos::println!("pressure: round {mode}: hog asked for {} pages, freed {}, repossessed {}, vital pages intact: {}",
+                   word(ASKED), word(FREED), word(REPOSSESSED), word(VITAL_OK) == 1);
+    if let Some((_, slot)) = got {
+        let _ = sys_page_free(slot);
+    }
+    let _ = sys_env_destroy(hog_slot);
+    got.is_some()
+}
+
+fn main() -> i64 {
+    let mut c = Checks::new("pressure");
+    let (_, shared) = sys_page_alloc(ANY_PAGE).expect("shared page");
+    let rw = Rights::READ.0 | Rights::WRITE.0;
+    c.equal("map shared", sys_page_map(&[MapUpdate { op: MapUpdate::MAP, va: SHARED, slot: shared, rights: rw }]), (1, None));
+    let got = round(&mut c, 1, shared);
+    c.check("cooperative: the parent gets a page", got);
+    c.equal("cooperative: the hog chose and freed what was asked", (word(ASKED), word(FREED), word(REPOSSESSED)), (16, 16, 0));
+    let got = round(&mut c, 2, shared);
+    c.check("selfish: the parent still gets a page", got);
+    c.equal("selfish: the kernel repossessed what was asked", (word(ASKED), word(FREED), word(REPOSSESSED)), (16, 0, 16));
+    c.check("selfish: vital pages were spared", word(VITAL_OK) == 1);
+    c.finish()
+}
+
+exos::main!(main);
