@@ -49,6 +49,9 @@ pub const PAGE_OWNERS_BASE: u64 = 0x0000_7e80_0000_0000;
 /// The environment table: `abi::MAX_ENVS` [`EnvInfo`](crate::EnvInfo) records, one per table
 /// index. Read-only.
 pub const ENV_TABLE_BASE: u64 = 0x0000_7ec0_0000_0000;
+/// The time-slice vector: `abi::SLICES` `u32`s, the id of the environment owning each position (0:
+/// free), then the `u32` position the timer is at. Read-only (same page as the environment table).
+pub const SLICE_TABLE_BASE: u64 = ENV_TABLE_BASE + 2048;
 /// The owner value of pages the kernel keeps.
 pub const OWNER_KERNEL: u32 = u32::MAX;
 /// The environment's own page tables, through a recursive PML4 entry (slot 254). Read-only.

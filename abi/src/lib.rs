@@ -150,7 +150,29 @@ pub enum Sysnum {
     /// [`Error::NoRights`] if it is not the root capability; [`Error::QuotaExceeded`] beyond
     /// [`MAX_VITAL`]; [`Error::BadArgument`] if `vital` is not 0 or 1.
     PageSetVital = 17,
+    /// `slice_alloc(position)`: take time slice `position` of the [`SLICES`]-slot slice vector (or
+    /// any free one: [`ANY_SLICE`]). Each timer tick moves to the next position; its owner runs if
+    /// it can, else the CPU goes round robin. Returns the position.
+    ///
+    /// Errors: [`Error::BadArgument`] if `position` ≥ [`SLICES`]; [`Error::Busy`] if it is taken (or,
+    /// for `ANY_SLICE`, all are).
+    SliceAlloc = 18,
+    /// `slice_free(position)`: give back a time slice. Errors: [`Error::BadArgument`] if out of
+    /// range; [`Error::NoRights`] if the caller does not own it.
+    SliceFree = 19,
+    /// `env_set_slice_upcall(enabled)`: when enabled (1), each time the timer takes the CPU from the
+    /// caller, it resumes next with a slice-end upcall (vector [`SLICE_END_VECTOR`] on its exception
+    /// stack, the interrupted registers in the frame) so its library can save state or switch
+    /// threads. Errors: [`Error::BadArgument`] if `enabled` is not 0 or 1.
+    EnvSetSliceUpcall = 20,
 }
+
+/// Positions in the time-slice vector.
+pub const SLICES: usize = 16;
+/// `slice_alloc`'s argument for "any free position".
+pub const ANY_SLICE: u64 = u64::MAX;
+/// [`ExceptionFrame::vector`] of a slice-end upcall.
+pub const SLICE_END_VECTOR: u64 = 257;
 
 /// The most vital pages one environment may have.
 pub const MAX_VITAL: usize = 8;
@@ -343,7 +365,7 @@ pub const MAX_CONSOLE_WRITE: u64 = 4096;
 
 impl Sysnum {
     /// Every call, in number order (used to generate documentation and to test the encoding).
-    pub const ALL: [Sysnum; 18] = [
+    pub const ALL: [Sysnum; 21] = [
         Sysnum::ConsoleWrite,
         Sysnum::EnvExit,
         Sysnum::EnvSetExceptionHandler,
@@ -362,6 +384,9 @@ impl Sysnum {
         Sysnum::PctReply,
         Sysnum::PctWait,
         Sysnum::PageSetVital,
+        Sysnum::SliceAlloc,
+        Sysnum::SliceFree,
+        Sysnum::EnvSetSliceUpcall,
     ];
 
     /// The call's name as the library OS spells its wrapper (`sys_<object>_<verb>`).
@@ -385,6 +410,9 @@ impl Sysnum {
             Sysnum::PctReply => "sys_pct_reply",
             Sysnum::PctWait => "sys_pct_wait",
             Sysnum::PageSetVital => "sys_page_set_vital",
+            Sysnum::SliceAlloc => "sys_slice_alloc",
+            Sysnum::SliceFree => "sys_slice_free",
+            Sysnum::EnvSetSliceUpcall => "sys_env_set_slice_upcall",
         }
     }
 }

@@ -27,6 +27,20 @@ pub type RevokeHandler = fn(pages: u64, deadline: u64);
 
 static REVOKE_HANDLER: AtomicUsize = AtomicUsize::new(0);
 
+/// A slice-end handler: the timer took the CPU from this environment and gives it back now; the
+/// frame holds the interrupted registers, which the handler may save or replace (to run another
+/// user-level thread).
+pub type SliceHandler = fn(&mut ExceptionFrame);
+
+static SLICE_HANDLER: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs `handler` at the start of every slice after a preemption, and asks the kernel for those
+/// upcalls. An exception handler must be set (the upcall arrives on its stack).
+pub fn set_slice_handler(handler: SliceHandler) -> Result<(), Error> {
+    SLICE_HANDLER.store(handler as usize, Ordering::Release);
+    crate::syscall::sys_env_set_slice_upcall(true)
+}
+
 /// Handles revocation requests with `handler` (they arrive through the exception handler, so one
 /// must be set with [`set_handler`]). Without one, requests are ignored and the kernel repossesses.
 pub fn set_revoke_handler(handler: RevokeHandler) {
@@ -78,6 +92,15 @@ pub fn name(vector: u64) -> &'static str {
 
 #[unsafe(no_mangle)]
 extern "C" fn exos_exception_dispatch(frame: &mut ExceptionFrame) {
+    if frame.vector == abi::SLICE_END_VECTOR {
+        let raw = SLICE_HANDLER.load(Ordering::Acquire);
+        if raw != 0 {
+            // SAFETY: SLICE_HANDLER only ever holds 0 or a `SliceHandler`.
+            let handler = unsafe { core::mem::transmute::<usize, SliceHandler>(raw) };
+            handler(frame);
+        }
+        return;
+    }
     if frame.vector == abi::REVOKE_VECTOR {
         let raw = REVOKE_HANDLER.load(Ordering::Acquire);
         if raw != 0 {

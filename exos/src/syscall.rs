@@ -154,3 +154,18 @@ pub fn sys_pct_wait() -> Error {
 pub fn sys_page_set_vital(slot: u64, vital: bool) -> Result<(), Error> {
     call(Sysnum::PageSetVital, [slot, u64::from(vital), 0, 0, 0, 0]).map(drop)
 }
+
+/// Takes time slice `position` (or any free one: `abi::ANY_SLICE`); returns the position.
+pub fn sys_slice_alloc(position: u64) -> Result<u64, Error> {
+    call(Sysnum::SliceAlloc, [position, 0, 0, 0, 0, 0])
+}
+
+/// Gives back time slice `position`.
+pub fn sys_slice_free(position: u64) -> Result<(), Error> {
+    call(Sysnum::SliceFree, [position, 0, 0, 0, 0, 0]).map(drop)
+}
+
+/// Asks for (or stops) a slice-end upcall after every preemption.
+pub fn sys_env_set_slice_upcall(enabled: bool) -> Result<(), Error> {
+    call(Sysnum::EnvSetSliceUpcall, [u64::from(enabled), 0, 0, 0, 0, 0]).map(drop)
+}

@@ -86,3 +86,13 @@ pub fn repossessed() -> (u64, impl Iterator<Item = u64>) {
     let count = read(0);
     (count, (0..count.min(511)).map(move |i| read(1 + i)))
 }
+
+/// The time-slice vector: the id of the environment owning each position (0: free), and the
+/// position the timer is at.
+pub fn slices() -> ([u32; abi::SLICES], usize) {
+    let read = |i: usize| {
+        // SAFETY: the kernel maps the slice vector read-only at SLICE_TABLE_BASE (SLICES + 1 u32s).
+        unsafe { core::ptr::read_volatile((abi::layout::SLICE_TABLE_BASE + (i as u64 % (abi::SLICES as u64 + 1)) * 4) as *const u32) }
+    };
+    (core::array::from_fn(read), read(abi::SLICES) as usize)
+}

@@ -90,6 +90,9 @@ pub struct Env {
     pub revoke: Option<crate::revoke::Revocation>,
     /// Slots of root page capabilities the kernel must never repossess.
     pub vital: alloc::vec::Vec<u64>,
+    /// Whether it wants a slice-end upcall after each preemption, and whether one is due.
+    pub slice_upcall: bool,
+    pub slice_end_pending: bool,
 }
 
 impl Env {
@@ -111,6 +114,8 @@ impl Env {
             pct: PctState::Running,
             revoke: None,
             vital: alloc::vec::Vec::new(),
+            slice_upcall: false,
+            slice_end_pending: false,
         })
     }
 

@@ -54,6 +54,8 @@ pub fn load(id: u64, name: &str, bytes: &[u8]) -> Result<Env, LoadError> {
         pct: crate::env::PctState::Running,
         revoke: None,
         vital: alloc::vec::Vec::new(),
+        slice_upcall: false,
+        slice_end_pending: false,
     })
 }
 

@@ -12,6 +12,7 @@
 //! - `env`, `loader`, `sched`: environments, ELF loading, the boot run list.
 //! - `cap`, `page`, `bind`: capabilities, physical pages and the ownership table, checked mappings.
 //! - `pct`: protected control transfer between environments.
+//! - `slice`: the time-slice vector.
 //! - `revoke`: revocation upcalls, deadlines and repossession (the abort protocol).
 //! - `syscall`, `trap`, `upcall`: what happens on each entry; exceptions go to the environment's handler.
 //!
@@ -37,6 +38,7 @@ mod pct;
 mod revoke;
 mod sched;
 mod selftest;
+mod slice;
 mod syscall;
 mod trap;
 mod uaccess;

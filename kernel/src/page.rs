@@ -63,6 +63,19 @@ pub fn publish_env(index: usize, info: abi::EnvInfo) {
     }
 }
 
+/// Publishes the time-slice vector (owners' ids) and the timer's position.
+pub fn publish_slices(slices: &[u64], position: usize) {
+    let table = ENV_TABLE.load(Ordering::Acquire);
+    if table != 0 {
+        let offset = abi::layout::SLICE_TABLE_BASE - abi::layout::ENV_TABLE_BASE;
+        let mut bytes = [0u8; 4 * (abi::SLICES + 1)];
+        for (chunk, owner) in bytes.chunks_exact_mut(4).zip(slices.iter().copied().chain([position as u64])) {
+            chunk.copy_from_slice(&(owner as u32).to_le_bytes());
+        }
+        phys::write(table + offset, &bytes);
+    }
+}
+
 /// Records that the page at physical address `pa` now belongs to `owner`.
 pub fn set_owner(pa: u64, owner: u32) {
     let table = TABLE.load(Ordering::Acquire);

@@ -52,15 +52,17 @@ pub fn pressure(requester: u64) {
 }
 
 /// Called when `env` is about to run with registers `frame`: delivers a pending revocation upcall
-/// if the environment can take one now (it has a handler and is not inside it).
-pub fn deliver_pending(env: &mut Env, frame: &mut TrapFrame) {
-    let Some(revocation) = env.revoke.as_mut().filter(|r| !r.delivered) else { return };
-    let Some(handler) = env.exception_handler.filter(|h| !upcall::in_handler(frame.rsp, h)) else { return };
+/// if the environment can take one now (it has a handler and is not inside it). Returns whether it
+/// did (then `frame` is the handler's).
+pub fn deliver_pending(env: &mut Env, frame: &mut TrapFrame) -> bool {
+    let Some(revocation) = env.revoke.as_mut().filter(|r| !r.delivered) else { return false };
+    let Some(handler) = env.exception_handler.filter(|h| !upcall::in_handler(frame.rsp, h)) else { return false };
     let mut request = upcall::exception_frame_of(frame);
     (request.vector, request.error_code, request.fault_address) =
         (REVOKE_VECTOR, env.pages.saturating_sub(revocation.target), revocation.deadline);
     // A stack the kernel cannot write is the library's problem: the deadline will pass.
     revocation.delivered = upcall::push(env.root, &handler, frame, &request).is_ok();
+    revocation.delivered
 }
 
 /// Timer tick: settles every revocation whose deadline has passed.

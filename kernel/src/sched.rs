@@ -15,7 +15,7 @@ use crate::arch::x86_64::{cpu, lapic, legacy};
 use crate::env::{Env, PctState};
 use crate::mem::{frames, paging};
 use crate::{cap, kprintln, loader};
-use abi::{env_id, env_index, MAX_ENVS};
+use abi::{env_id, env_index, MAX_ENVS, SLICES};
 use alloc::string::String;
 use alloc::vec::Vec;
 use kcore::cmdline::Mode;
@@ -30,6 +30,9 @@ struct Sched {
     /// Free frames before the first program, to detect leaks when the list is done.
     free_at_start: u64,
     started: bool,
+    /// The time-slice vector: the owner's id at each position (0: free), and where the timer is.
+    slices: [u64; SLICES],
+    position: usize,
 }
 
 struct BootList {
@@ -54,7 +57,7 @@ pub fn start(programs: Vec<&'static str>, archive: Archive<'static>, mode: Mode)
     *SCHED.lock() = Some(Sched {
         envs, generations: [0; MAX_ENVS], current: 0,
         boot: BootList { programs, next: 0, archive, mode },
-        free_at_start: frames::free_count(), started: false,
+        free_at_start: frames::free_count(), started: false, slices: [0; SLICES], position: 0,
     });
     let frame = launch_next_boot_program();
     entry::enter_user(&frame)
@@ -103,13 +106,36 @@ pub fn create<E>(build: impl FnOnce(u64) -> Result<Env, E>) -> Result<u64, Optio
     Ok(id)
 }
 
-/// Timer tick: move the CPU to the next runnable environment, if another one is runnable.
+/// Timer tick: the slice vector moves to its next position. Its owner runs if it is runnable;
+/// otherwise the CPU goes round robin to the next runnable environment. An environment the timer
+/// takes the CPU from gets a slice-end upcall when it next runs, if it asked for one.
 pub fn preempt(frame: &mut TrapFrame) {
     with(|s| {
-        if let Some(next) = s.next_runnable() {
+        s.position = (s.position + 1) % SLICES;
+        let owner = s.slices[s.position];
+        let owner_index = s.envs[env_index(owner)].as_ref().filter(|e| owner != 0 && e.id == owner && e.runnable).map(|_| env_index(owner));
+        let next = match owner_index {
+            Some(i) if i == s.current => None,
+            Some(i) => Some(i),
+            None => s.next_runnable(),
+        };
+        if let Some(next) = next {
+            if let Some(env) = s.envs[s.current].as_mut() {
+                env.slice_end_pending |= env.slice_upcall;
+            }
             s.switch(frame, next);
         }
+        crate::page::publish_slices(&s.slices, s.position);
     });
+}
+
+/// Runs `f` on the slice vector (owners' ids, 0 = free) and publishes the result.
+pub fn with_slices<R>(f: impl FnOnce(&mut [u64; SLICES]) -> R) -> R {
+    with(|s| {
+        let result = f(&mut s.slices);
+        crate::page::publish_slices(&s.slices, s.position);
+        result
+    })
 }
 
 /// `env_yield(target)`: switches to `target` (or the next runnable environment for `ANY_ENV`),
@@ -202,6 +228,7 @@ pub fn publish(env: &Env) {
 
 /// Returns everything an ended environment held, and fails the calls blocked on it.
 fn release(mut env: Env) {
+    with_slices(|slices| slices.iter_mut().filter(|o| **o == env.id).for_each(|o| *o = 0));
     crate::page::publish_env(env_index(env.id), abi::EnvInfo::default());
     for_each_env(|caller| {
         if caller.pct == PctState::Blocked(env.id) {
@@ -239,7 +266,9 @@ impl Sched {
         // alive) until the environment ends; the next resume replaces it before any entry.
         unsafe { entry::set_fpu_area(env.fpu.address()) };
         let mut frame = env.frame;
-        crate::revoke::deliver_pending(env, &mut frame);
+        if !crate::revoke::deliver_pending(env, &mut frame) {
+            crate::upcall::deliver_slice_end(env, &mut frame);
+        }
         env.frame = frame;
         frame
     }

@@ -49,6 +49,19 @@ pub fn push(root: u64, handler: &ExceptionHandler, frame: &mut TrapFrame, upcall
     Ok(())
 }
 
+/// Delivers a pending slice-end upcall to `env`, about to run with registers `frame`, if it can
+/// take one now (it has a handler and is not inside it); otherwise it is dropped (the handler is
+/// busy, so the library is already running its own code).
+pub fn deliver_slice_end(env: &mut crate::env::Env, frame: &mut TrapFrame) {
+    if !core::mem::take(&mut env.slice_end_pending) {
+        return;
+    }
+    let Some(handler) = env.exception_handler.filter(|h| !in_handler(frame.rsp, h)) else { return };
+    let mut upcall = exception_frame_of(frame);
+    (upcall.vector, upcall.error_code, upcall.fault_address) = (abi::SLICE_END_VECTOR, 0, 0);
+    let _ = push(env.root, &handler, frame, &upcall);
+}
+
 /// Whether `rsp` is on (or just below) the handler's exception stack: the handler is running.
 pub fn in_handler(rsp: u64, handler: &ExceptionHandler) -> bool {
     check_not_in_handler(rsp, handler).is_err()

@@ -322,6 +322,13 @@ const ALL: &[IntegrationTest] = &[
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
+        name: "time_slice_vector",
+        cmdline_run: "slices,hello",
+        expect: &["slices: with 12 of 16 slices I counted", "slices: 24 checks, 0 failed", "'slices' exited with code 0", "hello from ring 3"],
+        forbid: &["FAIL", "'slices' killed"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
         name: "init_demo",
         cmdline_run: "init",
         expect: &["Exo: an exokernel", "SSE works here too: 1.5 * 2.25 = 3.375", "'init' exited with code 0"],
