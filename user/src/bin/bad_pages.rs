@@ -10,7 +10,7 @@
 
 use abi::layout::{KERNEL_BASE, PAGE_OWNERS_BASE, SELF_MAP_BASE, SELF_MAP_SLOT, USER_END};
 use abi::{Error, MapUpdate, Rights, ANY_PAGE, MAX_MAP_BATCH, PAGE_QUOTA};
-use exos::syscall::{sys_cap_grant, sys_cap_revoke, sys_page_alloc, sys_page_free, sys_page_map};
+use exos::syscall::{sys_cap_grant, sys_cap_revoke, sys_page_alloc, sys_page_free, sys_page_map, sys_page_set_vital};
 use exos::vm;
 use user::{install_probes, write_faults, Checks};
 
@@ -77,6 +77,26 @@ fn main() -> i64 {
     c.equal("stale after revoke: its mapping is gone", vm::translate(VA), None);
     c.equal("revoke a bad slot", sys_cap_revoke(5000), Err(Error::BadSlot));
     c.equal("free an empty slot", sys_page_free(999), Err(Error::EmptySlot));
+
+    // Vital pages: only my own root page capabilities, at most MAX_VITAL of them.
+    let granted = sys_cap_grant(slot, me, Rights::READ).expect("a granted capability");
+    c.equal("vital through a granted capability", sys_page_set_vital(granted, true), Err(Error::NoRights));
+    c.equal("vital through a bad slot", sys_page_set_vital(4096, true), Err(Error::BadSlot));
+    c.equal("vital flag 2", user::raw_syscall(abi::Sysnum::PageSetVital as u64, [slot, 2, 0, 0, 0, 0]).1, Some(Error::BadArgument));
+    let mut vital_slots = [0u64; abi::MAX_VITAL + 1];
+    for v in vital_slots.iter_mut() {
+        *v = sys_page_alloc(ANY_PAGE).map(|(_, s)| s).unwrap_or(0);
+    }
+    for (i, v) in vital_slots.iter().enumerate() {
+        let expected = if i < abi::MAX_VITAL { Ok(()) } else { Err(Error::QuotaExceeded) };
+        c.equal("vital pages up to MAX_VITAL", sys_page_set_vital(*v, true), expected);
+    }
+    c.equal("unmark one", sys_page_set_vital(vital_slots[0], false), Ok(()));
+    c.equal("then another fits", sys_page_set_vital(vital_slots[abi::MAX_VITAL], true), Ok(()));
+    for v in vital_slots {
+        let _ = sys_page_free(v);
+    }
+    let _ = sys_cap_revoke(slot);
 
     // Unmap and protect only what was mapped through a capability.
     c.equal("unmap something never mapped", sys_page_map(&[MapUpdate { op: MapUpdate::UNMAP, va: VA + 0x5000, slot: 0, rights: 0 }]), (0, Some(Error::NotMapped)));
