@@ -54,12 +54,10 @@ static ENV_TABLE: AtomicU64 = AtomicU64::new(0);
 pub fn publish_env(index: usize, info: abi::EnvInfo) {
     let table = ENV_TABLE.load(Ordering::Acquire);
     if table != 0 {
-        let words = [info.id, info.parent, info.state, info.pages];
-        let mut bytes = [0u8; 16];
-        for (chunk, word) in bytes.chunks_exact_mut(4).zip(words) {
-            chunk.copy_from_slice(&word.to_le_bytes());
+        let record = table + index as u64 * 16;
+        for (i, word) in [info.id, info.parent, info.state, info.pages].into_iter().enumerate() {
+            phys::write_u32(record + i as u64 * 4, word);
         }
-        phys::write(table + index as u64 * 16, &bytes);
     }
 }
 
@@ -67,12 +65,10 @@ pub fn publish_env(index: usize, info: abi::EnvInfo) {
 pub fn publish_slices(slices: &[u64], position: usize) {
     let table = ENV_TABLE.load(Ordering::Acquire);
     if table != 0 {
-        let offset = abi::layout::SLICE_TABLE_BASE - abi::layout::ENV_TABLE_BASE;
-        let mut bytes = [0u8; 4 * (abi::SLICES + 1)];
-        for (chunk, owner) in bytes.chunks_exact_mut(4).zip(slices.iter().copied().chain([position as u64])) {
-            chunk.copy_from_slice(&(owner as u32).to_le_bytes());
+        let base = table + (abi::layout::SLICE_TABLE_BASE - abi::layout::ENV_TABLE_BASE);
+        for (i, owner) in slices.iter().copied().chain([position as u64]).enumerate() {
+            phys::write_u32(base + i as u64 * 4, owner as u32);
         }
-        phys::write(table + offset, &bytes);
     }
 }
 
@@ -81,7 +77,7 @@ pub fn set_owner(pa: u64, owner: u32) {
     let table = TABLE.load(Ordering::Acquire);
     let frame = pa / PAGE_SIZE;
     if table != 0 && frame < ENTRIES.load(Ordering::Relaxed) {
-        phys::write(table + frame * 4, &owner.to_le_bytes());
+        phys::write_u32(table + frame * 4, owner);
     }
 }
 

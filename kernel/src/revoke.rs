@@ -8,7 +8,6 @@
 //! If it has not freed them when the deadline passes, or it cannot take the upcall, the kernel
 //! repossesses pages itself (the abort protocol): lowest capability slots first, never a page the
 //! environment marked vital, each recorded in its repossession vector (`REPOSSESSED_BASE`).
-use crate::arch::x86_64::entry::TrapFrame;
 use crate::arch::x86_64::lapic;
 use crate::env::Env;
 use crate::mem::{paging, phys};
@@ -51,17 +50,16 @@ pub fn pressure(requester: u64) {
     }
 }
 
-/// Called when `env` is about to run with registers `frame`: delivers a pending revocation upcall
-/// if the environment can take one now (it has a handler and is not inside it). Returns whether it
-/// did (then `frame` is the handler's).
-pub fn deliver_pending(env: &mut Env, frame: &mut TrapFrame) -> bool {
+/// Called when `env` is about to run: delivers a pending revocation upcall into its saved
+/// registers if it can take one now (it has a handler and is not inside it). Returns whether it did.
+pub fn deliver_pending(env: &mut Env) -> bool {
     let Some(revocation) = env.revoke.as_mut().filter(|r| !r.delivered) else { return false };
-    let Some(handler) = env.exception_handler.filter(|h| !upcall::in_handler(frame.rsp, h)) else { return false };
-    let mut request = upcall::exception_frame_of(frame);
+    let Some(handler) = env.exception_handler.filter(|h| !upcall::in_handler(env.frame.rsp, h)) else { return false };
+    let mut request = upcall::exception_frame_of(&env.frame);
     (request.vector, request.error_code, request.fault_address) =
         (REVOKE_VECTOR, env.pages.saturating_sub(revocation.target), revocation.deadline);
     // A stack the kernel cannot write is the library's problem: the deadline will pass.
-    revocation.delivered = upcall::push(env.root, &handler, frame, &request).is_ok();
+    revocation.delivered = upcall::push(env.root, &handler, &mut env.frame, &request).is_ok();
     revocation.delivered
 }
 

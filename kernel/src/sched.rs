@@ -265,12 +265,10 @@ impl Sched {
         // SAFETY: the FPU area lives in the environment's box, which stays in the table (and so
         // alive) until the environment ends; the next resume replaces it before any entry.
         unsafe { entry::set_fpu_area(env.fpu.address()) };
-        let mut frame = env.frame;
-        if !crate::revoke::deliver_pending(env, &mut frame) {
-            crate::upcall::deliver_slice_end(env, &mut frame);
+        if !crate::revoke::deliver_pending(env) {
+            crate::upcall::deliver_slice_end(env);
         }
-        env.frame = frame;
-        frame
+        env.frame
     }
 }
 

@@ -50,9 +50,8 @@ fn exception(frame: &mut TrapFrame) {
     if matches!(vector, idt::DOUBLE_FAULT | idt::MACHINE_CHECK) {
         sched::end_current(Outcome::Killed(describe(frame)));
     }
-    let fault = describe(frame);
-    if let Err(why) = upcall::deliver_exception(frame, fault) {
-        sched::end_current(Outcome::Killed(why));
+    if let Err(refused) = upcall::deliver_exception(frame) {
+        sched::end_current(Outcome::Killed(format!("{}{refused}", describe(frame))));
     }
 }
 

@@ -15,26 +15,49 @@ use crate::sched;
 use crate::uaccess;
 use abi::layout::PAGE_SIZE;
 use abi::{exception_frame, ExceptionFrame};
-use alloc::format;
-use alloc::string::String;
+use core::fmt;
 
 const PAGE_FAULT: u64 = 14;
 const RFLAGS_TF: u64 = 1 << 8;
 const RFLAGS_DF: u64 = 1 << 10;
 const RFLAGS_AC: u64 = 1 << 18;
 
-/// Redirects `frame` (a ring-3 exception) to the environment's handler, or says why it cannot,
-/// in a message that starts with `fault`, the description of the exception.
-pub fn deliver_exception(frame: &mut TrapFrame, fault: String) -> Result<(), String> {
+/// Why an exception could not be handed to the environment's handler.
+pub enum Refused {
+    NoHandler,
+    InHandler { rsp: u64, base: u64, top: u64 },
+    Overflowed { rsp: u64, base: u64, top: u64 },
+    Unwritable { top: u64 },
+}
+
+impl fmt::Display for Refused {
+    /// The text that follows the fault's own description in the kill message.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Refused::NoHandler => Ok(()),
+            Refused::InHandler { rsp, base, top } => {
+                write!(f, " inside its own exception handler (rsp={rsp:#x} is on the exception stack [{base:#x}, {top:#x}))")
+            }
+            Refused::Overflowed { rsp, base, top } => {
+                write!(f, " after overflowing its exception stack (rsp={rsp:#x} is below [{base:#x}, {top:#x}))")
+            }
+            Refused::Unwritable { top } => {
+                write!(f, "; its exception stack at {top:#x} is not mapped writable, so the handler cannot run")
+            }
+        }
+    }
+}
+
+/// Redirects `frame` (a ring-3 exception) to the environment's handler. On refusal `frame` is
+/// unchanged. This is the hot path of exception dispatch: nothing is formatted unless it fails.
+pub fn deliver_exception(frame: &mut TrapFrame) -> Result<(), Refused> {
     let (root, handler) = sched::with_current(|env| (env.root, env.exception_handler));
-    let Some(handler) = handler else {
-        return Err(fault);
-    };
-    check_not_in_handler(frame.rsp, &handler).map_err(|why| format!("{fault} {why}"))?;
+    let handler = handler.ok_or(Refused::NoHandler)?;
+    if let Some(refused) = check_not_in_handler(frame.rsp, &handler) {
+        return Err(refused);
+    }
     let upcall = exception_frame_of(frame);
-    push(root, &handler, frame, &upcall).map_err(|top| {
-        format!("{fault}; its exception stack at {top:#x} is not mapped writable, so the handler cannot run")
-    })
+    push(root, &handler, frame, &upcall).map_err(|top| Refused::Unwritable { top })
 }
 
 /// Writes `upcall` at the top of the exception stack of `handler` in address space `root` and
@@ -49,33 +72,33 @@ pub fn push(root: u64, handler: &ExceptionHandler, frame: &mut TrapFrame, upcall
     Ok(())
 }
 
-/// Delivers a pending slice-end upcall to `env`, about to run with registers `frame`, if it can
+/// Delivers a pending slice-end upcall into the saved registers of `env`, about to run, if it can
 /// take one now (it has a handler and is not inside it); otherwise it is dropped (the handler is
 /// busy, so the library is already running its own code).
-pub fn deliver_slice_end(env: &mut crate::env::Env, frame: &mut TrapFrame) {
+pub fn deliver_slice_end(env: &mut crate::env::Env) {
     if !core::mem::take(&mut env.slice_end_pending) {
         return;
     }
-    let Some(handler) = env.exception_handler.filter(|h| !in_handler(frame.rsp, h)) else { return };
-    let mut upcall = exception_frame_of(frame);
+    let Some(handler) = env.exception_handler.filter(|h| !in_handler(env.frame.rsp, h)) else { return };
+    let mut upcall = exception_frame_of(&env.frame);
     (upcall.vector, upcall.error_code, upcall.fault_address) = (abi::SLICE_END_VECTOR, 0, 0);
-    let _ = push(env.root, &handler, frame, &upcall);
+    let _ = push(env.root, &handler, &mut env.frame, &upcall);
 }
 
 /// Whether `rsp` is on (or just below) the handler's exception stack: the handler is running.
 pub fn in_handler(rsp: u64, handler: &ExceptionHandler) -> bool {
-    check_not_in_handler(rsp, handler).is_err()
+    check_not_in_handler(rsp, handler).is_some()
 }
 
-fn check_not_in_handler(rsp: u64, handler: &ExceptionHandler) -> Result<(), String> {
+fn check_not_in_handler(rsp: u64, handler: &ExceptionHandler) -> Option<Refused> {
     let (base, top) = (handler.stack_base, handler.stack_top);
     if (base..top).contains(&rsp) {
-        return Err(format!("inside its own exception handler (rsp={rsp:#x} is on the exception stack [{base:#x}, {top:#x}))"));
+        return Some(Refused::InHandler { rsp, base, top });
     }
     if (base.saturating_sub(PAGE_SIZE)..base).contains(&rsp) {
-        return Err(format!("after overflowing its exception stack (rsp={rsp:#x} is below [{base:#x}, {top:#x}))"));
+        return Some(Refused::Overflowed { rsp, base, top });
     }
-    Ok(())
+    None
 }
 
 pub fn exception_frame_of(f: &TrapFrame) -> ExceptionFrame {

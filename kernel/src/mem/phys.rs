@@ -69,6 +69,16 @@ pub fn write(pa: u64, data: &[u8]) {
     frame[offset..offset + data.len()].copy_from_slice(data);
 }
 
+/// Writes one little-endian `u32` at `pa` (4-byte aligned) in kernel-owned memory that user space
+/// may only read (the published tables): a single volatile store, for hot paths.
+pub fn write_u32(pa: u64, value: u32) {
+    assert!(pa % 4 == 0, "unaligned u32 at {pa:#x}");
+    check(pa, 4);
+    // SAFETY: mapped (checked) and aligned (asserted); the kernel owns these tables and holds no
+    // reference into them, so a volatile store cannot invalidate any Rust reference.
+    unsafe { (to_virt(pa) as *mut u32).write_volatile(value) };
+}
+
 /// Fills a frame with zeros.
 pub fn zero_frame(pa: u64) {
     // SAFETY: callers zero frames they just allocated and therefore own exclusively.
