@@ -168,7 +168,8 @@ pub fn start(slot: u64, rip: u64, rsp: u64) -> Result<u64, Error> {
 pub fn destroy(slot: u64) -> Result<u64, Error> {
     let caller = sched::with_current(|env| env.id);
     let id = cap::env_of(caller, slot, Rights::WRITE)?;
-    if id == caller {
+    if id == caller || sched::is_ancestor(id, caller) {
+        // Destroying oneself (or an ancestor, which takes oneself along) is `env_exit`'s job.
         return Err(Error::BadArgument);
     }
     sched::destroy(id, "destroyed through a capability");

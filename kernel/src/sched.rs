@@ -186,9 +186,22 @@ pub fn end_current(outcome: Outcome) -> ! {
     let env = with(|s| s.envs[current].take().expect("no running environment"));
     report(&env, outcome);
     release(env);
-    let next = with(|s| s.next_runnable().map(|next| s.resume(next)));
+    let mut next = with(|s| s.next_runnable().map(|next| s.resume(next)));
+    if next.is_none() {
+        end_stuck();
+        next = with(|s| s.next_runnable().map(|next| s.resume(next)));
+    }
     let frame = next.unwrap_or_else(launch_next_boot_program);
     entry::enter_user(&frame)
+}
+
+/// Nothing can run, but environments remain (waiting for transfers, blocked, or never started):
+/// nothing can ever wake them, so they end.
+fn end_stuck() {
+    let stuck: Vec<u64> = with(|s| s.envs.iter().flatten().map(|e| e.id).collect());
+    for id in stuck {
+        destroy(id, "no environment can ever run it again");
+    }
 }
 
 /// Ends environment `id` (not the running one) and its descendants.
@@ -198,6 +211,18 @@ pub fn destroy(id: u64, why: &str) {
         report(&env, Outcome::Killed(String::from(why)));
         release(env);
     }
+}
+
+/// Whether `ancestor` created `id`, directly or through its descendants.
+pub fn is_ancestor(ancestor: u64, id: u64) -> bool {
+    let mut parent = with_env(id, |e| e.parent).flatten();
+    while let Some(p) = parent {
+        if p == ancestor {
+            return true;
+        }
+        parent = with_env(p, |e| e.parent).flatten();
+    }
+    false
 }
 
 fn end_children(parent: u64) {

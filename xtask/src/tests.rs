@@ -329,6 +329,25 @@ const ALL: &[IntegrationTest] = &[
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
+        name: "stuck_environments_end",
+        cmdline_run: "stuck,hello",
+        expect: &[
+            "stuck: child exits, leaving the parent waiting",
+            "'stuck' killed: no environment can ever run it again",
+            "hello from ring 3",
+            "exo: all programs finished",
+        ],
+        forbid: &["FAIL"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "bad_ancestor",
+        cmdline_run: "bad_ancestor,hello",
+        expect: &["bad_ancestor: 3 checks, 0 failed", "'bad_ancestor' exited with code 0", "hello from ring 3"],
+        forbid: &["FAIL", "'bad_ancestor' killed"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
         name: "init_demo",
         cmdline_run: "init",
         expect: &["Exo: an exokernel", "SSE works here too: 1.5 * 2.25 = 3.375", "'init' exited with code 0"],
