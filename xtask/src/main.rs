@@ -6,9 +6,11 @@
 //! with status 2; it never panics. Each subcommand lives in its own file:
 //! `build.rs` (cargo builds, artifact paths), `image.rs` (boot archive and malformed ELF files),
 //! `qemu.rs` (QEMU command line, accelerator choice, tool installation), `iso.rs` (GRUB ISO),
-//! `test.rs` (the test runner), `tests.rs` (the integration-test table) and `gdb.rs`.
+//! `test.rs` (the test runner), `tests.rs` (the integration-test table), `bench.rs` (benchmarks
+//! against Linux) and `gdb.rs`.
 #![forbid(unsafe_code)]
 
+mod bench;
 mod build;
 mod gdb;
 mod image;
@@ -50,6 +52,12 @@ subcommands! {
     ///   Run the host unit tests (cargo test), then build and boot one QEMU per integration test
     ///   whose name contains FILTER, N at a time (default 2). Ends with "N passed, N failed".
     Test { filter: Option<String>, accel: AccelRequest, jobs: usize },
+    /// bench [--accel tcg|kvm|auto] [--repeats N]
+    ///   Build, then boot Exo (user/src/bin/bench.rs) and a Linux guest (Debian's kernel, fetched
+    ///   once into target/linux) running bench/linux/bench.c under the same QEMU machine, N times
+    ///   (default 3) in time mode and under -icount, and run the Linux program natively. Prints the
+    ///   side-by-side table; writes docs/BENCHMARKS.md and target/exo/bench.json.
+    Bench { accel: AccelRequest, repeats: usize },
     /// gdb [--accel tcg|kvm|auto] [--cmdline "..."]
     ///   Build, start QEMU halted with a gdb stub on localhost:1234, write target/exo/gdbinit and
     ///   start gdb on it (breakpoint on kmain).
@@ -91,6 +99,7 @@ fn dispatch(command: Command) -> Result<u8, String> {
             accel,
             jobs,
         } => test::test_command(filter.as_deref(), accel, jobs),
+        Command::Bench { accel, repeats } => bench::bench_command(accel, repeats),
         Command::Gdb { accel, cmdline } => gdb::gdb_command(accel, cmdline.as_deref()),
         Command::Iso { cmdline } => iso::iso_command(cmdline.as_deref()),
         Command::Help { command: None } => {
@@ -146,6 +155,7 @@ fn parse(args: &[String]) -> Result<Command, String> {
         "build" => &[],
         "run" | "gdb" => &["--accel", "--cmdline"],
         "test" => &["--accel", "--jobs"],
+        "bench" => &["--accel", "--repeats"],
         "iso" => &["--cmdline"],
         _ => return Err(format!("unknown command `{name}`")),
     };
@@ -178,6 +188,7 @@ struct Flags {
     accel: Option<AccelRequest>,
     cmdline: Option<String>,
     jobs: Option<usize>,
+    repeats: Option<usize>,
     positional: Vec<String>,
     help: bool,
 }
@@ -221,7 +232,8 @@ impl Flags {
         match flag {
             "--accel" => self.accel = Some(parse_accel(&value)?),
             "--cmdline" => self.cmdline = Some(value),
-            "--jobs" => self.jobs = Some(parse_jobs(&value)?),
+            "--jobs" => self.jobs = Some(parse_count("--jobs", &value)?),
+            "--repeats" => self.repeats = Some(parse_count("--repeats", &value)?),
             _ => unreachable!("flag {flag} is in an allowed list but has no parser"),
         }
         Ok(())
@@ -246,6 +258,10 @@ impl Flags {
             },
             "iso" => Command::Iso {
                 cmdline: self.cmdline,
+            },
+            "bench" => Command::Bench {
+                accel,
+                repeats: self.repeats.unwrap_or(3),
             },
             "test" => Command::Test {
                 filter: self.positional.into_iter().next(),
@@ -278,11 +294,12 @@ fn parse_accel(value: &str) -> Result<AccelRequest, String> {
     }
 }
 
-fn parse_jobs(value: &str) -> Result<usize, String> {
+/// A count option (`--jobs`, `--repeats`): a whole number of at least 1.
+fn parse_count(flag: &str, value: &str) -> Result<usize, String> {
     match value.parse::<usize>() {
-        Ok(jobs) if jobs >= 1 => Ok(jobs),
+        Ok(count) if count >= 1 => Ok(count),
         _ => Err(format!(
-            "`--jobs` must be a whole number of at least 1, not `{value}`"
+            "`{flag}` must be a whole number of at least 1, not `{value}`"
         )),
     }
 }
@@ -340,6 +357,32 @@ mod unit_tests {
     }
 
     #[test]
+    fn bench_takes_accel_and_repeats() {
+        assert_eq!(
+            parse_str("bench --repeats 5 --accel tcg"),
+            Ok(Command::Bench {
+                accel: AccelRequest::Tcg,
+                repeats: 5
+            })
+        );
+        assert_eq!(
+            parse_str("bench"),
+            Ok(Command::Bench {
+                accel: AccelRequest::Auto,
+                repeats: 3
+            })
+        );
+        assert_eq!(
+            parse_str("bench --repeats 0"),
+            Err("`--repeats` must be a whole number of at least 1, not `0`".into())
+        );
+        assert_eq!(
+            parse_str("bench --jobs 2"),
+            Err("`bench` has no option `--jobs`; it takes --accel, --repeats".into())
+        );
+    }
+
+    #[test]
     fn cmdline_keeps_spaces_when_given_as_one_argument() {
         let args = ["run", "--cmdline", "mode=run log=debug"].map(String::from);
         let expected = Command::Run {
@@ -382,7 +425,7 @@ mod unit_tests {
     #[test]
     fn usage_lists_every_command_from_its_doc_comment() {
         let text = usage();
-        for name in ["build", "run", "test", "gdb", "iso", "help"] {
+        for name in ["build", "run", "test", "bench", "gdb", "iso", "help"] {
             assert!(
                 text.contains(&format!("\n  {name}")),
                 "{name} missing from:\n{text}"

@@ -1,0 +1,139 @@
+//! The rows of the benchmark table: each primitive, its BENCH name on each side, and what an
+//! Exo line needs before it can be measured.
+
+/// One line of the table: the benchmark id each side prints, and why a side may lack it.
+pub(super) struct Line {
+    pub(super) label: &'static str,
+    /// The `name=` Exo's bench.rs prints for this line.
+    pub(super) exo: &'static str,
+    /// The `name=` the Linux program prints for this line's counterpart, if Linux has one.
+    pub(super) linux: Option<&'static str>,
+    /// What Exo needs before it can print this line (shown while it does not; short, for the
+    /// table cell: the note says more).
+    pub(super) exo_needs: &'static str,
+    /// What is measured on each side, and why the Linux counterpart is the fair one.
+    pub(super) note: &'static str,
+}
+
+pub(super) const LINES: &[Line] = &[
+    Line {
+        label: "null procedure call",
+        exo: "null_call",
+        linux: Some("null_call"),
+        exo_needs: "-",
+        note: "A call to a non-inlined function that returns its argument, plus the loop around it. Same code on both sides; a check that the two guests run at the same speed.",
+    },
+    Line {
+        label: "null system call (syscall with unknown number)",
+        exo: "null_syscall",
+        linux: Some("null_syscall"),
+        exo_needs: "-",
+        note: "The `syscall` instruction with only `rax` set to a number the kernel does not know (Exo: 0xffff, answered `BadSysnum`; Linux: 100000, answered `-ENOSYS`): the cheapest kernel round trip either kernel offers, entry and exit with no work in between.",
+    },
+    Line {
+        label: "getppid system call",
+        exo: "getppid",
+        linux: Some("getppid"),
+        exo_needs: "ExOS process ids",
+        note: "DESIGN §8's Linux null system call: `getppid` through the raw `syscall` instruction. On Exo a library OS answers this from its own state, without the kernel.",
+    },
+    Line {
+        label: "breakpoint (int3) to a user handler and back",
+        exo: "exc_bp",
+        linux: Some("exc_bp"),
+        exo_needs: "-",
+        note: "Exo: `#BP` delivered to the ExOS exception handler, which returns to the code without the kernel. Linux: `SIGTRAP` to a `SA_SIGINFO` handler, back through `rt_sigreturn`.",
+    },
+    Line {
+        label: "invalid opcode (ud2) to a user handler and back",
+        exo: "exc_ud",
+        linux: Some("exc_ud"),
+        exo_needs: "-",
+        note: "Exo: `#UD` to the ExOS handler, which sets the resume address. Linux: `SIGILL`, whose handler sets `REG_RIP` in the `ucontext`.",
+    },
+    Line {
+        label: "page fault to a user handler and back",
+        exo: "exc_pf",
+        linux: Some("exc_pf"),
+        exo_needs: "-",
+        note: "A read of an unmapped address. Exo: `#PF` to the ExOS handler; Linux: `SIGSEGV` (DESIGN §8's \"SIGSEGV to a handler and back\"). Both handlers resume after the faulting instruction.",
+    },
+    Line {
+        label: "protected control transfer round trip",
+        exo: "pct",
+        linux: Some("pipe"),
+        exo_needs: "PCT",
+        note: "Exo: a synchronous PCT call and reply between two environments. Linux has no protected control transfer; its closest cross-address-space round trip is a 1-byte pipe ping-pong between two processes on one CPU (the same figure as the pipe line).",
+    },
+    Line {
+        label: "dirty (is a page dirty?)",
+        exo: "dirty",
+        linux: None,
+        exo_needs: "ExOS VM",
+        note: "Exo (when ExOS has virtual memory): read the dirty bit of a page's entry through the self-map window. Linux offers no direct call (the paper lists Ultrix as n.a. too).",
+    },
+    Line {
+        label: "prot1",
+        exo: "prot1",
+        linux: Some("prot1"),
+        exo_needs: "ExOS VM",
+        note: "Read-protect one page (Linux: `mprotect(PROT_READ)` of one page; making it writable again is not timed). Exo needs the ExOS virtual-memory library: `PROTECT` updates through `page_map` plus its own bookkeeping.",
+    },
+    Line {
+        label: "prot100",
+        exo: "prot100",
+        linux: Some("prot100"),
+        exo_needs: "ExOS VM",
+        note: "Read-protect 100 contiguous pages in one call (Linux: one `mprotect`).",
+    },
+    Line {
+        label: "unprot100",
+        exo: "unprot100",
+        linux: Some("unprot100"),
+        exo_needs: "ExOS VM",
+        note: "Make 100 read-protected pages writable again in one call.",
+    },
+    Line {
+        label: "trap",
+        exo: "trap",
+        linux: Some("trap"),
+        exo_needs: "ExOS VM",
+        note: "A write to a read-protected page; the user handler unprotects the page; the write completes. Linux: `SIGSEGV` + `mprotect` in the handler.",
+    },
+    Line {
+        label: "appel1 (per page)",
+        exo: "appel1",
+        linux: Some("appel1"),
+        exo_needs: "ExOS VM",
+        note: "Write to a random protected page of 100; the handler protects the previously open page and unprotects the faulting one (prot1 + trap + unprot).",
+    },
+    Line {
+        label: "appel2 (per page)",
+        exo: "appel2",
+        linux: Some("appel2"),
+        exo_needs: "ExOS VM",
+        note: "Protect 100 pages, write to each in a random order; the handler unprotects the faulting page (protN + trap + unprot), divided by 100.",
+    },
+    Line {
+        label: "pipe round trip (1 byte)",
+        exo: "pipe",
+        linux: Some("pipe"),
+        exo_needs: "ExOS pipes",
+        note: "Write one byte to a process that echoes it back through a second pipe; read the echo. Both processes on one CPU.",
+    },
+    Line {
+        label: "fork + exit + wait",
+        exo: "fork",
+        linux: Some("fork"),
+        exo_needs: "ExOS fork",
+        note: "Fork a child that exits at once; wait for it.",
+    },
+    Line {
+        label: "first touch of an anonymous page",
+        exo: "first_touch",
+        linux: Some("first_touch"),
+        exo_needs: "ExOS demand paging",
+        note: "Write one byte to each page of a fresh anonymous region (Linux: `mmap(MAP_ANONYMOUS)`), per page. Exo needs ExOS demand paging: its page-fault handler allocates a page (`page_alloc`) and maps it (`page_map`).",
+    },
+];
+

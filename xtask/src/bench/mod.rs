@@ -1,0 +1,589 @@
+//! `cargo xtask bench`: the paper's primitives on Exo against Linux, side by side (issue 7).
+//!
+//! This file owns the benchmark harness: it boots Exo with `user/src/bin/bench.rs`
+//! (`mode=test run=bench`) and a Linux guest (Debian's kernel, fetched with `apt-get download` and
+//! cached under `target/linux/`) whose initramfs `/init` is the static C program
+//! `bench/linux/bench.c`, both under the same QEMU command line ([`qemu::qemu_command`]), each in
+//! two modes: **time** (plain; rdtsc is the host TSC, converted to ns with the TSC rate each side
+//! reports) and **instructions** (`-icount shift=0,sleep=off -seed 1`; rdtsc counts retired guest
+//! instructions). It also runs the C program natively for reference. Both programs print
+//! `BENCH name=<id> median=<ticks per op> min=<ticks per op> iters=<n>`; the table shows, per line,
+//! the median over the boots of each boot's median. It writes `docs/BENCHMARKS.md` and
+//! `target/exo/bench.json`. A line a side did not print is "n/a" with the reason, never a number.
+//!
+//! Parts: `lines.rs` (the table's rows), `linux.rs` (the Linux guest: kernel, program, initramfs),
+//! `report.rs` (BENCHMARKS.md and bench.json), `unit_tests.rs`.
+
+use crate::build::{self, display, workspace_root};
+use crate::install::{self, Tools};
+use crate::qemu::{self, Accel, AccelRequest, Media, Serial};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+/// The C compiler for the Linux benchmark program.
+mod lines;
+mod linux;
+mod report;
+use lines::*;
+use linux::*;
+use report::*;
+
+const GCC_TOOLS: Tools = Tools {
+    binaries: &["gcc"],
+    paths: &[],
+    packages: &["gcc", "libc6-dev"],
+};
+
+/// The Debian meta-package whose dependency names the current kernel image package.
+const KERNEL_META_PACKAGE: &str = "linux-image-amd64";
+/// The Linux guest's kernel command line.
+const LINUX_CMDLINE: &str = "console=ttyS0 quiet panic=-1";
+/// Exo's kernel command line.
+const EXO_CMDLINE: &str = "mode=test run=bench";
+/// Both programs print this after their last benchmark.
+const DONE: &str = "BENCH done";
+/// Repeats inside one run of either program (REPEATS in bench.rs and bench.c).
+const INNER_REPEATS: u32 = 7;
+
+const EXO_TIMEOUT: Duration = Duration::from_secs(120);
+const LINUX_TIMEOUT: Duration = Duration::from_secs(600);
+const NATIVE_TIMEOUT: Duration = Duration::from_secs(300);
+
+
+// ---------------------------------------------------------------------------------------------
+// Parsing the programs' output
+
+/// One `BENCH` line: ticks per operation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    pub median: f64,
+    pub min: f64,
+    pub iters: u64,
+}
+
+/// Parses `BENCH name=<id> median=<x> min=<x> iters=<n>` (fields in any order, extra ignored).
+/// Returns `None` for any other line, including `BENCH done`.
+pub fn parse_bench_line(line: &str) -> Option<(String, Sample)> {
+    let rest = line.trim().strip_prefix("BENCH ")?;
+    let mut fields = BTreeMap::new();
+    for word in rest.split_whitespace() {
+        let (key, value) = word.split_once('=')?;
+        fields.insert(key, value);
+    }
+    let number = |key: &str| fields.get(key)?.parse::<f64>().ok().filter(|x| x.is_finite());
+    let name = fields.get("name")?.to_string();
+    let sample = Sample {
+        median: number("median")?,
+        min: number("min")?,
+        iters: fields.get("iters")?.parse().ok()?,
+    };
+    Some((name, sample))
+}
+
+/// Every `BENCH` line in `output`, by name (a later line with the same name wins). Lines may
+/// be preceded by other output on the same line (kernel log prefixes): the `BENCH ` is searched.
+pub fn parse_bench_output(output: &str) -> BTreeMap<String, Sample> {
+    output
+        .lines()
+        .filter_map(|line| line.find("BENCH ").and_then(|at| parse_bench_line(&line[at..])))
+        .collect()
+}
+
+/// The value of `BENCHINFO <key>=<value>` in `output`.
+pub fn parse_info<'a>(output: &'a str, key: &str) -> Option<&'a str> {
+    let prefix = format!("BENCHINFO {key}=");
+    output
+        .lines()
+        .find_map(|line| line.trim().strip_prefix(prefix.as_str()))
+        .map(str::trim)
+}
+
+/// The TSC rate Exo's kernel logs at boot (`... TSC 2603 MHz`), in Hz.
+pub fn parse_exo_tsc_hz(output: &str) -> Option<f64> {
+    output.lines().find_map(|line| {
+        let (_, after) = line.split_once("TSC ")?;
+        let mhz: f64 = after.trim_end().strip_suffix(" MHz")?.trim().parse().ok()?;
+        Some(mhz * 1e6)
+    })
+}
+
+/// The median of `values` (the mean of the middle two for an even count); `None` when empty.
+pub fn median(values: &[f64]) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(sorted[n / 2]),
+        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+/// The two measuring modes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Mode {
+    /// rdtsc = TSC cycles, converted to ns.
+    Time,
+    /// `-icount shift=0,sleep=off`: rdtsc = retired guest instructions.
+    Instructions,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Time => "time",
+            Mode::Instructions => "instructions",
+        }
+    }
+}
+
+/// Where a column's numbers come from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Side {
+    Exo,
+    LinuxGuest,
+    LinuxNative,
+}
+
+impl Side {
+    fn name(self) -> &'static str {
+        match self {
+            Side::Exo => "Exo",
+            Side::LinuxGuest => "Linux guest",
+            Side::LinuxNative => "Linux native",
+        }
+    }
+}
+
+/// Everything collected for one (side, mode): per-run samples, converted to the mode's unit
+/// (ns or instructions), or why there are none.
+#[derive(Debug, Default)]
+struct Column {
+    /// name -> one value per successful run (the run's median), in the column's unit.
+    medians: BTreeMap<String, Vec<f64>>,
+    /// name -> the smallest per-op value seen in any run (the run's min), in the column's unit.
+    mins: BTreeMap<String, f64>,
+    /// Why the column is empty or incomplete (the last failure), if it is.
+    failure: Option<String>,
+    runs: u32,
+}
+
+impl Column {
+    /// Adds one run's samples, each multiplied by `scale` (ns per tick, or 1).
+    fn add_run(&mut self, samples: &BTreeMap<String, Sample>, scale: f64) {
+        self.runs += 1;
+        for (name, sample) in samples {
+            self.medians.entry(name.clone()).or_default().push(sample.median * scale);
+            let min = self.mins.entry(name.clone()).or_insert(f64::INFINITY);
+            *min = min.min(sample.min * scale);
+        }
+    }
+
+    fn median_of(&self, name: &str) -> Option<f64> {
+        median(self.medians.get(name)?)
+    }
+}
+
+/// What a table cell shows: a number, or why there is none.
+#[derive(Debug, Clone, PartialEq)]
+enum Cell {
+    Value(f64),
+    Missing(String),
+}
+
+/// The formatted value of one cell.
+fn format_cell(cell: &Cell, mode: Mode) -> String {
+    match cell {
+        Cell::Value(v) if mode == Mode::Time => format_ns(*v),
+        Cell::Value(v) => format_count(*v),
+        Cell::Missing(why) => format!("n/a ({why})"),
+    }
+}
+
+/// Nanoseconds in the unit that keeps 3 significant digits: `549 ns`, `46.0 us`, `1.24 ms`.
+pub fn format_ns(ns: f64) -> String {
+    let three = |v: f64| {
+        if v >= 100.0 {
+            format!("{v:.0}")
+        } else if v >= 10.0 {
+            format!("{v:.1}")
+        } else {
+            format!("{v:.2}")
+        }
+    };
+    if ns < 1e3 {
+        format!("{} ns", three(ns))
+    } else if ns < 1e6 {
+        format!("{} us", three(ns / 1e3))
+    } else if ns < 1e9 {
+        format!("{} ms", three(ns / 1e6))
+    } else {
+        format!("{} s", three(ns / 1e9))
+    }
+}
+
+/// An instruction count, rounded, with thousands separators: `272,264`.
+pub fn format_count(count: f64) -> String {
+    let digits = format!("{:.0}", count.max(0.0));
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// `linux / exo` as `12.3x` (`-` when either is missing).
+fn format_ratio(linux: &Cell, exo: &Cell) -> String {
+    match (linux, exo) {
+        (Cell::Value(l), Cell::Value(e)) if *e > 0.0 => {
+            let r = l / e;
+            if r >= 10.0 {
+                format!("{r:.0}x")
+            } else if r >= 1.0 {
+                format!("{r:.1}x")
+            } else {
+                format!("{r:.2}x")
+            }
+        }
+        _ => "-".into(),
+    }
+}
+
+/// A table as text: `|`-separated Markdown with a header rule, columns padded to line up.
+pub fn markdown_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        format!("| {} |\n", padded.join(" | "))
+    };
+    let mut out = line(&header.iter().map(|h| h.to_string()).collect::<Vec<_>>());
+    out.push_str(&line(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>()));
+    for row in rows {
+        out.push_str(&line(row));
+    }
+    out
+}
+
+/// All columns: (side, mode) -> Column.
+#[derive(Default)]
+struct Results {
+    exo: [Column; 2],
+    guest: [Column; 2],
+    native: Column,
+    /// The Linux guest's `uname -r`, from its output.
+    guest_kernel: Option<String>,
+}
+
+impl Results {
+    fn column(&self, side: Side, mode: Mode) -> &Column {
+        let m = (mode == Mode::Instructions) as usize;
+        match side {
+            Side::Exo => &self.exo[m],
+            Side::LinuxGuest => &self.guest[m],
+            Side::LinuxNative => &self.native,
+        }
+    }
+
+    fn column_mut(&mut self, side: Side, mode: Mode) -> &mut Column {
+        let m = (mode == Mode::Instructions) as usize;
+        match side {
+            Side::Exo => &mut self.exo[m],
+            Side::LinuxGuest => &mut self.guest[m],
+            Side::LinuxNative => &mut self.native,
+        }
+    }
+
+    /// The cell for `line` on `side` in `mode`.
+    fn cell(&self, line: &Line, side: Side, mode: Mode) -> Cell {
+        let column = self.column(side, mode);
+        let name = match side {
+            Side::Exo => Some(line.exo),
+            _ => line.linux,
+        };
+        let Some(name) = name else {
+            return Cell::Missing("no such call".into());
+        };
+        if let Some(value) = column.median_of(name) {
+            return Cell::Value(value);
+        }
+        if side == Side::Exo && column.runs > 0 {
+            return Cell::Missing(format!("needs {}", line.exo_needs));
+        }
+        match &column.failure {
+            Some(why) => Cell::Missing(short_reason(why)),
+            None if column.runs == 0 => Cell::Missing("not run".into()),
+            None => Cell::Missing("not printed".into()),
+        }
+    }
+
+    /// The table rows: label, Exo instr, guest instr, ratio, Exo time, guest time, ratio, native.
+    fn rows(&self) -> Vec<Vec<String>> {
+        LINES
+            .iter()
+            .map(|line| {
+                let cells = |mode| {
+                    (self.cell(line, Side::Exo, mode), self.cell(line, Side::LinuxGuest, mode))
+                };
+                let (exo_i, guest_i) = cells(Mode::Instructions);
+                let (exo_t, guest_t) = cells(Mode::Time);
+                let native = self.cell(line, Side::LinuxNative, Mode::Time);
+                vec![
+                    line.label.to_string(),
+                    format_cell(&exo_i, Mode::Instructions),
+                    format_cell(&guest_i, Mode::Instructions),
+                    format_ratio(&guest_i, &exo_i),
+                    format_cell(&exo_t, Mode::Time),
+                    format_cell(&guest_t, Mode::Time),
+                    format_ratio(&guest_t, &exo_t),
+                    format_cell(&native, Mode::Time),
+                ]
+            })
+            .collect()
+    }
+}
+
+/// The first clause of a failure message, short enough for a table cell.
+fn short_reason(why: &str) -> String {
+    let first = why.split([';', ':', '\n']).next().unwrap_or(why).trim();
+    let mut short: String = first.chars().take(40).collect();
+    if first.chars().count() > 40 {
+        short.push_str("...");
+    }
+    short
+}
+
+const TABLE_HEADER: [&str; 8] = [
+    "primitive",
+    "Exo instr",
+    "Linux guest instr",
+    "ratio",
+    "Exo time",
+    "Linux guest time",
+    "ratio",
+    "Linux native time",
+];
+
+// ---------------------------------------------------------------------------------------------
+// The command
+
+/// The `bench` subcommand.
+pub fn bench_command(request: AccelRequest, repeats: usize) -> Result<u8, String> {
+    let started = Instant::now();
+    install::ensure_installed(&install::QEMU_TOOLS)?;
+    let artifacts = build::build_all()?;
+    let choice = qemu::choose_accel(request);
+    println!("xtask: bench: {}", choice.describe());
+    let accel = choice.accel;
+    let modes: &[Mode] = if accel == Accel::Tcg {
+        &[Mode::Time, Mode::Instructions]
+    } else {
+        println!("xtask: bench: -icount needs TCG, so there is no instruction count under KVM");
+        &[Mode::Time]
+    };
+
+    let mut results = Results::default();
+    let linux_dir = workspace_root().join("target/linux");
+    let program = install::ensure_installed(&GCC_TOOLS).and_then(|()| build_linux_program(&linux_dir));
+    let guest = program.as_ref().map_err(Clone::clone).and_then(|program| {
+        let kernel = fetch_linux_kernel(&linux_dir)?;
+        let initramfs = linux_dir.join("initramfs.cpio");
+        let bytes = std::fs::read(program).map_err(|e| format!("cannot read {}: {e}", display(program)))?;
+        std::fs::write(&initramfs, initramfs_newc(&bytes))
+            .map_err(|e| format!("cannot write {}: {e}", display(&initramfs)))?;
+        Ok((kernel, initramfs))
+    });
+    if let Err(why) = &program {
+        println!("xtask: bench: no Linux program, so no Linux columns: {why}");
+        results.native.failure = Some(why.clone());
+    }
+    if let Err(why) = &guest {
+        println!("xtask: bench: no Linux guest: {why}");
+        for column in &mut results.guest {
+            column.failure = Some(why.clone());
+        }
+    }
+
+    let mut commands = Vec::new();
+    let total = repeats * modes.len() * if guest.is_ok() { 2 } else { 1 };
+    let mut step = 0;
+    for repeat in 0..repeats {
+        for &mode in modes {
+            step += 1;
+            let media = Media::kernel(&artifacts, EXO_CMDLINE);
+            let command = bench_qemu_command(accel, &media, mode);
+            if repeat == 0 {
+                commands.push(relative_command(&command));
+            }
+            run_boot(&mut results, Side::Exo, mode, command, EXO_TIMEOUT, (step, total));
+            if let Ok((kernel, initramfs)) = &guest {
+                step += 1;
+                let media = Media::Kernel { kernel, initrd: initramfs, cmdline: LINUX_CMDLINE };
+                let command = bench_qemu_command(accel, &media, mode);
+                if repeat == 0 {
+                    commands.push(relative_command(&command));
+                }
+                run_boot(&mut results, Side::LinuxGuest, mode, command, LINUX_TIMEOUT, (step, total));
+            }
+        }
+    }
+    let mut native_kernel = None;
+    if let Ok(program) = &program {
+        for repeat in 0..repeats {
+            eprintln!("xtask: bench: [native {}/{repeats}] {}", repeat + 1, display(program));
+            match run_native(program) {
+                Ok((output, samples, tsc_hz)) => {
+                    native_kernel = parse_info(&output, "kernel").map(String::from);
+                    results.native.add_run(&samples, 1e9 / tsc_hz);
+                }
+                Err(why) => {
+                    println!("xtask: bench: native run failed: {why}");
+                    results.native.failure = Some(why);
+                }
+            }
+        }
+    }
+
+    let table = markdown_table(&TABLE_HEADER, &results.rows());
+    println!("\n{table}");
+    let context = Context {
+        accel,
+        repeats,
+        commands,
+        guest_kernel: results.guest_kernel.clone(),
+        native_kernel,
+        duration: started.elapsed(),
+    };
+    let doc = workspace_root().join("docs/BENCHMARKS.md");
+    std::fs::write(&doc, benchmarks_markdown(&table, &results, &context))
+        .map_err(|e| format!("cannot write {}: {e}", display(&doc)))?;
+    let json_path = build::exo_dir().join("bench.json");
+    std::fs::create_dir_all(build::exo_dir()).map_err(|e| format!("cannot create target/exo: {e}"))?;
+    std::fs::write(&json_path, bench_json(&results, &context))
+        .map_err(|e| format!("cannot write {}: {e}", display(&json_path)))?;
+    println!("xtask: bench: wrote {} and {} in {:.0} s", display(&doc), display(&json_path),
+             started.elapsed().as_secs_f64());
+    let exo_ok = results.exo.iter().take(modes.len()).all(|c| c.failure.is_none() && c.runs > 0);
+    Ok(if exo_ok { 0 } else { 1 })
+}
+
+/// `command` as a shell line, with paths inside the workspace relative to its root.
+fn relative_command(command: &Command) -> String {
+    qemu::shell_words(command).replace(&format!("{}/", workspace_root().display()), "")
+}
+
+/// The shared QEMU command line plus, in instruction mode, deterministic instruction counting.
+fn bench_qemu_command(accel: Accel, media: &Media, mode: Mode) -> Command {
+    let mut command = qemu::qemu_command(accel, media, Serial::Stdio);
+    if mode == Mode::Instructions {
+        command.args(["-icount", "shift=0,sleep=off", "-seed", "1"]);
+    }
+    command
+}
+
+/// Boots once, parses the BENCH lines and adds them to the (side, mode) column.
+fn run_boot(results: &mut Results, side: Side, mode: Mode, command: Command, timeout: Duration,
+            (step, total): (usize, usize)) {
+    eprint!("xtask: bench: [{step}/{total}] {} boot, {} ... ", side.name(), mode.name());
+    let start = Instant::now();
+    let outcome = boot_and_parse(side, mode, command, timeout);
+    let seconds = start.elapsed().as_secs_f64();
+    match outcome {
+        Ok((samples, scale, kernel)) => {
+            eprintln!("{} lines in {seconds:.1} s", samples.len());
+            if kernel.is_some() {
+                results.guest_kernel = kernel;
+            }
+            results.column_mut(side, mode).add_run(&samples, scale);
+        }
+        Err(why) => {
+            eprintln!("failed after {seconds:.1} s");
+            println!("xtask: bench: {} ({}): {why}", side.name(), mode.name());
+            results.column_mut(side, mode).failure = Some(why);
+        }
+    }
+}
+
+/// One boot's samples, the scale to the mode's unit, and (Linux) the kernel release.
+type BootResult = (BTreeMap<String, Sample>, f64, Option<String>);
+
+fn boot_and_parse(side: Side, mode: Mode, command: Command, timeout: Duration) -> Result<BootResult, String> {
+    let captured = qemu::run_captured(command, timeout)?;
+    let serial = String::from_utf8_lossy(&captured.serial);
+    let log = build::exo_dir().join("bench-logs").join(format!(
+        "{}-{}.log",
+        if side == Side::Exo { "exo" } else { "linux" },
+        mode.name()
+    ));
+    if let Some(dir) = log.parent() {
+        let _ = std::fs::create_dir_all(dir); // The log is a convenience; the run goes on without it.
+    }
+    let _ = std::fs::write(&log, &captured.serial);
+    if !serial.contains(DONE) {
+        let how = match captured.status {
+            None => format!("timed out after {} s", timeout.as_secs()),
+            Some(status) => format!("QEMU exit status {status}"),
+        };
+        let stderr = String::from_utf8_lossy(&captured.stderr);
+        return Err(format!(
+            "no `{DONE}` line ({how}); serial log in {}{}",
+            display(&log),
+            if stderr.trim().is_empty() { String::new() } else { format!("; QEMU said: {}", stderr.trim()) }
+        ));
+    }
+    let samples = parse_bench_output(&serial);
+    let scale = match mode {
+        Mode::Instructions => 1.0,
+        Mode::Time => {
+            let hz = match side {
+                Side::Exo => parse_exo_tsc_hz(&serial),
+                _ => parse_info(&serial, "tsc_hz").and_then(|hz| hz.parse().ok()),
+            };
+            let hz = hz.filter(|hz| *hz > 0.0).ok_or("the run did not report its TSC rate")?;
+            1e9 / hz
+        }
+    };
+    let kernel = parse_info(&serial, "kernel").map(String::from);
+    Ok((samples, scale, kernel))
+}
+
+/// Runs the Linux program on the host; returns its output, samples and TSC rate.
+fn run_native(program: &Path) -> Result<(String, BTreeMap<String, Sample>, f64), String> {
+    let captured = qemu::run_captured(Command::new(program), NATIVE_TIMEOUT)
+        .map_err(|e| format!("cannot run {}: {e}", display(program)))?;
+    let output = String::from_utf8_lossy(&captured.serial).into_owned();
+    if !output.contains(DONE) {
+        return Err(format!(
+            "{} did not finish (status {:?}): {}",
+            display(program),
+            captured.status,
+            String::from_utf8_lossy(&captured.stderr).trim()
+        ));
+    }
+    let hz: f64 = parse_info(&output, "tsc_hz")
+        .and_then(|hz| hz.parse().ok())
+        .filter(|hz: &f64| *hz > 0.0)
+        .ok_or("the native run did not report its TSC rate")?;
+    let samples = parse_bench_output(&output);
+    Ok((output, samples, hz))
+}
+
+#[cfg(test)]
+mod unit_tests;
