@@ -105,8 +105,34 @@ fn main() -> i64 {
     measure("exc_bp", 2_000, || unsafe { asm!("int3", options(nostack)) });
     measure("exc_ud", 2_000, || fault_once!("ud2"));
     measure("exc_pf", 2_000, || fault_once!("mov rax, [0x7000dead0000]"));
+
+    // Protected control transfer: a server (a copy of this program) replies at once.
+    let Ok((server, slot)) = user::spawn(server_main, &[]) else {
+        println!("bench: cannot spawn the PCT server");
+        return 1;
+    };
+    while matches!(exos::syscall::sys_pct_call(slot, [0; 5]), Err(abi::Error::Busy | abi::Error::NoEntry)) {
+        let _ = exos::syscall::sys_env_yield(server);
+    }
+    measure("pct", 2_000, || {
+        let _ = exos::syscall::sys_pct_call(slot, [1, 2, 3, 4, 5]);
+    });
     println!("BENCH done");
     0
+}
+
+/// The PCT server: register an entry that replies at once, and wait.
+extern "C" fn server_main() -> ! {
+    let stack_top = user::CHILD_STACK_TOP - 0x2000;
+    let e = exos::syscall::sys_pct_set_entry(reply, stack_top).err().unwrap_or_else(exos::syscall::sys_pct_wait);
+    println!("bench: PCT server: {e:?}");
+    exos::syscall::sys_env_exit(1)
+}
+
+extern "C" fn reply(caller: u64, a0: u64, _: u64, _: u64, _: u64, _: u64) -> ! {
+    let e = exos::syscall::sys_pct_reply(caller, a0);
+    println!("bench: PCT reply: {e:?}");
+    exos::syscall::sys_env_exit(1)
 }
 
 exos::main!(main);
