@@ -54,9 +54,10 @@ fn null_procedure(x: u64) -> u64 {
 fn raw_syscall0(number: u64) -> u64 {
     let rax;
     // SAFETY: an unknown call number makes the kernel return BadSysnum without touching anything;
-    // `syscall` clobbers rcx and r11 (declared), and the kernel preserves every other register.
+    // `syscall` clobbers rcx and r11, the kernel returns its value in rdx (all declared), and it
+    // preserves every other register. (Leaving rdx out once corrupted this loop's own counters.)
     unsafe {
-        asm!("syscall", inlateout("rax") number => rax, lateout("rcx") _, lateout("r11") _,
+        asm!("syscall", inlateout("rax") number => rax, lateout("rdx") _, lateout("rcx") _, lateout("r11") _,
              options(nostack))
     };
     rax
