@@ -261,7 +261,7 @@ const ALL: &[IntegrationTest] = &[
     IntegrationTest {
         name: "bad_envs",
         cmdline_run: "bad_envs,hello",
-        expect: &["bad_envs: 30 checks, 0 failed", "'bad_envs' exited with code 0", "hello from ring 3"],
+        expect: &["bad_envs: 32 checks, 0 failed", "'bad_envs' exited with code 0", "hello from ring 3"],
         forbid: &["FAIL", "'bad_envs' killed"],
         ..IntegrationTest::DEFAULT
     },

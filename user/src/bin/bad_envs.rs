@@ -37,6 +37,13 @@ fn main() -> i64 {
     c.equal("start with a non-canonical stack", sys_env_start(slot, 0x40_0000, 0x8000_0000_0000_0000), Err(Error::BadAddress));
     c.equal("start at page 0", sys_env_start(slot, 0, 0x50_0000), Err(Error::BadAddress));
     c.equal("yield to a child never started", sys_env_yield(child), Err(Error::NoSuchEnv));
+    // Give the child code that spins (`jmp $`), so it stays alive however the timer interleaves us.
+    let (_, code) = sys_page_alloc(ANY_PAGE).expect("a code page");
+    let rw = Rights::READ.0 | Rights::WRITE.0;
+    c.equal("map the code page here", sys_page_map(&[MapUpdate { op: MapUpdate::MAP, va: 0x3000_0000, slot: code, rights: rw }]), (1, None));
+    user::mapped_page_mut(0x3000_0000)[..2].copy_from_slice(&user::child_code::SPIN);
+    let rx = Rights::READ.0 | Rights::EXECUTE.0;
+    c.equal("map it into the child", sys_page_map_into(slot, &[MapUpdate { op: MapUpdate::MAP, va: 0x40_0000, slot: code, rights: rx }]), (1, None));
     c.equal("start", sys_env_start(slot, 0x40_0000, 0x50_0000), Ok(()));
     c.equal("start twice", sys_env_start(slot, 0x40_0000, 0x50_0000), Err(Error::Busy));
     c.equal("yield to a made-up id", sys_env_yield(0xdead_beef), Err(Error::NoSuchEnv));
