@@ -28,45 +28,37 @@ pub fn install_probes() {
     exos::exception::set_handler(probe_handler).expect("registering the probe handler");
 }
 
+/// Runs one access that may fault; the probe handler resumes after it with rcx = 1.
+macro_rules! probe {
+    ($access:literal, $address:expr) => {{
+        let faulted: u64;
+        // SAFETY: the access may fault on purpose; the probe handler then resumes at label 3 with
+        // rcx = 1. When it does not fault, it touches one byte the caller chose to probe.
+        unsafe {
+            core::arch::asm!(
+                "lea rax, [rip + 3f]",
+                "mov [{resume}], rax",
+                "xor ecx, ecx",
+                $access,
+                "3:",
+                "mov qword ptr [{resume}], 0",
+                resume = in(reg) RESUME.as_ptr(),
+                address = in(reg) $address,
+                out("rax") _, out("rcx") faulted,
+            );
+        }
+        faulted == 1
+    }};
+}
+
 /// Whether writing a byte to `address` faults; if it does, the fault is in [`last_fault`].
 pub fn write_faults(address: u64) -> bool {
-    let faulted: u64;
-    // SAFETY: the write may fault on purpose; the probe handler then resumes at label 3 with rcx=1.
-    // When it does not fault, it stores one byte to memory the caller chose to probe.
-    unsafe {
-        core::arch::asm!(
-            "lea rax, [rip + 3f]",
-            "mov [{resume}], rax",
-            "xor ecx, ecx",
-            "mov byte ptr [{address}], 0x5a",
-            "3:",
-            "mov qword ptr [{resume}], 0",
-            resume = in(reg) RESUME.as_ptr(),
-            address = in(reg) address,
-            out("rax") _, out("rcx") faulted,
-        );
-    }
-    faulted == 1
+    probe!("mov byte ptr [{address}], 0x5a", address)
 }
 
 /// Whether reading a byte from `address` faults.
 pub fn read_faults(address: u64) -> bool {
-    let faulted: u64;
-    // SAFETY: as for `write_faults`, but the access is a read.
-    unsafe {
-        core::arch::asm!(
-            "lea rax, [rip + 3f]",
-            "mov [{resume}], rax",
-            "xor ecx, ecx",
-            "mov al, byte ptr [{address}]",
-            "3:",
-            "mov qword ptr [{resume}], 0",
-            resume = in(reg) RESUME.as_ptr(),
-            address = in(reg) address,
-            out("rax") _, out("rcx") faulted,
-        );
-    }
-    faulted == 1
+    probe!("mov al, byte ptr [{address}]", address)
 }
 
 /// The last fault a probe caught: (vector, error code, address).
