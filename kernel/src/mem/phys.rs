@@ -72,7 +72,7 @@ pub fn write(pa: u64, data: &[u8]) {
 /// Writes one little-endian `u32` at `pa` (4-byte aligned) in kernel-owned memory that user space
 /// may only read (the published tables): a single volatile store, for hot paths.
 pub fn write_u32(pa: u64, value: u32) {
-    assert!(pa % 4 == 0, "unaligned u32 at {pa:#x}");
+    assert!(pa.is_multiple_of(4), "unaligned u32 at {pa:#x}");
     check(pa, 4);
     // SAFETY: mapped (checked) and aligned (asserted); the kernel owns these tables and holds no
     // reference into them, so a volatile store cannot invalidate any Rust reference.

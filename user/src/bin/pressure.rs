@@ -63,15 +63,15 @@ extern "C" fn hog_main() -> ! {
     exos::exception::set_handler(resume_anything).expect("handler");
     exos::exception::set_revoke_handler(if word(MODE) == 1 { give_back } else { ignore });
     let used: u64 = (0..MAX_ENVS).map(|i| u64::from(vm::env_info(i).pages)).sum();
-    for i in 0..(BUDGET - used).min(64) as usize {
+    for (i, held) in SLOTS.iter().take((BUDGET - used).min(64) as usize).enumerate() {
         match sys_page_alloc(ANY_PAGE) {
-            Ok((_, slot)) => SLOTS[i].store(slot, Ordering::Relaxed),
+            Ok((_, slot)) => held.store(slot, Ordering::Relaxed),
             Err(_) => break,
         }
         HELD.store(i + 1, Ordering::Relaxed);
     }
-    for i in 0..2 {
-        let _ = sys_page_set_vital(SLOTS[i].load(Ordering::Relaxed), true);
+    for vital in &SLOTS[..2] {
+        let _ = sys_page_set_vital(vital.load(Ordering::Relaxed), true);
     }
     set(READY, HELD.load(Ordering::Relaxed) as u64);
     loop {
