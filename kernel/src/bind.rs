@@ -53,6 +53,7 @@ fn apply(env: &mut Env, caller: u64, u: &MapUpdate) -> Result<(), Error> {
         MapUpdate::UNMAP => {
             env.mappings.remove(&u.va).ok_or(Error::NotMapped)?;
             paging::unmap(env.root, u.va);
+            note_unmapped(env);
             Ok(())
         }
         MapUpdate::PROTECT => {
@@ -60,6 +61,7 @@ fn apply(env: &mut Env, caller: u64, u: &MapUpdate) -> Result<(), Error> {
             let mapping = *env.mappings.get(&u.va).ok_or(Error::NotMapped)?;
             cap::check_at(mapping.owner, mapping.slot, rights)?;
             paging::protect(env.root, u.va, paging::user_flags(rights));
+            note_unmapped(env);
             Ok(())
         }
         _ => Err(Error::BadArgument),
@@ -96,6 +98,15 @@ pub fn unmap_slot(env: &mut Env, owner: usize, slot: u64) {
     for va in vas {
         env.mappings.remove(&va);
         paging::unmap(env.root, va);
+        note_unmapped(env);
+    }
+}
+
+/// A translation of `env` was removed or weakened. In the active address space `paging` has
+/// already invalidated it; otherwise its PCID-tagged TLB entries must go before it runs again.
+fn note_unmapped(env: &mut Env) {
+    if !paging::is_active(env.root) {
+        env.tlb_stale = true;
     }
 }
 

@@ -93,6 +93,9 @@ pub struct Env {
     /// Whether it wants a slice-end upcall after each preemption, and whether one is due.
     pub slice_upcall: bool,
     pub slice_end_pending: bool,
+    /// Whether TLB entries tagged with its PCID may be stale (new environment, or pages unmapped
+    /// while it was not running): the next switch to it flushes them.
+    pub tlb_stale: bool,
 }
 
 impl Env {
@@ -116,6 +119,7 @@ impl Env {
             vital: alloc::vec::Vec::new(),
             slice_upcall: false,
             slice_end_pending: false,
+            tlb_stale: true,
         })
     }
 

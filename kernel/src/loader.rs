@@ -56,6 +56,7 @@ pub fn load(id: u64, name: &str, bytes: &[u8]) -> Result<Env, LoadError> {
         vital: alloc::vec::Vec::new(),
         slice_upcall: false,
         slice_end_pending: false,
+        tlb_stale: true,
     })
 }
 

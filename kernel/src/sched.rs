@@ -286,7 +286,8 @@ impl Sched {
     fn resume(&mut self, next: usize) -> TrapFrame {
         self.current = next;
         let env = self.envs[next].as_mut().expect("resuming an empty slot");
-        paging::activate(env.root);
+        // PCID = table index + 1; 0 is the kernel's own address space.
+        paging::activate_tagged(env.root, next as u64 + 1, core::mem::take(&mut env.tlb_stale));
         // SAFETY: the FPU area lives in the environment's box, which stays in the table (and so
         // alive) until the environment ends; the next resume replaces it before any entry.
         unsafe { entry::set_fpu_area(env.fpu.address()) };

@@ -231,8 +231,24 @@ fn free_table(table: u64, level: u32) {
 
 /// Switches the CPU to address space `root`.
 pub fn activate(root: u64) {
-    // SAFETY: every root comes from `new_address_space` or `init`, so it maps the kernel half.
-    unsafe { cpu::write_cr3(root) };
+    activate_tagged(root, 0, true);
+}
+
+/// Switches to address space `root` with process-context id `pcid` (1..4096) where the CPU has
+/// PCIDs: then the TLB entries of other address spaces survive the switch, and this one's are kept
+/// too unless `flush` (they may be stale: the id was used by an earlier address space, or pages
+/// were unmapped while it was not active). Without PCIDs every switch flushes, as `activate` does.
+/// Global (kernel) entries survive either way.
+pub fn activate_tagged(root: u64, pcid: u64, flush: bool) {
+    let cr3 = if cpu::has_pcid() {
+        debug_assert!(pcid < 4096);
+        root | pcid | if flush { 0 } else { 1 << 63 }
+    } else {
+        root
+    };
+    // SAFETY: every root comes from `new_address_space` or `init`, so it maps the kernel half; the
+    // PCID bits are only set when CR4.PCIDE is on.
+    unsafe { cpu::write_cr3(cr3) };
 }
 
 /// Maps `len` bytes of device memory at physical `pa` uncached into the device window and returns

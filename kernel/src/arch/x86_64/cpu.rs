@@ -4,12 +4,14 @@
 //! SMEP, SMAP, UMIP, global pages) and sizes the per-environment FPU area (XSAVE where present,
 //! else FXSAVE). The results are kept in [`Features`] and in two statics the entry assembly reads.
 use core::arch::asm;
-use core::sync::atomic::{AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 /// What the CPU supports, as far as the kernel cares.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Features {
     pub nx: bool,
+    /// Process-context identifiers: TLB entries tagged per address space (CR4.PCIDE).
+    pub pcid: bool,
     pub smep: bool,
     pub smap: bool,
     pub umip: bool,
@@ -28,6 +30,13 @@ static USE_XSAVE: AtomicU8 = AtomicU8::new(0);
 static HAS_SMAP: AtomicU8 = AtomicU8::new(0);
 
 static FEATURES: spin::Once<Features> = spin::Once::new();
+/// Whether CR4.PCIDE is on (read on every address-space switch, so kept apart from `FEATURES`).
+static PCID: AtomicBool = AtomicBool::new(false);
+
+/// Whether address spaces carry process-context ids.
+pub fn has_pcid() -> bool {
+    PCID.load(Ordering::Relaxed)
+}
 
 /// The largest FPU area an environment can need; each environment reserves this much.
 pub const FPU_AREA_MAX: usize = 4096;
@@ -46,6 +55,7 @@ pub fn init() -> Features {
     let (_, _, _, edx_ext) = cpuid(0x8000_0001, 0);
     let mut f = Features {
         nx: edx_ext & (1 << 20) != 0,
+        pcid: ecx1 & (1 << 17) != 0,
         smep: ebx7 & (1 << 7) != 0,
         smap: ebx7 & (1 << 20) != 0,
         umip: ecx7 & (1 << 2) != 0,
@@ -58,6 +68,8 @@ pub fn init() -> Features {
         unsafe { wrmsr(MSR_EFER, rdmsr(MSR_EFER) | (1 << 11)) };
     }
     let mut cr4 = read_cr4() | CR4_PGE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+    // PCIDE may only be set while CR3[11:0] is 0, which holds for the boot tables.
+    if f.pcid { cr4 |= CR4_PCIDE; }
     if f.smep { cr4 |= CR4_SMEP; }
     if f.smap { cr4 |= CR4_SMAP; }
     if f.umip { cr4 |= CR4_UMIP; }
@@ -80,6 +92,7 @@ pub fn init() -> Features {
     if f.smap {
         HAS_SMAP.store(1, Ordering::Relaxed);
     }
+    PCID.store(f.pcid, Ordering::Relaxed);
     *FEATURES.call_once(|| f)
 }
 
@@ -94,6 +107,7 @@ pub const CR4_PGE: u64 = 1 << 7;
 pub const CR4_OSFXSR: u64 = 1 << 9;
 pub const CR4_OSXMMEXCPT: u64 = 1 << 10;
 pub const CR4_UMIP: u64 = 1 << 11;
+pub const CR4_PCIDE: u64 = 1 << 17;
 pub const CR4_OSXSAVE: u64 = 1 << 18;
 pub const CR4_SMEP: u64 = 1 << 20;
 pub const CR4_SMAP: u64 = 1 << 21;
