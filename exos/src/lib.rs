@@ -2,17 +2,21 @@
 //!
 //! Today it holds what a program needs to start, print and exit: the `_start` entry point and
 //! [`main!`] (`entry.rs`), the system-call wrappers (`syscall.rs`), exception handlers that resume
-//! the faulting code without the kernel (`exception.rs`), console output with
+//! the faulting code without the kernel (`exception.rs`), a heap for `alloc` over pages it maps
+//! itself (`heap.rs`), console output with
 //! [`print!`]/[`println!`] (`console.rs`) and a panic handler that reports and exits. Unsafe code
-//! is confined to `syscall.rs`, `entry.rs`, `exception.rs` and `vm.rs` (reading the read-only
+//! is confined to `syscall.rs`, `entry.rs`, `exception.rs`, `heap.rs` and `vm.rs` (reading the read-only
 //! windows the kernel maps: the page-ownership table and the self-map of the page tables).
 //! Any of it can be replaced by a program that knows better.
 #![no_std]
 #![deny(unsafe_code)]
 
+extern crate alloc;
+
 pub mod console;
 pub mod entry;
 pub mod exception;
+pub mod heap;
 pub mod syscall;
 pub mod vm;
 

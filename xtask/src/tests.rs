@@ -348,6 +348,13 @@ const ALL: &[IntegrationTest] = &[
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
+        name: "exos_heap",
+        cmdline_run: "heap,hello",
+        expect: &["heap: 5 checks, 0 failed", "'heap' exited with code 0", "hello from ring 3"],
+        forbid: &["FAIL", "'heap' killed"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
         name: "init_demo",
         cmdline_run: "init",
         expect: &["Exo: an exokernel", "SSE works here too: 1.5 * 2.25 = 3.375", "'init' exited with code 0"],
