@@ -40,10 +40,8 @@ unsafe impl GlobalAlloc for Allocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let mut heap = self.0.lock();
         loop {
-            if heap.size() > 0 {
-                if let Ok(block) = heap.allocate_first_fit(layout) {
-                    return block.as_ptr();
-                }
+            if heap.size() > 0 && let Ok(block) = heap.allocate_first_fit(layout) {
+                return block.as_ptr();
             }
             let need = (layout.size() + layout.align()) as u64;
             let grow = need.max(GROW).next_multiple_of(PAGE);
