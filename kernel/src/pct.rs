@@ -11,7 +11,7 @@
 use crate::arch::x86_64::entry::TrapFrame;
 use crate::env::PctState;
 use crate::{cap, sched};
-use abi::layout::{is_user_range, USER_END, USER_START};
+use abi::layout::{is_user_range, overlaps_windows, USER_END, USER_START};
 use abi::{Error, Rights};
 
 /// `pct_set_entry(entry, stack_top)`.
@@ -19,7 +19,8 @@ pub fn set_entry(entry: u64, stack_top: u64) -> Result<u64, Error> {
     let registration = if entry == 0 {
         None
     } else {
-        if !is_user_range(entry, 1) || !(USER_START + 16..=USER_END).contains(&stack_top) || !stack_top.is_multiple_of(16) {
+        let in_windows = overlaps_windows(stack_top - 16, 16);
+        if !is_user_range(entry, 1) || !(USER_START + 16..=USER_END).contains(&stack_top) || !stack_top.is_multiple_of(16) || in_windows {
             return Err(Error::BadAddress);
         }
         Some((entry, stack_top))

@@ -5,7 +5,7 @@ use crate::arch::x86_64::serial;
 use crate::sched::{self, Outcome};
 use crate::uaccess;
 use crate::env::ExceptionHandler;
-use abi::layout::is_user_range;
+use abi::layout::{is_user_range, overlaps_windows};
 use crate::{bind, cap, env, page, pct};
 use abi::{encode_partial, encode_result, Error, Sysnum, MAX_CONSOLE_WRITE, MIN_EXCEPTION_STACK};
 
@@ -78,7 +78,7 @@ fn env_set_exception_handler(entry: u64, stack_base: u64, stack_size: u64) -> Re
     let handler = if entry == 0 {
         None
     } else {
-        if !is_user_range(entry, 1) || !is_user_range(stack_base, stack_size) {
+        if !is_user_range(entry, 1) || !is_user_range(stack_base, stack_size) || overlaps_windows(stack_base, stack_size) {
             return Err(Error::BadAddress);
         }
         if stack_size < MIN_EXCEPTION_STACK || !(stack_base | stack_size).is_multiple_of(16) {

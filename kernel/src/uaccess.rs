@@ -6,7 +6,7 @@
 //! is an error code, never a kernel fault, and SMAP can stay on everywhere.
 use crate::mem::{paging, phys};
 use abi::Error;
-use abi::layout::{is_user_range, PAGE_SIZE};
+use abi::layout::{is_user_range, overlaps_windows, PAGE_SIZE};
 
 /// Copies `dst.len()` bytes from user address `src` in address space `root` into `dst`.
 pub fn copy_from_user(root: u64, src: u64, dst: &mut [u8]) -> Result<(), Error> {
@@ -23,10 +23,11 @@ pub fn copy_to_user(root: u64, dst: u64, src: &[u8]) -> Result<(), Error> {
     for_each_page(root, dst, src.len(), writable, |pa, at, n| phys::write(pa, &src[at..at + n]))
 }
 
-/// Checks `[va, va+len)` against user space and the page tables (each page present with `flags`),
+/// Checks `[va, va+len)` against user space outside the kernel's windows, and against the page
+/// tables (each page present with `flags` in its effective rights),
 /// calling `f(physical address, offset into the range, length)` for each piece within a page.
 fn for_each_page(root: u64, va: u64, len: usize, flags: u64, mut f: impl FnMut(u64, usize, usize)) -> Result<(), Error> {
-    if !is_user_range(va, len as u64) {
+    if !is_user_range(va, len as u64) || overlaps_windows(va, len as u64) {
         return Err(Error::BadAddress);
     }
     let mut done = 0usize;

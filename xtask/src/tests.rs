@@ -355,6 +355,13 @@ const ALL: &[IntegrationTest] = &[
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
+        name: "bad_windows",
+        cmdline_run: "bad_windows,hello",
+        expect: &["bad_windows: 10 checks, 0 failed", "'bad_windows' exited with code 0", "hello from ring 3"],
+        forbid: &["FAIL", "'bad_windows' killed"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
         name: "init_demo",
         cmdline_run: "init",
         expect: &["Exo: an exokernel", "SSE works here too: 1.5 * 2.25 = 3.375", "'init' exited with code 0"],

@@ -81,19 +81,26 @@ pub fn map(root: u64, va: u64, pa: u64, flags: u64) -> Result<(), MapError> {
     Ok(())
 }
 
-/// The frame and flags behind `va`, if mapped (2 MiB pages give the frame of `va` itself).
+/// The frame behind `va` and the **effective** rights of the whole walk, if mapped: `PRESENT`, then
+/// `WRITABLE` and `USER` only if every level grants them, `NO_EXECUTE` if any level sets it. (A
+/// leaf alone is not enough: through the read-only self-map, the "leaf" of a window address is a
+/// writable page-table entry.)
 pub fn translate(root: u64, va: u64) -> Option<(u64, u64)> {
     let mut table = root;
+    let mut rights = WRITABLE | USER;
+    let mut no_execute = 0;
     for level in (1..=4).rev() {
         // SAFETY: read-only use of a page-table page; nothing writes it concurrently (one CPU, IF=0).
         let entry = unsafe { phys::table_mut(table) }[index(va, level)];
         if entry & PRESENT == 0 {
             return None;
         }
+        rights &= entry;
+        no_execute |= entry & NO_EXECUTE;
         if level == 1 || (level == 2 && entry & HUGE != 0) {
             let page_mask = if level == 1 { PAGE_SIZE - 1 } else { HUGE_SIZE - 1 };
             let base = entry & ADDRESS_MASK & !page_mask;
-            return Some((base + (va & page_mask & !(PAGE_SIZE - 1)), entry));
+            return Some((base + (va & page_mask & !(PAGE_SIZE - 1)), PRESENT | rights | no_execute));
         }
         table = entry & ADDRESS_MASK;
     }
@@ -111,7 +118,10 @@ pub fn new_address_space() -> Option<u64> {
     user[OWNERS_SLOT] = *OWNERS_PDPT.get().expect("page-ownership window not built");
     user[SELF_MAP_SLOT as usize] = root | PRESENT | USER | nx();
     // The environment's own repossession vector, read-only to it; freed with the address space.
-    let vector = frames::alloc_zeroed()?;
+    let Some(vector) = frames::alloc_zeroed() else {
+        destroy_address_space(root);
+        return None;
+    };
     if map(root, abi::layout::REPOSSESSED_BASE, vector, USER | nx()).is_err() {
         frames::free(vector);
         destroy_address_space(root);
