@@ -7,12 +7,16 @@
 //! reports how many updates were applied. Page-table pages, kernel memory and the read-only windows
 //! can never be mapped: only pages named by a capability are.
 use crate::env::{Env, Mapping};
-use crate::mem::paging;
+use crate::mem::{frames, paging};
 use crate::{cap, sched, uaccess};
 use abi::layout::{is_user_range, overlaps_windows, PAGE_SIZE};
 use abi::{env_index, Error, MapUpdate, Rights, MAX_MAP_BATCH, SELF_ENV};
 use alloc::vec;
-use alloc::vec::Vec;
+
+/// The most pages one environment may have mapped through capabilities.
+pub const MAX_MAPPINGS: usize = 2048;
+/// The most page-table frames one environment's mappings may cost.
+pub const MAX_TABLES: u64 = 512;
 
 /// `page_map(env, updates, count)`: returns the number applied and the first failure, if any.
 pub fn page_map(target: u64, updates: u64, count: u64) -> (u64, Option<Error>) {
@@ -75,7 +79,15 @@ fn map(env: &mut Env, caller: u64, va: u64, slot: u64, rights: Rights) -> Result
     if env.mappings.contains_key(&va) || paging::translate(env.root, va).is_some() {
         return Err(Error::AlreadyMapped);
     }
-    paging::map(env.root, va, pa, paging::user_flags(rights)).map_err(|e| match e {
+    // The kernel's own memory spent on an environment is bounded too: mapping records live on the
+    // kernel heap, and sparse mappings cost page-table frames.
+    if env.mappings.len() >= MAX_MAPPINGS || env.tables >= MAX_TABLES {
+        return Err(Error::QuotaExceeded);
+    }
+    let free_before = frames::free_count();
+    let mapped = paging::map(env.root, va, pa, paging::user_flags(rights));
+    env.tables += free_before - frames::free_count();
+    mapped.map_err(|e| match e {
         paging::MapError::OutOfMemory => Error::NoMemory,
         paging::MapError::AlreadyMapped => Error::AlreadyMapped,
     })?;
@@ -92,12 +104,20 @@ fn mapping_rights(bits: u64) -> Result<Rights, Error> {
     Ok(rights)
 }
 
-/// Removes every mapping in `env` made through capability `slot` of environment index `owner`.
+/// Removes every mapping in `env` made through capability `slot` of environment index `owner`
+/// (without allocating: this runs when capabilities die, whatever the heap's state).
 pub fn unmap_slot(env: &mut Env, owner: usize, slot: u64) {
-    let vas: Vec<u64> = env.mappings.iter().filter(|(_, m)| m.owner == owner && m.slot == slot).map(|(va, _)| *va).collect();
-    for va in vas {
-        env.mappings.remove(&va);
-        paging::unmap(env.root, va);
+    let root = env.root;
+    let mut removed = false;
+    env.mappings.retain(|&va, m| {
+        let keep = m.owner != owner || m.slot != slot;
+        if !keep {
+            paging::unmap(root, va);
+            removed = true;
+        }
+        keep
+    });
+    if removed {
         note_unmapped(env);
     }
 }

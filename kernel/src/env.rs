@@ -93,6 +93,8 @@ pub struct Env {
     /// Whether it wants a slice-end upcall after each preemption, and whether one is due.
     pub slice_upcall: bool,
     pub slice_end_pending: bool,
+    /// Page-table frames its capability mappings have cost (bounded by `bind::MAX_TABLES`).
+    pub tables: u64,
     /// Whether TLB entries tagged with its PCID may be stale (new environment, or pages unmapped
     /// while it was not running): the next switch to it flushes them.
     pub tlb_stale: bool,
@@ -120,6 +122,7 @@ impl Env {
             slice_upcall: false,
             slice_end_pending: false,
             tlb_stale: true,
+            tables: 0,
         })
     }
 

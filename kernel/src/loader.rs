@@ -57,6 +57,7 @@ pub fn load(id: u64, name: &str, bytes: &[u8]) -> Result<Env, LoadError> {
         slice_upcall: false,
         slice_end_pending: false,
         tlb_stale: true,
+        tables: 0,
     })
 }
 

@@ -237,7 +237,7 @@ const ALL: &[IntegrationTest] = &[
     IntegrationTest {
         name: "bad_pages",
         cmdline_run: "bad_pages,hello",
-        expect: &["bad_pages: 63 checks, 0 failed", "'bad_pages' exited with code 0", "hello from ring 3"],
+        expect: &["bad_pages: 65 checks, 0 failed", "'bad_pages' exited with code 0", "hello from ring 3"],
         forbid: &["FAIL", "killed"],
         ..IntegrationTest::DEFAULT
     },

@@ -8,7 +8,7 @@ use linked_list_allocator::LockedHeap;
 static HEAP: LockedHeap = LockedHeap::empty();
 
 /// Size of the kernel heap.
-pub const HEAP_BYTES: u64 = 4 << 20;
+pub const HEAP_BYTES: u64 = 16 << 20;
 
 /// Gives the heap its memory. Call once, after `frames::init` and `paging::init`.
 pub fn init() {

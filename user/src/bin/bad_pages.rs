@@ -137,6 +137,30 @@ fn main() -> i64 {
     }
     c.check("after freeing, allocation works again", sys_page_alloc(ANY_PAGE).is_ok());
 
+    // The kernel memory a program can make the kernel spend is bounded too: mapping records (one
+    // page mapped at thousands of addresses) and page-table frames (mappings 2 MiB apart).
+    let (_, one) = sys_page_alloc(ANY_PAGE).expect("one page");
+    let mut first_failure = None;
+    'records: for batch in 0..8u64 {
+        let updates: [MapUpdate; 512] = core::array::from_fn(|i| MapUpdate { op: MapUpdate::MAP, va: 0x5000_0000 + (batch * 512 + i as u64) * 4096, slot: one, rights: R });
+        if let (_, Some(e)) = sys_page_map(&updates) {
+            first_failure = Some(e);
+            break 'records;
+        }
+    }
+    c.equal("mapping one page at thousands of addresses stops at the quota", first_failure, Some(Error::QuotaExceeded));
+    let _ = sys_page_free(one);
+    let (_, one) = sys_page_alloc(ANY_PAGE).expect("one page");
+    let mut first_failure = None;
+    for i in 0..2048u64 {
+        if let (_, Some(e)) = map(0x80_0000_0000 + i * (2 << 20), one, R) {
+            first_failure = Some(e);
+            break;
+        }
+    }
+    c.equal("sparse mappings stop at the page-table quota", first_failure, Some(Error::QuotaExceeded));
+    let _ = sys_page_free(one);
+
     // Exit holding pages, mappings and a grant: the kernel must take them all back.
     let _ = sys_cap_grant(slot, me, Rights::READ);
     c.finish()
