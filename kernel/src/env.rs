@@ -93,6 +93,8 @@ pub struct Env {
     /// Whether it wants a slice-end upcall after each preemption, and whether one is due.
     pub slice_upcall: bool,
     pub slice_end_pending: bool,
+    /// Its data-segment selectors (DS, ES, FS, GS) while it is not running.
+    pub selectors: [u16; 4],
     /// Page-table frames its capability mappings have cost (bounded by `bind::MAX_TABLES`).
     pub tables: u64,
     /// Whether TLB entries tagged with its PCID may be stale (new environment, or pages unmapped
@@ -123,6 +125,7 @@ impl Env {
             slice_end_pending: false,
             tlb_stale: true,
             tables: 0,
+            selectors: [0; 4],
         })
     }
 

@@ -58,6 +58,7 @@ pub fn load(id: u64, name: &str, bytes: &[u8]) -> Result<Env, LoadError> {
         slice_end_pending: false,
         tlb_stale: true,
         tables: 0,
+        selectors: [0; 4],
     })
 }
 

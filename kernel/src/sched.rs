@@ -278,6 +278,7 @@ impl Sched {
     fn switch(&mut self, frame: &mut TrapFrame, next: usize) {
         if let Some(env) = self.envs[self.current].as_mut() {
             env.frame = *frame;
+            env.selectors = cpu::read_data_selectors();
         }
         *frame = self.resume(next);
     }
@@ -291,6 +292,8 @@ impl Sched {
         // SAFETY: the FPU area lives in the environment's box, which stays in the table (and so
         // alive) until the environment ends; the next resume replaces it before any entry.
         unsafe { entry::set_fpu_area(env.fpu.address()) };
+        // SAFETY: the selectors were read from this environment's own ring-3 state (or are null).
+        unsafe { cpu::load_data_selectors(env.selectors) };
         if !crate::revoke::deliver_pending(env) {
             crate::upcall::deliver_slice_end(env);
         }
@@ -342,6 +345,9 @@ fn finish() -> ! {
     let (mode, free_at_start) = with(|s| (s.boot.mode, s.free_at_start));
     let free_now = frames::free_count();
     kprintln!("exo: all programs finished ({} timer ticks taken in ring 3)", lapic::ticks());
+    if entry::nmi_count() > 0 {
+        kprintln!("exo: {} NMIs arrived (counted and ignored)", entry::nmi_count());
+    }
     if free_now != free_at_start {
         kprintln!("exo: LEAK: {} frames free before the first program, {} now", free_at_start, free_now);
     }

@@ -36,10 +36,6 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
 
 fn exception(frame: &mut TrapFrame) {
     let vector = frame.vector as u8;
-    if vector == idt::NMI {
-        log::warn!("NMI at rip={:#x}", frame.rip);
-        return;
-    }
     if !frame.is_from_user() {
         if entry::return_instructions().contains(&frame.rip) {
             sched::end_current(Outcome::Killed(String::from("invalid user state on return to ring 3")));

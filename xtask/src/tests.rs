@@ -362,6 +362,13 @@ const ALL: &[IntegrationTest] = &[
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
+        name: "selectors_do_not_leak",
+        cmdline_run: "selectors,hello",
+        expect: &["selectors: 3 checks, 0 failed", "'selectors' exited with code 0", "hello from ring 3"],
+        forbid: &["FAIL", "'selectors' killed"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
         name: "init_demo",
         cmdline_run: "init",
         expect: &["Exo: an exokernel", "SSE works here too: 1.5 * 2.25 = 3.375", "'init' exited with code 0"],

@@ -203,6 +203,32 @@ pub unsafe fn write_cr4(v: u64) {
     unsafe { asm!("mov cr4, {}", in(reg) v, options(nostack)) };
 }
 
+/// The data-segment selectors (DS, ES, FS, GS) in use: ring 3 may load its own (null or user
+/// descriptors), and the kernel never changes them, so on a switch they are the environment's.
+pub fn read_data_selectors() -> [u16; 4] {
+    let (ds, es, fs, gs): (u16, u16, u16, u16);
+    // SAFETY: reading segment registers has no side effects.
+    unsafe {
+        asm!("mov {0:x}, ds", "mov {1:x}, es", "mov {2:x}, fs", "mov {3:x}, gs",
+             out(reg) ds, out(reg) es, out(reg) fs, out(reg) gs, options(nomem, nostack, preserves_flags))
+    };
+    [ds, es, fs, gs]
+}
+
+/// Loads data-segment selectors saved by [`read_data_selectors`] (the bases stay 0: user code cannot
+/// set FS/GS bases, FSGSBASE being off and MSR writes privileged).
+///
+/// # Safety
+/// Every selector must be null or one ring 3 could load itself (a user data or code descriptor).
+pub unsafe fn load_data_selectors(selectors: [u16; 4]) {
+    let [ds, es, fs, gs] = selectors;
+    // SAFETY: the caller guarantees each selector is loadable (null, or a DPL-3 descriptor).
+    unsafe {
+        asm!("mov ds, {0:x}", "mov es, {1:x}", "mov fs, {2:x}", "mov gs, {3:x}",
+             in(reg) ds, in(reg) es, in(reg) fs, in(reg) gs, options(nostack, preserves_flags))
+    };
+}
+
 /// Invalidates the TLB entry for one page in the current address space.
 pub fn invlpg(addr: u64) {
     // SAFETY: invlpg only drops a cached translation; it cannot break memory safety.

@@ -9,7 +9,7 @@
 //!
 //! Invariants: the kernel runs with interrupts disabled (SFMASK and interrupt gates clear IF), so the
 //! frame of the running environment is always at [`frame_slot`]; entries from ring 0 are only
-//! exceptions (kernel bugs) and NMIs, which skip the FPU save. DF and (with SMAP) AC are cleared on
+//! exceptions (kernel bugs, which panic) and NMIs, which the entry code only counts. DF and (with SMAP) AC are cleared on
 //! entry, because a hostile program may set them before it traps.
 use super::gdt;
 
@@ -162,6 +162,8 @@ trap_stubs:
     .endr
 
 trap_common:
+    cmpq $2, (%rsp)
+    je nmi_entry
     SAVE_GPRS
     cld
     testb $3, 144(%rsp)
@@ -175,6 +177,13 @@ trap_common:
     mov %rsp, %rdi
     call trap_dispatch
     jmp exit_to_user
+
+    // NMI (on its own IST stack): count it and return, touching no register, no lock and no FPU
+    // state, so it is safe wherever it lands, including between xrstor and sysretq/iretq.
+nmi_entry:
+    lock incq NMI_COUNT(%rip)
+    add $16, %rsp
+    iretq
 
     .balign 16
     .global syscall_entry
@@ -254,6 +263,15 @@ user_iretq:
     syscall_vector = const SYSCALL_VECTOR,
     options(att_syntax)
 );
+
+/// NMIs taken (counted by the entry code, which does nothing else with them).
+#[unsafe(no_mangle)]
+static NMI_COUNT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// How many NMIs have arrived.
+pub fn nmi_count() -> u64 {
+    NMI_COUNT.load(core::sync::atomic::Ordering::Relaxed)
+}
 
 /// Scratch for the user `rsp` between `syscall` and the switch to the trap stack (one CPU, IF=0).
 #[unsafe(no_mangle)]
