@@ -4,7 +4,9 @@
 //! `user_pages=N` (a budget of pages for all environments, to create memory pressure),
 //! and `selftest=panic|page_fault|stack_overflow`, which makes the kernel fail on purpose after boot so
 //! the tests can check its panic and double-fault paths.
-//! Anything else is refused with a message naming the word and what is allowed.
+//! Words are separated by ASCII whitespace; there are no bare flags. Each key may appear once.
+//! Anything else is refused with a message naming the word and what is allowed. Parsing borrows
+//! from the line and needs no heap.
 use core::fmt;
 
 /// What the kernel does when its run list is done.
@@ -20,11 +22,16 @@ pub enum Mode {
 /// How much the kernel logs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum LogLevel {
+    /// Only errors.
     Error,
+    /// Errors and warnings.
     Warn,
+    /// Also boot progress and program starts and exits (the default).
     #[default]
     Info,
+    /// Also per-operation detail.
     Debug,
+    /// Everything.
     Trace,
 }
 
@@ -53,9 +60,13 @@ impl<'a> ProgramList<'a> {
 /// A parsed command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cmdline<'a> {
+    /// What to do when the run list is done (`mode=`, default `run`).
     pub mode: Mode,
+    /// The programs to start, in order (`run=`, default `init`).
     pub run: ProgramList<'a>,
+    /// How much to log (`log=`, default `info`).
     pub log: LogLevel,
+    /// A deliberate kernel failure after boot (`selftest=`, default none).
     pub selftest: Option<SelfTest>,
     /// The most pages all environments together may hold through `page_alloc` (`user_pages=N`);
     /// `None`: as many as are free. Used to create memory pressure.
@@ -65,16 +76,22 @@ pub struct Cmdline<'a> {
 /// What is wrong with a command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CmdlineError<'a> {
+    /// A key that is not one of the known keys.
     UnknownKey(&'a str),
+    /// A value the key does not accept; `allowed` describes what it does.
     BadValue { key: &'a str, value: &'a str, allowed: &'static str },
+    /// A key given twice.
     Duplicate(&'a str),
+    /// A word without `=`.
     MissingValue(&'a str),
 }
 
 impl fmt::Display for CmdlineError<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CmdlineError::UnknownKey(k) => write!(f, "unknown option '{k}' (known: mode, run, log, selftest, user_pages)"),
+            CmdlineError::UnknownKey(k) => {
+                write!(f, "unknown option '{k}' (known: mode, run, log, selftest, user_pages)")
+            }
             CmdlineError::BadValue { key, value, allowed } => {
                 write!(f, "bad value '{value}' for '{key}' (allowed: {allowed})")
             }
@@ -84,9 +101,10 @@ impl fmt::Display for CmdlineError<'_> {
     }
 }
 
-/// Parses a command line.
+/// Parses a command line; keys not given keep their defaults.
 pub fn parse(line: &str) -> Result<Cmdline<'_>, CmdlineError<'_>> {
-    let mut out = Cmdline { mode: Mode::Run, run: ProgramList("init"), log: LogLevel::Info, selftest: None, user_pages: None };
+    let mut out =
+        Cmdline { mode: Mode::Run, run: ProgramList("init"), log: LogLevel::Info, selftest: None, user_pages: None };
     let mut seen = [false; 5];
     for word in line.split_ascii_whitespace() {
         let (key, value) = word.split_once('=').ok_or(CmdlineError::MissingValue(word))?;
@@ -107,7 +125,8 @@ pub fn parse(line: &str) -> Result<Cmdline<'_>, CmdlineError<'_>> {
             2 => out.log = parse_log(value)?,
             3 => out.selftest = Some(parse_selftest(value)?),
             _ => {
-                let pages = value.parse().map_err(|_| CmdlineError::BadValue { key, value, allowed: "a number of pages" })?;
+                let pages =
+                    value.parse().map_err(|_| CmdlineError::BadValue { key, value, allowed: "a number of pages" })?;
                 out.user_pages = Some(pages);
             }
         }
@@ -152,30 +171,58 @@ mod tests {
 
     #[test]
     fn defaults() {
-        let c = parse("").unwrap();
-        assert_eq!((c.mode, c.log), (Mode::Run, LogLevel::Info));
-        assert_eq!(c.run.iter().collect::<Vec<_>>(), ["init"]);
+        for line in ["", "   ", "\t\n"] {
+            let c = parse(line).unwrap();
+            assert_eq!((c.mode, c.log, c.selftest, c.user_pages), (Mode::Run, LogLevel::Info, None, None));
+            assert_eq!(c.run.iter().collect::<Vec<_>>(), ["init"]);
+        }
     }
 
     #[test]
     fn full_line() {
-        let c = parse("  mode=test run=a,,b log=debug ").unwrap();
+        let c = parse("  mode=test run=a,,b, log=debug selftest=page_fault user_pages=64 ").unwrap();
         assert_eq!((c.mode, c.log), (Mode::Test, LogLevel::Debug));
         assert_eq!(c.run.iter().collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!((c.selftest, c.user_pages), (Some(SelfTest::PageFault), Some(64)));
+        assert_eq!(parse("run=").unwrap().run.iter().count(), 0, "an empty run list runs nothing");
     }
 
     #[test]
-    fn errors_are_precise() {
+    fn every_log_level() {
+        let levels = [("error", LogLevel::Error), ("warn", LogLevel::Warn), ("info", LogLevel::Info)];
+        for (word, level) in levels.into_iter().chain([("debug", LogLevel::Debug), ("trace", LogLevel::Trace)]) {
+            assert_eq!(parse(&std::format!("log={word}")).unwrap().log, level);
+        }
+    }
+
+    #[test]
+    fn unknown_key_lists_the_known_keys() {
         assert_eq!(parse("color=red"), Err(CmdlineError::UnknownKey("color")));
-        assert_eq!(parse("quiet"), Err(CmdlineError::MissingValue("quiet")));
-        assert_eq!(parse("mode=run mode=test"), Err(CmdlineError::Duplicate("mode")));
+        let text = parse("=1").unwrap_err().to_string();
+        assert_eq!(text, "unknown option '' (known: mode, run, log, selftest, user_pages)");
+    }
+
+    #[test]
+    fn bad_values_list_the_allowed_values() {
         let e = parse("log=loud").unwrap_err();
+        assert_eq!(e, CmdlineError::BadValue { key: "log", value: "loud", allowed: "error, warn, info, debug, trace" });
         assert_eq!(e.to_string(), "bad value 'loud' for 'log' (allowed: error, warn, info, debug, trace)");
-        assert!(parse("mode=fast").unwrap_err().to_string().contains("run, test"));
-        assert!(parse("x=1").unwrap_err().to_string().contains("known: mode, run, log, selftest, user_pages"));
-        assert_eq!(parse("user_pages=64").unwrap().user_pages, Some(64));
+        assert!(parse("mode=fast").unwrap_err().to_string().contains("(allowed: run, test)"));
+        assert!(parse("mode=").unwrap_err().to_string().contains("(allowed: run, test)"));
         assert!(parse("user_pages=lots").unwrap_err().to_string().contains("a number of pages"));
-        assert_eq!(parse("selftest=panic").unwrap().selftest, Some(SelfTest::Panic));
         assert!(parse("selftest=boom").unwrap_err().to_string().contains("panic, page_fault, stack_overflow"));
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused() {
+        assert_eq!(parse("mode=run mode=test"), Err(CmdlineError::Duplicate("mode")));
+        assert_eq!(parse("run=a log=warn run=b"), Err(CmdlineError::Duplicate("run")));
+        assert_eq!(parse("mode=run mode=run").unwrap_err().to_string(), "option 'mode' given twice");
+    }
+
+    #[test]
+    fn words_without_a_value_are_refused() {
+        assert_eq!(parse("quiet"), Err(CmdlineError::MissingValue("quiet")));
+        assert_eq!(parse("mode=test quiet").unwrap_err().to_string(), "'quiet' is not of the form key=value");
     }
 }

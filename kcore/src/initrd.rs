@@ -2,35 +2,79 @@
 //!
 //! Format: each entry is a 110-byte ASCII header (`070701` and thirteen 8-digit hex fields), the
 //! NUL-terminated name padded so header+name is a multiple of 4, and the data padded to 4. The
-//! entry named `TRAILER!!!` ends the archive. [`Archive::new`] validates everything up front, so
-//! iterating afterwards cannot fail.
+//! entry named `TRAILER!!!` ends the archive; anything after it is ignored.
+//!
+//! Invariant: [`Archive::new`] validates every entry up front (magic, hex fields, UTF-8
+//! NUL-terminated name, name and data inside the archive, trailer present), so iterating
+//! afterwards cannot fail. Only regular files are listed, with a leading `./` stripped from their
+//! names. [`write_newc`] builds archives for tests and the host tool.
 use alloc::vec::Vec;
 use core::fmt;
 
 const MAGIC: &[u8; 6] = b"070701";
-const HEADER: usize = 110;
+const HEADER_SIZE: usize = 110;
 const TRAILER: &str = "TRAILER!!!";
 const MODE_TYPE: u32 = 0o170000;
 const MODE_FILE: u32 = 0o100000;
+/// The names of the thirteen header fields, in order.
+const FIELDS: [&str; 13] = [
+    "ino",
+    "mode",
+    "uid",
+    "gid",
+    "nlink",
+    "mtime",
+    "filesize",
+    "devmajor",
+    "devminor",
+    "rdevmajor",
+    "rdevminor",
+    "namesize",
+    "check",
+];
+const FIELD_MODE: usize = 1;
+const FIELD_FILE_SIZE: usize = 6;
+const FIELD_NAME_SIZE: usize = 11;
 
-/// Why the archive was refused; offsets are from the start of the archive.
+/// Why the archive was refused. Offsets are from the start of the archive; `entry` is the offset
+/// of the entry's header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ArchiveError {
-    Truncated { offset: usize },
-    BadMagic { offset: usize },
-    BadHex { offset: usize },
-    BadName { offset: usize },
-    NoTrailer,
+    /// The entry's `part` ("header", "name" or "data"), `[start, end)`, runs past the archive's end.
+    Truncated { entry: usize, part: &'static str, start: usize, end: usize, len: usize },
+    /// The entry does not start with `070701`.
+    BadMagic { entry: usize, found: [u8; 6] },
+    /// A header field is not eight hexadecimal digits.
+    BadHex { entry: usize, field: &'static str, found: [u8; 8] },
+    /// The name is empty or its last byte is not NUL.
+    NameNotTerminated { entry: usize },
+    /// The name is not UTF-8.
+    NameNotUtf8 { entry: usize },
+    /// The archive (of `len` bytes) ends without a `TRAILER!!!` entry.
+    NoTrailer { len: usize },
 }
 
 impl fmt::Display for ArchiveError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ArchiveError::Truncated { offset } => write!(f, "entry at {offset:#x} runs past the end of the archive"),
-            ArchiveError::BadMagic { offset } => write!(f, "no cpio newc magic \"070701\" at {offset:#x}"),
-            ArchiveError::BadHex { offset } => write!(f, "header field at {offset:#x} is not hexadecimal"),
-            ArchiveError::BadName { offset } => write!(f, "name of the entry at {offset:#x} is not NUL-terminated UTF-8"),
-            ArchiveError::NoTrailer => write!(f, "archive ends without a TRAILER!!! entry"),
+        match *self {
+            ArchiveError::Truncated { entry, part, start, end, len } => write!(
+                f,
+                "cpio entry at {entry:#x}: its {part} [{start:#x}, {end:#x}) runs past the end of the \
+                 {len:#x}-byte archive"
+            ),
+            ArchiveError::BadMagic { entry, found } => {
+                write!(f, "cpio entry at {entry:#x}: magic \"{}\" is not \"070701\" (newc)", found.escape_ascii())
+            }
+            ArchiveError::BadHex { entry, field, found } => write!(
+                f,
+                "cpio entry at {entry:#x}: field c_{field} \"{}\" is not 8 hexadecimal digits",
+                found.escape_ascii()
+            ),
+            ArchiveError::NameNotTerminated { entry } => {
+                write!(f, "cpio entry at {entry:#x}: name is empty or not NUL-terminated")
+            }
+            ArchiveError::NameNotUtf8 { entry } => write!(f, "cpio entry at {entry:#x}: name is not UTF-8"),
+            ArchiveError::NoTrailer { len } => write!(f, "the {len:#x}-byte archive ends without a TRAILER!!! entry"),
         }
     }
 }
@@ -38,99 +82,129 @@ impl fmt::Display for ArchiveError {
 /// One regular file of the archive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Entry<'a> {
+    /// Its name, without a leading `./`.
     pub name: &'a str,
+    /// Its contents.
     pub data: &'a [u8],
 }
 
 /// A validated archive.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub struct Archive<'a> {
     bytes: &'a [u8],
 }
 
-/// A raw entry: name, mode, data, and the offset of the next one.
-struct Raw<'a> {
+impl<'a> Archive<'a> {
+    /// Validates the whole archive, up to and including its trailer.
+    pub fn new(bytes: &'a [u8]) -> Result<Archive<'a>, ArchiveError> {
+        let mut offset = 0;
+        while offset < bytes.len() {
+            let raw = read_entry(bytes, offset)?;
+            if raw.name == TRAILER {
+                return Ok(Archive { bytes });
+            }
+            offset = raw.next;
+        }
+        Err(ArchiveError::NoTrailer { len: bytes.len() })
+    }
+
+    /// The regular files, in archive order (directories, links and devices are skipped).
+    pub fn entries(&self) -> impl Iterator<Item = Entry<'a>> + use<'a> {
+        let bytes = self.bytes;
+        let mut offset = 0;
+        // `new` validated every entry up to the trailer, so `read_entry` cannot fail here.
+        let raw_entries = core::iter::from_fn(move || {
+            let raw = read_entry(bytes, offset).ok().filter(|raw| raw.name != TRAILER)?;
+            offset = raw.next;
+            Some(raw)
+        });
+        raw_entries
+            .filter(|raw| raw.mode & MODE_TYPE == MODE_FILE)
+            .map(|raw| Entry { name: raw.name.strip_prefix("./").unwrap_or(raw.name), data: raw.data })
+    }
+
+    /// The contents of the regular file called `name`, if there is one (the first, if several).
+    pub fn find(&self, name: &str) -> Option<&'a [u8]> {
+        self.entries().find(|entry| entry.name == name).map(|entry| entry.data)
+    }
+}
+
+/// Writes a cpio newc archive of regular files (mode 0644, mtime 0) followed by the trailer.
+///
+/// # Panics
+/// If a name contains NUL or a file is 4 GiB or larger: the format cannot represent them.
+pub fn write_newc(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (index, (name, data)) in files.iter().enumerate() {
+        assert!(!name.contains('\0'), "cpio name {name:?} contains NUL");
+        push_entry(&mut out, index as u32 + 1, MODE_FILE | 0o644, name, data);
+    }
+    push_entry(&mut out, 0, 0, TRAILER, &[]);
+    out
+}
+
+/// One entry as stored: name (as stored), mode, data, and the offset of the next entry.
+struct RawEntry<'a> {
     name: &'a str,
     mode: u32,
     data: &'a [u8],
     next: usize,
 }
 
-impl<'a> Archive<'a> {
-    /// Validates the whole archive.
-    pub fn new(bytes: &'a [u8]) -> Result<Archive<'a>, ArchiveError> {
-        let mut offset = 0;
-        loop {
-            if offset >= bytes.len() {
-                return Err(ArchiveError::NoTrailer);
-            }
-            let raw = read(bytes, offset)?;
-            if raw.name == TRAILER {
-                return Ok(Archive { bytes });
-            }
-            offset = raw.next;
-        }
+/// Reads and validates the entry whose header starts at `entry`.
+fn read_entry(bytes: &[u8], entry: usize) -> Result<RawEntry<'_>, ArchiveError> {
+    let header = part(bytes, entry, "header", entry, HEADER_SIZE)?;
+    let (magic, fields) = header.split_at(MAGIC.len());
+    if magic != MAGIC {
+        return Err(ArchiveError::BadMagic { entry, found: magic.try_into().unwrap_or_default() });
     }
+    let field = |index: usize| parse_field(entry, fields, index);
+    let (mode, file_size, name_size) = (field(FIELD_MODE)?, field(FIELD_FILE_SIZE)?, field(FIELD_NAME_SIZE)?);
+    let name_start = entry + HEADER_SIZE;
+    let name = parse_name(entry, part(bytes, entry, "name", name_start, name_size as usize)?)?;
+    let data_start = (name_start + name_size as usize).next_multiple_of(4);
+    let data = part(bytes, entry, "data", data_start, file_size as usize)?;
+    Ok(RawEntry { name, mode, data, next: (data_start + data.len()).next_multiple_of(4) })
+}
 
-    /// The regular files, in archive order.
-    pub fn entries(&self) -> impl Iterator<Item = Entry<'a>> + '_ {
-        let mut offset = 0;
-        core::iter::from_fn(move || loop {
-            let raw = read(self.bytes, offset).ok()?;
-            if raw.name == TRAILER {
-                return None;
-            }
-            offset = raw.next;
-            if raw.mode & MODE_TYPE == MODE_FILE {
-                let name = raw.name.strip_prefix("./").unwrap_or(raw.name);
-                return Some(Entry { name, data: raw.data });
-            }
-        })
-    }
+/// `bytes[start..start + size]`, the entry's `name` part, or why it does not fit.
+fn part<'a>(
+    bytes: &'a [u8],
+    entry: usize,
+    name: &'static str,
+    start: usize,
+    size: usize,
+) -> Result<&'a [u8], ArchiveError> {
+    let end = start.saturating_add(size);
+    bytes.get(start..end).ok_or(ArchiveError::Truncated { entry, part: name, start, end, len: bytes.len() })
+}
 
-    /// The data of the file called `name`.
-    pub fn find(&self, name: &str) -> Option<&'a [u8]> {
-        self.entries().find(|e| e.name == name).map(|e| e.data)
+/// Header field `index` of the fields after the magic: eight hex digits.
+fn parse_field(entry: usize, fields: &[u8], index: usize) -> Result<u32, ArchiveError> {
+    let digits = fields.get(8 * index..8 * index + 8).unwrap_or_default();
+    let value = digits.iter().try_fold(0u32, |value, &digit| Some(value << 4 | char::from(digit).to_digit(16)?));
+    match value {
+        Some(value) if digits.len() == 8 => Ok(value),
+        _ => Err(ArchiveError::BadHex { entry, field: FIELDS[index], found: digits.try_into().unwrap_or_default() }),
     }
 }
 
-fn read(bytes: &[u8], offset: usize) -> Result<Raw<'_>, ArchiveError> {
-    let header = bytes.get(offset..offset + HEADER).ok_or(ArchiveError::Truncated { offset })?;
-    if &header[..6] != MAGIC {
-        return Err(ArchiveError::BadMagic { offset });
+/// The name without its terminating NUL.
+fn parse_name(entry: usize, stored: &[u8]) -> Result<&str, ArchiveError> {
+    match stored.split_last() {
+        Some((0, name)) => core::str::from_utf8(name).map_err(|_| ArchiveError::NameNotUtf8 { entry }),
+        _ => Err(ArchiveError::NameNotTerminated { entry }),
     }
-    let field = |i: usize| hex(&header[6 + 8 * i..14 + 8 * i]).ok_or(ArchiveError::BadHex { offset: offset + 6 + 8 * i });
-    let (mode, size, name_size) = (field(1)?, field(6)? as usize, field(11)? as usize);
-    let name_start = offset + HEADER;
-    let name_bytes = bytes.get(name_start..name_start + name_size).ok_or(ArchiveError::Truncated { offset })?;
-    let name = match name_bytes.split_last() {
-        Some((0, name)) => core::str::from_utf8(name).map_err(|_| ArchiveError::BadName { offset })?,
-        _ => return Err(ArchiveError::BadName { offset }),
-    };
-    let data_start = (name_start + name_size).next_multiple_of(4);
-    let data = bytes.get(data_start..data_start + size).ok_or(ArchiveError::Truncated { offset })?;
-    Ok(Raw { name, mode, data, next: (data_start + size).next_multiple_of(4) })
 }
 
-fn hex(digits: &[u8]) -> Option<u32> {
-    core::str::from_utf8(digits).ok().and_then(|s| u32::from_str_radix(s, 16).ok())
-}
-
-/// Writes a cpio newc archive of regular files (mode 0644, mtime 0), for tests and host tools.
-pub fn write_newc(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (i, (name, data)) in files.iter().enumerate() {
-        push_entry(&mut out, i as u32 + 1, MODE_FILE | 0o644, name, data);
-    }
-    push_entry(&mut out, 0, 0, TRAILER, &[]);
-    out
-}
-
+/// Appends one entry with its padding.
 fn push_entry(out: &mut Vec<u8>, inode: u32, mode: u32, name: &str, data: &[u8]) {
-    let fields = [inode, mode, 0, 0, 1, 0, data.len() as u32, 0, 0, 0, 0, name.len() as u32 + 1, 0];
+    let file_size = u32::try_from(data.len()).expect("cpio newc files must be smaller than 4 GiB");
+    let name_size = name.len() as u32 + 1;
+    let fields = [inode, mode, 0, 0, 1, 0, file_size, 0, 0, 0, 0, name_size, 0];
     out.extend_from_slice(MAGIC);
-    for f in fields {
-        out.extend_from_slice(alloc::format!("{f:08X}").as_bytes());
+    for field in fields {
+        out.extend_from_slice(alloc::format!("{field:08X}").as_bytes());
     }
     out.extend_from_slice(name.as_bytes());
     out.push(0);
@@ -140,58 +214,4 @@ fn push_entry(out: &mut Vec<u8>, inode: u32, mode: u32, name: &str, data: &[u8])
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    extern crate std;
-    use std::vec::Vec;
-
-    #[test]
-    fn round_trip() {
-        let bytes = write_newc(&[("hello", b"abc"), ("init", b"12345678")]);
-        let archive = Archive::new(&bytes).unwrap();
-        let names: Vec<_> = archive.entries().map(|e| e.name).collect();
-        assert_eq!(names, ["hello", "init"]);
-        assert_eq!(archive.find("init"), Some(&b"12345678"[..]));
-        assert_eq!(archive.find("nope"), None);
-    }
-
-    #[test]
-    fn empty_archive_is_valid() {
-        let bytes = write_newc(&[]);
-        assert_eq!(Archive::new(&bytes).unwrap().entries().count(), 0);
-    }
-
-    #[test]
-    fn every_truncation_is_refused_without_panic() {
-        let bytes = write_newc(&[("a", b"xyz"), ("bb", &[7; 100])]);
-        for len in 0..bytes.len() {
-            assert!(Archive::new(&bytes[..len]).is_err(), "length {len}");
-        }
-    }
-
-    #[test]
-    fn corruption_is_refused() {
-        let good = write_newc(&[("a", b"xyz")]);
-        let mut bad = good.clone();
-        bad[0] = b'1';
-        assert_eq!(Archive::new(&bad).err(), Some(ArchiveError::BadMagic { offset: 0 }));
-        let mut bad = good.clone();
-        bad[6 + 8 * 6] = b'G';
-        assert_eq!(Archive::new(&bad).err(), Some(ArchiveError::BadHex { offset: 54 }));
-        let mut bad = good.clone();
-        bad[6 + 8 * 6..14 + 8 * 6].copy_from_slice(b"00100000");
-        assert_eq!(Archive::new(&bad).err(), Some(ArchiveError::Truncated { offset: 0 }));
-        let no_trailer = &good[..good.len() - 124];
-        assert_eq!(Archive::new(no_trailer).err(), Some(ArchiveError::NoTrailer));
-        let mut seed = 99u64;
-        for _ in 0..3000 {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let mut b = good.clone();
-            let i = (seed >> 33) as usize % b.len();
-            b[i] = (seed >> 13) as u8;
-            if let Ok(a) = Archive::new(&b) {
-                let _ = a.entries().count();
-            }
-        }
-    }
-}
+mod tests;

@@ -1,26 +1,33 @@
 //! A fixed-capacity map of usable physical memory, built before the kernel has a heap.
 //!
-//! Invariant: `regions[..len]` are sorted, non-overlapping, non-adjacent half-open ranges.
-//! Adding usable memory merges; reserving carves out (splitting a region when needed).
+//! The boot code adds the firmware's usable ranges, then reserves what is taken (the kernel image,
+//! boot data, the initrd, the frame bitmap). Ranges are byte-granular inside; [`MemoryMap::usable`]
+//! shows only whole pages.
+//!
+//! Invariant: `regions[..len]` are sorted, non-empty, non-overlapping and non-adjacent half-open
+//! ranges. Adding merges; reserving carves out, splitting a region when needed. An operation that
+//! fails with [`MapError::Full`] leaves the map unchanged.
 use core::fmt;
 
 /// The most disjoint usable regions the map holds.
 pub const MAX_REGIONS: usize = 128;
-const PAGE: u64 = 4096;
+const PAGE_SIZE: u64 = 4096;
 
-/// The map is full.
+/// Why the map could not be changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MapError {
+    /// The change needs more than [`MAX_REGIONS`] disjoint regions.
     Full,
 }
 
 impl fmt::Display for MapError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "memory map full ({MAX_REGIONS} regions)")
+        write!(f, "memory map full: it holds at most {MAX_REGIONS} disjoint regions")
     }
 }
 
-/// Usable physical memory as a set of ranges.
+/// Usable physical memory as a set of half-open ranges.
+#[derive(Clone, Debug)]
 pub struct MemoryMap {
     regions: [(u64, u64); MAX_REGIONS],
     len: usize,
@@ -33,149 +40,96 @@ impl Default for MemoryMap {
 }
 
 impl MemoryMap {
+    /// An empty map: nothing usable.
     pub const fn new() -> MemoryMap {
         MemoryMap { regions: [(0, 0); MAX_REGIONS], len: 0 }
     }
 
-    /// Adds `[start, end)` as usable, merging with overlapping or adjacent regions.
+    /// Adds `[start, end)` as usable, merging with overlapping or adjacent regions. An empty range
+    /// is ignored.
     pub fn add_usable(&mut self, start: u64, end: u64) -> Result<(), MapError> {
         if end <= start {
             return Ok(());
         }
-        let (mut start, mut end) = (start, end);
-        // Absorb every region that touches [start, end).
-        let mut i = 0;
-        while i < self.len {
-            let (s, e) = self.regions[i];
-            if s <= end && start <= e {
-                start = start.min(s);
-                end = end.max(e);
-                self.remove(i);
-            } else {
-                i += 1;
-            }
+        // The regions touching [start, end) are contiguous in sorted order: replace them by one.
+        let first = self.regions().partition_point(|&(_, e)| e < start);
+        let last = self.regions().partition_point(|&(s, _)| s <= end);
+        if first == last {
+            return self.insert(first, (start, end));
         }
-        self.insert_sorted(start, end)
+        let merged = (start.min(self.regions[first].0), end.max(self.regions[last - 1].1));
+        self.regions[first] = merged;
+        self.remove(first + 1..last);
+        Ok(())
     }
 
-    /// Removes `[start, end)` from the usable set.
+    /// Removes `[start, end)` from the usable set. An empty range is ignored.
     pub fn reserve(&mut self, start: u64, end: u64) -> Result<(), MapError> {
         if end <= start {
             return Ok(());
         }
-        let mut i = 0;
-        while i < self.len {
-            let (s, e) = self.regions[i];
-            if e <= start || end <= s {
-                i += 1;
-                continue;
-            }
-            self.remove(i);
-            if end < e {
-                self.insert_sorted(end, e)?;
-            }
-            if s < start {
-                self.insert_sorted(s, start)?;
-            }
+        // The regions overlapping [start, end) are contiguous; only their ends can survive.
+        let first = self.regions().partition_point(|&(_, e)| e <= start);
+        let last = self.regions().partition_point(|&(s, _)| s < end);
+        if first == last {
+            return Ok(());
+        }
+        let left = (self.regions[first].0, start);
+        let right = (end, self.regions[last - 1].1);
+        let pieces = usize::from(left.0 < left.1) + usize::from(right.0 < right.1);
+        if self.len - (last - first) + pieces > MAX_REGIONS {
+            return Err(MapError::Full);
+        }
+        self.remove(first..last);
+        if right.0 < right.1 {
+            self.insert(first, right)?;
+        }
+        if left.0 < left.1 {
+            self.insert(first, left)?;
         }
         Ok(())
     }
 
-    /// Usable ranges, sorted, page-aligned inwards, empty ones dropped.
+    /// The usable ranges as whole pages: sorted, disjoint, start rounded up and end rounded down to
+    /// 4 KiB, ranges with no whole page dropped.
     pub fn usable(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.regions[..self.len].iter().filter_map(|&(s, e)| {
-            let (s, e) = (s.checked_next_multiple_of(PAGE)?, e & !(PAGE - 1));
-            (s < e).then_some((s, e))
+        self.regions().iter().filter_map(|&(start, end)| {
+            let (start, end) = (start.checked_next_multiple_of(PAGE_SIZE)?, end & !(PAGE_SIZE - 1));
+            (start < end).then_some((start, end))
         })
     }
 
-    /// One past the last usable byte (page-aligned), or 0.
+    /// One past the last usable page, or 0 if nothing is usable.
     pub fn highest_usable_end(&self) -> u64 {
-        self.usable().last().map_or(0, |(_, e)| e)
+        self.usable().last().map_or(0, |(_, end)| end)
     }
 
-    /// Total usable bytes (page-aligned).
+    /// The total size of the usable pages, in bytes.
     pub fn usable_bytes(&self) -> u64 {
-        self.usable().map(|(s, e)| e - s).sum()
+        self.usable().map(|(start, end)| end - start).sum()
     }
 
-    fn remove(&mut self, i: usize) {
-        self.regions.copy_within(i + 1..self.len, i);
-        self.len -= 1;
+    fn regions(&self) -> &[(u64, u64)] {
+        &self.regions[..self.len]
     }
 
-    fn insert_sorted(&mut self, start: u64, end: u64) -> Result<(), MapError> {
+    /// Removes the regions at indices `range`.
+    fn remove(&mut self, range: core::ops::Range<usize>) {
+        self.regions.copy_within(range.end..self.len, range.start);
+        self.len -= range.len();
+    }
+
+    /// Inserts `region` at index `at`, which keeps the regions sorted and disjoint.
+    fn insert(&mut self, at: usize, region: (u64, u64)) -> Result<(), MapError> {
         if self.len == MAX_REGIONS {
             return Err(MapError::Full);
         }
-        let at = self.regions[..self.len].iter().position(|&(s, _)| s > start).unwrap_or(self.len);
         self.regions.copy_within(at..self.len, at + 1);
-        self.regions[at] = (start, end);
+        self.regions[at] = region;
         self.len += 1;
         Ok(())
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    extern crate std;
-    use std::vec::Vec;
-
-    fn ranges(m: &MemoryMap) -> Vec<(u64, u64)> {
-        m.usable().collect()
-    }
-
-    #[test]
-    fn merge_reserve_and_align() {
-        let mut m = MemoryMap::new();
-        m.add_usable(0x1000, 0x5000).unwrap();
-        m.add_usable(0x5000, 0x9000).unwrap();
-        m.add_usable(0x20_0000, 0x30_0123).unwrap();
-        assert_eq!(ranges(&m), [(0x1000, 0x9000), (0x20_0000, 0x30_0000)]);
-        m.reserve(0x2000, 0x3800).unwrap();
-        assert_eq!(ranges(&m), [(0x1000, 0x2000), (0x4000, 0x9000), (0x20_0000, 0x30_0000)]);
-        m.reserve(0, 0x25_0000).unwrap();
-        assert_eq!(ranges(&m), [(0x25_0000, 0x30_0000)]);
-        assert_eq!(m.highest_usable_end(), 0x30_0000);
-        assert_eq!(m.usable_bytes(), 0xb_0000);
-    }
-
-    #[test]
-    fn full_map_is_an_error() {
-        let mut m = MemoryMap::new();
-        for i in 0..MAX_REGIONS as u64 {
-            m.add_usable(i * 0x10000, i * 0x10000 + 0x1000).unwrap();
-        }
-        assert_eq!(m.add_usable(0x1_0000_0000, 0x1_0000_1000), Err(MapError::Full));
-    }
-
-    #[test]
-    fn matches_a_page_model() {
-        let mut seed = 12345u64;
-        let mut rand = |n: u64| {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (seed >> 33) % n
-        };
-        for _ in 0..200 {
-            let mut m = MemoryMap::new();
-            let mut model = [false; 64];
-            for _ in 0..12 {
-                let (a, b) = (rand(64), rand(64));
-                let (s, e) = (a.min(b), a.max(b));
-                let usable = rand(3) != 0;
-                if usable {
-                    m.add_usable(s * PAGE, e * PAGE).unwrap();
-                } else {
-                    m.reserve(s * PAGE, e * PAGE).unwrap();
-                }
-                model[s as usize..e as usize].iter_mut().for_each(|p| *p = usable);
-            }
-            let mut got = [false; 64];
-            for (s, e) in m.usable() {
-                got[(s / PAGE) as usize..(e / PAGE) as usize].iter_mut().for_each(|p| *p = true);
-            }
-            assert_eq!(got, model);
-        }
-    }
-}
+mod tests;
