@@ -103,16 +103,16 @@ pub struct Env {
 }
 
 impl Env {
-    /// An empty environment created by `parent`: the kernel's windows only, no capabilities, not
-    /// runnable.
-    pub fn new_child(id: u64, parent: &Env) -> Result<Env, Error> {
-        Ok(Env {
+    /// A new, not yet runnable environment over address space `root`, whose registers start as
+    /// `frame`; everything else (capabilities, handlers, mappings, quotas) starts empty.
+    pub fn new(id: u64, name: String, parent: Option<u64>, root: u64, frame: TrapFrame) -> Env {
+        Env {
             id,
-            parent: Some(parent.id),
+            parent,
             runnable: false,
-            name: format!("{}.child", parent.name),
-            root: paging::new_address_space().ok_or(Error::NoMemory)?,
-            frame: TrapFrame::default(),
+            name,
+            root,
+            frame,
             fpu: FpuArea::initial(),
             exception_handler: None,
             mappings: BTreeMap::new(),
@@ -126,7 +126,14 @@ impl Env {
             tlb_stale: true,
             tables: 0,
             selectors: [0; 4],
-        })
+        }
+    }
+
+    /// An empty environment created by `parent`: the kernel's windows only, no capabilities, not
+    /// runnable.
+    pub fn new_child(id: u64, parent: &Env) -> Result<Env, Error> {
+        let root = paging::new_address_space().ok_or(Error::NoMemory)?;
+        Ok(Env::new(id, format!("{}.child", parent.name), Some(parent.id), root, TrapFrame::default()))
     }
 
     /// Returns every frame of the environment's address space to the free pool. Its capabilities

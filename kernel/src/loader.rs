@@ -6,7 +6,7 @@
 //! no-execute unless the segment is executable). A stack of `USER_STACK_SIZE` is mapped below
 //! `USER_STACK_TOP`, with an unmapped guard page beneath it.
 use crate::arch::x86_64::entry::TrapFrame;
-use crate::env::{Env, FpuArea};
+use crate::env::Env;
 use crate::mem::{frames, paging, phys};
 use abi::layout::{PAGE_SIZE, USER_STACK_SIZE, USER_STACK_TOP};
 use alloc::string::String;
@@ -39,27 +39,7 @@ pub fn load(id: u64, name: &str, bytes: &[u8]) -> Result<Env, LoadError> {
         paging::destroy_address_space(root);
         return Err(e);
     }
-    Ok(Env {
-        id,
-        parent: None,
-        runnable: false,
-        name: String::from(name),
-        root,
-        frame: TrapFrame::new_user(image.entry, USER_STACK_TOP),
-        fpu: FpuArea::initial(),
-        exception_handler: None,
-        mappings: Default::default(),
-        pages: 0,
-        pct_entry: None,
-        pct: crate::env::PctState::Running,
-        revoke: None,
-        vital: alloc::vec::Vec::new(),
-        slice_upcall: false,
-        slice_end_pending: false,
-        tlb_stale: true,
-        tables: 0,
-        selectors: [0; 4],
-    })
+    Ok(Env::new(id, String::from(name), None, root, TrapFrame::new_user(image.entry, USER_STACK_TOP)))
 }
 
 fn load_segment(root: u64, id: u64, segment: &Segment, elf: &[u8]) -> Result<(), LoadError> {
