@@ -166,6 +166,11 @@ impl<O: Copy> CapSpace<O> {
             .collect()
     }
 
+    /// How many capabilities exist, in all tables.
+    pub fn live(&self) -> usize {
+        self.nodes.len() - self.free_nodes.len()
+    }
+
     /// How many capabilities `owner` holds.
     pub fn count(&self, owner: usize) -> usize {
         self.tables.get(owner).map_or(0, |t| t.iter().flatten().count())

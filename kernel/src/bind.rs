@@ -12,9 +12,15 @@ use crate::{cap, sched, uaccess};
 use abi::layout::{is_user_range, overlaps_windows, PAGE_SIZE};
 use abi::{env_index, Error, MapUpdate, Rights, MAX_MAP_BATCH, SELF_ENV};
 use alloc::vec;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// The most pages one environment may have mapped through capabilities.
 pub const MAX_MAPPINGS: usize = 2048;
+/// The most capability mappings all environments together may have (their records live on the
+/// kernel heap, which must never run out).
+pub const MAX_TOTAL_MAPPINGS: usize = 16384;
+static MAPPINGS: AtomicUsize = AtomicUsize::new(0);
+
 /// The most page-table frames one environment's mappings may cost.
 pub const MAX_TABLES: u64 = 512;
 
@@ -56,6 +62,7 @@ fn apply(env: &mut Env, caller: u64, u: &MapUpdate) -> Result<(), Error> {
         MapUpdate::MAP => map(env, caller, u.va, u.slot, mapping_rights(u.rights)?),
         MapUpdate::UNMAP => {
             env.mappings.remove(&u.va).ok_or(Error::NotMapped)?;
+            MAPPINGS.fetch_sub(1, Ordering::Relaxed);
             paging::unmap(env.root, u.va);
             note_unmapped(env);
             Ok(())
@@ -63,6 +70,9 @@ fn apply(env: &mut Env, caller: u64, u: &MapUpdate) -> Result<(), Error> {
         MapUpdate::PROTECT => {
             let rights = mapping_rights(u.rights)?;
             let mapping = *env.mappings.get(&u.va).ok_or(Error::NotMapped)?;
+            if !mapping.ceiling.contains(rights) {
+                return Err(Error::NoRights);
+            }
             cap::check_at(mapping.owner, mapping.slot, rights)?;
             paging::protect(env.root, u.va, paging::user_flags(rights));
             note_unmapped(env);
@@ -81,7 +91,7 @@ fn map(env: &mut Env, caller: u64, va: u64, slot: u64, rights: Rights) -> Result
     }
     // The kernel's own memory spent on an environment is bounded too: mapping records live on the
     // kernel heap, and sparse mappings cost page-table frames.
-    if env.mappings.len() >= MAX_MAPPINGS || env.tables >= MAX_TABLES {
+    if env.mappings.len() >= MAX_MAPPINGS || env.tables >= MAX_TABLES || MAPPINGS.load(Ordering::Relaxed) >= MAX_TOTAL_MAPPINGS {
         return Err(Error::QuotaExceeded);
     }
     let free_before = frames::free_count();
@@ -91,7 +101,8 @@ fn map(env: &mut Env, caller: u64, va: u64, slot: u64, rights: Rights) -> Result
         paging::MapError::OutOfMemory => Error::NoMemory,
         paging::MapError::AlreadyMapped => Error::AlreadyMapped,
     })?;
-    env.mappings.insert(va, Mapping { owner: env_index(caller), slot });
+    env.mappings.insert(va, Mapping { owner: env_index(caller), slot, ceiling: rights });
+    MAPPINGS.fetch_add(1, Ordering::Relaxed);
     Ok(())
 }
 
@@ -113,6 +124,7 @@ pub fn unmap_slot(env: &mut Env, owner: usize, slot: u64) {
         let keep = m.owner != owner || m.slot != slot;
         if !keep {
             paging::unmap(root, va);
+            MAPPINGS.fetch_sub(1, Ordering::Relaxed);
             removed = true;
         }
         keep
@@ -135,5 +147,6 @@ fn note_unmapped(env: &mut Env) {
 pub fn unmap_all(env: &mut Env) {
     for (va, _) in core::mem::take(&mut env.mappings) {
         paging::unmap(env.root, va);
+        MAPPINGS.fetch_sub(1, Ordering::Relaxed);
     }
 }

@@ -21,6 +21,9 @@ pub enum Object {
     Env(u64),
 }
 
+/// The most capabilities all environments together may hold (they live on the kernel heap).
+pub const MAX_TOTAL_CAPS: usize = 16384;
+
 static CAPS: spin::Mutex<CapSpace<Object>> = spin::Mutex::new(CapSpace::new());
 
 fn error(e: CapError) -> Error {
@@ -34,6 +37,9 @@ fn error(e: CapError) -> Error {
 
 /// Gives environment `owner` a root capability over `object`; returns its slot.
 pub fn insert_root(owner: u64, object: Object, rights: Rights) -> Result<usize, Error> {
+    if CAPS.lock().live() >= MAX_TOTAL_CAPS {
+        return Err(Error::TableFull);
+    }
     CAPS.lock().insert_root(env_index(owner), object, rights).map_err(error)
 }
 
@@ -75,6 +81,9 @@ pub fn grant(slot: u64, to: u64, rights: u64) -> Result<u64, Error> {
     let id = sched::with_current(|env| env.id);
     if sched::with_env(to, |_| ()).is_none() {
         return Err(Error::NoSuchEnv);
+    }
+    if CAPS.lock().live() >= MAX_TOTAL_CAPS {
+        return Err(Error::TableFull);
     }
     let new = CAPS.lock().grant(env_index(id), slot, env_index(to), rights).map_err(error)?;
     Ok(new as u64)

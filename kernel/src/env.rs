@@ -48,6 +48,8 @@ pub struct Mapping {
     pub owner: usize,
     /// The capability slot it was mapped through, in the owner's table.
     pub slot: u64,
+    /// The rights the mapper gave: `PROTECT` can never go beyond them (nor beyond the capability).
+    pub ceiling: abi::Rights,
 }
 
 /// Where an environment stands in protected control transfers.

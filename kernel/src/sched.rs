@@ -42,6 +42,9 @@ struct BootList {
     mode: Mode,
 }
 
+/// The last generation an environment-table index can have (ids keep 21 bits of it).
+const MAX_GENERATION: u32 = 0x1f_ffff;
+
 static SCHED: spin::Mutex<Option<Sched>> = spin::Mutex::new(None);
 
 /// How an environment ended.
@@ -95,8 +98,9 @@ pub fn for_each_env(mut f: impl FnMut(&mut Env)) {
 /// not runnable until it is started.
 pub fn create<E>(build: impl FnOnce(u64) -> Result<Env, E>) -> Result<u64, Option<E>> {
     let id = with(|s| {
-        let index = s.envs.iter().position(Option::is_none)?;
-        s.generations[index] = s.generations[index].wrapping_add(1).max(1);
+        // An index whose generation would wrap is retired, so an old id can never name a new one.
+        let index = (0..MAX_ENVS).find(|&i| s.envs[i].is_none() && s.generations[i] < MAX_GENERATION)?;
+        s.generations[index] += 1;
         Some(env_id(index, s.generations[index]))
     })
     .ok_or(None)?;
@@ -207,6 +211,11 @@ fn end_stuck() {
 /// Ends environment `id` (not the running one) and its descendants.
 pub fn destroy(id: u64, why: &str) {
     end_children(id);
+    destroy_one(id, why);
+}
+
+/// Ends environment `id` alone (its children must already be gone).
+fn destroy_one(id: u64, why: &str) {
     if let Some(env) = with(|s| s.envs[env_index(id)].take_if(|e| e.id == id)) {
         report(&env, Outcome::Killed(String::from(why)));
         release(env);
@@ -225,10 +234,18 @@ pub fn is_ancestor(ancestor: u64, id: u64) -> bool {
     false
 }
 
+/// Ends every descendant of `parent`, deepest first, without recursion (a chain of environments
+/// can be as long as the table, and the kernel stack is small).
 fn end_children(parent: u64) {
-    let children: Vec<u64> = with(|s| s.envs.iter().flatten().filter(|e| e.parent == Some(parent)).map(|e| e.id).collect());
-    for child in children {
-        destroy(child, "its parent ended");
+    let mut descendants = alloc::vec![parent];
+    let mut next = 0;
+    while next < descendants.len() {
+        let id = descendants[next];
+        next += 1;
+        with(|s| descendants.extend(s.envs.iter().flatten().filter(|e| e.parent == Some(id)).map(|e| e.id)));
+    }
+    for &child in descendants[1..].iter().rev() {
+        destroy_one(child, "its parent ended");
     }
 }
 

@@ -369,6 +369,20 @@ const ALL: &[IntegrationTest] = &[
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
+        name: "bad_protect_upgrade",
+        cmdline_run: "bad_protect_upgrade,hello",
+        expect: &["bad_protect_upgrade: 5 checks, 0 failed", "hello from ring 3"],
+        forbid: &["FAIL", "'bad_protect_upgrade' killed"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "bad_deep_chain",
+        cmdline_run: "bad_deep_chain,hello",
+        expect: &["bad_deep_chain: 64 environments live", "'bad_deep_chain' exited with code 0", "hello from ring 3"],
+        timeout: Duration::from_secs(60),
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
         name: "init_demo",
         cmdline_run: "init",
         expect: &["Exo: an exokernel", "SSE works here too: 1.5 * 2.25 = 3.375", "'init' exited with code 0"],
