@@ -172,7 +172,9 @@ pub fn start(slot: u64, rip: u64, rsp: u64) -> Result<u64, Error> {
         return Err(Error::BadAddress);
     }
     sched::with_env(id, |env| {
-        if env.runnable {
+        // Only a never-started environment: one waiting or blocked in a transfer is not runnable,
+        // but restarting it would leave its transfer state behind.
+        if env.runnable || env.pct != PctState::Running {
             return Err(Error::Busy);
         }
         env.frame = TrapFrame::new_user(rip, rsp);

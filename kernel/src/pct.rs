@@ -19,7 +19,7 @@ pub fn set_entry(entry: u64, stack_top: u64) -> Result<u64, Error> {
     let registration = if entry == 0 {
         None
     } else {
-        let in_windows = overlaps_windows(stack_top - 16, 16);
+        let in_windows = overlaps_windows(stack_top.saturating_sub(16), 16);
         if !is_user_range(entry, 1) || !(USER_START + 16..=USER_END).contains(&stack_top) || !stack_top.is_multiple_of(16) || in_windows {
             return Err(Error::BadAddress);
         }
