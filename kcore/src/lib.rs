@@ -15,3 +15,5 @@ pub mod elf;
 pub mod frames;
 pub mod initrd;
 pub mod memmap;
+#[cfg(test)]
+mod test_random;

@@ -313,11 +313,11 @@ fn mutations_never_panic() {
         b[i] ^= 0xff;
         exercise(&b);
     }
-    let mut seed = 42u64;
+    let mut random = crate::test_random::Random(42);
     for _ in 0..20_000 {
         let mut b = good.clone();
         for _ in 0..3 {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let seed = random.step();
             let i = (seed >> 33) as usize % b.len();
             b[i] = (seed >> 17) as u8;
         }

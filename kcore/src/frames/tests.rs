@@ -96,15 +96,7 @@ fn contiguous_respects_alignment_and_holes() {
     assert_eq!(frames.alloc_contiguous(16, 16), Some(16));
 }
 
-/// A small linear congruential generator: `next(n)` is in `0..n`.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n
-    }
-}
+use crate::test_random::Random;
 
 /// Random operations against a `Vec<bool>` model (true: used).
 #[test]

@@ -122,11 +122,11 @@ fn every_truncation_is_refused_without_panic() {
 #[test]
 fn random_corruption_never_panics() {
     let good = write_newc(&[("a", b"xyz"), ("./b", &[1; 9])]);
-    let mut seed = 99u64;
+    let mut random = crate::test_random::Random(99);
     for _ in 0..5000 {
         let mut bytes = good.clone();
         for _ in 0..2 {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let seed = random.step();
             let i = (seed >> 33) as usize % bytes.len();
             bytes[i] =
                 if seed & 1 == 0 { (seed >> 13) as u8 } else { b"0123456789abcdefF"[(seed >> 40) as usize % 17] };

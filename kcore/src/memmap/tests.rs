@@ -68,15 +68,7 @@ fn full_map_is_an_error_and_changes_nothing() {
     map.add_usable(0x1_0000_0000, 0x1_0000_1000).unwrap();
 }
 
-/// A small linear congruential generator: `next(n)` is in `0..n`.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n
-    }
-}
+use crate::test_random::Random;
 
 /// Random byte-granular adds and reserves over 64 pages (in 1 KiB units), compared with a model
 /// that marks each unit; a page is usable when all four of its units are.
