@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 pub mod layout;
+pub mod pte;
 mod error;
 mod sysnum;
 

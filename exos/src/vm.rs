@@ -9,14 +9,8 @@
 
 use abi::layout::{OWNER_KERNEL, PAGE_OWNERS_BASE, SELF_MAP_BASE, SELF_MAP_SLOT};
 
-/// Page-table entry bits, as the hardware defines them.
-pub const PRESENT: u64 = 1;
-pub const WRITABLE: u64 = 1 << 1;
-pub const USER: u64 = 1 << 2;
-pub const ACCESSED: u64 = 1 << 5;
-pub const DIRTY: u64 = 1 << 6;
-pub const NO_EXECUTE: u64 = 1 << 63;
-const ADDRESS_MASK: u64 = 0x000f_ffff_ffff_f000;
+pub use abi::pte::{ACCESSED, DIRTY, NO_EXECUTE, PRESENT, USER, WRITABLE};
+use abi::pte::ADDRESS_MASK;
 
 /// Who owns physical page number `frame`: `None` if it is free, `Some(OWNER_KERNEL)` for the
 /// kernel, else the owning environment's id. `frame` must be below the number of physical pages

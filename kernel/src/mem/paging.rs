@@ -14,15 +14,8 @@ use super::{frames, phys};
 use crate::arch::x86_64::cpu;
 use abi::layout::{KERNEL_BASE, MMIO_BASE, PAGE_SIZE, PHYS_MAP_BASE, SELF_MAP_SLOT};
 
-pub const PRESENT: u64 = 1;
-pub const WRITABLE: u64 = 1 << 1;
-pub const USER: u64 = 1 << 2;
-pub const WRITE_THROUGH: u64 = 1 << 3;
-pub const NO_CACHE: u64 = 1 << 4;
-pub const HUGE: u64 = 1 << 7;
-pub const GLOBAL: u64 = 1 << 8;
-pub const NO_EXECUTE: u64 = 1 << 63;
-const ADDRESS_MASK: u64 = 0x000f_ffff_ffff_f000;
+pub use abi::pte::{GLOBAL, HUGE, NO_CACHE, NO_EXECUTE, PRESENT, USER, WRITABLE, WRITE_THROUGH};
+use abi::pte::ADDRESS_MASK;
 const HUGE_SIZE: u64 = 2 << 20;
 
 /// Why a mapping could not be made.
