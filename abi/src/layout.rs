@@ -14,7 +14,9 @@
 //!                        │ guard page                   │
 //!  0x0000_7f80_0000_0000 ├──────────────────────────────┤ WINDOWS_END
 //!                        │ self-map of own page tables  │ 0x0000_7f00_0000_0000  SELF_MAP_BASE (r/o)
-//!                        │ environment table            │ 0x0000_7ec0_0000_0000  ENV_TABLE_BASE (r/o)
+//!                        │ boot archive (initrd)        │ 0x0000_7ee0_0000_0000  INITRD_BASE (r/o)
+//!                        │ env table, slices, sysinfo   │ 0x0000_7ec0_0000_0000  ENV_TABLE_BASE (r/o)
+//!                        │ capability counts per page   │ 0x0000_7ea0_0000_0000  PAGE_REFS_BASE (r/o)
 //!                        │ page-ownership table         │ 0x0000_7e80_0000_0000  PAGE_OWNERS_BASE (r/o)
 //!                        │ own repossession vector      │ 0x0000_7e00_0000_0000  REPOSSESSED_BASE (r/o)
 //!  0x0000_7e00_0000_0000 ├──────────────────────────────┤ WINDOWS_START
@@ -46,6 +48,16 @@ pub const REPOSSESSED_BASE: u64 = 0x0000_7e00_0000_0000;
 /// The page-ownership table: one `u32` per physical page, the id of the environment that owns it
 /// (0 = free, [`OWNER_KERNEL`] = the kernel, device memory or a hole). Read-only.
 pub const PAGE_OWNERS_BASE: u64 = 0x0000_7e80_0000_0000;
+/// The capability-count table: one `u32` per physical page, how many capabilities name it (its
+/// root and every grant, in all environments). A library sees whether a page it owns is shared
+/// (copy-on-write needs to know). Read-only.
+pub const PAGE_REFS_BASE: u64 = 0x0000_7ea0_0000_0000;
+/// The boot archive (the initrd, a cpio `newc` archive holding every program), read-only, at a
+/// page-aligned copy; its length is [`SysInfo`](crate::SysInfo)`::initrd_size`.
+pub const INITRD_BASE: u64 = 0x0000_7ee0_0000_0000;
+/// System information ([`SysInfo`](crate::SysInfo)), updated by the kernel at every timer tick.
+/// Read-only (same page as the environment table).
+pub const SYSINFO_BASE: u64 = ENV_TABLE_BASE + 3072;
 /// The environment table: `abi::MAX_ENVS` [`EnvInfo`](crate::EnvInfo) records, one per table
 /// index. Read-only.
 pub const ENV_TABLE_BASE: u64 = 0x0000_7ec0_0000_0000;

@@ -25,6 +25,23 @@ pub use sysnum::*;
 
 use core::fmt;
 
+/// System information the kernel publishes at `layout::SYSINFO_BASE` (little-endian `u64`s).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SysInfo {
+    /// Length in bytes of the boot archive at `layout::INITRD_BASE`.
+    pub initrd_size: u64,
+    /// Physical pages of RAM the kernel manages (free or in use).
+    pub total_pages: u64,
+    /// Physical pages free now.
+    pub free_pages: u64,
+    /// Timer ticks since boot (`TICK_MS` milliseconds each).
+    pub ticks: u64,
+}
+
+/// Milliseconds between timer ticks.
+pub const TICK_MS: u64 = 10;
+
 /// Positions in the time-slice vector.
 pub const SLICES: usize = 16;
 /// `slice_alloc`'s argument for "any free position".
@@ -94,14 +111,16 @@ pub const MAX_MAP_BATCH: u64 = 512;
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MapUpdate {
-    /// [`MapUpdate::MAP`], [`MapUpdate::UNMAP`] or [`MapUpdate::PROTECT`].
+    /// [`MapUpdate::MAP`], [`MapUpdate::UNMAP`], [`MapUpdate::PROTECT`], [`MapUpdate::GIVE_MAP`] or
+    /// [`MapUpdate::GRANT_MAP`].
     pub op: u64,
     /// The page-aligned virtual address.
     pub va: u64,
     /// The capability slot (for MAP: the page to map; for UNMAP/PROTECT: ignored, the mapping's own
     /// capability is used).
     pub slot: u64,
-    /// For MAP and PROTECT: the mapping's rights (READ required; WRITE, EXECUTE optional).
+    /// For MAP, PROTECT, GIVE_MAP and GRANT_MAP: the mapping's rights (READ required; WRITE,
+    /// EXECUTE optional), plus the library's tag bits [`MapUpdate::TAG0`], [`MapUpdate::TAG1`].
     pub rights: u64,
 }
 
@@ -109,6 +128,16 @@ impl MapUpdate {
     pub const MAP: u64 = 0;
     pub const UNMAP: u64 = 1;
     pub const PROTECT: u64 = 2;
+    /// Into another environment only: moves the caller's root page capability `slot` (which must
+    /// have no grants) to the target's table, with the page's ownership and quota, and maps it
+    /// there at `va` through the target's new slot.
+    pub const GIVE_MAP: u64 = 3;
+    /// Into another environment only: grants the target a capability derived from `slot` with
+    /// the mapping's rights plus `GRANT`, and maps it there at `va` through the target's new slot.
+    pub const GRANT_MAP: u64 = 4;
+    /// Library tag bits in `rights`, stored in the page-table entry as `pte::TAG0`/`pte::TAG1`.
+    pub const TAG0: u64 = 1 << 8;
+    pub const TAG1: u64 = 1 << 9;
     /// Size in bytes.
     pub const SIZE: usize = 32;
 

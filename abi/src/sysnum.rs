@@ -74,8 +74,9 @@ pub enum Sysnum {
     ///
     /// Errors: [`Error::NoMemory`] (no free environment or page), [`Error::TableFull`].
     EnvCreate = 8,
-    /// `env_start(slot, rip, rsp)`: make the environment named by capability `slot` runnable, starting
-    /// at `rip` with stack pointer `rsp` (other registers zero). Needs [`Rights::WRITE`].
+    /// `env_start(slot, rip, rsp, arg)`: make the environment named by capability `slot` runnable,
+    /// starting at `rip` with stack pointer `rsp` and `rdi` = `arg` (other registers zero). Needs
+    /// [`Rights::WRITE`].
     ///
     /// Errors: [`Error::BadSlot`], [`Error::EmptySlot`], [`Error::NoRights`], [`Error::WrongType`];
     /// [`Error::NoSuchEnv`] if it has ended; [`Error::BadAddress`] if `rip` or `rsp` is not a user
@@ -148,12 +149,17 @@ pub enum Sysnum {
     /// stack, the interrupted registers in the frame) so its library can save state or switch
     /// threads. Errors: [`Error::BadArgument`] if `enabled` is not 0 or 1.
     EnvSetSliceUpcall = 20,
+    /// `cap_delete(slot)`: delete the capability in `slot` and everything granted from it (their
+    /// mappings go, in every environment). On a page's root capability this is `page_free`. Returns 0.
+    ///
+    /// Errors: [`Error::BadSlot`], [`Error::EmptySlot`].
+    CapDelete = 21,
 }
 
 
 impl Sysnum {
     /// Every call, in number order (used to generate documentation and to test the encoding).
-    pub const ALL: [Sysnum; 21] = [
+    pub const ALL: [Sysnum; 22] = [
         Sysnum::ConsoleWrite,
         Sysnum::EnvExit,
         Sysnum::EnvSetExceptionHandler,
@@ -175,6 +181,7 @@ impl Sysnum {
         Sysnum::SliceAlloc,
         Sysnum::SliceFree,
         Sysnum::EnvSetSliceUpcall,
+        Sysnum::CapDelete,
     ];
 
     /// The call's name as the library OS spells its wrapper (`sys_<object>_<verb>`).
@@ -198,6 +205,7 @@ impl Sysnum {
             Sysnum::PctReply => "sys_pct_reply",
             Sysnum::PctWait => "sys_pct_wait",
             Sysnum::PageSetVital => "sys_page_set_vital",
+            Sysnum::CapDelete => "sys_cap_delete",
             Sysnum::SliceAlloc => "sys_slice_alloc",
             Sysnum::SliceFree => "sys_slice_free",
             Sysnum::EnvSetSliceUpcall => "sys_env_set_slice_upcall",

@@ -104,7 +104,17 @@ pub fn sys_env_create() -> Result<(u64, u64), Error> {
 
 /// Starts the environment named by capability `slot` at `rip` with stack `rsp`.
 pub fn sys_env_start(slot: u64, rip: u64, rsp: u64) -> Result<(), Error> {
-    call(Sysnum::EnvStart, [slot, rip, rsp, 0, 0, 0]).map(drop)
+    sys_env_start_with(slot, rip, rsp, 0)
+}
+
+/// Starts the environment named by capability `slot` at `rip` with stack `rsp` and `rdi` = `arg`.
+pub fn sys_env_start_with(slot: u64, rip: u64, rsp: u64, arg: u64) -> Result<(), Error> {
+    call(Sysnum::EnvStart, [slot, rip, rsp, arg, 0, 0]).map(drop)
+}
+
+/// Deletes the capability in `slot` and everything granted from it (on a page's root: frees it).
+pub fn sys_cap_delete(slot: u64) -> Result<(), Error> {
+    call(Sysnum::CapDelete, [slot, 0, 0, 0, 0, 0]).map(drop)
 }
 
 /// Ends the environment named by capability `slot`, and its descendants.

@@ -90,3 +90,34 @@ pub fn slices() -> ([u32; abi::SLICES], usize) {
     };
     (core::array::from_fn(read), read(abi::SLICES) as usize)
 }
+
+/// How many capabilities (the root and every grant, in all environments) name physical page
+/// `frame`: 1 means whoever holds the root is the only one who can map it. `frame` must be below
+/// the number of physical pages.
+pub fn refs(frame: u64) -> u32 {
+    // SAFETY: the kernel maps the capability-count table read-only at PAGE_REFS_BASE in every
+    // address space, one u32 per physical page; the caller keeps `frame` within physical memory.
+    unsafe { core::ptr::read_volatile((abi::layout::PAGE_REFS_BASE + frame * 4) as *const u32) }
+}
+
+/// The system information the kernel publishes (boot archive size, pages, ticks).
+pub fn sysinfo() -> abi::SysInfo {
+    let word = |i: u64| {
+        // SAFETY: the kernel maps the system-information block read-only at SYSINFO_BASE (four u64s).
+        unsafe { core::ptr::read_volatile((abi::layout::SYSINFO_BASE + (i % 4) * 8) as *const u64) }
+    };
+    abi::SysInfo { initrd_size: word(0), total_pages: word(1), free_pages: word(2), ticks: word(3) }
+}
+
+/// The boot archive (a cpio `newc` archive of every program), read-only.
+pub fn initrd() -> &'static [u8] {
+    let size = sysinfo().initrd_size as usize;
+    // SAFETY: the kernel maps `initrd_size` bytes of the archive read-only at INITRD_BASE in every
+    // address space and never changes or unmaps them.
+    unsafe { core::slice::from_raw_parts(abi::layout::INITRD_BASE as *const u8, size) }
+}
+
+/// The capability slot of this environment's own table through which `va` is mapped, if any.
+pub fn own_slot(va: u64) -> Option<u64> {
+    translate(va).and_then(abi::pte::own_slot)
+}

@@ -26,6 +26,10 @@ pub enum CapError {
     TableFull,
     /// The capability lacks a right the operation needs.
     MissingRights { have: Rights, need: Rights },
+    /// Only a root capability can be given away.
+    NotRoot(u64),
+    /// A capability with grants cannot be given away (its grants hang off the giver's slot).
+    HasGrants(u64),
 }
 
 impl fmt::Display for CapError {
@@ -35,6 +39,8 @@ impl fmt::Display for CapError {
             CapError::EmptySlot(s) => write!(f, "capability slot {s} is empty"),
             CapError::TableFull => write!(f, "capability table full ({MAX_SLOTS} slots)"),
             CapError::MissingRights { have, need } => write!(f, "capability has rights {have}, needs {need}"),
+            CapError::NotRoot(s) => write!(f, "capability slot {s} is not a root capability"),
+            CapError::HasGrants(s) => write!(f, "capability slot {s} has granted capabilities"),
         }
     }
 }
@@ -117,6 +123,26 @@ impl<O: Copy> CapSpace<O> {
         self.insert(to, object, rights, Some(parent))
     }
 
+    /// Moves `owner`'s root capability in `slot`, which has no grants, to `to`'s table (the object
+    /// changes hands). Returns its slot in `to`'s table; on failure nothing changes.
+    pub fn give(&mut self, owner: usize, slot: u64, to: usize) -> Result<usize, CapError> {
+        let node = self.node_of(owner, slot)?;
+        let n = self.nodes[node].as_ref().expect("live");
+        if n.parent.is_some() {
+            return Err(CapError::NotRoot(slot));
+        }
+        if !n.children.is_empty() {
+            return Err(CapError::HasGrants(slot));
+        }
+        let new_slot = self.free_slot(to)?;
+        self.tables[owner][slot as usize] = None;
+        self.tables[to][new_slot] = Some(node);
+        let n = self.nodes[node].as_mut().expect("live");
+        n.owner = to;
+        n.slot = new_slot;
+        Ok(new_slot)
+    }
+
     /// Removes every capability granted from `owner`'s `slot`, transitively; the capability itself
     /// stays. Returns what was removed.
     pub fn revoke(&mut self, owner: usize, slot: u64) -> Result<Vec<Removed<O>>, CapError> {
@@ -184,7 +210,8 @@ impl<O: Copy> CapSpace<O> {
         table[slot as usize].ok_or(CapError::EmptySlot(slot))
     }
 
-    fn insert(&mut self, owner: usize, object: O, rights: Rights, parent: Option<usize>) -> Result<usize, CapError> {
+    /// The first free slot of `owner`'s table (created on first use).
+    fn free_slot(&mut self, owner: usize) -> Result<usize, CapError> {
         if self.tables.len() <= owner {
             self.tables.resize_with(owner + 1, Vec::new);
         }
@@ -192,7 +219,11 @@ impl<O: Copy> CapSpace<O> {
         if table.is_empty() {
             table.resize(MAX_SLOTS, None);
         }
-        let slot = table.iter().position(Option::is_none).ok_or(CapError::TableFull)?;
+        table.iter().position(Option::is_none).ok_or(CapError::TableFull)
+    }
+
+    fn insert(&mut self, owner: usize, object: O, rights: Rights, parent: Option<usize>) -> Result<usize, CapError> {
+        let slot = self.free_slot(owner)?;
         let node = Node { owner, slot, object, rights, parent, children: Vec::new() };
         let index = match self.free_nodes.pop() {
             Some(i) => {

@@ -1,16 +1,24 @@
 //! Hardware secure bindings: the checked batch of map, unmap and protect updates an environment
-//! applies to its own page tables (`page_map`).
+//! applies to its own page tables or a child's (`page_map`), including handing a page to a child
+//! (`GIVE_MAP`: ownership moves) or sharing it (`GRANT_MAP`: a derived capability).
 //!
 //! Each update names the capability that authorizes it; the kernel checks the capability and the
 //! rights, writes the page-table entry and records which capability the mapping came through, so
 //! that revoking or freeing it removes the mapping. The batch stops at the first failure and
 //! reports how many updates were applied. Page-table pages, kernel memory and the read-only windows
 //! can never be mapped: only pages named by a capability are.
+//!
+//! Every entry made through a capability of the mapped environment's own table carries
+//! `pte::OWN_SLOT` and the slot (bits 52..61), and the library's two tag bits, so a library reads
+//! through the self-map which of its capabilities backs each page.
+use crate::cap::{self, Object};
 use crate::env::{Env, Mapping};
 use crate::mem::{frames, paging};
-use crate::{cap, sched, uaccess};
+use crate::{sched, uaccess};
 use abi::layout::{is_user_range, overlaps_windows, PAGE_SIZE};
-use abi::{env_index, Error, MapUpdate, Rights, MAX_MAP_BATCH, SELF_ENV};
+use abi::pte::{OWN_SLOT, SLOT_SHIFT};
+use abi::{env_index, Error, MapUpdate, Rights, MAX_MAP_BATCH, PAGE_QUOTA, SELF_ENV};
+use alloc::collections::BTreeMap;
 use alloc::vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
@@ -23,6 +31,24 @@ static MAPPINGS: AtomicUsize = AtomicUsize::new(0);
 
 /// The most page-table frames one environment's mappings may cost.
 pub const MAX_TABLES: u64 = 512;
+
+/// How many mappings exist through each capability (owner's table index, slot): a page can only
+/// be given away while nothing maps it.
+static THROUGH: spin::Mutex<BTreeMap<(usize, u64), u32>> = spin::Mutex::new(BTreeMap::new());
+
+fn count_through(owner: usize, slot: u64, delta: i32) {
+    let mut through = THROUGH.lock();
+    let now = through.get(&(owner, slot)).copied().unwrap_or(0).wrapping_add_signed(delta);
+    if now == 0 {
+        through.remove(&(owner, slot));
+    } else {
+        through.insert((owner, slot), now);
+    }
+}
+
+fn mapped_through(owner: usize, slot: u64) -> bool {
+    THROUGH.lock().contains_key(&(owner, slot))
+}
 
 /// `page_map(env, updates, count)`: returns the number applied and the first failure, if any.
 pub fn page_map(target: u64, updates: u64, count: u64) -> (u64, Option<Error>) {
@@ -41,51 +67,113 @@ pub fn page_map(target: u64, updates: u64, count: u64) -> (u64, Option<Error>) {
     if let Err(e) = uaccess::copy_from_user(sched::current_root(), updates, &mut bytes) {
         return (0, Some(e));
     }
-    sched::with_env(target, |env| {
+    let run = |env: &mut Env, mut giver: Option<&mut Env>| {
         for (done, chunk) in bytes.chunks_exact(MapUpdate::SIZE).enumerate() {
             let update = MapUpdate::from_bytes(chunk.try_into().expect("32-byte chunk"));
-            if let Err(e) = apply(env, caller, &update) {
+            if let Err(e) = apply(env, caller, giver.as_deref_mut(), &update) {
                 return (done as u64, Some(e));
             }
         }
         (count, None)
-    })
-    .unwrap_or((0, Some(Error::NoSuchEnv)))
+    };
+    let applied = if target == caller {
+        sched::with_env(target, |env| run(env, None))
+    } else {
+        sched::with_two(caller, target, |me, env| run(env, Some(me)))
+    };
+    applied.unwrap_or((0, Some(Error::NoSuchEnv)))
 }
 
-/// Applies one update to `env`'s address space on behalf of environment `caller`.
-fn apply(env: &mut Env, caller: u64, u: &MapUpdate) -> Result<(), Error> {
+/// Applies one update to `env`'s address space on behalf of environment `caller` (`giver` is the
+/// caller's own record when `env` is another environment).
+fn apply(env: &mut Env, caller: u64, giver: Option<&mut Env>, u: &MapUpdate) -> Result<(), Error> {
     if !u.va.is_multiple_of(PAGE_SIZE) || !is_user_range(u.va, PAGE_SIZE) || overlaps_windows(u.va, PAGE_SIZE) {
         return Err(Error::BadAddress);
     }
     match u.op {
-        MapUpdate::MAP => map(env, caller, u.va, u.slot, mapping_rights(u.rights)?),
+        MapUpdate::MAP => {
+            let (rights, tags) = mapping_rights(u.rights)?;
+            let Object::Page(pa) = cap::check(caller, u.slot, rights)? else {
+                return Err(Error::WrongType);
+            };
+            room(env, u.va)?;
+            install(env, u.va, pa, Mapping { owner: env_index(caller), slot: u.slot, ceiling: rights, tags })
+        }
         MapUpdate::UNMAP => {
-            env.mappings.remove(&u.va).ok_or(Error::NotMapped)?;
+            let mapping = env.mappings.remove(&u.va).ok_or(Error::NotMapped)?;
+            count_through(mapping.owner, mapping.slot, -1);
             MAPPINGS.fetch_sub(1, Ordering::Relaxed);
             paging::unmap(env.root, u.va);
             note_unmapped(env);
             Ok(())
         }
         MapUpdate::PROTECT => {
-            let rights = mapping_rights(u.rights)?;
-            let mapping = *env.mappings.get(&u.va).ok_or(Error::NotMapped)?;
+            let (rights, tags) = mapping_rights(u.rights)?;
+            let mapping = env.mappings.get_mut(&u.va).ok_or(Error::NotMapped)?;
             if !mapping.ceiling.contains(rights) {
                 return Err(Error::NoRights);
             }
             cap::check_at(mapping.owner, mapping.slot, rights)?;
-            paging::protect(env.root, u.va, paging::user_flags(rights));
+            mapping.tags = tags;
+            let flags = pte_flags(env_index(env.id), mapping, rights);
+            paging::protect(env.root, u.va, flags);
             note_unmapped(env);
             Ok(())
+        }
+        MapUpdate::GIVE_MAP => give_map(env, caller, giver.ok_or(Error::BadArgument)?, u),
+        MapUpdate::GRANT_MAP => {
+            giver.ok_or(Error::BadArgument)?;
+            let (rights, tags) = mapping_rights(u.rights)?;
+            let Object::Page(pa) = cap::check(caller, u.slot, rights.union(Rights::GRANT))? else {
+                return Err(Error::WrongType);
+            };
+            room(env, u.va)?;
+            let slot = cap::grant_from(caller, u.slot, env.id, rights.union(Rights::GRANT))? as u64;
+            let mapping = Mapping { owner: env_index(env.id), slot, ceiling: rights, tags };
+            install(env, u.va, pa, mapping).inspect_err(|_| {
+                let _ = cap::delete(env.id, slot);
+            })
         }
         _ => Err(Error::BadArgument),
     }
 }
 
-fn map(env: &mut Env, caller: u64, va: u64, slot: u64, rights: Rights) -> Result<(), Error> {
-    let cap::Object::Page(pa) = cap::check(caller, slot, rights)? else {
+/// `GIVE_MAP`: the caller's root capability `u.slot` (unmapped, without grants) moves to `env`,
+/// with the page's ownership and quota, and is mapped there.
+fn give_map(env: &mut Env, caller: u64, giver: &mut Env, u: &MapUpdate) -> Result<(), Error> {
+    let (rights, tags) = mapping_rights(u.rights)?;
+    let Object::Page(pa) = cap::check(caller, u.slot, rights)? else {
         return Err(Error::WrongType);
     };
+    if !cap::is_root(caller, u.slot)? {
+        return Err(Error::NoRights);
+    }
+    if mapped_through(env_index(caller), u.slot) {
+        return Err(Error::Busy);
+    }
+    if env.pages >= PAGE_QUOTA {
+        return Err(Error::QuotaExceeded);
+    }
+    room(env, u.va)?;
+    let slot = cap::give(caller, u.slot, env.id)? as u64;
+    let mapping = Mapping { owner: env_index(env.id), slot, ceiling: rights, tags };
+    if let Err(e) = install(env, u.va, pa, mapping) {
+        if cap::give(env.id, slot, caller).is_err() {
+            let _ = cap::delete(env.id, slot);
+        }
+        return Err(e);
+    }
+    crate::revoke::forget_vital(giver, env_index(caller), u.slot);
+    giver.pages -= 1;
+    env.pages += 1;
+    crate::page::set_owner(pa, env.id as u32);
+    sched::publish(giver);
+    sched::publish(env);
+    Ok(())
+}
+
+/// Whether `env` can take one more capability mapping at `va`.
+fn room(env: &Env, va: u64) -> Result<(), Error> {
     if env.mappings.contains_key(&va) || paging::translate(env.root, va).is_some() {
         return Err(Error::AlreadyMapped);
     }
@@ -94,25 +182,39 @@ fn map(env: &mut Env, caller: u64, va: u64, slot: u64, rights: Rights) -> Result
     if env.mappings.len() >= MAX_MAPPINGS || env.tables >= MAX_TABLES || MAPPINGS.load(Ordering::Relaxed) >= MAX_TOTAL_MAPPINGS {
         return Err(Error::QuotaExceeded);
     }
+    Ok(())
+}
+
+/// Maps `pa` at `va` in `env` as `mapping` says and records it (after [`room`] said yes).
+pub fn install(env: &mut Env, va: u64, pa: u64, mapping: Mapping) -> Result<(), Error> {
     let free_before = frames::free_count();
-    let mapped = paging::map(env.root, va, pa, paging::user_flags(rights));
+    let mapped = paging::map(env.root, va, pa, pte_flags(env_index(env.id), &mapping, mapping.ceiling));
     env.tables += free_before - frames::free_count();
     mapped.map_err(|e| match e {
         paging::MapError::OutOfMemory => Error::NoMemory,
         paging::MapError::AlreadyMapped => Error::AlreadyMapped,
     })?;
-    env.mappings.insert(va, Mapping { owner: env_index(caller), slot, ceiling: rights });
+    env.mappings.insert(va, mapping);
+    count_through(mapping.owner, mapping.slot, 1);
     MAPPINGS.fetch_add(1, Ordering::Relaxed);
     Ok(())
 }
 
-/// The rights of a mapping: defined bits only, and READ is required (x86 has no write-only pages).
-fn mapping_rights(bits: u64) -> Result<Rights, Error> {
-    let rights = Rights(bits);
+/// The page-table flags of `mapping` in the environment at table index `index` with `rights`.
+fn pte_flags(index: usize, mapping: &Mapping, rights: Rights) -> u64 {
+    let own = if mapping.owner == index { OWN_SLOT | (mapping.slot << SLOT_SHIFT) } else { 0 };
+    paging::user_flags(rights) | mapping.tags | own
+}
+
+/// The rights of a mapping and its tag bits: defined bits only, and READ is required (x86 has no
+/// write-only pages).
+fn mapping_rights(bits: u64) -> Result<(Rights, u64), Error> {
+    let tags = bits & (MapUpdate::TAG0 | MapUpdate::TAG1);
+    let rights = Rights(bits & !tags);
     if !rights.is_valid() || !rights.contains(Rights::READ) || rights.contains(Rights::GRANT) {
         return Err(Error::BadArgument);
     }
-    Ok(rights)
+    Ok((rights, tags << 2))
 }
 
 /// Removes every mapping in `env` made through capability `slot` of environment index `owner`
@@ -124,6 +226,7 @@ pub fn unmap_slot(env: &mut Env, owner: usize, slot: u64) {
         let keep = m.owner != owner || m.slot != slot;
         if !keep {
             paging::unmap(root, va);
+            count_through(m.owner, m.slot, -1);
             MAPPINGS.fetch_sub(1, Ordering::Relaxed);
             removed = true;
         }
@@ -145,8 +248,9 @@ fn note_unmapped(env: &mut Env) {
 /// Removes every mapping in `env` made through a capability (its address space is going away; the
 /// pages belong to their capabilities, not to it).
 pub fn unmap_all(env: &mut Env) {
-    for (va, _) in core::mem::take(&mut env.mappings) {
+    for (va, m) in core::mem::take(&mut env.mappings) {
         paging::unmap(env.root, va);
+        count_through(m.owner, m.slot, -1);
         MAPPINGS.fetch_sub(1, Ordering::Relaxed);
     }
 }

@@ -31,7 +31,8 @@ fn error(e: CapError) -> Error {
         CapError::SlotOutOfRange(_) => Error::BadSlot,
         CapError::EmptySlot(_) => Error::EmptySlot,
         CapError::TableFull => Error::TableFull,
-        CapError::MissingRights { .. } => Error::NoRights,
+        CapError::MissingRights { .. } | CapError::NotRoot(_) => Error::NoRights,
+        CapError::HasGrants(_) => Error::Busy,
     }
 }
 
@@ -40,7 +41,34 @@ pub fn insert_root(owner: u64, object: Object, rights: Rights) -> Result<usize, 
     if CAPS.lock().live() >= MAX_TOTAL_CAPS {
         return Err(Error::TableFull);
     }
-    CAPS.lock().insert_root(env_index(owner), object, rights).map_err(error)
+    let slot = CAPS.lock().insert_root(env_index(owner), object, rights).map_err(error)?;
+    counted(object, 1);
+    Ok(slot)
+}
+
+/// Keeps the published capability count of a page (`PAGE_REFS_BASE`) in step.
+fn counted(object: Object, delta: i32) {
+    if let Object::Page(pa) = object {
+        crate::page::add_ref(pa, delta);
+    }
+}
+
+/// Moves `owner`'s root capability `slot` (no grants) to environment `to`; returns the new slot.
+pub fn give(owner: u64, slot: u64, to: u64) -> Result<usize, Error> {
+    CAPS.lock().give(env_index(owner), slot, env_index(to)).map_err(error)
+}
+
+/// Grants environment `to` a capability derived from `owner`'s `slot`; returns the new slot.
+pub fn grant_from(owner: u64, slot: u64, to: u64, rights: Rights) -> Result<usize, Error> {
+    let mut caps = CAPS.lock();
+    if caps.live() >= MAX_TOTAL_CAPS {
+        return Err(Error::TableFull);
+    }
+    let new = caps.grant(env_index(owner), slot, env_index(to), rights).map_err(error)?;
+    let (object, _) = caps.lookup(env_index(to), new as u64).map_err(error)?;
+    drop(caps);
+    counted(object, 1);
+    Ok(new)
 }
 
 /// The object in `owner`'s `slot`, if the capability has every right in `need`.
@@ -82,11 +110,7 @@ pub fn grant(slot: u64, to: u64, rights: u64) -> Result<u64, Error> {
     if sched::with_env(to, |_| ()).is_none() {
         return Err(Error::NoSuchEnv);
     }
-    if CAPS.lock().live() >= MAX_TOTAL_CAPS {
-        return Err(Error::TableFull);
-    }
-    let new = CAPS.lock().grant(env_index(id), slot, env_index(to), rights).map_err(error)?;
-    Ok(new as u64)
+    grant_from(id, slot, to, rights).map(|new| new as u64)
 }
 
 /// `cap_revoke(slot)` by the running environment: returns how many capabilities went.
@@ -98,7 +122,13 @@ pub fn revoke(slot: u64) -> Result<u64, Error> {
     Ok(count)
 }
 
-/// Deletes the running environment's `slot` and everything granted from it.
+/// `cap_delete(slot)` by the running environment.
+pub fn delete_own(slot: u64) -> Result<u64, Error> {
+    let id = sched::with_current(|env| env.id);
+    delete(id, slot).map(|()| 0)
+}
+
+/// Deletes `owner`'s `slot` and everything granted from it.
 pub fn delete(owner: u64, slot: u64) -> Result<(), Error> {
     let removed = CAPS.lock().delete(env_index(owner), slot).map_err(error)?;
     release(removed, None);
@@ -117,6 +147,7 @@ pub fn remove_env(env: &mut Env) {
 /// capability went, crediting the owner's quota.
 fn release(removed: Vec<Removed<Object>>, mut dying: Option<&mut Env>) {
     for r in removed {
+        counted(r.object, -1);
         sched::for_each_env(|env| bind::unmap_slot(env, r.owner, r.slot as u64));
         if let Some(env) = dying.as_deref_mut() {
             bind::unmap_slot(env, r.owner, r.slot as u64);

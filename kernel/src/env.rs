@@ -50,6 +50,8 @@ pub struct Mapping {
     pub slot: u64,
     /// The rights the mapper gave: `PROTECT` can never go beyond them (nor beyond the capability).
     pub ceiling: abi::Rights,
+    /// The library's tag bits (`abi::pte::TAG0 | TAG1`) in its page-table entry.
+    pub tags: u64,
 }
 
 /// Where an environment stands in protected control transfers.
@@ -165,7 +167,7 @@ pub fn create() -> Result<u64, Error> {
 }
 
 /// `env_start(slot, rip, rsp)`.
-pub fn start(slot: u64, rip: u64, rsp: u64) -> Result<u64, Error> {
+pub fn start(slot: u64, rip: u64, rsp: u64, arg: u64) -> Result<u64, Error> {
     let caller = sched::with_current(|env| env.id);
     let id = cap::env_of(caller, slot, Rights::WRITE)?;
     if !(USER_START..USER_END).contains(&rip) || !(USER_START..=USER_END).contains(&rsp) {
@@ -178,6 +180,7 @@ pub fn start(slot: u64, rip: u64, rsp: u64) -> Result<u64, Error> {
             return Err(Error::Busy);
         }
         env.frame = TrapFrame::new_user(rip, rsp);
+        env.frame.rdi = arg;
         env.runnable = true;
         sched::publish(env);
         Ok(0)

@@ -1,14 +1,20 @@
 //! Loading an ELF program from the boot archive into a new environment.
 //!
+//! Every page of the image and stack is an ordinary page of the environment: a root capability in
+//! its own table (counted against its quota), mapped through it, exactly as if the program had
+//! allocated and mapped it itself, so its library can share, give or free it like any other.
+//!
 //! The image is checked first (`kcore::elf::check`: machine, type, every segment inside user space,
 //! no overlaps, sane sizes, entry in an executable segment); only then are frames allocated. Each
 //! page is a fresh zeroed frame, filled from the file and mapped with the segment's rights (W^X,
 //! no-execute unless the segment is executable). A stack of `USER_STACK_SIZE` is mapped below
 //! `USER_STACK_TOP`, with an unmapped guard page beneath it.
 use crate::arch::x86_64::entry::TrapFrame;
-use crate::env::Env;
+use crate::env::{Env, Mapping};
 use crate::mem::{frames, paging, phys};
+use crate::{bind, cap};
 use abi::layout::{PAGE_SIZE, USER_STACK_SIZE, USER_STACK_TOP};
+use abi::{env_index, Rights, PAGE_QUOTA};
 use alloc::string::String;
 use core::fmt;
 use kcore::elf::{self, ElfError, Segment};
@@ -19,6 +25,8 @@ pub enum LoadError {
     Elf(ElfError),
     /// Not enough free frames for its pages.
     OutOfMemory,
+    /// Its image and stack need more pages than an environment may hold.
+    TooManyPages(u64),
 }
 
 impl fmt::Display for LoadError {
@@ -26,6 +34,7 @@ impl fmt::Display for LoadError {
         match self {
             LoadError::Elf(e) => write!(f, "{e}"),
             LoadError::OutOfMemory => f.write_str("out of memory while loading"),
+            LoadError::TooManyPages(n) => write!(f, "image and stack need {n} pages, more than the quota of {PAGE_QUOTA}"),
         }
     }
 }
@@ -33,61 +42,68 @@ impl fmt::Display for LoadError {
 /// Builds environment `id` named `name` from the ELF image `bytes`.
 pub fn load(id: u64, name: &str, bytes: &[u8]) -> Result<Env, LoadError> {
     let image = elf::check(bytes).map_err(LoadError::Elf)?;
+    let pages = image.segments.iter().map(|s| {
+        let (first, end) = s.page_range();
+        (end - first) / PAGE_SIZE
+    }).sum::<u64>() + USER_STACK_SIZE / PAGE_SIZE;
+    if pages > PAGE_QUOTA {
+        return Err(LoadError::TooManyPages(pages));
+    }
     let root = paging::new_address_space().ok_or(LoadError::OutOfMemory)?;
-    let filled = image.segments.iter().try_for_each(|s| load_segment(root, id, s, bytes)).and_then(|()| map_stack(root));
+    let mut env = Env::new(id, String::from(name), None, root, TrapFrame::new_user(image.entry, USER_STACK_TOP));
+    let filled = image.segments.iter().try_for_each(|s| load_segment(&mut env, s, bytes)).and_then(|()| map_stack(&mut env));
     if let Err(e) = filled {
-        paging::destroy_address_space(root);
+        cap::remove_env(&mut env);
+        env.destroy();
         return Err(e);
     }
-    Ok(Env::new(id, String::from(name), None, root, TrapFrame::new_user(image.entry, USER_STACK_TOP)))
+    Ok(env)
 }
 
-fn load_segment(root: u64, id: u64, segment: &Segment, elf: &[u8]) -> Result<(), LoadError> {
+fn load_segment(env: &mut Env, segment: &Segment, elf: &[u8]) -> Result<(), LoadError> {
     let data = segment.file_bytes(elf);
-    let mut flags = paging::USER;
+    let mut rights = Rights::READ;
     if segment.writable {
-        flags |= paging::WRITABLE;
+        rights = rights.union(Rights::WRITE);
     }
-    if !segment.executable && crate::arch::x86_64::cpu::features().nx {
-        flags |= paging::NO_EXECUTE;
+    if segment.executable {
+        rights = rights.union(Rights::EXECUTE);
     }
     let (first, end) = segment.page_range();
     for page in (first..end).step_by(PAGE_SIZE as usize) {
-        let frame = map_fresh(root, page, flags)?;
-        crate::page::set_owner(frame, id as u32);
+        let frame = adopt(env, page, rights)?;
         // Copy the part of the file that falls in this page; the rest stays zero (bss).
         let page_end = page + PAGE_SIZE;
         let copy_start = page.max(segment.vaddr);
         let copy_end = page_end.min(segment.vaddr + data.len() as u64);
         if copy_start < copy_end {
             let src = &data[(copy_start - segment.vaddr) as usize..(copy_end - segment.vaddr) as usize];
-            // SAFETY: `frame` was just allocated for this page and is referenced nowhere else.
-            let dst = unsafe { phys::frame_mut(frame) };
-            dst[(copy_start - page) as usize..(copy_end - page) as usize].copy_from_slice(src);
+            phys::write(frame + (copy_start - page), src);
         }
     }
     Ok(())
 }
 
-fn map_stack(root: u64) -> Result<(), LoadError> {
-    let flags = paging::USER | paging::WRITABLE | paging::NO_EXECUTE;
-    let flags = if crate::arch::x86_64::cpu::features().nx { flags } else { flags & !paging::NO_EXECUTE };
+fn map_stack(env: &mut Env) -> Result<(), LoadError> {
     for page in (USER_STACK_TOP - USER_STACK_SIZE..USER_STACK_TOP).step_by(PAGE_SIZE as usize) {
-        map_fresh(root, page, flags)?;
+        adopt(env, page, Rights::READ.union(Rights::WRITE))?;
     }
     Ok(())
 }
 
-/// Maps a fresh zeroed frame at `page`; returns the frame.
-fn map_fresh(root: u64, page: u64, flags: u64) -> Result<u64, LoadError> {
+/// Gives `env` a fresh zeroed page as a root capability of its own (as if it had allocated it
+/// with `page_alloc`) and maps it at `page` through it; returns the frame.
+fn adopt(env: &mut Env, page: u64, rights: Rights) -> Result<u64, LoadError> {
     let frame = frames::alloc_zeroed().ok_or(LoadError::OutOfMemory)?;
-    match paging::map(root, page, frame, flags) {
-        Ok(()) => Ok(frame),
-        Err(e) => {
-            frames::free(frame);
-            // `check` refused overlapping segments, so AlreadyMapped cannot happen here.
-            debug_assert_eq!(e, paging::MapError::OutOfMemory);
-            Err(LoadError::OutOfMemory)
-        }
-    }
+    let Ok(slot) = cap::insert_root(env.id, cap::Object::Page(frame), Rights::ALL) else {
+        frames::free(frame);
+        return Err(LoadError::OutOfMemory);
+    };
+    env.pages += 1;
+    crate::page::note_held(frame, env.id);
+    // `check` refused overlapping segments, so the page is free; only page tables can run out.
+    // On failure the capability stays and goes (with its frame) when the caller removes the env.
+    let mapping = Mapping { owner: env_index(env.id), slot: slot as u64, ceiling: rights, tags: 0 };
+    bind::install(env, page, frame, mapping).map_err(|_| LoadError::OutOfMemory)?;
+    Ok(frame)
 }

@@ -39,12 +39,75 @@ pub fn init() {
         }
         phys::write(table + p * PAGE_SIZE, &page);
     }
+    let refs = frames::alloc_contiguous(pages).expect("no memory for the capability-count table");
+    for p in 0..pages {
+        phys::zero_frame(refs + p * PAGE_SIZE);
+    }
     ENTRIES.store(count, Ordering::Relaxed);
     TABLE.store(table, Ordering::Release);
+    REFS.store(refs, Ordering::Release);
     let env_table = frames::alloc_zeroed().expect("no memory for the environment table");
     ENV_TABLE.store(env_table, Ordering::Release);
-    paging::build_owners_window(table, pages, env_table);
+    paging::map_shared_window(abi::layout::PAGE_OWNERS_BASE, table, pages);
+    paging::map_shared_window(abi::layout::PAGE_REFS_BASE, refs, pages);
+    paging::map_shared_window(abi::layout::ENV_TABLE_BASE, env_table, 1);
+    write_sysinfo(|info| info.total_pages = count);
     log::info!("ownership table of {count} pages at {table:#x} ({pages} frames)");
+}
+
+/// Physical address of the capability-count table (0 until `init`).
+static REFS: AtomicU64 = AtomicU64::new(0);
+
+/// One more (`delta` = 1) or one fewer (-1) capability names the page at `pa`.
+pub fn add_ref(pa: u64, delta: i32) {
+    let table = REFS.load(Ordering::Acquire);
+    let frame = pa / PAGE_SIZE;
+    if table != 0 && frame < ENTRIES.load(Ordering::Relaxed) {
+        let at = table + frame * 4;
+        let now = phys::read_u32(at).wrapping_add_signed(delta);
+        phys::write_u32(at, now);
+    }
+}
+
+/// Copies the boot archive to fresh page-aligned frames and maps them read-only at
+/// `INITRD_BASE` in every address space (a library OS loads programs from it itself).
+pub fn publish_initrd(bytes: &[u8]) {
+    let pages = (bytes.len() as u64).div_ceil(PAGE_SIZE);
+    let Some(copy) = frames::alloc_contiguous(pages.max(1)) else {
+        log::warn!("no memory to publish the boot archive to environments");
+        return;
+    };
+    for p in 0..pages.max(1) {
+        phys::zero_frame(copy + p * PAGE_SIZE);
+    }
+    for (i, chunk) in bytes.chunks(PAGE_SIZE as usize).enumerate() {
+        phys::write(copy + i as u64 * PAGE_SIZE, chunk);
+    }
+    paging::map_shared_window(abi::layout::INITRD_BASE, copy, pages);
+    write_sysinfo(|info| info.initrd_size = bytes.len() as u64);
+}
+
+/// Updates the published system information (`SYSINFO_BASE`); called at every timer tick.
+pub fn tick(ticks: u64) {
+    write_sysinfo(|info| {
+        info.ticks = ticks;
+        info.free_pages = frames::free_count();
+    });
+}
+
+fn write_sysinfo(change: impl FnOnce(&mut abi::SysInfo)) {
+    let table = ENV_TABLE.load(Ordering::Acquire);
+    if table == 0 {
+        return;
+    }
+    let base = table + (abi::layout::SYSINFO_BASE - abi::layout::ENV_TABLE_BASE);
+    let word = |i: u64| u64::from(phys::read_u32(base + i * 8)) | u64::from(phys::read_u32(base + i * 8 + 4)) << 32;
+    let mut info = abi::SysInfo { initrd_size: word(0), total_pages: word(1), free_pages: word(2), ticks: word(3) };
+    change(&mut info);
+    for (i, value) in [info.initrd_size, info.total_pages, info.free_pages, info.ticks].into_iter().enumerate() {
+        phys::write_u32(base + i as u64 * 8, value as u32);
+        phys::write_u32(base + i as u64 * 8 + 4, (value >> 32) as u32);
+    }
 }
 
 /// Physical address of the environment table page (0 until `init`).
@@ -89,6 +152,12 @@ static HELD: AtomicU64 = AtomicU64::new(0);
 /// Limits the pages all environments may hold together.
 pub fn set_budget(pages: u64) {
     BUDGET.store(pages, Ordering::Relaxed);
+}
+
+/// The loader gave environment `owner` the page at `pa` as if it had allocated it.
+pub fn note_held(pa: u64, owner: u64) {
+    HELD.fetch_add(1, Ordering::Relaxed);
+    set_owner(pa, owner as u32);
 }
 
 /// A page allocated through `page_alloc` was freed.

@@ -6,8 +6,8 @@
 //! like an exception (vector `abi::REVOKE_VECTOR`, the number of pages in `error_code`, the deadline
 //! tick in `fault_address`) the next time it runs. The library chooses which pages and frees them.
 //! If it has not freed them when the deadline passes, or it cannot take the upcall, the kernel
-//! repossesses pages itself (the abort protocol): lowest capability slots first, never a page the
-//! environment marked vital, each recorded in its repossession vector (`REPOSSESSED_BASE`).
+//! repossesses pages itself (the abort protocol): highest capability slots first (a program's
+//! image and stack hold its lowest slots), never a page the environment marked vital, each recorded in its repossession vector (`REPOSSESSED_BASE`).
 use crate::arch::x86_64::lapic;
 use crate::env::Env;
 use crate::mem::{paging, phys};
@@ -83,7 +83,7 @@ pub fn check_deadlines() {
 /// The abort protocol: takes up to `count` non-vital pages from environment `id`.
 fn repossess(id: u64, count: u64) {
     let vital = sched::with_env(id, |env| env.vital.clone()).unwrap_or_default();
-    let victims: Vec<(usize, u64)> = cap::page_roots(id).into_iter().filter(|(slot, _)| !vital.contains(&(*slot as u64))).take(count as usize).collect();
+    let victims: Vec<(usize, u64)> = cap::page_roots(id).into_iter().rev().filter(|(slot, _)| !vital.contains(&(*slot as u64))).take(count as usize).collect();
     for &(slot, pa) in &victims {
         if cap::delete(id, slot as u64).is_ok() {
             sched::with_env(id, |env| record(env.root, pa));

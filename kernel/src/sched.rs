@@ -89,6 +89,21 @@ pub fn with_env<R>(id: u64, f: impl FnOnce(&mut Env) -> R) -> Option<R> {
     with(|s| s.envs.get_mut(env_index(id))?.as_mut().filter(|e| e.id == id).map(f))
 }
 
+/// Runs `f` on two distinct live environments at once, or returns `None` if either is gone (or
+/// they are the same).
+pub fn with_two<R>(a: u64, b: u64, f: impl FnOnce(&mut Env, &mut Env) -> R) -> Option<R> {
+    let (i, j) = (env_index(a), env_index(b));
+    if i == j || i >= MAX_ENVS || j >= MAX_ENVS {
+        return None;
+    }
+    with(|s| {
+        let (low, high) = s.envs.split_at_mut(i.max(j));
+        let (x, y) = (low[i.min(j)].as_mut()?, high[0].as_mut()?);
+        let (ea, eb) = if i < j { (x, y) } else { (y, x) };
+        (ea.id == a && eb.id == b).then(|| f(ea, eb))
+    })
+}
+
 /// Runs `f` on every live environment.
 pub fn for_each_env(mut f: impl FnMut(&mut Env)) {
     with(|s| s.envs.iter_mut().flatten().for_each(&mut f));

@@ -20,13 +20,14 @@ extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
         Ok(Sysnum::PageFree) => page::free(frame.rdi),
         Ok(Sysnum::CapGrant) => cap::grant(frame.rdi, frame.rsi, frame.rdx),
         Ok(Sysnum::CapRevoke) => cap::revoke(frame.rdi),
+        Ok(Sysnum::CapDelete) => cap::delete_own(frame.rdi),
         Ok(Sysnum::PageMap) => {
             let (done, failure) = bind::page_map(frame.rdi, frame.rsi, frame.rdx);
             (frame.rax, frame.rdx) = encode_partial(done, failure);
             return;
         }
         Ok(Sysnum::EnvCreate) => env::create(),
-        Ok(Sysnum::EnvStart) => env::start(frame.rdi, frame.rsi, frame.rdx),
+        Ok(Sysnum::EnvStart) => env::start(frame.rdi, frame.rsi, frame.rdx, frame.r10),
         Ok(Sysnum::EnvDestroy) => env::destroy(frame.rdi),
         Ok(Sysnum::SliceAlloc) => crate::slice::alloc(frame.rdi),
         Ok(Sysnum::SliceFree) => crate::slice::free(frame.rdi),

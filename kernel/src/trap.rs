@@ -18,7 +18,7 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     match frame.vector as u8 {
         v if v < 32 => exception(frame),
         lapic::TIMER_VECTOR => {
-            lapic::tick();
+            crate::page::tick(lapic::tick());
             lapic::eoi();
             if frame.is_from_user() {
                 crate::revoke::check_deadlines();

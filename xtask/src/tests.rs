@@ -309,7 +309,7 @@ const ALL: &[IntegrationTest] = &[
     },
     IntegrationTest {
         name: "revocation_under_memory_pressure",
-        cmdline_run: "pressure,hello user_pages=64",
+        cmdline_run: "pressure,hello user_pages=160",
         expect: &[
             "pressure: round 1: hog asked for 16 pages, freed 16, repossessed 0",
             "'pressure.child' missed its revocation deadline: repossessed 16 pages",
@@ -352,6 +352,13 @@ const ALL: &[IntegrationTest] = &[
         cmdline_run: "heap,hello",
         expect: &["heap: 5 checks, 0 failed", "'heap' exited with code 0", "hello from ring 3"],
         forbid: &["FAIL", "'heap' killed"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "bad_give",
+        cmdline_run: "bad_give,hello",
+        expect: &["bad_give: 43 checks, 0 failed", "'bad_give' exited with code 0", "hello from ring 3"],
+        forbid: &["FAIL", "'bad_give' killed"],
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {

@@ -102,3 +102,36 @@ fn full_table_is_an_error_and_slots_are_reused() {
     caps.delete(0, 17).unwrap();
     assert_eq!(caps.insert_root(0, 1000, ALL), Ok(17));
 }
+
+#[test]
+fn give_moves_a_root_with_its_object() {
+    let mut caps = CapSpace::new();
+    let a = caps.insert_root(1, 'p', ALL).unwrap() as u64;
+    let moved = caps.give(1, a, 2).unwrap() as u64;
+    assert_eq!(caps.lookup(1, a), Err(CapError::EmptySlot(a)), "the giver keeps nothing");
+    assert_eq!(caps.lookup(2, moved), Ok(('p', ALL)));
+    assert!(caps.is_root(2, moved).unwrap());
+    assert_eq!(caps.roots(2), [(moved as usize, 'p')]);
+    // Deleting it from its new owner reports the new owner and slot.
+    let removed = caps.delete(2, moved).unwrap();
+    assert_eq!(removed, [Removed { owner: 2, slot: moved as usize, object: 'p', root: true }]);
+}
+
+#[test]
+fn give_refuses_grants_and_granted_capabilities() {
+    let mut caps = CapSpace::new();
+    let a = caps.insert_root(1, 'p', ALL).unwrap() as u64;
+    let g = caps.grant(1, a, 3, RW).unwrap() as u64;
+    assert_eq!(caps.give(1, a, 2), Err(CapError::HasGrants(a)), "its grants would lose their parent's owner");
+    assert_eq!(caps.give(3, g, 2), Err(CapError::NotRoot(g)), "a grant cannot be given away");
+    assert_eq!(caps.give(1, 999, 2), Err(CapError::EmptySlot(999)));
+    assert_eq!(caps.lookup(1, a), Ok(('p', ALL)), "a failed give changes nothing");
+    // A full target table refuses and the giver keeps the capability.
+    let mut full = CapSpace::new();
+    let b = full.insert_root(1, 'q', ALL).unwrap() as u64;
+    for _ in 0..MAX_SLOTS {
+        full.insert_root(2, 'z', ALL).unwrap();
+    }
+    assert_eq!(full.give(1, b, 2), Err(CapError::TableFull));
+    assert_eq!(full.lookup(1, b), Ok(('q', ALL)));
+}

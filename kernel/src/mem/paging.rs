@@ -127,17 +127,21 @@ pub fn new_address_space() -> Option<u64> {
 const OWNERS_SLOT: usize = (abi::layout::PAGE_OWNERS_BASE >> 39) as usize;
 static OWNERS_PDPT: spin::Once<u64> = spin::Once::new();
 
-/// Builds the read-only user windows, in tables shared by every address space: at
-/// `PAGE_OWNERS_BASE` the `frames` contiguous frames starting at `first` (the page-ownership
-/// table), and at `ENV_TABLE_BASE` the frame `env_table`.
-pub fn build_owners_window(first: u64, frames: u64, env_table: u64) {
-    let scratch = frames::alloc_zeroed().expect("no frame for the ownership window");
-    for i in 0..frames {
-        let va = abi::layout::PAGE_OWNERS_BASE + i * PAGE_SIZE;
-        map(scratch, va, first + i * PAGE_SIZE, USER | nx()).expect("mapping the ownership window");
+/// Maps `pages` frames starting at physical `first` read-only for user code at `va` in the
+/// tables every address space shares at `PAGE_OWNERS_BASE`'s PML4 slot (the page-ownership and
+/// capability-count tables, the environment table, the boot archive). Boot time only.
+pub fn map_shared_window(va: u64, first: u64, pages: u64) {
+    assert_eq!(va >> 39, OWNERS_SLOT as u64, "shared windows live in one PML4 slot");
+    let scratch = frames::alloc_zeroed().expect("no frame for the shared windows");
+    if let Some(&entry) = OWNERS_PDPT.get() {
+        // SAFETY: `scratch` is a private PML4 used only to reach the shared window tables.
+        let table = unsafe { phys::table_mut(scratch) };
+        table[OWNERS_SLOT] = entry;
     }
-    map(scratch, abi::layout::ENV_TABLE_BASE, env_table, USER | nx()).expect("mapping the environment table");
-    // SAFETY: `scratch` is a private PML4 used only to build the window's tables.
+    for i in 0..pages {
+        map(scratch, va + i * PAGE_SIZE, first + i * PAGE_SIZE, USER | nx()).expect("mapping a shared window");
+    }
+    // SAFETY: as above.
     let entry = unsafe { phys::table_mut(scratch) }[OWNERS_SLOT];
     OWNERS_PDPT.call_once(|| entry);
     frames::free(scratch);

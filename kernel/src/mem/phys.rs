@@ -79,6 +79,14 @@ pub fn write_u32(pa: u64, value: u32) {
     unsafe { (to_virt(pa) as *mut u32).write_volatile(value) };
 }
 
+/// Reads one little-endian `u32` at `pa` (4-byte aligned) of a published table.
+pub fn read_u32(pa: u64) -> u32 {
+    assert!(pa.is_multiple_of(4), "unaligned u32 at {pa:#x}");
+    check(pa, 4);
+    // SAFETY: mapped (checked) and aligned (asserted); a plain load from a kernel-owned table.
+    unsafe { (to_virt(pa) as *const u32).read_volatile() }
+}
+
 /// Fills a frame with zeros.
 pub fn zero_frame(pa: u64) {
     // SAFETY: callers zero frames they just allocated and therefore own exclusively.

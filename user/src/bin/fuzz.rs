@@ -3,7 +3,8 @@
 //! addresses, the special values). The kernel must not panic or hang, and every page must come
 //! back when the program ends (the test run forbids `exo: LEAK`).
 //!
-//! Calls that would end or park the fuzzer itself (`env_exit`, `pct_wait`), print garbage
+//! Slot-like arguments start past the slots of the program's own image and stack. Calls that would
+//! end or park the fuzzer itself (`env_exit`, `pct_wait`), print garbage
 //! (`console_write`), or start children at random addresses (`env_start`) are left out.
 #![no_std]
 #![no_main]
@@ -11,7 +12,9 @@
 
 use abi::Sysnum;
 
-struct Rng(u64);
+/// A random generator, and the first capability slot the fuzzer may hit: the program's own image
+/// and stack pages hold the slots below it (freeing those would only end the fuzzer).
+struct Rng(u64, u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -28,7 +31,7 @@ impl Rng {
             0 => r,
             1 => u64::MAX,
             2 => 0,
-            3 | 4 => (r >> 8) % 64,
+            3 | 4 => self.1 + (r >> 8) % 64,
             5 => 0x2000_0000 + ((r >> 8) % 64) * 4096,
             6 => abi::layout::KERNEL_BASE + (r >> 40),
             7 => 0x40_0000 + (r >> 8) % 0x4000,
@@ -42,8 +45,10 @@ const SKIPPED: [Sysnum; 4] = [Sysnum::EnvExit, Sysnum::PctWait, Sysnum::ConsoleW
 
 fn main() {
     let calls = 1_000_000u64;
+    // The first free slot is the first one past the program's image and stack.
+    let (_, first_free) = exos::syscall::sys_page_alloc(abi::ANY_PAGE).expect("a page");
     for seed in [0x9e37_79b9_7f4a_7c15u64, 0xdead_beef_cafe_f00d, 42] {
-        let mut rng = Rng(seed);
+        let mut rng = Rng(seed, first_free);
         let (mut issued, mut ok) = (0u64, 0u64);
         while issued < calls {
             let number = match rng.next() % 20 {
@@ -53,7 +58,12 @@ fn main() {
             if Sysnum::try_from(number).is_ok_and(|s| SKIPPED.contains(&s)) {
                 continue;
             }
-            let args = [rng.argument(), rng.argument(), rng.argument(), rng.argument(), rng.argument(), rng.argument()];
+            let mut args = [rng.argument(), rng.argument(), rng.argument(), rng.argument(), rng.argument(), rng.argument()];
+            // Freeing or deleting its own image would only end the fuzzer.
+            let own = [Sysnum::PageFree, Sysnum::CapDelete, Sysnum::CapRevoke];
+            if Sysnum::try_from(number).is_ok_and(|s| own.contains(&s)) && args[0] < first_free {
+                args[0] += first_free;
+            }
             let (_, error) = user::raw_syscall(number, args);
             issued += 1;
             ok += u64::from(error.is_none());

@@ -1,4 +1,4 @@
-//! Revocation under memory pressure (boot with `user_pages=64`). A hog child (a copy of this
+//! Revocation under memory pressure (boot with `user_pages=160`). A hog child (a copy of this
 //! program) takes every page left in the budget, marking two vital; then the parent asks for a
 //! page. The kernel asks the hog for pages back. Round 1: the hog cooperates and frees the pages it
 //! chooses. Round 2: the hog ignores the request; past the deadline the kernel repossesses pages
@@ -14,7 +14,7 @@ use exos::vm;
 use user::{mapped_page, mapped_page_mut, spawn, Checks};
 
 /// The budget the test boots with (`user_pages=`).
-const BUDGET: u64 = 64;
+const BUDGET: u64 = 160;
 const SHARED: u64 = 0x6100_0000;
 /// Shared page layout (u64 words): 0 mode (1 cooperative, 2 selfish), 1 ready, 2 pages asked,
 /// 3 pages freed, 4 repossessed count, 5 vital pages intact, 6 done.
@@ -35,7 +35,7 @@ fn set(i: usize, value: u64) {
 }
 
 /// The hog's pages (slots), newest last.
-static SLOTS: [AtomicU64; 64] = [const { AtomicU64::new(0) }; 64];
+static SLOTS: [AtomicU64; 128] = [const { AtomicU64::new(0) }; 128];
 static HELD: AtomicUsize = AtomicUsize::new(0);
 
 fn give_back(pages: u64, _deadline: u64) {
@@ -63,7 +63,7 @@ extern "C" fn hog_main() -> ! {
     exos::exception::set_handler(resume_anything).expect("handler");
     exos::exception::set_revoke_handler(if word(MODE) == 1 { give_back } else { ignore });
     let used: u64 = (0..MAX_ENVS).map(|i| u64::from(vm::env_info(i).pages)).sum();
-    for (i, held) in SLOTS.iter().take((BUDGET - used).min(64) as usize).enumerate() {
+    for (i, held) in SLOTS.iter().take(BUDGET.saturating_sub(used).min(128) as usize).enumerate() {
         match sys_page_alloc(ANY_PAGE) {
             Ok((_, slot)) => held.store(slot, Ordering::Relaxed),
             Err(_) => break,
