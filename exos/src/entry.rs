@@ -26,9 +26,13 @@ unsafe extern "Rust" {
 
 #[unsafe(no_mangle)]
 extern "C" fn exos_start() -> ! {
+    // A boot program owns its stack pages: the owner of this one is its id.
+    let here = 0u8;
+    let owner = crate::vm::physical(&raw const here as u64).and_then(|pa| crate::vm::owner(pa >> 12));
+    crate::process::set_id(u64::from(owner.unwrap_or(0)));
     // SAFETY: `exos_main` is defined by the `main!` macro with exactly this signature.
     let code = unsafe { exos_main() };
-    crate::syscall::sys_env_exit(code)
+    crate::process::exit(code)
 }
 
 /// What a program's main function may return: `()` (exit 0), an exit code, or a `Result`

@@ -11,7 +11,7 @@
 
 use crate::syscall::sys_env_set_exception_handler;
 use abi::{exception_frame, Error, ExceptionFrame};
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// A handler: inspect or change the frame and return `true` to resume the faulting code at
 /// `frame.rip`, or `false` to end the program (it prints what happened and exits with
@@ -47,9 +47,10 @@ pub fn set_revoke_handler(handler: RevokeHandler) {
     REVOKE_HANDLER.store(handler as usize, Ordering::Release);
 }
 
-/// The default exception stack, 16 KiB in the program's bss.
+/// The default exception stack, 16 KiB in the program's bss, on pages of its own (`fork` gives a
+/// child fresh ones instead of sharing them copy-on-write: the handler must never fault).
 const STACK_SIZE: usize = 16 * 1024;
-#[repr(C, align(16))]
+#[repr(C, align(4096))]
 struct Stack([u8; STACK_SIZE]);
 static mut STACK: Stack = Stack([0; STACK_SIZE]);
 
@@ -62,12 +63,35 @@ pub fn set_handler(handler: Handler) -> Result<(), Error> {
 /// Sends this program's exceptions to `handler`, on the stack `[base, base + size)`.
 pub fn set_handler_with_stack(handler: Handler, base: u64, size: u64) -> Result<(), Error> {
     HANDLER.store(handler as usize, Ordering::Release);
-    sys_env_set_exception_handler(exos_exception_entry as *const () as u64, base, size).map(drop)
+    register(base, size)
+}
+
+/// The exception stack registered with the kernel: (base, size); size 0 when none is.
+/// Read by `fork`'s child before it touches memory (so plain statics, not behind a lock).
+pub(crate) static EXOS_EXCEPTION_STACK: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+
+fn register(base: u64, size: u64) -> Result<(), Error> {
+    sys_env_set_exception_handler(exos_exception_entry as *const () as u64, base, size)?;
+    EXOS_EXCEPTION_STACK[0].store(base, Ordering::Release);
+    EXOS_EXCEPTION_STACK[1].store(size, Ordering::Release);
+    Ok(())
+}
+
+/// The exception stack in use, `(base, size)`, registering the library's default one (with no
+/// program handler: exceptions the library does not resolve end the program) if none is yet.
+/// Copy-on-write needs a handler from the first shared page on.
+pub fn ensure_registered() -> Result<(u64, u64), Error> {
+    if EXOS_EXCEPTION_STACK[1].load(Ordering::Acquire) == 0 {
+        register(&raw const STACK as u64, STACK_SIZE as u64)?;
+    }
+    Ok((EXOS_EXCEPTION_STACK[0].load(Ordering::Acquire), EXOS_EXCEPTION_STACK[1].load(Ordering::Acquire)))
 }
 
 /// Stops delivering exceptions: they end the program again.
 pub fn clear_handler() -> Result<(), Error> {
-    sys_env_set_exception_handler(0, 0, 0).map(drop)
+    sys_env_set_exception_handler(0, 0, 0)?;
+    EXOS_EXCEPTION_STACK[1].store(0, Ordering::Release);
+    Ok(())
 }
 
 /// The architectural name of an exception vector.
@@ -92,7 +116,18 @@ pub fn name(vector: u64) -> &'static str {
 
 #[unsafe(no_mangle)]
 extern "C" fn exos_exception_dispatch(frame: &mut ExceptionFrame) {
+    dispatch(frame);
+    // The return path writes the resume address below the interrupted stack pointer: that page
+    // must be writable (it may be copy-on-write since a fork).
+    crate::cow::prepare_return(frame.rsp.wrapping_sub(136));
+}
+
+fn dispatch(frame: &mut ExceptionFrame) {
+    if frame.vector == 14 && crate::cow::handle(frame) {
+        return;
+    }
     if frame.vector == abi::SLICE_END_VECTOR {
+        crate::process::on_slice_end();
         let raw = SLICE_HANDLER.load(Ordering::Acquire);
         if raw != 0 {
             // SAFETY: SLICE_HANDLER only ever holds 0 or a `SliceHandler`.

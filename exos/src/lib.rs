@@ -3,9 +3,10 @@
 //! Today it holds what a program needs to start, print and exit: the `_start` entry point and
 //! [`main!`] (`entry.rs`), the system-call wrappers (`syscall.rs`), exception handlers that resume
 //! the faulting code without the kernel (`exception.rs`), a heap for `alloc` over pages it maps
-//! itself (`heap.rs`), console output with
+//! itself (`heap.rs`), processes: copy-on-write `fork` (`fork.rs`, `cow.rs`), exit status, `wait`,
+//! `kill` and signals (`process.rs`), console output with
 //! [`print!`]/[`println!`] (`console.rs`) and a panic handler that reports and exits. Unsafe code
-//! is confined to `syscall.rs`, `entry.rs`, `exception.rs`, `heap.rs` and `vm.rs` (reading the read-only
+//! is confined to `syscall.rs`, `entry.rs`, `exception.rs`, `heap.rs`, `fork.rs`, `process.rs` and `vm.rs` (reading the read-only
 //! windows the kernel maps: the page-ownership table and the self-map of the page tables).
 //! Any of it can be replaced by a program that knows better.
 #![no_std]
@@ -14,9 +15,12 @@
 extern crate alloc;
 
 pub mod console;
+pub mod cow;
 pub mod entry;
 pub mod exception;
+pub mod fork;
 pub mod heap;
+pub mod process;
 pub mod syscall;
 pub mod vm;
 

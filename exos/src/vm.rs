@@ -121,3 +121,41 @@ pub fn initrd() -> &'static [u8] {
 pub fn own_slot(va: u64) -> Option<u64> {
     translate(va).and_then(abi::pte::own_slot)
 }
+
+/// Calls `f(va, entry)` for every present user page below the kernel's windows and in the stack
+/// area above them, in address order, reading the page tables through the self-map and skipping
+/// absent upper levels. Stops at the first error `f` returns.
+pub fn for_each_mapped<E>(mut f: impl FnMut(u64, u64) -> Result<(), E>) -> Result<(), E> {
+    let r = SELF_MAP_SLOT;
+    let windows = (abi::layout::WINDOWS_START >> 39)..(abi::layout::WINDOWS_END >> 39);
+    for i in (0..256u64).filter(|i| !windows.contains(i)) {
+        if read((r << 39) | (r << 30) | (r << 21) | (r << 12) | (i << 3)) & PRESENT == 0 {
+            continue;
+        }
+        for j in 0..512u64 {
+            if read((r << 39) | (r << 30) | (r << 21) | (i << 12) | (j << 3)) & PRESENT == 0 {
+                continue;
+            }
+            for k in 0..512u64 {
+                if read((r << 39) | (r << 30) | (i << 21) | (j << 12) | (k << 3)) & PRESENT == 0 {
+                    continue;
+                }
+                for l in 0..512u64 {
+                    let entry = read((r << 39) | (i << 30) | (j << 21) | (k << 12) | (l << 3));
+                    if entry & PRESENT != 0 {
+                        f((i << 39) | (j << 30) | (k << 21) | (l << 12), entry)?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Copies the 4 KiB page at user address `from` to the one at `to`. Both must be mapped, `to`
+/// writable, and neither may be a Rust object in use (the library's scratch mappings).
+pub fn copy_page(from: u64, to: u64) {
+    // SAFETY: the caller guarantees both pages are mapped (`to` writable) and that no Rust
+    // reference points into `to`; 4096 bytes stay within each page (both page-aligned).
+    unsafe { core::ptr::copy_nonoverlapping(from as *const u8, to as *mut u8, 4096) }
+}

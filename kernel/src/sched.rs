@@ -286,7 +286,6 @@ pub fn publish(env: &Env) {
 /// Returns everything an ended environment held, and fails the calls blocked on it.
 fn release(mut env: Env) {
     with_slices(|slices| slices.iter_mut().filter(|o| **o == env.id).for_each(|o| *o = 0));
-    crate::page::publish_env(env_index(env.id), abi::EnvInfo::default());
     for_each_env(|caller| {
         if caller.pct == PctState::Blocked(env.id) {
             (caller.pct, caller.runnable) = (PctState::Running, true);
@@ -295,6 +294,8 @@ fn release(mut env: Env) {
         }
     });
     cap::remove_env(&mut env);
+    // Cleared last: returning its pages republishes the record with the new count.
+    crate::page::publish_env(env_index(env.id), abi::EnvInfo::default());
     env.destroy();
 }
 

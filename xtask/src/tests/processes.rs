@@ -1,0 +1,16 @@
+//! Integration tests of ExOS processes: copy-on-write fork, wait, signals, containment.
+use super::IntegrationTest;
+
+pub const PROCESSES: &[IntegrationTest] = &[IntegrationTest {
+    name: "fork_fifty_children_and_a_bomb",
+    cmdline_run: "forks,hello",
+    expect: &[
+        "forks: fork bomb refused: Some(NoMemory)",
+        "forks: 76 checks, 0 failed",
+        "'forks' exited with code 0",
+        "hello from ring 3",
+        "exo: all programs finished",
+    ],
+    forbid: &["FAIL", "'forks' killed"],
+    ..IntegrationTest::DEFAULT
+}];
