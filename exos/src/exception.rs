@@ -65,6 +65,14 @@ pub fn set_handler_with_stack(handler: Handler, base: u64, size: u64) -> Result<
     sys_env_set_exception_handler(exos_exception_entry as *const () as u64, base, size).map(drop)
 }
 
+/// The handler last set with [`set_handler`] or [`set_handler_with_stack`], if any, so a library
+/// layer can install itself only where the program has none, or chain the one it finds.
+pub fn handler() -> Option<Handler> {
+    let raw = HANDLER.load(Ordering::Acquire);
+    // SAFETY: HANDLER only ever holds 0 or a `Handler` stored by `set_handler_with_stack`.
+    (raw != 0).then(|| unsafe { core::mem::transmute::<usize, Handler>(raw) })
+}
+
 /// Stops delivering exceptions: they end the program again.
 pub fn clear_handler() -> Result<(), Error> {
     sys_env_set_exception_handler(0, 0, 0).map(drop)

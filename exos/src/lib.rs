@@ -3,7 +3,9 @@
 //! Today it holds what a program needs to start, print and exit: the `_start` entry point and
 //! [`main!`] (`entry.rs`), the system-call wrappers (`syscall.rs`), exception handlers that resume
 //! the faulting code without the kernel (`exception.rs`), a heap for `alloc` over pages it maps
-//! itself (`heap.rs`), console output with
+//! itself (`heap.rs`), virtual memory as regions with demand-zero pages, sharing, protection
+//! changes and per-region fault handlers (`mmap.rs`), the Appel-Li primitives over it (`appel.rs`),
+//! console output with
 //! [`print!`]/[`println!`] (`console.rs`) and a panic handler that reports and exits. Unsafe code
 //! is confined to `syscall.rs`, `entry.rs`, `exception.rs`, `heap.rs` and `vm.rs` (reading the read-only
 //! windows the kernel maps: the page-ownership table and the self-map of the page tables).
@@ -17,6 +19,8 @@ pub mod console;
 pub mod entry;
 pub mod exception;
 pub mod heap;
+pub mod mmap;
+pub mod appel;
 pub mod syscall;
 pub mod vm;
 
