@@ -4,7 +4,7 @@
 //! [`main!`] (`entry.rs`), the system-call wrappers (`syscall.rs`), exception handlers that resume
 //! the faulting code without the kernel (`exception.rs`), a heap for `alloc` over pages it maps
 //! itself (`heap.rs`), virtual memory as regions with demand-zero pages, sharing, protection
-//! changes and per-region fault handlers (`mmap.rs`), the Appel-Li primitives over it (`appel.rs`),
+//! changes and per-region fault handlers (`mmap.rs`; across environments: `share.rs`), the Appel-Li primitives over it (`appel.rs`),
 //! console output with
 //! [`print!`]/[`println!`] (`console.rs`) and a panic handler that reports and exits. Unsafe code
 //! is confined to `syscall.rs`, `entry.rs`, `exception.rs`, `heap.rs` and `vm.rs` (reading the read-only
@@ -20,6 +20,7 @@ pub mod entry;
 pub mod exception;
 pub mod heap;
 pub mod mmap;
+pub mod share;
 pub mod appel;
 pub mod syscall;
 pub mod vm;

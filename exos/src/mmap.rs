@@ -23,7 +23,8 @@
 //! `false`. The region list is behind a lock that is only ever tried: a call that finds it taken
 //! (from an exception handler that interrupted the library itself) fails with `Error::Busy`
 //! instead of deadlocking, and a fault that finds it taken is not handled.
-use crate::syscall::{sys_cap_grant, sys_page_alloc, sys_page_free, sys_page_map, sys_page_map_into};
+use crate::syscall::{sys_page_alloc, sys_page_free, sys_page_map};
+pub use crate::share::{attach, grant, map_into};
 use crate::vm;
 use abi::{Error, ExceptionFrame, MapUpdate, Rights, ANY_PAGE};
 use alloc::vec::Vec;
@@ -127,12 +128,12 @@ impl Spec {
 
 /// One page of a region: its capability slot (`NO_SLOT` until it has a page) and protection.
 #[derive(Clone, Copy)]
-struct Page {
-    slot: u16,
-    prot: u8,
+pub(crate) struct Page {
+    pub(crate) slot: u16,
+    pub(crate) prot: u8,
 }
 
-const NO_SLOT: u16 = u16::MAX;
+pub(crate) const NO_SLOT: u16 = u16::MAX;
 
 impl Page {
     fn backed(self) -> bool {
@@ -140,16 +141,16 @@ impl Page {
     }
 }
 
-struct Region {
-    start: u64,
-    pages: Vec<Page>,
-    max: Rights,
-    kind: Kind,
-    handler: Option<FaultHandler>,
+pub(crate) struct Region {
+    pub(crate) start: u64,
+    pub(crate) pages: Vec<Page>,
+    pub(crate) max: Rights,
+    pub(crate) kind: Kind,
+    pub(crate) handler: Option<FaultHandler>,
 }
 
 impl Region {
-    fn end(&self) -> u64 {
+    pub(crate) fn end(&self) -> u64 {
         self.start + self.pages.len() as u64 * PAGE
     }
 
@@ -171,13 +172,13 @@ pub struct RegionInfo {
 }
 
 /// `page_map` updates waiting to be sent, at most [`BATCH`] per call.
-struct Batch {
+pub(crate) struct Batch {
     updates: [MapUpdate; BATCH],
     len: usize,
 }
 
 impl Batch {
-    fn push(&mut self, op: u64, va: u64, slot: u16, rights: Rights) -> Result<(), Error> {
+    pub(crate) fn push(&mut self, op: u64, va: u64, slot: u16, rights: Rights) -> Result<(), Error> {
         if self.len == BATCH {
             self.flush()?;
         }
@@ -187,7 +188,7 @@ impl Batch {
     }
 
     /// The updates that take page `va` (slot `slot`, ceiling `max`) from protection `old` to `new`.
-    fn change(&mut self, va: u64, slot: u16, max: Rights, old: Rights, new: Rights) -> Result<(), Error> {
+    pub(crate) fn change(&mut self, va: u64, slot: u16, max: Rights, old: Rights, new: Rights) -> Result<(), Error> {
         match (old == Rights::NONE, new == Rights::NONE) {
             (true, true) => Ok(()),
             (false, true) => self.push(MapUpdate::UNMAP, va, 0, Rights::NONE),
@@ -206,12 +207,12 @@ impl Batch {
     }
 }
 
-struct State {
+pub(crate) struct State {
     /// Sorted by start, never overlapping.
-    regions: Vec<Region>,
+    pub(crate) regions: Vec<Region>,
     /// Where the next region without an address goes.
     next: u64,
-    batch: Batch,
+    pub(crate) batch: Batch,
 }
 
 static STATE: Mutex<State> = Mutex::new(State {
@@ -221,7 +222,7 @@ static STATE: Mutex<State> = Mutex::new(State {
 });
 
 /// Runs `f` on the region list; `Busy` if it is in use (a handler interrupted the library).
-fn with_state<T>(f: impl FnOnce(&mut State) -> Result<T, Error>) -> Result<T, Error> {
+pub(crate) fn with_state<T>(f: impl FnOnce(&mut State) -> Result<T, Error>) -> Result<T, Error> {
     let mut state = STATE.try_lock().ok_or(Error::Busy)?;
     let result = f(&mut state);
     let flushed = state.batch.flush();
@@ -230,7 +231,7 @@ fn with_state<T>(f: impl FnOnce(&mut State) -> Result<T, Error>) -> Result<T, Er
 
 impl State {
     /// The index of the region holding `addr`.
-    fn find(&self, addr: u64) -> Option<usize> {
+    pub(crate) fn find(&self, addr: u64) -> Option<usize> {
         let i = self.regions.partition_point(|r| r.start <= addr).checked_sub(1)?;
         (addr < self.regions[i].end()).then_some(i)
     }
@@ -241,7 +242,7 @@ impl State {
         self.regions.get(i).is_none_or(|r| r.start >= end)
     }
 
-    fn insert(&mut self, region: Region) -> u64 {
+    pub(crate) fn insert(&mut self, region: Region) -> u64 {
         let start = region.start;
         let i = self.regions.partition_point(|r| r.start < start);
         self.regions.insert(i, region);
@@ -249,7 +250,7 @@ impl State {
     }
 
     /// Places `pages` pages at `addr` or at the next free address; checks the range.
-    fn place(&mut self, addr: Option<u64>, pages: u64) -> Result<u64, Error> {
+    pub(crate) fn place(&mut self, addr: Option<u64>, pages: u64) -> Result<u64, Error> {
         let len = pages * PAGE;
         let start = match addr {
             Some(a) => a,
@@ -283,7 +284,7 @@ impl State {
 }
 
 /// The protection `prot` is one a page can have: `NONE`, or `READ` with `WRITE`/`EXECUTE`.
-fn check_prot(prot: Rights) -> Result<(), Error> {
+pub(crate) fn check_prot(prot: Rights) -> Result<(), Error> {
     let valid = prot.is_valid() && !prot.contains(Rights::GRANT);
     if !valid || (prot != Rights::NONE && !prot.contains(Rights::READ)) {
         return Err(Error::BadArgument);
@@ -301,7 +302,7 @@ fn page_count(len: u64) -> Result<u64, Error> {
 }
 
 /// Installs [`handle_fault`] as the program's exception handler if it has none.
-fn ensure_handler() -> Result<(), Error> {
+pub(crate) fn ensure_handler() -> Result<(), Error> {
     if crate::exception::handler().is_none() { install() } else { Ok(()) }
 }
 
@@ -359,40 +360,6 @@ fn populate(start: u64) -> Result<(), Error> {
         }
         Ok(())
     })
-}
-
-/// Creates a region over pages another environment granted this one: `slots` are the capability
-/// slots (in page order; `grant` returns them), `prot` the initial protection and `max` the ceiling
-/// (each capability must carry it). `at` is a fixed address or `None`. The pages are mapped now.
-pub fn attach(at: Option<u64>, slots: &[u64], prot: Rights, max: Rights) -> Result<u64, Error> {
-    check_prot(prot)?;
-    check_prot(max)?;
-    if slots.is_empty() || !max.contains(prot) || !max.contains(Rights::READ) {
-        return Err(Error::BadArgument);
-    }
-    if slots.len() as u64 > MAX_REGION / PAGE {
-        return Err(Error::TooLong);
-    }
-    if slots.iter().any(|&slot| slot >= u64::from(NO_SLOT)) {
-        return Err(Error::BadSlot);
-    }
-    ensure_handler()?;
-    let start = with_state(|s| {
-        let start = s.place(at, slots.len() as u64)?;
-        let pages = slots.iter().map(|&slot| Page { slot: slot as u16, prot: prot.0 as u8 }).collect();
-        Ok(s.insert(Region { start, pages, max, kind: Kind::Attached, handler: None }))
-    })?;
-    let mapped = with_state(|s| {
-        for (i, &slot) in slots.iter().enumerate() {
-            s.batch.change(start + i as u64 * PAGE, slot as u16, max, Rights::NONE, prot)?;
-        }
-        Ok(())
-    });
-    if let Err(e) = mapped {
-        let _ = munmap(start, slots.len() as u64 * PAGE);
-        return Err(e);
-    }
-    Ok(start)
 }
 
 /// Removes every region page in `[addr, addr + len)` (pages outside regions are ignored; regions
@@ -536,65 +503,6 @@ pub fn region(addr: u64) -> Option<RegionInfo> {
         Ok(RegionInfo { start: r.start, len: r.end() - r.start, max: r.max, kind: r.kind, resident })
     })
     .ok()
-}
-
-/// Runs `f` on the capability slots of a shared region's pages in `[addr, addr + len)`.
-fn for_shared_pages(addr: u64, len: u64, mut f: impl FnMut(&mut Batch, u64, u16, Rights) -> Result<(), Error>) -> Result<(), Error> {
-    if !addr.is_multiple_of(PAGE) || len == 0 {
-        return Err(Error::BadArgument);
-    }
-    with_state(|s| {
-        let r = s.find(addr).ok_or(Error::NotMapped)?;
-        let region = &s.regions[r];
-        let end = addr.checked_add(len).ok_or(Error::BadArgument)?.next_multiple_of(PAGE);
-        if region.kind != Kind::Shared || end > region.end() {
-            return Err(if region.kind != Kind::Shared { Error::WrongType } else { Error::NotMapped });
-        }
-        let first = ((addr - region.start) / PAGE) as usize;
-        let slots: Vec<u16> = region.pages[first..first + ((end - addr) / PAGE) as usize].iter().map(|p| p.slot).collect();
-        let max = region.max;
-        for (i, slot) in slots.into_iter().enumerate() {
-            f(&mut s.batch, addr + i as u64 * PAGE, slot, max)?;
-        }
-        Ok(())
-    })
-}
-
-/// Grants environment `env` (an id) capabilities with `rights` for the pages of the shared region
-/// in `[addr, addr + len)`; returns their slots in `env`'s table, in page order, for it to pass to
-/// [`attach`]. `rights` must be within the region's ceiling (`NoRights`); `WrongType` if the region
-/// is not shared. Freeing the region (`munmap`) takes the pages back from `env`.
-pub fn grant(addr: u64, len: u64, env: u64, rights: Rights) -> Result<Vec<u64>, Error> {
-    let mut slots = Vec::new();
-    for_shared_pages(addr, len, |_, _, slot, max| {
-        if !max.contains(rights) {
-            return Err(Error::NoRights);
-        }
-        slots.push(sys_cap_grant(u64::from(slot), env, rights)?);
-        Ok(())
-    })?;
-    Ok(slots)
-}
-
-/// Maps the pages of the shared region in `[addr, addr + len)` into the environment named by
-/// capability `env_slot` (which needs `WRITE`: a parent and its child) at `at`, with `rights`
-/// (within the region's ceiling), in batched `page_map` calls.
-pub fn map_into(env_slot: u64, addr: u64, len: u64, at: u64, rights: Rights) -> Result<(), Error> {
-    check_prot(rights)?;
-    let mut updates = Vec::new();
-    for_shared_pages(addr, len, |_, va, slot, max| {
-        if !max.contains(rights) || rights == Rights::NONE {
-            return Err(Error::NoRights);
-        }
-        updates.push(MapUpdate { op: MapUpdate::MAP, va: va - addr + at, slot: u64::from(slot), rights: rights.0 });
-        Ok(())
-    })?;
-    for chunk in updates.chunks(BATCH) {
-        if let (_, Some(e)) = sys_page_map_into(env_slot, chunk) {
-            return Err(e);
-        }
-    }
-    Ok(())
 }
 
 /// The page-fault side of the region list, with the signature of `exception::Handler`: returns

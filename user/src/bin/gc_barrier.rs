@@ -85,7 +85,7 @@ fn main() -> i64 {
     OLD.store(old, Ordering::Relaxed);
     // Allocate the old objects: a header each, pointer fields null.
     for object in (0..OLD_PAGES * PAGE).step_by(OBJECT as usize) {
-        store(old + object, 0x01d0_0000 | object / OBJECT);
+        store(old + object, 0x01d0_0000 | (object / OBJECT));
     }
     let mut random = Random(0x2545_f491_4f6c_dd1d);
     for cycle in 1..=3 {
@@ -101,7 +101,7 @@ fn main() -> i64 {
         let mut written_pages = 0u64;
         let mut first_store = 0; // the last store that was the first to its page: it faulted
         for n in 0..24 {
-            let field = old + (random.next() % (OLD_PAGES * PAGE / 8)) * 8 | 8; // never a header word
+            let field = (old + (random.next() % (OLD_PAGES * PAGE / 8)) * 8) | 8; // never a header word
             let target = young + (random.next() % (YOUNG_PAGES * PAGE / OBJECT)) * OBJECT;
             store(target, cycle * 100 + n);
             store(field, target);
