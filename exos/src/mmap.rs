@@ -371,7 +371,7 @@ pub fn munmap(addr: u64, len: u64) -> Result<(), Error> {
     if !addr.is_multiple_of(PAGE) || len == 0 {
         return Err(Error::BadArgument);
     }
-    let end = addr.saturating_add(len).next_multiple_of(PAGE);
+    let end = addr.checked_add(len).and_then(|e| e.checked_next_multiple_of(PAGE)).unwrap_or(!(PAGE - 1));
     with_state(|s| {
         let mut first_error = Ok(());
         for mut r in core::mem::take(&mut s.regions) {

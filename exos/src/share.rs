@@ -49,7 +49,7 @@ fn for_shared_pages(addr: u64, len: u64, mut f: impl FnMut(&mut Batch, u64, u16,
     with_state(|s| {
         let r = s.find(addr).ok_or(Error::NotMapped)?;
         let region = &s.regions[r];
-        let end = addr.checked_add(len).ok_or(Error::BadArgument)?.next_multiple_of(PAGE);
+        let end = addr.checked_add(len).and_then(|e| e.checked_next_multiple_of(PAGE)).ok_or(Error::BadArgument)?;
         if region.kind != Kind::Shared || end > region.end() {
             return Err(if region.kind != Kind::Shared { Error::WrongType } else { Error::NotMapped });
         }
@@ -89,7 +89,7 @@ pub fn map_into(env_slot: u64, addr: u64, len: u64, at: u64, rights: Rights) -> 
         if !max.contains(rights) || rights == Rights::NONE {
             return Err(Error::NoRights);
         }
-        updates.push(MapUpdate { op: MapUpdate::MAP, va: va - addr + at, slot: u64::from(slot), rights: rights.0 });
+        updates.push(MapUpdate { op: MapUpdate::MAP, va: (va - addr).wrapping_add(at), slot: u64::from(slot), rights: rights.0 });
         Ok(())
     })?;
     for chunk in updates.chunks(BATCH) {
