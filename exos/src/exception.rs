@@ -87,6 +87,14 @@ pub fn ensure_registered() -> Result<(u64, u64), Error> {
     Ok((EXOS_EXCEPTION_STACK[0].load(Ordering::Acquire), EXOS_EXCEPTION_STACK[1].load(Ordering::Acquire)))
 }
 
+/// The handler last set with [`set_handler`] or [`set_handler_with_stack`], if any, so a library
+/// layer can install itself only where the program has none, or chain the one it finds.
+pub fn handler() -> Option<Handler> {
+    let raw = HANDLER.load(Ordering::Acquire);
+    // SAFETY: HANDLER only ever holds 0 or a `Handler` stored by `set_handler_with_stack`.
+    (raw != 0).then(|| unsafe { core::mem::transmute::<usize, Handler>(raw) })
+}
+
 /// Stops delivering exceptions: they end the program again.
 pub fn clear_handler() -> Result<(), Error> {
     sys_env_set_exception_handler(0, 0, 0)?;

@@ -4,7 +4,9 @@
 //! [`main!`] (`entry.rs`), the system-call wrappers (`syscall.rs`), exception handlers that resume
 //! the faulting code without the kernel (`exception.rs`), a heap for `alloc` over pages it maps
 //! itself (`heap.rs`), processes: copy-on-write `fork` (`fork.rs`, `cow.rs`), exit status, `wait`,
-//! `kill` and signals (`process.rs`), console output with
+//! `kill` and signals (`process.rs`), virtual memory as regions with demand-zero pages, sharing, protection
+//! changes and per-region fault handlers (`mmap.rs`; across environments: `share.rs`), the Appel-Li primitives over it (`appel.rs`),
+//! console output with
 //! [`print!`]/[`println!`] (`console.rs`) and a panic handler that reports and exits. Unsafe code
 //! is confined to `syscall.rs`, `entry.rs`, `exception.rs`, `heap.rs`, `fork.rs`, `process.rs` and `vm.rs` (reading the read-only
 //! windows the kernel maps: the page-ownership table and the self-map of the page tables).
@@ -21,6 +23,9 @@ pub mod exception;
 pub mod fork;
 pub mod heap;
 pub mod process;
+pub mod mmap;
+pub mod share;
+pub mod appel;
 pub mod syscall;
 pub mod vm;
 

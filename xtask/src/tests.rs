@@ -79,10 +79,11 @@ const HELLO_RUN: &[&str] = &[
 
 mod faults;
 mod processes;
+mod vm;
 
 /// Every integration test, in the order they are started.
 pub fn all() -> impl Iterator<Item = &'static IntegrationTest> {
-    ALL.iter().chain(faults::FAULTS).chain(processes::PROCESSES)
+    ALL.iter().chain(faults::FAULTS).chain(processes::PROCESSES).chain(vm::VM)
 }
 
 /// The tests of booting, the interface and the programs (the hostile fault tests are in

@@ -70,21 +70,21 @@ pub(super) const LINES: &[Line] = &[
         exo: "dirty",
         linux: None,
         exo_needs: "ExOS VM",
-        note: "Exo (when ExOS has virtual memory): read the dirty bit of a page's entry through the self-map window. Linux offers no direct call (the paper lists Ultrix as n.a. too).",
+        note: "Exo (`exos::appel::dirty`, user/src/bin/vmbench.rs): read the dirty bit of a page's entry through the self-map window, no system call. Linux offers no direct call (the paper lists Ultrix as n.a. too).",
     },
     Line {
         label: "prot1",
         exo: "prot1",
         linux: Some("prot1"),
         exo_needs: "ExOS VM",
-        note: "Read-protect one page (Linux: `mprotect(PROT_READ)` of one page; making it writable again is not timed). Exo needs the ExOS virtual-memory library: `PROTECT` updates through `page_map` plus its own bookkeeping.",
+        note: "Read-protect one page (Linux: `mprotect(PROT_READ)` of one page; making it writable again is not timed). Exo: `exos::appel::prot1`, the ExOS region layer's bookkeeping plus one `PROTECT` update through `page_map`.",
     },
     Line {
         label: "prot100",
         exo: "prot100",
         linux: Some("prot100"),
         exo_needs: "ExOS VM",
-        note: "Read-protect 100 contiguous pages in one call (Linux: one `mprotect`).",
+        note: "Read-protect 100 contiguous pages in one call (Linux: one `mprotect`; Exo: `exos::appel::protn`, 100 `PROTECT` updates in one `page_map` call).",
     },
     Line {
         label: "unprot100",
@@ -98,14 +98,14 @@ pub(super) const LINES: &[Line] = &[
         exo: "trap",
         linux: Some("trap"),
         exo_needs: "ExOS VM",
-        note: "A write to a read-protected page; the user handler unprotects the page; the write completes. Linux: `SIGSEGV` + `mprotect` in the handler.",
+        note: "A write to a read-protected page; the user handler unprotects the page; the write completes. Linux: `SIGSEGV` + `mprotect` in the handler. Exo: `#PF` to the ExOS exception handler, the region layer (`exos::mmap::handle_fault`), the region's handler `exos::appel::unprotect_on_fault` (one `page_map`), and the return without the kernel.",
     },
     Line {
         label: "appel1 (per page)",
         exo: "appel1",
         linux: Some("appel1"),
         exo_needs: "ExOS VM",
-        note: "Write to a random protected page of 100; the handler protects the previously open page and unprotects the faulting one (prot1 + trap + unprot).",
+        note: "Write to a random protected page of 100; the handler protects the previously open page and unprotects the faulting one (prot1 + trap + unprot). Linux: two `mprotect` calls in the handler; Exo: both updates in one `page_map` call (`exos::appel::protect_open_and_unprotect`).",
     },
     Line {
         label: "appel2 (per page)",
@@ -133,7 +133,7 @@ pub(super) const LINES: &[Line] = &[
         exo: "first_touch",
         linux: Some("first_touch"),
         exo_needs: "ExOS demand paging",
-        note: "Write one byte to each page of a fresh anonymous region (Linux: `mmap(MAP_ANONYMOUS)`), per page. Exo needs ExOS demand paging: its page-fault handler allocates a page (`page_alloc`) and maps it (`page_map`).",
+        note: "Write one byte to each page of a fresh anonymous region (Linux: `mmap(MAP_ANONYMOUS)`, 1024 pages a repeat), per page. Exo: an `exos::mmap` demand-zero region (256 pages a repeat: the page quota is 768); the region layer's fault handler allocates a page (`page_alloc`) and maps it (`page_map`).",
     },
 ];
 

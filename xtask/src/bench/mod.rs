@@ -1,9 +1,9 @@
 //! `cargo xtask bench`: the paper's primitives on Exo against Linux, side by side (issue 7).
 //!
-//! This file owns the benchmark harness: it boots Exo with `user/src/bin/bench.rs`
-//! (`mode=test run=bench`) and a Linux guest (Debian's kernel, fetched with `apt-get download` and
-//! cached under `target/linux/`) whose initramfs `/init` is the static C program
-//! `bench/linux/bench.c`, both under the same QEMU command line ([`qemu::qemu_command`]), each in
+//! This file owns the benchmark harness: it boots Exo with `user/src/bin/bench.rs` and
+//! `user/src/bin/vmbench.rs` (`mode=test run=bench,vmbench`) and a Linux guest (Debian's kernel,
+//! fetched with `apt-get download` and cached under `target/linux/`) whose initramfs `/init` is
+//! the static C program `bench/linux/bench.c`, both under the same QEMU command line ([`qemu::qemu_command`]), each in
 //! two modes: **time** (plain; rdtsc is the host TSC, converted to ns with the TSC rate each side
 //! reports) and **instructions** (`-icount shift=0,sleep=off -seed 1`; rdtsc counts retired guest
 //! instructions). It also runs the C program natively for reference. Both programs print
@@ -42,9 +42,11 @@ const KERNEL_META_PACKAGE: &str = "linux-image-amd64";
 /// The Linux guest's kernel command line.
 const LINUX_CMDLINE: &str = "console=ttyS0 quiet panic=-1";
 /// Exo's kernel command line.
-const EXO_CMDLINE: &str = "mode=test run=bench";
+const EXO_CMDLINE: &str = "mode=test run=bench,vmbench";
 /// Both programs print this after their last benchmark.
 const DONE: &str = "BENCH done";
+/// What an Exo boot must print: each of its programs finished (vmbench.rs ends with the second).
+const EXO_DONE: &[&str] = &[DONE, "BENCH vmbench done"];
 /// Repeats inside one run of either program (REPEATS in bench.rs and bench.c).
 const INNER_REPEATS: u32 = 7;
 
@@ -536,14 +538,15 @@ fn boot_and_parse(side: Side, mode: Mode, command: Command, timeout: Duration) -
         let _ = std::fs::create_dir_all(dir); // The log is a convenience; the run goes on without it.
     }
     let _ = std::fs::write(&log, &captured.serial);
-    if !serial.contains(DONE) {
+    let needed = if side == Side::Exo { EXO_DONE } else { &[DONE] };
+    if let Some(missing) = needed.iter().find(|line| !serial.contains(**line)) {
         let how = match captured.status {
             None => format!("timed out after {} s", timeout.as_secs()),
             Some(status) => format!("QEMU exit status {status}"),
         };
         let stderr = String::from_utf8_lossy(&captured.stderr);
         return Err(format!(
-            "no `{DONE}` line ({how}); serial log in {}{}",
+            "no `{missing}` line ({how}); serial log in {}{}",
             display(&log),
             if stderr.trim().is_empty() { String::new() } else { format!("; QEMU said: {}", stderr.trim()) }
         ));

@@ -1,0 +1,552 @@
+//! Virtual memory managed by the library: the region list, `mmap`-like demand-zero regions, shared
+//! regions another environment can map too, `munmap`, `mprotect` (batched `page_map` updates),
+//! dirty queries through the self-map, and per-region handlers for protection faults.
+//!
+//! The kernel only binds pages it is told to bind; everything here is library policy. A region is
+//! a range of pages with a ceiling (`max`: the most rights any of its pages may ever have) and, per
+//! page, the capability slot of its physical page (if it has one yet) and its current protection.
+//!
+//! - **Anonymous** regions ([`mmap`], [`Spec::anonymous`]) hold no page until one is touched: the
+//!   fault reaches [`handle_fault`], which allocates a zeroed page (`page_alloc`), and maps it with
+//!   the region's ceiling and then its protection in one `page_map` call (the kernel never lets a
+//!   `PROTECT` exceed the rights a page was mapped with, so pages are always mapped at the ceiling).
+//! - **Shared** regions ([`Spec::shared`]) get every page at once, so their capabilities can be
+//!   handed to another environment ([`grant`]) or their pages mapped straight into a child
+//!   ([`map_into`]). Another environment builds a region over granted capabilities with [`attach`].
+//! - Protection `Rights::NONE` unmaps a page but keeps it; giving rights back maps it again.
+//! - A protection fault (an access the page's protection forbids) goes to the region's
+//!   [`FaultHandler`] ([`set_fault_handler`]), which may change protections and resume.
+//!
+//! [`handle_fault`] is a plain function with the signature of `exception::Handler`: a program that
+//! has no exception handler gets it installed by the first region it creates; a program with its
+//! own handler (or a library layer such as copy-on-write) calls it and goes on when it returns
+//! `false`. The region list is behind a lock that is only ever tried: a call that finds it taken
+//! (from an exception handler that interrupted the library itself) fails with `Error::Busy`
+//! instead of deadlocking, and a fault that finds it taken is not handled.
+use crate::syscall::{sys_page_alloc, sys_page_free, sys_page_map};
+pub use crate::share::{attach, grant, map_into};
+use crate::vm;
+use abi::{Error, ExceptionFrame, MapUpdate, Rights, ANY_PAGE};
+use alloc::vec::Vec;
+use spin::Mutex;
+
+/// The page size.
+pub const PAGE: u64 = 4096;
+/// Where the library places regions created without an address (one unmapped guard page is left
+/// between any two).
+pub const MMAP_BASE: u64 = 0x0000_2000_0000_0000;
+/// The end of the area regions are placed in.
+pub const MMAP_END: u64 = 0x0000_3000_0000_0000;
+/// The largest region, in bytes (its bookkeeping is 4 bytes a page).
+pub const MAX_REGION: u64 = 1 << 30;
+/// The most updates the library sends in one `page_map` call (the kernel's `MAX_MAP_BATCH`).
+pub const BATCH: usize = abi::MAX_MAP_BATCH as usize;
+
+/// The kind of access that faulted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+    Execute,
+}
+
+/// A protection fault on a region page, as its handler sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fault {
+    /// The address the access touched.
+    pub address: u64,
+    /// Its page.
+    pub page: u64,
+    pub access: Access,
+    /// The page's protection when it faulted.
+    pub prot: Rights,
+    /// The start of the region.
+    pub region: u64,
+}
+
+/// A region's protection-fault handler. It runs on the exception stack (it must not fault itself)
+/// and may call [`mprotect`] and the other functions here. Returning `true` resumes the faulting
+/// instruction at `frame.rip` (which faults again if the access is still forbidden); `false` leaves
+/// the fault unhandled (the program ends unless a later handler takes it).
+pub type FaultHandler = fn(&Fault, &mut ExceptionFrame) -> bool;
+
+/// Where a region's pages come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Demand-zero pages, allocated on first touch; freed by `munmap`.
+    Anonymous,
+    /// Pages allocated at creation, so they can be granted or mapped elsewhere; freed by `munmap`
+    /// (which takes them away from everyone they were given to).
+    Shared,
+    /// Pages named by capabilities another environment granted ([`attach`]); `munmap` unmaps them
+    /// only (the kernel has no call to drop a granted capability, so the slots stay in use).
+    Attached,
+}
+
+/// What [`map`] creates: `Spec::anonymous(len, prot)` or `Spec::shared(len, prot)`, optionally
+/// `.at(address)`, `.max(rights)` and `.handler(f)`.
+#[derive(Clone, Copy)]
+pub struct Spec {
+    /// A fixed, page-aligned address, or `None` to let the library choose.
+    pub addr: Option<u64>,
+    /// Bytes, rounded up to whole pages.
+    pub len: u64,
+    /// The initial protection of every page.
+    pub prot: Rights,
+    /// The ceiling: `mprotect` can never give a page rights beyond it.
+    pub max: Rights,
+    pub kind: Kind,
+    pub handler: Option<FaultHandler>,
+}
+
+impl Spec {
+    /// A demand-zero region whose ceiling is `prot` plus `READ`.
+    pub const fn anonymous(len: u64, prot: Rights) -> Spec {
+        Spec { addr: None, len, prot, max: Rights(prot.0 | Rights::READ.0), kind: Kind::Anonymous, handler: None }
+    }
+
+    /// A region whose pages exist from the start, so they can be shared.
+    pub const fn shared(len: u64, prot: Rights) -> Spec {
+        Spec { kind: Kind::Shared, ..Spec::anonymous(len, prot) }
+    }
+
+    /// At this address instead of one the library chooses.
+    pub const fn at(self, addr: u64) -> Spec {
+        Spec { addr: Some(addr), ..self }
+    }
+
+    /// With this ceiling (it must contain `prot` and `READ`).
+    pub const fn max(self, max: Rights) -> Spec {
+        Spec { max, ..self }
+    }
+
+    /// With this protection-fault handler.
+    pub const fn handler(self, handler: FaultHandler) -> Spec {
+        Spec { handler: Some(handler), ..self }
+    }
+}
+
+/// One page of a region: its capability slot (`NO_SLOT` until it has a page) and protection.
+#[derive(Clone, Copy)]
+pub(crate) struct Page {
+    pub(crate) slot: u16,
+    pub(crate) prot: u8,
+}
+
+pub(crate) const NO_SLOT: u16 = u16::MAX;
+
+impl Page {
+    fn backed(self) -> bool {
+        self.slot != NO_SLOT
+    }
+}
+
+pub(crate) struct Region {
+    pub(crate) start: u64,
+    pub(crate) pages: Vec<Page>,
+    pub(crate) max: Rights,
+    pub(crate) kind: Kind,
+    pub(crate) handler: Option<FaultHandler>,
+}
+
+impl Region {
+    pub(crate) fn end(&self) -> u64 {
+        self.start + self.pages.len() as u64 * PAGE
+    }
+
+    /// A region like this one (same ceiling, kind and handler) over other pages.
+    fn like(&self, start: u64, pages: Vec<Page>) -> Region {
+        Region { start, pages, max: self.max, kind: self.kind, handler: self.handler }
+    }
+}
+
+/// What a region looks like from outside: [`region`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RegionInfo {
+    pub start: u64,
+    pub len: u64,
+    pub max: Rights,
+    pub kind: Kind,
+    /// Pages that have a physical page (for anonymous regions: those touched so far).
+    pub resident: u64,
+}
+
+/// `page_map` updates waiting to be sent, at most [`BATCH`] per call.
+pub(crate) struct Batch {
+    updates: [MapUpdate; BATCH],
+    len: usize,
+}
+
+impl Batch {
+    pub(crate) fn push(&mut self, op: u64, va: u64, slot: u16, rights: Rights) -> Result<(), Error> {
+        if self.len == BATCH {
+            self.flush()?;
+        }
+        self.updates[self.len] = MapUpdate { op, va, slot: u64::from(slot), rights: rights.0 };
+        self.len += 1;
+        Ok(())
+    }
+
+    /// The updates that take page `va` (slot `slot`, ceiling `max`) from protection `old` to `new`.
+    pub(crate) fn change(&mut self, va: u64, slot: u16, max: Rights, old: Rights, new: Rights) -> Result<(), Error> {
+        match (old == Rights::NONE, new == Rights::NONE) {
+            (true, true) => Ok(()),
+            (false, true) => self.push(MapUpdate::UNMAP, va, 0, Rights::NONE),
+            (true, false) => {
+                self.push(MapUpdate::MAP, va, slot, max)?;
+                if new != max { self.push(MapUpdate::PROTECT, va, 0, new) } else { Ok(()) }
+            }
+            (false, false) => self.push(MapUpdate::PROTECT, va, 0, new),
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        let (_, failure) = sys_page_map(&self.updates[..self.len]);
+        self.len = 0;
+        failure.map_or(Ok(()), Err)
+    }
+}
+
+pub(crate) struct State {
+    /// Sorted by start, never overlapping.
+    pub(crate) regions: Vec<Region>,
+    /// Where the next region without an address goes.
+    next: u64,
+    pub(crate) batch: Batch,
+}
+
+static STATE: Mutex<State> = Mutex::new(State {
+    regions: Vec::new(),
+    next: MMAP_BASE,
+    batch: Batch { updates: [MapUpdate { op: 0, va: 0, slot: 0, rights: 0 }; BATCH], len: 0 },
+});
+
+/// Runs `f` on the region list; `Busy` if it is in use (a handler interrupted the library).
+pub(crate) fn with_state<T>(f: impl FnOnce(&mut State) -> Result<T, Error>) -> Result<T, Error> {
+    let mut state = STATE.try_lock().ok_or(Error::Busy)?;
+    let result = f(&mut state);
+    let flushed = state.batch.flush();
+    result.and_then(|value| flushed.map(|()| value))
+}
+
+impl State {
+    /// The index of the region holding `addr`.
+    pub(crate) fn find(&self, addr: u64) -> Option<usize> {
+        let i = self.regions.partition_point(|r| r.start <= addr).checked_sub(1)?;
+        (addr < self.regions[i].end()).then_some(i)
+    }
+
+    /// Whether `[start, end)` is free of regions.
+    fn is_free(&self, start: u64, end: u64) -> bool {
+        let i = self.regions.partition_point(|r| r.end() <= start);
+        self.regions.get(i).is_none_or(|r| r.start >= end)
+    }
+
+    pub(crate) fn insert(&mut self, region: Region) -> u64 {
+        let start = region.start;
+        let i = self.regions.partition_point(|r| r.start < start);
+        self.regions.insert(i, region);
+        start
+    }
+
+    /// Places `pages` pages at `addr` or at the next free address; checks the range.
+    pub(crate) fn place(&mut self, addr: Option<u64>, pages: u64) -> Result<u64, Error> {
+        let len = pages * PAGE;
+        let start = match addr {
+            Some(a) => a,
+            None => {
+                let a = self.next;
+                self.next = a.checked_add(len + PAGE).filter(|&n| n <= MMAP_END).ok_or(Error::NoMemory)?;
+                a
+            }
+        };
+        if !start.is_multiple_of(PAGE) || !abi::layout::is_user_range(start, len) || abi::layout::overlaps_windows(start, len) {
+            return Err(Error::BadAddress);
+        }
+        let taken = (0..pages).any(|i| vm::translate(start + i * PAGE).is_some());
+        if !self.is_free(start, start + len) || taken {
+            return Err(Error::AlreadyMapped);
+        }
+        Ok(start)
+    }
+
+    /// Gives page `index` of region `r` a fresh zeroed page, mapped with its protection.
+    fn demand_zero(&mut self, r: usize, index: usize) -> Result<(), Error> {
+        let (_, slot) = sys_page_alloc(ANY_PAGE)?;
+        let region = &mut self.regions[r];
+        let va = region.start + index as u64 * PAGE;
+        let page = &mut region.pages[index];
+        page.slot = slot as u16;
+        let (max, prot) = (region.max, Rights(u64::from(page.prot)));
+        self.batch.change(va, slot as u16, max, Rights::NONE, prot)?;
+        self.batch.flush()
+    }
+}
+
+/// The protection `prot` is one a page can have: `NONE`, or `READ` with `WRITE`/`EXECUTE`.
+pub(crate) fn check_prot(prot: Rights) -> Result<(), Error> {
+    let valid = prot.is_valid() && !prot.contains(Rights::GRANT);
+    if !valid || (prot != Rights::NONE && !prot.contains(Rights::READ)) {
+        return Err(Error::BadArgument);
+    }
+    Ok(())
+}
+
+/// Whole pages in `len` bytes, for a region (`TooLong` past [`MAX_REGION`], `BadArgument` for 0).
+fn page_count(len: u64) -> Result<u64, Error> {
+    match len {
+        0 => Err(Error::BadArgument),
+        l if l > MAX_REGION => Err(Error::TooLong),
+        l => Ok(l.div_ceil(PAGE)),
+    }
+}
+
+/// Installs [`handle_fault`] as the program's exception handler if it has none.
+pub(crate) fn ensure_handler() -> Result<(), Error> {
+    if crate::exception::handler().is_none() { install() } else { Ok(()) }
+}
+
+/// Makes [`handle_fault`] the program's exception handler (on the library's exception stack).
+pub fn install() -> Result<(), Error> {
+    crate::exception::set_handler(handle_fault)
+}
+
+/// Creates a demand-zero region of `len` bytes with protection `prot` (`READ`, `READ|WRITE`, ...;
+/// its ceiling is `prot` plus `READ`); returns its address. No page is allocated until touched.
+pub fn mmap(len: u64, prot: Rights) -> Result<u64, Error> {
+    map(Spec::anonymous(len, prot))
+}
+
+/// Creates the region `spec` describes; returns its address. Errors: `BadArgument` (a bad length
+/// or protection, or `prot` beyond `max`), `TooLong` (over [`MAX_REGION`]), `BadAddress` (a fixed
+/// address that is unaligned or not user space), `AlreadyMapped` (it overlaps a region or a mapped
+/// page), and for shared regions whatever `page_alloc` and `page_map` answer (nothing is left
+/// behind on failure).
+pub fn map(spec: Spec) -> Result<u64, Error> {
+    let pages = page_count(spec.len)?;
+    check_prot(spec.prot)?;
+    check_prot(spec.max)?;
+    if !spec.max.contains(spec.prot) || !spec.max.contains(Rights::READ) || spec.kind == Kind::Attached {
+        return Err(Error::BadArgument);
+    }
+    ensure_handler()?;
+    let prot = spec.prot.0 as u8;
+    let start = with_state(|s| {
+        let start = s.place(spec.addr, pages)?;
+        let page = Page { slot: NO_SLOT, prot };
+        let region = Region { start, pages: alloc::vec![page; pages as usize], max: spec.max, kind: spec.kind, handler: spec.handler };
+        Ok(s.insert(region))
+    })?;
+    if spec.kind == Kind::Shared
+        && let Err(e) = populate(start)
+    {
+        let _ = munmap(start, pages * PAGE);
+        return Err(e);
+    }
+    Ok(start)
+}
+
+/// Gives every page of the (shared) region at `start` its physical page now.
+fn populate(start: u64) -> Result<(), Error> {
+    with_state(|s| {
+        let r = s.find(start).ok_or(Error::NotMapped)?;
+        for index in 0..s.regions[r].pages.len() {
+            let (_, slot) = sys_page_alloc(ANY_PAGE)?;
+            let region = &mut s.regions[r];
+            let page = &mut region.pages[index];
+            page.slot = slot as u16;
+            let (va, max, prot) = (region.start + index as u64 * PAGE, region.max, Rights(u64::from(page.prot)));
+            s.batch.change(va, slot as u16, max, Rights::NONE, prot)?;
+        }
+        Ok(())
+    })
+}
+
+/// Removes every region page in `[addr, addr + len)` (pages outside regions are ignored; regions
+/// are split as needed): their pages are freed (`page_free`, which also takes them from every
+/// environment they were granted to), or for attached regions unmapped. `BadArgument` for an
+/// unaligned `addr` or a zero `len`. All pages are released even if one fails (its error is
+/// returned).
+pub fn munmap(addr: u64, len: u64) -> Result<(), Error> {
+    if !addr.is_multiple_of(PAGE) || len == 0 {
+        return Err(Error::BadArgument);
+    }
+    let end = addr.checked_add(len).and_then(|e| e.checked_next_multiple_of(PAGE)).unwrap_or(!(PAGE - 1));
+    with_state(|s| {
+        let mut first_error = Ok(());
+        for mut r in core::mem::take(&mut s.regions) {
+            let (start, stop) = (r.start, r.end());
+            if stop <= addr || start >= end {
+                s.regions.push(r);
+                continue;
+            }
+            let (lo, hi) = (start.max(addr), stop.min(end));
+            let after = r.pages.split_off(((hi - start) / PAGE) as usize);
+            let removed = r.pages.split_off(((lo - start) / PAGE) as usize);
+            for (i, page) in removed.iter().enumerate().filter(|(_, p)| p.backed()) {
+                let result = match r.kind {
+                    Kind::Attached if page.prot == 0 => Ok(()),
+                    Kind::Attached => s.batch.push(MapUpdate::UNMAP, lo + i as u64 * PAGE, 0, Rights::NONE),
+                    _ => sys_page_free(u64::from(page.slot)),
+                };
+                first_error = first_error.and(result);
+            }
+            if !after.is_empty() {
+                let tail = r.like(hi, after);
+                if !r.pages.is_empty() {
+                    s.regions.push(r);
+                }
+                s.regions.push(tail);
+            } else if !r.pages.is_empty() {
+                s.regions.push(r);
+            }
+        }
+        first_error
+    })
+}
+
+/// Sets the protection of every page in `[addr, addr + len)` to `prot`, in as few `page_map`
+/// calls as possible (at most [`BATCH`] updates each). Every page must belong to a region
+/// (`NotMapped` otherwise) and `prot` must be within each region's ceiling (`NoRights`); nothing
+/// changes when either check fails. A page whose protection does not change costs nothing.
+/// Changing a mapped page's protection clears its dirty bit (the kernel writes a fresh entry).
+pub fn mprotect(addr: u64, len: u64, prot: Rights) -> Result<(), Error> {
+    if !addr.is_multiple_of(PAGE) || len == 0 {
+        return Err(Error::BadArgument);
+    }
+    let pages = len.div_ceil(PAGE);
+    let changes = (0..pages).map(|i| (addr.wrapping_add(i * PAGE), prot));
+    protect_each(changes, false)
+}
+
+/// Sets the protection of each listed page (page address, protection): many unrelated pages in one
+/// `page_map` call (up to [`BATCH`] updates each). Checked like [`mprotect`], all before any change.
+pub fn protect_pages(changes: &[(u64, Rights)]) -> Result<(), Error> {
+    protect_each(changes.iter().copied(), false)
+}
+
+/// Clears the dirty bit of every mapped page in `[addr, addr + len)` by rewriting its entry with
+/// the same protection (one `PROTECT` update each, batched). Checked like [`mprotect`].
+pub fn clean(addr: u64, len: u64) -> Result<(), Error> {
+    if !addr.is_multiple_of(PAGE) || len == 0 {
+        return Err(Error::BadArgument);
+    }
+    let pages = len.div_ceil(PAGE);
+    protect_each((0..pages).map(|i| (addr.wrapping_add(i * PAGE), Rights::NONE)), true)
+}
+
+/// Applies `changes` (page, protection); with `same`, rewrites each page with its own protection.
+fn protect_each(changes: impl Iterator<Item = (u64, Rights)> + Clone, same: bool) -> Result<(), Error> {
+    with_state(|s| {
+        for (page, prot) in changes.clone() {
+            check_prot(prot)?;
+            let r = s.find(page).filter(|_| page.is_multiple_of(PAGE)).ok_or(Error::NotMapped)?;
+            if !s.regions[r].max.contains(prot) {
+                return Err(Error::NoRights);
+            }
+        }
+        let mut hint = 0;
+        for (page, prot) in changes {
+            if s.regions.get(hint).is_none_or(|r| page < r.start || page >= r.end()) {
+                hint = s.find(page).ok_or(Error::NotMapped)?;
+            }
+            let region = &mut s.regions[hint];
+            let (max, index) = (region.max, ((page - region.start) / PAGE) as usize);
+            let entry = &mut region.pages[index];
+            let old = Rights(u64::from(entry.prot));
+            let new = if same { old } else { prot };
+            entry.prot = new.0 as u8;
+            if entry.backed() && (old != new || (same && new != Rights::NONE)) {
+                let slot = entry.slot;
+                if same {
+                    s.batch.push(MapUpdate::PROTECT, page, 0, new)?;
+                } else {
+                    s.batch.change(page, slot, max, old, new)?;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Whether the page holding `addr` has been written since it was mapped or its protection last
+/// changed: the hardware's dirty bit, read through the self-map (no system call). `false` for a
+/// page that is not mapped.
+pub fn is_dirty(addr: u64) -> bool {
+    vm::translate(addr).is_some_and(|entry| entry & vm::DIRTY != 0)
+}
+
+/// Sets (or with `None` removes) the protection-fault handler of the region holding `addr`.
+pub fn set_fault_handler(addr: u64, handler: Option<FaultHandler>) -> Result<(), Error> {
+    with_state(|s| {
+        let r = s.find(addr).ok_or(Error::NotMapped)?;
+        s.regions[r].handler = handler;
+        Ok(())
+    })
+}
+
+/// The protection of the page holding `addr`, if it is in a region.
+pub fn protection(addr: u64) -> Option<Rights> {
+    with_state(|s| {
+        let r = s.find(addr).ok_or(Error::NotMapped)?;
+        let region = &s.regions[r];
+        Ok(Rights(u64::from(region.pages[((addr - region.start) / PAGE) as usize].prot)))
+    })
+    .ok()
+}
+
+/// The region holding `addr`, if any.
+pub fn region(addr: u64) -> Option<RegionInfo> {
+    with_state(|s| {
+        let r = &s.regions[s.find(addr).ok_or(Error::NotMapped)?];
+        let resident = r.pages.iter().filter(|p| p.backed()).count() as u64;
+        Ok(RegionInfo { start: r.start, len: r.end() - r.start, max: r.max, kind: r.kind, resident })
+    })
+    .ok()
+}
+
+/// The page-fault side of the region list, with the signature of `exception::Handler`: returns
+/// `true` when it handled the exception (the faulting code resumes), `false` when it is not a
+/// page fault on a region page it can resolve. It gives an untouched anonymous page its zeroed
+/// page, and passes an access the page's protection forbids to the region's [`FaultHandler`].
+pub fn handle_fault(frame: &mut ExceptionFrame) -> bool {
+    const WRITE: u64 = 1 << 1;
+    const FETCH: u64 = 1 << 4;
+    if frame.vector != 14 {
+        return false;
+    }
+    let address = frame.fault_address;
+    let access = match frame.error_code {
+        e if e & FETCH != 0 => Access::Execute,
+        e if e & WRITE != 0 => Access::Write,
+        _ => Access::Read,
+    };
+    let (fault, handler) = {
+        let Some(mut s) = STATE.try_lock() else { return false };
+        let Some(r) = s.find(address) else { return false };
+        let region = &s.regions[r];
+        let index = ((address - region.start) / PAGE) as usize;
+        let page = region.pages[index];
+        let prot = Rights(u64::from(page.prot));
+        let needed = match access {
+            Access::Read => Rights::READ,
+            Access::Write => Rights::WRITE,
+            Access::Execute => Rights::EXECUTE,
+        };
+        if prot.contains(needed) && prot != Rights::NONE {
+            if page.backed() || region.kind != Kind::Anonymous {
+                return false; // mapped as allowed, yet it faulted: the page was taken away
+            }
+            return match s.demand_zero(r, index) {
+                Ok(()) => true,
+                Err(e) => {
+                    crate::println!("exos: mmap: no page for {address:#x}: {e}");
+                    false
+                }
+            };
+        }
+        let fault = Fault { address, page: address & !(PAGE - 1), access, prot, region: region.start };
+        (fault, region.handler)
+    };
+    handler.is_some_and(|h| h(&fault, frame))
+}

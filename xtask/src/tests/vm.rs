@@ -1,0 +1,88 @@
+//! ExOS virtual memory (issue 5 items 3 and 6a): demand-zero regions, mprotect and dirty bits,
+//! protection-fault handlers, shared regions, the Appel-Li primitives, a garbage collector's write
+//! barrier built on them, and hostile accesses the region layer must not map.
+
+use super::IntegrationTest;
+
+pub const VM: &[IntegrationTest] = &[
+    IntegrationTest {
+        name: "demand_zero",
+        cmdline_run: "vm_demand,hello",
+        expect: &["vm_demand: 35 checks, 0 failed", "'vm_demand' exited with code 0", "hello from ring 3"],
+        forbid: &["FAIL", "unhandled"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "mprotect_and_dirty",
+        cmdline_run: "vm_protect,hello",
+        expect: &["vm_protect: 41 checks, 0 failed", "'vm_protect' exited with code 0", "hello from ring 3"],
+        forbid: &["FAIL", "unhandled"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "protection_fault_handler",
+        cmdline_run: "vm_faults,hello",
+        expect: &["vm_faults: 22 checks, 0 failed", "'vm_faults' exited with code 0", "hello from ring 3"],
+        forbid: &["FAIL", "unhandled"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "shared_regions",
+        cmdline_run: "vm_share,hello",
+        expect: &[
+            "'vm_share.child' exited with code 42",
+            "vm_share: 15 checks, 0 failed",
+            "'vm_share' exited with code 0",
+            "hello from ring 3",
+        ],
+        forbid: &["FAIL", "unhandled", "killed"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "appel_li",
+        cmdline_run: "vm_appel,hello",
+        expect: &["vm_appel: 34 checks, 0 failed", "'vm_appel' exited with code 0", "hello from ring 3"],
+        forbid: &["FAIL", "unhandled"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "gc_write_barrier",
+        cmdline_run: "gc_barrier,hello",
+        expect: &[
+            "gc_barrier: cycle 1: 24 stores, 24 fields, remembered pages [5, 16, 21, 28, 30, 31, 33, 39, 43, 47, 49, 51, 56, 58, 59, 60, 63], 24 roots",
+            "gc_barrier: cycle 2: 24 stores, 24 fields, remembered pages [2, 3, 4, 7, 8, 10, 12, 13, 15, 24, 27, 37, 38, 41, 45, 47, 53, 54, 56, 59, 60, 61], 24 roots",
+            "gc_barrier: cycle 3: 24 stores",
+            "gc_barrier: 30 checks, 0 failed",
+            "'gc_barrier' exited with code 0",
+            "hello from ring 3",
+        ],
+        forbid: &["FAIL", "unhandled"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "bad_vm_beyond_region",
+        cmdline_run: "bad_vm_beyond,hello",
+        expect: &[
+            "bad_vm_beyond: the region's last word is writable; trying one byte past its end at 0x200000004000",
+            "unhandled page fault (#PF)",
+            "(error code 0x6, address 0x200000004000)",
+            "'bad_vm_beyond' exited with code 142",
+            "hello from ring 3",
+        ],
+        forbid: &["FAIL", "survived"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "bad_vm_write_read_only",
+        cmdline_run: "bad_vm_readonly,hello",
+        expect: &[
+            "bad_vm_readonly: read 0 at 0x200000001000; now writing it",
+            "unhandled page fault (#PF)",
+            "(error code 0x7, address 0x200000001000)",
+            "'bad_vm_readonly' exited with code 142",
+            "hello from ring 3",
+        ],
+        forbid: &["FAIL", "survived"],
+        ..IntegrationTest::DEFAULT
+    },
+];
