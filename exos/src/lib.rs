@@ -4,9 +4,12 @@
 //! [`main!`] (`entry.rs`), the system-call wrappers (`syscall.rs`), exception handlers that resume
 //! the faulting code without the kernel (`exception.rs`), a heap for `alloc` over pages it maps
 //! itself (`heap.rs`), console output with
-//! [`print!`]/[`println!`] (`console.rs`) and a panic handler that reports and exits. Unsafe code
-//! is confined to `syscall.rs`, `entry.rs`, `exception.rs`, `heap.rs` and `vm.rs` (reading the read-only
-//! windows the kernel maps: the page-ownership table and the self-map of the page tables).
+//! [`print!`]/[`println!`] (`console.rs`) and a panic handler that reports and exits. IPC between
+//! environments: shared regions (`region.rs`), pipes (`pipe.rs`), shared-memory channels (`shm.rs`)
+//! and LRPC over protected control transfer (`lrpc.rs`). Unsafe code
+//! is confined to `syscall.rs`, `entry.rs`, `exception.rs`, `heap.rs`, `vm.rs` (reading the read-only
+//! windows the kernel maps: the page-ownership table and the self-map of the page tables) and
+//! `region.rs` (viewing shared pages).
 //! Any of it can be replaced by a program that knows better.
 #![no_std]
 #![deny(unsafe_code)]
@@ -17,6 +20,10 @@ pub mod console;
 pub mod entry;
 pub mod exception;
 pub mod heap;
+pub mod lrpc;
+pub mod pipe;
+pub mod region;
+pub mod shm;
 pub mod syscall;
 pub mod vm;
 
