@@ -1,6 +1,6 @@
 //! `cargo xtask bench`: the paper's primitives on Exo against Linux, side by side (issue 7).
 //!
-//! This file owns the benchmark harness: it boots Exo with `user/src/bin/bench.rs`
+//! This file owns the benchmark harness: it boots Exo with `user/src/bin/ipcbench.rs` and `user/src/bin/bench.rs`
 //! (`mode=test run=bench`) and a Linux guest (Debian's kernel, fetched with `apt-get download` and
 //! cached under `target/linux/`) whose initramfs `/init` is the static C program
 //! `bench/linux/bench.c`, both under the same QEMU command line ([`qemu::qemu_command`]), each in
@@ -41,8 +41,9 @@ const GCC_TOOLS: Tools = Tools {
 const KERNEL_META_PACKAGE: &str = "linux-image-amd64";
 /// The Linux guest's kernel command line.
 const LINUX_CMDLINE: &str = "console=ttyS0 quiet panic=-1";
-/// Exo's kernel command line.
-const EXO_CMDLINE: &str = "mode=test run=bench";
+/// Exo's kernel command line: the IPC round trips (`ipcbench`), then the rest (`bench`, which
+/// prints `BENCH done`).
+const EXO_CMDLINE: &str = "mode=test run=ipcbench,bench";
 /// Both programs print this after their last benchmark.
 const DONE: &str = "BENCH done";
 /// Repeats inside one run of either program (REPEATS in bench.rs and bench.c).
