@@ -331,6 +331,14 @@ macro_rules! common_end_methods {
             Ok(Self { shared, rotor: 0, open: true })
         }
 
+        /// Makes a copy of this handle inherited by a child (`fork` copies the parent's memory)
+        /// the child's own: `me` is the child's id. The parent must have registered the child
+        /// first with [`Self::grant`].
+        pub fn adopt(&mut self, me: u64) {
+            self.shared.me = me;
+            self.rotor = 0;
+        }
+
         /// Closes this end (dropping the handle does the same).
         pub fn close(mut self) {
             self.release();
