@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -341,22 +342,23 @@ static void bench_appel_li(void)
 /* ---------------------------------------------------------------------------------------- */
 /* Processes, IPC, memory */
 
-static void bench_pipe(void)
+/* A round trip of `size` bytes: written to a child that echoes them back through a second pipe. */
+static void bench_pipe(const char *name, size_t size, long iters)
 {
-    const long iters = 2000;
     double per_op[REPEATS];
     int ping[2], pong[2];
+    static char buf[PAGE];
     if (pipe(ping) != 0 || pipe(pong) != 0)
         die("pipe");
     pid_t child = fork();
     if (child < 0)
         die("fork");
-    char byte = 0;
     if (child == 0) {
         close(ping[1]);
         close(pong[0]);
-        while (read(ping[0], &byte, 1) == 1)
-            if (write(pong[1], &byte, 1) != 1)
+        ssize_t n;
+        while ((n = read(ping[0], buf, sizeof buf)) > 0)
+            if (write(pong[1], buf, n) != n)
                 _exit(1);
         _exit(0);
     }
@@ -364,15 +366,85 @@ static void bench_pipe(void)
     close(pong[1]);
     for (int r = 0; r < REPEATS; r++) {
         uint64_t t0 = rdtsc();
-        for (long i = 0; i < iters; i++)
-            if (write(ping[1], &byte, 1) != 1 || read(pong[0], &byte, 1) != 1)
+        for (long i = 0; i < iters; i++) {
+            if (write(ping[1], buf, size) != (ssize_t)size)
                 die("pipe round trip");
+            for (size_t got = 0; got < size;) {
+                ssize_t n = read(pong[0], buf + got, size - got);
+                if (n <= 0)
+                    die("pipe round trip");
+                got += n;
+            }
+        }
         per_op[r] = (double)(rdtsc() - t0) / iters;
     }
     close(ping[1]); /* the child sees end of file and exits */
     waitpid(child, NULL, 0);
     close(pong[0]);
-    report("pipe", per_op, iters);
+    report(name, per_op, iters);
+}
+
+/* Waits while the futex word at `word` is `value`. */
+static void futex_wait(uint32_t *word, uint32_t value)
+{
+    syscall(SYS_futex, word, FUTEX_WAIT, value, NULL, NULL, 0);
+}
+
+static void futex_wake(uint32_t *word)
+{
+    syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+/* An 8-byte message through a shared page to a child that echoes it back: each direction has a
+ * sequence word the sender bumps (and wakes) and the receiver waits on with futex. */
+static void bench_shm(void)
+{
+    const long iters = 2000;
+    double per_op[REPEATS];
+    struct channel {
+        uint32_t seq;
+        uint32_t pad;
+        uint64_t message;
+    };
+    struct channel *ch = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (ch == MAP_FAILED)
+        die("mmap");
+    struct channel *ping = &ch[0], *pong = &ch[1];
+    pid_t child = fork();
+    if (child < 0)
+        die("fork");
+    if (child == 0) {
+        for (uint32_t seen = 0;;) {
+            while (__atomic_load_n(&ping->seq, __ATOMIC_ACQUIRE) == seen)
+                futex_wait(&ping->seq, seen);
+            seen = __atomic_load_n(&ping->seq, __ATOMIC_ACQUIRE);
+            if (ping->message == UINT64_MAX)
+                _exit(0);
+            pong->message = ping->message;
+            __atomic_store_n(&pong->seq, seen, __ATOMIC_RELEASE);
+            futex_wake(&pong->seq);
+        }
+    }
+    uint32_t seq = 0;
+    for (int r = 0; r < REPEATS; r++) {
+        uint64_t t0 = rdtsc();
+        for (long i = 0; i < iters; i++) {
+            ping->message = (uint64_t)i;
+            __atomic_store_n(&ping->seq, ++seq, __ATOMIC_RELEASE);
+            futex_wake(&ping->seq);
+            while (__atomic_load_n(&pong->seq, __ATOMIC_ACQUIRE) != seq)
+                futex_wait(&pong->seq, seq - 1);
+            if (pong->message != (uint64_t)i)
+                die("shm round trip");
+        }
+        per_op[r] = (double)(rdtsc() - t0) / iters;
+    }
+    ping->message = UINT64_MAX;
+    __atomic_store_n(&ping->seq, ++seq, __ATOMIC_RELEASE);
+    futex_wake(&ping->seq);
+    waitpid(child, NULL, 0);
+    munmap(ch, PAGE);
+    report("shm", per_op, iters);
 }
 
 static void bench_fork(void)
@@ -454,7 +526,9 @@ int main(void)
     bench_syscall("getppid", SYS_getppid, 0);
     bench_exceptions();
     bench_appel_li();
-    bench_pipe();
+    bench_pipe("pipe", 1, 2000);
+    bench_pipe("pipe_4k", PAGE, 1000);
+    bench_shm();
     bench_fork();
     bench_first_touch();
     printf("BENCH done\n");

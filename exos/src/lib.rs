@@ -6,10 +6,12 @@
 //! itself (`heap.rs`), processes: copy-on-write `fork` (`fork.rs`, `cow.rs`), exit status, `wait`,
 //! `kill` and signals (`process.rs`), virtual memory as regions with demand-zero pages, sharing, protection
 //! changes and per-region fault handlers (`mmap.rs`; across environments: `share.rs`), the Appel-Li primitives over it (`appel.rs`),
-//! console output with
+//! IPC between environments: shared regions (`region.rs`), pipes (`pipe.rs`), shared-memory
+//! channels (`shm.rs`) and LRPC over protected control transfer (`lrpc.rs`); console output with
 //! [`print!`]/[`println!`] (`console.rs`) and a panic handler that reports and exits. Unsafe code
-//! is confined to `syscall.rs`, `entry.rs`, `exception.rs`, `heap.rs`, `fork.rs`, `process.rs` and `vm.rs` (reading the read-only
-//! windows the kernel maps: the page-ownership table and the self-map of the page tables).
+//! is confined to `syscall.rs`, `entry.rs`, `exception.rs`, `heap.rs`, `fork.rs`, `process.rs`, `vm.rs` (reading the read-only
+//! windows the kernel maps: the page-ownership table and the self-map of the page tables) and
+//! `region.rs` (viewing shared pages).
 //! Any of it can be replaced by a program that knows better.
 #![no_std]
 #![deny(unsafe_code)]
@@ -26,6 +28,10 @@ pub mod process;
 pub mod mmap;
 pub mod share;
 pub mod appel;
+pub mod lrpc;
+pub mod pipe;
+pub mod region;
+pub mod shm;
 pub mod syscall;
 pub mod vm;
 

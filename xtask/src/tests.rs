@@ -78,12 +78,13 @@ const HELLO_RUN: &[&str] = &[
 ];
 
 mod faults;
+mod ipc;
 mod processes;
 mod vm;
 
 /// Every integration test, in the order they are started.
 pub fn all() -> impl Iterator<Item = &'static IntegrationTest> {
-    ALL.iter().chain(faults::FAULTS).chain(processes::PROCESSES).chain(vm::VM)
+    ALL.iter().chain(faults::FAULTS).chain(ipc::IPC).chain(processes::PROCESSES).chain(vm::VM)
 }
 
 /// The tests of booting, the interface and the programs (the hostile fault tests are in

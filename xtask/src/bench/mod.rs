@@ -1,7 +1,7 @@
 //! `cargo xtask bench`: the paper's primitives on Exo against Linux, side by side (issue 7).
 //!
-//! This file owns the benchmark harness: it boots Exo with `user/src/bin/bench.rs` and
-//! `user/src/bin/vmbench.rs` (`mode=test run=bench,vmbench`) and a Linux guest (Debian's kernel,
+//! This file owns the benchmark harness: it boots Exo with `user/src/bin/ipcbench.rs`,
+//! `user/src/bin/bench.rs` and `user/src/bin/vmbench.rs` (`mode=test run=ipcbench,bench,vmbench`) and a Linux guest (Debian's kernel,
 //! fetched with `apt-get download` and cached under `target/linux/`) whose initramfs `/init` is
 //! the static C program `bench/linux/bench.c`, both under the same QEMU command line ([`qemu::qemu_command`]), each in
 //! two modes: **time** (plain; rdtsc is the host TSC, converted to ns with the TSC rate each side
@@ -41,8 +41,9 @@ const GCC_TOOLS: Tools = Tools {
 const KERNEL_META_PACKAGE: &str = "linux-image-amd64";
 /// The Linux guest's kernel command line.
 const LINUX_CMDLINE: &str = "console=ttyS0 quiet panic=-1";
-/// Exo's kernel command line.
-const EXO_CMDLINE: &str = "mode=test run=bench,vmbench";
+/// Exo's kernel command line: the IPC round trips (`ipcbench`), then the rest (`bench`, which
+/// prints `BENCH done`), then the virtual-memory primitives (`vmbench`).
+const EXO_CMDLINE: &str = "mode=test run=ipcbench,bench,vmbench";
 /// Both programs print this after their last benchmark.
 const DONE: &str = "BENCH done";
 /// What an Exo boot must print: each of its programs finished (vmbench.rs ends with the second).

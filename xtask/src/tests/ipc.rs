@@ -1,0 +1,50 @@
+//! ExOS IPC between environments (`exos/src/{pipe,shm,lrpc}.rs`): each test runs a program that
+//! spawns copies of itself as peers and checks every message, call and failure it sees.
+
+use super::IntegrationTest;
+
+pub const IPC: &[IntegrationTest] = &[
+    IntegrationTest {
+        name: "pipes",
+        cmdline_run: "pipes,hello",
+        expect: &[
+            "pipes: 10000 messages, 6950720 bytes echoed",
+            "pipes: the reader closes: 16384 bytes went in, then broken pipe",
+            "pipes: the reader dies: 16384 bytes went in, then broken pipe",
+            "'pipes.child' killed: destroyed through a capability",
+            "pipes: 32 checks, 0 failed",
+            "'pipes' exited with code 0",
+            "hello from ring 3",
+            "exo: all programs finished",
+        ],
+        forbid: &["FAIL", "pipes.child' exited with code 1", "panic"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "shared_memory",
+        cmdline_run: "shm,hello",
+        expect: &[
+            "shm: 10000 messages echoed and 10000 streamed",
+            "shm: 11 checks, 0 failed",
+            "'shm' exited with code 0",
+            "hello from ring 3",
+            "exo: all programs finished",
+        ],
+        forbid: &["FAIL", "shm.child' exited with code 1", "panic"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "lrpc",
+        cmdline_run: "lrpc,hello",
+        expect: &[
+            "lrpc: 10000 calls checked",
+            "'lrpc.child' exited with code 9",
+            "lrpc: 19 checks, 0 failed",
+            "'lrpc' exited with code 0",
+            "hello from ring 3",
+            "exo: all programs finished",
+        ],
+        forbid: &["FAIL", "panic"],
+        ..IntegrationTest::DEFAULT
+    },
+];
