@@ -4,9 +4,14 @@
 //! [`main!`] (`entry.rs`), the system-call wrappers (`syscall.rs`), exception handlers that resume
 //! the faulting code without the kernel (`exception.rs`), a heap for `alloc` over pages it maps
 //! itself (`heap.rs`), console output with
-//! [`print!`]/[`println!`] (`console.rs`) and a panic handler that reports and exits. Unsafe code
-//! is confined to `syscall.rs`, `entry.rs`, `exception.rs`, `heap.rs` and `vm.rs` (reading the read-only
-//! windows the kernel maps: the page-ownership table and the self-map of the page tables).
+//! [`print!`]/[`println!`] (`console.rs`) and a panic handler that reports and exits.
+//! User-level threads: `thread.rs` (spawn, join, yield, exit, preemption on the slice-end upcall),
+//! `policy.rs` (the replaceable scheduling policy, round robin by default), `context.rs` (saved
+//! contexts and the switch), `stack.rs` (guarded thread stacks), `sync.rs` (blocking `Mutex` and
+//! `Condvar`) and `pacer.rs` (a child environment that makes every timer tick preempt its parent).
+//! Unsafe code is confined to `syscall.rs`, `entry.rs`, `exception.rs`, `heap.rs`, `vm.rs` (reading
+//! the read-only windows the kernel maps: the page-ownership table and the self-map of the page
+//! tables), `context.rs`, `thread.rs` (the scheduler's state), `sync.rs` and `pacer.rs`.
 //! Any of it can be replaced by a program that knows better.
 #![no_std]
 #![deny(unsafe_code)]
@@ -14,10 +19,16 @@
 extern crate alloc;
 
 pub mod console;
+pub mod context;
 pub mod entry;
 pub mod exception;
 pub mod heap;
+pub mod pacer;
+pub mod policy;
+pub mod stack;
+pub mod sync;
 pub mod syscall;
+pub mod thread;
 pub mod vm;
 
 use cmem as _;

@@ -78,10 +78,11 @@ const HELLO_RUN: &[&str] = &[
 ];
 
 mod faults;
+mod threads;
 
 /// Every integration test, in the order they are started.
 pub fn all() -> impl Iterator<Item = &'static IntegrationTest> {
-    ALL.iter().chain(faults::FAULTS)
+    ALL.iter().chain(faults::FAULTS).chain(threads::THREADS)
 }
 
 /// The tests of booting, the interface and the programs (the hostile fault tests are in
