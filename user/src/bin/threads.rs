@@ -34,7 +34,33 @@ fn round_robin(c: &mut Checks) {
     c.equal("round-robin order", core::str::from_utf8(&LOG.lock()).unwrap_or("?"), "ABCABCABC");
     c.equal("join returns each thread's value", results, alloc::vec![Some(0), Some(10), Some(20)]);
     c.check("the default policy picked", RoundRobin::picks() > picks);
+    measure();
     thread::set_preemptive(true);
+}
+
+fn rdtsc() -> u64 {
+    let (low, high): (u32, u32);
+    // SAFETY: rdtsc only reads the time-stamp counter (user mode may: CR4.TSD is clear).
+    unsafe { core::arch::asm!("rdtsc", out("eax") low, out("edx") high, options(nomem, nostack)) };
+    u64::from(high) << 32 | u64::from(low)
+}
+
+/// Prints what a yield to another thread and an uncontended mutex cost (in TSC cycles, which
+/// are instructions under `-icount shift=0`). Preemption is off.
+fn measure() {
+    const ROUNDS: u64 = 5000;
+    let before = (thread::stats().switches, rdtsc());
+    let pair: Vec<_> = (0..2).map(|_| thread::spawn(|| (0..ROUNDS).for_each(|_| thread::yield_now()))).collect();
+    pair.into_iter().for_each(|h| h.join().unwrap_or_default());
+    let after = (thread::stats().switches, rdtsc());
+    let lock = Mutex::new(0u64);
+    let start = rdtsc();
+    for _ in 0..ROUNDS {
+        *lock.lock() += 1;
+    }
+    let per_lock = (rdtsc() - start) / ROUNDS;
+    exos::println!("threads: a yield to another thread takes {} cycles; an uncontended lock and unlock {per_lock}",
+                   (after.1 - before.1) / (after.0 - before.0).max(1));
 }
 
 /// Results through return and `exit`, a wrong type, a detached thread, and 100 short threads.
@@ -246,10 +272,13 @@ fn series(seed: f64, n: u32) -> f64 {
     acc
 }
 
-const FPU_STEPS: u32 = 1_500_000;
+const FPU_STEPS: u32 = 200_000;
+/// The series threads go on until the scheduler has preempted them this often (or 500 rounds).
+const FPU_PREEMPTIONS: u64 = 12;
 
-/// Three threads compute floating-point series (one in round-toward-zero) while being preempted;
-/// each result must equal the one computed alone, bit for bit.
+/// Three threads compute floating-point series (one in round-toward-zero) over and over until
+/// they have been preempted many times; every result must equal the one computed alone, bit for
+/// bit, and each thread's rounding mode must survive.
 fn fpu(c: &mut Checks) {
     let seeds = [1.0f64, 2.5, -3.25];
     let modes = [0x1f80u32, MXCSR_TRUNCATE, 0x1f80];
@@ -260,18 +289,23 @@ fn fpu(c: &mut Checks) {
         value.to_bits()
     }).collect();
     c.check("round-toward-zero changes the result", expected[1] != series(2.5, FPU_STEPS).to_bits());
-    let before = thread::stats();
-    let workers: Vec<_> = seeds.iter().zip(modes).map(|(&seed, mode)| thread::spawn(move || {
+    let start = thread::stats().preemptions;
+    let workers: Vec<_> = seeds.iter().zip(modes).zip(expected).map(|((&seed, mode), want)| thread::spawn(move || {
         set_mxcsr(mode);
-        let value = series(seed, FPU_STEPS);
-        (value.to_bits(), mxcsr())
+        let (mut rounds, mut wrong) = (0u64, 0u64);
+        while rounds < 500 && (rounds < 2 || thread::stats().preemptions - start < FPU_PREEMPTIONS) {
+            wrong += u64::from(series(seed, FPU_STEPS).to_bits() != want);
+            rounds += 1;
+        }
+        (rounds, wrong, mxcsr())
     })).collect();
-    let got: Vec<_> = workers.into_iter().map(|h| h.join()).collect();
-    let after = thread::stats();
-    exos::println!("threads: fpu: {} preemptions during the series", after.preemptions - before.preemptions);
-    let want: Vec<_> = expected.iter().zip(modes).map(|(&bits, mode)| Some((bits, mode))).collect();
-    c.equal("each thread's results and MXCSR", got, want);
-    c.check("the series were preempted", after.preemptions - before.preemptions >= 3);
+    let got: Vec<_> = workers.into_iter().map(|h| h.join().unwrap_or_default()).collect();
+    let preemptions = thread::stats().preemptions - start;
+    let rounds: u64 = got.iter().map(|r| r.0).sum();
+    exos::println!("threads: fpu: {rounds} series computed, {preemptions} preemptions during them");
+    c.equal("wrong results", got.iter().map(|r| r.1).sum::<u64>(), 0);
+    c.equal("each thread's rounding mode", got.iter().map(|r| r.2).collect::<Vec<_>>(), modes.to_vec());
+    c.check("the series were preempted", preemptions >= FPU_PREEMPTIONS);
     c.equal("main's MXCSR", mxcsr(), 0x1f80);
 }
 
