@@ -194,7 +194,10 @@ fn reschedule(mut guard: Guard, requeue: bool) {
     if requeue {
         s.ready(me);
     }
-    let Some(next) = s.pick() else { nothing_to_run(guard) };
+    let Some(next) = s.pick() else {
+        assert!(!requeue, "exos::thread: the policy picked nothing although a thread is ready");
+        nothing_to_run(guard)
+    };
     if next == me {
         return;
     }
