@@ -34,6 +34,43 @@ pub type SliceHandler = fn(&mut ExceptionFrame);
 
 static SLICE_HANDLER: AtomicUsize = AtomicUsize::new(0);
 
+/// The interrupted code's x87/SSE state in the `fxsave` format (512 bytes): the exception entry
+/// saves it before any handler runs and reloads it when it resumes the code.
+#[repr(C, align(16))]
+#[derive(Clone)]
+pub struct FpuState(pub [u8; 512]);
+
+impl FpuState {
+    /// The state a program starts with: x87 control word 0x37f, MXCSR 0x1f80 (all exceptions
+    /// masked), every register empty.
+    pub const INITIAL: FpuState = {
+        let mut bytes = [0u8; 512];
+        bytes[0] = 0x7f;
+        bytes[1] = 0x03;
+        bytes[24] = 0x80;
+        bytes[25] = 0x1f;
+        FpuState(bytes)
+    };
+}
+
+/// A slice-end handler that can switch user-level threads completely: it gets the interrupted
+/// registers and FPU/SSE state and may replace both (`exos::thread` uses it).
+pub type SliceSwitchHandler = fn(&mut ExceptionFrame, &mut FpuState);
+
+static SLICE_SWITCH_HANDLER: AtomicUsize = AtomicUsize::new(0);
+
+/// Like [`set_slice_handler`], for a handler that also sees and may replace the interrupted FPU/SSE
+/// state. Both kinds may be set; the plain one runs first.
+pub fn set_slice_switch_handler(handler: SliceSwitchHandler) -> Result<(), Error> {
+    SLICE_SWITCH_HANDLER.store(handler as usize, Ordering::Release);
+    crate::syscall::sys_env_set_slice_upcall(true)
+}
+
+/// Whether an exception handler has been set (and not cleared) through this module.
+pub fn has_handler() -> bool {
+    HANDLER.load(Ordering::Acquire) != 0
+}
+
 /// Runs `handler` at the start of every slice after a preemption, and asks the kernel for those
 /// upcalls. An exception handler must be set (the upcall arrives on its stack).
 pub fn set_slice_handler(handler: SliceHandler) -> Result<(), Error> {
@@ -97,6 +134,7 @@ pub fn handler() -> Option<Handler> {
 
 /// Stops delivering exceptions: they end the program again.
 pub fn clear_handler() -> Result<(), Error> {
+    HANDLER.store(0, Ordering::Release);
     sys_env_set_exception_handler(0, 0, 0)?;
     EXOS_EXCEPTION_STACK[1].store(0, Ordering::Release);
     Ok(())
@@ -123,14 +161,14 @@ pub fn name(vector: u64) -> &'static str {
 }
 
 #[unsafe(no_mangle)]
-extern "C" fn exos_exception_dispatch(frame: &mut ExceptionFrame) {
-    dispatch(frame);
+extern "C" fn exos_exception_dispatch(frame: &mut ExceptionFrame, fpu: &mut FpuState) {
+    dispatch(frame, fpu);
     // The return path writes the resume address below the interrupted stack pointer: that page
     // must be writable (it may be copy-on-write since a fork).
     crate::cow::prepare_return(frame.rsp.wrapping_sub(136));
 }
 
-fn dispatch(frame: &mut ExceptionFrame) {
+fn dispatch(frame: &mut ExceptionFrame, fpu: &mut FpuState) {
     if frame.vector == 14 && crate::cow::handle(frame) {
         return;
     }
@@ -141,6 +179,12 @@ fn dispatch(frame: &mut ExceptionFrame) {
             // SAFETY: SLICE_HANDLER only ever holds 0 or a `SliceHandler`.
             let handler = unsafe { core::mem::transmute::<usize, SliceHandler>(raw) };
             handler(frame);
+        }
+        let raw = SLICE_SWITCH_HANDLER.load(Ordering::Acquire);
+        if raw != 0 {
+            // SAFETY: SLICE_SWITCH_HANDLER only ever holds 0 or a `SliceSwitchHandler`.
+            let handler = unsafe { core::mem::transmute::<usize, SliceSwitchHandler>(raw) };
+            handler(frame, fpu);
         }
         return;
     }
@@ -176,6 +220,7 @@ core::arch::global_asm!(
     "    mov rbx, rdi",
     "    sub rsp, 512",
     "    fxsave64 [rsp]",
+    "    mov rsi, rsp",
     "    call exos_exception_dispatch",
     "    fxrstor64 [rsp]",
     "    mov rsp, rbx",

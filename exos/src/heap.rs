@@ -34,6 +34,12 @@ pub fn size() -> usize {
     ALLOCATOR.0.lock().size()
 }
 
+/// Whether some code is inside the allocator right now. A user-level thread scheduler must not
+/// switch away from it: every other thread that allocates would spin on the heap's lock.
+pub fn busy() -> bool {
+    ALLOCATOR.0.is_locked()
+}
+
 // SAFETY: `alloc` hands out blocks of the linked-list heap, which only manages memory this module
 // mapped read-write at HEAP_BASE and never unmaps; `dealloc` returns them to the same heap.
 unsafe impl GlobalAlloc for Allocator {

@@ -11,7 +11,12 @@
 //! [`print!`]/[`println!`] (`console.rs`) and a panic handler that reports and exits. Unsafe code
 //! is confined to `syscall.rs`, `entry.rs`, `exception.rs`, `heap.rs`, `fork.rs`, `process.rs`, `vm.rs` (reading the read-only
 //! windows the kernel maps: the page-ownership table and the self-map of the page tables) and
-//! `region.rs` (viewing shared pages).
+//! `region.rs` (viewing shared pages), `context.rs`, `thread.rs` (the scheduler's state), `sync.rs` and
+//! `pacer.rs`. User-level threads: `thread.rs` (spawn, join, yield, exit, preemption on the
+//! slice-end upcall), `policy.rs` (the replaceable scheduling policy, round robin by default),
+//! `context.rs` (saved contexts and the switch), `stack.rs` (guarded thread stacks), `sync.rs`
+//! (blocking `Mutex` and `Condvar`) and `pacer.rs` (a child environment that makes every timer tick
+//! preempt its parent).
 //! Any of it can be replaced by a program that knows better.
 #![no_std]
 #![deny(unsafe_code)]
@@ -19,6 +24,7 @@
 extern crate alloc;
 
 pub mod console;
+pub mod context;
 pub mod cow;
 pub mod entry;
 pub mod exception;
@@ -32,7 +38,12 @@ pub mod lrpc;
 pub mod pipe;
 pub mod region;
 pub mod shm;
+pub mod pacer;
+pub mod policy;
+pub mod stack;
+pub mod sync;
 pub mod syscall;
+pub mod thread;
 pub mod vm;
 
 use cmem as _;
