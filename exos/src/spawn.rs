@@ -174,7 +174,7 @@ static BLOCK: AtomicU64 = AtomicU64::new(0);
 
 /// Called by `exos_start` with the `rdi` the process started with.
 pub(crate) fn start(rdi: u64) {
-    if rdi != 0 && rdi % 8 == 0 && vm::translate(rdi).is_some() {
+    if rdi != 0 && rdi.is_multiple_of(8) && vm::translate(rdi).is_some() {
         let block = vm::start_block(rdi);
         if block.len() >= 32 && word(block, 0) == START_MAGIC {
             BLOCK.store(rdi, Ordering::Relaxed);
