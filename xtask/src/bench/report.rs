@@ -13,6 +13,8 @@ pub(super) struct Context {
     pub(super) guest_kernel: Option<String>,
     pub(super) native_kernel: Option<String>,
     pub(super) duration: Duration,
+    /// The programs ran in quick mode (one repeat per line).
+    pub(super) quick: bool,
 }
 
 /// The host: CPU model and count, from /proc/cpuinfo.
@@ -90,7 +92,7 @@ pub(super) fn benchmarks_markdown(table: &str, results: &Results, context: &Cont
         context.repeats
     );
     let _ = writeln!(doc, "## What each line measures\n");
-    for line in LINES {
+    for line in &results.lines {
         let _ = writeln!(doc, "- **{}** (`{}`): {}", line.label, line.exo, line.note);
     }
     let _ = writeln!(doc, "\n## Runs\n");
@@ -156,7 +158,7 @@ pub(super) fn bench_json(results: &Results, context: &Context) -> String {
     let _ = writeln!(out, "  \"inner_repeats\": {INNER_REPEATS},");
     let _ = writeln!(out, "  \"units\": {{\"instructions\": \"guest instructions per operation\", \"time\": \"ns per operation\"}},");
     out.push_str("  \"lines\": [\n");
-    for (i, line) in LINES.iter().enumerate() {
+    for (i, line) in results.lines.iter().enumerate() {
         let mut fields = vec![
             format!("\"name\": {}", json_string(line.exo)),
             format!("\"label\": {}", json_string(line.label)),
@@ -182,7 +184,7 @@ pub(super) fn bench_json(results: &Results, context: &Context) -> String {
             }
         }
         let _ = write!(out, "    {{{}}}", fields.join(", "));
-        out.push_str(if i + 1 < LINES.len() { ",\n" } else { "\n" });
+        out.push_str(if i + 1 < results.lines.len() { ",\n" } else { "\n" });
     }
     out.push_str("  ]\n}\n");
     out
