@@ -106,6 +106,20 @@ pub fn run(quick: bool) -> i64 {
         raw_syscall0(UNKNOWN_SYSNUM);
     });
 
+    // The limit: the bare crossings, what the hardware path itself costs (docs/ABI.md).
+    if raw_syscall0(abi::LIMIT_SYSNUM) != 0 {
+        println!("bench: the bare syscall crossing did not answer 0");
+        return 1;
+    }
+    measure("limit_syscall", 20_000, || {
+        raw_syscall0(abi::LIMIT_SYSNUM);
+    });
+    // SAFETY: the LIMIT_VECTOR gate is open to ring 3 and its handler only returns (iretq),
+    // changing no register and no memory.
+    measure("limit_exception", 20_000, || unsafe {
+        asm!("int {vector}", vector = const abi::LIMIT_VECTOR, options(nostack))
+    });
+
     if let Err(e) = exception::set_handler(handler) {
         println!("bench: cannot register the exception handler: {e:?}");
         return 1;

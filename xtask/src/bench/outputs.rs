@@ -20,7 +20,7 @@ pub(super) fn select_lines(filter: Option<&str>) -> Vec<&'static Line> {
 /// The bare crossing a line is compared with: the exception round trip for the lines that take a
 /// fault, the `syscall`/`sysretq` round trip for the rest.
 pub(super) fn limit_name(line: &Line) -> &'static str {
-    let faults = ["exc_bp", "exc_ud", "exc_pf", "trap", "appel1", "appel2", "first_touch"];
+    let faults = ["limit_exception", "exc_bp", "exc_ud", "exc_pf", "trap", "appel1", "appel2", "first_touch"];
     if faults.contains(&line.exo) { LIMIT_EXCEPTION } else { LIMIT_SYSCALL }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 /// bench unit tests check this against the benchmark table, so a new line must be added here.
 #[cfg(test)]
 pub const QUICK_LINES: &[&str] = &[
-    "pipe", "pipe_4k", "shm", "lrpc", "null_call", "null_syscall", "exc_bp", "exc_ud", "exc_pf", "pct",
+    "pipe", "pipe_4k", "shm", "lrpc", "null_call", "null_syscall", "limit_syscall", "limit_exception", "exc_bp", "exc_ud", "exc_pf", "pct",
     "dirty", "prot1", "prot100", "unprot100", "trap", "appel1", "appel2", "first_touch",
 ];
 
@@ -25,7 +25,7 @@ pub const BENCH: &[IntegrationTest] = &[IntegrationTest {
     expect: &[
         line!("pipe"), line!("pipe_4k"), line!("shm"), line!("lrpc"),
         "'ipcbench_quick' exited with code 0",
-        line!("null_call"), line!("null_syscall"), line!("exc_bp"), line!("exc_ud"), line!("exc_pf"), line!("pct"),
+        line!("null_call"), line!("null_syscall"), line!("limit_syscall"), line!("limit_exception"), line!("exc_bp"), line!("exc_ud"), line!("exc_pf"), line!("pct"),
         "BENCH done",
         "'bench_quick' exited with code 0",
         line!("dirty"), line!("prot1"), line!("prot100"), line!("unprot100"), line!("trap"), line!("appel1"),
