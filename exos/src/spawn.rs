@@ -187,11 +187,16 @@ fn word(block: &[u8], i: usize) -> u64 {
     block.get(i * 8..i * 8 + 8).map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
 }
 
-fn strings(first: usize, count: usize) -> impl Iterator<Item = &'static str> {
-    let block: &'static [u8] = match BLOCK.load(Ordering::Relaxed) {
+/// The start block, or nothing for a boot program.
+fn block() -> &'static [u8] {
+    match BLOCK.load(Ordering::Relaxed) {
         0 => &[],
         at => vm::start_block(at),
-    };
+    }
+}
+
+fn strings(first: usize, count: usize) -> impl Iterator<Item = &'static str> {
+    let block = block();
     (first..first + count).filter_map(move |i| {
         let (offset, len) = (word(block, 4 + 2 * i) as usize, word(block, 5 + 2 * i) as usize);
         block.get(offset..offset.checked_add(len)?).and_then(|b| core::str::from_utf8(b).ok())
@@ -200,20 +205,12 @@ fn strings(first: usize, count: usize) -> impl Iterator<Item = &'static str> {
 
 /// This process's arguments (`argv[0]` first); none for a boot program.
 pub fn args() -> impl Iterator<Item = &'static str> {
-    let block: &[u8] = match BLOCK.load(Ordering::Relaxed) {
-        0 => &[],
-        at => vm::start_block(at),
-    };
-    strings(0, word(block, 2) as usize)
+    strings(0, word(block(), 2) as usize)
 }
 
 /// This process's environment variables (`NAME=value`).
 pub fn vars() -> impl Iterator<Item = &'static str> {
-    let block: &[u8] = match BLOCK.load(Ordering::Relaxed) {
-        0 => &[],
-        at => vm::start_block(at),
-    };
-    strings(word(block, 2) as usize, word(block, 3) as usize)
+    strings(word(block(), 2) as usize, word(block(), 3) as usize)
 }
 
 /// The value of environment variable `name`.
