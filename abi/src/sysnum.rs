@@ -154,12 +154,20 @@ pub enum Sysnum {
     ///
     /// Errors: [`Error::BadSlot`], [`Error::EmptySlot`].
     CapDelete = 21,
+    /// `env_set_name(env, ptr, len)`: names environment `env` ([`SELF_ENV`](crate::SELF_ENV) for the
+    /// caller, or the slot of a capability with `WRITE` over an environment) for the statistics
+    /// window and the kernel's messages: `len` bytes of UTF-8 at `ptr`, at most
+    /// [`NAME_LEN`](crate::stats::NAME_LEN)` - 1` (longer names are cut). Returns 0.
+    ///
+    /// Errors: [`Error::BadAddress`] (the bytes are not readable user memory),
+    /// [`Error::BadArgument`] (not UTF-8, or empty), the capability errors of `env`.
+    EnvSetName = 22,
 }
 
 
 impl Sysnum {
     /// Every call, in number order (used to generate documentation and to test the encoding).
-    pub const ALL: [Sysnum; 22] = [
+    pub const ALL: [Sysnum; 23] = [
         Sysnum::ConsoleWrite,
         Sysnum::EnvExit,
         Sysnum::EnvSetExceptionHandler,
@@ -182,6 +190,7 @@ impl Sysnum {
         Sysnum::SliceFree,
         Sysnum::EnvSetSliceUpcall,
         Sysnum::CapDelete,
+        Sysnum::EnvSetName,
     ];
 
     /// The call's name as the library OS spells its wrapper (`sys_<object>_<verb>`).
@@ -209,6 +218,7 @@ impl Sysnum {
             Sysnum::SliceAlloc => "sys_slice_alloc",
             Sysnum::SliceFree => "sys_slice_free",
             Sysnum::EnvSetSliceUpcall => "sys_env_set_slice_upcall",
+            Sysnum::EnvSetName => "sys_env_set_name",
         }
     }
 }

@@ -17,7 +17,8 @@
 //! slice-end upcall), `policy.rs` (the replaceable scheduling policy, round robin by default),
 //! `context.rs` (saved contexts and the switch), `stack.rs` (guarded thread stacks), `sync.rs`
 //! (blocking `Mutex` and `Condvar`) and `pacer.rs` (a child environment that makes every timer tick
-//! preempt its parent).
+//! preempt its parent). The kernel's counters, environment names and the process table:
+//! `stats.rs`.
 //! Any of it can be replaced by a program that knows better.
 #![no_std]
 #![deny(unsafe_code)]
@@ -40,6 +41,7 @@ pub mod pipe;
 pub mod region;
 pub mod shm;
 pub mod spawn;
+pub mod stats;
 pub mod pacer;
 pub mod policy;
 pub mod stack;

@@ -74,6 +74,8 @@ pub fn spawn(name: &str, argv: &[&str], vars: &[&str]) -> Result<u64, SpawnError
     let mut block = [0u8; 4096];
     let block_len = start_block(&mut block, 0, argv, vars)?;
     let (id, child) = sys_env_create()?;
+    // The child is named after its program (for `ps`); a name the kernel refuses is no reason to fail.
+    let _ = sys_env_set_name(child, name.rsplit('/').next().unwrap_or(name));
     let built = build(child, bytes, &image, id, &mut block[..block_len]);
     if let Err(e) = built.and_then(|()| process::attach_child(id, child).map_err(SpawnError::from)) {
         let _ = sys_env_destroy(child);

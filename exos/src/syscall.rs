@@ -117,6 +117,12 @@ pub fn sys_cap_delete(slot: u64) -> Result<(), Error> {
     call(Sysnum::CapDelete, [slot, 0, 0, 0, 0, 0]).map(drop)
 }
 
+/// Names environment `env` (`abi::SELF_ENV` or a capability slot over it) for `ps` and the
+/// kernel's messages; names longer than `abi::stats::NAME_LEN - 1` bytes are cut.
+pub fn sys_env_set_name(env: u64, name: &str) -> Result<(), Error> {
+    call(Sysnum::EnvSetName, [env, name.as_ptr() as u64, name.len() as u64, 0, 0, 0]).map(drop)
+}
+
 /// Ends the environment named by capability `slot`, and its descendants.
 pub fn sys_env_destroy(slot: u64) -> Result<(), Error> {
     call(Sysnum::EnvDestroy, [slot, 0, 0, 0, 0, 0]).map(drop)

@@ -81,7 +81,9 @@ pub fn page_map(target: u64, updates: u64, count: u64) -> (u64, Option<Error>) {
     } else {
         sched::with_two(caller, target, |me, env| run(env, Some(me)))
     };
-    applied.unwrap_or((0, Some(Error::NoSuchEnv)))
+    let (done, failure) = applied.unwrap_or((0, Some(Error::NoSuchEnv)));
+    crate::stats::add(abi::stats::Counter::MapUpdates, done);
+    (done, failure)
 }
 
 /// Applies one update to `env`'s address space on behalf of environment `caller` (`giver` is the

@@ -110,7 +110,9 @@ pub fn grant(slot: u64, to: u64, rights: u64) -> Result<u64, Error> {
     if sched::with_env(to, |_| ()).is_none() {
         return Err(Error::NoSuchEnv);
     }
-    grant_from(id, slot, to, rights).map(|new| new as u64)
+    let new = grant_from(id, slot, to, rights)?;
+    crate::stats::count(abi::stats::Counter::CapGrants);
+    Ok(new as u64)
 }
 
 /// `cap_revoke(slot)` by the running environment: returns how many capabilities went.
@@ -155,6 +157,7 @@ fn release(removed: Vec<Removed<Object>>, mut dying: Option<&mut Env>) {
         if let (Object::Page(pa), true) = (r.object, r.root) {
             frames::free(pa);
             crate::page::note_freed();
+            crate::stats::count(abi::stats::Counter::PagesFreed);
             let credit = |env: &mut Env| {
                 if env_index(env.id) == r.owner {
                     env.pages -= 1;

@@ -199,3 +199,30 @@ pub fn destroy(slot: u64) -> Result<u64, Error> {
     sched::destroy(id, "destroyed through a capability");
     Ok(0)
 }
+
+/// `env_set_name(env, ptr, len)`: `env` is `SELF_ENV` or a slot with `WRITE` over an environment.
+pub fn set_name(env: u64, ptr: u64, len: u64) -> Result<u64, Error> {
+    let caller = sched::with_current(|e| e.id);
+    let id = if env == abi::SELF_ENV { caller } else { cap::env_of(caller, env, Rights::WRITE)? };
+    let mut bytes = [0u8; abi::stats::NAME_LEN];
+    let take = len.min(bytes.len() as u64) as usize;
+    if take == 0 {
+        return Err(Error::BadArgument);
+    }
+    crate::uaccess::copy_from_user(sched::current_root(), ptr, &mut bytes[..take])?;
+    // A name cut in the middle of a character keeps its valid prefix.
+    let name = match core::str::from_utf8(&bytes[..take]) {
+        Ok(name) => name,
+        Err(e) if e.error_len().is_none() && len > take as u64 => {
+            core::str::from_utf8(&bytes[..e.valid_up_to()]).map_err(|_| Error::BadArgument)?
+        }
+        Err(_) => return Err(Error::BadArgument),
+    };
+    let name = abi::stats::fit_name(name);
+    if name.is_empty() {
+        return Err(Error::BadArgument);
+    }
+    sched::with_env(id, |e| e.name = String::from(name)).ok_or(Error::NoSuchEnv)?;
+    crate::stats::set_name(abi::env_index(id), name, false);
+    Ok(0)
+}

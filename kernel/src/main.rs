@@ -39,6 +39,7 @@ mod revoke;
 mod sched;
 mod selftest;
 mod slice;
+mod stats;
 mod syscall;
 mod trap;
 mod uaccess;
@@ -114,6 +115,7 @@ fn init_memory(boot: &boot::BootInfo) {
     mem::paging::init(boot.ram.iter());
     mem::heap::init();
     page::init();
+    stats::init();
     log::info!("mem: {} frames free after page tables and heap", mem::frames::free_count());
 }
 

@@ -194,6 +194,7 @@ pub fn alloc(frame: u64) -> Result<u64, Error> {
                 sched::publish(env);
             });
             HELD.fetch_add(1, Ordering::Relaxed);
+            crate::stats::count(abi::stats::Counter::PagesAllocated);
             Ok(pa | slot as u64)
         }
         Err(e) => {

@@ -51,6 +51,7 @@ pub fn call(frame: &mut TrapFrame, sync: bool) -> Result<(), Error> {
         Ok(())
     })
     .ok_or(Error::NoSuchEnv)??;
+    crate::stats::count(abi::stats::Counter::PctTransfers);
     (frame.rax, frame.rdx) = (0, 0);
     if sync {
         sched::with_current(|env| {

@@ -60,6 +60,9 @@ pub fn deliver_pending(env: &mut Env) -> bool {
         (REVOKE_VECTOR, env.pages.saturating_sub(revocation.target), revocation.deadline);
     // A stack the kernel cannot write is the library's problem: the deadline will pass.
     revocation.delivered = upcall::push(env.root, &handler, &mut env.frame, &request).is_ok();
+    if revocation.delivered {
+        crate::stats::count(abi::stats::Counter::RevocationUpcalls);
+    }
     revocation.delivered
 }
 
@@ -86,6 +89,7 @@ fn repossess(id: u64, count: u64) {
     let victims: Vec<(usize, u64)> = cap::page_roots(id).into_iter().rev().filter(|(slot, _)| !vital.contains(&(*slot as u64))).take(count as usize).collect();
     for &(slot, pa) in &victims {
         if cap::delete(id, slot as u64).is_ok() {
+            crate::stats::count(abi::stats::Counter::PagesRepossessed);
             sched::with_env(id, |env| record(env.root, pa));
         }
     }

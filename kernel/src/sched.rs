@@ -78,6 +78,11 @@ pub fn with_current<R>(f: impl FnOnce(&mut Env) -> R) -> R {
     })
 }
 
+/// The table index of the running environment.
+pub fn current_index() -> usize {
+    with(|s| s.current)
+}
+
 /// The address space of the running environment.
 pub fn current_root() -> u64 {
     with_current(|env| env.root)
@@ -121,6 +126,8 @@ pub fn create<E>(build: impl FnOnce(u64) -> Result<Env, E>) -> Result<u64, Optio
     .ok_or(None)?;
     let env = build(id).map_err(Some)?;
     publish(&env);
+    crate::stats::set_name(env_index(id), &env.name, true);
+    crate::stats::count(abi::stats::Counter::EnvsCreated);
     with(|s| s.envs[env_index(id)] = Some(env));
     Ok(id)
 }
@@ -265,6 +272,7 @@ fn end_children(parent: u64) {
 }
 
 fn report(env: &Env, outcome: Outcome) {
+    crate::stats::count(abi::stats::Counter::EnvsEnded);
     match outcome {
         Outcome::Exited(code) => kprintln!("exo: env {} '{}' exited with code {}", env.id, env.name, code as i64),
         Outcome::Killed(why) => kprintln!("exo: env {} '{}' killed: {}", env.id, env.name, why),
@@ -309,6 +317,7 @@ impl Sched {
 
     /// Saves the running environment's registers from `frame` and loads `next`'s into it.
     fn switch(&mut self, frame: &mut TrapFrame, next: usize) {
+        crate::stats::count(abi::stats::Counter::EnvSwitches);
         if let Some(env) = self.envs[self.current].as_mut() {
             env.frame = *frame;
             env.selectors = cpu::read_data_selectors();

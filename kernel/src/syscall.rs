@@ -12,6 +12,7 @@ use abi::{encode_partial, encode_result, Error, Sysnum, MAX_CONSOLE_WRITE, MIN_E
 /// Called by the `syscall` entry stub with the caller's registers.
 #[unsafe(no_mangle)]
 extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
+    crate::stats::syscall(frame.rax);
     let result = match Sysnum::try_from(frame.rax) {
         Ok(Sysnum::ConsoleWrite) => console_write(frame.rdi, frame.rsi),
         Ok(Sysnum::EnvExit) => sched::end_current(Outcome::Exited(frame.rdi)),
@@ -21,6 +22,7 @@ extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
         Ok(Sysnum::CapGrant) => cap::grant(frame.rdi, frame.rsi, frame.rdx),
         Ok(Sysnum::CapRevoke) => cap::revoke(frame.rdi),
         Ok(Sysnum::CapDelete) => cap::delete_own(frame.rdi),
+        Ok(Sysnum::EnvSetName) => env::set_name(frame.rdi, frame.rsi, frame.rdx),
         Ok(Sysnum::PageMap) => {
             let (done, failure) = bind::page_map(frame.rdi, frame.rsi, frame.rdx);
             (frame.rax, frame.rdx) = encode_partial(done, failure);
@@ -71,6 +73,7 @@ fn console_write(ptr: u64, len: u64) -> Result<u64, Error> {
     let buffer = &mut buffer[..len as usize];
     uaccess::copy_from_user(sched::current_root(), ptr, buffer)?;
     serial::write_bytes(buffer);
+    crate::stats::add(abi::stats::Counter::ConsoleBytesOut, len);
     Ok(len)
 }
 

@@ -20,6 +20,7 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
         lapic::TIMER_VECTOR => {
             crate::page::tick(lapic::tick());
             lapic::eoi();
+            crate::stats::tick(frame.is_from_user().then(sched::current_index));
             if frame.is_from_user() {
                 crate::revoke::check_deadlines();
                 sched::preempt(frame);
@@ -47,6 +48,7 @@ fn exception(frame: &mut TrapFrame) {
         sched::end_current(Outcome::Killed(describe(frame)));
     }
     if let Err(refused) = upcall::deliver_exception(frame) {
+        crate::stats::count(abi::stats::Counter::FaultKills);
         sched::end_current(Outcome::Killed(format!("{}{refused}", describe(frame))));
     }
 }

@@ -57,7 +57,9 @@ pub fn deliver_exception(frame: &mut TrapFrame) -> Result<(), Refused> {
         return Err(refused);
     }
     let upcall = exception_frame_of(frame);
-    push(root, &handler, frame, &upcall).map_err(|top| Refused::Unwritable { top })
+    push(root, &handler, frame, &upcall).map_err(|top| Refused::Unwritable { top })?;
+    crate::stats::count(abi::stats::Counter::ExceptionUpcalls);
+    Ok(())
 }
 
 /// Writes `upcall` at the top of the exception stack of `handler` in address space `root` and
@@ -82,7 +84,9 @@ pub fn deliver_slice_end(env: &mut crate::env::Env) {
     let Some(handler) = env.exception_handler.filter(|h| !in_handler(env.frame.rsp, h)) else { return };
     let mut upcall = exception_frame_of(&env.frame);
     (upcall.vector, upcall.error_code, upcall.fault_address) = (abi::SLICE_END_VECTOR, 0, 0);
-    let _ = push(env.root, &handler, &mut env.frame, &upcall);
+    if push(env.root, &handler, &mut env.frame, &upcall).is_ok() {
+        crate::stats::count(abi::stats::Counter::SliceEndUpcalls);
+    }
 }
 
 /// Whether `rsp` is on (or just below) the handler's exception stack: the handler is running.

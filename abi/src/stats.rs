@@ -1,0 +1,159 @@
+//! The statistics window: what the kernel counts, published read-only at [`STATS_BASE`] so any
+//! program (`exostat`, `ps`, `uptime`) can read it without a system call.
+//!
+//! Layout of the page (little-endian):
+//!
+//! | offset | contents |
+//! |---|---|
+//! | 0 | `MAX_ENVS` names of [`NAME_LEN`] bytes, one per environment-table index, NUL-padded UTF-8 |
+//! | 2048 | `MAX_ENVS` `u64`s: timer ticks each environment has run (since its index was last reused) |
+//! | 2560 | [`COUNTERS`] `u64` counters: `0..SYSCALL_COUNTERS` system calls by number, then [`Counter`] |
+//!
+//! The kernel refreshes the counters at every timer tick, so a reader sees them at most one tick
+//! old; names change when an environment is created or renamed (`env_set_name`).
+use crate::layout::ENV_TABLE_BASE;
+use crate::MAX_ENVS;
+
+/// The statistics page (the page after the environment table). Read-only.
+pub const STATS_BASE: u64 = ENV_TABLE_BASE + 4096;
+/// Bytes of an environment name (longer names are cut at a character boundary).
+pub const NAME_LEN: usize = 32;
+/// Offset of the names.
+pub const NAMES_OFFSET: usize = 0;
+/// Offset of the run-tick counts.
+pub const RUN_TICKS_OFFSET: usize = NAMES_OFFSET + MAX_ENVS * NAME_LEN;
+/// Offset of the counters.
+pub const COUNTERS_OFFSET: usize = RUN_TICKS_OFFSET + MAX_ENVS * 8;
+/// Counter slots reserved for system calls, indexed by call number.
+pub const SYSCALL_COUNTERS: usize = 32;
+/// Number of counters (system calls, then [`Counter`]s).
+pub const COUNTERS: usize = SYSCALL_COUNTERS + Counter::ALL.len();
+
+/// What the kernel counts besides system calls: one per mechanism.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(usize)]
+pub enum Counter {
+    /// Exceptions delivered to a user handler (an upcall).
+    ExceptionUpcalls,
+    /// Environments ended by an exception they did not handle.
+    FaultKills,
+    /// Slice-end upcalls delivered.
+    SliceEndUpcalls,
+    /// Timer ticks.
+    TimerTicks,
+    /// Switches of the CPU from one environment to another.
+    EnvSwitches,
+    /// Environments created (boot programs and `env_create`).
+    EnvsCreated,
+    /// Environments ended (exit, fault, destroy).
+    EnvsEnded,
+    /// Pages handed out by `page_alloc`.
+    PagesAllocated,
+    /// Pages returned (`page_free`, `cap_delete` of a root, an environment's end).
+    PagesFreed,
+    /// `page_map` updates applied (map, unmap, protect, give, grant-map).
+    MapUpdates,
+    /// Capabilities granted.
+    CapGrants,
+    /// Protected control transfers (sync and async).
+    PctTransfers,
+    /// Revocation requests delivered (upcalls asking for pages back).
+    RevocationUpcalls,
+    /// Pages repossessed by force after a missed deadline.
+    PagesRepossessed,
+    /// Bytes written to the console by programs.
+    ConsoleBytesOut,
+    /// Bytes read from the console by programs.
+    ConsoleBytesIn,
+}
+
+impl Counter {
+    /// Every counter, in index order.
+    pub const ALL: [Counter; 16] = [
+        Counter::ExceptionUpcalls,
+        Counter::FaultKills,
+        Counter::SliceEndUpcalls,
+        Counter::TimerTicks,
+        Counter::EnvSwitches,
+        Counter::EnvsCreated,
+        Counter::EnvsEnded,
+        Counter::PagesAllocated,
+        Counter::PagesFreed,
+        Counter::MapUpdates,
+        Counter::CapGrants,
+        Counter::PctTransfers,
+        Counter::RevocationUpcalls,
+        Counter::PagesRepossessed,
+        Counter::ConsoleBytesOut,
+        Counter::ConsoleBytesIn,
+    ];
+
+    /// The counter's index in the window's counter array.
+    pub const fn index(self) -> usize {
+        SYSCALL_COUNTERS + self as usize
+    }
+
+    /// A short name for reports (`exostat`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Counter::ExceptionUpcalls => "exception upcalls",
+            Counter::FaultKills => "ended by a fault",
+            Counter::SliceEndUpcalls => "slice-end upcalls",
+            Counter::TimerTicks => "timer ticks",
+            Counter::EnvSwitches => "environment switches",
+            Counter::EnvsCreated => "environments created",
+            Counter::EnvsEnded => "environments ended",
+            Counter::PagesAllocated => "pages allocated",
+            Counter::PagesFreed => "pages freed",
+            Counter::MapUpdates => "page_map updates",
+            Counter::CapGrants => "capabilities granted",
+            Counter::PctTransfers => "protected control transfers",
+            Counter::RevocationUpcalls => "revocation upcalls",
+            Counter::PagesRepossessed => "pages repossessed",
+            Counter::ConsoleBytesOut => "console bytes out",
+            Counter::ConsoleBytesIn => "console bytes in",
+        }
+    }
+}
+
+/// The name stored in a [`NAME_LEN`]-byte record: up to the first NUL, or "" if not UTF-8.
+pub fn name_of(record: &[u8]) -> &str {
+    let end = record.iter().position(|&b| b == 0).unwrap_or(record.len());
+    core::str::from_utf8(&record[..end]).unwrap_or("")
+}
+
+/// `name` cut to fit a record (at most `NAME_LEN - 1` bytes, at a character boundary).
+pub fn fit_name(name: &str) -> &str {
+    let mut end = name.len().min(NAME_LEN - 1);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    &name[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_layout_fits_one_page_and_counters_are_dense() {
+        assert!(COUNTERS_OFFSET + COUNTERS * 8 <= 4096);
+        for (i, c) in Counter::ALL.iter().enumerate() {
+            assert_eq!(*c as usize, i);
+            assert_eq!(c.index(), SYSCALL_COUNTERS + i);
+        }
+        assert!(crate::Sysnum::ALL.len() <= SYSCALL_COUNTERS);
+    }
+
+    #[test]
+    fn names_are_cut_at_character_boundaries_and_read_back() {
+        let long = "é".repeat(40);
+        let fitted = fit_name(&long);
+        assert!(fitted.len() < NAME_LEN && fitted.chars().all(|c| c == 'é'));
+        let mut record = [0u8; NAME_LEN];
+        record[..5].copy_from_slice(b"shell");
+        assert_eq!(name_of(&record), "shell");
+        assert_eq!(name_of(&[0xff, 0]), "");
+        assert_eq!(fit_name("ls"), "ls");
+    }
+}

@@ -1,0 +1,36 @@
+//! `exostat`: the kernel's per-mechanism counters (system calls by name, upcalls, switches, pages,
+//! transfers, revocations) and each environment's resources, from the statistics window.
+#![no_std]
+#![no_main]
+#![deny(unsafe_code)]
+
+use abi::stats::Counter;
+use abi::Sysnum;
+use exos::{println, stats};
+
+fn main() -> i64 {
+    let info = exos::vm::sysinfo();
+    println!("exostat: {} ticks of {} ms, {} of {} pages free", info.ticks, abi::TICK_MS, info.free_pages, info.total_pages);
+    println!("system calls:");
+    let mut total = 0;
+    for call in Sysnum::ALL {
+        let n = stats::syscalls(call as usize);
+        total += n;
+        if n > 0 {
+            println!("  {:>12}  {}", n, call.name());
+        }
+    }
+    println!("  {total:>12}  total");
+    println!("mechanisms:");
+    for c in Counter::ALL {
+        println!("  {:>12}  {}", stats::counter(c), c.name());
+    }
+    println!("environments:");
+    println!("  {:>6} {:>6} S {:>5} {:>7} NAME", "ID", "PARENT", "PAGES", "TICKS");
+    for p in stats::processes() {
+        println!("  {:>6} {:>6} {} {:>5} {:>7} {}", p.id, p.parent, stats::state_letter(p.state), p.pages, p.ticks, p.name.as_str());
+    }
+    0
+}
+
+exos::main!(main);

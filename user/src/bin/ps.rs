@@ -1,0 +1,29 @@
+//! `ps`: the system-wide process table, read from the kernel's environment table and statistics
+//! window (no system call): id, parent, state, pages held, CPU time, name.
+#![no_std]
+#![no_main]
+#![deny(unsafe_code)]
+
+use exos::println;
+use exos::stats;
+
+fn main() -> i64 {
+    println!("{:>6} {:>6} S {:>5} {:>9} NAME", "PID", "PPID", "PAGES", "TIME");
+    for p in stats::processes() {
+        let ms = p.ticks * abi::TICK_MS;
+        println!(
+            "{:>6} {:>6} {} {:>5} {:>3}:{:02}.{:02} {}",
+            p.id,
+            p.parent,
+            stats::state_letter(p.state),
+            p.pages,
+            ms / 60_000,
+            ms / 1000 % 60,
+            ms / 10 % 100,
+            p.name.as_str()
+        );
+    }
+    0
+}
+
+exos::main!(main);

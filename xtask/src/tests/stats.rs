@@ -1,0 +1,41 @@
+//! The kernel's statistics window and the programs that read it (issue 6 item 4, issue 5's
+//! process table): `env_set_name` refused on bad input, counters that move, `ps`, `free`,
+//! `uptime` and `exostat` printing the system's state.
+
+use super::IntegrationTest;
+
+pub const STATS: &[IntegrationTest] = &[
+    IntegrationTest {
+        name: "names_and_counters",
+        cmdline_run: "bad_names,hello",
+        expect: &["'kid' killed: destroyed through a capability", "bad_names: 29 checks, 0 failed", "hello from ring 3"],
+        forbid: &["FAIL", "panicked"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "ps_free_uptime_exostat",
+        cmdline_run: "ps,free,uptime,exostat",
+        expect: &[
+            "   PID   PPID S PAGES      TIME NAME",
+            " 0 R ",
+            " ps",
+            "'ps' exited with code 0",
+            "              total       used       free    by envs",
+            "   pages      65504 ",
+            "'free' exited with code 0",
+            "up 0:00:00.",
+            "1 environments, 1 runnable",
+            "'uptime' exited with code 0",
+            "system calls:",
+            "sys_console_write",
+            "mechanisms:",
+            "  timer ticks",
+            "  environments created",
+            "environments:",
+            " exostat",
+            "'exostat' exited with code 0",
+        ],
+        forbid: &["FAIL", "panicked", "killed"],
+        ..IntegrationTest::DEFAULT
+    },
+];
