@@ -27,6 +27,6 @@ pub const SPAWN: &[IntegrationTest] = &[IntegrationTest {
         "'spawner' exited with code 0",
         "hello from ring 3",
     ],
-    forbid: &["FAIL", "'spawner' killed", "'spawner.child' killed"],
+    forbid: &["FAIL", "'spawner' killed", "'echoargs' killed"],
     ..IntegrationTest::DEFAULT
 }];
