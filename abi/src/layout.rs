@@ -58,6 +58,12 @@ pub const INITRD_BASE: u64 = 0x0000_7ee0_0000_0000;
 /// System information ([`SysInfo`](crate::SysInfo)), updated by the kernel at every timer tick.
 /// Read-only (same page as the environment table).
 pub const SYSINFO_BASE: u64 = ENV_TABLE_BASE + 3072;
+/// The boot programs' arguments: the kernel command line after its standalone `--` word, as
+/// NUL-terminated UTF-8 of at most [`BOOT_ARGS_MAX`] bytes with the NUL (empty if there was no
+/// `--`). Read-only (same page as the environment table).
+pub const BOOT_ARGS_BASE: u64 = ENV_TABLE_BASE + 3136;
+/// Room for the boot arguments, NUL included.
+pub const BOOT_ARGS_MAX: usize = 960;
 /// The environment table: `abi::MAX_ENVS` [`EnvInfo`](crate::EnvInfo) records, one per table
 /// index. Read-only.
 pub const ENV_TABLE_BASE: u64 = 0x0000_7ec0_0000_0000;

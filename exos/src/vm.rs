@@ -109,6 +109,17 @@ pub fn sysinfo() -> abi::SysInfo {
     abi::SysInfo { initrd_size: word(0), total_pages: word(1), free_pages: word(2), ticks: word(3) }
 }
 
+/// The boot programs' arguments: the kernel command line after its `--` (empty if none). The
+/// shell runs them as a command line when it is a boot program.
+pub fn boot_args() -> &'static str {
+    // SAFETY: the kernel maps the boot-argument block (BOOT_ARGS_MAX bytes, same page as the
+    // environment table) read-only in every address space and writes it only before the first
+    // program starts.
+    let bytes = unsafe { core::slice::from_raw_parts(abi::layout::BOOT_ARGS_BASE as *const u8, abi::layout::BOOT_ARGS_MAX) };
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    core::str::from_utf8(&bytes[..end]).unwrap_or("")
+}
+
 /// The boot archive (a cpio `newc` archive of every program), read-only.
 pub fn initrd() -> &'static [u8] {
     let size = sysinfo().initrd_size as usize;

@@ -66,6 +66,9 @@ pub struct Cmdline<'a> {
     pub run: ProgramList<'a>,
     /// How much to log (`log=`, default `info`).
     pub log: LogLevel,
+    /// Everything after a standalone `--` word (leading spaces removed): the boot programs'
+    /// arguments, passed through untouched (the kernel publishes them; it does not parse them).
+    pub args: Option<&'a str>,
     /// A deliberate kernel failure after boot (`selftest=`, default none).
     pub selftest: Option<SelfTest>,
     /// The most pages all environments together may hold through `page_alloc` (`user_pages=N`);
@@ -103,10 +106,11 @@ impl fmt::Display for CmdlineError<'_> {
 
 /// Parses a command line; keys not given keep their defaults.
 pub fn parse(line: &str) -> Result<Cmdline<'_>, CmdlineError<'_>> {
+    let (options, args) = split_args(line);
     let mut out =
-        Cmdline { mode: Mode::Run, run: ProgramList("init"), log: LogLevel::Info, selftest: None, user_pages: None };
+        Cmdline { mode: Mode::Run, run: ProgramList("init"), log: LogLevel::Info, args, selftest: None, user_pages: None };
     let mut seen = [false; 5];
-    for word in line.split_ascii_whitespace() {
+    for word in options.split_ascii_whitespace() {
         let (key, value) = word.split_once('=').ok_or(CmdlineError::MissingValue(word))?;
         let slot = match key {
             "mode" => 0,
@@ -132,6 +136,23 @@ pub fn parse(line: &str) -> Result<Cmdline<'_>, CmdlineError<'_>> {
         }
     }
     Ok(out)
+}
+
+/// Splits `line` at its first standalone `--` word: (the options, the arguments after it).
+fn split_args(line: &str) -> (&str, Option<&str>) {
+    let bytes = line.as_bytes();
+    let mut at = 0;
+    while let Some(found) = line[at..].find("--") {
+        let start = at + found;
+        let end = start + 2;
+        let before_ok = start == 0 || bytes[start - 1].is_ascii_whitespace();
+        let after_ok = end == bytes.len() || bytes[end].is_ascii_whitespace();
+        if before_ok && after_ok {
+            return (&line[..start], Some(line[end..].trim_start()));
+        }
+        at = end;
+    }
+    (line, None)
 }
 
 fn parse_mode(value: &str) -> Result<Mode, CmdlineError<'_>> {
@@ -185,6 +206,19 @@ mod tests {
         assert_eq!(c.run.iter().collect::<Vec<_>>(), ["a", "b"]);
         assert_eq!((c.selftest, c.user_pages), (Some(SelfTest::PageFault), Some(64)));
         assert_eq!(parse("run=").unwrap().run.iter().count(), 0, "an empty run list runs nothing");
+    }
+
+    #[test]
+    fn arguments_after_a_standalone_double_dash() {
+        let c = parse("mode=test run=sh -- echo hello | wc -c").unwrap();
+        assert_eq!((c.mode, c.args), (Mode::Test, Some("echo hello | wc -c")));
+        assert_eq!(c.run.iter().collect::<Vec<_>>(), ["sh"]);
+        assert_eq!(parse("--").unwrap().args, Some(""));
+        assert_eq!(parse("run=a --   x  -- y ").unwrap().args, Some("x  -- y "));
+        assert_eq!(parse("run=a").unwrap().args, None);
+        assert_eq!(parse("run=a--b").unwrap().run.iter().collect::<Vec<_>>(), ["a--b"], "not a standalone word");
+        assert_eq!(parse("run=x --b"), Err(CmdlineError::MissingValue("--b")));
+        assert_eq!(parse("-- mode=nonsense").unwrap().mode, Mode::Run, "options after -- are arguments");
     }
 
     #[test]

@@ -110,6 +110,17 @@ fn write_sysinfo(change: impl FnOnce(&mut abi::SysInfo)) {
     }
 }
 
+/// Publishes the boot programs' arguments at `BOOT_ARGS_BASE`; false (nothing published) if they do
+/// not fit.
+pub fn publish_boot_args(args: &str) -> bool {
+    let table = ENV_TABLE.load(Ordering::Acquire);
+    if table == 0 || args.len() >= abi::layout::BOOT_ARGS_MAX {
+        return false;
+    }
+    phys::write(table + (abi::layout::BOOT_ARGS_BASE - abi::layout::ENV_TABLE_BASE), args.as_bytes());
+    true
+}
+
 /// Physical address of the environment table page (0 until `init`).
 static ENV_TABLE: AtomicU64 = AtomicU64::new(0);
 

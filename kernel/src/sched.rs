@@ -271,8 +271,18 @@ fn end_children(parent: u64) {
     }
 }
 
+/// Says how an environment ended: on the console for boot programs, and for every environment in
+/// test mode (tests read these lines); in the log otherwise, so a person at the shell does not see
+/// a line per command.
 fn report(env: &Env, outcome: Outcome) {
     crate::stats::count(abi::stats::Counter::EnvsEnded);
+    if env.parent.is_some() && with(|s| s.boot.mode) == Mode::Run {
+        match outcome {
+            Outcome::Exited(code) => log::info!("env {} '{}' exited with code {}", env.id, env.name, code as i64),
+            Outcome::Killed(why) => log::info!("env {} '{}' killed: {}", env.id, env.name, why),
+        }
+        return;
+    }
     match outcome {
         Outcome::Exited(code) => kprintln!("exo: env {} '{}' exited with code {}", env.id, env.name, code as i64),
         Outcome::Killed(why) => kprintln!("exo: env {} '{}' killed: {}", env.id, env.name, why),

@@ -11,6 +11,9 @@ fn main() -> i64 {
         n += 1;
     }
     exos::println!("echoargs: GREETING={}", exos::spawn::var("GREETING").unwrap_or("(unset)"));
+    if exos::process::parent() == 0 {
+        exos::println!("echoargs: boot args = [{}]", exos::vm::boot_args());
+    }
     exos::println!("echoargs: my id {:#x}, my parent {:#x}", exos::process::id(), exos::process::parent());
     n
 }

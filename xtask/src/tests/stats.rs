@@ -13,6 +13,14 @@ pub const STATS: &[IntegrationTest] = &[
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
+        // The kernel publishes the command line after `--` untouched, for the boot programs.
+        name: "boot_arguments",
+        cmdline_run: "echoargs -- echo 'a  b' | wc -c -- x",
+        expect: &["echoargs: boot args = [echo 'a  b' | wc -c -- x]", "'echoargs' exited with code 0"],
+        forbid: &["FAIL", "panicked", "killed"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
         name: "ps_free_uptime_exostat",
         cmdline_run: "ps,free,uptime,exostat",
         expect: &[
