@@ -86,10 +86,8 @@ extern "C" fn kmain(protocol: u32, info: u32, entry_tsc: u64) -> ! {
     if let Some(test) = cmdline.selftest {
         selftest::run(test);
     }
-    if let Some(args) = cmdline.args {
-        if !page::publish_boot_args(args) {
-            kprintln!("exo: the arguments after '--' are {} bytes; the limit is {}: refusing them", args.len(), abi::layout::BOOT_ARGS_MAX - 1);
-        }
+    if let Some(args) = cmdline.args.filter(|args| !page::publish_boot_args(args)) {
+        kprintln!("exo: the arguments after '--' are {} bytes; the limit is {}: refusing them", args.len(), abi::layout::BOOT_ARGS_MAX - 1);
     }
     let archive = open_initrd(&boot);
     let programs = cmdline.run.iter().collect();
