@@ -16,6 +16,7 @@ mod gdb;
 mod image;
 mod install;
 mod iso;
+mod oneshot;
 mod qemu;
 mod test;
 mod tests;
@@ -43,11 +44,13 @@ subcommands! {
     ///   Build the kernel and the user programs (always release) and write the boot archive
     ///   target/exo/initrd.cpio. Prints the artifact paths.
     Build,
-    /// run [--accel tcg|kvm|auto] [--cmdline "..."]
+    /// run [--accel tcg|kvm|auto] [--cmdline "..."] [-- COMMAND LINE]
     ///   Build, then boot in QEMU with the serial console on this terminal (Ctrl-A X quits).
     ///   The default kernel command line is "mode=run". Prints the wall time from QEMU start to
     ///   the first user instruction.
-    Run { accel: AccelRequest, cmdline: Option<String> },
+    ///   With `-- COMMAND LINE`: boot the shell, run that one command line non-interactively,
+    ///   print its output and exit with its status (e.g. cargo xtask run -- 'ls /bin | wc -l').
+    Run { accel: AccelRequest, cmdline: Option<String>, command: Option<String> },
     /// test [FILTER] [--accel tcg|kvm|auto] [--jobs N]
     ///   Run the host unit tests (cargo test), then build and boot one QEMU per integration test
     ///   whose name contains FILTER, N at a time (default 2). Ends with "N passed, N failed".
@@ -96,7 +99,8 @@ fn main() -> ExitCode {
 fn dispatch(command: Command) -> Result<u8, String> {
     match command {
         Command::Build => build::build_command(),
-        Command::Run { accel, cmdline } => qemu::run_command(accel, cmdline.as_deref()),
+        Command::Run { accel, cmdline, command: None } => qemu::run_command(accel, cmdline.as_deref()),
+        Command::Run { accel, cmdline, command: Some(line) } => oneshot::run_line(accel, cmdline.as_deref(), &line),
         Command::Test {
             filter,
             accel,
@@ -196,6 +200,8 @@ struct Flags {
     repeats: Option<usize>,
     /// `--quick` (a flag without a value).
     quick: bool,
+    /// The words after a `--` (only `run` takes them).
+    rest: Option<Vec<String>>,
     positional: Vec<String>,
     help: bool,
 }
@@ -209,6 +215,10 @@ impl Flags {
         while let Some(arg) = args.next() {
             if arg == "--help" || arg == "-h" {
                 flags.help = true;
+                continue;
+            }
+            if arg == "--" && name == "run" {
+                flags.rest = Some(args.by_ref().cloned().collect());
                 continue;
             }
             if arg == "--quick" && allowed.contains(&"--quick") {
@@ -261,6 +271,13 @@ impl Flags {
             "build" => Command::Build,
             "run" => Command::Run {
                 accel,
+                command: match self.rest {
+                    Some(words) if words.iter().all(|w| w.trim().is_empty()) => {
+                        return Err("`run --` needs a command line after `--`".into())
+                    }
+                    Some(words) => Some(words.join(" ")),
+                    None => None,
+                },
                 cmdline: self.cmdline,
             },
             "gdb" => Command::Gdb {
@@ -414,8 +431,22 @@ mod unit_tests {
         let expected = Command::Run {
             accel: AccelRequest::Auto,
             cmdline: Some("mode=run log=debug".into()),
+            command: None,
         };
         assert_eq!(parse(&args), Ok(expected));
+    }
+
+    #[test]
+    fn run_takes_one_command_line_after_double_dash() {
+        let args = ["run", "--accel", "tcg", "--", "echo hello | wc -c", "--help"].map(String::from);
+        let expected = Command::Run {
+            accel: AccelRequest::Tcg,
+            cmdline: None,
+            command: Some("echo hello | wc -c --help".into()),
+        };
+        assert_eq!(parse(&args), Ok(expected));
+        assert_eq!(parse_str("run --"), Err("`run --` needs a command line after `--`".into()));
+        assert_eq!(parse_str("test -- x"), Err("`test` has no option `--`; it takes --accel, --jobs".into()));
     }
 
     #[test]
