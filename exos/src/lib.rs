@@ -18,6 +18,9 @@
 //! `context.rs` (saved contexts and the switch), `stack.rs` (guarded thread stacks), `sync.rs`
 //! (blocking `Mutex` and `Condvar`) and `pacer.rs` (a child environment that makes every timer tick
 //! preempt its parent).
+//! Files: the read-only boot file system over the boot archive (`fs.rs`), per-process file
+//! descriptors (console, pipe ends, files, directories) that survive `exec` and follow `fork` and
+//! `spawn_with` (`fd.rs`), console input and output for console descriptors (`tty.rs`).
 //! Any of it can be replaced by a program that knows better.
 #![no_std]
 #![deny(unsafe_code)]
@@ -29,6 +32,8 @@ pub mod context;
 pub mod cow;
 pub mod entry;
 pub mod exception;
+pub mod fd;
+pub mod fs;
 pub mod fork;
 pub mod heap;
 pub mod process;
@@ -46,6 +51,7 @@ pub mod stack;
 pub mod sync;
 pub mod syscall;
 pub mod thread;
+pub mod tty;
 pub mod vm;
 
 use cmem as _;
