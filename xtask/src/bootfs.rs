@@ -53,9 +53,12 @@ pub fn numbers() -> String {
     (0..20).map(|i| format!("{}\n", 7 * i % 20 + 1)).collect()
 }
 
+/// An archive entry: path, whole mode, contents.
+pub type Entry = (String, u32, Vec<u8>);
+
 /// The archive's entries (path, mode, contents) for `programs` (name, ELF bytes, sorted).
-pub fn tree(programs: Vec<(String, Vec<u8>)>) -> Vec<(String, u32, Vec<u8>)> {
-    let mut entries: Vec<(String, u32, Vec<u8>)> = DIRS.iter().map(|dir| (dir.to_string(), DIR_MODE, Vec::new())).collect();
+pub fn tree(programs: Vec<(String, Vec<u8>)>) -> Vec<Entry> {
+    let mut entries: Vec<Entry> = DIRS.iter().map(|dir| (dir.to_string(), DIR_MODE, Vec::new())).collect();
     for (name, bytes) in programs {
         entries.push((format!("bin/{name}"), PROGRAM_MODE, bytes));
     }
@@ -73,7 +76,7 @@ pub fn tree(programs: Vec<(String, Vec<u8>)>) -> Vec<(String, u32, Vec<u8>)> {
 /// Broken copies of the archive (file name under `target/exo/`, entries) the kernel must refuse
 /// at boot with a precise message: a `..` path stored first (so the error is at offset 0), and
 /// `bin` stored a second time at the end (first stored at offset 0).
-pub fn broken_copies(entries: &[(String, u32, Vec<u8>)]) -> Vec<(&'static str, Vec<(String, u32, Vec<u8>)>)> {
+pub fn broken_copies(entries: &[Entry]) -> Vec<(&'static str, Vec<Entry>)> {
     let mut dotdot = vec![("etc/../bin/evil".to_string(), DATA_MODE, b"x".to_vec())];
     dotdot.extend(entries.iter().cloned());
     let mut duplicate = entries.to_vec();
