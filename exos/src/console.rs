@@ -1,5 +1,7 @@
-//! Console output for programs: [`print!`] and [`println!`] format into a small buffer and hand it
-//! to `sys_console_write` in as few calls as possible.
+//! Output for programs: [`print!`] and [`println!`] format into a small buffer and write it to
+//! file descriptor 1 in as few calls as possible ([`eprint!`]/[`eprintln!`]: descriptor 2). A
+//! process without a descriptor table (`fd.rs`) writes straight to the console
+//! (`sys_console_write`), so redirected programs print into pipes and others cost nothing more.
 use crate::syscall::sys_console_write;
 use core::fmt::{self, Write};
 
@@ -7,17 +9,28 @@ use core::fmt::{self, Write};
 pub struct Console {
     buffer: [u8; 256],
     len: usize,
+    fd: u32,
 }
 
 impl Console {
+    /// A sink for descriptor 1.
     pub const fn new() -> Console {
-        Console { buffer: [0; 256], len: 0 }
+        Console::to(1)
     }
 
-    /// Sends what is buffered.
+    /// A sink for descriptor `fd`.
+    pub const fn to(fd: u32) -> Console {
+        Console { buffer: [0; 256], len: 0, fd }
+    }
+
+    /// Sends what is buffered (errors, such as a closed pipe, drop the output).
     pub fn flush(&mut self) {
         if self.len > 0 {
-            let _ = sys_console_write(&self.buffer[..self.len]);
+            if crate::fd::has_table() {
+                let _ = crate::fd::write_all(self.fd, &self.buffer[..self.len]);
+            } else {
+                let _ = sys_console_write(&self.buffer[..self.len]);
+            }
             self.len = 0;
         }
     }
@@ -49,13 +62,33 @@ pub fn print(args: fmt::Arguments) {
     console.flush();
 }
 
-/// Prints to the console.
+/// Prints formatted text to descriptor 2.
+pub fn eprint(args: fmt::Arguments) {
+    let mut console = Console::to(2);
+    let _ = console.write_fmt(args);
+    console.flush();
+}
+
+/// Prints to descriptor 2 (standard error).
+#[macro_export]
+macro_rules! eprint {
+    ($($arg:tt)*) => { $crate::console::eprint(format_args!($($arg)*)) };
+}
+
+/// Prints a line to descriptor 2 (standard error).
+#[macro_export]
+macro_rules! eprintln {
+    () => { $crate::eprint!("\n") };
+    ($($arg:tt)*) => { $crate::console::eprint(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// Prints to descriptor 1 (the console unless redirected).
 #[macro_export]
 macro_rules! print {
     ($($arg:tt)*) => { $crate::console::print(format_args!($($arg)*)) };
 }
 
-/// Prints a line to the console.
+/// Prints a line to descriptor 1.
 #[macro_export]
 macro_rules! println {
     () => { $crate::print!("\n") };

@@ -9,7 +9,8 @@
 //! - keeps pages tagged `SHARED` shared writable (shared memory, pipes),
 //! - copies what it cannot share: pages mapped through another environment's capability, and its
 //!   exception stack (the handler must never fault), which the child gets as its own pages
-//!   (`GIVE_MAP`); the process-private page (`cow::Private`) starts zeroed in the child.
+//!   (`GIVE_MAP`); the process-private page (`cow::Private`) starts zeroed in the child; the
+//!   file-descriptor table (also private) is copied by `fd::fork_into`.
 //!
 //! Registers: `exos_fork` saves the callee-saved registers on the stack and passes that stack
 //! pointer to the walk; the child starts at `exos_fork_child` with it, registers its exception
@@ -158,6 +159,13 @@ fn build_child(saved_rsp: u64) -> Result<u64, Error> {
             let _ = sys_env_destroy(slot);
             return Err(e);
         }
+    }
+    if let Err(e) = crate::fd::fork_into(id, slot) {
+        let _ = sys_env_destroy(slot);
+        return Err(match e {
+            crate::fs::Errno::Kernel(e) => e,
+            _ => Error::BadArgument,
+        });
     }
     if let Err(e) = process::attach_child(id, slot) {
         let _ = sys_env_destroy(slot);

@@ -19,6 +19,9 @@
 //! (blocking `Mutex` and `Condvar`) and `pacer.rs` (a child environment that makes every timer tick
 //! preempt its parent). The kernel's counters, environment names and the process table:
 //! `stats.rs`.
+//! Files: the read-only boot file system over the boot archive (`fs.rs`), per-process file
+//! descriptors (console, pipe ends, files, directories) that survive `exec` and follow `fork` and
+//! `spawn_with` (`fd.rs`), console input and output for console descriptors (`tty.rs`).
 //! Any of it can be replaced by a program that knows better.
 #![no_std]
 #![deny(unsafe_code)]
@@ -30,6 +33,8 @@ pub mod context;
 pub mod cow;
 pub mod entry;
 pub mod exception;
+pub mod fd;
+pub mod fs;
 pub mod fork;
 pub mod heap;
 pub mod process;
@@ -48,6 +53,7 @@ pub mod stack;
 pub mod sync;
 pub mod syscall;
 pub mod thread;
+pub mod tty;
 pub mod vm;
 
 use cmem as _;

@@ -339,6 +339,19 @@ macro_rules! common_end_methods {
             self.rotor = 0;
         }
 
+        /// A handle on an end this environment already holds (it is registered), rebuilt from
+        /// the address and page count a file-descriptor table keeps; `me` is this environment.
+        pub(crate) fn from_parts(base: u64, pages: usize, me: u64) -> Result<Self, PipeError> {
+            Ok(Self { shared: Shared::open(Region::known(base, pages), me)?, rotor: 0, open: true })
+        }
+
+        /// Forgets the handle but leaves the end registered (a file-descriptor table keeps it):
+        /// returns the pipe's address and page count for [`Self::from_parts`].
+        pub(crate) fn into_parts(mut self) -> (u64, usize) {
+            self.open = false;
+            (self.shared.region.base(), self.shared.region.pages())
+        }
+
         /// Closes this end (dropping the handle does the same).
         pub fn close(mut self) {
             self.release();

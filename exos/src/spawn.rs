@@ -41,6 +41,8 @@ pub enum SpawnError {
     TooLong,
     /// A kernel call failed (out of environments, pages, capabilities).
     Kernel(Error),
+    /// A listed file descriptor could not be handed to the child.
+    Fd(crate::fs::Errno),
 }
 
 impl fmt::Display for SpawnError {
@@ -50,6 +52,7 @@ impl fmt::Display for SpawnError {
             SpawnError::BadElf(e) => write!(f, "not a program Exo can run: {e}"),
             SpawnError::TooLong => write!(f, "arguments and environment exceed {MAX_ARGS} bytes"),
             SpawnError::Kernel(e) => write!(f, "{e:?}"),
+            SpawnError::Fd(e) => write!(f, "cannot hand a file descriptor to the child: {e}"),
         }
     }
 }
@@ -60,15 +63,24 @@ impl From<Error> for SpawnError {
     }
 }
 
-/// The program bytes of `name` (a path like `/bin/echo` or a bare name) in the boot archive.
+/// The program bytes of `name` in the boot archive: a bare name is `/bin/NAME`, a name with a
+/// `/` a path (`/bin/echo`, `./bin/echo`).
 pub fn find(name: &str) -> Option<&'static [u8]> {
-    let name = name.strip_prefix("/bin/").unwrap_or(name);
-    kcore::initrd::Archive::new(vm::initrd()).ok()?.find(name)
+    crate::fs::archive().ok()?.program(name)
 }
 
 /// Starts program `name` from the boot archive as a child process with arguments `argv`
 /// (`argv[0]` is conventionally the name) and environment `vars` (`NAME=value`). Returns its id.
+/// The child inherits no file descriptor: 0, 1 and 2 are the console (see [`spawn_with`]).
 pub fn spawn(name: &str, argv: &[&str], vars: &[&str]) -> Result<u64, SpawnError> {
+    spawn_with(name, argv, vars, &[])
+}
+
+/// [`spawn`] with file descriptors: `fds` lists `(child fd, this process's fd)` pairs, e.g.
+/// `&[(0, pipe_r), (1, 1), (2, 2)]`. The child's table is built and given to it before it
+/// starts (pipes mapped into it, each end counted for it); descriptors not listed are not
+/// inherited. With an empty list the child gets no table (console on 0, 1, 2).
+pub fn spawn_with(name: &str, argv: &[&str], vars: &[&str], fds: &[(u32, u32)]) -> Result<u64, SpawnError> {
     let bytes = find(name).ok_or(SpawnError::NotFound)?;
     let image = elf::check(bytes).map_err(SpawnError::BadElf)?;
     let mut block = [0u8; 4096];
@@ -76,7 +88,12 @@ pub fn spawn(name: &str, argv: &[&str], vars: &[&str]) -> Result<u64, SpawnError
     let (id, child) = sys_env_create()?;
     // The child is named after its program (for `ps`); a name the kernel refuses is no reason to fail.
     let _ = sys_env_set_name(child, name.rsplit('/').next().unwrap_or(name));
-    let built = build(child, bytes, &image, id, &mut block[..block_len]);
+    let built = build(child, bytes, &image, id, &mut block[..block_len]).and_then(|()| {
+        if fds.is_empty() {
+            return Ok(());
+        }
+        crate::fd::give_table(id, child, fds).map_err(SpawnError::Fd)
+    });
     if let Err(e) = built.and_then(|()| process::attach_child(id, child).map_err(SpawnError::from)) {
         let _ = sys_env_destroy(child);
         return Err(e);

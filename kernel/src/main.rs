@@ -129,7 +129,7 @@ fn open_initrd(boot: &boot::BootInfo) -> Archive<'static> {
     };
     match Archive::new(mem::phys::bytes(pa, len)) {
         Ok(archive) => {
-            log::info!("initrd: {} bytes at {pa:#x}, {} programs", len, archive.entries().count());
+            log::info!("initrd: {} bytes at {pa:#x}, {} files", len, archive.entries().count());
             page::publish_initrd(mem::phys::bytes(pa, len));
             archive
         }

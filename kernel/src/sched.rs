@@ -373,7 +373,7 @@ fn launch_next_boot_program() -> TrapFrame {
 fn next_program(s: &mut Sched) -> Option<(&'static str, Option<&'static [u8]>)> {
     let name = *s.boot.programs.get(s.boot.next)?;
     s.boot.next += 1;
-    Some((name, s.boot.archive.find(name)))
+    Some((name, s.boot.archive.program(name)))
 }
 
 fn start_boot_program(id: u64) -> TrapFrame {

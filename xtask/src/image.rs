@@ -1,14 +1,17 @@
 //! The boot archive: a cpio "newc" writer and deliberately malformed ELFs.
 //!
-//! `target/exo/initrd.cpio` holds every user program under its bin name, plus `bad_*` files made
-//! from the `hello` program's bytes, which the kernel's ELF checks must refuse. The output is
+//! `target/exo/initrd.cpio` holds every user program as `bin/NAME`, plus `bin/bad_*` files made
+//! from the `hello` program's bytes, which the kernel's ELF checks must refuse, in the directory
+//! tree `bootfs.rs` lays out. The output is
 //! deterministic: names sorted, mtime 0, inode numbers by position, fixed pseudo-random seed.
 //! Every patch checks its bounds and fails with a message rather than panicking.
 
+use crate::bootfs;
 use std::path::{Path, PathBuf};
 
-/// Reads the programs, adds the malformed ELF files and writes the archive to `out`.
-/// Returns the names in the archive, in order.
+/// Reads the programs, adds the malformed ELF files and writes the archive to `out` as the tree
+/// `bootfs.rs` describes, plus the deliberately broken copies next to it. Returns the paths in the
+/// archive, in order.
 pub fn write_initrd(programs: &[(String, PathBuf)], out: &Path) -> Result<Vec<String>, String> {
     let mut files = Vec::new();
     for (name, path) in programs {
@@ -32,29 +35,32 @@ pub fn write_initrd(programs: &[(String, PathBuf)], out: &Path) -> Result<Vec<St
         files.push((name.to_string(), bytes));
     }
     files.sort_by(|a, b| a.0.cmp(&b.0));
+    let entries = bootfs::tree(files);
     let parent = out.parent().expect("the archive path has a parent");
     std::fs::create_dir_all(parent)
         .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-    std::fs::write(out, cpio_newc(&files))
+    std::fs::write(out, cpio_newc(&entries))
         .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-    Ok(files.into_iter().map(|(name, _)| name).collect())
+    for (name, broken) in bootfs::broken_copies(&entries) {
+        let path = parent.join(name);
+        std::fs::write(&path, cpio_newc(&broken))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(entries.into_iter().map(|(name, _, _)| name).collect())
 }
 
 // ---------------------------------------------------------------------------------------------
 // cpio "newc"
 
-/// Mode of every archived file: a regular file, rw-r--r--.
-const FILE_MODE: u32 = 0o100644;
-
-/// Builds a cpio "newc" archive of `files` (name, contents), in the given order, ending with
-/// the `TRAILER!!!` entry. Each entry is a 110-byte header ("070701" and 13 eight-digit hex
-/// fields), the name with its NUL padded so header + name is a multiple of 4, then the data
-/// padded to a multiple of 4.
-pub fn cpio_newc(files: &[(String, Vec<u8>)]) -> Vec<u8> {
+/// Builds a cpio "newc" archive of `entries` (path, whole mode, contents), in the given order,
+/// ending with the `TRAILER!!!` entry. Each entry is a 110-byte header ("070701" and 13
+/// eight-digit hex fields), the name with its NUL padded so header + name is a multiple of 4, then
+/// the data padded to a multiple of 4.
+pub fn cpio_newc(entries: &[(String, u32, Vec<u8>)]) -> Vec<u8> {
     let mut archive = Vec::new();
-    for (index, (name, data)) in files.iter().enumerate() {
+    for (index, (name, mode, data)) in entries.iter().enumerate() {
         let inode = u32::try_from(index + 1).expect("fewer than 2^32 files");
-        push_cpio_entry(&mut archive, inode, FILE_MODE, name, data);
+        push_cpio_entry(&mut archive, inode, *mode, name, data);
     }
     push_cpio_entry(&mut archive, 0, 0, "TRAILER!!!", &[]);
     archive
@@ -225,6 +231,7 @@ fn read_u64(bytes: &[u8], offset: usize) -> Result<u64, String> {
 #[cfg(test)]
 mod unit_tests {
     use super::*;
+    const FILE_MODE: u32 = bootfs::DATA_MODE;
 
     /// A minimal ELF64 with two PT_LOAD headers and one PT_NOTE between them, 512 bytes long.
     fn fake_elf() -> Vec<u8> {
@@ -318,7 +325,7 @@ mod unit_tests {
 
     #[test]
     fn cpio_layout_matches_newc() {
-        let archive = cpio_newc(&[("ab".into(), vec![7, 8, 9, 10, 11])]);
+        let archive = cpio_newc(&[("ab".into(), FILE_MODE, vec![7, 8, 9, 10, 11])]);
         // Entry: 110-byte header + "ab\0" = 113, padded to 116; data 5 bytes padded to 8.
         assert_eq!(&archive[..6], b"070701");
         let field = |entry: usize, index: usize| {
@@ -346,7 +353,7 @@ mod unit_tests {
     fn cpio_name_padding_covers_every_remainder() {
         for name_len in 1..=8 {
             let name = "x".repeat(name_len);
-            let archive = cpio_newc(&[(name.clone(), vec![1])]);
+            let archive = cpio_newc(&[(name.clone(), FILE_MODE, vec![1])]);
             let data_start = (110 + name_len + 1).next_multiple_of(4);
             assert_eq!(archive[data_start], 1, "name length {name_len}");
             assert_eq!(&archive[data_start + 4..data_start + 10], b"070701");

@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bootfs;
 mod build;
 mod gdb;
 mod image;

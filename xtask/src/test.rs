@@ -249,11 +249,15 @@ fn run_one(test: &IntegrationTest, context: &Context) -> Outcome {
 fn boot(test: &IntegrationTest, context: &Context) -> Result<Captured, String> {
     let cmdline = test.cmdline();
     let command = match test.boot {
-        Boot::Kernel => qemu::qemu_command(
-            context.accel,
-            &Media::kernel(&context.artifacts, &cmdline),
-            Serial::Stdio,
-        ),
+        Boot::Kernel => {
+            let initrd = test.initrd.map(|name| build::exo_dir().join(name));
+            let media = Media::Kernel {
+                kernel: &context.artifacts.kernel,
+                initrd: initrd.as_deref().unwrap_or(&context.artifacts.initrd),
+                cmdline: &cmdline,
+            };
+            qemu::qemu_command(context.accel, &media, Serial::Stdio)
+        }
         Boot::Iso => {
             context
                 .grub

@@ -31,6 +31,8 @@ pub struct IntegrationTest {
     pub exit_status: i32,
     pub boot: Boot,
     pub timeout: Duration,
+    /// Another boot archive under `target/exo/` (written by the build) instead of `initrd.cpio`.
+    pub initrd: Option<&'static str>,
 }
 
 /// The line the kernel prints when it panics.
@@ -48,6 +50,7 @@ impl IntegrationTest {
         exit_status: 1,
         boot: Boot::Kernel,
         timeout: Duration::from_secs(30),
+        initrd: None,
     };
 
     /// The kernel command line for this test.
@@ -79,6 +82,7 @@ const HELLO_RUN: &[&str] = &[
 
 pub mod bench;
 mod faults;
+mod files;
 mod ipc;
 mod processes;
 mod threads;
@@ -87,7 +91,7 @@ mod vm;
 
 /// Every integration test, in the order they are started.
 pub fn all() -> impl Iterator<Item = &'static IntegrationTest> {
-    ALL.iter().chain(faults::FAULTS).chain(ipc::IPC).chain(processes::PROCESSES).chain(processes::SPAWN).chain(threads::THREADS).chain(vm::VM).chain(bench::BENCH).chain(stats::STATS)
+    ALL.iter().chain(faults::FAULTS).chain(ipc::IPC).chain(processes::PROCESSES).chain(processes::SPAWN).chain(threads::THREADS).chain(vm::VM).chain(bench::BENCH).chain(stats::STATS).chain(files::FILES)
 }
 
 /// The tests of booting, the interface and the programs (the hostile fault tests are in

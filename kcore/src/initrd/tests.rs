@@ -137,3 +137,115 @@ fn random_corruption_never_panics() {
         }
     }
 }
+
+/// A small tree: explicit `bin`, `etc`, files under them, and `usr/share/words` whose parents are
+/// implicit.
+fn tree() -> Vec<u8> {
+    write_newc_tree(&[
+        (".", MODE_DIR | 0o755, b""),
+        ("bin", MODE_DIR | 0o755, b""),
+        ("bin/echo", MODE_FILE | 0o755, b"ELF-echo"),
+        ("bin/cat", MODE_FILE | 0o755, b"ELF-cat"),
+        ("etc", MODE_DIR | 0o750, b""),
+        ("etc/motd", MODE_FILE | 0o644, b"hi\n"),
+        ("usr/share/words", MODE_FILE | 0o644, b"a\nb\n"),
+        ("usr/share/nums", MODE_FILE | 0o600, b"1\n"),
+    ])
+}
+
+fn listing(archive: &Archive<'_>, dir: &str) -> Vec<(String, Kind, u32, usize)> {
+    let mut out = Vec::new();
+    let mut cursor = 0;
+    while let Some((node, next)) = archive.readdir(dir, cursor) {
+        out.push((node.name().into(), node.kind, node.mode, node.size()));
+        cursor = next;
+    }
+    out
+}
+
+use std::string::String;
+
+#[test]
+fn lookup_normalizes_paths() {
+    let bytes = tree();
+    let archive = Archive::new(&bytes).unwrap();
+    for path in ["/bin/echo", "bin/echo", "./bin/echo", "//bin/./echo", "etc/../bin/echo", "/../bin/echo"] {
+        let node = archive.lookup(path).unwrap_or_else(|| panic!("{path}"));
+        assert_eq!((node.path, node.kind, node.mode, node.data), ("bin/echo", Kind::File, 0o100755, &b"ELF-echo"[..]), "{path}");
+    }
+    assert_eq!(archive.lookup("/").unwrap(), Node { path: "", kind: Kind::Dir, mode: IMPLICIT_DIR_MODE, data: b"" });
+    assert_eq!(archive.lookup("etc").unwrap().mode, 0o040750);
+    assert_eq!(archive.lookup("/usr/share").unwrap(), Node { path: "usr/share", kind: Kind::Dir, mode: IMPLICIT_DIR_MODE, data: b"" });
+    assert_eq!(archive.lookup("usr").unwrap().path, "usr");
+    assert_eq!(archive.lookup("bin/ech"), None);
+    assert_eq!(archive.lookup("bin/echo/x"), None);
+    assert_eq!(archive.lookup("us"), None);
+    assert_eq!(archive.find("/etc/motd"), Some(&b"hi\n"[..]));
+    assert_eq!(archive.find("/etc"), None, "a directory is not a file");
+    assert_eq!(archive.program("cat"), Some(&b"ELF-cat"[..]));
+    assert_eq!(archive.program("/bin/cat"), Some(&b"ELF-cat"[..]));
+    assert_eq!(archive.program("motd"), None);
+    assert_eq!(archive.entries().count(), 5);
+    assert_eq!(archive.nodes().count(), 7, "the root is not listed");
+    let deep = "a/".repeat(MAX_DEPTH + 1);
+    assert_eq!(archive.lookup(&deep), None);
+}
+
+#[test]
+fn readdir_lists_explicit_and_implicit_children_once() {
+    let bytes = tree();
+    let archive = Archive::new(&bytes).unwrap();
+    let dir = |mode| (Kind::Dir, mode, 0);
+    let root: Vec<_> = listing(&archive, "").into_iter().map(|(n, k, m, s)| (n, (k, m, s))).collect();
+    assert_eq!(
+        root,
+        [("bin".into(), dir(0o040755)), ("etc".into(), dir(0o040750)), ("usr".into(), dir(IMPLICIT_DIR_MODE))]
+    );
+    assert_eq!(
+        listing(&archive, "bin"),
+        [("echo".into(), Kind::File, 0o100755, 8), ("cat".into(), Kind::File, 0o100755, 7)]
+    );
+    assert_eq!(listing(&archive, "usr"), [("share".into(), Kind::Dir, IMPLICIT_DIR_MODE, 0)]);
+    assert_eq!(
+        listing(&archive, "usr/share"),
+        [("words".into(), Kind::File, 0o100644, 4), ("nums".into(), Kind::File, 0o100600, 2)]
+    );
+    assert_eq!(listing(&archive, "bin/echo"), []);
+    // An explicit directory stored after a path under it is listed once, with its own mode.
+    let late = write_newc_tree(&[("d/f", MODE_FILE | 0o644, b"x"), ("d", MODE_DIR | 0o700, b"")]);
+    let archive = Archive::new(&late).unwrap();
+    assert_eq!(listing(&archive, ""), [("d".into(), Kind::Dir, 0o040700, 0)]);
+}
+
+#[test]
+fn bad_paths_are_refused() {
+    let second_entry = 0x78; // 110 + "ok\0" padded to 116, data "x" padded to 120.
+    for (name, problem) in [("a//b", "an empty"), ("a/", "an empty"), ("./", "an empty"), ("bin/../etc", "a `..`"), ("..", "a `..`"), ("a/./b", "a `.`")] {
+        let bytes = write_newc(&[("ok", b"x"), (name, b"")]);
+        let error = Archive::new(&bytes).unwrap_err();
+        assert_eq!(error, ArchiveError::BadPath { entry: second_entry, problem }, "{name}");
+        assert_eq!(format!("{error}"), format!("cpio entry at 0x78: its path has {problem} component"));
+    }
+}
+
+#[test]
+fn duplicate_paths_are_refused() {
+    let bytes = write_newc(&[("ok", b"x"), ("bin/a", b""), ("./bin/a", b"")]);
+    let error = Archive::new(&bytes).unwrap_err();
+    assert_eq!(error, ArchiveError::Duplicate { entry: 0xec, first: 0x78 });
+    assert_eq!(format!("{error}"), "cpio entry at 0xec: its path is already stored by the entry at 0x78");
+    let dir_and_file = write_newc_tree(&[("d", MODE_DIR | 0o755, b""), ("d", MODE_FILE | 0o644, b"")]);
+    assert_eq!(Archive::new(&dir_and_file).unwrap_err(), ArchiveError::Duplicate { entry: 0x70, first: 0 });
+}
+
+#[test]
+fn paths_under_a_file_are_refused() {
+    let bytes = write_newc(&[("f", b"x"), ("f/g", b"")]);
+    let error = Archive::new(&bytes).unwrap_err();
+    assert_eq!(error, ArchiveError::UnderFile { entry: 0x74, file: 0 });
+    assert_eq!(format!("{error}"), "cpio entry at 0x74: its path runs through the regular file at 0x0");
+    let before = write_newc(&[("f/g", b""), ("f", b"x")]);
+    assert_eq!(Archive::new(&before).unwrap_err(), ArchiveError::UnderFile { entry: 0, file: 0x74 });
+    let prefix_only = write_newc(&[("f", b"x"), ("fg", b"")]);
+    assert!(Archive::new(&prefix_only).is_ok(), "a name that merely starts with a file's name");
+}

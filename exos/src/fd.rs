@@ -1,0 +1,479 @@
+//! File descriptors: the per-process table and the calls over it (`open`, `read`, `write`,
+//! `close`, `dup`, `dup2`, `lseek`, `fstat`, `readdir`, `pipe`, close-on-exec).
+//!
+//! The table is one page at [`FD_TABLE`], in ExOS's private region, never on the heap: it
+//! survives `exec` (which replaces the image, heap included, but keeps the private region), and
+//! `fork` copies it explicitly ([`fork_into`]) since it never copies the private region.
+//! `spawn_with` builds a child's table from listed descriptors ([`give_table`]); a plain `spawn`
+//! gives none. A process with no table yet (every boot program, every plain `spawn`) has the
+//! console on descriptors 0, 1 and 2; the page is made the first time a call needs it.
+//!
+//! Kinds: **Console** (the terminal, through `tty.rs`), **PipeRead** / **PipeWrite** (`pipe.rs`;
+//! each descriptor is one registered end, so readers and writers stay counted right through
+//! `dup`, `close`, `fork` and `spawn_with`, and end of file / `EPIPE` work), **File** (a boot
+//! archive file and an offset) and **Dir** (a directory and a `readdir` cursor). The archive is
+//! read-only: opening for writing or creating fails with `EROFS`.
+//!
+//! User-level threads share one table; the calls are not atomic against a preemption between two
+//! threads using the same descriptor.
+use crate::fs::{self, Errno, FileKind, Stat};
+use crate::pipe::{PipeReader, PipeWriter};
+use crate::syscall::{sys_page_alloc, sys_page_free, sys_page_map, sys_page_map_into};
+use crate::{cow, process, region, tty, vm};
+use abi::{MapUpdate, Rights, ANY_PAGE};
+use kcore::initrd::Kind;
+
+/// Where the table lives (its own page of the private region).
+pub const FD_TABLE: u64 = 0x7d00_0200_0000;
+/// Where the library maps a table page it builds for a child.
+const SCRATCH: u64 = FD_TABLE + 0x1000;
+/// Descriptors per process.
+pub const MAX_FDS: usize = 64;
+const MAGIC: u64 = 0x3154_4446_534f_5845; // "EXOSFDT1"
+/// Header: magic, owner id.
+const HEADER: usize = 16;
+const SLOT: usize = 48;
+const RW: u64 = Rights::READ.0 | Rights::WRITE.0;
+
+/// `open` flags (Linux values). Only reading is possible; any of the write flags fails with
+/// `EROFS`.
+pub const O_RDONLY: u32 = 0;
+pub const O_WRONLY: u32 = 0o1;
+pub const O_RDWR: u32 = 0o2;
+pub const O_CREAT: u32 = 0o100;
+pub const O_TRUNC: u32 = 0o1000;
+pub const O_APPEND: u32 = 0o2000;
+pub const O_DIRECTORY: u32 = 0o200000;
+pub const O_CLOEXEC: u32 = 0o2000000;
+
+/// `lseek`'s origin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Whence {
+    Set,
+    Cur,
+    End,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Type {
+    Free = 0,
+    Console = 1,
+    PipeRead = 2,
+    PipeWrite = 3,
+    File = 4,
+    Dir = 5,
+}
+
+/// One descriptor as stored. File: `a` = data offset in the archive, `b` = length. Dir: `a`,
+/// `b` = the path's offset and length in the archive. Pipe: `a` = address, `b` = pages.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    kind: Type,
+    cloexec: bool,
+    mode: u32,
+    a: u64,
+    b: u64,
+    pos: u64,
+}
+
+const FREE: Slot = Slot { kind: Type::Free, cloexec: false, mode: 0, a: 0, b: 0, pos: 0 };
+const CONSOLE: Slot = Slot { kind: Type::Console, ..FREE };
+
+fn page() -> &'static mut [u8; 4096] {
+    // The table page is mapped read-write at FD_TABLE by `table()` before any caller gets here
+    // and is never unmapped; only this module touches it.
+    vm::scratch_page(FD_TABLE)
+}
+
+fn word(page: &[u8; 4096], at: usize) -> u64 {
+    u64::from_le_bytes(page[at..at + 8].try_into().unwrap_or([0; 8]))
+}
+
+fn put(page: &mut [u8; 4096], at: usize, value: u64) {
+    page[at..at + 8].copy_from_slice(&value.to_le_bytes());
+}
+
+fn load(page: &[u8; 4096], fd: usize) -> Slot {
+    let at = HEADER + fd * SLOT;
+    let head = word(page, at);
+    let kind = match head & 0xff {
+        1 => Type::Console,
+        2 => Type::PipeRead,
+        3 => Type::PipeWrite,
+        4 => Type::File,
+        5 => Type::Dir,
+        _ => Type::Free,
+    };
+    Slot { kind, cloexec: head & 0x100 != 0, mode: (head >> 32) as u32, a: word(page, at + 8), b: word(page, at + 16), pos: word(page, at + 24) }
+}
+
+fn store(page: &mut [u8; 4096], fd: usize, slot: Slot) {
+    let at = HEADER + fd * SLOT;
+    put(page, at, slot.kind as u64 | u64::from(slot.cloexec) << 8 | u64::from(slot.mode) << 32);
+    put(page, at + 8, slot.a);
+    put(page, at + 16, slot.b);
+    put(page, at + 24, slot.pos);
+}
+
+/// Whether this process has a table page (else descriptors 0-2 are the console).
+pub fn has_table() -> bool {
+    vm::translate(FD_TABLE).is_some() && word(page(), 0) == MAGIC
+}
+
+/// This process's table page, made (console on 0, 1, 2) if it has none.
+fn table() -> Result<&'static mut [u8; 4096], Errno> {
+    if !has_table() {
+        if vm::translate(FD_TABLE).is_none() {
+            let (_, slot) = sys_page_alloc(ANY_PAGE)?;
+            if let (_, Some(e)) = sys_page_map(&[MapUpdate { op: MapUpdate::MAP, va: FD_TABLE, slot, rights: RW }]) {
+                let _ = sys_page_free(slot);
+                return Err(e.into());
+            }
+        }
+        let page = page();
+        page.fill(0);
+        put(page, 0, MAGIC);
+        put(page, 8, me()?);
+        for fd in 0..3 {
+            store(page, fd, CONSOLE);
+        }
+    }
+    Ok(page())
+}
+
+/// This environment's id (boot programs learn it from the kernel once).
+fn me() -> Result<u64, Errno> {
+    match process::id() {
+        0 if vm::translate(FD_TABLE).is_some() && word(page(), 8) != 0 && word(page(), 0) == MAGIC => Ok(word(page(), 8)),
+        0 => Ok(region::self_id()?),
+        id => Ok(id),
+    }
+}
+
+fn get(fd: u32) -> Result<Slot, Errno> {
+    let slot = if (fd as usize) < MAX_FDS && has_table() {
+        load(page(), fd as usize)
+    } else if fd < 3 {
+        CONSOLE
+    } else {
+        FREE
+    };
+    if slot.kind == Type::Free { Err(Errno::EBADF) } else { Ok(slot) }
+}
+
+fn set(fd: u32, slot: Slot) -> Result<(), Errno> {
+    store(table()?, fd as usize, slot);
+    Ok(())
+}
+
+/// The lowest free descriptor.
+fn free_fd() -> Result<u32, Errno> {
+    let page = table()?;
+    (0..MAX_FDS).find(|&fd| load(page, fd).kind == Type::Free).map(|fd| fd as u32).ok_or(Errno::EMFILE)
+}
+
+fn pipe_error(e: crate::pipe::PipeError) -> Errno {
+    match e {
+        crate::pipe::PipeError::BrokenPipe => Errno::EPIPE,
+        crate::pipe::PipeError::Kernel(e) => Errno::Kernel(e),
+        _ => Errno::EBADF,
+    }
+}
+
+/// Opens `path` for reading (flags `O_RDONLY`, optionally `O_DIRECTORY`, `O_CLOEXEC`). A
+/// directory opens too (for `readdir`). Write or create flags: `EROFS` (or `EISDIR` for a
+/// directory); `ENOENT`, `ENOTDIR` as `fs::lookup`; `EMFILE` when the table is full.
+pub fn open(path: &str, flags: u32) -> Result<u32, Errno> {
+    let writes = flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND) != 0;
+    let node = match fs::lookup(path) {
+        Err(Errno::ENOENT) if flags & O_CREAT != 0 => return Err(Errno::EROFS),
+        other => other?,
+    };
+    let base = fs::archive()?.bytes().as_ptr() as u64;
+    let slot = match node.kind {
+        Kind::Dir if writes => return Err(Errno::EISDIR),
+        Kind::Dir => Slot { kind: Type::Dir, mode: node.mode, a: node.path.as_ptr() as u64 - base, b: node.path.len() as u64, ..FREE },
+        _ if writes => return Err(Errno::EROFS),
+        _ if flags & O_DIRECTORY != 0 => return Err(Errno::ENOTDIR),
+        _ => Slot { kind: Type::File, mode: node.mode, a: node.data.as_ptr() as u64 - base, b: node.data.len() as u64, ..FREE },
+    };
+    let fd = free_fd()?;
+    set(fd, Slot { cloexec: flags & O_CLOEXEC != 0, ..slot })?;
+    Ok(fd)
+}
+
+fn archive_bytes(slot: &Slot) -> Result<&'static [u8], Errno> {
+    let bytes = fs::archive()?.bytes();
+    bytes.get(slot.a as usize..(slot.a + slot.b) as usize).ok_or(Errno::EIO)
+}
+
+/// Reads into `buf`: returns how many bytes (0 at end of file). Pipes block until data or end
+/// of file; the console reads through `tty::read`. `EISDIR` on a directory, `EBADF` on a write
+/// end or a closed descriptor.
+pub fn read(fd: u32, buf: &mut [u8]) -> Result<usize, Errno> {
+    let mut slot = get(fd)?;
+    match slot.kind {
+        Type::Console => Ok(tty::read(buf)?),
+        Type::File => {
+            let data = archive_bytes(&slot)?;
+            let start = (slot.pos as usize).min(data.len());
+            let n = buf.len().min(data.len() - start);
+            buf[..n].copy_from_slice(&data[start..start + n]);
+            slot.pos += n as u64;
+            set(fd, slot)?;
+            Ok(n)
+        }
+        Type::Dir => Err(Errno::EISDIR),
+        Type::PipeRead => {
+            let mut reader = PipeReader::from_parts(slot.a, slot.b as usize, me()?).map_err(pipe_error)?;
+            let result = reader.read(buf).map_err(pipe_error);
+            reader.into_parts();
+            result
+        }
+        Type::PipeWrite | Type::Free => Err(Errno::EBADF),
+    }
+}
+
+/// Writes `data`: returns how many bytes. `EPIPE` when a pipe has no reader left; `EBADF` on
+/// files and directories (opened read-only) and read ends.
+pub fn write(fd: u32, data: &[u8]) -> Result<usize, Errno> {
+    let slot = get(fd)?;
+    match slot.kind {
+        Type::Console => Ok(tty::write(data)?),
+        Type::PipeWrite => {
+            let mut writer = PipeWriter::from_parts(slot.a, slot.b as usize, me()?).map_err(pipe_error)?;
+            let result = writer.write(data).map_err(pipe_error);
+            writer.into_parts();
+            result
+        }
+        _ => Err(Errno::EBADF),
+    }
+}
+
+/// Writes all of `data` (as `write`, looping on short writes).
+pub fn write_all(fd: u32, mut data: &[u8]) -> Result<(), Errno> {
+    while !data.is_empty() {
+        match write(fd, data)? {
+            0 => return Err(Errno::EPIPE),
+            n => data = &data[n..],
+        }
+    }
+    Ok(())
+}
+
+/// Drops one registration of a pipe end (a descriptor going away).
+fn release(slot: &Slot) -> Result<(), Errno> {
+    match slot.kind {
+        Type::PipeRead => PipeReader::from_parts(slot.a, slot.b as usize, me()?).map_err(pipe_error)?.close(),
+        Type::PipeWrite => PipeWriter::from_parts(slot.a, slot.b as usize, me()?).map_err(pipe_error)?.close(),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Registers one more end for environment `env` (a descriptor copied to it or within it).
+fn retain(slot: &Slot, env: u64) -> Result<(), Errno> {
+    let me = me()?;
+    match slot.kind {
+        Type::PipeRead => {
+            let end = PipeReader::from_parts(slot.a, slot.b as usize, me).map_err(pipe_error)?;
+            let granted = end.grant(env).map_err(pipe_error);
+            end.into_parts();
+            granted
+        }
+        Type::PipeWrite => {
+            let end = PipeWriter::from_parts(slot.a, slot.b as usize, me).map_err(pipe_error)?;
+            let granted = end.grant(env).map_err(pipe_error);
+            end.into_parts();
+            granted
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Closes `fd` (`EBADF` if it is not open). Closing the last write end of a pipe anywhere is end
+/// of file for its readers; the last read end, `EPIPE` for its writers.
+pub fn close(fd: u32) -> Result<(), Errno> {
+    let slot = get(fd)?;
+    table()?;
+    set(fd, FREE)?;
+    release(&slot)
+}
+
+/// A second descriptor (the lowest free) for what `fd` refers to; close-on-exec is clear on it.
+pub fn dup(fd: u32) -> Result<u32, Errno> {
+    let slot = get(fd)?;
+    let new = free_fd()?;
+    retain(&slot, me()?)?;
+    set(new, Slot { cloexec: false, ..slot })?;
+    Ok(new)
+}
+
+/// Makes `new` refer to what `old` does, closing `new` first if open; returns `new`.
+/// `EINVAL` if `new` is out of range; nothing happens when they are equal.
+pub fn dup2(old: u32, new: u32) -> Result<u32, Errno> {
+    let slot = get(old)?;
+    if new as usize >= MAX_FDS {
+        return Err(Errno::EINVAL);
+    }
+    if old == new {
+        return Ok(new);
+    }
+    retain(&slot, me()?)?;
+    let previous = get(new).ok();
+    set(new, Slot { cloexec: false, ..slot })?;
+    if let Some(previous) = previous {
+        release(&previous)?;
+    }
+    Ok(new)
+}
+
+/// Moves a file's offset (or rewinds a directory with `(0, Set)`); returns the new offset.
+/// `ESPIPE` on pipes and the console, `EINVAL` for a negative result.
+pub fn lseek(fd: u32, offset: i64, whence: Whence) -> Result<u64, Errno> {
+    let mut slot = get(fd)?;
+    let base = match (slot.kind, whence) {
+        (Type::File, Whence::Set) | (Type::Dir, Whence::Set) => 0,
+        (Type::File, Whence::Cur) => slot.pos as i64,
+        (Type::File, Whence::End) => slot.b as i64,
+        (Type::Dir, _) => return Err(Errno::EINVAL),
+        _ => return Err(Errno::ESPIPE),
+    };
+    let pos = base.checked_add(offset).filter(|&p| p >= 0).ok_or(Errno::EINVAL)?;
+    if slot.kind == Type::Dir && pos != 0 {
+        return Err(Errno::EINVAL);
+    }
+    slot.pos = pos as u64;
+    set(fd, slot)?;
+    Ok(slot.pos)
+}
+
+/// Size, mode and kind of what `fd` refers to.
+pub fn fstat(fd: u32) -> Result<Stat, Errno> {
+    let slot = get(fd)?;
+    Ok(match slot.kind {
+        Type::File => Stat { size: slot.b, mode: slot.mode, kind: FileKind::File },
+        Type::Dir => Stat { size: 0, mode: slot.mode, kind: FileKind::Dir },
+        Type::PipeRead | Type::PipeWrite => Stat { size: 0, mode: 0o010600, kind: FileKind::Pipe },
+        _ => Stat { size: 0, mode: 0o020620, kind: FileKind::Console },
+    })
+}
+
+/// Size, mode and kind of `path` (as `fs::stat`).
+pub fn stat(path: &str) -> Result<Stat, Errno> {
+    fs::stat(path)
+}
+
+/// One directory entry from [`readdir`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DirEntry {
+    /// The last component of its path.
+    pub name: &'static str,
+    pub stat: Stat,
+}
+
+/// The next entry of directory `fd`, or `None` at the end. `ENOTDIR` on anything else.
+pub fn readdir(fd: u32) -> Result<Option<DirEntry>, Errno> {
+    let mut slot = get(fd)?;
+    if slot.kind != Type::Dir {
+        return Err(Errno::ENOTDIR);
+    }
+    let path = core::str::from_utf8(archive_bytes(&slot)?).map_err(|_| Errno::EIO)?;
+    let Some((node, next)) = fs::archive()?.readdir(path, slot.pos as usize) else { return Ok(None) };
+    slot.pos = next as u64;
+    set(fd, slot)?;
+    Ok(Some(DirEntry { name: node.name(), stat: Stat::of(&node) }))
+}
+
+/// A pipe (16 KiB ring): returns `(read end, write end)` descriptors. Its pages are tagged
+/// shared so `fork` keeps them shared.
+pub fn pipe() -> Result<(u32, u32), Errno> {
+    let page = table()?;
+    let mut free = (0..MAX_FDS).filter(|&fd| load(page, fd).kind == Type::Free);
+    let (Some(r), Some(w)) = (free.next(), free.next()) else { return Err(Errno::EMFILE) };
+    let (reader, writer) = crate::pipe::pipe().map_err(pipe_error)?;
+    for (va, _) in reader.shared_pages() {
+        let _ = sys_page_map(&[MapUpdate { op: MapUpdate::PROTECT, va, slot: 0, rights: RW | cow::MAP_SHARED }]);
+    }
+    let (base, pages) = reader.into_parts();
+    writer.into_parts();
+    store(page, r, Slot { kind: Type::PipeRead, a: base, b: pages as u64, ..FREE });
+    store(page, w, Slot { kind: Type::PipeWrite, a: base, b: pages as u64, ..FREE });
+    Ok((r as u32, w as u32))
+}
+
+/// Sets or clears close-on-exec on `fd`.
+pub fn set_cloexec(fd: u32, on: bool) -> Result<(), Errno> {
+    let slot = get(fd)?;
+    set(fd, Slot { cloexec: on, ..slot })
+}
+
+/// Closes every close-on-exec descriptor; `exec` calls it before the new image starts.
+pub fn on_exec() {
+    if has_table() {
+        for fd in 0..MAX_FDS as u32 {
+            if get(fd).is_ok_and(|slot| slot.cloexec) {
+                let _ = close(fd);
+            }
+        }
+    }
+}
+
+/// `fork`'s hook: gives child `id` (capability `env_slot`) a copy of the table, every pipe end
+/// registered for it too. Nothing to do without a table.
+pub fn fork_into(id: u64, env_slot: u64) -> Result<(), Errno> {
+    if !has_table() {
+        return Ok(());
+    }
+    let fds: [(u32, u32); MAX_FDS] = core::array::from_fn(|fd| (fd as u32, fd as u32));
+    let open: alloc::vec::Vec<(u32, u32)> = fds.into_iter().filter(|&(_, fd)| get(fd).is_ok()).collect();
+    build_table(id, env_slot, &open, false)
+}
+
+/// Builds child `id`'s table (capability `env_slot`, not started yet) with `fds` = `(child fd,
+/// this process's fd)` pairs: pipe pages are mapped into it and each end registered for it; the
+/// page is given to it at [`FD_TABLE`]. Unlisted descriptors are not inherited. A pipe can only
+/// be handed on by the environment that created it (which holds its page capabilities).
+/// Close-on-exec is clear on the child's descriptors.
+pub fn give_table(id: u64, env_slot: u64, fds: &[(u32, u32)]) -> Result<(), Errno> {
+    build_table(id, env_slot, fds, true)
+}
+
+/// `spawn`: map the pipes (a fork's page walk shares them) and clear close-on-exec.
+fn build_table(id: u64, env_slot: u64, fds: &[(u32, u32)], spawn: bool) -> Result<(), Errno> {
+    let mut slots = [FREE; MAX_FDS];
+    for &(child, mine) in fds {
+        let slot = get(mine)?;
+        *slots.get_mut(child as usize).ok_or(Errno::EINVAL)? = Slot { cloexec: slot.cloexec && !spawn, ..slot };
+    }
+    for slot in slots.iter().filter(|s| matches!(s.kind, Type::PipeRead | Type::PipeWrite)) {
+        for va in (0..slot.b).map(|i| slot.a + i * 4096).filter(|_| spawn) {
+            let own = vm::own_slot(va).ok_or(Errno::EINVAL)?;
+            let update = MapUpdate { op: MapUpdate::MAP, va, slot: own, rights: RW | cow::MAP_SHARED };
+            match sys_page_map_into(env_slot, &[update]) {
+                (_, None) | (_, Some(abi::Error::AlreadyMapped)) => {}
+                (_, Some(e)) => return Err(e.into()),
+            }
+        }
+        retain(slot, id)?;
+    }
+    let (_, page) = sys_page_alloc(ANY_PAGE)?;
+    if let (_, Some(e)) = sys_page_map(&[MapUpdate { op: MapUpdate::MAP, va: SCRATCH, slot: page, rights: RW }]) {
+        let _ = sys_page_free(page);
+        return Err(e.into());
+    }
+    let scratch = vm::scratch_page(SCRATCH);
+    scratch.fill(0);
+    put(scratch, 0, MAGIC);
+    put(scratch, 8, id);
+    for (fd, slot) in slots.iter().enumerate() {
+        store(scratch, fd, *slot);
+    }
+    sys_page_map(&[MapUpdate { op: MapUpdate::UNMAP, va: SCRATCH, slot: 0, rights: 0 }]);
+    let (_, e) = sys_page_map_into(env_slot, &[MapUpdate { op: MapUpdate::GIVE_MAP, va: FD_TABLE, slot: page, rights: RW }]);
+    if let Some(e) = e {
+        let _ = sys_page_free(page);
+        return Err(e.into());
+    }
+    Ok(())
+}
