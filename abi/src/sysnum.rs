@@ -154,12 +154,21 @@ pub enum Sysnum {
     ///
     /// Errors: [`Error::BadSlot`], [`Error::EmptySlot`].
     CapDelete = 21,
+    /// `console_read(ptr, len)`: copy up to `len` bytes typed at the console (at most
+    /// [`MAX_CONSOLE_READ`]) to the caller's memory at `ptr`, oldest first. Never blocks: returns
+    /// the number of bytes copied, 0 when nothing is buffered ([`SysInfo::console_input`] says how
+    /// many wait, without a call). Bytes come as the terminal sent them (no editing, no echo).
+    ///
+    /// Errors: [`Error::BadAddress`] if `[ptr, ptr + len)` is not in user space, or if its first
+    /// `min(len, MAX_CONSOLE_READ)` bytes are not mapped user-writable (checked even when nothing is
+    /// buffered; nothing is consumed then).
+    ConsoleRead = 22,
 }
 
 
 impl Sysnum {
     /// Every call, in number order (used to generate documentation and to test the encoding).
-    pub const ALL: [Sysnum; 22] = [
+    pub const ALL: [Sysnum; 23] = [
         Sysnum::ConsoleWrite,
         Sysnum::EnvExit,
         Sysnum::EnvSetExceptionHandler,
@@ -182,6 +191,7 @@ impl Sysnum {
         Sysnum::SliceFree,
         Sysnum::EnvSetSliceUpcall,
         Sysnum::CapDelete,
+        Sysnum::ConsoleRead,
     ];
 
     /// The call's name as the library OS spells its wrapper (`sys_<object>_<verb>`).
@@ -209,6 +219,7 @@ impl Sysnum {
             Sysnum::SliceAlloc => "sys_slice_alloc",
             Sysnum::SliceFree => "sys_slice_free",
             Sysnum::EnvSetSliceUpcall => "sys_env_set_slice_upcall",
+            Sysnum::ConsoleRead => "sys_console_read",
         }
     }
 }

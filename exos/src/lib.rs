@@ -12,12 +12,13 @@
 //! [`print!`]/[`println!`] (`console.rs`) and a panic handler that reports and exits. Unsafe code
 //! is confined to `syscall.rs`, `entry.rs`, `exception.rs`, `heap.rs`, `fork.rs`, `process.rs`, `vm.rs` (reading the read-only
 //! windows the kernel maps: the page-ownership table and the self-map of the page tables) and
-//! `region.rs` (viewing shared pages), `context.rs`, `thread.rs` (the scheduler's state), `sync.rs` and
+//! `region.rs` (viewing shared pages), `tty.rs` (its shared page), `context.rs`, `thread.rs` (the scheduler's state), `sync.rs` and
 //! `pacer.rs`. User-level threads: `thread.rs` (spawn, join, yield, exit, preemption on the
 //! slice-end upcall), `policy.rs` (the replaceable scheduling policy, round robin by default),
 //! `context.rs` (saved contexts and the switch), `stack.rs` (guarded thread stacks), `sync.rs`
 //! (blocking `Mutex` and `Condvar`) and `pacer.rs` (a child environment that makes every timer tick
-//! preempt its parent).
+//! preempt its parent). The terminal: `tty.rs` (the console's line discipline, shared by a
+//! session: cooked and raw modes, editing keys, echo, Ctrl-C to the foreground process).
 //! Any of it can be replaced by a program that knows better.
 #![no_std]
 #![deny(unsafe_code)]
@@ -46,6 +47,7 @@ pub mod stack;
 pub mod sync;
 pub mod syscall;
 pub mod thread;
+pub mod tty;
 pub mod vm;
 
 use cmem as _;

@@ -13,7 +13,8 @@
 //! ```
 //!
 //! `exos_start` reads it (`args`, `vars`, `process::id`). The child gets a status page like a
-//! forked child, so `process::wait` and `kill` work the same.
+//! forked child, so `process::wait` and `kill` work the same, and the session's terminal page
+//! (`tty::share_with`).
 use crate::process;
 use crate::syscall::*;
 use crate::vm;
@@ -74,7 +75,7 @@ pub fn spawn(name: &str, argv: &[&str], vars: &[&str]) -> Result<u64, SpawnError
     let mut block = [0u8; 4096];
     let block_len = start_block(&mut block, 0, argv, vars)?;
     let (id, child) = sys_env_create()?;
-    let built = build(child, bytes, &image, id, &mut block[..block_len]);
+    let built = build(child, bytes, &image, id, &mut block[..block_len]).and_then(|()| crate::tty::share_with(child).map_err(SpawnError::from));
     if let Err(e) = built.and_then(|()| process::attach_child(id, child).map_err(SpawnError::from)) {
         let _ = sys_env_destroy(child);
         return Err(e);

@@ -7,8 +7,9 @@
 //! `build.rs` (cargo builds, artifact paths), `image.rs` (boot archive and malformed ELF files),
 //! `qemu.rs` (QEMU command line, accelerator choice, tool installation), `iso.rs` (GRUB ISO),
 //! `test.rs` (the test runner), `tests.rs` (the integration-test table), `bench.rs` (benchmarks
-//! against Linux) and `gdb.rs`.
-#![forbid(unsafe_code)]
+//! against Linux), `pty.rs` (a pseudo-terminal driver for interactive tests; the only unsafe code,
+//! calls into libc) and `gdb.rs`.
+#![deny(unsafe_code)]
 
 mod bench;
 mod build;
@@ -16,6 +17,7 @@ mod gdb;
 mod image;
 mod install;
 mod iso;
+mod pty;
 mod qemu;
 mod test;
 mod tests;

@@ -31,6 +31,9 @@ pub struct IntegrationTest {
     pub exit_status: i32,
     pub boot: Boot,
     pub timeout: Duration,
+    /// An interactive test: QEMU runs on a pseudo-terminal (`pty.rs`) and this function types
+    /// and expects; the transcript is then judged as the serial output.
+    pub interactive: Option<crate::pty::Driver>,
 }
 
 /// The line the kernel prints when it panics.
@@ -48,6 +51,7 @@ impl IntegrationTest {
         exit_status: 1,
         boot: Boot::Kernel,
         timeout: Duration::from_secs(30),
+        interactive: None,
     };
 
     /// The kernel command line for this test.
@@ -82,11 +86,12 @@ mod faults;
 mod ipc;
 mod processes;
 mod threads;
+mod tty;
 mod vm;
 
 /// Every integration test, in the order they are started.
 pub fn all() -> impl Iterator<Item = &'static IntegrationTest> {
-    ALL.iter().chain(faults::FAULTS).chain(ipc::IPC).chain(processes::PROCESSES).chain(processes::SPAWN).chain(threads::THREADS).chain(vm::VM).chain(bench::BENCH)
+    ALL.iter().chain(faults::FAULTS).chain(ipc::IPC).chain(processes::PROCESSES).chain(processes::SPAWN).chain(threads::THREADS).chain(vm::VM).chain(bench::BENCH).chain(tty::TTY)
 }
 
 /// The tests of booting, the interface and the programs (the hostile fault tests are in
