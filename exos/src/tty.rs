@@ -316,10 +316,9 @@ fn deliver_interrupt(s: &State) {
     }
     let me = process::id();
     let mine = process::children().any(|c| c == target) || (target == me && process::parent() == 0);
-    if mine || !region::listed(target) {
-        if s.interrupt.compare_exchange(target, 0, AcqRel, Relaxed).is_ok() && mine {
-            let _ = process::kill(target, SIGINT);
-        }
+    let cleared = (mine || !region::listed(target)) && s.interrupt.compare_exchange(target, 0, AcqRel, Relaxed).is_ok();
+    if cleared && mine {
+        let _ = process::kill(target, SIGINT);
     }
 }
 
