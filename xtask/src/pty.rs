@@ -14,7 +14,7 @@
 use crate::qemu::{Captured, QEMU};
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -48,7 +48,6 @@ fn open_pair() -> Result<(OwnedFd, OwnedFd), String> {
     let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
     // SAFETY: a zeroed termios is a valid value for tcgetattr to overwrite.
     let mut termios: libc::termios = unsafe { std::mem::zeroed() };
-    use std::os::fd::AsRawFd;
     // SAFETY: `slave` is an open terminal descriptor and `termios` a valid termios to fill/read.
     let ok = unsafe {
         libc::tcgetattr(slave.as_raw_fd(), &mut termios) == 0 && {
