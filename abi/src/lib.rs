@@ -38,6 +38,8 @@ pub struct SysInfo {
     pub free_pages: u64,
     /// Timer ticks since boot (`TICK_MS` milliseconds each).
     pub ticks: u64,
+    /// Bytes typed at the console that wait for `console_read` (as of the last tick or read).
+    pub console_input: u64,
 }
 
 /// Milliseconds between timer ticks.
@@ -256,6 +258,8 @@ const _: () = assert!(core::mem::size_of::<ExceptionFrame>() == exception_frame:
 
 /// The largest buffer one `console_write` accepts.
 pub const MAX_CONSOLE_WRITE: u64 = 4096;
+/// The most bytes one `console_read` returns (a longer buffer is filled only this far).
+pub const MAX_CONSOLE_READ: u64 = 4096;
 
 #[cfg(test)]
 mod tests {

@@ -162,12 +162,21 @@ pub enum Sysnum {
     /// Errors: [`Error::BadAddress`] (the bytes are not readable user memory),
     /// [`Error::BadArgument`] (not UTF-8, or empty), the capability errors of `env`.
     EnvSetName = 22,
+    /// `console_read(ptr, len)`: copy up to `len` bytes typed at the console (at most
+    /// [`MAX_CONSOLE_READ`]) to the caller's memory at `ptr`, oldest first. Never blocks: returns
+    /// the number of bytes copied, 0 when nothing is buffered ([`SysInfo::console_input`] says how
+    /// many wait, without a call). Bytes come as the terminal sent them (no editing, no echo).
+    ///
+    /// Errors: [`Error::BadAddress`] if `[ptr, ptr + len)` is not in user space, or if its first
+    /// `min(len, MAX_CONSOLE_READ)` bytes are not mapped user-writable (checked even when nothing is
+    /// buffered; nothing is consumed then).
+    ConsoleRead = 23,
 }
 
 
 impl Sysnum {
     /// Every call, in number order (used to generate documentation and to test the encoding).
-    pub const ALL: [Sysnum; 23] = [
+    pub const ALL: [Sysnum; 24] = [
         Sysnum::ConsoleWrite,
         Sysnum::EnvExit,
         Sysnum::EnvSetExceptionHandler,
@@ -191,6 +200,7 @@ impl Sysnum {
         Sysnum::EnvSetSliceUpcall,
         Sysnum::CapDelete,
         Sysnum::EnvSetName,
+        Sysnum::ConsoleRead,
     ];
 
     /// The call's name as the library OS spells its wrapper (`sys_<object>_<verb>`).
@@ -219,6 +229,7 @@ impl Sysnum {
             Sysnum::SliceFree => "sys_slice_free",
             Sysnum::EnvSetSliceUpcall => "sys_env_set_slice_upcall",
             Sysnum::EnvSetName => "sys_env_set_name",
+            Sysnum::ConsoleRead => "sys_console_read",
         }
     }
 }

@@ -12,7 +12,7 @@
 //! [`print!`]/[`println!`] (`console.rs`) and a panic handler that reports and exits. Unsafe code
 //! is confined to `syscall.rs`, `entry.rs`, `exception.rs`, `heap.rs`, `fork.rs`, `process.rs`, `vm.rs` (reading the read-only
 //! windows the kernel maps: the page-ownership table and the self-map of the page tables) and
-//! `region.rs` (viewing shared pages), `context.rs`, `thread.rs` (the scheduler's state), `sync.rs` and
+//! `region.rs` (viewing shared pages), `tty.rs` (its shared page), `context.rs`, `thread.rs` (the scheduler's state), `sync.rs` and
 //! `pacer.rs`. User-level threads: `thread.rs` (spawn, join, yield, exit, preemption on the
 //! slice-end upcall), `policy.rs` (the replaceable scheduling policy, round robin by default),
 //! `context.rs` (saved contexts and the switch), `stack.rs` (guarded thread stacks), `sync.rs`
@@ -22,6 +22,8 @@
 //! Files: the read-only boot file system over the boot archive (`fs.rs`), per-process file
 //! descriptors (console, pipe ends, files, directories) that survive `exec` and follow `fork` and
 //! `spawn_with` (`fd.rs`), console input and output for console descriptors (`tty.rs`).
+//! preempt its parent). The terminal: `tty.rs` (the console's line discipline, shared by a
+//! session: cooked and raw modes, editing keys, echo, Ctrl-C to the foreground process).
 //! Any of it can be replaced by a program that knows better.
 #![no_std]
 #![deny(unsafe_code)]

@@ -1,7 +1,8 @@
 //! System-call wrappers, one per `abi::Sysnum`, named as the call (`sys_<object>_<verb>`).
 //!
 //! [`syscall6`] is the raw instruction; the typed wrappers above it are safe because the kernel
-//! checks every argument and none of today's calls can change the caller's memory.
+//! checks every argument and the only call that writes the caller's memory (`console_read`) is
+//! given a buffer the wrapper borrows mutably.
 #![allow(unsafe_code)]
 
 use abi::{decode_result, Error, MapUpdate, Sysnum};
@@ -184,4 +185,20 @@ pub fn sys_slice_free(position: u64) -> Result<(), Error> {
 /// Asks for (or stops) a slice-end upcall after every preemption.
 pub fn sys_env_set_slice_upcall(enabled: bool) -> Result<(), Error> {
     call(Sysnum::EnvSetSliceUpcall, [u64::from(enabled), 0, 0, 0, 0, 0]).map(drop)
+}
+
+/// Copies bytes typed at the console into `buf` (at most `abi::MAX_CONSOLE_READ`); returns how
+/// many, 0 when nothing waits. Never blocks. Most programs read through `tty::read` instead.
+pub fn sys_console_read(buf: &mut [u8]) -> Result<usize, Error> {
+    // The kernel writes only to pages mapped writable: resolve copy-on-write pages first by
+    // writing each page the buffer touches (its first and last byte per page-sized chunk).
+    for chunk in buf.chunks_mut(4096) {
+        let last = chunk.len() - 1;
+        chunk[0] = core::hint::black_box(chunk[0]);
+        chunk[last] = core::hint::black_box(chunk[last]);
+    }
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`, which this function borrows
+    // mutably, and touches no other memory of the caller.
+    let (rax, rdx) = unsafe { syscall6(Sysnum::ConsoleRead as u64, [buf.as_mut_ptr() as u64, buf.len() as u64, 0, 0, 0, 0]) };
+    decode_result(rax, rdx).map(|n| n as usize).map_err(|e| e.unwrap_or(Error::BadArgument))
 }

@@ -100,13 +100,13 @@ pub fn refs(frame: u64) -> u32 {
     unsafe { core::ptr::read_volatile((abi::layout::PAGE_REFS_BASE + frame * 4) as *const u32) }
 }
 
-/// The system information the kernel publishes (boot archive size, pages, ticks).
+/// The system information the kernel publishes (boot archive size, pages, ticks, console input).
 pub fn sysinfo() -> abi::SysInfo {
     let word = |i: u64| {
-        // SAFETY: the kernel maps the system-information block read-only at SYSINFO_BASE (four u64s).
-        unsafe { core::ptr::read_volatile((abi::layout::SYSINFO_BASE + (i % 4) * 8) as *const u64) }
+        // SAFETY: the kernel maps the system-information block read-only at SYSINFO_BASE (five u64s).
+        unsafe { core::ptr::read_volatile((abi::layout::SYSINFO_BASE + (i % 5) * 8) as *const u64) }
     };
-    abi::SysInfo { initrd_size: word(0), total_pages: word(1), free_pages: word(2), ticks: word(3) }
+    abi::SysInfo { initrd_size: word(0), total_pages: word(1), free_pages: word(2), ticks: word(3), console_input: word(4) }
 }
 
 /// The boot programs' arguments: the kernel command line after its `--` (empty if none). The

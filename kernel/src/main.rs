@@ -10,6 +10,7 @@
 //! - `mem`: direct map (`phys`), frame allocator, page tables, heap. Unsafe only in `phys`/`paging`.
 //! - `uaccess`: the one checked path from user pointers to kernel buffers.
 //! - `env`, `loader`, `sched`: environments, ELF loading, the boot run list.
+//! - `input`: console input (the UART polled into a ring buffer, `console_read`).
 //! - `cap`, `page`, `bind`: capabilities, physical pages and the ownership table, checked mappings.
 //! - `pct`: protected control transfer between environments.
 //! - `slice`: the time-slice vector.
@@ -31,6 +32,7 @@ mod boot;
 mod cap;
 mod console;
 mod env;
+mod input;
 mod loader;
 mod mem;
 mod page;

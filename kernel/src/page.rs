@@ -95,6 +95,11 @@ pub fn tick(ticks: u64) {
     });
 }
 
+/// Publishes how many typed bytes wait for `console_read` (`input.rs`).
+pub fn publish_console_input(count: u64) {
+    write_sysinfo(|info| info.console_input = count);
+}
+
 fn write_sysinfo(change: impl FnOnce(&mut abi::SysInfo)) {
     let table = ENV_TABLE.load(Ordering::Acquire);
     if table == 0 {
@@ -102,9 +107,9 @@ fn write_sysinfo(change: impl FnOnce(&mut abi::SysInfo)) {
     }
     let base = table + (abi::layout::SYSINFO_BASE - abi::layout::ENV_TABLE_BASE);
     let word = |i: u64| u64::from(phys::read_u32(base + i * 8)) | u64::from(phys::read_u32(base + i * 8 + 4)) << 32;
-    let mut info = abi::SysInfo { initrd_size: word(0), total_pages: word(1), free_pages: word(2), ticks: word(3) };
+    let mut info = abi::SysInfo { initrd_size: word(0), total_pages: word(1), free_pages: word(2), ticks: word(3), console_input: word(4) };
     change(&mut info);
-    for (i, value) in [info.initrd_size, info.total_pages, info.free_pages, info.ticks].into_iter().enumerate() {
+    for (i, value) in [info.initrd_size, info.total_pages, info.free_pages, info.ticks, info.console_input].into_iter().enumerate() {
         phys::write_u32(base + i as u64 * 8, value as u32);
         phys::write_u32(base + i as u64 * 8 + 4, (value >> 32) as u32);
     }

@@ -40,6 +40,7 @@ extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
         Ok(Sysnum::PctSend) => return transfer(frame, |f| pct::call(f, false)),
         Ok(Sysnum::PctReply) => return transfer(frame, |f| pct::reply(f, f.rdi, f.rsi)),
         Ok(Sysnum::PctWait) => return transfer(frame, pct::wait),
+        Ok(Sysnum::ConsoleRead) => crate::input::console_read(frame.rdi, frame.rsi),
         Ok(Sysnum::EnvYield) => {
             let target = frame.rdi;
             (frame.rax, frame.rdx) = encode_result(Ok(0));

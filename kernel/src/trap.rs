@@ -19,6 +19,7 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
         v if v < 32 => exception(frame),
         lapic::TIMER_VECTOR => {
             crate::page::tick(lapic::tick());
+            crate::input::tick();
             lapic::eoi();
             crate::stats::tick(frame.is_from_user().then(sched::current_index));
             if frame.is_from_user() {

@@ -23,6 +23,12 @@ pub fn copy_to_user(root: u64, dst: u64, src: &[u8]) -> Result<(), Error> {
     for_each_page(root, dst, src.len(), writable, |pa, at, n| phys::write(pa, &src[at..at + n]))
 }
 
+/// Checks that `len` bytes at user address `dst` in address space `root` are mapped
+/// user-writable (what [`copy_to_user`] would accept), without writing anything.
+pub fn check_writable(root: u64, dst: u64, len: usize) -> Result<(), Error> {
+    for_each_page(root, dst, len, paging::USER | paging::WRITABLE, |_, _, _| {})
+}
+
 /// Checks `[va, va+len)` against user space outside the kernel's windows, and against the page
 /// tables (each page present with `flags` in its effective rights),
 /// calling `f(physical address, offset into the range, length)` for each piece within a page.

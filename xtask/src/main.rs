@@ -7,8 +7,9 @@
 //! `build.rs` (cargo builds, artifact paths), `image.rs` (boot archive and malformed ELF files),
 //! `qemu.rs` (QEMU command line, accelerator choice, tool installation), `iso.rs` (GRUB ISO),
 //! `test.rs` (the test runner), `tests.rs` (the integration-test table), `bench.rs` (benchmarks
-//! against Linux) and `gdb.rs`.
-#![forbid(unsafe_code)]
+//! against Linux), `pty.rs` (a pseudo-terminal driver for interactive tests; the only unsafe code,
+//! calls into libc) and `gdb.rs`.
+#![deny(unsafe_code)]
 
 mod bench;
 mod bootfs;
@@ -18,6 +19,7 @@ mod image;
 mod install;
 mod iso;
 mod oneshot;
+mod pty;
 mod qemu;
 mod test;
 mod tests;

@@ -163,6 +163,9 @@ pub enum Serial {
     MonitorOnStdio,
     /// `-serial stdio -monitor none`: plain bytes, for capturing.
     Stdio,
+    /// `-chardev stdio,signal=off` as the serial port, no monitor: stdin/stdout are a terminal
+    /// (`pty.rs`) whose every key, Ctrl-C included, goes to the guest.
+    Terminal,
 }
 
 /// The QEMU command for one boot.
@@ -184,6 +187,7 @@ pub fn qemu_command(accel: Accel, media: &Media, serial: Serial) -> Command {
     match serial {
         Serial::MonitorOnStdio => command.args(["-serial", "mon:stdio"]),
         Serial::Stdio => command.args(["-serial", "stdio", "-monitor", "none"]),
+        Serial::Terminal => command.args(["-chardev", "stdio,id=s0,signal=off", "-serial", "chardev:s0", "-monitor", "none"]),
     };
     match media {
         Media::Kernel {

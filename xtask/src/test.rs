@@ -248,6 +248,11 @@ fn run_one(test: &IntegrationTest, context: &Context) -> Outcome {
 /// Boots QEMU for `test` (building its ISO first if it boots through GRUB) and captures the run.
 fn boot(test: &IntegrationTest, context: &Context) -> Result<Captured, String> {
     let cmdline = test.cmdline();
+    if let Some(drive) = test.interactive {
+        let media = Media::kernel(&context.artifacts, &cmdline);
+        let command = qemu::qemu_command(context.accel, &media, Serial::Terminal);
+        return crate::pty::run(command, drive, test.timeout);
+    }
     let command = match test.boot {
         Boot::Kernel => {
             let initrd = test.initrd.map(|name| build::exo_dir().join(name));

@@ -33,6 +33,9 @@ pub struct IntegrationTest {
     pub timeout: Duration,
     /// Another boot archive under `target/exo/` (written by the build) instead of `initrd.cpio`.
     pub initrd: Option<&'static str>,
+    /// An interactive test: QEMU runs on a pseudo-terminal (`pty.rs`) and this function types
+    /// and expects; the transcript is then judged as the serial output.
+    pub interactive: Option<crate::pty::Driver>,
 }
 
 /// The line the kernel prints when it panics.
@@ -51,6 +54,7 @@ impl IntegrationTest {
         boot: Boot::Kernel,
         timeout: Duration::from_secs(30),
         initrd: None,
+        interactive: None,
     };
 
     /// The kernel command line for this test.
@@ -87,11 +91,12 @@ mod ipc;
 mod processes;
 mod threads;
 mod stats;
+mod tty;
 mod vm;
 
 /// Every integration test, in the order they are started.
 pub fn all() -> impl Iterator<Item = &'static IntegrationTest> {
-    ALL.iter().chain(faults::FAULTS).chain(ipc::IPC).chain(processes::PROCESSES).chain(processes::SPAWN).chain(threads::THREADS).chain(vm::VM).chain(bench::BENCH).chain(stats::STATS).chain(files::FILES)
+    ALL.iter().chain(faults::FAULTS).chain(ipc::IPC).chain(processes::PROCESSES).chain(processes::SPAWN).chain(threads::THREADS).chain(vm::VM).chain(bench::BENCH).chain(stats::STATS).chain(files::FILES).chain(tty::TTY)
 }
 
 /// The tests of booting, the interface and the programs (the hostile fault tests are in

@@ -1,6 +1,7 @@
 //! The serial console on COM1 (port 0x3f8), through the `uart_16550` crate.
 //!
-//! All kernel output and the console system calls go here. The port sits behind a spin lock; the
+//! All kernel output and the console system calls go here; [`receive`] drains what arrived
+//! (polled by `input.rs`, the receive side is never interrupt-driven). The port sits behind a spin lock; the
 //! panic path uses [`write_raw`], which bypasses the lock so that a panic while printing still gets out.
 use core::fmt::{self, Write};
 use uart_16550::backend::PioBackend;
@@ -32,6 +33,14 @@ pub fn write_bytes(bytes: &[u8]) {
                 _ => uart.send_bytes_exact(line),
             }
         }
+    }
+}
+
+/// Moves the bytes waiting in the UART's receive FIFO into `out`; returns how many.
+pub fn receive(out: &mut [u8]) -> usize {
+    match PORT.lock().as_mut() {
+        Some(uart) => uart.receive_bytes(out),
+        None => 0,
     }
 }
 
