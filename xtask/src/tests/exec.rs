@@ -1,0 +1,23 @@
+//! Integration test of ExOS `exec`: a process replaces its program in place.
+use super::IntegrationTest;
+
+pub const EXEC: &[IntegrationTest] = &[IntegrationTest {
+    name: "exec_in_place",
+    cmdline_run: "execer,hello",
+    expect: &[
+        "execer: on_exec hook ran",
+        "exectarget: greet ok, argv[1..] = [Some(\"greet\"), Some(\"401\"), Some(\"400\")]",
+        "'execer.child' exited with code 77",
+        "exectarget: gone ok",
+        "'execer.child' exited with code 78",
+        "exectarget: chain done",
+        "'execer.child' exited with code 81",
+        "execer: 15 checks, 0 failed",
+        "exectarget: last ok, argv[1..] = [Some(\"last\"), Some(\"400\"), Some(\"0\")]",
+        "'execer' exited with code 80",
+        "hello from ring 3",
+        "exo: all programs finished",
+    ],
+    forbid: &["FAIL", "killed", "exited with code 236"],
+    ..IntegrationTest::DEFAULT
+}];
