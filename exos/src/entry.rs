@@ -33,6 +33,8 @@ extern "C" fn exos_start(rdi: u64) -> ! {
     crate::process::set_id(u64::from(owner.unwrap_or(0)));
     // A program started by `spawn` gets its start block (id, arguments, environment) in rdi.
     crate::spawn::start(rdi);
+    // A program started by `exec` frees the trampoline that started it.
+    crate::exec::after_start();
     // SAFETY: `exos_main` is defined by the `main!` macro with exactly this signature.
     let code = unsafe { exos_main() };
     crate::process::exit(code)

@@ -5,12 +5,12 @@
 //! the faulting code without the kernel (`exception.rs`), a heap for `alloc` over pages it maps
 //! itself (`heap.rs`), processes: copy-on-write `fork` (`fork.rs`, `cow.rs`), exit status, `wait`,
 //! `kill` and signals (`process.rs`), starting programs from the boot archive with arguments and
-//! environment variables (`spawn.rs`: the library's ELF loader), virtual memory as regions with demand-zero pages, sharing, protection
+//! environment variables (`spawn.rs`: the library's ELF loader), replacing the program in place (`exec.rs`), virtual memory as regions with demand-zero pages, sharing, protection
 //! changes and per-region fault handlers (`mmap.rs`; across environments: `share.rs`), the Appel-Li primitives over it (`appel.rs`),
 //! IPC between environments: shared regions (`region.rs`), pipes (`pipe.rs`), shared-memory
 //! channels (`shm.rs`) and LRPC over protected control transfer (`lrpc.rs`); console output with
 //! [`print!`]/[`println!`] (`console.rs`) and a panic handler that reports and exits. Unsafe code
-//! is confined to `syscall.rs`, `entry.rs`, `exception.rs`, `heap.rs`, `fork.rs`, `process.rs`, `vm.rs` (reading the read-only
+//! is confined to `syscall.rs`, `entry.rs`, `exec.rs` (the switch trampoline), `exception.rs`, `heap.rs`, `fork.rs`, `process.rs`, `vm.rs` (reading the read-only
 //! windows the kernel maps: the page-ownership table and the self-map of the page tables) and
 //! `region.rs` (viewing shared pages), `tty.rs` (its shared page), `context.rs`, `thread.rs` (the scheduler's state), `sync.rs` and
 //! `pacer.rs`. User-level threads: `thread.rs` (spawn, join, yield, exit, preemption on the
@@ -34,6 +34,7 @@ pub mod console;
 pub mod context;
 pub mod cow;
 pub mod entry;
+pub mod exec;
 pub mod exception;
 pub mod fd;
 pub mod fs;

@@ -22,7 +22,8 @@ use abi::layout::{PAGE_SIZE, USER_STACK_SIZE, USER_STACK_TOP};
 use abi::{Error, MapUpdate, Rights, ANY_PAGE};
 use core::fmt;
 use core::sync::atomic::{AtomicU64, Ordering};
-use kcore::elf::{self, ElfError};
+use kcore::elf;
+pub use kcore::elf::ElfError;
 
 /// The start block's first word.
 pub const START_MAGIC: u64 = 0x4558_4f53_5354_5254; // "EXOSSTRT"
@@ -99,10 +100,7 @@ pub fn spawn_with(name: &str, argv: &[&str], vars: &[&str], fds: &[(u32, u32)]) 
         let _ = sys_env_destroy(child);
         return Err(e);
     }
-    let block_va = USER_STACK_TOP - PAGE_SIZE;
-    // Below the block, 16-byte aligned as after a call.
-    let rsp = block_va - 8;
-    if let Err(e) = sys_env_start_with(child, image.entry, rsp, block_va) {
+    if let Err(e) = sys_env_start_with(child, image.entry, START_RSP, BLOCK_VA) {
         process::forget_child(id);
         let _ = sys_env_destroy(child);
         return Err(e.into());
@@ -111,6 +109,19 @@ pub fn spawn_with(name: &str, argv: &[&str], vars: &[&str], fds: &[(u32, u32)]) 
 }
 
 fn build(child: u64, bytes: &[u8], image: &elf::Image, id: u64, block: &mut [u8]) -> Result<(), SpawnError> {
+    block[8..16].copy_from_slice(&id.to_le_bytes());
+    image_pages(bytes, image, block, |va, rights, fill| give_page(child, va, rights, fill).map_err(SpawnError::from))
+}
+
+/// Calls `f(va, rights, fill)` for every page of a new process's image (`image`, checked, from
+/// `bytes`) and then of its stack (the start block `block` in its top page): `fill` writes the
+/// page's contents into a zeroed page. Shared by `spawn` and `exec` (`exec.rs`).
+pub(crate) fn image_pages(
+    bytes: &[u8],
+    image: &elf::Image,
+    block: &[u8],
+    mut f: impl FnMut(u64, u64, &mut dyn FnMut(&mut [u8; 4096])) -> Result<(), SpawnError>,
+) -> Result<(), SpawnError> {
     for segment in &image.segments {
         let data = segment.file_bytes(bytes);
         let mut rights = Rights::READ.0;
@@ -124,7 +135,7 @@ fn build(child: u64, bytes: &[u8], image: &elf::Image, id: u64, block: &mut [u8]
         for page in (first..end).step_by(PAGE_SIZE as usize) {
             let copy_start = page.max(segment.vaddr);
             let copy_end = (page + PAGE_SIZE).min(segment.vaddr + data.len() as u64);
-            give_page(child, page, rights, |dst| {
+            f(page, rights, &mut |dst| {
                 if copy_start < copy_end {
                     let src = &data[(copy_start - segment.vaddr) as usize..(copy_end - segment.vaddr) as usize];
                     dst[(copy_start - page) as usize..(copy_end - page) as usize].copy_from_slice(src);
@@ -132,11 +143,10 @@ fn build(child: u64, bytes: &[u8], image: &elf::Image, id: u64, block: &mut [u8]
             })?;
         }
     }
-    block[8..16].copy_from_slice(&id.to_le_bytes());
     let rw = Rights::READ.0 | Rights::WRITE.0;
-    for page in (USER_STACK_TOP - USER_STACK_SIZE..USER_STACK_TOP).step_by(PAGE_SIZE as usize) {
-        give_page(child, page, rw, |dst| {
-            if page == USER_STACK_TOP - PAGE_SIZE {
+    for page in (STACK_BOTTOM..USER_STACK_TOP).step_by(PAGE_SIZE as usize) {
+        f(page, rw, &mut |dst| {
+            if page == BLOCK_VA {
                 dst[..block.len()].copy_from_slice(block);
             }
         })?;
@@ -144,8 +154,15 @@ fn build(child: u64, bytes: &[u8], image: &elf::Image, id: u64, block: &mut [u8]
     Ok(())
 }
 
+/// Where a new process's start block is (the top page of its stack), and its first stack pointer:
+/// below the block, 16-byte aligned as after a call.
+pub(crate) const BLOCK_VA: u64 = USER_STACK_TOP - PAGE_SIZE;
+pub(crate) const START_RSP: u64 = BLOCK_VA - 8;
+/// The lowest page of a new process's stack.
+pub(crate) const STACK_BOTTOM: u64 = USER_STACK_TOP - USER_STACK_SIZE;
+
 /// Allocates a page, lets `fill` write it (through a scratch mapping), and gives it to `child`.
-fn give_page(child: u64, va: u64, rights: u64, fill: impl FnOnce(&mut [u8; 4096])) -> Result<(), Error> {
+fn give_page(child: u64, va: u64, rights: u64, fill: &mut dyn FnMut(&mut [u8; 4096])) -> Result<(), Error> {
     let (_, page) = sys_page_alloc(ANY_PAGE)?;
     let map = MapUpdate { op: MapUpdate::MAP, va: SCRATCH, slot: page, rights: Rights::READ.0 | Rights::WRITE.0 };
     if let (_, Some(e)) = sys_page_map(&[map]) {
@@ -163,7 +180,7 @@ fn give_page(child: u64, va: u64, rights: u64, fill: impl FnOnce(&mut [u8; 4096]
 }
 
 /// Writes a start block for `id` with `argv` and `vars` into `out`; returns its length.
-fn start_block(out: &mut [u8; 4096], id: u64, argv: &[&str], vars: &[&str]) -> Result<usize, SpawnError> {
+pub(crate) fn start_block(out: &mut [u8; 4096], id: u64, argv: &[&str], vars: &[&str]) -> Result<usize, SpawnError> {
     let count = argv.len() + vars.len();
     let header = 32 + count * 16;
     let strings: usize = argv.iter().chain(vars).map(|s| s.len()).sum();

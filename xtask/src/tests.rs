@@ -85,6 +85,7 @@ const HELLO_RUN: &[&str] = &[
 ];
 
 pub mod bench;
+mod exec;
 mod faults;
 mod files;
 mod ipc;
@@ -96,7 +97,7 @@ mod vm;
 
 /// Every integration test, in the order they are started.
 pub fn all() -> impl Iterator<Item = &'static IntegrationTest> {
-    ALL.iter().chain(faults::FAULTS).chain(ipc::IPC).chain(processes::PROCESSES).chain(processes::SPAWN).chain(threads::THREADS).chain(vm::VM).chain(bench::BENCH).chain(stats::STATS).chain(files::FILES).chain(tty::TTY)
+    ALL.iter().chain(faults::FAULTS).chain(ipc::IPC).chain(processes::PROCESSES).chain(processes::SPAWN).chain(threads::THREADS).chain(vm::VM).chain(bench::BENCH).chain(stats::STATS).chain(files::FILES).chain(tty::TTY).chain(exec::EXEC)
 }
 
 /// The tests of booting, the interface and the programs (the hostile fault tests are in

@@ -1,0 +1,142 @@
+//! `exec` in ExOS: a forked child becomes another program in place (same id, parent, status
+//! page), failures leave the caller running, the old image, heap, regions and stacks are gone and
+//! their pages freed, and fork+exec+wait leaks nothing. At the end `execer` itself (a boot program)
+//! becomes `exectarget`.
+#![no_std]
+#![no_main]
+#![deny(unsafe_code)]
+
+extern crate alloc;
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use exos::exec::{exec, on_exec};
+use exos::process::{self, Status};
+use exos::spawn::SpawnError;
+use exos::{fork, mmap, println, stack, vm};
+use exos::spawn::ElfError;
+use user::Checks;
+
+static HOOK_RAN: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+fn hook() {
+    HOOK_RAN.store(true, core::sync::atomic::Ordering::Relaxed);
+    println!("execer: on_exec hook ran");
+}
+
+fn ids() -> (String, String) {
+    (format!("{:x}", process::id()), format!("{:x}", process::parent()))
+}
+
+fn own_pages() -> u32 {
+    vm::env_info(abi::env_index(process::id())).pages
+}
+
+/// Runs `child` in a forked child (which must exec) and returns how it ended.
+fn fork_exec(child: impl FnOnce() -> SpawnError) -> Status {
+    match fork::fork() {
+        Ok(0) => {
+            let e = child();
+            println!("execer: FAIL: exec returned {e}");
+            process::exit(2)
+        }
+        Ok(pid) => process::wait(pid).unwrap_or(Status::Killed),
+        Err(e) => {
+            println!("execer: FAIL: fork: {e:?}");
+            Status::Killed
+        }
+    }
+}
+
+fn main() -> i64 {
+    let mut c = Checks::new("execer");
+    c.check("hook registered", on_exec(hook).is_ok());
+    c.check("the same hook twice is one", on_exec(hook).is_ok());
+
+    // (1) A forked child becomes exectarget with arguments and environment.
+    let status = fork_exec(|| {
+        let (id, parent) = ids();
+        exec("/bin/exectarget", &["exectarget", "greet", &id, &parent], &["EXEC_VAR=from execer"])
+    });
+    c.equal("the parent's wait sees the new program's exit", status, Status::Exited(77));
+
+    // (2) Failures: the process goes on, unchanged.
+    let mut heap: Vec<u64> = Vec::with_capacity(2000);
+    heap.extend(0..100u64);
+    let long = String::from_utf8(alloc::vec![b'x'; 5000]).unwrap_or_default();
+    let pages = own_pages();
+    c.equal("missing program", exec("nosuchprogram", &["x"], &[]), SpawnError::NotFound);
+    c.equal("bad ELF", exec("bad_machine", &["bad_machine"], &[]), SpawnError::BadElf(ElfError::WrongMachine { machine: 3 }));
+    c.equal("arguments too long", exec("exectarget", &[&long], &[]), SpawnError::TooLong);
+    c.check("no hook ran for a failed exec", !HOOK_RAN.load(core::sync::atomic::Ordering::Relaxed));
+    heap.extend(100..2000u64);
+    c.equal("the heap still works", heap.iter().sum::<u64>(), 1999 * 2000 / 2);
+    c.equal("failed execs hold no pages", own_pages(), pages);
+
+    // (3) From a thread of a child with a heap, mmap regions and thread stacks: all of it goes.
+    let status = fork_exec(|| {
+        let big: Vec<u8> = alloc::vec![1; 200 * 1024];
+        let rw = abi::Rights(abi::Rights::READ.0 | abi::Rights::WRITE.0);
+        let region = mmap::map(mmap::Spec::shared(256 * 4096, rw)).unwrap_or(0);
+        let stack = stack::Stack::new(64 * 1024).ok();
+        let stack_page = stack.as_ref().map_or(0, |s| s.top() - 4096);
+        core::mem::forget(stack);
+        let thread = exos::thread::spawn(move || {
+            let local = 0u8;
+            let thread_stack = &raw const local as u64 & !0xfff;
+            let (id, parent) = ids();
+            let addresses = [big.as_ptr() as u64, region, region + 255 * 4096, stack_page, thread_stack];
+            let addresses: Vec<String> = addresses.iter().map(|a| format!("{a:x}")).collect();
+            let pages = format!("PAGES={:x}", own_pages());
+            let mut argv = alloc::vec!["exectarget", "gone", &id, &parent];
+            argv.extend(addresses.iter().map(String::as_str));
+            exec("exectarget", &argv, &[&pages])
+        });
+        thread.join().unwrap_or(SpawnError::NotFound)
+    });
+    c.equal("exec from a thread: the old mappings and pages are gone", status, Status::Exited(78));
+
+    // (4) No leak in place: a process that execs itself twenty times holds the same pages each time.
+    let status = fork_exec(|| {
+        let (id, parent) = ids();
+        exec("exectarget", &["exectarget", "chain", &id, &parent], &["LEFT=20", "PAGES=0"])
+    });
+    c.equal("twenty execs in a row in one process", status, Status::Exited(81));
+
+    // (5) Nor across processes: twenty fork+exec+wait, the parent's pages and the free pages
+    // come back (the kernel's own free count moves by a few pages of its bookkeeping).
+    let mine = own_pages();
+    let quick = || fork_exec(|| {
+        let (id, parent) = ids();
+        exec("exectarget", &["exectarget", "quick", &id, &parent], &[])
+    });
+    c.equal("warm-up", quick(), Status::Exited(79));
+    let free = vm::sysinfo().free_pages;
+    let start = tsc();
+    let mut ok = 0;
+    for _ in 0..20 {
+        ok += usize::from(quick() == Status::Exited(79));
+    }
+    let each = (tsc() - start) / 20;
+    c.equal("twenty fork+exec+wait", ok, 20);
+    let after = vm::sysinfo().free_pages;
+    c.check("free pages after them (within 64)", after + 64 >= free);
+    c.equal("the parent holds the same pages", own_pages(), mine);
+    println!("execer: fork+exec+wait {each} cycles each");
+    c.finish();
+
+    // (6) The boot program itself becomes exectarget (kernel-loaded pages, no parent).
+    let (id, _) = ids();
+    let e = exec("exectarget", &["exectarget", "last", &id, "0"], &[]);
+    println!("execer: FAIL: exec of itself returned {e}");
+    3
+}
+
+#[allow(unsafe_code)]
+fn tsc() -> u64 {
+    // SAFETY: rdtsc only reads the time-stamp counter.
+    unsafe { core::arch::x86_64::_rdtsc() }
+}
+
+exos::main!(main);
