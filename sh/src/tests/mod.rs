@@ -1,7 +1,7 @@
 //! Host unit tests, a file per module.
 mod args;
 mod edit;
-mod expand;
+pub mod expand;
 mod lex;
 mod parse;
 mod plan;

@@ -1,7 +1,7 @@
 //! Tests of the parser: lists, and-or chains, pipelines, commands, redirections, assignments,
 //! every syntax error and its message.
 use crate::error::{ErrorKind, SyntaxError};
-use crate::lex::{Piece, RedirOp};
+use crate::lex::Piece;
 use crate::parse::{Command, Connector, Pipeline, Script, parse};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
