@@ -48,7 +48,9 @@ pub fn parse<'a>(
         for (i, letter) in cluster.char_indices() {
             if takes_count && letter == 'n' {
                 let value = match &cluster[i + 1..] {
-                    "" => *rest.next().ok_or(format!("{program}: option -n needs a number"))?,
+                    "" => *rest
+                        .next()
+                        .ok_or(format!("{program}: option -n needs a number"))?,
                     inline => inline,
                 };
                 parsed.count = Some(number(program, value)?);
@@ -65,5 +67,6 @@ pub fn parse<'a>(
 }
 
 fn number(program: &str, text: &str) -> Result<usize, String> {
-    text.parse().map_err(|_| format!("{program}: invalid number '{text}'"))
+    text.parse()
+        .map_err(|_| format!("{program}: invalid number '{text}'"))
 }

@@ -95,7 +95,10 @@ impl Editor {
 
     /// Adds `line` to the history unless it is empty or equals the newest entry.
     pub fn remember(&mut self, line: &str) {
-        if line.is_empty() || self.history.back().is_some_and(|last| last == line) || self.capacity == 0 {
+        if line.is_empty()
+            || self.history.back().is_some_and(|last| last == line)
+            || self.capacity == 0
+        {
             return;
         }
         if self.history.len() == self.capacity {
@@ -208,7 +211,9 @@ impl Editor {
             _ => 4,
         };
         if self.utf8.len() == want {
-            let decoded = core::str::from_utf8(&self.utf8).ok().and_then(|s| s.chars().next());
+            let decoded = core::str::from_utf8(&self.utf8)
+                .ok()
+                .and_then(|s| s.chars().next());
             self.utf8.clear();
             if let Some(c) = decoded {
                 self.insert(c, out);

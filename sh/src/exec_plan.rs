@@ -104,7 +104,11 @@ pub struct PlanError {
 
 impl fmt::Display for PlanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "sh: empty file name for redirection at column {}", self.pos + 1)
+        write!(
+            f,
+            "sh: empty file name for redirection at column {}",
+            self.pos + 1
+        )
     }
 }
 
@@ -114,12 +118,24 @@ pub fn plan(pipeline: &Pipeline, env: &dyn Env) -> Result<Plan, PlanError> {
     let mut stages = Vec::with_capacity(count);
     for (k, command) in pipeline.commands.iter().enumerate() {
         let (argv, assigns) = expand::command(command, env);
-        let stdin = if k > 0 { Io::PipeRead(k - 1) } else { Io::Inherit };
-        let stdout = if k + 1 < count { Io::PipeWrite(k) } else { Io::Inherit };
+        let stdin = if k > 0 {
+            Io::PipeRead(k - 1)
+        } else {
+            Io::Inherit
+        };
+        let stdout = if k + 1 < count {
+            Io::PipeWrite(k)
+        } else {
+            Io::Inherit
+        };
         let mut fds = [stdin, stdout, Io::Inherit];
         for redirect in &command.redirects {
             let file = |mode| -> Result<Io, PlanError> {
-                let word = redirect.file.as_ref().map(|w| expand::word(w, env)).unwrap_or_default();
+                let word = redirect
+                    .file
+                    .as_ref()
+                    .map(|w| expand::word(w, env))
+                    .unwrap_or_default();
                 if word.is_empty() {
                     return Err(PlanError { pos: redirect.pos });
                 }
@@ -136,7 +152,15 @@ pub fn plan(pipeline: &Pipeline, env: &dyn Env) -> Result<Plan, PlanError> {
             }
         }
         let builtin = argv.first().and_then(|name| builtin(name));
-        stages.push(Stage { argv, assigns, builtin, fds });
+        stages.push(Stage {
+            argv,
+            assigns,
+            builtin,
+            fds,
+        });
     }
-    Ok(Plan { pipes: count.saturating_sub(1), stages })
+    Ok(Plan {
+        pipes: count.saturating_sub(1),
+        stages,
+    })
 }

@@ -132,7 +132,10 @@ pub enum Token {
 
 /// Splits a line into tokens, or reports the first lexical error.
 pub fn tokenize(line: &str) -> Result<Vec<Token>, SyntaxError> {
-    let mut lexer = Lexer { bytes: line.as_bytes(), at: 0 };
+    let mut lexer = Lexer {
+        bytes: line.as_bytes(),
+        at: 0,
+    };
     let mut tokens = Vec::new();
     while let Some(token) = lexer.next_token()? {
         tokens.push(token);
@@ -271,7 +274,9 @@ impl Lexer<'_> {
                 b'\\' => {
                     self.at += 1;
                     match self.peek(0) {
-                        None => return Err(SyntaxError::new(self.at - 1, ErrorKind::TrailingBackslash)),
+                        None => {
+                            return Err(SyntaxError::new(self.at - 1, ErrorKind::TrailingBackslash));
+                        }
                         Some(b'\n') => self.at += 1,
                         Some(_) => {
                             // A multi-byte character's tail bytes follow as plain literal bytes.
@@ -293,7 +298,12 @@ impl Lexer<'_> {
             }
         }
         w.flush();
-        Ok(Word { pieces: w.pieces, quoted: w.quoted, assign: w.assign, pos })
+        Ok(Word {
+            pieces: w.pieces,
+            quoted: w.quoted,
+            assign: w.assign,
+            pos,
+        })
     }
 
     fn single_quoted(&mut self, w: &mut WordBuilder) -> Result<(), SyntaxError> {
@@ -355,14 +365,23 @@ impl Lexer<'_> {
                 let piece = match name {
                     "?" => Piece::Status,
                     _ if is_name(name) => Piece::Var(name.into()),
-                    _ => return Err(SyntaxError::new(start, ErrorKind::BadSubstitution(name.into()))),
+                    _ => {
+                        return Err(SyntaxError::new(
+                            start,
+                            ErrorKind::BadSubstitution(name.into()),
+                        ));
+                    }
                 };
                 w.push_piece(piece);
                 self.at = inner + len + 1;
             }
             Some(b) if b.is_ascii_alphabetic() || b == b'_' => {
-                let len = self.bytes[start + 1..].iter().take_while(|&&b| is_name_byte(b)).count();
-                let name = core::str::from_utf8(&self.bytes[start + 1..start + 1 + len]).unwrap_or("");
+                let len = self.bytes[start + 1..]
+                    .iter()
+                    .take_while(|&&b| is_name_byte(b))
+                    .count();
+                let name =
+                    core::str::from_utf8(&self.bytes[start + 1..start + 1 + len]).unwrap_or("");
                 w.push_piece(Piece::Var(name.into()));
                 self.at = start + 1 + len;
             }

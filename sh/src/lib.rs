@@ -18,6 +18,6 @@ pub mod exec_plan;
 pub mod expand;
 pub mod lex;
 pub mod parse;
-pub mod text;
 #[cfg(test)]
 mod tests;
+pub mod text;

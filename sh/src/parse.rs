@@ -153,7 +153,11 @@ impl Parser {
         while let Some(&Token::Op(op @ (Op::AndIf | Op::OrIf), pos)) = self.peek() {
             self.next += 1;
             self.continuation(op, pos)?;
-            let connector = if op == Op::AndIf { Connector::And } else { Connector::Or };
+            let connector = if op == Op::AndIf {
+                Connector::And
+            } else {
+                Connector::Or
+            };
             rest.push((connector, self.pipeline()?));
         }
         Ok(AndOr { first, rest })
@@ -175,7 +179,12 @@ impl Parser {
             Some(Token::Op(_, pos)) => *pos,
             None => 0,
         };
-        let mut command = Command { assigns: Vec::new(), argv: Vec::new(), redirects: Vec::new(), pos };
+        let mut command = Command {
+            assigns: Vec::new(),
+            argv: Vec::new(),
+            redirects: Vec::new(),
+            pos,
+        };
         loop {
             match self.peek() {
                 Some(Token::Word(word)) => {
@@ -189,7 +198,11 @@ impl Parser {
                 }
                 Some(&Token::Op(Op::Redir(op), pos)) => {
                     self.next += 1;
-                    let file = if op.takes_file() { Some(self.file_word(op, pos)?) } else { None };
+                    let file = if op.takes_file() {
+                        Some(self.file_word(op, pos)?)
+                    } else {
+                        None
+                    };
                     command.redirects.push(Redirect { op, file, pos });
                 }
                 _ => break,

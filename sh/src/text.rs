@@ -40,7 +40,10 @@ pub struct WcFlags {
 
 /// Counts lines, words and bytes.
 pub fn wc(input: &[u8]) -> Counts {
-    let mut counts = Counts { bytes: input.len(), ..Counts::default() };
+    let mut counts = Counts {
+        bytes: input.len(),
+        ..Counts::default()
+    };
     let mut in_word = false;
     for &b in input {
         if b == b'\n' {
@@ -71,7 +74,11 @@ pub fn format_wc(counts: &Counts, flags: WcFlags, name: Option<&str>) -> String 
     .collect();
     let mut line = match selected.as_slice() {
         [one] => format!("{one}"),
-        many => many.iter().map(|n| format!("{n:>7}")).collect::<Vec<_>>().join(" "),
+        many => many
+            .iter()
+            .map(|n| format!("{n:>7}"))
+            .collect::<Vec<_>>()
+            .join(" "),
     };
     if let Some(name) = name {
         line.push(' ');
@@ -158,7 +165,11 @@ pub fn grep(input: &str, pattern: &str, options: GrepOptions) -> GrepResult {
 }
 
 fn fold(text: &str, ignore_case: bool) -> String {
-    if ignore_case { text.to_ascii_lowercase() } else { text.into() }
+    if ignore_case {
+        text.to_ascii_lowercase()
+    } else {
+        text.into()
+    }
 }
 
 /// `sort` options.
@@ -175,11 +186,17 @@ pub fn sort(input: &str, options: SortOptions) -> String {
     let mut lines: Vec<&str> = input.lines().collect();
     lines.sort_by(|a, b| {
         let order = if options.numeric {
-            leading_number(a).cmp(&leading_number(b)).then_with(|| a.cmp(b))
+            leading_number(a)
+                .cmp(&leading_number(b))
+                .then_with(|| a.cmp(b))
         } else {
             a.cmp(b)
         };
-        if options.reverse { order.reverse() } else { order }
+        if options.reverse {
+            order.reverse()
+        } else {
+            order
+        }
     });
     join_lines(lines.iter().map(|line| (*line).into()))
 }
@@ -194,7 +211,9 @@ pub fn leading_number(line: &str) -> i64 {
     let value = digits
         .bytes()
         .take_while(u8::is_ascii_digit)
-        .fold(0i64, |n, d| n.saturating_mul(10).saturating_add(i64::from(d - b'0')));
+        .fold(0i64, |n, d| {
+            n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+        });
     if negative { -value } else { value }
 }
 
@@ -208,7 +227,11 @@ pub fn uniq(input: &str, count: bool) -> String {
         }
     }
     join_lines(runs.into_iter().map(|(n, line)| {
-        if count { format!("{n:>7} {line}") } else { line.into() }
+        if count {
+            format!("{n:>7} {line}")
+        } else {
+            line.into()
+        }
     }))
 }
 
@@ -220,4 +243,3 @@ fn join_lines(lines: impl Iterator<Item = String>) -> String {
     }
     out
 }
-

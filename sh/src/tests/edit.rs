@@ -1,7 +1,7 @@
 //! Tests of the line editor: each feeds bytes and checks the events, the line and the exact echo.
 use crate::edit::{Editor, Event};
-use alloc::vec::Vec;
 use alloc::vec;
+use alloc::vec::Vec;
 
 const UP: &[u8] = b"\x1b[A";
 const DOWN: &[u8] = b"\x1b[B";
@@ -41,7 +41,10 @@ fn typing_echoes_and_enter_returns_the_line() {
 #[test]
 fn newline_also_ends_a_line_and_crlf_counts_once() {
     let mut e = Editor::new(4);
-    assert_eq!(run(&mut e, b"a\nb\r\nc\r\r").0, vec![line("a"), line("b"), line("c"), line("")]);
+    assert_eq!(
+        run(&mut e, b"a\nb\r\nc\r\r").0,
+        vec![line("a"), line("b"), line("c"), line("")]
+    );
 }
 
 #[test]
@@ -70,7 +73,10 @@ fn ctrl_u_kills_the_line() {
 #[test]
 fn ctrl_c_interrupts() {
     let mut e = Editor::new(4);
-    assert_eq!(run(&mut e, b"abc\x03"), (vec![Event::Interrupted], b"abc^C\r\n".to_vec()));
+    assert_eq!(
+        run(&mut e, b"abc\x03"),
+        (vec![Event::Interrupted], b"abc^C\r\n".to_vec())
+    );
     assert_eq!(e.line(), "");
     assert_eq!(e.history().count(), 0);
 }
@@ -79,7 +85,10 @@ fn ctrl_c_interrupts() {
 fn ctrl_d_is_eof_only_on_an_empty_line() {
     let mut e = Editor::new(4);
     assert_eq!(run(&mut e, b"a\x04"), (vec![], b"a".to_vec()));
-    assert_eq!(run(&mut e, b"\x7f\x04"), (vec![Event::Eof], b"\x08 \x08".to_vec()));
+    assert_eq!(
+        run(&mut e, b"\x7f\x04"),
+        (vec![Event::Eof], b"\x08 \x08".to_vec())
+    );
 }
 
 #[test]
@@ -123,7 +132,10 @@ fn up_shows_the_newest_entry() {
     assert_eq!(e.line(), "echo hi");
     // A shorter entry blanks the rest of the longer one.
     let (_, out) = run(&mut e, UP);
-    assert_eq!(out, b"\x08\x08\x08\x08\x08\x08\x08ls     \x08\x08\x08\x08\x08".to_vec());
+    assert_eq!(
+        out,
+        b"\x08\x08\x08\x08\x08\x08\x08ls     \x08\x08\x08\x08\x08".to_vec()
+    );
     assert_eq!(e.line(), "ls");
     // At the oldest entry, up does nothing.
     assert_eq!(run(&mut e, UP), (vec![], vec![]));
@@ -141,7 +153,10 @@ fn down_returns_to_the_draft() {
     let (_, out) = run(&mut e, DOWN);
     assert_eq!(out, b"\x08\x08\x08\x08\x08second".to_vec());
     let (_, out) = run(&mut e, DOWN);
-    assert_eq!(out, b"\x08\x08\x08\x08\x08\x08dr    \x08\x08\x08\x08".to_vec());
+    assert_eq!(
+        out,
+        b"\x08\x08\x08\x08\x08\x08dr    \x08\x08\x08\x08".to_vec()
+    );
     assert_eq!(e.line(), "dr");
     // Down past the draft does nothing.
     assert_eq!(run(&mut e, DOWN), (vec![], vec![]));
@@ -185,7 +200,10 @@ fn left_right_and_insert_in_the_middle() {
     let (_, out) = run(&mut e, RIGHT);
     assert_eq!(out, b"c".to_vec());
     assert_eq!(run(&mut e, RIGHT), (vec![], vec![]));
-    assert_eq!(run(&mut e, b"\x1b[D\x1b[D\x1b[D\x1b[D"), (vec![], b"\x08\x08\x08".to_vec()));
+    assert_eq!(
+        run(&mut e, b"\x1b[D\x1b[D\x1b[D\x1b[D"),
+        (vec![], b"\x08\x08\x08".to_vec())
+    );
 }
 
 #[test]
@@ -228,6 +246,9 @@ fn unknown_escape_sequences_are_swallowed() {
     // Delete (ESC [3~) is not bound, Ctrl-Right (ESC [1;5C) moves right (nothing at the end),
     // and a lone ESC takes the byte after it.
     let mut e = Editor::new(4);
-    assert_eq!(run(&mut e, b"\x1b[3~\x1b[1;5Ca\x1bxb"), (vec![], b"ab".to_vec()));
+    assert_eq!(
+        run(&mut e, b"\x1b[3~\x1b[1;5Ca\x1bxb"),
+        (vec![], b"ab".to_vec())
+    );
     assert_eq!(e.line(), "ab");
 }

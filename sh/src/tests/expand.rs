@@ -3,8 +3,8 @@ use crate::expand::{self, Env, split_name_value};
 use crate::parse::{Command, parse};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
-use alloc::vec::Vec;
 use alloc::vec;
+use alloc::vec::Vec;
 
 /// A map of variables and a status, as the shell keeps them.
 pub struct MapEnv {
@@ -14,7 +14,10 @@ pub struct MapEnv {
 
 impl MapEnv {
     pub fn new(vars: &[(&str, &str)], status: i32) -> Self {
-        MapEnv { vars: vars.iter().map(|&(k, v)| (k.into(), v.into())).collect(), status }
+        MapEnv {
+            vars: vars.iter().map(|&(k, v)| (k.into(), v.into())).collect(),
+            status,
+        }
     }
 }
 
@@ -28,11 +31,26 @@ impl Env for MapEnv {
 }
 
 fn env() -> MapEnv {
-    MapEnv::new(&[("HOME", "/home/u"), ("SP", "a  b"), ("EMPTY", ""), ("X", "1")], 3)
+    MapEnv::new(
+        &[
+            ("HOME", "/home/u"),
+            ("SP", "a  b"),
+            ("EMPTY", ""),
+            ("X", "1"),
+        ],
+        3,
+    )
 }
 
 fn first_command(line: &str) -> Command {
-    parse(line).unwrap().items.remove(0).and_or.first.commands.remove(0)
+    parse(line)
+        .unwrap()
+        .items
+        .remove(0)
+        .and_or
+        .first
+        .commands
+        .remove(0)
 }
 
 fn argv(line: &str) -> Vec<String> {
@@ -46,13 +64,19 @@ fn literals_pass_through() {
 
 #[test]
 fn variables_and_status() {
-    assert_eq!(argv("echo $HOME ${HOME}/x \"$X$X\" $? x$?y"), vec!["echo", "/home/u", "/home/u/x", "11", "3", "x3y"]);
+    assert_eq!(
+        argv("echo $HOME ${HOME}/x \"$X$X\" $? x$?y"),
+        vec!["echo", "/home/u", "/home/u/x", "11", "3", "x3y"]
+    );
 }
 
 #[test]
 fn negative_status() {
     let env = MapEnv::new(&[], -2);
-    assert_eq!(expand::argv(&first_command("echo $?").argv, &env), vec!["echo", "-2"]);
+    assert_eq!(
+        expand::argv(&first_command("echo $?").argv, &env),
+        vec!["echo", "-2"]
+    );
 }
 
 #[test]
@@ -74,7 +98,10 @@ fn unquoted_empty_expansions_vanish() {
 
 #[test]
 fn quoted_empty_words_stay() {
-    assert_eq!(argv("echo \"$UNSET\" '' \"\" x"), vec!["echo", "", "", "", "x"]);
+    assert_eq!(
+        argv("echo \"$UNSET\" '' \"\" x"),
+        vec!["echo", "", "", "", "x"]
+    );
     assert_eq!(argv("echo a$UNSET"), vec!["echo", "a"]);
 }
 
@@ -83,11 +110,14 @@ fn assignments_expand_their_values() {
     let command = first_command("A=$HOME/b B= C=\"$SP\" cmd");
     let (argv, assigns) = expand::command(&command, &env());
     assert_eq!(argv, vec!["cmd"]);
-    assert_eq!(assigns, vec![
-        ("A".into(), "/home/u/b".into()),
-        ("B".into(), String::new()),
-        ("C".into(), "a  b".into()),
-    ]);
+    assert_eq!(
+        assigns,
+        vec![
+            ("A".into(), "/home/u/b".into()),
+            ("B".into(), String::new()),
+            ("C".into(), "a  b".into()),
+        ]
+    );
 }
 
 #[test]

@@ -2,8 +2,8 @@
 use crate::error::{ErrorKind, SyntaxError};
 use crate::lex::{Op, Piece, RedirOp, Token, Word, is_name, tokenize};
 use alloc::string::String;
-use alloc::vec::Vec;
 use alloc::vec;
+use alloc::vec::Vec;
 
 fn lit(s: &str) -> Piece {
     Piece::Lit(s.into())
@@ -50,7 +50,10 @@ fn error(line: &str) -> SyntaxError {
 
 #[test]
 fn blanks_separate_words() {
-    assert_eq!(words("  ls \t -l   /bin "), vec![vec![lit("ls")], vec![lit("-l")], vec![lit("/bin")]]);
+    assert_eq!(
+        words("  ls \t -l   /bin "),
+        vec![vec![lit("ls")], vec![lit("-l")], vec![lit("/bin")]]
+    );
     assert_eq!(tokenize("").unwrap(), vec![]);
     assert_eq!(tokenize("   \t ").unwrap(), vec![]);
 }
@@ -58,7 +61,13 @@ fn blanks_separate_words() {
 #[test]
 fn word_positions_are_byte_offsets() {
     let tokens = tokenize("ab  cd").unwrap();
-    let positions: Vec<usize> = tokens.iter().map(|t| match t { Token::Word(w) => w.pos, Token::Op(_, p) => *p }).collect();
+    let positions: Vec<usize> = tokens
+        .iter()
+        .map(|t| match t {
+            Token::Word(w) => w.pos,
+            Token::Op(_, p) => *p,
+        })
+        .collect();
     assert_eq!(positions, vec![0, 4]);
 }
 
@@ -84,13 +93,22 @@ fn double_quotes_keep_blanks_and_operators() {
 
 #[test]
 fn double_quotes_expand_variables() {
-    assert_eq!(words(r#""x$HOME/y""#), vec![vec![lit("x"), var("HOME"), lit("/y")]]);
-    assert_eq!(words(r#""${A}b$?""#), vec![vec![var("A"), lit("b"), Piece::Status]]);
+    assert_eq!(
+        words(r#""x$HOME/y""#),
+        vec![vec![lit("x"), var("HOME"), lit("/y")]]
+    );
+    assert_eq!(
+        words(r#""${A}b$?""#),
+        vec![vec![var("A"), lit("b"), Piece::Status]]
+    );
 }
 
 #[test]
 fn double_quote_escapes() {
-    assert_eq!(words(r#""\$X \" \\ \` \n""#), vec![vec![lit(r#"$X " \ ` \n"#)]]);
+    assert_eq!(
+        words(r#""\$X \" \\ \` \n""#),
+        vec![vec![lit(r#"$X " \ ` \n"#)]]
+    );
     assert_eq!(words("\"a\\\nb\""), vec![vec![lit("ab")]]);
 }
 
@@ -115,36 +133,79 @@ fn adjacent_quoted_parts_form_one_word() {
 
 #[test]
 fn bare_variables() {
-    assert_eq!(words("$A $B_2x $_ ${C}d $?"), vec![
-        vec![var("A")],
-        vec![var("B_2x")],
-        vec![var("_")],
-        vec![var("C"), lit("d")],
-        vec![Piece::Status],
-    ]);
+    assert_eq!(
+        words("$A $B_2x $_ ${C}d $?"),
+        vec![
+            vec![var("A")],
+            vec![var("B_2x")],
+            vec![var("_")],
+            vec![var("C"), lit("d")],
+            vec![Piece::Status],
+        ]
+    );
     assert_eq!(words("a$A-b"), vec![vec![lit("a"), var("A"), lit("-b")]]);
     assert_eq!(words("${?}"), vec![vec![Piece::Status]]);
 }
 
 #[test]
 fn dollar_without_a_name_is_literal() {
-    assert_eq!(words("$ a$ $1 $-"), vec![vec![lit("$")], vec![lit("a$")], vec![lit("$1")], vec![lit("$-")]]);
+    assert_eq!(
+        words("$ a$ $1 $-"),
+        vec![
+            vec![lit("$")],
+            vec![lit("a$")],
+            vec![lit("$1")],
+            vec![lit("$-")]
+        ]
+    );
     assert_eq!(words("'$A'"), vec![vec![lit("$A")]]);
 }
 
 #[test]
 fn operators_and_their_positions() {
-    assert_eq!(shapes("a|b||c&&d&e;f\ng"), vec![
-        "a", "<|@1>", "b", "<||@3>", "c", "<&&@6>", "d", "<&@9>", "e", "<;@11>", "f", "<newline@13>", "g",
-    ]);
+    assert_eq!(
+        shapes("a|b||c&&d&e;f\ng"),
+        vec![
+            "a",
+            "<|@1>",
+            "b",
+            "<||@3>",
+            "c",
+            "<&&@6>",
+            "d",
+            "<&@9>",
+            "e",
+            "<;@11>",
+            "f",
+            "<newline@13>",
+            "g",
+        ]
+    );
 }
 
 #[test]
 fn redirection_operators() {
-    assert_eq!(shapes("<a >b >>c 2>d 2>>e 2>&1 >&2"), vec![
-        "<<@0>", "a", "<>@3>", "b", "<>>@6>", "c", "<2>@10>", "d", "<2>>@14>", "e", "<2>&1@19>", "<>&2@24>",
-    ]);
-    assert_eq!(shapes("cat<in>out"), vec!["cat", "<<@3>", "in", "<>@6>", "out"]);
+    assert_eq!(
+        shapes("<a >b >>c 2>d 2>>e 2>&1 >&2"),
+        vec![
+            "<<@0>",
+            "a",
+            "<>@3>",
+            "b",
+            "<>>@6>",
+            "c",
+            "<2>@10>",
+            "d",
+            "<2>>@14>",
+            "e",
+            "<2>&1@19>",
+            "<>&2@24>",
+        ]
+    );
+    assert_eq!(
+        shapes("cat<in>out"),
+        vec!["cat", "<<@3>", "in", "<>@6>", "out"]
+    );
 }
 
 #[test]
@@ -167,7 +228,10 @@ fn redir_op_texts() {
 fn comments_run_to_the_end_of_the_line() {
     assert_eq!(shapes("ls # a comment | x"), vec!["ls"]);
     assert_eq!(shapes("# only a comment"), Vec::<String>::new());
-    assert_eq!(shapes("a#b 'c#d' #e\nf"), vec!["a#b", "c#d", "<newline@12>", "f"]);
+    assert_eq!(
+        shapes("a#b 'c#d' #e\nf"),
+        vec!["a#b", "c#d", "<newline@12>", "f"]
+    );
 }
 
 #[test]
@@ -194,29 +258,56 @@ fn names() {
 
 #[test]
 fn unterminated_single_quote() {
-    assert_eq!(error("echo 'abc"), SyntaxError::new(5, ErrorKind::UnterminatedQuote('\'')));
+    assert_eq!(
+        error("echo 'abc"),
+        SyntaxError::new(5, ErrorKind::UnterminatedQuote('\''))
+    );
 }
 
 #[test]
 fn unterminated_double_quote() {
-    assert_eq!(error("echo a\"b"), SyntaxError::new(6, ErrorKind::UnterminatedQuote('"')));
-    assert_eq!(error("\"a\\\""), SyntaxError::new(0, ErrorKind::UnterminatedQuote('"')));
+    assert_eq!(
+        error("echo a\"b"),
+        SyntaxError::new(6, ErrorKind::UnterminatedQuote('"'))
+    );
+    assert_eq!(
+        error("\"a\\\""),
+        SyntaxError::new(0, ErrorKind::UnterminatedQuote('"'))
+    );
 }
 
 #[test]
 fn brace_errors() {
-    assert_eq!(error("echo ${A"), SyntaxError::new(5, ErrorKind::UnterminatedBrace));
-    assert_eq!(error("x${}"), SyntaxError::new(1, ErrorKind::BadSubstitution("".into())));
-    assert_eq!(error("\"${A-b}\""), SyntaxError::new(1, ErrorKind::BadSubstitution("A-b".into())));
+    assert_eq!(
+        error("echo ${A"),
+        SyntaxError::new(5, ErrorKind::UnterminatedBrace)
+    );
+    assert_eq!(
+        error("x${}"),
+        SyntaxError::new(1, ErrorKind::BadSubstitution("".into()))
+    );
+    assert_eq!(
+        error("\"${A-b}\""),
+        SyntaxError::new(1, ErrorKind::BadSubstitution("A-b".into()))
+    );
 }
 
 #[test]
 fn trailing_backslash() {
-    assert_eq!(error("echo a\\"), SyntaxError::new(6, ErrorKind::TrailingBackslash));
+    assert_eq!(
+        error("echo a\\"),
+        SyntaxError::new(6, ErrorKind::TrailingBackslash)
+    );
 }
 
 #[test]
 fn bad_dup_operators() {
-    assert_eq!(error("a >&1"), SyntaxError::new(2, ErrorKind::Unexpected(">&".into())));
-    assert_eq!(error("a 2>&2"), SyntaxError::new(2, ErrorKind::Unexpected("2>&".into())));
+    assert_eq!(
+        error("a >&1"),
+        SyntaxError::new(2, ErrorKind::Unexpected(">&".into()))
+    );
+    assert_eq!(
+        error("a 2>&2"),
+        SyntaxError::new(2, ErrorKind::Unexpected("2>&".into()))
+    );
 }

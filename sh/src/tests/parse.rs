@@ -17,7 +17,11 @@ fn show(script: &Script) -> String {
         }
         out.push_str(&show_pipeline(&item.and_or.first));
         for (connector, pipeline) in &item.and_or.rest {
-            out.push_str(if *connector == Connector::And { " && " } else { " || " });
+            out.push_str(if *connector == Connector::And {
+                " && "
+            } else {
+                " || "
+            });
             out.push_str(&show_pipeline(pipeline));
         }
         out.push_str(if item.background { " &;" } else { " ;" });
@@ -26,7 +30,12 @@ fn show(script: &Script) -> String {
 }
 
 fn show_pipeline(pipeline: &Pipeline) -> String {
-    pipeline.commands.iter().map(show_command).collect::<Vec<_>>().join(" | ")
+    pipeline
+        .commands
+        .iter()
+        .map(show_command)
+        .collect::<Vec<_>>()
+        .join(" | ")
 }
 
 fn show_word(pieces: &[Piece]) -> String {
@@ -49,7 +58,11 @@ fn show_command(command: &Command) -> String {
         parts.push(show_word(&w.pieces));
     }
     for r in &command.redirects {
-        let file = r.file.as_ref().map(|w| show_word(&w.pieces)).unwrap_or_default();
+        let file = r
+            .file
+            .as_ref()
+            .map(|w| show_word(&w.pieces))
+            .unwrap_or_default();
         parts.push(format!("{}{file}", r.op.text()));
     }
     format!("[{}]", parts.join(" "))
@@ -121,7 +134,11 @@ fn redirections() {
 #[test]
 fn redirect_positions() {
     let script = parse("a > f 2>&1").unwrap();
-    let positions: Vec<usize> = script.items[0].and_or.first.commands[0].redirects.iter().map(|r| r.pos).collect();
+    let positions: Vec<usize> = script.items[0].and_or.first.commands[0]
+        .redirects
+        .iter()
+        .map(|r| r.pos)
+        .collect();
     assert_eq!(positions, vec![2, 6]);
 }
 
@@ -136,7 +153,10 @@ fn assignments() {
     assert_eq!(command.assigns[0].name, "X");
     assert_eq!(command.assigns[0].value.pieces, vec![]);
     assert_eq!(command.assigns[1].name, "Y");
-    assert_eq!(command.assigns[1].value.pieces, vec![Piece::Lit("a b".into()), Piece::Var("Z".into())]);
+    assert_eq!(
+        command.assigns[1].value.pieces,
+        vec![Piece::Lit("a b".into()), Piece::Var("Z".into())]
+    );
     assert!(command.assigns[1].value.quoted);
     assert_eq!(command.assigns[1].value.pos, 5);
 }
@@ -157,7 +177,10 @@ fn export_arguments_are_plain_words() {
 
 #[test]
 fn builtins_are_ordinary_commands() {
-    assert_eq!(ok("cd /tmp && pwd; exit 3"), "[cd /tmp] && [pwd] ; [exit 3] ;");
+    assert_eq!(
+        ok("cd /tmp && pwd; exit 3"),
+        "[cd /tmp] && [pwd] ; [exit 3] ;"
+    );
 }
 
 #[test]
@@ -186,17 +209,32 @@ fn error_doubled_separators() {
 
 #[test]
 fn error_missing_command_at_the_end() {
-    assert_eq!(err("a |"), SyntaxError::new(2, ErrorKind::MissingCommand("|")));
-    assert_eq!(err("a | \n"), SyntaxError::new(2, ErrorKind::MissingCommand("|")));
-    assert_eq!(err("a &&"), SyntaxError::new(2, ErrorKind::MissingCommand("&&")));
-    assert_eq!(err("a ||  "), SyntaxError::new(2, ErrorKind::MissingCommand("||")));
+    assert_eq!(
+        err("a |"),
+        SyntaxError::new(2, ErrorKind::MissingCommand("|"))
+    );
+    assert_eq!(
+        err("a | \n"),
+        SyntaxError::new(2, ErrorKind::MissingCommand("|"))
+    );
+    assert_eq!(
+        err("a &&"),
+        SyntaxError::new(2, ErrorKind::MissingCommand("&&"))
+    );
+    assert_eq!(
+        err("a ||  "),
+        SyntaxError::new(2, ErrorKind::MissingCommand("||"))
+    );
 }
 
 #[test]
 fn error_redirection_without_file() {
     assert_eq!(err("a >"), SyntaxError::new(2, ErrorKind::MissingFile(">")));
     assert_eq!(err("a <"), SyntaxError::new(2, ErrorKind::MissingFile("<")));
-    assert_eq!(err("a 2>>"), SyntaxError::new(2, ErrorKind::MissingFile("2>>")));
+    assert_eq!(
+        err("a 2>>"),
+        SyntaxError::new(2, ErrorKind::MissingFile("2>>"))
+    );
     assert_eq!(err("a > | b"), unexpected(4, "|"));
     assert_eq!(err("a > ; b"), unexpected(4, ";"));
     assert_eq!(err("a >\nb"), unexpected(3, "newline"));
@@ -205,19 +243,43 @@ fn error_redirection_without_file() {
 
 #[test]
 fn lexical_errors_come_through() {
-    assert_eq!(err("echo 'x | y"), SyntaxError::new(5, ErrorKind::UnterminatedQuote('\'')));
+    assert_eq!(
+        err("echo 'x | y"),
+        SyntaxError::new(5, ErrorKind::UnterminatedQuote('\''))
+    );
 }
 
 #[test]
 fn error_messages() {
-    assert_eq!(err("a | | b").to_string(), "sh: syntax error near '|' at column 5");
-    assert_eq!(err("a |").to_string(), "sh: missing command after | at column 3");
-    assert_eq!(err("echo \"x").to_string(), "sh: unterminated quote \" at column 6");
-    assert_eq!(err("a >").to_string(), "sh: missing file name after > at column 3");
+    assert_eq!(
+        err("a | | b").to_string(),
+        "sh: syntax error near '|' at column 5"
+    );
+    assert_eq!(
+        err("a |").to_string(),
+        "sh: missing command after | at column 3"
+    );
+    assert_eq!(
+        err("echo \"x").to_string(),
+        "sh: unterminated quote \" at column 6"
+    );
+    assert_eq!(
+        err("a >").to_string(),
+        "sh: missing file name after > at column 3"
+    );
     assert_eq!(err("a ${").to_string(), "sh: unterminated ${ at column 3");
-    assert_eq!(err("a ${1}").to_string(), "sh: bad substitution ${1} at column 3");
-    assert_eq!(err("a \\").to_string(), "sh: backslash at end of input at column 3");
-    assert_eq!(err("a >\n").to_string(), "sh: syntax error near 'newline' at column 4");
+    assert_eq!(
+        err("a ${1}").to_string(),
+        "sh: bad substitution ${1} at column 3"
+    );
+    assert_eq!(
+        err("a \\").to_string(),
+        "sh: backslash at end of input at column 3"
+    );
+    assert_eq!(
+        err("a >\n").to_string(),
+        "sh: syntax error near 'newline' at column 4"
+    );
 }
 
 #[test]
