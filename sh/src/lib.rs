@@ -4,8 +4,8 @@
 //! grammar), `error` words syntax errors, `expand` substitutes variables against an
 //! [`expand::Env`], `exec_plan` wires a pipeline's stages to pipes and files, `edit` is the
 //! raw-mode line editor with history, and `text` holds the core utilities' algorithms (wc,
-//! head, tail, grep, sort, uniq) with `args` for their options. Nothing here does I/O: the programs in user/ feed it bytes and
-//! write what it returns.
+//! head, tail, grep, sort, uniq) with `args` for their options. Nothing here does I/O: the
+//! programs in user/ feed it bytes and write what it returns.
 #![no_std]
 #![forbid(unsafe_code)]
 
