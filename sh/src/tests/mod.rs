@@ -1,0 +1,8 @@
+//! Host unit tests, a file per module.
+mod args;
+mod edit;
+pub mod expand;
+mod lex;
+mod parse;
+mod plan;
+mod text;

@@ -1,0 +1,173 @@
+//! Tests of pipeline plans: pipes, redirections in order, builtins, expansion of file names.
+use super::expand::MapEnv;
+use crate::exec_plan::{Builtin, Io, Mode, Plan, PlanError, builtin, plan};
+use crate::parse::parse;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+
+fn plan_of(line: &str) -> Result<Plan, PlanError> {
+    let script = parse(line).unwrap();
+    let env = MapEnv::new(&[("F", "out.txt"), ("D", "/tmp")], 0);
+    plan(&script.items[0].and_or.first, &env)
+}
+
+fn file(path: &str, mode: Mode) -> Io {
+    Io::File {
+        path: path.into(),
+        mode,
+    }
+}
+
+fn fds(line: &str) -> Vec<[Io; 3]> {
+    plan_of(line)
+        .unwrap()
+        .stages
+        .into_iter()
+        .map(|s| s.fds)
+        .collect()
+}
+
+#[test]
+fn single_command_inherits_everything() {
+    let plan = plan_of("ls -l").unwrap();
+    assert_eq!(plan.pipes, 0);
+    assert_eq!(plan.stages.len(), 1);
+    assert_eq!(plan.stages[0].argv, vec!["ls", "-l"]);
+    assert_eq!(plan.stages[0].fds, [Io::Inherit, Io::Inherit, Io::Inherit]);
+    assert_eq!(plan.stages[0].builtin, None);
+}
+
+#[test]
+fn pipes_join_neighbours() {
+    let plan = plan_of("a | b | c").unwrap();
+    assert_eq!(plan.pipes, 2);
+    let fds: Vec<_> = plan.stages.into_iter().map(|s| s.fds).collect();
+    assert_eq!(
+        fds,
+        vec![
+            [Io::Inherit, Io::PipeWrite(0), Io::Inherit],
+            [Io::PipeRead(0), Io::PipeWrite(1), Io::Inherit],
+            [Io::PipeRead(1), Io::Inherit, Io::Inherit],
+        ]
+    );
+}
+
+#[test]
+fn file_redirections() {
+    assert_eq!(
+        fds("sort < in > $F 2>> err"),
+        vec![[
+            file("in", Mode::Read),
+            file("out.txt", Mode::Truncate),
+            file("err", Mode::Append),
+        ]]
+    );
+    assert_eq!(
+        fds("a >> log 2> e"),
+        vec![[
+            Io::Inherit,
+            file("log", Mode::Append),
+            file("e", Mode::Truncate)
+        ]]
+    );
+}
+
+#[test]
+fn later_redirection_wins() {
+    assert_eq!(
+        fds("a > x > y"),
+        vec![[Io::Inherit, file("y", Mode::Truncate), Io::Inherit]]
+    );
+}
+
+#[test]
+fn redirection_overrides_the_pipe() {
+    assert_eq!(
+        fds("a > f | b < g"),
+        vec![
+            [Io::Inherit, file("f", Mode::Truncate), Io::Inherit],
+            [file("g", Mode::Read), Io::Inherit, Io::Inherit],
+        ]
+    );
+}
+
+#[test]
+fn dups_copy_the_current_target() {
+    assert_eq!(
+        fds("a > f 2>&1"),
+        vec![[
+            Io::Inherit,
+            file("f", Mode::Truncate),
+            file("f", Mode::Truncate)
+        ]]
+    );
+    assert_eq!(
+        fds("a 2>&1 > f"),
+        vec![[Io::Inherit, file("f", Mode::Truncate), Io::Inherit]]
+    );
+    assert_eq!(
+        fds("a 2>&1 | b"),
+        vec![
+            [Io::Inherit, Io::PipeWrite(0), Io::PipeWrite(0)],
+            [Io::PipeRead(0), Io::Inherit, Io::Inherit],
+        ]
+    );
+    assert_eq!(
+        fds("a 2> e >&2"),
+        vec![[
+            Io::Inherit,
+            file("e", Mode::Truncate),
+            file("e", Mode::Truncate)
+        ]]
+    );
+}
+
+#[test]
+fn builtins_are_recognized() {
+    assert_eq!(
+        plan_of("cd $D").unwrap().stages[0].builtin,
+        Some(Builtin::Cd)
+    );
+    assert_eq!(plan_of("cd $D").unwrap().stages[0].argv, vec!["cd", "/tmp"]);
+    let names = ["cd", "pwd", "exit", "export", "unset", "jobs", "fg"];
+    let found: Vec<_> = names.iter().map(|n| builtin(n)).collect();
+    assert_eq!(
+        found,
+        vec![
+            Some(Builtin::Cd),
+            Some(Builtin::Pwd),
+            Some(Builtin::Exit),
+            Some(Builtin::Export),
+            Some(Builtin::Unset),
+            Some(Builtin::Jobs),
+            Some(Builtin::Fg),
+        ]
+    );
+    assert_eq!(builtin("ls"), None);
+    assert_eq!(builtin("CD"), None);
+}
+
+#[test]
+fn assignment_only_stage() {
+    let plan = plan_of("X=1 Y=$D").unwrap();
+    assert_eq!(plan.stages[0].argv, Vec::<String>::new());
+    assert_eq!(plan.stages[0].builtin, None);
+    assert_eq!(
+        plan.stages[0].assigns,
+        vec![("X".into(), "1".into()), ("Y".into(), "/tmp".into())]
+    );
+}
+
+#[test]
+fn empty_file_name_is_an_error() {
+    assert_eq!(plan_of("echo > $NONE"), Err(PlanError { pos: 5 }));
+    assert_eq!(
+        PlanError { pos: 5 }.to_string(),
+        "sh: empty file name for redirection at column 6"
+    );
+    assert_eq!(
+        fds("echo > \"\"x"),
+        vec![[Io::Inherit, file("x", Mode::Truncate), Io::Inherit]]
+    );
+}
