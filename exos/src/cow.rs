@@ -45,6 +45,8 @@ pub struct Private {
     retired_count: AtomicUsize,
     /// `slot | frame << 12` of retired root capabilities.
     retired: [AtomicU64; MAX_RETIRED],
+    /// Counters of `reclaim` (written by the revocation handler, so on this never-shared page).
+    pub reclaim: [AtomicU64; 8],
 }
 
 pub static EXOS_PRIVATE: Private = Private {
@@ -52,6 +54,7 @@ pub static EXOS_PRIVATE: Private = Private {
     children: [const { AtomicU64::new(0) }; abi::MAX_ENVS],
     retired_count: AtomicUsize::new(0),
     retired: [const { AtomicU64::new(0) }; MAX_RETIRED],
+    reclaim: [const { AtomicU64::new(0) }; 8],
 };
 
 /// Whether this process or an ancestor ever forked (copy-on-write pages may exist).

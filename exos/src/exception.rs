@@ -84,6 +84,11 @@ pub fn set_revoke_handler(handler: RevokeHandler) {
     REVOKE_HANDLER.store(handler as usize, Ordering::Release);
 }
 
+/// Whether a revocation handler is set.
+pub fn has_revoke_handler() -> bool {
+    REVOKE_HANDLER.load(Ordering::Acquire) != 0
+}
+
 /// The default exception stack, 16 KiB in the program's bss, on pages of its own (`fork` gives a
 /// child fresh ones instead of sharing them copy-on-write: the handler must never fault).
 const STACK_SIZE: usize = 16 * 1024;
