@@ -41,6 +41,12 @@ pub struct SysInfo {
 
 /// Milliseconds between timer ticks.
 pub const TICK_MS: u64 = 10;
+/// The bare `syscall` crossing (docs/ABI.md, "The bare crossings"): this call number returns at
+/// once with `rax` = 0 through `sysretq`, doing nothing else; for measuring the hardware's cost.
+pub const LIMIT_SYSNUM: u64 = 0xfffe;
+/// The bare exception crossing: `int 0xf0` (allowed from ring 3) enters an empty kernel handler
+/// that returns with `iretq`, changing nothing; for measuring the hardware's cost.
+pub const LIMIT_VECTOR: u8 = 0xf0;
 
 /// Positions in the time-slice vector.
 pub const SLICES: usize = 16;

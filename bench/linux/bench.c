@@ -33,6 +33,9 @@
 #include <unistd.h>
 
 #define REPEATS 7
+/* Repeats this run makes: REPEATS, or 1 with the argument `quick` (`cargo xtask bench --quick`;
+ * as the guest's /init it gets it from the kernel command line after `--`). */
+static int repeats = REPEATS;
 #define PAGE 4096
 #define NPAGES 100
 
@@ -49,11 +52,11 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Prints the BENCH line for `per_op` (REPEATS values, ticks per operation). */
+/* Prints the BENCH line for `per_op` (`repeats` values, ticks per operation). */
 static void report(const char *name, double *per_op, long iters)
 {
-    qsort(per_op, REPEATS, sizeof per_op[0], cmp_double);
-    printf("BENCH name=%s median=%.1f min=%.1f iters=%ld\n", name, per_op[REPEATS / 2], per_op[0], iters);
+    qsort(per_op, repeats, sizeof per_op[0], cmp_double);
+    printf("BENCH name=%s median=%.1f min=%.1f iters=%ld\n", name, per_op[repeats / 2], per_op[0], iters);
     fflush(stdout);
 }
 
@@ -86,7 +89,7 @@ static void bench_null_call(void)
 {
     const long iters = 1000000;
     double per_op[REPEATS];
-    for (int r = 0; r < REPEATS; r++) {
+    for (int r = 0; r < repeats; r++) {
         uint64_t x = 0, t0 = rdtsc();
         for (long i = 0; i < iters; i++)
             x = null_procedure(x);
@@ -114,7 +117,7 @@ static void bench_syscall(const char *name, long nr, int unknown)
         fprintf(stderr, "bench: system call %ld is known to this kernel\n", nr);
         exit(1);
     }
-    for (int r = 0; r < REPEATS; r++) {
+    for (int r = 0; r < repeats; r++) {
         uint64_t t0 = rdtsc();
         for (long i = 0; i < iters; i++)
             raw_syscall0(nr);
@@ -194,7 +197,7 @@ static void bench_exceptions(void)
     set_signal(SIGSEGV, on_segv);
     handler_mode = RESUME_AT_LABEL;
 
-    for (int r = 0; r < REPEATS; r++) {
+    for (int r = 0; r < repeats; r++) {
         uint64_t t0 = rdtsc();
         for (long i = 0; i < iters; i++)
             __asm__ volatile("int3" ::: "memory");
@@ -202,7 +205,7 @@ static void bench_exceptions(void)
     }
     report("exc_bp", per_op, iters);
 
-    for (int r = 0; r < REPEATS; r++) {
+    for (int r = 0; r < repeats; r++) {
         uint64_t t0 = rdtsc();
         for (long i = 0; i < iters; i++)
             FAULT_ONCE("ud2");
@@ -210,7 +213,7 @@ static void bench_exceptions(void)
     }
     report("exc_ud", per_op, iters);
 
-    for (int r = 0; r < REPEATS; r++) {
+    for (int r = 0; r < repeats; r++) {
         uint64_t t0 = rdtsc();
         for (long i = 0; i < iters; i++)
             FAULT_ONCE("movabsq 0x7000dead0000, %%rax"); /* unmapped: a page fault, SIGSEGV */
@@ -240,7 +243,7 @@ static void bench_appel_li(void)
 
     /* prot1: read-protect one page (unprotecting it again is not timed). */
     long iters = 1000;
-    for (int r = 0; r < REPEATS; r++) {
+    for (int r = 0; r < repeats; r++) {
         uint64_t total = 0;
         for (long i = 0; i < iters; i++) {
             uint64_t t0 = rdtsc();
@@ -254,7 +257,7 @@ static void bench_appel_li(void)
 
     /* prot100 and unprot100: read-protect / unprotect 100 pages in one call. */
     iters = 500;
-    for (int r = 0; r < REPEATS; r++) {
+    for (int r = 0; r < repeats; r++) {
         uint64_t total = 0;
         for (long i = 0; i < iters; i++) {
             uint64_t t0 = rdtsc();
@@ -265,7 +268,7 @@ static void bench_appel_li(void)
         per_op[r] = (double)total / iters;
     }
     report("prot100", per_op, iters);
-    for (int r = 0; r < REPEATS; r++) {
+    for (int r = 0; r < repeats; r++) {
         uint64_t total = 0;
         for (long i = 0; i < iters; i++) {
             protect(pages, NPAGES, PROT_READ);
@@ -280,7 +283,7 @@ static void bench_appel_li(void)
     /* trap: write to a read-protected page; the handler unprotects it; the write completes. */
     iters = 1000;
     handler_mode = UNPROTECT;
-    for (int r = 0; r < REPEATS; r++) {
+    for (int r = 0; r < repeats; r++) {
         uint64_t total = 0;
         for (long i = 0; i < iters; i++) {
             protect(pages, 1, PROT_READ);
@@ -299,7 +302,7 @@ static void bench_appel_li(void)
     protect(pages, NPAGES, PROT_READ);
     protect(pages, 1, PROT_READ | PROT_WRITE);
     open_page = pages;
-    for (int r = 0; r < REPEATS; r++) {
+    for (int r = 0; r < repeats; r++) {
         uint64_t t0 = rdtsc();
         for (long i = 0; i < iters; i++) {
             char *page;
@@ -319,7 +322,7 @@ static void bench_appel_li(void)
     int order[NPAGES];
     for (int i = 0; i < NPAGES; i++)
         order[i] = i;
-    for (int r = 0; r < REPEATS; r++) {
+    for (int r = 0; r < repeats; r++) {
         uint64_t total = 0;
         for (long round = 0; round < rounds; round++) {
             for (int i = NPAGES - 1; i > 0; i--) { /* Fisher-Yates, untimed */
@@ -364,7 +367,7 @@ static void bench_pipe(const char *name, size_t size, long iters)
     }
     close(ping[0]);
     close(pong[1]);
-    for (int r = 0; r < REPEATS; r++) {
+    for (int r = 0; r < repeats; r++) {
         uint64_t t0 = rdtsc();
         for (long i = 0; i < iters; i++) {
             if (write(ping[1], buf, size) != (ssize_t)size)
@@ -426,7 +429,7 @@ static void bench_shm(void)
         }
     }
     uint32_t seq = 0;
-    for (int r = 0; r < REPEATS; r++) {
+    for (int r = 0; r < repeats; r++) {
         uint64_t t0 = rdtsc();
         for (long i = 0; i < iters; i++) {
             ping->message = (uint64_t)i;
@@ -451,7 +454,7 @@ static void bench_fork(void)
 {
     const long iters = 100;
     double per_op[REPEATS];
-    for (int r = 0; r < REPEATS; r++) {
+    for (int r = 0; r < repeats; r++) {
         uint64_t t0 = rdtsc();
         for (long i = 0; i < iters; i++) {
             pid_t child = fork();
@@ -471,7 +474,7 @@ static void bench_first_touch(void)
 {
     const long iters = 1024; /* pages per repeat */
     double per_op[REPEATS];
-    for (int r = 0; r < REPEATS; r++) {
+    for (int r = 0; r < repeats; r++) {
         char *region = mmap(NULL, iters * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (region == MAP_FAILED)
             die("mmap");
@@ -500,9 +503,12 @@ static uint64_t tsc_hz(void)
     return (uint64_t)((double)(t1 - t0) * 1e9 / ns);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     int init = getpid() == 1;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "quick") == 0)
+            repeats = 1;
     if (init) {
         int fd = open("/dev/console", O_WRONLY);
         if (fd >= 0) {

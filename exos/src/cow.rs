@@ -102,7 +102,7 @@ pub fn resolve(va: u64) -> bool {
         let _ = sys_page_free(new);
         return false;
     }
-    copy_page(va, SCRATCH);
+    vm::copy_page(va, SCRATCH);
     let swap = [
         MapUpdate { op: MapUpdate::UNMAP, va: SCRATCH, slot: 0, rights: 0 },
         MapUpdate { op: MapUpdate::UNMAP, va, slot: 0, rights: 0 },
@@ -117,12 +117,6 @@ pub fn resolve(va: u64) -> bool {
         let _ = sys_cap_delete(slot);
     }
     true
-}
-
-/// Copies the page at `from` to the page at `to` (both mapped, `to` writable).
-fn copy_page(from: u64, to: u64) {
-    // Through raw pointers: neither page is a Rust object; both are mapped (checked by the caller).
-    crate::vm::copy_page(from, to);
 }
 
 fn retire(slot: u64, frame: u64) {

@@ -2,7 +2,8 @@
 //! to name its main function.
 //!
 //! The kernel starts a program at its ELF entry with `rsp` at the top of a fresh stack and every
-//! other register zero. `_start` aligns the stack as the System V ABI expects at a call, calls the
+//! other register zero (a program `spawn` starts gets its start block's address in `rdi`, which
+//! `_start` passes on). `_start` aligns the stack as the System V ABI expects at a call, calls the
 //! program's `main`, and exits with its result.
 #![allow(unsafe_code)]
 
@@ -25,11 +26,13 @@ unsafe extern "Rust" {
 }
 
 #[unsafe(no_mangle)]
-extern "C" fn exos_start() -> ! {
+extern "C" fn exos_start(rdi: u64) -> ! {
     // A boot program owns its stack pages: the owner of this one is its id.
     let here = 0u8;
     let owner = crate::vm::physical(&raw const here as u64).and_then(|pa| crate::vm::owner(pa >> 12));
     crate::process::set_id(u64::from(owner.unwrap_or(0)));
+    // A program started by `spawn` gets its start block (id, arguments, environment) in rdi.
+    crate::spawn::start(rdi);
     // SAFETY: `exos_main` is defined by the `main!` macro with exactly this signature.
     let code = unsafe { exos_main() };
     crate::process::exit(code)

@@ -39,7 +39,6 @@ const BATCH: usize = 128;
 pub fn fork() -> Result<u64, Error> {
     cow::sweep();
     cow::FORKED.store(true, Ordering::Relaxed);
-    exception::ensure_registered()?;
     // SAFETY: `exos_fork` follows the C ABI: it saves and restores the callee-saved registers
     // itself and returns what `exos_fork_inner` returns.
     let result = unsafe { exos_fork() };
@@ -185,6 +184,7 @@ fn rights_of(entry: u64) -> u64 {
 }
 
 fn fill_child(child: u64) -> Result<(), Error> {
+    // Registered before the first page is marked copy-on-write (the child reads the registration).
     let (stack, stack_size) = exception::ensure_registered()?;
     let stack_pages = (stack & !0xfff)..(stack + stack_size);
     let private = &EXOS_PRIVATE as *const _ as u64;
@@ -242,9 +242,4 @@ fn give(child: u64, page: u64, va: u64, rights: u64) -> Result<(), Error> {
         return Err(e);
     }
     Ok(())
-}
-
-/// This process's id as the kernel knows it.
-pub fn self_id() -> u64 {
-    EXOS_PRIVATE.self_id.load(Ordering::Relaxed)
 }

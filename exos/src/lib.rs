@@ -4,7 +4,8 @@
 //! [`main!`] (`entry.rs`), the system-call wrappers (`syscall.rs`), exception handlers that resume
 //! the faulting code without the kernel (`exception.rs`), a heap for `alloc` over pages it maps
 //! itself (`heap.rs`), processes: copy-on-write `fork` (`fork.rs`, `cow.rs`), exit status, `wait`,
-//! `kill` and signals (`process.rs`), virtual memory as regions with demand-zero pages, sharing, protection
+//! `kill` and signals (`process.rs`), starting programs from the boot archive with arguments and
+//! environment variables (`spawn.rs`: the library's ELF loader), virtual memory as regions with demand-zero pages, sharing, protection
 //! changes and per-region fault handlers (`mmap.rs`; across environments: `share.rs`), the Appel-Li primitives over it (`appel.rs`), the answer to the kernel's revocation
 //! upcall under memory pressure (`reclaim.rs`: clean demand-zero and retired copy-on-write pages first),
 //! IPC between environments: shared regions (`region.rs`), pipes (`pipe.rs`), shared-memory
@@ -40,6 +41,7 @@ pub mod lrpc;
 pub mod pipe;
 pub mod region;
 pub mod shm;
+pub mod spawn;
 pub mod pacer;
 pub mod policy;
 pub mod stack;

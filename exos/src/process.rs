@@ -310,9 +310,9 @@ pub fn check_signals() {
             deliver(sig);
         }
     }
-    for index in 0..MAX_ENVS {
+    for (index, child) in CHILD_IDS.iter().enumerate() {
         let bit = 1u64 << index;
-        let child = CHILD_IDS[index].load(Ordering::Relaxed);
+        let child = child.load(Ordering::Relaxed);
         if child != 0 && ANNOUNCED.load(Ordering::Relaxed) & bit == 0 && !alive(child) {
             ANNOUNCED.fetch_or(bit, Ordering::Relaxed);
             deliver(SIGCHLD);

@@ -195,10 +195,9 @@ impl Region {
     /// `offset + size_of::<T>()` must fit in the region, with `offset` aligned for `T`.
     pub(crate) fn at<T: Shared>(&self, offset: usize) -> &'static T {
         assert!(offset.is_multiple_of(core::mem::align_of::<T>()) && offset + core::mem::size_of::<T>() <= self.len());
-        // SAFETY: the region is mapped read-write for as long as the environment (regions are only
-        // unmapped by `release`, after which the IPC handles built on it are gone); `T: Shared`
-        // types are atomics only, valid for any bit pattern (fresh pages are zero) and safe to
-        // share with other address spaces; the assertion keeps the object inside the region.
+        // SAFETY: the region stays mapped read-write until `release` (after its IPC handles are
+        // gone); `T: Shared` types are atomics, valid for any bits and shareable across address
+        // spaces; the assertion keeps the object inside the region.
         unsafe { &*((self.base as usize + offset) as *const T) }
     }
 

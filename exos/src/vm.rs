@@ -159,3 +159,20 @@ pub fn copy_page(from: u64, to: u64) {
     // reference points into `to`; 4096 bytes stay within each page (both page-aligned).
     unsafe { core::ptr::copy_nonoverlapping(from as *const u8, to as *mut u8, 4096) }
 }
+
+/// A writable view of the library's scratch page at `va` (mapped read-write by the caller, which
+/// fills it and unmaps it before anything else uses that address).
+pub fn scratch_page(va: u64) -> &'static mut [u8; 4096] {
+    // SAFETY: the caller just mapped a fresh page read-write at `va` (page-aligned) for this use
+    // only and holds no other reference to it.
+    unsafe { &mut *(va as *mut [u8; 4096]) }
+}
+
+/// The process's start block at `at` (to the end of its page), which stays mapped and unchanged
+/// for the process's life (it sits above the initial stack pointer).
+pub fn start_block(at: u64) -> &'static [u8] {
+    let len = (4096 - (at & 0xfff)) as usize;
+    // SAFETY: `spawn` maps the start block's page read-write in the child and nothing writes it
+    // after start; the caller checked `at` is mapped; the range ends within that page.
+    unsafe { core::slice::from_raw_parts(at as *const u8, len) }
+}

@@ -52,12 +52,15 @@ subcommands! {
     ///   Run the host unit tests (cargo test), then build and boot one QEMU per integration test
     ///   whose name contains FILTER, N at a time (default 2). Ends with "N passed, N failed".
     Test { filter: Option<String>, accel: AccelRequest, jobs: usize },
-    /// bench [--accel tcg|kvm|auto] [--repeats N]
+    /// bench [--accel tcg|kvm|auto] [--repeats N] [--quick] [FILTER]
     ///   Build, then boot Exo (user/src/bin/bench.rs) and a Linux guest (Debian's kernel, fetched
     ///   once into target/linux) running bench/linux/bench.c under the same QEMU machine, N times
     ///   (default 3) in time mode and under -icount, and run the Linux program natively. Prints the
     ///   side-by-side table; writes docs/BENCHMARKS.md and target/exo/bench.json.
-    Bench { accel: AccelRequest, repeats: usize },
+    ///   --quick: one boot per side and mode, one repeat per line (the programs' quick mode), to
+    ///   check that every line runs (under 2 minutes). FILTER keeps the lines whose name or label
+    ///   contains it.
+    Bench { accel: AccelRequest, repeats: usize, quick: bool, filter: Option<String> },
     /// gdb [--accel tcg|kvm|auto] [--cmdline "..."]
     ///   Build, start QEMU halted with a gdb stub on localhost:1234, write target/exo/gdbinit and
     ///   start gdb on it (breakpoint on kmain).
@@ -99,7 +102,9 @@ fn dispatch(command: Command) -> Result<u8, String> {
             accel,
             jobs,
         } => test::test_command(filter.as_deref(), accel, jobs),
-        Command::Bench { accel, repeats } => bench::bench_command(accel, repeats),
+        Command::Bench { accel, repeats, quick, filter } => {
+            bench::bench_command(accel, repeats, quick, filter.as_deref())
+        }
         Command::Gdb { accel, cmdline } => gdb::gdb_command(accel, cmdline.as_deref()),
         Command::Iso { cmdline } => iso::iso_command(cmdline.as_deref()),
         Command::Help { command: None } => {
@@ -155,7 +160,7 @@ fn parse(args: &[String]) -> Result<Command, String> {
         "build" => &[],
         "run" | "gdb" => &["--accel", "--cmdline"],
         "test" => &["--accel", "--jobs"],
-        "bench" => &["--accel", "--repeats"],
+        "bench" => &["--accel", "--repeats", "--quick"],
         "iso" => &["--cmdline"],
         _ => return Err(format!("unknown command `{name}`")),
     };
@@ -189,6 +194,8 @@ struct Flags {
     cmdline: Option<String>,
     jobs: Option<usize>,
     repeats: Option<usize>,
+    /// `--quick` (a flag without a value).
+    quick: bool,
     positional: Vec<String>,
     help: bool,
 }
@@ -202,6 +209,10 @@ impl Flags {
         while let Some(arg) = args.next() {
             if arg == "--help" || arg == "-h" {
                 flags.help = true;
+                continue;
+            }
+            if arg == "--quick" && allowed.contains(&"--quick") {
+                flags.quick = true;
                 continue;
             }
             if !arg.starts_with('-') || arg == "-" {
@@ -241,7 +252,7 @@ impl Flags {
 
     /// Builds the command, checking the positional arguments.
     fn into_command(self, name: &str) -> Result<Command, String> {
-        let max_positional = if name == "test" { 1 } else { 0 };
+        let max_positional = if name == "test" || name == "bench" { 1 } else { 0 };
         if let Some(extra) = self.positional.get(max_positional) {
             return Err(format!("`{name}` does not take the argument `{extra}`"));
         }
@@ -261,7 +272,9 @@ impl Flags {
             },
             "bench" => Command::Bench {
                 accel,
-                repeats: self.repeats.unwrap_or(3),
+                repeats: if self.quick { 1 } else { self.repeats.unwrap_or(3) },
+                quick: self.quick,
+                filter: self.positional.into_iter().next(),
             },
             "test" => Command::Test {
                 filter: self.positional.into_iter().next(),
@@ -362,14 +375,27 @@ mod unit_tests {
             parse_str("bench --repeats 5 --accel tcg"),
             Ok(Command::Bench {
                 accel: AccelRequest::Tcg,
-                repeats: 5
+                repeats: 5,
+                quick: false,
+                filter: None
             })
         );
         assert_eq!(
             parse_str("bench"),
             Ok(Command::Bench {
                 accel: AccelRequest::Auto,
-                repeats: 3
+                repeats: 3,
+                quick: false,
+                filter: None
+            })
+        );
+        assert_eq!(
+            parse_str("bench --quick pipe"),
+            Ok(Command::Bench {
+                accel: AccelRequest::Auto,
+                repeats: 1,
+                quick: true,
+                filter: Some("pipe".into())
             })
         );
         assert_eq!(
@@ -378,7 +404,7 @@ mod unit_tests {
         );
         assert_eq!(
             parse_str("bench --jobs 2"),
-            Err("`bench` has no option `--jobs`; it takes --accel, --repeats".into())
+            Err("`bench` has no option `--jobs`; it takes --accel, --repeats, --quick".into())
         );
     }
 

@@ -77,6 +77,7 @@ const HELLO_RUN: &[&str] = &[
     "exo: all programs finished",
 ];
 
+pub mod bench;
 mod faults;
 mod ipc;
 mod processes;
@@ -87,7 +88,7 @@ mod vm;
 
 /// Every integration test, in the order they are started.
 pub fn all() -> impl Iterator<Item = &'static IntegrationTest> {
-    ALL.iter().chain(faults::FAULTS).chain(ipc::IPC).chain(processes::PROCESSES).chain(threads::THREADS).chain(vm::VM)
+    ALL.iter().chain(faults::FAULTS).chain(ipc::IPC).chain(processes::PROCESSES).chain(processes::SPAWN).chain(threads::THREADS).chain(vm::VM).chain(bench::BENCH)
 }
 
 /// The tests of booting, the interface and the programs (the hostile fault tests are in

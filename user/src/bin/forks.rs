@@ -72,8 +72,8 @@ fn fifty(c: &mut Checks) {
         match fork() {
             Ok(0) => {
                 // Private: a page of the static and the heap, with values only this child writes.
-                for w in 0..512 {
-                    PRIVATE[w].store(i * 1000 + w as u64, Ordering::Relaxed);
+                for (w, word) in PRIVATE.iter().take(512).enumerate() {
+                    word.store(i * 1000 + w as u64, Ordering::Relaxed);
                 }
                 let mine: Vec<u64> = (0..256).map(|w| i << 32 | w).collect();
                 set_shared(8 + i as usize, i * 7 + 1);

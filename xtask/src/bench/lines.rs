@@ -17,6 +17,20 @@ pub(super) struct Line {
 
 pub(super) const LINES: &[Line] = &[
     Line {
+        label: "limit: syscall to an empty stub, sysretq back",
+        exo: "limit_syscall",
+        linux: None,
+        exo_needs: "-",
+        note: "The bare crossing (the \"limit\" the other Exo lines are divided by): `syscall` with `abi::LIMIT_SYSNUM`, which the kernel's entry answers at once with `sysretq`, before any stack switch or register save (docs/ABI.md). What the emulated hardware path itself costs.",
+    },
+    Line {
+        label: "limit: int 0xf0 to an empty handler, iretq back",
+        exo: "limit_exception",
+        linux: None,
+        exo_needs: "-",
+        note: "The bare exception crossing: `int 0xf0` (`abi::LIMIT_VECTOR`, a gate open to ring 3) into a kernel handler that is a single `iretq`. The limit of the lines that take a fault.",
+    },
+    Line {
         label: "null procedure call",
         exo: "null_call",
         linux: Some("null_call"),

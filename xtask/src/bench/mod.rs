@@ -23,14 +23,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-/// The C compiler for the Linux benchmark program.
+mod format;
 mod lines;
 mod linux;
+mod outputs;
 mod report;
+pub use format::*;
 use lines::*;
+use outputs::*;
 use linux::*;
 use report::*;
 
+/// The C compiler for the Linux benchmark program.
 const GCC_TOOLS: Tools = Tools {
     binaries: &["gcc"],
     paths: &[],
@@ -44,6 +48,10 @@ const LINUX_CMDLINE: &str = "console=ttyS0 quiet panic=-1";
 /// Exo's kernel command line: the IPC round trips (`ipcbench`), then the rest (`bench`, which
 /// prints `BENCH done`), then the virtual-memory primitives (`vmbench`).
 const EXO_CMDLINE: &str = "mode=test run=ipcbench,bench,vmbench";
+/// The same programs in quick mode (one repeat per line: `user/src/bin/*_quick.rs`).
+pub const EXO_QUICK_CMDLINE: &str = "mode=test run=ipcbench_quick,bench_quick,vmbench_quick";
+/// The Linux guest's command line in quick mode: `quick` after `--` is the /init program's argument.
+const LINUX_QUICK_CMDLINE: &str = "console=ttyS0 quiet panic=-1 -- quick";
 /// Both programs print this after their last benchmark.
 const DONE: &str = "BENCH done";
 /// What an Exo boot must print: each of its programs finished (vmbench.rs ends with the second).
@@ -200,99 +208,16 @@ enum Cell {
     Missing(String),
 }
 
-/// The formatted value of one cell.
-fn format_cell(cell: &Cell, mode: Mode) -> String {
-    match cell {
-        Cell::Value(v) if mode == Mode::Time => format_ns(*v),
-        Cell::Value(v) => format_count(*v),
-        Cell::Missing(why) => format!("n/a ({why})"),
-    }
-}
-
-/// Nanoseconds in the unit that keeps 3 significant digits: `549 ns`, `46.0 us`, `1.24 ms`.
-pub fn format_ns(ns: f64) -> String {
-    let three = |v: f64| {
-        if v >= 100.0 {
-            format!("{v:.0}")
-        } else if v >= 10.0 {
-            format!("{v:.1}")
-        } else {
-            format!("{v:.2}")
-        }
-    };
-    if ns < 1e3 {
-        format!("{} ns", three(ns))
-    } else if ns < 1e6 {
-        format!("{} us", three(ns / 1e3))
-    } else if ns < 1e9 {
-        format!("{} ms", three(ns / 1e6))
-    } else {
-        format!("{} s", three(ns / 1e9))
-    }
-}
-
-/// An instruction count, rounded, with thousands separators: `272,264`.
-pub fn format_count(count: f64) -> String {
-    let digits = format!("{:.0}", count.max(0.0));
-    let mut out = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
-/// `linux / exo` as `12.3x` (`-` when either is missing).
-fn format_ratio(linux: &Cell, exo: &Cell) -> String {
-    match (linux, exo) {
-        (Cell::Value(l), Cell::Value(e)) if *e > 0.0 => {
-            let r = l / e;
-            if r >= 10.0 {
-                format!("{r:.0}x")
-            } else if r >= 1.0 {
-                format!("{r:.1}x")
-            } else {
-                format!("{r:.2}x")
-            }
-        }
-        _ => "-".into(),
-    }
-}
-
-/// A table as text: `|`-separated Markdown with a header rule, columns padded to line up.
-pub fn markdown_table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (i, cell) in row.iter().enumerate() {
-            widths[i] = widths[i].max(cell.chars().count());
-        }
-    }
-    let line = |cells: &[String]| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect();
-        format!("| {} |\n", padded.join(" | "))
-    };
-    let mut out = line(&header.iter().map(|h| h.to_string()).collect::<Vec<_>>());
-    out.push_str(&line(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>()));
-    for row in rows {
-        out.push_str(&line(row));
-    }
-    out
-}
-
 /// All columns: (side, mode) -> Column.
 #[derive(Default)]
-struct Results {
+pub(super) struct Results {
     exo: [Column; 2],
     guest: [Column; 2],
     native: Column,
     /// The Linux guest's `uname -r`, from its output.
     guest_kernel: Option<String>,
+    /// The table's rows: every line, or those FILTER selects.
+    lines: Vec<&'static Line>,
 }
 
 impl Results {
@@ -339,7 +264,7 @@ impl Results {
 
     /// The table rows: label, Exo instr, guest instr, ratio, Exo time, guest time, ratio, native.
     fn rows(&self) -> Vec<Vec<String>> {
-        LINES
+        self.lines
             .iter()
             .map(|line| {
                 let cells = |mode| {
@@ -348,11 +273,14 @@ impl Results {
                 let (exo_i, guest_i) = cells(Mode::Instructions);
                 let (exo_t, guest_t) = cells(Mode::Time);
                 let native = self.cell(line, Side::LinuxNative, Mode::Time);
+                let limit = self.column(Side::Exo, Mode::Instructions).median_of(limit_name(line));
+                let per_limit = limit.map_or(Cell::Missing(String::new()), Cell::Value);
                 vec![
                     line.label.to_string(),
                     format_cell(&exo_i, Mode::Instructions),
                     format_cell(&guest_i, Mode::Instructions),
                     format_ratio(&guest_i, &exo_i),
+                    format_ratio(&exo_i, &per_limit),
                     format_cell(&exo_t, Mode::Time),
                     format_cell(&guest_t, Mode::Time),
                     format_ratio(&guest_t, &exo_t),
@@ -373,11 +301,12 @@ fn short_reason(why: &str) -> String {
     short
 }
 
-const TABLE_HEADER: [&str; 8] = [
+const TABLE_HEADER: [&str; 9] = [
     "primitive",
     "Exo instr",
     "Linux guest instr",
     "ratio",
+    "Exo / limit",
     "Exo time",
     "Linux guest time",
     "ratio",
@@ -388,8 +317,14 @@ const TABLE_HEADER: [&str; 8] = [
 // The command
 
 /// The `bench` subcommand.
-pub fn bench_command(request: AccelRequest, repeats: usize) -> Result<u8, String> {
+/// `quick`: the programs' quick mode, one boot each (`repeats` is then 1); `filter`: only the
+/// lines whose name or label contains it (the report then goes to target/bench only).
+pub fn bench_command(request: AccelRequest, repeats: usize, quick: bool, filter: Option<&str>) -> Result<u8, String> {
     let started = Instant::now();
+    let selected = select_lines(filter);
+    if selected.is_empty() {
+        return Err(format!("no benchmark line matches `{}`", filter.unwrap_or_default()));
+    }
     install::ensure_installed(&install::QEMU_TOOLS)?;
     let artifacts = build::build_all()?;
     let choice = qemu::choose_accel(request);
@@ -402,7 +337,9 @@ pub fn bench_command(request: AccelRequest, repeats: usize) -> Result<u8, String
         &[Mode::Time]
     };
 
-    let mut results = Results::default();
+    let mut results = Results { lines: selected, ..Results::default() };
+    let (exo_cmdline, linux_cmdline) =
+        if quick { (EXO_QUICK_CMDLINE, LINUX_QUICK_CMDLINE) } else { (EXO_CMDLINE, LINUX_CMDLINE) };
     let linux_dir = workspace_root().join("target/linux");
     let program = install::ensure_installed(&GCC_TOOLS).and_then(|()| build_linux_program(&linux_dir));
     let guest = program.as_ref().map_err(Clone::clone).and_then(|program| {
@@ -430,7 +367,7 @@ pub fn bench_command(request: AccelRequest, repeats: usize) -> Result<u8, String
     for repeat in 0..repeats {
         for &mode in modes {
             step += 1;
-            let media = Media::kernel(&artifacts, EXO_CMDLINE);
+            let media = Media::kernel(&artifacts, exo_cmdline);
             let command = bench_qemu_command(accel, &media, mode);
             if repeat == 0 {
                 commands.push(relative_command(&command));
@@ -438,7 +375,7 @@ pub fn bench_command(request: AccelRequest, repeats: usize) -> Result<u8, String
             run_boot(&mut results, Side::Exo, mode, command, EXO_TIMEOUT, (step, total));
             if let Ok((kernel, initramfs)) = &guest {
                 step += 1;
-                let media = Media::Kernel { kernel, initrd: initramfs, cmdline: LINUX_CMDLINE };
+                let media = Media::Kernel { kernel, initrd: initramfs, cmdline: linux_cmdline };
                 let command = bench_qemu_command(accel, &media, mode);
                 if repeat == 0 {
                     commands.push(relative_command(&command));
@@ -451,7 +388,7 @@ pub fn bench_command(request: AccelRequest, repeats: usize) -> Result<u8, String
     if let Ok(program) = &program {
         for repeat in 0..repeats {
             eprintln!("xtask: bench: [native {}/{repeats}] {}", repeat + 1, display(program));
-            match run_native(program) {
+            match run_native(program, quick) {
                 Ok((output, samples, tsc_hz)) => {
                     native_kernel = parse_info(&output, "kernel").map(String::from);
                     results.native.add_run(&samples, 1e9 / tsc_hz);
@@ -473,16 +410,9 @@ pub fn bench_command(request: AccelRequest, repeats: usize) -> Result<u8, String
         guest_kernel: results.guest_kernel.clone(),
         native_kernel,
         duration: started.elapsed(),
+        quick,
     };
-    let doc = workspace_root().join("docs/BENCHMARKS.md");
-    std::fs::write(&doc, benchmarks_markdown(&table, &results, &context))
-        .map_err(|e| format!("cannot write {}: {e}", display(&doc)))?;
-    let json_path = build::exo_dir().join("bench.json");
-    std::fs::create_dir_all(build::exo_dir()).map_err(|e| format!("cannot create target/exo: {e}"))?;
-    std::fs::write(&json_path, bench_json(&results, &context))
-        .map_err(|e| format!("cannot write {}: {e}", display(&json_path)))?;
-    println!("xtask: bench: wrote {} and {} in {:.0} s", display(&doc), display(&json_path),
-             started.elapsed().as_secs_f64());
+    write_outputs(&table, &results, &context, quick || filter.is_some())?;
     let exo_ok = results.exo.iter().take(modes.len()).all(|c| c.failure.is_none() && c.runs > 0);
     Ok(if exo_ok { 0 } else { 1 })
 }
@@ -569,8 +499,12 @@ fn boot_and_parse(side: Side, mode: Mode, command: Command, timeout: Duration) -
 }
 
 /// Runs the Linux program on the host; returns its output, samples and TSC rate.
-fn run_native(program: &Path) -> Result<(String, BTreeMap<String, Sample>, f64), String> {
-    let captured = qemu::run_captured(Command::new(program), NATIVE_TIMEOUT)
+fn run_native(program: &Path, quick: bool) -> Result<(String, BTreeMap<String, Sample>, f64), String> {
+    let mut command = Command::new(program);
+    if quick {
+        command.arg("quick");
+    }
+    let captured = qemu::run_captured(command, NATIVE_TIMEOUT)
         .map_err(|e| format!("cannot run {}: {e}", display(program)))?;
     let output = String::from_utf8_lossy(&captured.serial).into_owned();
     if !output.contains(DONE) {

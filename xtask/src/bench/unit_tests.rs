@@ -72,7 +72,7 @@ fn table_columns_line_up() {
 
 #[test]
 fn missing_exo_lines_name_their_mechanism_and_are_never_numbers() {
-    let mut results = Results::default();
+    let mut results = Results { lines: select_lines(None), ..Results::default() };
     let exo: BTreeMap<String, Sample> =
         [("null_syscall".to_string(), Sample { median: 50.0, min: 48.0, iters: 10 })].into();
     let linux: BTreeMap<String, Sample> = [
@@ -86,22 +86,30 @@ fn missing_exo_lines_name_their_mechanism_and_are_never_numbers() {
     let rows = results.rows();
     let syscall = rows.iter().find(|r| r[0].starts_with("null system call")).unwrap();
     assert_eq!(&syscall[1..4], ["50", "212", "4.2x"]);
-    assert_eq!(syscall[5], "n/a (apt-get download failed)");
+    assert_eq!(syscall[4], "-"); // no limit line in this run
+    assert_eq!(syscall[6], "n/a (apt-get download failed)");
     let pct = rows.iter().find(|r| r[0].starts_with("protected control transfer")).unwrap();
     assert_eq!(pct[1], "n/a (needs PCT)");
     assert_eq!(pct[2], "13,000");
     assert_eq!(pct[3], "-");
-    let json = bench_json(&results, &Context {
+    let context = Context {
         accel: Accel::Tcg,
         repeats: 1,
         commands: vec![],
         guest_kernel: None,
         native_kernel: None,
         duration: Duration::ZERO,
-    });
+        quick: false,
+    };
+    let json = bench_json(&results, &context);
     assert!(json.contains("\"name\": \"pct\""));
     assert!(json.contains("\"exo_instructions\": null"));
     assert!(json.contains("\"exo_instructions_missing\": \"needs PCT\""));
+    let results_json = results_json(&results, &context, &[Mode::Instructions]);
+    assert!(results_json.contains("{\"name\": \"null_syscall\", \"label\": \"null system call (syscall with unknown number)\", \"exo\": 50.000, \"linux_guest\": 212.000, \"linux_native\": null, \"limit\": null, \"unit\": \"guest instructions per operation\", \"mode\": \"instructions\", \"repeats\": 1"), "{results_json}");
+    let svg = ratios_svg(&results, &[Mode::Instructions]);
+    assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
+    assert!(svg.contains(">4.2x</text>"), "{svg}");
 }
 
 #[test]
@@ -135,4 +143,19 @@ fn civil_dates() {
     assert_eq!(civil_from_days(19_782), (2024, 2, 29));
     assert_eq!(civil_from_days(20_415), (2025, 11, 23));
     assert_eq!(json_string("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"");
+}
+
+#[test]
+fn the_quick_test_expects_every_exo_line_and_boots_the_quick_programs() {
+    let quick = crate::tests::bench::QUICK_LINES;
+    let not_landed = ["getppid", "fork"];
+    for line in LINES {
+        assert_eq!(quick.contains(&line.exo), !not_landed.contains(&line.exo), "{}", line.exo);
+    }
+    assert_eq!(quick.len(), LINES.len() - not_landed.len());
+    let test = &crate::tests::bench::BENCH[0];
+    assert_eq!(EXO_QUICK_CMDLINE, format!("mode=test run={}", test.cmdline_run));
+    let selected = select_lines(Some("pipe"));
+    assert_eq!(selected.iter().map(|l| l.exo).collect::<Vec<_>>(), ["pipe", "pipe_4k"]);
+    assert_eq!(select_lines(None).len(), LINES.len());
 }

@@ -14,3 +14,19 @@ pub const PROCESSES: &[IntegrationTest] = &[IntegrationTest {
     forbid: &["FAIL", "'forks' killed"],
     ..IntegrationTest::DEFAULT
 }];
+
+pub const SPAWN: &[IntegrationTest] = &[IntegrationTest {
+    name: "spawn_from_boot_archive_with_arguments",
+    cmdline_run: "spawner,hello",
+    expect: &[
+        "echoargs: argv[0] = echoargs",
+        "echoargs: argv[1] = one",
+        "echoargs: argv[2] = two words",
+        "echoargs: GREETING=hello from the parent",
+        "spawner: 16 checks, 0 failed",
+        "'spawner' exited with code 0",
+        "hello from ring 3",
+    ],
+    forbid: &["FAIL", "'spawner' killed", "'spawner.child' killed"],
+    ..IntegrationTest::DEFAULT
+}];

@@ -33,14 +33,16 @@ pub const MACHINE_CHECK: u8 = 18;
 pub const BREAKPOINT: u8 = 3;
 
 fn gate(vector: u8) -> Gate {
-    let addr = entry::stub_address(vector);
+    // abi::LIMIT_VECTOR: the empty handler of the bare exception crossing, open to ring 3.
+    let limit = vector == abi::LIMIT_VECTOR;
+    let addr = if limit { entry::limit_exception_address() } else { entry::stub_address(vector) };
     let ist = match vector {
         DOUBLE_FAULT => 1,
         NMI => 2,
         MACHINE_CHECK => 3,
         _ => 0,
     };
-    let dpl: u8 = if vector == BREAKPOINT { 3 } else { 0 };
+    let dpl: u8 = if vector == BREAKPOINT || limit { 3 } else { 0 };
     Gate {
         offset_low: addr as u16,
         selector: super::gdt::KERNEL_CODE,

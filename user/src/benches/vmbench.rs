@@ -1,0 +1,210 @@
+//! Exo's side of the Appel-Li lines of `cargo xtask bench`: the virtual-memory primitives of
+//! `exos::appel` (Appel and Li, ASPLOS 1991; the exokernel paper's Table 10) and the first touch of
+//! a demand-zero page, measured exactly as `bench/linux/bench.c` measures its counterparts (same
+//! names, iteration counts, random sequences and untimed parts; first_touch uses 256 pages per
+//! repeat instead of 1024 because of the 768-page quota).
+//!
+//! Each line is `BENCH name=<id> median=<ticks per op> min=<ticks per op> iters=<n>` over
+//! [`REPEATS`] repeats, as in `bench.rs`; a tick is a TSC cycle, or one guest instruction under
+//! QEMU `-icount shift=0,sleep=off`. It ends with `BENCH vmbench done`. Boot with
+//! `mode=test run=vmbench` (the harness runs `bench,vmbench`).
+#![allow(unsafe_code)]
+
+use abi::Rights;
+use core::arch::asm;
+use core::sync::atomic::{AtomicBool, Ordering};
+use exos::appel::{self, PROTECTED, UNPROTECTED};
+use exos::mmap::{self, PAGE};
+use exos::println;
+
+/// Repeats per benchmark; the median and minimum are over these (REPEATS in bench.c).
+const REPEATS: usize = 7;
+/// Quick mode: one repeat per benchmark (`cargo xtask bench --quick` and the test suite).
+static QUICK: AtomicBool = AtomicBool::new(false);
+
+/// The repeats this run makes: [`REPEATS`], or 1 in quick mode.
+fn repeats() -> usize {
+    if QUICK.load(Ordering::Relaxed) { 1 } else { REPEATS }
+}
+/// Pages of the Appel-Li region.
+const NPAGES: u64 = 100;
+
+/// The TSC after earlier instructions have completed (`lfence; rdtsc`, as bench.rs and bench.c).
+#[inline(always)]
+fn rdtsc() -> u64 {
+    let (lo, hi): (u32, u32);
+    // SAFETY: lfence and rdtsc only read the time-stamp counter (CR4.TSD is clear for ring 3).
+    unsafe { asm!("lfence", "rdtsc", out("eax") lo, out("edx") hi, options(nostack)) };
+    (u64::from(hi) << 32) | u64::from(lo)
+}
+
+/// Prints the BENCH line for `per_op` (ticks per operation of each repeat).
+fn report(name: &str, per_op: &mut [f64], iters: u64) {
+    per_op.sort_unstable_by(|a, b| a.total_cmp(b));
+    println!("BENCH name={name} median={:.1} min={:.1} iters={iters}", per_op[per_op.len() / 2], per_op[0]);
+}
+
+/// Runs `repeat` [`repeats`] times; each returns its total ticks, divided by `ops`.
+fn measure(name: &str, iters: u64, ops: u64, mut repeat: impl FnMut() -> u64) {
+    let mut per_op = [0f64; REPEATS];
+    let per_op = &mut per_op[..repeats()];
+    for slot in per_op.iter_mut() {
+        *slot = repeat() as f64 / ops as f64;
+    }
+    report(name, per_op, iters);
+}
+
+/// A byte store that may fault into the region's handler, which makes it succeed.
+#[inline(always)]
+fn store(addr: u64, value: u8) {
+    // SAFETY: `addr` is in this program's region; a protected page faults, the region's handler
+    // unprotects it, and the store is retried.
+    unsafe { core::ptr::write_volatile(addr as *mut u8, value) }
+}
+
+/// The fixed-seed xorshift of bench.c, so both sides touch the same page sequences.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn ok<T>(what: &str, result: Result<T, abi::Error>) -> T {
+    result.unwrap_or_else(|e| {
+        println!("vmbench: {what}: {e}");
+        exos::syscall::sys_env_exit(1)
+    })
+}
+
+/// Runs every benchmark; `quick` ([`QUICK`]): one repeat each, only to check that each runs.
+pub fn run(quick: bool) -> i64 {
+    QUICK.store(quick, Ordering::Relaxed);
+    let pages = ok("mmap", mmap::mmap(NPAGES * PAGE, UNPROTECTED));
+    for i in 0..NPAGES {
+        store(pages + i * PAGE, 1);
+    }
+    let mut random = Random(0x2545_f491_4f6c_dd1d);
+
+    // dirty: read one page's dirty bit through the self-map.
+    let mut dirty = 0;
+    measure("dirty", 10_000, 10_000, || {
+        let t0 = rdtsc();
+        for _ in 0..10_000 {
+            dirty += u64::from(appel::dirty(core::hint::black_box(pages)));
+        }
+        rdtsc() - t0
+    });
+    if dirty != repeats() as u64 * 10_000 {
+        println!("vmbench: the written page did not read dirty ({dirty})");
+        return 1;
+    }
+
+    // prot1: read-protect one page (unprotecting it again is not timed).
+    measure("prot1", 1000, 1000, || {
+        (0..1000).map(|_| {
+            let t0 = rdtsc();
+            ok("prot1", appel::prot1(pages));
+            let t = rdtsc() - t0;
+            ok("unprot1", appel::unprot1(pages));
+            t
+        }).sum()
+    });
+
+    // prot100 and unprot100: 100 pages in one call.
+    measure("prot100", 500, 500, || {
+        (0..500).map(|_| {
+            let t0 = rdtsc();
+            ok("prot100", appel::protn(pages, NPAGES));
+            let t = rdtsc() - t0;
+            ok("unprot100", appel::unprotn(pages, NPAGES));
+            t
+        }).sum()
+    });
+    measure("unprot100", 500, 500, || {
+        (0..500).map(|_| {
+            ok("prot100", appel::protn(pages, NPAGES));
+            let t0 = rdtsc();
+            ok("unprot100", appel::unprotn(pages, NPAGES));
+            rdtsc() - t0
+        }).sum()
+    });
+
+    // trap: a store to a read-protected page; the handler unprotects it; the store completes.
+    ok("handler", mmap::set_fault_handler(pages, Some(appel::unprotect_on_fault)));
+    let traps = appel::traps();
+    measure("trap", 1000, 1000, || {
+        (0..1000).map(|_| {
+            ok("prot1", appel::prot1(pages));
+            let t0 = rdtsc();
+            store(pages, 2);
+            rdtsc() - t0
+        }).sum()
+    });
+
+    // appel1: store to a random protected page; the handler protects the open page and unprotects
+    // the faulting one, in one page_map call.
+    ok("handler", mmap::set_fault_handler(pages, Some(appel::protect_open_and_unprotect)));
+    ok("protN", appel::protn(pages, NPAGES));
+    ok("unprot1", appel::unprot1(pages));
+    appel::set_open_page(pages);
+    measure("appel1", 1000, 1000, || {
+        let t0 = rdtsc();
+        for _ in 0..1000 {
+            let page = loop {
+                let page = pages + (random.next() % NPAGES) * PAGE;
+                if page != appel::open_page() {
+                    break page;
+                }
+            };
+            store(page, 3);
+        }
+        rdtsc() - t0
+    });
+
+    // appel2: protect 100 pages, store to each in a random order; the handler unprotects.
+    ok("handler", mmap::set_fault_handler(pages, Some(appel::unprotect_on_fault)));
+    let rounds = 20;
+    let mut order: [u64; NPAGES as usize] = core::array::from_fn(|i| i as u64);
+    measure("appel2", rounds * NPAGES, rounds * NPAGES, || {
+        let mut total = 0;
+        for _ in 0..rounds {
+            for i in (1..NPAGES as usize).rev() {
+                order.swap(i, (random.next() % (i as u64 + 1)) as usize); // Fisher-Yates, untimed
+            }
+            let t0 = rdtsc();
+            ok("protN", appel::protn(pages, NPAGES));
+            for &page in &order {
+                store(pages + page * PAGE, 4);
+            }
+            total += rdtsc() - t0;
+        }
+        total
+    });
+    let expected = repeats() as u64 * (1000 + 1000 + rounds * NPAGES);
+    if appel::traps() - traps != expected {
+        println!("vmbench: {} faults handled, expected {expected}", appel::traps() - traps);
+        return 1;
+    }
+    ok("munmap", mmap::munmap(pages, NPAGES * PAGE));
+
+    // first_touch: one store to each page of a fresh demand-zero region.
+    let n = 256;
+    measure("first_touch", n, n, || {
+        let region = ok("mmap", mmap::mmap(n * PAGE, Rights(Rights::READ.0 | Rights::WRITE.0)));
+        let t0 = rdtsc();
+        for i in 0..n {
+            store(region + i * PAGE, 1);
+        }
+        let t = rdtsc() - t0;
+        ok("munmap", mmap::munmap(region, n * PAGE));
+        t
+    });
+    let _ = PROTECTED;
+    println!("BENCH vmbench done");
+    0
+}

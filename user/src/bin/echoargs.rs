@@ -1,0 +1,18 @@
+//! Prints its arguments and one environment variable, and exits with the number of arguments:
+//! the child `spawner` starts from the boot archive.
+#![no_std]
+#![no_main]
+#![deny(unsafe_code)]
+
+fn main() -> i64 {
+    let mut n = 0;
+    for (i, a) in exos::spawn::args().enumerate() {
+        exos::println!("echoargs: argv[{i}] = {a}");
+        n += 1;
+    }
+    exos::println!("echoargs: GREETING={}", exos::spawn::var("GREETING").unwrap_or("(unset)"));
+    exos::println!("echoargs: my id {:#x}, my parent {:#x}", exos::process::id(), exos::process::parent());
+    n
+}
+
+exos::main!(main);

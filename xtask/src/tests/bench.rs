@@ -1,0 +1,39 @@
+//! The benchmark programs in quick mode (issue 7): `cargo xtask bench --quick`'s Exo boot, one
+//! repeat per line, checked to print a figure for every line Exo has (no timing assertions).
+
+use super::{IntegrationTest, KERNEL_PANIC, LEAK};
+use std::time::Duration;
+
+/// The BENCH names Exo's quick boot prints, in order (`ipcbench`, `bench`, `vmbench`); xtask's
+/// bench unit tests check this against the benchmark table, so a new line must be added here.
+#[cfg(test)]
+pub const QUICK_LINES: &[&str] = &[
+    "pipe", "pipe_4k", "shm", "lrpc", "null_call", "null_syscall", "limit_syscall", "limit_exception", "exc_bp", "exc_ud", "exc_pf", "pct",
+    "dirty", "prot1", "prot100", "unprot100", "trap", "appel1", "appel2", "first_touch",
+];
+
+/// `BENCH name=<n> median=` for each of [`QUICK_LINES`] (the programs print the number with `{:.1}`).
+macro_rules! line {
+    ($name:literal) => {
+        concat!("BENCH name=", $name, " median=")
+    };
+}
+
+pub const BENCH: &[IntegrationTest] = &[IntegrationTest {
+    name: "bench_quick",
+    cmdline_run: "ipcbench_quick,bench_quick,vmbench_quick",
+    expect: &[
+        line!("pipe"), line!("pipe_4k"), line!("shm"), line!("lrpc"),
+        "'ipcbench_quick' exited with code 0",
+        line!("null_call"), line!("null_syscall"), line!("limit_syscall"), line!("limit_exception"), line!("exc_bp"), line!("exc_ud"), line!("exc_pf"), line!("pct"),
+        "BENCH done",
+        "'bench_quick' exited with code 0",
+        line!("dirty"), line!("prot1"), line!("prot100"), line!("unprot100"), line!("trap"), line!("appel1"),
+        line!("appel2"), line!("first_touch"),
+        "BENCH vmbench done",
+        "'vmbench_quick' exited with code 0",
+    ],
+    forbid: &["failed", "unhandled", "exited with code 1", "median=NaN", "median=inf", KERNEL_PANIC, LEAK],
+    timeout: Duration::from_secs(60),
+    ..IntegrationTest::DEFAULT
+}];
