@@ -531,7 +531,7 @@ pub fn handle_fault(frame: &mut ExceptionFrame) -> bool {
         e if e & WRITE != 0 => Access::Write,
         _ => Access::Read,
     };
-    let (fault, handler) = {
+    let (fault, handler) = 'locked: {
         let Some(mut s) = STATE.try_lock() else { return false };
         let Some(r) = s.find(address) else { return false };
         let region = &s.regions[r];
@@ -547,22 +547,30 @@ pub fn handle_fault(frame: &mut ExceptionFrame) -> bool {
             if page.backed() || region.kind != Kind::Anonymous {
                 return false; // mapped as allowed, yet it faulted: the page was taken away
             }
-            return match s.demand_zero(r, index) {
+            match s.demand_zero(r, index) {
                 Ok(()) => {
                     crate::reclaim::got_memory();
-                    true
+                    return true;
                 }
-                // Out of pages: the kernel asked another environment to give some back; yield
-                // and fault again (outside this handler, so this one can be asked too).
-                Err(Error::NoMemory) if crate::reclaim::wait_for_memory() => true,
+                // Out of pages: handled below, with the region list unlocked.
+                Err(Error::NoMemory) => break 'locked (None, None),
                 Err(e) => {
                     crate::println!("exos: mmap: no page for {address:#x}: {e}");
-                    false
+                    return false;
                 }
-            };
+            }
         }
         let fault = Fault { address, page: address & !(PAGE - 1), access, prot, region: region.start };
-        (fault, region.handler)
+        (Some(fault), region.handler)
+    };
+    let Some(fault) = fault else {
+        // The kernel asked another environment for pages; answer a request against this one,
+        // make room from its own clean pages, or wait, and fault again (`reclaim`).
+        if crate::reclaim::on_no_memory() {
+            return true;
+        }
+        crate::println!("exos: mmap: no page for {address:#x}: {}", Error::NoMemory);
+        return false;
     };
     handler.is_some_and(|h| h(&fault, frame))
 }

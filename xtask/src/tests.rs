@@ -81,14 +81,13 @@ pub mod bench;
 mod faults;
 mod ipc;
 mod processes;
-#[allow(dead_code)] // not yet in all(): see docs/EXOS.md "Memory pressure"
 mod reclaim;
 mod threads;
 mod vm;
 
 /// Every integration test, in the order they are started.
 pub fn all() -> impl Iterator<Item = &'static IntegrationTest> {
-    ALL.iter().chain(faults::FAULTS).chain(ipc::IPC).chain(processes::PROCESSES).chain(processes::SPAWN).chain(threads::THREADS).chain(vm::VM).chain(bench::BENCH)
+    ALL.iter().chain(faults::FAULTS).chain(ipc::IPC).chain(processes::PROCESSES).chain(processes::SPAWN).chain(threads::THREADS).chain(vm::VM).chain(bench::BENCH).chain(reclaim::RECLAIM)
 }
 
 /// The tests of booting, the interface and the programs (the hostile fault tests are in
