@@ -41,10 +41,21 @@ pub const USER_STACK_TOP: u64 = 0x0000_7fff_fff0_0000;
 pub const USER_STACK_SIZE: u64 = 64 * 1024;
 /// The kernel's read-only windows into the user half start here (one PML4 slot each).
 pub const WINDOWS_START: u64 = 0x0000_7e00_0000_0000;
-/// The environment's repossession vector (one page, its own): a `u64` count of pages the kernel
-/// took by force, then the physical address of each (the last 511 are kept, the count keeps
-/// growing). Read-only.
+/// The environment's revocation page (one page, its own), read-only, `u64` words: the count of
+/// pages the kernel took by force (word 0), the revocation request pending against it (word 1
+/// [`REVOKE_PAGES`], word 2 [`REVOKE_DEADLINE`]), then from [`REPOSSESSED_ENTRIES`] the
+/// physical address of each page taken (the last [`REPOSSESSED_CAPACITY`] are kept, the count keeps
+/// growing).
 pub const REPOSSESSED_BASE: u64 = 0x0000_7e00_0000_0000;
+/// The pending revocation request: how many pages the environment still owes (each page it
+/// frees or gives away counts). Meaningful while [`REVOKE_DEADLINE`] is not 0.
+pub const REVOKE_PAGES: u64 = REPOSSESSED_BASE + 8;
+/// The pending revocation request's deadline tick; 0 when no request is pending.
+pub const REVOKE_DEADLINE: u64 = REPOSSESSED_BASE + 16;
+/// The first entry of the ring of repossessed physical addresses.
+pub const REPOSSESSED_ENTRIES: u64 = REPOSSESSED_BASE + 24;
+/// Entries in that ring (the rest of the page).
+pub const REPOSSESSED_CAPACITY: u64 = (PAGE_SIZE - 24) / 8;
 /// The page-ownership table: one `u32` per physical page, the id of the environment that owns it
 /// (0 = free, [`OWNER_KERNEL`] = the kernel, device memory or a hole). Read-only.
 pub const PAGE_OWNERS_BASE: u64 = 0x0000_7e80_0000_0000;

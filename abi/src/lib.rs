@@ -63,6 +63,8 @@ pub const MAX_VITAL: usize = 8;
 /// [`ExceptionFrame::vector`] of a revocation upcall: the kernel asks for `error_code` pages back
 /// before timer tick `fault_address` (the deadline); the registers are the interrupted ones.
 pub const REVOKE_VECTOR: u64 = 256;
+/// Timer ticks between a revocation request and its deadline.
+pub const REVOKE_DEADLINE_TICKS: u64 = 5;
 
 /// `env_yield`'s argument for "whoever is next".
 pub const ANY_ENV: u64 = u64::MAX;

@@ -45,6 +45,8 @@ pub struct Private {
     retired_count: AtomicUsize,
     /// `slot | frame << 12` of retired root capabilities.
     retired: [AtomicU64; MAX_RETIRED],
+    /// Counters of `reclaim` (written by the revocation handler, so on this never-shared page).
+    pub reclaim: [AtomicU64; 16],
 }
 
 pub static EXOS_PRIVATE: Private = Private {
@@ -52,6 +54,7 @@ pub static EXOS_PRIVATE: Private = Private {
     children: [const { AtomicU64::new(0) }; abi::MAX_ENVS],
     retired_count: AtomicUsize::new(0),
     retired: [const { AtomicU64::new(0) }; MAX_RETIRED],
+    reclaim: [const { AtomicU64::new(0) }; 16],
 };
 
 /// Whether this process or an ancestor ever forked (copy-on-write pages may exist).
@@ -66,13 +69,16 @@ pub fn handle(frame: &ExceptionFrame) -> bool {
 /// Makes sure the page holding `address` is writable if it is copy-on-write (the exception return
 /// path writes there).
 pub fn prepare_return(address: u64) {
-    if FORKED.load(Ordering::Relaxed) {
-        resolve(address & !0xfff);
+    let read_only = || vm::translate(address).is_some_and(|entry| entry & WRITABLE == 0);
+    // `resolve` is `true` but the page still read-only when it had to wait for a page: again.
+    while FORKED.load(Ordering::Relaxed) && resolve(address & !0xfff) && read_only() {
+        core::hint::spin_loop();
     }
 }
 
 /// Makes the copy-on-write page at `va` writable and private; `false` if it is not one or no page
-/// is left to copy into.
+/// is left to copy into. `true` with the page still read-only when no page was free and
+/// `reclaim::on_no_memory` made room or waited: the caller tries again.
 pub fn resolve(va: u64) -> bool {
     let Some(entry) = vm::translate(va) else { return false };
     if entry & COW == 0 || entry & WRITABLE != 0 {
@@ -90,10 +96,16 @@ pub fn resolve(va: u64) -> bool {
         let update = MapUpdate { op: MapUpdate::PROTECT, va, slot: 0, rights: rights | keep_shared };
         return sys_page_map(&[update]) == (1, None);
     }
-    let Ok((_, new)) = sys_page_alloc(ANY_PAGE) else {
-        crate::println!("exos: no page left to copy {va:#x} on write");
-        return false;
+    let new = match sys_page_alloc(ANY_PAGE) {
+        Ok((_, new)) => new,
+        // No page: make room or wait for one (`reclaim`); the write faults again.
+        Err(abi::Error::NoMemory) if crate::reclaim::on_no_memory() => return true,
+        Err(_) => {
+            crate::println!("exos: no page left to copy {va:#x} on write");
+            return false;
+        }
     };
+    crate::reclaim::got_memory();
     let scratch = MapUpdate { op: MapUpdate::MAP, va: SCRATCH, slot: new, rights: Rights::READ.0 | Rights::WRITE.0 };
     if sys_page_map(&[scratch]) != (1, None) {
         let _ = sys_page_free(new);

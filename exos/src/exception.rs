@@ -84,6 +84,19 @@ pub fn set_revoke_handler(handler: RevokeHandler) {
     REVOKE_HANDLER.store(handler as usize, Ordering::Release);
 }
 
+/// Whether a revocation handler is set.
+pub fn has_revoke_handler() -> bool {
+    REVOKE_HANDLER.load(Ordering::Acquire) != 0
+}
+
+/// The revocation handler set with [`set_revoke_handler`], if any (`reclaim` calls it inline for
+/// a request the upcall cannot deliver while the handler runs).
+pub fn revoke_handler() -> Option<RevokeHandler> {
+    let raw = REVOKE_HANDLER.load(Ordering::Acquire);
+    // SAFETY: REVOKE_HANDLER only ever holds 0 or a `RevokeHandler`.
+    (raw != 0).then(|| unsafe { core::mem::transmute::<usize, RevokeHandler>(raw) })
+}
+
 /// The default exception stack, 16 KiB in the program's bss, on pages of its own (`fork` gives a
 /// child fresh ones instead of sharing them copy-on-write: the handler must never fault).
 const STACK_SIZE: usize = 16 * 1024;
@@ -163,6 +176,11 @@ pub fn name(vector: u64) -> &'static str {
 #[unsafe(no_mangle)]
 extern "C" fn exos_exception_dispatch(frame: &mut ExceptionFrame, fpu: &mut FpuState) {
     dispatch(frame, fpu);
+    // A revocation request that arrived while the handler ran cannot be delivered as an upcall
+    // until the handler is left: answer it here (one read when there is none).
+    if frame.vector != abi::REVOKE_VECTOR {
+        crate::reclaim::answer_pending();
+    }
     // The return path writes the resume address below the interrupted stack pointer: that page
     // must be writable (it may be copy-on-write since a fork).
     crate::cow::prepare_return(frame.rsp.wrapping_sub(136));

@@ -6,7 +6,8 @@
 //! itself (`heap.rs`), processes: copy-on-write `fork` (`fork.rs`, `cow.rs`), exit status, `wait`,
 //! `kill` and signals (`process.rs`), starting programs from the boot archive with arguments and
 //! environment variables (`spawn.rs`: the library's ELF loader), replacing the program in place (`exec.rs`), virtual memory as regions with demand-zero pages, sharing, protection
-//! changes and per-region fault handlers (`mmap.rs`; across environments: `share.rs`), the Appel-Li primitives over it (`appel.rs`),
+//! changes and per-region fault handlers (`mmap.rs`; across environments: `share.rs`), the Appel-Li primitives over it (`appel.rs`), the answer to the kernel's revocation
+//! upcall under memory pressure (`reclaim.rs`: clean demand-zero and retired copy-on-write pages first),
 //! IPC between environments: shared regions (`region.rs`), pipes (`pipe.rs`), shared-memory
 //! channels (`shm.rs`) and LRPC over protected control transfer (`lrpc.rs`); console output with
 //! [`print!`]/[`println!`] (`console.rs`) and a panic handler that reports and exits. Unsafe code
@@ -42,6 +43,7 @@ pub mod fork;
 pub mod heap;
 pub mod process;
 pub mod mmap;
+pub mod reclaim;
 pub mod share;
 pub mod appel;
 pub mod lrpc;

@@ -126,17 +126,20 @@ impl Spec {
     }
 }
 
-/// One page of a region: its capability slot (`NO_SLOT` until it has a page) and protection.
+/// One page of a region: its capability slot (`NO_SLOT` until it has a page), protection, and
+/// whether it may hold data its dirty bit no longer shows (a rewrite of its entry cleared the bit
+/// after a write): `reclaim` never gives such a page back.
 #[derive(Clone, Copy)]
 pub(crate) struct Page {
     pub(crate) slot: u16,
     pub(crate) prot: u8,
+    pub(crate) written: bool,
 }
 
 pub(crate) const NO_SLOT: u16 = u16::MAX;
 
 impl Page {
-    fn backed(self) -> bool {
+    pub(crate) fn backed(self) -> bool {
         self.slot != NO_SLOT
     }
 }
@@ -220,6 +223,11 @@ static STATE: Mutex<State> = Mutex::new(State {
     next: MMAP_BASE,
     batch: Batch { updates: [MapUpdate { op: 0, va: 0, slot: 0, rights: 0 }; BATCH], len: 0 },
 });
+
+/// The address of the region-list lock (a handler must find its page writable before trying it).
+pub(crate) fn state_address() -> u64 {
+    &raw const STATE as u64
+}
 
 /// Runs `f` on the region list; `Busy` if it is in use (a handler interrupted the library).
 pub(crate) fn with_state<T>(f: impl FnOnce(&mut State) -> Result<T, Error>) -> Result<T, Error> {
@@ -330,10 +338,11 @@ pub fn map(spec: Spec) -> Result<u64, Error> {
         return Err(Error::BadArgument);
     }
     ensure_handler()?;
+    crate::reclaim::install_default();
     let prot = spec.prot.0 as u8;
     let start = with_state(|s| {
         let start = s.place(spec.addr, pages)?;
-        let page = Page { slot: NO_SLOT, prot };
+        let page = Page { slot: NO_SLOT, prot, written: false };
         let region = Region { start, pages: alloc::vec![page; pages as usize], max: spec.max, kind: spec.kind, handler: spec.handler };
         Ok(s.insert(region))
     })?;
@@ -457,6 +466,7 @@ fn protect_each(changes: impl Iterator<Item = (u64, Rights)> + Clone, same: bool
             let new = if same { old } else { prot };
             entry.prot = new.0 as u8;
             if entry.backed() && (old != new || (same && new != Rights::NONE)) {
+                entry.written |= is_dirty(page); // the rewrite clears the bit
                 let slot = entry.slot;
                 if same {
                     s.batch.push(MapUpdate::PROTECT, page, 0, new)?;
@@ -521,7 +531,7 @@ pub fn handle_fault(frame: &mut ExceptionFrame) -> bool {
         e if e & WRITE != 0 => Access::Write,
         _ => Access::Read,
     };
-    let (fault, handler) = {
+    let (fault, handler) = 'locked: {
         let Some(mut s) = STATE.try_lock() else { return false };
         let Some(r) = s.find(address) else { return false };
         let region = &s.regions[r];
@@ -537,16 +547,30 @@ pub fn handle_fault(frame: &mut ExceptionFrame) -> bool {
             if page.backed() || region.kind != Kind::Anonymous {
                 return false; // mapped as allowed, yet it faulted: the page was taken away
             }
-            return match s.demand_zero(r, index) {
-                Ok(()) => true,
+            match s.demand_zero(r, index) {
+                Ok(()) => {
+                    crate::reclaim::got_memory();
+                    return true;
+                }
+                // Out of pages: handled below, with the region list unlocked.
+                Err(Error::NoMemory) => break 'locked (None, None),
                 Err(e) => {
                     crate::println!("exos: mmap: no page for {address:#x}: {e}");
-                    false
+                    return false;
                 }
-            };
+            }
         }
         let fault = Fault { address, page: address & !(PAGE - 1), access, prot, region: region.start };
-        (fault, region.handler)
+        (Some(fault), region.handler)
+    };
+    let Some(fault) = fault else {
+        // The kernel asked another environment for pages; answer a request against this one,
+        // make room from its own clean pages, or wait, and fault again (`reclaim`).
+        if crate::reclaim::on_no_memory() {
+            return true;
+        }
+        crate::println!("exos: mmap: no page for {address:#x}: {}", Error::NoMemory);
+        return false;
     };
     handler.is_some_and(|h| h(&fault, frame))
 }

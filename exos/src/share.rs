@@ -25,7 +25,7 @@ pub fn attach(at: Option<u64>, slots: &[u64], prot: Rights, max: Rights) -> Resu
     ensure_handler()?;
     let start = with_state(|s| {
         let start = s.place(at, slots.len() as u64)?;
-        let pages = slots.iter().map(|&slot| Page { slot: slot as u16, prot: prot.0 as u8 }).collect();
+        let pages = slots.iter().map(|&slot| Page { slot: slot as u16, prot: prot.0 as u8, written: false }).collect();
         Ok(s.insert(Region { start, pages, max, kind: Kind::Attached, handler: None }))
     })?;
     let mapped = with_state(|s| {

@@ -70,15 +70,31 @@ pub fn env_info(index: usize) -> abi::EnvInfo {
 }
 
 /// The repossession vector: how many pages the kernel has taken from this environment by force,
-/// and the physical addresses of the most recent ones (up to 511).
+/// and the physical addresses of the most recent ones (up to `layout::REPOSSESSED_CAPACITY`).
 pub fn repossessed() -> (u64, impl Iterator<Item = u64>) {
-    let read = |i: u64| {
-        // SAFETY: the kernel maps this environment's repossession vector (one page) read-only at
-        // REPOSSESSED_BASE; `i` stays below 512.
-        unsafe { core::ptr::read_volatile((abi::layout::REPOSSESSED_BASE + (i % 512) * 8) as *const u64) }
+    use abi::layout::{REPOSSESSED_BASE, REPOSSESSED_CAPACITY, REPOSSESSED_ENTRIES};
+    let read = |at: u64| {
+        // SAFETY: the kernel maps this environment's revocation page read-only at
+        // REPOSSESSED_BASE; every address read is a u64 inside that page.
+        unsafe { core::ptr::read_volatile(at as *const u64) }
     };
-    let count = read(0);
-    (count, (0..count.min(511)).map(move |i| read(1 + i)))
+    let count = read(REPOSSESSED_BASE);
+    (count, (0..count.min(REPOSSESSED_CAPACITY)).map(move |i| read(REPOSSESSED_ENTRIES + i * 8)))
+}
+
+/// The revocation request pending against this environment, read from its revocation page (no
+/// system call): `Some((pages, deadline))` while the kernel wants `pages` more pages back by timer
+/// tick `deadline`, whether or not the upcall was delivered (each page freed counts).
+pub fn revocation() -> Option<(u64, u64)> {
+    use abi::layout::{REVOKE_DEADLINE, REVOKE_PAGES};
+    let read = |at: u64| {
+        // SAFETY: both words are in this environment's read-only revocation page.
+        unsafe { core::ptr::read_volatile(at as *const u64) }
+    };
+    let deadline = read(REVOKE_DEADLINE);
+    let pages = read(REVOKE_PAGES);
+    // The kernel writes the pages before the deadline; on one CPU a reader never sees half.
+    (deadline != 0).then_some((pages, deadline))
 }
 
 /// The time-slice vector: the id of the environment owning each position (0: free), and the

@@ -165,7 +165,7 @@ fn give_map(env: &mut Env, caller: u64, giver: &mut Env, u: &MapUpdate) -> Resul
         }
         return Err(e);
     }
-    crate::revoke::forget_vital(giver, env_index(caller), u.slot);
+    crate::revoke::page_gone(giver, env_index(caller), u.slot);
     giver.pages -= 1;
     env.pages += 1;
     crate::page::set_owner(pa, env.id as u32);

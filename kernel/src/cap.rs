@@ -161,7 +161,7 @@ fn release(removed: Vec<Removed<Object>>, mut dying: Option<&mut Env>) {
             let credit = |env: &mut Env| {
                 if env_index(env.id) == r.owner {
                     env.pages -= 1;
-                    crate::revoke::forget_vital(env, r.owner, r.slot as u64);
+                    crate::revoke::page_gone(env, r.owner, r.slot as u64);
                     sched::publish(env);
                 }
             };

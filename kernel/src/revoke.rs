@@ -8,24 +8,32 @@
 //! If it has not freed them when the deadline passes, or it cannot take the upcall, the kernel
 //! repossesses pages itself (the abort protocol): highest capability slots first (a program's
 //! image and stack hold its lowest slots), never a page the environment marked vital, each recorded in its repossession vector (`REPOSSESSED_BASE`).
+//!
+//! A request counts every page the environment lets go of (frees, or gives to another
+//! environment) until `REVOKE_BATCH` are counted; then it is over (an upcall not yet delivered is
+//! dropped, and the environment may be asked again). At the deadline the kernel takes what is
+//! still owed. The request is also published in the environment's revocation page
+//! (`REVOKE_PAGES`: pages still owed, `REVOKE_DEADLINE`), so a library that cannot take the upcall
+//! now (it is inside its own handler, say waiting for memory in a page fault) sees it and answers
+//! inline.
 use crate::arch::x86_64::lapic;
 use crate::env::Env;
 use crate::mem::{paging, phys};
 use crate::{cap, kprintln, sched, upcall};
-use abi::layout::{PAGE_SIZE, REPOSSESSED_BASE};
+use abi::layout::{REPOSSESSED_BASE, REPOSSESSED_CAPACITY, REPOSSESSED_ENTRIES, REVOKE_DEADLINE, REVOKE_PAGES};
 use abi::{env_index, Error, REVOKE_VECTOR};
 use alloc::vec::Vec;
 
 /// Pages asked back per revocation.
 pub const REVOKE_BATCH: u64 = 16;
 /// Timer ticks an environment has to give pages back.
-pub const DEADLINE_TICKS: u64 = 5;
+pub const DEADLINE_TICKS: u64 = abi::REVOKE_DEADLINE_TICKS;
 
 /// A revocation in progress.
 #[derive(Clone, Copy, Debug)]
 pub struct Revocation {
-    /// The environment must get down to this many pages.
-    pub target: u64,
+    /// Pages still owed (more than 0: the request is over when it reaches 0).
+    pub owed: u64,
     /// The tick after which the kernel takes pages itself.
     pub deadline: u64,
     /// Whether the upcall has been delivered.
@@ -43,9 +51,10 @@ pub fn pressure(requester: u64) {
     });
     if let Some((id, _)) = victim {
         sched::with_env(id, |env| {
-            let target = env.pages.saturating_sub(REVOKE_BATCH);
-            env.revoke = Some(Revocation { target, deadline: lapic::ticks() + DEADLINE_TICKS, delivered: false });
-            log::info!("env {} '{}' asked for {} pages by tick {}", env.id, env.name, env.pages - target, lapic::ticks() + DEADLINE_TICKS);
+            let revocation = Revocation { owed: REVOKE_BATCH.min(env.pages), deadline: lapic::ticks() + DEADLINE_TICKS, delivered: false };
+            env.revoke = Some(revocation);
+            publish(env.root, Some(revocation));
+            log::info!("env {} '{}' asked for {} pages by tick {}", env.id, env.name, revocation.owed, revocation.deadline);
         });
     }
 }
@@ -56,14 +65,24 @@ pub fn deliver_pending(env: &mut Env) -> bool {
     let Some(revocation) = env.revoke.as_mut().filter(|r| !r.delivered) else { return false };
     let Some(handler) = env.exception_handler.filter(|h| !upcall::in_handler(env.frame.rsp, h)) else { return false };
     let mut request = upcall::exception_frame_of(&env.frame);
-    (request.vector, request.error_code, request.fault_address) =
-        (REVOKE_VECTOR, env.pages.saturating_sub(revocation.target), revocation.deadline);
+    (request.vector, request.error_code, request.fault_address) = (REVOKE_VECTOR, revocation.owed, revocation.deadline);
     // A stack the kernel cannot write is the library's problem: the deadline will pass.
     revocation.delivered = upcall::push(env.root, &handler, &mut env.frame, &request).is_ok();
     if revocation.delivered {
         crate::stats::count(abi::stats::Counter::RevocationUpcalls);
     }
     revocation.delivered
+}
+
+/// `env` let go of one page it held through `page_alloc` (freed, given away or repossessed): it
+/// counts toward the request pending against it.
+fn count_page_gone(env: &mut Env) {
+    let Some(r) = env.revoke.as_mut() else { return };
+    r.owed = r.owed.saturating_sub(1);
+    if r.owed == 0 {
+        env.revoke = None;
+    }
+    publish(env.root, env.revoke);
 }
 
 /// Timer tick: settles every revocation whose deadline has passed.
@@ -73,9 +92,8 @@ pub fn check_deadlines() {
     sched::for_each_env(|env| {
         if let Some(r) = env.revoke.filter(|r| now >= r.deadline) {
             env.revoke = None;
-            if env.pages > r.target {
-                overdue.push((env.id, env.pages - r.target));
-            }
+            publish(env.root, None);
+            overdue.push((env.id, r.owed));
         }
     });
     for (id, count) in overdue {
@@ -102,9 +120,19 @@ fn repossess(id: u64, count: u64) {
 fn record(root: u64, pa: u64) {
     let Some((vector, _)) = paging::translate(root, REPOSSESSED_BASE) else { return };
     let count = u64::from_le_bytes(phys::bytes(vector, 8).try_into().expect("8 bytes"));
-    let entries = PAGE_SIZE / 8 - 1;
-    phys::write(vector + 8 + (count % entries) * 8, &pa.to_le_bytes());
+    let entry = REPOSSESSED_ENTRIES - REPOSSESSED_BASE + (count % REPOSSESSED_CAPACITY) * 8;
+    phys::write(vector + entry, &pa.to_le_bytes());
     phys::write(vector, &(count + 1).to_le_bytes());
+}
+
+/// Shows the request pending against the address space `root` (`None`: none) in its revocation
+/// page: the pages owed, then the deadline (0 when none is pending), written in that order.
+fn publish(root: u64, revocation: Option<Revocation>) {
+    let Some((page, _)) = paging::translate(root, REPOSSESSED_BASE) else { return };
+    let (owed, deadline) = revocation.map_or((0, 0), |r| (r.owed, r.deadline));
+    phys::write(page + (REVOKE_DEADLINE - REPOSSESSED_BASE), &0u64.to_le_bytes());
+    phys::write(page + (REVOKE_PAGES - REPOSSESSED_BASE), &owed.to_le_bytes());
+    phys::write(page + (REVOKE_DEADLINE - REPOSSESSED_BASE), &deadline.to_le_bytes());
 }
 
 /// `page_set_vital(slot, vital)`.
@@ -131,9 +159,12 @@ pub fn set_vital(slot: u64, vital: u64) -> Result<u64, Error> {
     })
 }
 
-/// Forgets `slot` as vital in the environment at table index `owner` (its page is gone).
-pub fn forget_vital(env: &mut Env, owner: usize, slot: u64) {
+/// Environment `env` (at table index `owner`) no longer holds the page of its root capability
+/// `slot` (freed, given away or repossessed): forgets it as vital and counts it toward a pending
+/// request.
+pub fn page_gone(env: &mut Env, owner: usize, slot: u64) {
     if env_index(env.id) == owner {
         env.vital.retain(|&s| s != slot);
+        count_page_gone(env);
     }
 }
