@@ -273,13 +273,13 @@ fn end_children(parent: u64) {
 
 /// Says how an environment ended: on the console for boot programs, and for every environment in
 /// test mode (tests read these lines); in the log otherwise, so a person at the shell does not see
-/// a line per command.
+/// a line per command (`log=debug` shows them).
 fn report(env: &Env, outcome: Outcome) {
     crate::stats::count(abi::stats::Counter::EnvsEnded);
     if env.parent.is_some() && with(|s| s.boot.mode) == Mode::Run {
         match outcome {
-            Outcome::Exited(code) => log::info!("env {} '{}' exited with code {}", env.id, env.name, code as i64),
-            Outcome::Killed(why) => log::info!("env {} '{}' killed: {}", env.id, env.name, why),
+            Outcome::Exited(code) => log::debug!("env {} '{}' exited with code {}", env.id, env.name, code as i64),
+            Outcome::Killed(why) => log::debug!("env {} '{}' killed: {}", env.id, env.name, why),
         }
         return;
     }
@@ -392,7 +392,8 @@ fn start_boot_program(id: u64) -> TrapFrame {
     frame
 }
 
-/// The run list is done: report, then leave QEMU (test mode) or halt.
+/// The run list is done: report, then leave QEMU (through the debug-exit device; on a machine
+/// without one, halt).
 fn finish() -> ! {
     let (mode, free_at_start) = with(|s| (s.boot.mode, s.free_at_start));
     let free_now = frames::free_count();
@@ -406,8 +407,8 @@ fn finish() -> ! {
     match mode {
         Mode::Test => legacy::qemu_exit(0),
         Mode::Run => {
-            kprintln!("exo: nothing left to run; press Ctrl-A X to leave QEMU");
-            cpu::halt_forever()
+            kprintln!("exo: nothing left to run; halting");
+            legacy::qemu_exit(0)
         }
     }
 }

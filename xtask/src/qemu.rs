@@ -159,7 +159,8 @@ impl<'a> Media<'a> {
 /// Where the serial port goes.
 #[derive(Clone, Copy)]
 pub enum Serial {
-    /// `-serial mon:stdio`: the terminal, with the QEMU monitor on Ctrl-A C and Ctrl-A X to quit.
+    /// The terminal, multiplexed with the QEMU monitor (Ctrl-A C) and Ctrl-A X to quit; Ctrl-C
+    /// goes to the guest.
     MonitorOnStdio,
     /// `-serial stdio -monitor none`: plain bytes, for capturing.
     Stdio,
@@ -185,7 +186,9 @@ pub fn qemu_command(accel: Accel, media: &Media, serial: Serial) -> Command {
     command.args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
     command.args(accel.args());
     match serial {
-        Serial::MonitorOnStdio => command.args(["-serial", "mon:stdio"]),
+        // The monitor shares the terminal (Ctrl-A C, Ctrl-A X), and Ctrl-C reaches the guest as a
+        // byte instead of stopping QEMU: the shell's Ctrl-C interrupts the foreground job.
+        Serial::MonitorOnStdio => command.args(["-chardev", "stdio,id=s0,mux=on,signal=off", "-serial", "chardev:s0", "-mon", "chardev=s0,mode=readline"]),
         Serial::Stdio => command.args(["-serial", "stdio", "-monitor", "none"]),
         Serial::Terminal => command.args(["-chardev", "stdio,id=s0,signal=off", "-serial", "chardev:s0", "-monitor", "none"]),
     };
