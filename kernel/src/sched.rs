@@ -276,6 +276,7 @@ fn end_children(parent: u64) {
 /// a line per command (`log=debug` shows them).
 fn report(env: &Env, outcome: Outcome) {
     crate::stats::count(abi::stats::Counter::EnvsEnded);
+    crate::stats::publish();
     if env.parent.is_some() && with(|s| s.boot.mode) == Mode::Run {
         match outcome {
             Outcome::Exited(code) => log::debug!("env {} '{}' exited with code {}", env.id, env.name, code as i64),

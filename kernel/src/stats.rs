@@ -3,7 +3,8 @@
 //!
 //! Counting is a relaxed load and store of a kernel static (one CPU, no lock prefix): the hot paths
 //! (system-call dispatch, exception upcall) pay two instructions for it. The counters are copied to
-//! the window at every timer tick; names are written when they change.
+//! the window at every timer tick and whenever an environment ends; names are written when they
+//! change.
 use crate::mem::{frames, paging, phys};
 use abi::stats::{self, Counter, COUNTERS, COUNTERS_OFFSET, NAME_LEN, NAMES_OFFSET, RUN_TICKS_OFFSET};
 use abi::MAX_ENVS;
@@ -68,6 +69,12 @@ pub fn tick(running: Option<usize>) {
     if let Some(t) = running.and_then(|i| RUN_TICKS.get(i)) {
         t.store(t.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
+    publish();
+}
+
+/// Copies the counters and run ticks to the window (at every tick, and when an environment ends,
+/// so a program started after another ended sees everything it did).
+pub fn publish() {
     let page = PAGE.load(Ordering::Acquire);
     if page == 0 {
         return;
