@@ -146,23 +146,33 @@ impl Shell {
                 0
             }
             Some(Builtin::Fg) => self.fg(args.first().copied(), err),
-            None if stage.argv[0] == "wait" => self.wait_jobs(),
+            None if stage.argv[0] == "wait" => self.wait_jobs(&args, err),
             None => self.kill(&args, err),
         }
     }
 
-    /// `wait`: every background job to its end; the status is the last job's.
-    fn wait_jobs(&mut self) -> i32 {
+    /// `wait`: every background job to its end, status 0; `wait %N|PID...`: those, status of
+    /// the last one named (127 for one that is not a job or child of this shell).
+    fn wait_jobs(&mut self, args: &[&str], err: u32) -> i32 {
         let mut status = 0;
-        for job in core::mem::take(&mut self.jobs) {
-            for pid in job.pids.iter().zip(&job.statuses).filter(|(_, s)| s.is_none()).map(|(p, _)| *p) {
-                status = process::wait(pid).map_or(1, status_code);
-            }
-            if let Some(Some(last)) = job.statuses.last().filter(|s| s.is_some()) {
-                status = *last;
+        let all: Vec<String> = self.jobs.iter().map(|j| format!("%{}", j.id)).collect();
+        let targets: Vec<&str> = if args.is_empty() { all.iter().map(String::as_str).collect() } else { args.to_vec() };
+        for target in targets {
+            let index = match target.strip_prefix('%') {
+                Some(n) => self.jobs.iter().position(|j| n.parse() == Ok(j.id)),
+                None => self.jobs.iter().position(|j| j.pids.iter().any(|p| Ok(*p) == target.parse())),
+            };
+            let Some(index) = index else {
+                put(err, &format!("sh: wait: {target}: no such job\n"));
+                status = 127;
+                continue;
+            };
+            let job = self.jobs.remove(index);
+            for (pid, done) in job.pids.iter().zip(&job.statuses) {
+                status = done.unwrap_or_else(|| process::wait(*pid).map_or(1, status_code));
             }
         }
-        status
+        if args.is_empty() { 0 } else { status }
     }
 
     /// `fg [%N]`: job N (default: the newest) back in the foreground.

@@ -132,7 +132,8 @@ fn feed(shell: &mut Shell, pending: &mut String) -> bool {
 fn interactive() -> i32 {
     tty::init();
     if let Ok(motd) = fs::read_file("/etc/motd") {
-        let _ = fd::write_all(1, motd);
+        // Copied first: the console refuses to write straight from the boot archive's window.
+        let _ = fd::write_all(1, &motd.to_vec());
     }
     let mut shell = Shell::new(true);
     let mut editor = Editor::new(100);
