@@ -133,7 +133,9 @@ fn interactive() -> i32 {
     tty::init();
     if let Ok(motd) = fs::read_file("/etc/motd") {
         // Copied first: the console refuses to write straight from the boot archive's window.
-        let _ = fd::write_all(1, &motd.to_vec());
+        let mut copy = Vec::with_capacity(motd.len());
+        copy.extend_from_slice(motd);
+        let _ = fd::write_all(1, &copy);
     }
     let mut shell = Shell::new(true);
     let mut editor = Editor::new(100);

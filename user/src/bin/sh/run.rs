@@ -7,9 +7,9 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use exos::fd::{self, O_APPEND, O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY};
-use exos::process::{self, Status, SIGINT};
+use exos::process::{self, Status, SIGINT, SIGKILL};
 use exos::spawn::{self, SpawnError};
-use exos::{cwd, fork, tty};
+use exos::{cwd, fork, region, tty};
 use shell::exec_plan::{self, Io, Mode, Plan, Stage};
 use shell::expand::Env;
 use shell::parse::{self, AndOr, Connector, Pipeline, Script};
@@ -233,10 +233,26 @@ impl Shell {
         Ok(statuses.last().copied().unwrap_or(0))
     }
 
-    /// Waits for child `pid` as the terminal's foreground process (cooked mode while it runs).
+    /// Waits for child `pid` as the terminal's foreground process (the terminal is cooked while
+    /// it runs), as `tty::wait_foreground` does, plus one escalation: a program only acts on
+    /// `SIGINT` when it calls into the library (a spawned program that only computes never
+    /// does), so a second Ctrl-C during the same job ends it with `SIGKILL`.
     pub fn wait_foreground(&mut self, pid: u64) -> i32 {
-        let status = tty::wait_foreground(pid).or_else(|_| process::wait(pid));
-        match status {
+        if process::children().any(|c| c == pid) {
+            tty::set_foreground(pid);
+            let start = tty::interrupts();
+            let mut killed = false;
+            while region::listed(pid) {
+                tty::pump();
+                if !killed && tty::interrupts() >= start + 2 {
+                    killed = process::kill(pid, SIGKILL).is_ok();
+                }
+                process::check_signals();
+                region::yield_to(pid);
+            }
+            tty::set_foreground(process::id());
+        }
+        match process::wait(pid) {
             Ok(status) => status_code(status),
             Err(e) => {
                 exos::eprintln!("sh: wait {pid}: {e:?}");
