@@ -14,6 +14,8 @@
 //! archive file and an offset) and **Dir** (a directory and a `readdir` cursor). The archive is
 //! read-only: opening for writing or creating fails with `EROFS`.
 //!
+//! The page's spare end holds the working directory (`cwd.rs`), copied with the table.
+//!
 //! User-level threads share one table; the calls are not atomic against a preemption between two
 //! threads using the same descriptor.
 use crate::fs::{self, Errno, FileKind, Stat};
@@ -34,6 +36,10 @@ const MAGIC: u64 = 0x3154_4446_534f_5845; // "EXOSFDT1"
 const HEADER: usize = 16;
 const SLOT: usize = 48;
 const RW: u64 = Rights::READ.0 | Rights::WRITE.0;
+/// After the slots: the working directory (`cwd.rs`), a length word then its bytes.
+const CWD_AT: usize = HEADER + MAX_FDS * SLOT;
+/// The longest working directory the page holds.
+pub const CWD_MAX: usize = 4096 - CWD_AT - 8;
 
 /// `open` flags (Linux values). Only reading is possible; any of the write flags fails with
 /// `EROFS`.
@@ -139,6 +145,27 @@ fn table() -> Result<&'static mut [u8; 4096], Errno> {
         }
     }
     Ok(page())
+}
+
+/// The working directory's bytes as stored (`None` without a table; empty: never set).
+pub(crate) fn cwd_bytes() -> Option<&'static [u8]> {
+    if !has_table() {
+        return None;
+    }
+    let page = page();
+    let len = (word(page, CWD_AT) as usize).min(CWD_MAX);
+    Some(&page[CWD_AT + 8..CWD_AT + 8 + len])
+}
+
+/// Stores the working directory (`cwd.rs` checks it first); makes the table if there is none.
+pub(crate) fn set_cwd_bytes(path: &[u8]) -> Result<(), Errno> {
+    if path.len() > CWD_MAX {
+        return Err(Errno::EINVAL);
+    }
+    let page = table()?;
+    put(page, CWD_AT, path.len() as u64);
+    page[CWD_AT + 8..CWD_AT + 8 + path.len()].copy_from_slice(path);
+    Ok(())
 }
 
 /// This environment's id (boot programs learn it from the kernel once).
@@ -468,6 +495,10 @@ fn build_table(id: u64, env_slot: u64, fds: &[(u32, u32)], spawn: bool) -> Resul
     put(scratch, 8, id);
     for (fd, slot) in slots.iter().enumerate() {
         store(scratch, fd, *slot);
+    }
+    if let Some(cwd) = cwd_bytes() {
+        put(scratch, CWD_AT, cwd.len() as u64);
+        scratch[CWD_AT + 8..CWD_AT + 8 + cwd.len()].copy_from_slice(cwd);
     }
     sys_page_map(&[MapUpdate { op: MapUpdate::UNMAP, va: SCRATCH, slot: 0, rights: 0 }]);
     let (_, e) = sys_page_map_into(env_slot, &[MapUpdate { op: MapUpdate::GIVE_MAP, va: FD_TABLE, slot: page, rights: RW }]);

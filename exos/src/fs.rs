@@ -4,6 +4,7 @@
 //!
 //! It also owns [`Errno`], the POSIX-like error of the file API (`fs.rs` and `fd.rs`).
 use crate::vm;
+pub use crate::cwd::{chdir, cwd};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -110,7 +111,15 @@ pub fn archive() -> Result<kcore::initrd::Archive<'static>, Errno> {
 
 /// The file or directory at `path`. `ENOENT` if there is none, `ENOTDIR` if a component on the
 /// way is a file.
+/// A relative path is resolved against the working directory (`cwd.rs`).
 pub fn lookup(path: &str) -> Result<Node<'static>, Errno> {
+    let resolved;
+    let path = if path.starts_with('/') {
+        path
+    } else {
+        resolved = crate::cwd::resolve(path);
+        resolved.as_str()
+    };
     let archive = archive()?;
     if let Some(node) = archive.lookup(path) {
         return Ok(node);

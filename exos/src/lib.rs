@@ -22,7 +22,7 @@
 //! `stats.rs`.
 //! Files: the read-only boot file system over the boot archive (`fs.rs`), per-process file
 //! descriptors (console, pipe ends, files, directories) that survive `exec` and follow `fork` and
-//! `spawn_with` (`fd.rs`), console input and output for console descriptors (`tty.rs`).
+//! `spawn_with` (`fd.rs`), the working directory kept with them (`cwd.rs`), console input and output for console descriptors (`tty.rs`).
 //! preempt its parent). The terminal: `tty.rs` (the console's line discipline, shared by a
 //! session: cooked and raw modes, editing keys, echo, Ctrl-C to the foreground process).
 //! Any of it can be replaced by a program that knows better.
@@ -34,6 +34,7 @@ extern crate alloc;
 pub mod console;
 pub mod context;
 pub mod cow;
+pub mod cwd;
 pub mod entry;
 pub mod exec;
 pub mod exception;

@@ -75,7 +75,7 @@ fn user_binary_path(name: &str) -> PathBuf {
 }
 
 /// Every user program as (bin name, built binary path), sorted by name. The names come from the
-/// files `user/src/bin/<name>.rs`.
+/// files `user/src/bin/<name>.rs` and the directories `user/src/bin/<name>/main.rs`.
 pub fn user_programs() -> Result<Vec<(String, PathBuf)>, String> {
     let dir = workspace_root().join("user/src/bin");
     let entries =
@@ -89,6 +89,11 @@ pub fn user_programs() -> Result<Vec<(String, PathBuf)>, String> {
             && let Some(stem) = path.file_stem().and_then(|stem| stem.to_str())
         {
             names.push(stem.to_string());
+        } else if path.join("main.rs").is_file()
+            && let Some(name) = path.file_name().and_then(|name| name.to_str())
+        {
+            // A program with modules: `bin/<name>/main.rs` (cargo builds it as bin `<name>`).
+            names.push(name.to_string());
         }
     }
     names.sort();
