@@ -21,7 +21,7 @@ pub fn gdb_command(request: qemu::AccelRequest, cmdline: Option<&str>) -> Result
     let gdbinit = write_gdbinit(&artifacts.kernel)?;
     let accel = qemu::choose_accel(request);
     println!("xtask: {}", accel.describe());
-    let media = Media::kernel(&artifacts, cmdline.unwrap_or("mode=run"));
+    let media = Media::kernel(&artifacts, cmdline.unwrap_or(crate::qemu::DEFAULT_CMDLINE));
     let mut qemu = qemu::qemu_command(accel.accel, &media, Serial::Stdio);
     qemu.args(["-s", "-S"]);
     if !crate::install::missing_tools(&crate::install::GDB_TOOLS).is_empty() {

@@ -13,7 +13,7 @@ use std::process::Command;
 pub fn iso_command(cmdline: Option<&str>) -> Result<u8, String> {
     crate::install::ensure_installed(&crate::install::GRUB_TOOLS)?;
     let artifacts = build::build_all()?;
-    let iso = build_iso(&artifacts, cmdline.unwrap_or("mode=run"), &build::exo_dir())?;
+    let iso = build_iso(&artifacts, cmdline.unwrap_or(crate::qemu::DEFAULT_CMDLINE), &build::exo_dir())?;
     println!("xtask: iso {}", build::display(&iso));
     Ok(0)
 }

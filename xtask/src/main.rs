@@ -49,7 +49,7 @@ subcommands! {
     Build,
     /// run [--accel tcg|kvm|auto] [--cmdline "..."] [-- COMMAND LINE]
     ///   Build, then boot in QEMU with the serial console on this terminal (Ctrl-A X quits).
-    ///   The default kernel command line is "mode=run". Prints the wall time from QEMU start to
+    ///   The default kernel command line is "mode=run run=sh" (the shell). Prints the wall time from QEMU start to
     ///   the first user instruction.
     ///   With `-- COMMAND LINE`: boot the shell, run that one command line non-interactively,
     ///   print its output and exit with its status (e.g. cargo xtask run -- 'ls /bin | wc -l').
@@ -73,7 +73,7 @@ subcommands! {
     Gdb { accel: AccelRequest, cmdline: Option<String> },
     /// iso [--cmdline "..."]
     ///   Build, then make the GRUB (multiboot2) image target/exo/exo.iso. The default kernel
-    ///   command line is "mode=run".
+    ///   command line is "mode=run run=sh".
     Iso { cmdline: Option<String> },
     /// help [COMMAND]
     ///   Print this usage text, or the help of one command. Also: --help, -h.

@@ -14,6 +14,10 @@ use std::time::{Duration, Instant};
 /// The QEMU binary.
 pub const QEMU: &str = "qemu-system-x86_64";
 
+/// The kernel command line of `run`, `gdb` and `iso` unless `--cmdline` says otherwise: boot into
+/// the shell, which prints the motd and a prompt.
+pub const DEFAULT_CMDLINE: &str = "mode=run run=sh";
+
 /// The serial line the kernel prints just before it first enters ring 3.
 pub const FIRST_USER_INSTRUCTION: &str = "exo: boot: first user instruction";
 
@@ -24,7 +28,7 @@ pub fn run_command(request: AccelRequest, cmdline: Option<&str>) -> Result<u8, S
     let artifacts = build::build_all()?;
     let accel = choose_accel(request);
     println!("xtask: {}", accel.describe());
-    let cmdline = cmdline.unwrap_or("mode=run");
+    let cmdline = cmdline.unwrap_or(DEFAULT_CMDLINE);
     let mut command = qemu_command(
         accel.accel,
         &Media::kernel(&artifacts, cmdline),
