@@ -85,6 +85,7 @@ const HELLO_RUN: &[&str] = &[
 ];
 
 pub mod bench;
+mod console;
 mod exec;
 mod faults;
 mod files;
@@ -100,7 +101,7 @@ mod vm;
 
 /// Every integration test, in the order they are started.
 pub fn all() -> impl Iterator<Item = &'static IntegrationTest> {
-    ALL.iter().chain(faults::FAULTS).chain(ipc::IPC).chain(processes::PROCESSES).chain(processes::SPAWN).chain(threads::THREADS).chain(vm::VM).chain(bench::BENCH).chain(stats::STATS).chain(files::FILES).chain(tty::TTY).chain(exec::EXEC).chain(reclaim::RECLAIM).chain(shell::SHELL).chain(utils::UTILS)
+    ALL.iter().chain(faults::FAULTS).chain(ipc::IPC).chain(processes::PROCESSES).chain(processes::SPAWN).chain(threads::THREADS).chain(vm::VM).chain(bench::BENCH).chain(stats::STATS).chain(files::FILES).chain(tty::TTY).chain(exec::EXEC).chain(reclaim::RECLAIM).chain(shell::SHELL).chain(utils::UTILS).chain(console::CONSOLE)
 }
 
 /// The tests of booting, the interface and the programs (the hostile fault tests are in
