@@ -484,7 +484,7 @@ mod unit_tests {
             Serial::MonitorOnStdio,
         ));
         assert!(line.ends_with(
-            "-accel kvm -cpu host,-arch-capabilities -serial mon:stdio -cdrom x.iso -boot d"
+            "-accel kvm -cpu host,-arch-capabilities -chardev stdio,id=s0,mux=on,signal=off -serial chardev:s0 -mon chardev=s0,mode=readline -cdrom x.iso -boot d"
         ));
     }
 
