@@ -16,6 +16,12 @@
 //!
 //! The page's spare end holds the working directory (`cwd.rs`), copied with the table.
 //!
+//! **Pipe lifetime.** A pipe's pages belong to the process that made it with [`pipe`]. That
+//! process keeps the pipes it made in a list in the table page (the unused words of the slots, so
+//! it survives `exec` and is never copied to a child) and frees a pipe's pages as soon as no live
+//! process holds an end of it: when it closes the last end itself, else at its next [`pipe`] (or
+//! [`reap_pipes`]) once the other holders have closed their ends or ended.
+//!
 //! User-level threads share one table; the calls are not atomic against a preemption between two
 //! threads using the same descriptor.
 use crate::fs::{self, Errno, FileKind, Stat};
@@ -193,6 +199,38 @@ fn set(fd: u32, slot: Slot) -> Result<(), Errno> {
     Ok(())
 }
 
+/// Pipes this process created and has not freed: [`CREATED`] words, `base | pages`, 0 when free,
+/// in the slots' unused words (`store` writes only the first 32 bytes of a slot).
+const CREATED: usize = MAX_FDS * 2;
+
+fn created_at(k: usize) -> usize {
+    HEADER + (k / 2) * SLOT + 32 + (k % 2) * 8
+}
+
+/// Frees the listed pipe in entry `k` if no live process holds an end of it; whether it did.
+fn collect(page: &mut [u8; 4096], k: usize, me: u64) -> bool {
+    let entry = word(page, created_at(k));
+    let (base, pages) = (entry & !0xfff, (entry & 0xfff) as usize);
+    if entry == 0 || (crate::vm::translate(base).is_some() && !crate::pipe::unheld(base, pages)) {
+        return false;
+    }
+    if region::owner_of(base) == Some(me) {
+        crate::pipe::free(base, pages);
+    }
+    put(page, created_at(k), 0);
+    true
+}
+
+/// Frees the pages of every pipe this process created that no live process holds an end of
+/// any more (every holder closed it or ended); returns how many. [`pipe`] does it first, and
+/// closing the last end frees a pipe at once, so callers need this only to give pages back
+/// before the next `pipe` (e.g. after waiting for the children of a pipeline).
+pub fn reap_pipes() -> usize {
+    let (Ok(me), true) = (me(), has_table()) else { return 0 };
+    let page = page();
+    (0..CREATED).filter(|&k| collect(page, k, me)).count()
+}
+
 /// The lowest free descriptor.
 fn free_fd() -> Result<u32, Errno> {
     let page = table()?;
@@ -289,11 +327,17 @@ pub fn write_all(fd: u32, mut data: &[u8]) -> Result<(), Errno> {
 }
 
 /// Drops one registration of a pipe end (a descriptor going away).
+/// A pipe this process created goes as soon as no live process holds an end.
 fn release(slot: &Slot) -> Result<(), Errno> {
+    let me = me()?;
     match slot.kind {
-        Type::PipeRead => PipeReader::from_parts(slot.a, slot.b as usize, me()?).map_err(pipe_error)?.close(),
-        Type::PipeWrite => PipeWriter::from_parts(slot.a, slot.b as usize, me()?).map_err(pipe_error)?.close(),
-        _ => {}
+        Type::PipeRead => PipeReader::from_parts(slot.a, slot.b as usize, me).map_err(pipe_error)?.close(),
+        Type::PipeWrite => PipeWriter::from_parts(slot.a, slot.b as usize, me).map_err(pipe_error)?.close(),
+        _ => return Ok(()),
+    }
+    let page = table()?;
+    if let Some(k) = (0..CREATED).find(|&k| word(page, created_at(k)) == slot.a | slot.b) {
+        collect(page, k, me);
     }
     Ok(())
 }
@@ -413,8 +457,10 @@ pub fn readdir(fd: u32) -> Result<Option<DirEntry>, Errno> {
 }
 
 /// A pipe (16 KiB ring): returns `(read end, write end)` descriptors. Its pages are tagged
-/// shared so `fork` keeps them shared.
+/// shared so `fork` keeps them shared. This process owns them: they are freed once no live
+/// process holds an end (see the module's "Pipe lifetime"); pipes no longer held are freed first.
 pub fn pipe() -> Result<(u32, u32), Errno> {
+    reap_pipes();
     let page = table()?;
     let mut free = (0..MAX_FDS).filter(|&fd| load(page, fd).kind == Type::Free);
     let (Some(r), Some(w)) = (free.next(), free.next()) else { return Err(Errno::EMFILE) };
@@ -424,6 +470,10 @@ pub fn pipe() -> Result<(u32, u32), Errno> {
     }
     let (base, pages) = reader.into_parts();
     writer.into_parts();
+    // A full list leaves the pipe to be freed when this process ends, as before.
+    if let Some(k) = (0..CREATED).find(|&k| word(page, created_at(k)) == 0) {
+        put(page, created_at(k), base | pages as u64);
+    }
     store(page, r, Slot { kind: Type::PipeRead, a: base, b: pages as u64, ..FREE });
     store(page, w, Slot { kind: Type::PipeWrite, a: base, b: pages as u64, ..FREE });
     Ok((r as u32, w as u32))

@@ -236,6 +236,24 @@ pub fn pipe_with(ring_pages: usize) -> Result<(PipeReader, PipeWriter), PipeErro
     Ok((PipeReader { shared: header, rotor: 0, open: true }, PipeWriter { shared: writer, rotor: 0, open: true }))
 }
 
+/// Whether no live environment holds an end of the pipe mapped here at `base` (`pages` pages)
+/// any more (ends held by environments that died without closing do not count): its pages can
+/// be freed. `false` if the pages hold no pipe.
+pub(crate) fn unheld(base: u64, pages: usize) -> bool {
+    Shared::open(Region::known(base, pages), 0).is_ok_and(|s| s.count(End::Read, true) == 0 && s.count(End::Write, true) == 0)
+}
+
+/// Frees the pages of a pipe this environment created, mapped here at `base`: freeing the root
+/// capabilities also removes every mapping other environments had of them. Call only when
+/// [`unheld`] says so.
+pub(crate) fn free(base: u64, pages: usize) {
+    for va in (0..pages as u64).map(|i| base + i * PAGE as u64) {
+        if let Some(slot) = crate::vm::own_slot(va) {
+            let _ = crate::syscall::sys_page_free(slot);
+        }
+    }
+}
+
 /// Views the pipe mapped at `base` from an environment that was granted an end of kind `end`
 /// (see [`PipeReader::grant`]). If the grant has not been registered yet (the granting
 /// environment started this one first), waits for it, giving the CPU to the parent; fails with
