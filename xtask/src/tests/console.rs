@@ -3,6 +3,8 @@
 //! head -1`, `ls -l /bin` lists the programs, `sleep 5 &` then `ps` shows it, Ctrl-C stops a `cat`
 //! waiting for input and the prompt returns, `nosuchcmd` prints a clear error and `echo $?` 127.
 //! (In test mode the kernel also reports each child's exit on the console, between the lines.)
+//! Then the feature script in the boot image (`/usr/share/features.sh`, source
+//! user/scripts/features.sh), run by `sh FILE`, its output checked line by line.
 use super::IntegrationTest;
 use crate::pty::Pty;
 use std::time::Duration;
@@ -60,6 +62,72 @@ fn drive(t: &mut Pty) -> Result<(), String> {
     Ok(())
 }
 
+/// What `sh /usr/share/features.sh` prints, line by line (`[1] *`: the job line, whose process
+/// id varies).
+const FEATURES_OUTPUT: &[&str] = &[
+    "one two three",
+    "single  $GREETING  quoted double [] quoted",
+    "greeting=hello hellos",
+    "GREETING=hello",
+    "1",
+    "a",
+    "b",
+    "and-ran",
+    "or-ran",
+    "sh: nosuchcmd: command not found",
+    "status=127",
+    "status=1",
+    "status=0",
+    "1",
+    "2",
+    "3",
+    "      4 page",
+    "20",
+    "first",
+    "second",
+    "replaced",
+    "cat: /nonexistent: ENOENT: no such file or directory",
+    "status=1",
+    "/usr/share",
+    "20",
+    "/usr",
+    "sh: cd: /nonexistent: ENOENT: no such file or directory",
+    "status=1",
+    "[1] *",
+    "background-done",
+    "status=7",
+    "sh: missing command after | at column 8",
+    "status=2",
+    "done",
+];
+
+/// Runs the feature script and compares its output (kernel lines left out) with
+/// [`FEATURES_OUTPUT`], line by line.
+fn drive_script(t: &mut Pty) -> Result<(), String> {
+    t.expect("exo: boot: first user instruction", STEP)?;
+    let output = t.expect("'sh' exited with code 3", Duration::from_secs(120))?;
+    let lines: Vec<&str> = output
+        .split('\n')
+        .map(|l| l.trim_end_matches('\r'))
+        .skip(1) // the rest of the boot line
+        .filter(|l| !l.starts_with("exo: ") && !l.starts_with('['))
+        .collect();
+    let expected: Vec<&str> = FEATURES_OUTPUT.iter().copied().filter(|l| !l.starts_with('[')).collect();
+    for (i, (got, want)) in lines.iter().zip(&expected).enumerate() {
+        if got != want {
+            return Err(format!("line {}: got {got:?}, expected {want:?}; all lines: {lines:#?}", i + 1));
+        }
+    }
+    if lines.len() != expected.len() {
+        return Err(format!("{} lines, expected {}; all lines: {lines:#?}", lines.len(), expected.len()));
+    }
+    let jobs = output.split('\n').filter(|l| l.starts_with("[1] ") && l.trim_end()[4..].parse::<u64>().is_ok()).count();
+    if jobs != 1 {
+        return Err(format!("expected one `[1] PID` line, found {jobs}"));
+    }
+    Ok(())
+}
+
 pub const CONSOLE: &[IntegrationTest] = &[IntegrationTest {
     name: "person_at_the_console",
     cmdline_run: "sh",
@@ -67,5 +135,13 @@ pub const CONSOLE: &[IntegrationTest] = &[IntegrationTest {
     forbid: &["panic at", "KERNEL PANIC", "'sh' killed", "FAIL"],
     timeout: Duration::from_secs(180),
     interactive: Some(drive),
+    ..IntegrationTest::DEFAULT
+}, IntegrationTest {
+    name: "shell_script",
+    cmdline_run: "sh -- sh /usr/share/features.sh",
+    expect: &["one two three", "done", "'sh' exited with code 3"],
+    forbid: &["panic at", "KERNEL PANIC", "'sh' killed", "FAIL"],
+    timeout: Duration::from_secs(150),
+    interactive: Some(drive_script),
     ..IntegrationTest::DEFAULT
 }];
