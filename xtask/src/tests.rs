@@ -93,12 +93,13 @@ mod processes;
 mod reclaim;
 mod threads;
 mod stats;
+mod tmpfs;
 mod tty;
 mod vm;
 
 /// Every integration test, in the order they are started.
 pub fn all() -> impl Iterator<Item = &'static IntegrationTest> {
-    ALL.iter().chain(faults::FAULTS).chain(ipc::IPC).chain(processes::PROCESSES).chain(processes::SPAWN).chain(threads::THREADS).chain(vm::VM).chain(bench::BENCH).chain(stats::STATS).chain(files::FILES).chain(tty::TTY).chain(exec::EXEC).chain(reclaim::RECLAIM)
+    ALL.iter().chain(faults::FAULTS).chain(ipc::IPC).chain(processes::PROCESSES).chain(processes::SPAWN).chain(threads::THREADS).chain(vm::VM).chain(bench::BENCH).chain(stats::STATS).chain(files::FILES).chain(tty::TTY).chain(exec::EXEC).chain(reclaim::RECLAIM).chain(tmpfs::TMPFS)
 }
 
 /// The tests of booting, the interface and the programs (the hostile fault tests are in
