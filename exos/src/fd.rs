@@ -12,7 +12,9 @@
 //! each descriptor is one registered end, so readers and writers stay counted right through
 //! `dup`, `close`, `fork` and `spawn_with`, and end of file / `EPIPE` work), **File** (a boot
 //! archive file and an offset) and **Dir** (a directory and a `readdir` cursor). The archive is
-//! read-only: opening for writing or creating fails with `EROFS`.
+//! read-only: opening for writing or creating fails with `EROFS`. Paths under `/tmp` are the
+//! session's writable in-memory files (`tmpfs.rs`): **TmpFile** (a file of the pool, its
+//! generation, the open flags and an offset) and **TmpDir** (`/tmp` itself, a table cursor).
 //!
 //! The page's spare end holds the working directory (`cwd.rs`), copied with the table.
 //!
@@ -27,6 +29,7 @@
 use crate::fs::{self, Errno, FileKind, Stat};
 use crate::pipe::{PipeReader, PipeWriter};
 use crate::syscall::{sys_page_alloc, sys_page_free, sys_page_map, sys_page_map_into};
+use crate::tmpfs::{self, Handle};
 use crate::{cow, process, region, tty, vm};
 use abi::{MapUpdate, Rights, ANY_PAGE};
 use kcore::initrd::Kind;
@@ -47,8 +50,8 @@ const CWD_AT: usize = HEADER + MAX_FDS * SLOT;
 /// The longest working directory the page holds.
 pub const CWD_MAX: usize = 4096 - CWD_AT - 8;
 
-/// `open` flags (Linux values). Only reading is possible; any of the write flags fails with
-/// `EROFS`.
+/// `open` flags (Linux values). Outside `/tmp` only reading is possible; any of the write
+/// flags fails with `EROFS`.
 pub const O_RDONLY: u32 = 0;
 pub const O_WRONLY: u32 = 0o1;
 pub const O_RDWR: u32 = 0o2;
@@ -74,6 +77,8 @@ enum Type {
     PipeWrite = 3,
     File = 4,
     Dir = 5,
+    TmpFile = 6,
+    TmpDir = 7,
 }
 
 /// One descriptor as stored. File: `a` = data offset in the archive, `b` = length. Dir: `a`,
@@ -114,6 +119,8 @@ fn load(page: &[u8; 4096], fd: usize) -> Slot {
         3 => Type::PipeWrite,
         4 => Type::File,
         5 => Type::Dir,
+        6 => Type::TmpFile,
+        7 => Type::TmpDir,
         _ => Type::Free,
     };
     Slot { kind, cloexec: head & 0x100 != 0, mode: (head >> 32) as u32, a: word(page, at + 8), b: word(page, at + 16), pos: word(page, at + 24) }
@@ -249,6 +256,9 @@ fn pipe_error(e: crate::pipe::PipeError) -> Errno {
 /// directory opens too (for `readdir`). Write or create flags: `EROFS` (or `EISDIR` for a
 /// directory); `ENOENT`, `ENOTDIR` as `fs::lookup`; `EMFILE` when the table is full.
 pub fn open(path: &str, flags: u32) -> Result<u32, Errno> {
+    if let Some(place) = tmpfs::classify(path) {
+        return open_tmp(place?, flags);
+    }
     let writes = flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND) != 0;
     let node = match fs::lookup(path) {
         Err(Errno::ENOENT) if flags & O_CREAT != 0 => return Err(Errno::EROFS),
@@ -265,6 +275,40 @@ pub fn open(path: &str, flags: u32) -> Result<u32, Errno> {
     let fd = free_fd()?;
     set(fd, Slot { cloexec: flags & O_CLOEXEC != 0, ..slot })?;
     Ok(fd)
+}
+
+/// `open` under `/tmp`: `O_CREAT` makes the file, `O_TRUNC` empties it (when opened for
+/// writing), `O_APPEND` writes at the end; `/tmp` itself opens read-only as a directory.
+fn open_tmp(name: Option<&str>, flags: u32) -> Result<u32, Errno> {
+    let writable = flags & (O_WRONLY | O_RDWR) != 0;
+    let slot = match name {
+        None if writable || flags & (O_CREAT | O_TRUNC | O_APPEND) != 0 => return Err(Errno::EISDIR),
+        None => Slot { kind: Type::TmpDir, mode: tmpfs::DIR_MODE, ..FREE },
+        Some(_) if flags & O_DIRECTORY != 0 => return Err(Errno::ENOTDIR),
+        Some(name) => {
+            let file = tmpfs::open(name, flags & O_CREAT != 0, writable && flags & O_TRUNC != 0)?;
+            let mode = flags & (O_WRONLY | O_RDWR | O_APPEND);
+            Slot { kind: Type::TmpFile, mode, a: file.index as u64, b: file.generation, ..FREE }
+        }
+    };
+    let fd = free_fd()?;
+    set(fd, Slot { cloexec: flags & O_CLOEXEC != 0, ..slot })?;
+    Ok(fd)
+}
+
+fn tmp_handle(slot: &Slot) -> Handle {
+    Handle { index: slot.a as usize, generation: slot.b }
+}
+
+/// Removes `path`: only files under `/tmp` can be (`EROFS` for other existing paths, `EISDIR`
+/// for `/tmp`, `ENOENT`).
+pub fn unlink(path: &str) -> Result<(), Errno> {
+    match tmpfs::classify(path) {
+        Some(Ok(Some(name))) => tmpfs::unlink(name),
+        Some(Ok(None)) => Err(Errno::EISDIR),
+        Some(Err(e)) => Err(e),
+        None => fs::lookup(path).and(Err(Errno::EROFS)),
+    }
 }
 
 fn archive_bytes(slot: &Slot) -> Result<&'static [u8], Errno> {
@@ -288,7 +332,14 @@ pub fn read(fd: u32, buf: &mut [u8]) -> Result<usize, Errno> {
             set(fd, slot)?;
             Ok(n)
         }
-        Type::Dir => Err(Errno::EISDIR),
+        Type::Dir | Type::TmpDir => Err(Errno::EISDIR),
+        Type::TmpFile if slot.mode & O_WRONLY != 0 => Err(Errno::EBADF),
+        Type::TmpFile => {
+            let n = tmpfs::read_at(tmp_handle(&slot), slot.pos, buf)?;
+            slot.pos += n as u64;
+            set(fd, slot)?;
+            Ok(n)
+        }
         Type::PipeRead => {
             let mut reader = PipeReader::from_parts(slot.a, slot.b as usize, me()?).map_err(pipe_error)?;
             let result = reader.read(buf).map_err(pipe_error);
@@ -300,10 +351,22 @@ pub fn read(fd: u32, buf: &mut [u8]) -> Result<usize, Errno> {
 }
 
 /// Writes `data`: returns how many bytes. `EPIPE` when a pipe has no reader left; `EBADF` on
-/// files and directories (opened read-only) and read ends.
+/// files and directories (opened read-only) and read ends. A `/tmp` file opened for writing
+/// grows (`ENOSPC` when the pool is full); with `O_APPEND` every write goes to its end.
 pub fn write(fd: u32, data: &[u8]) -> Result<usize, Errno> {
-    let slot = get(fd)?;
+    let mut slot = get(fd)?;
     match slot.kind {
+        Type::TmpFile if slot.mode & (O_WRONLY | O_RDWR) == 0 => Err(Errno::EBADF),
+        Type::TmpFile => {
+            let file = tmp_handle(&slot);
+            if slot.mode & O_APPEND != 0 {
+                slot.pos = tmpfs::stat(file)?.size;
+            }
+            let n = tmpfs::write_at(file, slot.pos, data)?;
+            slot.pos += n as u64;
+            set(fd, slot)?;
+            Ok(n)
+        }
         Type::Console => Ok(tty::write(data)?),
         Type::PipeWrite => {
             let mut writer = PipeWriter::from_parts(slot.a, slot.b as usize, me()?).map_err(pipe_error)?;
@@ -407,11 +470,14 @@ pub fn lseek(fd: u32, offset: i64, whence: Whence) -> Result<u64, Errno> {
         (Type::File, Whence::Set) | (Type::Dir, Whence::Set) => 0,
         (Type::File, Whence::Cur) => slot.pos as i64,
         (Type::File, Whence::End) => slot.b as i64,
-        (Type::Dir, _) => return Err(Errno::EINVAL),
+        (Type::TmpFile, Whence::Set) | (Type::TmpDir, Whence::Set) => 0,
+        (Type::TmpFile, Whence::Cur) => slot.pos as i64,
+        (Type::TmpFile, Whence::End) => tmpfs::stat(tmp_handle(&slot))?.size as i64,
+        (Type::Dir, _) | (Type::TmpDir, _) => return Err(Errno::EINVAL),
         _ => return Err(Errno::ESPIPE),
     };
     let pos = base.checked_add(offset).filter(|&p| p >= 0).ok_or(Errno::EINVAL)?;
-    if slot.kind == Type::Dir && pos != 0 {
+    if matches!(slot.kind, Type::Dir | Type::TmpDir) && pos != 0 {
         return Err(Errno::EINVAL);
     }
     slot.pos = pos as u64;
@@ -425,14 +491,21 @@ pub fn fstat(fd: u32) -> Result<Stat, Errno> {
     Ok(match slot.kind {
         Type::File => Stat { size: slot.b, mode: slot.mode, kind: FileKind::File },
         Type::Dir => Stat { size: 0, mode: slot.mode, kind: FileKind::Dir },
+        Type::TmpFile => tmpfs::stat(tmp_handle(&slot))?,
+        Type::TmpDir => tmpfs::dir_stat(),
         Type::PipeRead | Type::PipeWrite => Stat { size: 0, mode: 0o010600, kind: FileKind::Pipe },
         _ => Stat { size: 0, mode: 0o020620, kind: FileKind::Console },
     })
 }
 
-/// Size, mode and kind of `path` (as `fs::stat`).
+/// Size, mode and kind of `path` (as `fs::stat`; under `/tmp`, of the session's files).
 pub fn stat(path: &str) -> Result<Stat, Errno> {
-    fs::stat(path)
+    match tmpfs::classify(path) {
+        Some(Ok(None)) => Ok(tmpfs::dir_stat()),
+        Some(Ok(Some(name))) => tmpfs::stat(tmpfs::open(name, false, false)?),
+        Some(Err(e)) => Err(e),
+        None => fs::stat(path),
+    }
 }
 
 /// One directory entry from [`readdir`].
@@ -446,6 +519,12 @@ pub struct DirEntry {
 /// The next entry of directory `fd`, or `None` at the end. `ENOTDIR` on anything else.
 pub fn readdir(fd: u32) -> Result<Option<DirEntry>, Errno> {
     let mut slot = get(fd)?;
+    if slot.kind == Type::TmpDir {
+        let Some((index, name, stat)) = tmpfs::entry_from(slot.pos as usize) else { return Ok(None) };
+        slot.pos = index as u64 + 1;
+        set(fd, slot)?;
+        return Ok(Some(DirEntry { name: tmpfs::intern(name), stat }));
+    }
     if slot.kind != Type::Dir {
         return Err(Errno::ENOTDIR);
     }

@@ -35,6 +35,10 @@ pub enum Errno {
     ESPIPE,
     /// The boot archive is missing or malformed.
     EIO,
+    /// No space left on device: the `/tmp` pool is full (pages or file table).
+    ENOSPC,
+    /// File name too long (a `/tmp` name over `tmpfs::NAME_MAX` bytes).
+    ENAMETOOLONG,
     /// A system call failed.
     Kernel(abi::Error),
 }
@@ -52,6 +56,8 @@ impl fmt::Display for Errno {
             Errno::EROFS => "EROFS: read-only file system",
             Errno::ESPIPE => "ESPIPE: illegal seek",
             Errno::EIO => "EIO: the boot archive is missing or malformed",
+            Errno::ENOSPC => "ENOSPC: no space left on device",
+            Errno::ENAMETOOLONG => "ENAMETOOLONG: file name too long",
             Errno::Kernel(e) => return write!(f, "EIO: system call failed: {e:?}"),
         };
         f.write_str(text)

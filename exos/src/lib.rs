@@ -22,7 +22,8 @@
 //! `stats.rs`.
 //! Files: the read-only boot file system over the boot archive (`fs.rs`), per-process file
 //! descriptors (console, pipe ends, files, directories) that survive `exec` and follow `fork` and
-//! `spawn_with` (`fd.rs`), the working directory kept with them (`cwd.rs`), console input and output for console descriptors (`tty.rs`).
+//! `spawn_with` (`fd.rs`), the working directory kept with them (`cwd.rs`), console input and output for console descriptors (`tty.rs`), and a
+//! writable in-memory `/tmp` shared by a session (`tmpfs.rs`; unsafe for its shared pages).
 //! preempt its parent). The terminal: `tty.rs` (the console's line discipline, shared by a
 //! session: cooked and raw modes, editing keys, echo, Ctrl-C to the foreground process).
 //! Any of it can be replaced by a program that knows better.
@@ -59,6 +60,7 @@ pub mod stack;
 pub mod sync;
 pub mod syscall;
 pub mod thread;
+pub mod tmpfs;
 pub mod tty;
 pub mod vm;
 

@@ -14,7 +14,7 @@
 //!
 //! `exos_start` reads it (`args`, `vars`, `process::id`). The child gets a status page like a
 //! forked child, so `process::wait` and `kill` work the same, and the session's terminal page
-//! (`tty::share_with`).
+//! (`tty::share_with`), and the `/tmp` pool (`tmpfs::share_with`).
 use crate::process;
 use crate::syscall::*;
 use crate::vm;
@@ -95,7 +95,8 @@ pub fn spawn_with(name: &str, argv: &[&str], vars: &[&str], fds: &[(u32, u32)]) 
             return Ok(());
         }
         crate::fd::give_table(id, child, fds).map_err(SpawnError::Fd)
-    }).and_then(|()| crate::tty::share_with(child).map_err(SpawnError::from));
+    }).and_then(|()| crate::tty::share_with(child).map_err(SpawnError::from))
+        .and_then(|()| crate::tmpfs::share_with(child).map_err(SpawnError::from));
     if let Err(e) = built.and_then(|()| process::attach_child(id, child).map_err(SpawnError::from)) {
         let _ = sys_env_destroy(child);
         return Err(e);

@@ -31,6 +31,11 @@ exos::main!(main);
 
 fn main() -> i64 {
     let _ = process::signal(SIGINT, Action::Ignore);
+    // The session's writable /tmp: made by the first shell, shared with every job it starts
+    // (a shell started by another one already has it). Without it, /tmp is simply absent.
+    if let Err(e) = exos::tmpfs::init() {
+        exos::eprintln!("sh: /tmp unavailable: {e}");
+    }
     let args: Vec<&str> = spawn::args().collect();
     let status = if process::parent() == 0 && !vm::boot_args().trim().is_empty() {
         one_line(vm::boot_args())
