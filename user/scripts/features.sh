@@ -1,6 +1,6 @@
 #!/bin/sh
 # Every feature of the Exo shell in one script; `cargo xtask test shell_script` runs it with
-# `sh /usr/share/features.sh` and checks its output line by line.
+# `sh /etc/features.sh` and checks its output line by line.
 
 # Programs with arguments, quotes and variables.
 echo one two   three

@@ -3,10 +3,10 @@
 //!
 //! ```text
 //! bin/           0755   every user program and the bad_* malformed ELFs, mode 0755
-//! etc/           0755   motd (welcome text), passwd (colon-separated records)
-//! usr/           0755
-//! usr/share/     0755   words (50 lines, duplicates, unsorted), numbers (1..=20, scrambled),
+//! etc/           0755   motd (welcome text), passwd (colon-separated records),
 //!                       features.sh (0755: the shell feature script, user/scripts/features.sh)
+//! usr/           0755
+//! usr/share/     0755   words (50 lines, duplicates, unsorted), numbers (1..=20, scrambled)
 //! ```
 //!
 //! Directories come first, each before what it holds; data files are mode 0644. Everything is
@@ -54,7 +54,7 @@ pub fn numbers() -> String {
     (0..20).map(|i| format!("{}\n", 7 * i % 20 + 1)).collect()
 }
 
-/// `/usr/share/features.sh`: a shell script using every feature of `sh`, run by the
+/// `/etc/features.sh`: a shell script using every feature of `sh`, run by the
 /// `shell_script` test (source: user/scripts/features.sh).
 pub const FEATURES_SCRIPT: &str = include_str!("../../user/scripts/features.sh");
 
@@ -75,7 +75,7 @@ pub fn tree(programs: Vec<(String, Vec<u8>)>) -> Vec<Entry> {
     ] {
         entries.push((path.to_string(), DATA_MODE, text.into_bytes()));
     }
-    entries.push(("usr/share/features.sh".to_string(), PROGRAM_MODE, FEATURES_SCRIPT.as_bytes().to_vec()));
+    entries.push(("etc/features.sh".to_string(), PROGRAM_MODE, FEATURES_SCRIPT.as_bytes().to_vec()));
     entries
 }
 
@@ -116,7 +116,7 @@ mod unit_tests {
                 ("etc/passwd", DATA_MODE),
                 ("usr/share/words", DATA_MODE),
                 ("usr/share/numbers", DATA_MODE),
-                ("usr/share/features.sh", PROGRAM_MODE),
+                ("etc/features.sh", PROGRAM_MODE),
             ]
         );
         assert_eq!(words().lines().count(), 50);

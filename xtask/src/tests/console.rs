@@ -3,7 +3,7 @@
 //! head -1`, `ls -l /bin` lists the programs, `sleep 5 &` then `ps` shows it, Ctrl-C stops a `cat`
 //! waiting for input and the prompt returns, `nosuchcmd` prints a clear error and `echo $?` 127.
 //! (In test mode the kernel also reports each child's exit on the console, between the lines.)
-//! Then the feature script in the boot image (`/usr/share/features.sh`, source
+//! Then the feature script in the boot image (`/etc/features.sh`, source
 //! user/scripts/features.sh), run by `sh FILE`, its output checked line by line.
 use super::IntegrationTest;
 use crate::pty::Pty;
@@ -62,7 +62,7 @@ fn drive(t: &mut Pty) -> Result<(), String> {
     Ok(())
 }
 
-/// What `sh /usr/share/features.sh` prints, line by line (`[1] *`: the job line, whose process
+/// What `sh /etc/features.sh` prints, line by line (`[1] *`: the job line, whose process
 /// id varies).
 const FEATURES_OUTPUT: &[&str] = &[
     "one two three",
@@ -138,7 +138,7 @@ pub const CONSOLE: &[IntegrationTest] = &[IntegrationTest {
     ..IntegrationTest::DEFAULT
 }, IntegrationTest {
     name: "shell_script",
-    cmdline_run: "sh -- sh /usr/share/features.sh",
+    cmdline_run: "sh -- sh /etc/features.sh",
     expect: &["one two three", "done", "'sh' exited with code 3"],
     forbid: &["panic at", "KERNEL PANIC", "'sh' killed", "FAIL"],
     timeout: Duration::from_secs(150),
