@@ -277,6 +277,29 @@ pub fn alive(id: u64) -> bool {
     sys_cap_grant(u64::MAX, id, Rights::NONE) != Err(Error::NoSuchEnv)
 }
 
+/// Takes a lock word in a page several processes share: it holds the holder's id (0 = free). A
+/// holder re-entering (a signal handler of the holding process) goes on; a holder that has ended
+/// is taken over; otherwise the CPU goes to the holder until it lets go. Release with
+/// [`unlock_shared`].
+pub fn lock_shared(word: &AtomicU64) {
+    let me = crate::process::id().max(1);
+    loop {
+        match word.compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed) {
+            Ok(_) => return,
+            Err(holder) if holder == me => return,
+            Err(holder) if !alive(holder) => {
+                let _ = word.compare_exchange(holder, 0, Ordering::Relaxed, Ordering::Relaxed);
+            }
+            Err(holder) => yield_to(holder),
+        }
+    }
+}
+
+/// Lets go of a lock word taken with [`lock_shared`].
+pub fn unlock_shared(word: &AtomicU64) {
+    word.store(0, Ordering::Release);
+}
+
 /// Gives the CPU to `peer` if it can run, else to anyone (0 or an unknown id: anyone). Blocking
 /// IPC calls this while they wait.
 pub fn yield_to(peer: u64) {

@@ -28,7 +28,7 @@ use crate::cow::MAP_SHARED;
 use crate::fs::{Errno, FileKind, Stat};
 use crate::syscall::{sys_page_alloc, sys_page_free, sys_page_map, sys_page_map_into};
 use crate::sync::Mutex;
-use crate::{process, region, vm};
+use crate::{region, vm};
 use abi::{Error, MapUpdate, Rights, ANY_PAGE};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -174,23 +174,13 @@ fn lock() -> Result<Guard, Errno> {
         return Err(Errno::ENOENT);
     }
     let h = header();
-    let me = process::id().max(1);
-    loop {
-        match h.lock.compare_exchange(0, me, Acquire, Relaxed) {
-            Ok(_) => return Ok(Guard(h)),
-            // Re-entered from a signal handler while this process holds it: go on.
-            Err(holder) if holder == me => return Ok(Guard(h)),
-            Err(holder) if !region::alive(holder) => {
-                let _ = h.lock.compare_exchange(holder, 0, Relaxed, Relaxed);
-            }
-            Err(holder) => region::yield_to(holder),
-        }
-    }
+    region::lock_shared(&h.lock);
+    Ok(Guard(h))
 }
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        self.0.lock.store(0, Release);
+        region::unlock_shared(&self.0.lock);
     }
 }
 

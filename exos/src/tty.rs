@@ -108,23 +108,13 @@ pub(crate) fn share_with(env_slot: u64) -> Result<(), Error> {
 struct Guard(&'static State);
 
 fn lock(s: &'static State) -> Guard {
-    let me = process::id().max(1);
-    loop {
-        match s.lock.compare_exchange(0, me, Acquire, Relaxed) {
-            Ok(_) => return Guard(s),
-            // Re-entered from a signal handler while this process holds it: go on.
-            Err(holder) if holder == me => return Guard(s),
-            Err(holder) if !region::alive(holder) => {
-                let _ = s.lock.compare_exchange(holder, 0, Relaxed, Relaxed);
-            }
-            Err(holder) => region::yield_to(holder),
-        }
-    }
+    region::lock_shared(&s.lock);
+    Guard(s)
 }
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        self.0.lock.store(0, Release);
+        region::unlock_shared(&self.0.lock);
     }
 }
 
