@@ -17,6 +17,7 @@
 
 pub mod layout;
 pub mod pte;
+pub mod stages;
 pub mod stats;
 mod error;
 mod sysnum;

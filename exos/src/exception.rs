@@ -184,6 +184,7 @@ extern "C" fn exos_exception_dispatch(frame: &mut ExceptionFrame, fpu: &mut FpuS
     // The return path writes the resume address below the interrupted stack pointer: that page
     // must be writable (it may be copy-on-write since a fork).
     crate::cow::prepare_return(frame.rsp.wrapping_sub(136));
+    crate::stages::stamp(abi::stages::Point::HandlerDispatched);
 }
 
 fn dispatch(frame: &mut ExceptionFrame, fpu: &mut FpuState) {
@@ -218,7 +219,9 @@ fn dispatch(frame: &mut ExceptionFrame, fpu: &mut FpuState) {
     let raw = HANDLER.load(Ordering::Acquire);
     // SAFETY: HANDLER only ever holds 0 or a `Handler` stored by `set_handler_with_stack`.
     let handler: Option<Handler> = if raw == 0 { None } else { Some(unsafe { core::mem::transmute::<usize, Handler>(raw) }) };
+    crate::stages::stamp(abi::stages::Point::HandlerCall);
     if handler.is_some_and(|h| h(frame)) {
+        crate::stages::stamp(abi::stages::Point::HandlerReturned);
         return;
     }
     crate::println!("unhandled {} at rip={:#x} (error code {:#x}, address {:#x})",
@@ -232,15 +235,40 @@ unsafe extern "C" {
 }
 
 core::arch::global_asm!(
+    // Stage stamp (exos/src/stages.rs; only with the `stages` feature, else no instruction):
+    // appends (point << 48 | low 48 bits of rdtsc) to EXOS_STAGE_LOG. Clobbers rax, rcx, rdx, r8,
+    // which the return path reloads from the frame.
+    ".macro EXOS_STAMP point",
+    ".if {stages}",
+    "    rdtsc",
+    "    shl rdx, 32",
+    "    or rax, rdx",
+    "    shl rax, 16",
+    "    shr rax, 16",
+    "    movabs rdx, (\\point << 48)",
+    "    or rax, rdx",
+    "    lea r8, [rip + {log}]",
+    "    mov rcx, [r8]",
+    "    mov rdx, rcx",
+    "    and edx, {log_mask}",
+    "    mov [r8 + rdx * 8 + 8], rax",
+    "    inc rcx",
+    "    mov [r8], rcx",
+    ".endif",
+    ".endm",
     ".text",
     ".global exos_exception_entry",
     "exos_exception_entry:",
+    "    EXOS_STAMP {handler_entry}",
     "    mov rbx, rdi",
     "    sub rsp, 512",
     "    fxsave64 [rsp]",
+    "    EXOS_STAMP {handler_fpu_saved}",
+    "    mov rdi, rbx",
     "    mov rsi, rsp",
     "    call exos_exception_dispatch",
     "    fxrstor64 [rsp]",
+    "    EXOS_STAMP {handler_resume}",
     "    mov rsp, rbx",
     "    mov rax, [rsp + {rsp_offset}]",
     "    sub rax, 136",
@@ -269,4 +297,10 @@ core::arch::global_asm!(
     rsp_offset = const exception_frame::RSP,
     rip_offset = const exception_frame::RIP,
     rflags_offset = const exception_frame::RFLAGS,
+    stages = const crate::stages::ENABLED as u8,
+    log = sym crate::stages::EXOS_STAGE_LOG,
+    log_mask = const abi::stages::LOG_LEN - 1,
+    handler_entry = const abi::stages::Point::HandlerEntry as u16,
+    handler_fpu_saved = const abi::stages::Point::HandlerFpuSaved as u16,
+    handler_resume = const abi::stages::Point::HandlerResume as u16,
 );

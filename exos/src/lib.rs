@@ -24,8 +24,8 @@
 //! descriptors (console, pipe ends, files, directories) that survive `exec` and follow `fork` and
 //! `spawn_with` (`fd.rs`), the working directory kept with them (`cwd.rs`), console input and output for console descriptors (`tty.rs`), and a
 //! writable in-memory `/tmp` shared by a session (`tmpfs.rs`; unsafe for its shared pages).
-//! preempt its parent). The terminal: `tty.rs` (the console's line discipline, shared by a
-//! session: cooked and raw modes, editing keys, echo, Ctrl-C to the foreground process).
+//! Measuring itself: stage stamps on the exception path, merged with the kernel's (`stages.rs`,
+//! only with the `stages` feature; `cargo xtask bench`'s breakdown).
 //! Any of it can be replaced by a program that knows better.
 #![no_std]
 #![deny(unsafe_code)]
@@ -53,6 +53,7 @@ pub mod pipe;
 pub mod region;
 pub mod shm;
 pub mod spawn;
+pub mod stages;
 pub mod stats;
 pub mod pacer;
 pub mod policy;

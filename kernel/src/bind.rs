@@ -19,7 +19,6 @@ use abi::layout::{is_user_range, overlaps_windows, PAGE_SIZE};
 use abi::pte::{OWN_SLOT, SLOT_SHIFT};
 use abi::{env_index, Error, MapUpdate, Rights, MAX_MAP_BATCH, PAGE_QUOTA, SELF_ENV};
 use alloc::collections::BTreeMap;
-use alloc::vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// The most pages one environment may have mapped through capabilities.
@@ -50,6 +49,9 @@ fn mapped_through(owner: usize, slot: u64) -> bool {
     THROUGH.lock().contains_key(&(owner, slot))
 }
 
+/// Updates a `page_map` call reads onto the stack; larger batches go through the heap.
+const INLINE_UPDATES: usize = 8;
+
 /// `page_map(env, updates, count)`: returns the number applied and the first failure, if any.
 pub fn page_map(target: u64, updates: u64, count: u64) -> (u64, Option<Error>) {
     if count > MAX_MAP_BATCH {
@@ -63,10 +65,20 @@ pub fn page_map(target: u64, updates: u64, count: u64) -> (u64, Option<Error>) {
             Err(e) => return (0, Some(e)),
         },
     };
-    let mut bytes = vec![0u8; count as usize * MapUpdate::SIZE];
-    if let Err(e) = uaccess::copy_from_user(sched::current_root(), updates, &mut bytes) {
+    // Small batches (the common case: one protection change) are read onto the stack; the
+    // allocator costs more than the rest of the call.
+    let mut inline = [0u8; INLINE_UPDATES * MapUpdate::SIZE];
+    let mut heap = alloc::vec::Vec::new();
+    let bytes: &mut [u8] = if count as usize <= INLINE_UPDATES {
+        &mut inline[..count as usize * MapUpdate::SIZE]
+    } else {
+        heap.resize(count as usize * MapUpdate::SIZE, 0);
+        &mut heap
+    };
+    if let Err(e) = uaccess::copy_from_user(sched::current_root(), updates, bytes) {
         return (0, Some(e));
     }
+    crate::stages::stamp(abi::stages::Point::Checked);
     let run = |env: &mut Env, mut giver: Option<&mut Env>| {
         for (done, chunk) in bytes.chunks_exact(MapUpdate::SIZE).enumerate() {
             let update = MapUpdate::from_bytes(chunk.try_into().expect("32-byte chunk"));

@@ -41,6 +41,7 @@ mod revoke;
 mod sched;
 mod selftest;
 mod slice;
+mod stages;
 mod stats;
 mod syscall;
 mod trap;

@@ -51,6 +51,7 @@ pub fn call(frame: &mut TrapFrame, sync: bool) -> Result<(), Error> {
         Ok(())
     })
     .ok_or(Error::NoSuchEnv)??;
+    crate::stages::stamp(abi::stages::Point::Checked);
     crate::stats::count(abi::stats::Counter::PctTransfers);
     (frame.rax, frame.rdx) = (0, 0);
     if sync {
@@ -75,6 +76,7 @@ pub fn reply(frame: &mut TrapFrame, caller: u64, value: u64) -> Result<(), Error
         sched::publish(env);
         Ok(env.id)
     })?;
+    crate::stages::stamp(abi::stages::Point::Checked);
     let woke = sched::with_env(caller, |c| {
         if c.pct != PctState::Blocked(me) {
             return false;

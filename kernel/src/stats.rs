@@ -19,6 +19,7 @@ static PAGE: AtomicU64 = AtomicU64::new(0);
 pub fn init() {
     let page = frames::alloc_zeroed().expect("no memory for the statistics window");
     PAGE.store(page, Ordering::Release);
+    crate::stages::init(page);
     paging::map_shared_window(stats::STATS_BASE, page, 1);
 }
 

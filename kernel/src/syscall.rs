@@ -7,13 +7,23 @@ use crate::uaccess;
 use crate::env::ExceptionHandler;
 use abi::layout::{is_user_range, overlaps_windows};
 use crate::{bind, cap, env, page, pct};
+use crate::stages::stamp;
+use abi::stages::Point;
 use abi::{encode_partial, encode_result, Error, Sysnum, MAX_CONSOLE_WRITE, MIN_EXCEPTION_STACK};
 
 /// Called by the `syscall` entry stub with the caller's registers.
 #[unsafe(no_mangle)]
 extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
+    stamp(Point::Dispatch);
     crate::stats::syscall(frame.rax);
-    let result = match Sysnum::try_from(frame.rax) {
+    dispatch(frame);
+    stamp(Point::Done);
+}
+
+fn dispatch(frame: &mut TrapFrame) {
+    let number = Sysnum::try_from(frame.rax);
+    stamp(Point::Decoded);
+    let result = match number {
         Ok(Sysnum::ConsoleWrite) => console_write(frame.rdi, frame.rsi),
         Ok(Sysnum::EnvExit) => sched::end_current(Outcome::Exited(frame.rdi)),
         Ok(Sysnum::EnvSetExceptionHandler) => env_set_exception_handler(frame.rdi, frame.rsi, frame.rdx),

@@ -15,6 +15,12 @@ use alloc::string::String;
 /// Called by the common interrupt stub.
 #[unsafe(no_mangle)]
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
+    crate::stages::stamp(abi::stages::Point::Dispatch);
+    dispatch(frame);
+    crate::stages::stamp(abi::stages::Point::Done);
+}
+
+fn dispatch(frame: &mut TrapFrame) {
     match frame.vector as u8 {
         v if v < 32 => exception(frame),
         lapic::TIMER_VECTOR => {

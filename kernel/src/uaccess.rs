@@ -19,8 +19,13 @@ pub fn copy_from_user(root: u64, src: u64, dst: &mut [u8]) -> Result<(), Error> 
 /// user-writable. Nothing is written unless the whole range is.
 pub fn copy_to_user(root: u64, dst: u64, src: &[u8]) -> Result<(), Error> {
     let writable = paging::USER | paging::WRITABLE;
+    let write = |pa, at: usize, n: usize| phys::write(pa, &src[at..at + n]);
+    if (dst % PAGE_SIZE) as usize + src.len() <= PAGE_SIZE as usize {
+        // Within one page (an exception frame, a result): its one check covers the whole range.
+        return for_each_page(root, dst, src.len(), writable, write);
+    }
     for_each_page(root, dst, src.len(), writable, |_, _, _| {})?;
-    for_each_page(root, dst, src.len(), writable, |pa, at, n| phys::write(pa, &src[at..at + n]))
+    for_each_page(root, dst, src.len(), writable, write)
 }
 
 /// Checks that `len` bytes at user address `dst` in address space `root` are mapped

@@ -56,6 +56,7 @@ pub fn deliver_exception(frame: &mut TrapFrame) -> Result<(), Refused> {
     if let Some(refused) = check_not_in_handler(frame.rsp, &handler) {
         return Err(refused);
     }
+    crate::stages::stamp(abi::stages::Point::Checked);
     let upcall = exception_frame_of(frame);
     push(root, &handler, frame, &upcall).map_err(|top| Refused::Unwritable { top })?;
     crate::stats::count(abi::stats::Counter::ExceptionUpcalls);

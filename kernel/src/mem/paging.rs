@@ -256,6 +256,7 @@ pub fn activate_tagged(root: u64, pcid: u64, flush: bool) {
     // SAFETY: every root comes from `new_address_space` or `init`, so it maps the kernel half; the
     // PCID bits are only set when CR4.PCIDE is on.
     unsafe { cpu::write_cr3(cr3) };
+    crate::stages::stamp(abi::stages::Point::Switched);
 }
 
 /// Maps `len` bytes of device memory at physical `pa` uncached into the device window and returns

@@ -28,11 +28,14 @@ mod lines;
 mod linux;
 mod outputs;
 mod report;
+mod stages;
 pub use format::*;
 use lines::*;
 use outputs::*;
 use linux::*;
 use report::*;
+#[cfg(test)]
+use stages::{parse_stages, stage_of};
 
 /// The C compiler for the Linux benchmark program.
 const GCC_TOOLS: Tools = Tools {
@@ -321,6 +324,9 @@ const TABLE_HEADER: [&str; 9] = [
 /// lines whose name or label contains it (the report then goes to target/bench only).
 pub fn bench_command(request: AccelRequest, repeats: usize, quick: bool, filter: Option<&str>) -> Result<u8, String> {
     let started = Instant::now();
+    if filter == Some("stages") {
+        return stages_only(request);
+    }
     let selected = select_lines(filter);
     if selected.is_empty() {
         return Err(format!("no benchmark line matches `{}`", filter.unwrap_or_default()));
@@ -403,6 +409,8 @@ pub fn bench_command(request: AccelRequest, repeats: usize, quick: bool, filter:
 
     let table = markdown_table(&TABLE_HEADER, &results.rows());
     println!("\n{table}");
+    // The breakdown runs with the full bench only (its two builds would double --quick's time).
+    let stages = if quick || filter.is_some() { None } else { stage_breakdown(accel, modes) };
     let context = Context {
         accel,
         repeats,
@@ -411,10 +419,44 @@ pub fn bench_command(request: AccelRequest, repeats: usize, quick: bool, filter:
         native_kernel,
         duration: started.elapsed(),
         quick,
+        stages,
     };
     write_outputs(&table, &results, &context, quick || filter.is_some())?;
     let exo_ok = results.exo.iter().take(modes.len()).all(|c| c.failure.is_none() && c.runs > 0);
     Ok(if exo_ok { 0 } else { 1 })
+}
+
+/// Builds and boots the instrumented pair in each mode; the breakdown's Markdown section, or
+/// `None` (with the reason printed) if it could not run.
+fn stage_breakdown(accel: Accel, modes: &[Mode]) -> Option<String> {
+    eprintln!("xtask: bench: stage breakdown: building the kernel and ExOS with `stages`");
+    let (kernel, initrd) = stages::build_stages().map_err(|why| println!("xtask: bench: no stage breakdown: {why}")).ok()?;
+    let mut by_mode = [BTreeMap::new(), BTreeMap::new()];
+    for &mode in modes {
+        eprintln!("xtask: bench: stage breakdown, {} boot", mode.name());
+        match stages::run_stages(accel, &kernel, &initrd, mode) {
+            Ok(traced) => by_mode[(mode == Mode::Instructions) as usize] = traced,
+            Err(why) => println!("xtask: bench: stage breakdown ({}): {why}", mode.name()),
+        }
+    }
+    let [time, instructions] = by_mode;
+    let (main, other) = if instructions.is_empty() { (&time, &BTreeMap::new()) } else { (&instructions, &time) };
+    (!main.is_empty()).then(|| stages::stages_markdown(main, other))
+}
+
+/// `cargo xtask bench stages`: only the breakdown, printed and written to target/bench/STAGES.md.
+fn stages_only(request: AccelRequest) -> Result<u8, String> {
+    install::ensure_installed(&install::QEMU_TOOLS)?;
+    build::build_all()?;
+    let accel = qemu::choose_accel(request).accel;
+    let modes: &[Mode] = if accel == Accel::Tcg { &[Mode::Time, Mode::Instructions] } else { &[Mode::Time] };
+    let section = stage_breakdown(accel, modes).ok_or("the stage breakdown did not run")?;
+    println!("{section}");
+    let path = workspace_root().join("target/bench/STAGES.md");
+    std::fs::create_dir_all(workspace_root().join("target/bench")).map_err(|e| format!("cannot create target/bench: {e}"))?;
+    std::fs::write(&path, &section).map_err(|e| format!("cannot write {}: {e}", display(&path)))?;
+    println!("xtask: bench: wrote {}", display(&path));
+    Ok(0)
 }
 
 /// `command` as a shell line, with paths inside the workspace relative to its root.

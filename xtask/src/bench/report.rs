@@ -15,6 +15,8 @@ pub(super) struct Context {
     pub(super) duration: Duration,
     /// The programs ran in quick mode (one repeat per line).
     pub(super) quick: bool,
+    /// The stage breakdown's section (Markdown), when it ran.
+    pub(super) stages: Option<String>,
 }
 
 /// The host: CPU model and count, from /proc/cpuinfo.
@@ -98,6 +100,9 @@ pub(super) fn benchmarks_markdown(table: &str, results: &Results, context: &Cont
     let _ = writeln!(doc, "## What each line measures\n");
     for line in &results.lines {
         let _ = writeln!(doc, "- **{}** (`{}`): {}", line.label, line.exo, line.note);
+    }
+    if let Some(stages) = &context.stages {
+        let _ = writeln!(doc, "\n{stages}");
     }
     let _ = writeln!(doc, "\n## Runs\n");
     for (side, mode) in [

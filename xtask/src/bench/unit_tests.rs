@@ -100,6 +100,7 @@ fn missing_exo_lines_name_their_mechanism_and_are_never_numbers() {
         native_kernel: None,
         duration: Duration::ZERO,
         quick: false,
+        stages: None,
     };
     let json = bench_json(&results, &context);
     assert!(json.contains("\"name\": \"pct\""));
@@ -158,4 +159,32 @@ fn the_quick_test_expects_every_exo_line_and_boots_the_quick_programs() {
     let selected = select_lines(Some("pipe"));
     assert_eq!(selected.iter().map(|l| l.exo).collect::<Vec<_>>(), ["pipe", "pipe_4k"]);
     assert_eq!(select_lines(None).len(), LINES.len());
+}
+
+#[test]
+fn stage_lines_parse_and_sort_into_stages() {
+    let out = "noise\r\nSTAGES line=null_syscall total=217 runs=15\r\n\
+               STAGE line=null_syscall from=u:begin to=k:syscall-saved ticks=42\r\n\
+               [ 1.0] kernel log STAGE line=null_syscall from=k:syscall-saved to=k:fpu-saved ticks=23\r\n\
+               STAGE line=null_syscall from=k:fpu-saved to=bad\r\n\
+               STAGE line=pct from=k:leave to=k:syscall-saved ticks=70\r\n";
+    let traced = parse_stages(out);
+    let null = &traced["null_syscall"];
+    assert_eq!((null.total, null.runs), (217.0, 15));
+    assert_eq!(null.intervals, vec![
+        ("u:begin".to_string(), "k:syscall-saved".to_string(), 42.0),
+        ("k:syscall-saved".to_string(), "k:fpu-saved".to_string(), 23.0),
+    ]);
+    assert_eq!(traced["pct"].runs, 0, "a line with no STAGES header has no total");
+    assert_eq!(stage_of("u:begin", "k:syscall-saved"), "entry");
+    assert_eq!(stage_of("k:syscall-saved", "k:fpu-saved"), "entry");
+    assert_eq!(stage_of("k:dispatch", "k:decoded"), "check");
+    assert_eq!(stage_of("k:decoded", "k:checked"), "check");
+    assert_eq!(stage_of("k:checked", "k:switched"), "work");
+    assert_eq!(stage_of("k:done", "k:exit"), "exit");
+    assert_eq!(stage_of("k:leave", "u:end"), "exit");
+    assert_eq!(stage_of("k:leave", "k:syscall-saved"), "user code (the other side)");
+    assert_eq!(stage_of("u:handler-entry", "u:handler-fpu-saved"), "library (ExOS handler)");
+    assert_eq!(stage_of("u:handler-call", "k:syscall-saved"), "entry");
+    assert_eq!(stage_of("u:begin", "u:end"), "user code");
 }

@@ -151,6 +151,31 @@ core::arch::global_asm!(
 82:
     .endm
 
+    // Stage stamp (kernel/src/stages.rs; only with the `stages` feature, else no instruction):
+    // appends (point << 48 | low 48 bits of rdtsc) to the ring at STAGE_LOG_KVA. Clobbers rax,
+    // rcx, rdx and rdi, so it is used only where those are saved or about to be reloaded.
+    .macro STAMP point
+    .if {stages}
+    rdtsc
+    shl $32, %rdx
+    or %rdx, %rax
+    shl $16, %rax
+    shr $16, %rax
+    movabs $(\point << 48), %rdx
+    or %rdx, %rax
+    mov STAGE_LOG_KVA(%rip), %rdi
+    test %rdi, %rdi
+    jz .Lstamp_skip\@
+    mov (%rdi), %rcx
+    mov %rcx, %rdx
+    and ${log_mask}, %edx
+    mov %rax, 8(%rdi,%rdx,8)
+    inc %rcx
+    mov %rcx, (%rdi)
+.Lstamp_skip\@:
+    .endif
+    .endm
+
     .text
     .balign 16
     .global trap_stubs
@@ -178,7 +203,9 @@ trap_common:
     je 3f
     clac
 3:
+    STAMP {trap_saved}
     FPU_SAVE
+    STAMP {fpu_saved}
 2:
     mov %rsp, %rdi
     call trap_dispatch
@@ -207,7 +234,9 @@ syscall_slow:
     push $0
     push ${syscall_vector}
     SAVE_GPRS
+    STAMP {syscall_saved}
     FPU_SAVE
+    STAMP {fpu_saved}
     mov %rsp, %rdi
     call syscall_dispatch
 
@@ -215,6 +244,7 @@ syscall_slow:
 exit_to_user:
     testb $3, 144(%rsp)
     jz 5f
+    STAMP {exit}
     mov CURRENT_FPU_AREA(%rip), %rdi
     mov $-1, %eax
     mov $-1, %edx
@@ -224,6 +254,7 @@ exit_to_user:
     jmp 84f
 83: fxrstor64 (%rdi)
 84:
+    STAMP {leave}
     cmpq ${syscall_vector}, 120(%rsp)
     jne 5f
     mov 136(%rsp), %rcx
@@ -288,6 +319,13 @@ limit_exception_entry:
 "#,
     syscall_vector = const SYSCALL_VECTOR,
     limit_sysnum = const abi::LIMIT_SYSNUM,
+    stages = const crate::stages::ENABLED as u8,
+    log_mask = const abi::stages::LOG_LEN - 1,
+    syscall_saved = const abi::stages::Point::SyscallSaved as u16,
+    trap_saved = const abi::stages::Point::TrapSaved as u16,
+    fpu_saved = const abi::stages::Point::FpuSaved as u16,
+    exit = const abi::stages::Point::Exit as u16,
+    leave = const abi::stages::Point::Leave as u16,
     options(att_syntax)
 );
 
