@@ -78,7 +78,8 @@ pub(super) fn benchmarks_markdown(table: &str, results: &Results, context: &Cont
     let _ = writeln!(doc, "- Linux guest kernel: {} (Debian `{KERNEL_META_PACKAGE}`), command line `{LINUX_CMDLINE}`",
                      context.guest_kernel.as_deref().unwrap_or("not run"));
     let _ = writeln!(doc, "- Linux native kernel: {}", context.native_kernel.as_deref().unwrap_or("not run"));
-    let _ = writeln!(doc, "- Exo: `{EXO_CMDLINE}`, programs `user/src/benches/ipcbench.rs`, `bench.rs`, `vmbench.rs` and `procbench.rs`; Linux program `bench/linux/bench.c` (`gcc -O2 -static`)\n");
+    let exo_cmdline = if context.quick { EXO_QUICK_CMDLINE } else { EXO_CMDLINE };
+    let _ = writeln!(doc, "- Exo: `{exo_cmdline}`, programs `user/src/benches/ipcbench.rs`, `bench.rs`, `vmbench.rs` and `procbench.rs`; Linux program `bench/linux/bench.c` (`gcc -O2 -static`)\n");
     let _ = writeln!(doc, "{table}");
     let _ = writeln!(
         doc,
