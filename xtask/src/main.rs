@@ -58,15 +58,16 @@ subcommands! {
     ///   Run the host unit tests (cargo test), then build and boot one QEMU per integration test
     ///   whose name contains FILTER, N at a time (default 2). Ends with "N passed, N failed".
     Test { filter: Option<String>, accel: AccelRequest, jobs: usize },
-    /// bench [--accel tcg|kvm|auto] [--repeats N] [--quick] [FILTER]
-    ///   Build, then boot Exo (user/src/bin/bench.rs) and a Linux guest (Debian's kernel, fetched
-    ///   once into target/linux) running bench/linux/bench.c under the same QEMU machine, N times
-    ///   (default 3) in time mode and under -icount, and run the Linux program natively. Prints the
-    ///   side-by-side table; writes docs/BENCHMARKS.md and target/exo/bench.json.
+    /// bench [--accel tcg|kvm|auto] [--repeats N] [--icount] [--quick] [FILTER]
+    ///   Build, then boot Exo (user/src/benches/) and a Linux guest (Debian's kernel, fetched
+    ///   once into target/linux) running the Linux benchmark program under the same QEMU machine,
+    ///   N times (default 3) in time mode and under -icount, and run the Linux program natively.
+    ///   Prints the side-by-side table; writes docs/BENCHMARKS.md and target/exo/bench.json.
+    ///   --icount: only the instruction-count boots (-icount, which needs TCG: implies --accel tcg).
     ///   --quick: one boot per side and mode, one repeat per line (the programs' quick mode), to
     ///   check that every line runs (under 2 minutes). FILTER keeps the lines whose name or label
     ///   contains it.
-    Bench { accel: AccelRequest, repeats: usize, quick: bool, filter: Option<String> },
+    Bench { accel: AccelRequest, repeats: usize, quick: bool, icount: bool, filter: Option<String> },
     /// gdb [--accel tcg|kvm|auto] [--cmdline "..."]
     ///   Build, start QEMU halted with a gdb stub on localhost:1234, write target/exo/gdbinit and
     ///   start gdb on it (breakpoint on kmain).
@@ -109,8 +110,8 @@ fn dispatch(command: Command) -> Result<u8, String> {
             accel,
             jobs,
         } => test::test_command(filter.as_deref(), accel, jobs),
-        Command::Bench { accel, repeats, quick, filter } => {
-            bench::bench_command(accel, repeats, quick, filter.as_deref())
+        Command::Bench { accel, repeats, quick, icount, filter } => {
+            bench::bench_command(accel, repeats, quick, icount, filter.as_deref())
         }
         Command::Gdb { accel, cmdline } => gdb::gdb_command(accel, cmdline.as_deref()),
         Command::Iso { cmdline } => iso::iso_command(cmdline.as_deref()),
@@ -167,7 +168,7 @@ fn parse(args: &[String]) -> Result<Command, String> {
         "build" => &[],
         "run" | "gdb" => &["--accel", "--cmdline"],
         "test" => &["--accel", "--jobs"],
-        "bench" => &["--accel", "--repeats", "--quick"],
+        "bench" => &["--accel", "--repeats", "--icount", "--quick"],
         "iso" => &["--cmdline"],
         _ => return Err(format!("unknown command `{name}`")),
     };
@@ -201,8 +202,10 @@ struct Flags {
     cmdline: Option<String>,
     jobs: Option<usize>,
     repeats: Option<usize>,
-    /// `--quick` (a flag without a value).
+    /// `--quick` (a switch: no value).
     quick: bool,
+    /// `--icount` (a switch: no value).
+    icount: bool,
     /// The words after a `--` (only `run` takes them).
     rest: Option<Vec<String>>,
     positional: Vec<String>,
@@ -224,8 +227,8 @@ impl Flags {
                 flags.rest = Some(args.by_ref().cloned().collect());
                 continue;
             }
-            if arg == "--quick" && allowed.contains(&"--quick") {
-                flags.quick = true;
+            if SWITCHES.contains(&arg.as_str()) && allowed.contains(&arg.as_str()) {
+                flags.switch(arg);
                 continue;
             }
             if !arg.starts_with('-') || arg == "-" {
@@ -239,6 +242,9 @@ impl Flags {
             if !allowed.contains(&flag) {
                 return Err(unknown_flag(name, flag, allowed));
             }
+            if SWITCHES.contains(&flag) {
+                return Err(format!("`{flag}` takes no value, but got `{arg}`"));
+            }
             let value = match inline_value {
                 Some(value) => value,
                 None => args
@@ -249,6 +255,15 @@ impl Flags {
             flags.set(flag, value)?;
         }
         Ok(flags)
+    }
+
+    /// Sets one allowed switch (a flag in [`SWITCHES`]).
+    fn switch(&mut self, flag: &str) {
+        match flag {
+            "--quick" => self.quick = true,
+            "--icount" => self.icount = true,
+            _ => unreachable!("switch {flag} is in SWITCHES but has no field"),
+        }
     }
 
     /// Stores the value of one allowed flag, checking it.
@@ -270,6 +285,9 @@ impl Flags {
             return Err(format!("`{name}` does not take the argument `{extra}`"));
         }
         let accel = self.accel.unwrap_or(AccelRequest::Auto);
+        if self.icount && accel == AccelRequest::Kvm {
+            return Err("`--icount` counts guest instructions, which only TCG can do; it cannot be combined with `--accel kvm`".into());
+        }
         Ok(match name {
             "build" => Command::Build,
             "run" => Command::Run {
@@ -294,6 +312,7 @@ impl Flags {
                 accel,
                 repeats: if self.quick { 1 } else { self.repeats.unwrap_or(3) },
                 quick: self.quick,
+                icount: self.icount,
                 filter: self.positional.into_iter().next(),
             },
             "test" => Command::Test {
@@ -305,6 +324,9 @@ impl Flags {
         })
     }
 }
+
+/// The flags that take no value.
+const SWITCHES: &[&str] = &["--quick", "--icount"];
 
 /// The message for a flag that command `name` does not take.
 fn unknown_flag(name: &str, flag: &str, allowed: &[&str]) -> String {
@@ -397,6 +419,7 @@ mod unit_tests {
                 accel: AccelRequest::Tcg,
                 repeats: 5,
                 quick: false,
+                icount: false,
                 filter: None
             })
         );
@@ -406,6 +429,7 @@ mod unit_tests {
                 accel: AccelRequest::Auto,
                 repeats: 3,
                 quick: false,
+                icount: false,
                 filter: None
             })
         );
@@ -415,8 +439,35 @@ mod unit_tests {
                 accel: AccelRequest::Auto,
                 repeats: 1,
                 quick: true,
+                icount: false,
                 filter: Some("pipe".into())
             })
+        );
+        assert_eq!(
+            parse_str("bench --icount --quick null"),
+            Ok(Command::Bench {
+                accel: AccelRequest::Auto,
+                repeats: 1,
+                quick: true,
+                icount: true,
+                filter: Some("null".into())
+            })
+        );
+        assert_eq!(
+            parse_str("bench --icount=yes"),
+            Err("`--icount` takes no value, but got `--icount=yes`".into())
+        );
+        assert_eq!(
+            parse_str("bench --quick=1"),
+            Err("`--quick` takes no value, but got `--quick=1`".into())
+        );
+        assert_eq!(
+            parse_str("bench --icount --accel kvm"),
+            Err("`--icount` counts guest instructions, which only TCG can do; it cannot be combined with `--accel kvm`".into())
+        );
+        assert_eq!(
+            parse_str("test --icount"),
+            Err("`test` has no option `--icount`; it takes --accel, --jobs".into())
         );
         assert_eq!(
             parse_str("bench --repeats 0"),
@@ -424,7 +475,7 @@ mod unit_tests {
         );
         assert_eq!(
             parse_str("bench --jobs 2"),
-            Err("`bench` has no option `--jobs`; it takes --accel, --repeats, --quick".into())
+            Err("`bench` has no option `--jobs`; it takes --accel, --repeats, --icount, --quick".into())
         );
     }
 

@@ -48,8 +48,8 @@ pub(super) const LINES: &[Line] = &[
         label: "getppid system call",
         exo: "getppid",
         linux: Some("getppid"),
-        exo_needs: "ExOS process ids",
-        note: "DESIGN §8's Linux null system call: `getppid` through the raw `syscall` instruction. On Exo a library OS answers this from its own state, without the kernel.",
+        exo_needs: "-",
+        note: "DESIGN §8's Linux null system call: `getppid` through the raw `syscall` instruction. Exo has no such system call: the library OS answers from its own state, without the kernel. `exos::process::parent()`, called in a process the benchmark program forked (a boot program has no parent: there it answers 0), checks that the process has a status page (`vm::translate(STATUS_VA)`: one read of the self-map per page-table level, four) and loads the parent's id from it. The fair comparison because each side answers \"who is my parent\" the cheapest way its design allows.",
     },
     Line {
         label: "breakpoint (int3) to a user handler and back",
@@ -78,6 +78,20 @@ pub(super) const LINES: &[Line] = &[
         linux: Some("pipe"),
         exo_needs: "PCT",
         note: "Exo: a synchronous PCT call and reply between two environments. Linux has no protected control transfer; its closest cross-address-space round trip is a 1-byte pipe ping-pong between two processes on one CPU (the same figure as the pipe line).",
+    },
+    Line {
+        label: "PCT async (send, server runs its entry)",
+        exo: "pct_async",
+        linux: Some("pipe"),
+        exo_needs: "-",
+        note: "Exo (`user/src/benches/procbench.rs`): `pct_send` to a server whose entry calls `pct_wait` at once, then `env_yield` to the server: per operation, one asynchronous transfer (the send returns to the caller at once), the server starting fresh at its entry and waiting again, and the CPU coming back to the caller (the kernel's `pct_wait` moves it to the next runnable environment, found by scanning the environment table). A send succeeds only while the server waits, so each one counted means the previous one ran the entry through. Linux has no asynchronous control transfer; its closest equivalent of \"hand another address space a message, let it run, get the CPU back\" is the 1-byte pipe round trip between two processes on one CPU (the same figure as the pipe line).",
+    },
+    Line {
+        label: "yield to another environment and back",
+        exo: "yield",
+        linux: Some("yield"),
+        exo_needs: "-",
+        note: "Exo (`procbench.rs`): `env_yield` to a peer environment whose loop yields straight back: per round trip, two system calls and two environment switches (address space and registers). Linux: a parent and a child on one CPU both looping on `sched_yield`; the parent times its calls, each of which returns only after the child's (one round trip per call). Both are the bare \"give the CPU to the other process and get it back\" of each kernel, with no message.",
     },
     Line {
         label: "dirty (is a page dirty?)",
@@ -157,11 +171,18 @@ pub(super) const LINES: &[Line] = &[
         note: "Exo: ExOS LRPC (`exos/src/lrpc.rs`): a call of a server's procedure 0 with three register arguments, through synchronous PCT into the server's entry, dispatch, status in the argument stack, reply. Linux has no such mechanism (the paper lists Ultrix as n.a.); its nearest is the pipe round trip.",
     },
     Line {
+        label: "spawn + exit + wait",
+        exo: "spawn",
+        linux: Some("spawn"),
+        exo_needs: "-",
+        note: "Start a program that exits at once with status 0 and wait for it. Exo (`procbench.rs`): `exos::spawn::spawn(\"true\", ...)`, the library's ELF loader building the child from the boot archive page by page (`page_alloc`, copy, `GIVE_MAP`) with its start block, status page, terminal and `/tmp` pool, then `process::wait` (the parent yields until the child's environment is gone and reaps it). Linux: `posix_spawn` of the benchmark program itself (`/init` in the guest, `/proc/self/exe` natively) with the argument `exit`, which makes it exit 0 at once, then `waitpid`. Both create a fresh address space from a program file, run it to its exit and reap it: the whole cost of starting a program.",
+    },
+    Line {
         label: "fork + exit + wait",
         exo: "fork",
         linux: Some("fork"),
-        exo_needs: "ExOS fork",
-        note: "Fork a child that exits at once; wait for it.",
+        exo_needs: "-",
+        note: "Fork a child that exits at once; wait for it. Exo (`procbench.rs`): `exos::fork::fork()`, the library walking its own page tables and sharing them copy-on-write with the child through the kernel's secure bindings, the child's `process::exit(0)`, the parent's `process::wait`; the parent's later writes to its copy-on-write pages are included. Linux: `fork`, `_exit(0)` in the child, `waitpid`. The same operation on both sides.",
     },
     Line {
         label: "first touch of an anonymous page",

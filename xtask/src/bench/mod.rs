@@ -1,12 +1,12 @@
 //! `cargo xtask bench`: the paper's primitives on Exo against Linux, side by side (issue 7).
 //!
-//! This file owns the benchmark harness: it boots Exo with `user/src/bin/ipcbench.rs`,
-//! `user/src/bin/bench.rs` and `user/src/bin/vmbench.rs` (`mode=test run=ipcbench,bench,vmbench`) and a Linux guest (Debian's kernel,
+//! This file owns the benchmark harness: it boots Exo with the programs of `user/src/benches/`
+//! (`mode=test run=ipcbench,bench,vmbench,procbench`) and a Linux guest (Debian's kernel,
 //! fetched with `apt-get download` and cached under `target/linux/`) whose initramfs `/init` is
 //! the static C program `bench/linux/bench.c`, both under the same QEMU command line ([`qemu::qemu_command`]), each in
 //! two modes: **time** (plain; rdtsc is the host TSC, converted to ns with the TSC rate each side
 //! reports) and **instructions** (`-icount shift=0,sleep=off -seed 1`; rdtsc counts retired guest
-//! instructions). It also runs the C program natively for reference. Both programs print
+//! instructions; `--icount` runs only this mode). It also runs the C program natively for reference. Both programs print
 //! `BENCH name=<id> median=<ticks per op> min=<ticks per op> iters=<n>`; the table shows, per line,
 //! the median over the boots of each boot's median. It writes `docs/BENCHMARKS.md` and
 //! `target/exo/bench.json`. A line a side did not print is "n/a" with the reason, never a number.
@@ -49,16 +49,18 @@ const KERNEL_META_PACKAGE: &str = "linux-image-amd64";
 /// The Linux guest's kernel command line.
 const LINUX_CMDLINE: &str = "console=ttyS0 quiet panic=-1";
 /// Exo's kernel command line: the IPC round trips (`ipcbench`), then the rest (`bench`, which
-/// prints `BENCH done`), then the virtual-memory primitives (`vmbench`).
-const EXO_CMDLINE: &str = "mode=test run=ipcbench,bench,vmbench";
+/// prints `BENCH done`), then the virtual-memory primitives (`vmbench`), then the process and
+/// scheduling lines (`procbench`: yield, pct_async, getppid, fork, spawn).
+const EXO_CMDLINE: &str = "mode=test run=ipcbench,bench,vmbench,procbench";
 /// The same programs in quick mode (one repeat per line: `user/src/bin/*_quick.rs`).
-pub const EXO_QUICK_CMDLINE: &str = "mode=test run=ipcbench_quick,bench_quick,vmbench_quick";
+pub const EXO_QUICK_CMDLINE: &str = "mode=test run=ipcbench_quick,bench_quick,vmbench_quick,procbench_quick";
 /// The Linux guest's command line in quick mode: `quick` after `--` is the /init program's argument.
 const LINUX_QUICK_CMDLINE: &str = "console=ttyS0 quiet panic=-1 -- quick";
 /// Both programs print this after their last benchmark.
 const DONE: &str = "BENCH done";
-/// What an Exo boot must print: each of its programs finished (vmbench.rs ends with the second).
-const EXO_DONE: &[&str] = &[DONE, "BENCH vmbench done"];
+/// What an Exo boot must print: each of its programs finished (vmbench.rs ends with the second,
+/// procbench.rs with the third).
+const EXO_DONE: &[&str] = &[DONE, "BENCH vmbench done", "BENCH procbench done"];
 /// Repeats inside one run of either program (REPEATS in bench.rs and bench.c).
 const INNER_REPEATS: u32 = 7;
 
@@ -221,6 +223,8 @@ pub(super) struct Results {
     guest_kernel: Option<String>,
     /// The table's rows: every line, or those FILTER selects.
     lines: Vec<&'static Line>,
+    /// The modes this run boots in (empty: both, as under TCG).
+    modes: Vec<Mode>,
 }
 
 impl Results {
@@ -265,30 +269,55 @@ impl Results {
         }
     }
 
-    /// The table rows: label, Exo instr, guest instr, ratio, Exo time, guest time, ratio, native.
+    /// The modes the table shows, instructions first: those this run boots in.
+    fn table_modes(&self) -> Vec<Mode> {
+        [Mode::Instructions, Mode::Time]
+            .into_iter()
+            .filter(|mode| self.modes.is_empty() || self.modes.contains(mode))
+            .collect()
+    }
+
+    /// The mode of the "Exo / limit" column: instructions when this run has Exo instruction
+    /// counts, else time (a KVM host, or the instruction boots failed), else none.
+    fn limit_mode(&self) -> Option<Mode> {
+        let modes = self.table_modes();
+        let has_figures = |mode: &Mode| self.column(Side::Exo, *mode).runs > 0;
+        modes.iter().copied().find(has_figures).or_else(|| modes.first().copied())
+    }
+
+    /// The table's header, matching [`Results::rows`]: per mode shown, Exo, Linux guest and their
+    /// ratio; "Exo / limit" after the group of its mode, labelled with it; Linux native last.
+    fn header(&self) -> Vec<String> {
+        let mut header = vec!["primitive".to_string()];
+        for mode in self.table_modes() {
+            let unit = if mode == Mode::Instructions { "instr" } else { "time" };
+            header.extend([format!("Exo {unit}"), format!("Linux guest {unit}"), "ratio".into()]);
+            if self.limit_mode() == Some(mode) {
+                header.push(format!("Exo / limit ({unit})"));
+            }
+        }
+        header.push("Linux native time".into());
+        header
+    }
+
+    /// The table rows, in the columns of [`Results::header`].
     fn rows(&self) -> Vec<Vec<String>> {
+        let limit_mode = self.limit_mode();
         self.lines
             .iter()
             .map(|line| {
-                let cells = |mode| {
-                    (self.cell(line, Side::Exo, mode), self.cell(line, Side::LinuxGuest, mode))
-                };
-                let (exo_i, guest_i) = cells(Mode::Instructions);
-                let (exo_t, guest_t) = cells(Mode::Time);
-                let native = self.cell(line, Side::LinuxNative, Mode::Time);
-                let limit = self.column(Side::Exo, Mode::Instructions).median_of(limit_name(line));
-                let per_limit = limit.map_or(Cell::Missing(String::new()), Cell::Value);
-                vec![
-                    line.label.to_string(),
-                    format_cell(&exo_i, Mode::Instructions),
-                    format_cell(&guest_i, Mode::Instructions),
-                    format_ratio(&guest_i, &exo_i),
-                    format_ratio(&exo_i, &per_limit),
-                    format_cell(&exo_t, Mode::Time),
-                    format_cell(&guest_t, Mode::Time),
-                    format_ratio(&guest_t, &exo_t),
-                    format_cell(&native, Mode::Time),
-                ]
+                let mut row = vec![line.label.to_string()];
+                for mode in self.table_modes() {
+                    let exo = self.cell(line, Side::Exo, mode);
+                    let guest = self.cell(line, Side::LinuxGuest, mode);
+                    row.extend([format_cell(&exo, mode), format_cell(&guest, mode), format_ratio(&guest, &exo)]);
+                    if limit_mode == Some(mode) {
+                        let limit = self.column(Side::Exo, mode).median_of(limit_name(line));
+                        row.push(format_ratio(&exo, &limit.map_or(Cell::Missing(String::new()), Cell::Value)));
+                    }
+                }
+                row.push(format_cell(&self.cell(line, Side::LinuxNative, Mode::Time), Mode::Time));
+                row
             })
             .collect()
     }
@@ -304,25 +333,15 @@ fn short_reason(why: &str) -> String {
     short
 }
 
-const TABLE_HEADER: [&str; 9] = [
-    "primitive",
-    "Exo instr",
-    "Linux guest instr",
-    "ratio",
-    "Exo / limit",
-    "Exo time",
-    "Linux guest time",
-    "ratio",
-    "Linux native time",
-];
-
 // ---------------------------------------------------------------------------------------------
 // The command
 
 /// The `bench` subcommand.
-/// `quick`: the programs' quick mode, one boot each (`repeats` is then 1); `filter`: only the
-/// lines whose name or label contains it (the report then goes to target/bench only).
-pub fn bench_command(request: AccelRequest, repeats: usize, quick: bool, filter: Option<&str>) -> Result<u8, String> {
+/// `quick`: the programs' quick mode, one boot each (`repeats` is then 1); `icount`: only the
+/// instruction-count boots (under TCG whatever `request` says: main.rs refuses `--accel kvm`);
+/// `filter`: only the lines whose name or label contains it (the report then goes to
+/// target/bench only).
+pub fn bench_command(request: AccelRequest, repeats: usize, quick: bool, icount: bool, filter: Option<&str>) -> Result<u8, String> {
     let started = Instant::now();
     if filter == Some("stages") {
         return stages_only(request);
@@ -333,17 +352,24 @@ pub fn bench_command(request: AccelRequest, repeats: usize, quick: bool, filter:
     }
     install::ensure_installed(&install::QEMU_TOOLS)?;
     let artifacts = build::build_all()?;
-    let choice = qemu::choose_accel(request);
-    println!("xtask: bench: {}", choice.describe());
-    let accel = choice.accel;
-    let modes: &[Mode] = if accel == Accel::Tcg {
+    let accel = if icount {
+        println!("xtask: bench: TCG (--icount: only the instruction-count boots, which need TCG)");
+        Accel::Tcg
+    } else {
+        let choice = qemu::choose_accel(request);
+        println!("xtask: bench: {}", choice.describe());
+        choice.accel
+    };
+    let modes: &[Mode] = if icount {
+        &[Mode::Instructions]
+    } else if accel == Accel::Tcg {
         &[Mode::Time, Mode::Instructions]
     } else {
         println!("xtask: bench: -icount needs TCG, so there is no instruction count under KVM");
         &[Mode::Time]
     };
 
-    let mut results = Results { lines: selected, ..Results::default() };
+    let mut results = Results { lines: selected, modes: modes.to_vec(), ..Results::default() };
     let (exo_cmdline, linux_cmdline) =
         if quick { (EXO_QUICK_CMDLINE, LINUX_QUICK_CMDLINE) } else { (EXO_CMDLINE, LINUX_CMDLINE) };
     let linux_dir = workspace_root().join("target/linux");
@@ -407,7 +433,8 @@ pub fn bench_command(request: AccelRequest, repeats: usize, quick: bool, filter:
         }
     }
 
-    let table = markdown_table(&TABLE_HEADER, &results.rows());
+    let header = results.header();
+    let table = markdown_table(&header.iter().map(String::as_str).collect::<Vec<_>>(), &results.rows());
     println!("\n{table}");
     // The breakdown runs with the full bench only (its two builds would double --quick's time).
     let stages = if quick || filter.is_some() { None } else { stage_breakdown(accel, modes) };
@@ -422,7 +449,7 @@ pub fn bench_command(request: AccelRequest, repeats: usize, quick: bool, filter:
         stages,
     };
     write_outputs(&table, &results, &context, quick || filter.is_some())?;
-    let exo_ok = results.exo.iter().take(modes.len()).all(|c| c.failure.is_none() && c.runs > 0);
+    let exo_ok = modes.iter().map(|&mode| results.column(Side::Exo, mode)).all(|c| c.failure.is_none() && c.runs > 0);
     Ok(if exo_ok { 0 } else { 1 })
 }
 

@@ -153,8 +153,7 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
 
 /// Writes the run's outputs; `partial` (quick or filtered) keeps docs/ as the last full run left it.
 pub(super) fn write_outputs(table: &str, results: &Results, context: &Context, partial: bool) -> Result<(), String> {
-    let modes: &[Mode] =
-        if context.accel == Accel::Tcg { &[Mode::Instructions, Mode::Time] } else { &[Mode::Time] };
+    let modes = &results.table_modes();
     let dir = workspace_root().join("target/bench");
     let markdown = benchmarks_markdown(table, results, context);
     let svg = ratios_svg(results, modes);

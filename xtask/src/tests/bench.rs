@@ -4,12 +4,13 @@
 use super::{IntegrationTest, KERNEL_PANIC, LEAK};
 use std::time::Duration;
 
-/// The BENCH names Exo's quick boot prints, in order (`ipcbench`, `bench`, `vmbench`); xtask's
+/// The BENCH names Exo's quick boot prints, in order (`ipcbench`, `bench`, `vmbench`, `procbench`); xtask's
 /// bench unit tests check this against the benchmark table, so a new line must be added here.
 #[cfg(test)]
 pub const QUICK_LINES: &[&str] = &[
     "pipe", "pipe_4k", "shm", "lrpc", "null_call", "null_syscall", "limit_syscall", "limit_exception", "exc_bp", "exc_ud", "exc_pf", "pct",
     "dirty", "prot1", "prot100", "unprot100", "trap", "appel1", "appel2", "first_touch",
+    "yield", "pct_async", "getppid", "fork", "spawn",
 ];
 
 /// `BENCH name=<n> median=` for each of [`QUICK_LINES`] (the programs print the number with `{:.1}`).
@@ -21,7 +22,7 @@ macro_rules! line {
 
 pub const BENCH: &[IntegrationTest] = &[IntegrationTest {
     name: "bench_quick",
-    cmdline_run: "ipcbench_quick,bench_quick,vmbench_quick",
+    cmdline_run: "ipcbench_quick,bench_quick,vmbench_quick,procbench_quick",
     expect: &[
         line!("pipe"), line!("pipe_4k"), line!("shm"), line!("lrpc"),
         "'ipcbench_quick' exited with code 0",
@@ -32,8 +33,11 @@ pub const BENCH: &[IntegrationTest] = &[IntegrationTest {
         line!("appel2"), line!("first_touch"),
         "BENCH vmbench done",
         "'vmbench_quick' exited with code 0",
+        line!("yield"), line!("pct_async"), line!("getppid"), line!("fork"), line!("spawn"),
+        "BENCH procbench done",
+        "'procbench_quick' exited with code 0",
     ],
     forbid: &["failed", "unhandled", "exited with code 1", "median=NaN", "median=inf", KERNEL_PANIC, LEAK],
-    timeout: Duration::from_secs(60),
+    timeout: Duration::from_secs(90),
     ..IntegrationTest::DEFAULT
 }];

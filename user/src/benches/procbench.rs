@@ -1,0 +1,230 @@
+//! Exo's process and scheduling lines of `cargo xtask bench` (issue 7), measured with rdtsc and
+//! printed in the format of `bench.rs` (`BENCH name=<id> median=<ticks per op> min=<ticks per op>
+//! iters=<n>`):
+//! - `yield`: `env_yield` to a peer environment that yields straight back (one round trip);
+//! - `pct_async`: `pct_send` to a server whose entry goes straight back to `pct_wait`, then
+//!   `env_yield` to it so that it runs that entry; the CPU comes back when it waits;
+//! - `getppid`: `exos::process::parent()`, measured in a forked child (a boot program has no
+//!   parent); the library answers from the child's status page, without the kernel;
+//! - `fork`: `exos::fork::fork()` of a child that exits at once, and `process::wait` for it;
+//! - `spawn`: `exos::spawn::spawn("true", ...)` and `process::wait` for it.
+//!
+//! The peers of `yield` and `pct_async` are copies of this program started by `user::spawn`
+//! (statics pass them what they need) and destroyed once measured, before the first `fork`. After
+//! the `fork` and `spawn` lines the program checks that more of each leak no page ([`no_leak`]).
+//! Boot with `mode=test run=procbench` (the harness adds it to its Exo boot).
+#![allow(unsafe_code)]
+
+use core::arch::asm;
+use core::hint::black_box;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use exos::process::{self, Status};
+use exos::println;
+use exos::syscall::{sys_cap_delete, sys_env_destroy, sys_env_exit, sys_env_yield, sys_pct_send, sys_pct_set_entry, sys_pct_wait};
+
+/// Repeats per benchmark; the median and minimum are over these (as in bench.rs).
+const REPEATS: usize = 7;
+/// Quick mode: one repeat per benchmark (`cargo xtask bench --quick` and the test suite).
+static QUICK: AtomicBool = AtomicBool::new(false);
+/// The environment a `yield` peer yields back to (set before `user::spawn` copies the statics).
+static YIELD_BACK_TO: AtomicU64 = AtomicU64::new(0);
+
+/// Operations per repeat for each line. fork and spawn cost about 1-2 M instructions each.
+const ITERS_YIELD: u64 = 2_000;
+const ITERS_PCT_ASYNC: u64 = 2_000;
+const ITERS_GETPPID: u64 = 20_000;
+const ITERS_FORK: u64 = 20;
+const ITERS_SPAWN: u64 = 20;
+/// Extra fork+wait and spawn+wait operations between the two page counts of the leak check.
+const LEAK_CHECK_OPS: u64 = 32;
+
+/// The repeats this run makes: [`REPEATS`], or 1 in quick mode.
+fn repeats() -> usize {
+    if QUICK.load(Ordering::Relaxed) { 1 } else { REPEATS }
+}
+
+/// The TSC after earlier instructions have completed (as in bench.rs).
+#[inline(always)]
+fn rdtsc() -> u64 {
+    let (lo, hi): (u32, u32);
+    // SAFETY: lfence and rdtsc only read the time-stamp counter (CR4.TSD is clear for ring 3).
+    unsafe { asm!("lfence", "rdtsc", out("eax") lo, out("edx") hi, options(nostack)) };
+    (u64::from(hi) << 32) | u64::from(lo)
+}
+
+/// Runs `op` `iters` times per repeat and prints the BENCH line; false if an operation failed.
+fn measure(name: &str, iters: u64, mut op: impl FnMut() -> bool) -> bool {
+    let mut per_op = [0f64; REPEATS];
+    let per_op = &mut per_op[..repeats()];
+    for slot in per_op.iter_mut() {
+        let start = rdtsc();
+        for _ in 0..iters {
+            if !op() {
+                println!("procbench: {name}: an operation failed");
+                return false;
+            }
+        }
+        *slot = (rdtsc() - start) as f64 / iters as f64;
+    }
+    per_op.sort_unstable_by(|a, b| a.total_cmp(b));
+    println!("BENCH name={name} median={:.1} min={:.1} iters={iters}", per_op[per_op.len() / 2], per_op[0]);
+    true
+}
+
+/// The `yield` peer: gives the CPU straight back, forever (destroyed by the parent).
+extern "C" fn yield_peer() -> ! {
+    let back = YIELD_BACK_TO.load(Ordering::Relaxed);
+    while sys_env_yield(back).is_ok() {}
+    sys_env_exit(1)
+}
+
+/// The `pct_async` server: registers [`async_entry`] and waits for transfers.
+extern "C" fn async_server() -> ! {
+    let stack_top = user::CHILD_STACK_TOP - 0x2000;
+    let e = sys_pct_set_entry(async_entry, stack_top).err().unwrap_or_else(sys_pct_wait);
+    println!("procbench: PCT server: {e:?}");
+    sys_env_exit(1)
+}
+
+/// Where each asynchronous transfer lands: straight back to waiting.
+extern "C" fn async_entry(_caller: u64, _: u64, _: u64, _: u64, _: u64, _: u64) -> ! {
+    let e = sys_pct_wait();
+    println!("procbench: PCT entry: {e:?}");
+    sys_env_exit(1)
+}
+
+/// Ends a peer started with `user::spawn` and frees the capability slot over it.
+fn end_peer(slot: u64) {
+    let _ = sys_env_destroy(slot);
+    let _ = sys_cap_delete(slot); // destroy may already have emptied the slot: nothing to do then
+}
+
+fn bench_yield() -> bool {
+    YIELD_BACK_TO.store(process::id(), Ordering::Relaxed);
+    let Ok((peer, slot)) = user::spawn(yield_peer, &[]) else { return false };
+    // A yield fails (NoSuchEnv) if the peer ended, so every round trip counted reached it.
+    let ok = measure("yield", ITERS_YIELD, || sys_env_yield(peer).is_ok());
+    end_peer(slot);
+    ok
+}
+
+fn bench_pct_async() -> bool {
+    let Ok((server, slot)) = user::spawn(async_server, &[]) else { return false };
+    // Let the server register its entry and wait; the first send that succeeds is a warm-up.
+    let mut tries = 0;
+    while let Err(e) = sys_pct_send(slot, [0; 5]) {
+        tries += 1;
+        if !matches!(e, abi::Error::Busy | abi::Error::NoEntry) || tries > 1000 {
+            println!("procbench: pct_async: the server never waited: {e:?}");
+            end_peer(slot);
+            return false;
+        }
+        let _ = sys_env_yield(server);
+    }
+    let _ = sys_env_yield(server);
+    // A send succeeds only if the server is waiting again, so each one counted means the previous
+    // transfer ran the entry through to its pct_wait. A timer tick between the send and the yield
+    // may run the server first: the yield then finds it waiting (NoSuchEnv: not runnable), which
+    // is as good. Busy (a tick stopped the server inside its entry) gives it the CPU and retries.
+    let ok = measure("pct_async", ITERS_PCT_ASYNC, || loop {
+        match sys_pct_send(slot, [1, 2, 3, 4, 5]) {
+            Ok(()) => {
+                let _ = sys_env_yield(server);
+                return true;
+            }
+            Err(abi::Error::Busy) => {
+                let _ = sys_env_yield(server);
+            }
+            Err(_) => return false,
+        }
+    });
+    end_peer(slot);
+    ok
+}
+
+/// `getppid`, measured in a forked child: the child's `process::parent()` (its status page)
+/// must name this process.
+fn bench_getppid() -> bool {
+    let me = process::id();
+    match exos::fork::fork() {
+        Ok(0) => {
+            if process::parent() != me {
+                println!("procbench: getppid: parent() = {}, not {me}", process::parent());
+                process::exit(1);
+            }
+            let ok = measure("getppid", ITERS_GETPPID, || black_box(process::parent()) != 0);
+            process::exit(i64::from(!ok))
+        }
+        Ok(child) => process::wait(child) == Ok(Status::Exited(0)),
+        Err(e) => {
+            println!("procbench: getppid: fork: {e:?}");
+            false
+        }
+    }
+}
+
+/// One fork of a child that exits at once, and the wait for it.
+fn fork_exit_wait() -> bool {
+    match exos::fork::fork() {
+        Ok(0) => process::exit(0),
+        Ok(child) => process::wait(child) == Ok(Status::Exited(0)),
+        Err(e) => {
+            println!("procbench: fork: {e:?}");
+            false
+        }
+    }
+}
+
+/// One spawn of `true`, and the wait for it.
+fn spawn_exit_wait() -> bool {
+    match exos::spawn::spawn("true", &["true"], &[]) {
+        Ok(child) => process::wait(child) == Ok(Status::Exited(0)),
+        Err(e) => {
+            println!("procbench: spawn: {e:?}");
+            false
+        }
+    }
+}
+
+/// The pages this process holds (`page_alloc`), from the kernel's process table.
+fn own_pages() -> u64 {
+    let me = process::id();
+    exos::stats::processes().filter(|p| u64::from(p.id) == me).map(|p| u64::from(p.pages)).sum()
+}
+
+/// Runs `op` [`LEAK_CHECK_OPS`] more times and checks that nothing leaked: this process holds
+/// exactly the pages it held before, and the free page count did not drop by one page per
+/// operation. (The free count moves by a few pages either way between operations that leak
+/// nothing, so it is not compared exactly; the kernel's own check at the end of the run is exact.)
+fn no_leak(name: &str, op: fn() -> bool) -> bool {
+    let (own, free) = (own_pages(), exos::vm::sysinfo().free_pages);
+    if !(0..LEAK_CHECK_OPS).all(|_| op()) {
+        return false;
+    }
+    let (own_after, free_after) = (own_pages(), exos::vm::sysinfo().free_pages);
+    let ok = own_after == own && free_after + LEAK_CHECK_OPS > free;
+    if !ok {
+        println!("procbench: {name}: {LEAK_CHECK_OPS} more operations took this process's pages from {own} to {own_after}, the free pages from {free} to {free_after}");
+    }
+    ok
+}
+
+/// Runs every benchmark; `quick` ([`QUICK`]): one repeat each, only to check that each runs.
+/// One untimed fork and one untimed spawn come first: the first spawn after the forks also pays
+/// for this process's copy-on-write pages (a third more in the one-repeat quick run otherwise).
+pub fn run(quick: bool) -> i64 {
+    QUICK.store(quick, Ordering::Relaxed);
+    let ok = bench_yield()
+        && bench_pct_async()
+        && bench_getppid()
+        && fork_exit_wait()
+        && measure("fork", ITERS_FORK, fork_exit_wait)
+        && no_leak("fork", fork_exit_wait)
+        && spawn_exit_wait()
+        && measure("spawn", ITERS_SPAWN, spawn_exit_wait)
+        && no_leak("spawn", spawn_exit_wait);
+    if ok {
+        println!("BENCH procbench done");
+    }
+    i64::from(!ok)
+}
