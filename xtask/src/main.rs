@@ -60,7 +60,7 @@ subcommands! {
     Test { filter: Option<String>, accel: AccelRequest, jobs: usize },
     /// bench [--accel tcg|kvm|auto] [--repeats N] [--quick] [FILTER]
     ///   Build, then boot Exo (user/src/bin/bench.rs) and a Linux guest (Debian's kernel, fetched
-    ///   once into target/linux) running bench/linux/bench.c under the same QEMU machine, N times
+    ///   once into target/linux) running bench/linux (linuxbench) under the same QEMU machine, N times
     ///   (default 3) in time mode and under -icount, and run the Linux program natively. Prints the
     ///   side-by-side table; writes docs/BENCHMARKS.md and target/exo/bench.json.
     ///   --quick: one boot per side and mode, one repeat per line (the programs' quick mode), to
