@@ -8,7 +8,7 @@ use core::ptr;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// A new pipe: (read end, write end).
-fn new_pipe() -> (i32, i32) {
+pub fn new_pipe() -> (i32, i32) {
     let mut fds = [0; 2];
     // SAFETY: pipe writes two descriptors into the two-element array.
     if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {

@@ -1,6 +1,7 @@
 //! `linuxbench`: the Linux side of `cargo xtask bench` (issue 7).
 //!
-//! A static program (built by xtask with `-C target-feature=+crt-static`) that measures, with
+//! A static program (built by xtask with `-C target-feature=+crt-static -C relocation-model=static`,
+//! a non-PIE executable as `gcc -static` makes) that measures, with
 //! `lfence; rdtsc`, the same primitives as Exo's `user/src/benches/` programs plus DESIGN.md
 //! section 8's Linux primitives, and prints one line each:
 //!

@@ -11,8 +11,9 @@ use super::*;
 /// the build script of its `libc` dependency).
 const LINUX_TARGET: &str = "x86_64-unknown-linux-gnu";
 /// The codegen flags of the Linux program: glibc linked statically (gcc links it, from
-/// libc6-dev's libc.a), and no unwinding.
-const LINUX_RUSTFLAGS: &str = "-C target-feature=+crt-static -C panic=abort";
+/// libc6-dev's libc.a) into a non-PIE executable (as `gcc -static`: no self-relocation at
+/// start, which `spawn` pays for), and no unwinding.
+const LINUX_RUSTFLAGS: &str = "-C target-feature=+crt-static -C relocation-model=static -C panic=abort";
 
 /// Builds `bench/linux` (package `linuxbench`) with `cargo build --release` into `dir/cargo`
 /// (its own target dir: its RUSTFLAGS differ from the host crates') and checks that the result

@@ -77,7 +77,7 @@ pub(super) fn benchmarks_markdown(table: &str, results: &Results, context: &Cont
     let _ = writeln!(doc, "- Linux guest kernel: {} (Debian `{KERNEL_META_PACKAGE}`), command line `{LINUX_CMDLINE}`",
                      context.guest_kernel.as_deref().unwrap_or("not run"));
     let _ = writeln!(doc, "- Linux native kernel: {}", context.native_kernel.as_deref().unwrap_or("not run"));
-    let _ = writeln!(doc, "- Exo: `{EXO_CMDLINE}`, programs `user/src/benches/ipcbench.rs`, `bench.rs` and `vmbench.rs`; Linux program `bench/linux` (`linuxbench`, Rust, linked statically with `+crt-static`)\n");
+    let _ = writeln!(doc, "- Exo: `{EXO_CMDLINE}`, programs `user/src/benches/ipcbench.rs`, `bench.rs` and `vmbench.rs`; Linux program `bench/linux` (`linuxbench`, Rust, static non-PIE: `+crt-static`, `relocation-model=static`)\n");
     let _ = writeln!(doc, "{table}");
     let _ = writeln!(
         doc,
