@@ -60,7 +60,7 @@ subcommands! {
     Test { filter: Option<String>, accel: AccelRequest, jobs: usize },
     /// bench [--accel tcg|kvm|auto] [--repeats N] [--icount] [--quick] [FILTER]
     ///   Build, then boot Exo (user/src/benches/) and a Linux guest (Debian's kernel, fetched
-    ///   once into target/linux) running the Linux benchmark program under the same QEMU machine,
+    ///   once into target/linux) running bench/linux (linuxbench) under the same QEMU machine,
     ///   N times (default 3) in time mode and under -icount, and run the Linux program natively.
     ///   Prints the side-by-side table; writes docs/BENCHMARKS.md and target/exo/bench.json.
     ///   --icount: only the instruction-count boots (-icount, which needs TCG: implies --accel tcg).

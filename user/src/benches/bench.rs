@@ -2,7 +2,7 @@
 //!
 //! Each benchmark runs `iters` operations, [`REPEATS`] times, and prints
 //! `BENCH name=<id> median=<ticks per op> min=<ticks per op> iters=<n>`, the format of the Linux
-//! counterpart `bench/linux/bench.c`, with the same names and iteration counts. A tick is a TSC
+//! counterpart the Linux program `bench/linux` (`linuxbench`), with the same names and iteration counts. A tick is a TSC
 //! cycle, or one guest instruction under QEMU `-icount shift=0,sleep=off`. Lines whose mechanism
 //! has not landed are not printed here; xtask shows them as "n/a". Boot with
 //! `mode=test run=bench`.
@@ -13,7 +13,7 @@ use core::arch::asm;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use exos::{exception, println};
 
-/// Repeats per benchmark; the median and minimum are over these (REPEATS in bench.c).
+/// Repeats per benchmark; the median and minimum are over these (REPEATS in bench/linux/src/measure.rs).
 const REPEATS: usize = 7;
 /// Quick mode: one repeat per benchmark (`cargo xtask bench --quick` and the test suite).
 static QUICK: AtomicBool = AtomicBool::new(false);
@@ -25,7 +25,7 @@ fn repeats() -> usize {
 /// A system-call number the kernel does not know: it answers `BadSysnum` and does nothing else.
 const UNKNOWN_SYSNUM: u64 = 0xffff;
 
-/// The TSC, after earlier instructions have completed (the same `lfence; rdtsc` as the C side).
+/// The TSC, after earlier instructions have completed (the same `lfence; rdtsc` as the Linux program).
 #[inline(always)]
 fn rdtsc() -> u64 {
     let (lo, hi): (u32, u32);
@@ -55,7 +55,7 @@ fn null_procedure(x: u64) -> u64 {
     core::hint::black_box(x)
 }
 
-/// `syscall` with only `rax` set, as the C side's `raw_syscall0`; returns `rax`.
+/// `syscall` with only `rax` set, as the Linux program does; returns `rax`.
 #[inline(always)]
 fn raw_syscall0(number: u64) -> u64 {
     let rax;

@@ -14,7 +14,7 @@ use exos::println;
 use exos::shm::{Channel, Receiver, Sender};
 use exos::syscall::sys_env_exit;
 
-/// Repeats per benchmark; the median and minimum are over these (REPEATS in bench.c).
+/// Repeats per benchmark; the median and minimum are over these (REPEATS in bench/linux/src/measure.rs).
 const REPEATS: usize = 7;
 /// Quick mode: one repeat per benchmark (`cargo xtask bench --quick` and the test suite).
 static QUICK: AtomicBool = AtomicBool::new(false);

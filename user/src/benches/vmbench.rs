@@ -1,6 +1,6 @@
 //! Exo's side of the Appel-Li lines of `cargo xtask bench`: the virtual-memory primitives of
 //! `exos::appel` (Appel and Li, ASPLOS 1991; the exokernel paper's Table 10) and the first touch of
-//! a demand-zero page, measured exactly as `bench/linux/bench.c` measures its counterparts (same
+//! a demand-zero page, measured exactly as the Linux program `bench/linux` (`linuxbench`) measures its counterparts (same
 //! names, iteration counts, random sequences and untimed parts; first_touch uses 256 pages per
 //! repeat instead of 1024 because of the 768-page quota).
 //!
@@ -17,7 +17,7 @@ use exos::appel::{self, PROTECTED, UNPROTECTED};
 use exos::mmap::{self, PAGE};
 use exos::println;
 
-/// Repeats per benchmark; the median and minimum are over these (REPEATS in bench.c).
+/// Repeats per benchmark; the median and minimum are over these (REPEATS in bench/linux/src/measure.rs).
 const REPEATS: usize = 7;
 /// Quick mode: one repeat per benchmark (`cargo xtask bench --quick` and the test suite).
 static QUICK: AtomicBool = AtomicBool::new(false);
@@ -29,7 +29,7 @@ fn repeats() -> usize {
 /// Pages of the Appel-Li region.
 const NPAGES: u64 = 100;
 
-/// The TSC after earlier instructions have completed (`lfence; rdtsc`, as bench.rs and bench.c).
+/// The TSC after earlier instructions have completed (`lfence; rdtsc`, as bench.rs and the Linux program).
 #[inline(always)]
 fn rdtsc() -> u64 {
     let (lo, hi): (u32, u32);
@@ -62,7 +62,7 @@ fn store(addr: u64, value: u8) {
     unsafe { core::ptr::write_volatile(addr as *mut u8, value) }
 }
 
-/// The fixed-seed xorshift of bench.c, so both sides touch the same page sequences.
+/// The fixed-seed xorshift of the Linux program, so both sides touch the same page sequences.
 struct Random(u64);
 
 impl Random {

@@ -1,20 +1,68 @@
-//! The Linux side of the benchmarks: building the static C program, fetching Debian's kernel once
-//! into target/linux, and writing the initramfs that runs the program as /init.
+//! The Linux side of the benchmarks: building the static Rust program `bench/linux`
+//! (`linuxbench`), fetching Debian's kernel once into target/linux, and writing the initramfs
+//! that runs the program as /init.
 
 use super::*;
 
 // ---------------------------------------------------------------------------------------------
 // The Linux side: program, kernel, initramfs
 
-/// Compiles bench/linux/bench.c with `gcc -O2 -static` into target/linux/bench.
+/// The host target the Linux program is built for (named so that RUSTFLAGS reach only it, not
+/// the build script of its `libc` dependency).
+const LINUX_TARGET: &str = "x86_64-unknown-linux-gnu";
+/// The codegen flags of the Linux program: glibc linked statically (gcc links it, from
+/// libc6-dev's libc.a) into a non-PIE executable (as `gcc -static`: no self-relocation at
+/// start, which `spawn` pays for), and no unwinding.
+const LINUX_RUSTFLAGS: &str = "-C target-feature=+crt-static -C relocation-model=static -C panic=abort";
+
+/// Builds `bench/linux` (package `linuxbench`) with `cargo build --release` into `dir/cargo`
+/// (its own target dir: its RUSTFLAGS differ from the host crates') and checks that the result
+/// is statically linked (no `PT_INTERP`): it must run as /init of an initramfs with no loader.
 pub(super) fn build_linux_program(dir: &Path) -> Result<PathBuf, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", display(dir)))?;
-    let source = workspace_root().join("bench/linux/bench.c");
-    let out = dir.join("bench");
-    let mut command = Command::new("gcc");
-    command.args(["-O2", "-static", "-Wall", "-Wextra", "-o"]).arg(&out).arg(&source);
-    run_tool(command, "gcc")?;
-    Ok(out)
+    let target_dir = dir.join("cargo");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let mut command = Command::new(&cargo);
+    command
+        .args(["build", "--release", "--quiet", "-p", "linuxbench", "--target", LINUX_TARGET, "--target-dir"])
+        .arg(&target_dir)
+        .env("RUSTFLAGS", LINUX_RUSTFLAGS)
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .current_dir(workspace_root());
+    run_tool(command, "cargo build -p linuxbench")?;
+    let program = target_dir.join(LINUX_TARGET).join("release/linuxbench");
+    let elf = std::fs::read(&program).map_err(|e| format!("cannot read {}: {e}", display(&program)))?;
+    match elf_interpreter(&elf)? {
+        None => Ok(program),
+        Some(interpreter) => Err(format!(
+            "{} is not statically linked: it needs the loader {interpreter} (is `+crt-static` ignored?)",
+            display(&program)
+        )),
+    }
+}
+
+/// The program interpreter (`PT_INTERP`, the dynamic loader) an x86_64 ELF executable names, or
+/// `None` for a static one (static-pie included).
+pub fn elf_interpreter(elf: &[u8]) -> Result<Option<String>, String> {
+    let bytes = |at: usize, n: usize| elf.get(at..at + n).ok_or("truncated ELF file");
+    let u16_at = |at| bytes(at, 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
+    let u32_at = |at| bytes(at, 4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")));
+    let u64_at = |at| {
+        bytes(at, 8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
+    };
+    if bytes(0, 6)? != b"\x7fELF\x02\x01" {
+        return Err("not a 64-bit little-endian ELF file".into());
+    }
+    const PT_INTERP: u32 = 3;
+    let (phoff, phentsize, phnum) = (u64_at(0x20)?, u16_at(0x36)?, u16_at(0x38)?);
+    for header in (0..phnum).map(|i| phoff + i * phentsize) {
+        if u32_at(header)? == PT_INTERP {
+            let (offset, size) = (u64_at(header + 8)?, u64_at(header + 32)?);
+            let path = bytes(offset, size)?;
+            let path = path.split(|&b| b == 0).next().unwrap_or_default();
+            return Ok(Some(String::from_utf8_lossy(path).into_owned()));
+        }
+    }
+    Ok(None)
 }
 
 /// The cached Debian kernel under `dir/boot/`, fetching it first if there is none: the package

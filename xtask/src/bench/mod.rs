@@ -3,16 +3,17 @@
 //! This file owns the benchmark harness: it boots Exo with the programs of `user/src/benches/`
 //! (`mode=test run=ipcbench,bench,vmbench,procbench`) and a Linux guest (Debian's kernel,
 //! fetched with `apt-get download` and cached under `target/linux/`) whose initramfs `/init` is
-//! the static C program `bench/linux/bench.c`, both under the same QEMU command line ([`qemu::qemu_command`]), each in
+//! the static Rust program `bench/linux` (`linuxbench`), both under the same QEMU command line ([`qemu::qemu_command`]), each in
 //! two modes: **time** (plain; rdtsc is the host TSC, converted to ns with the TSC rate each side
 //! reports) and **instructions** (`-icount shift=0,sleep=off -seed 1`; rdtsc counts retired guest
-//! instructions; `--icount` runs only this mode). It also runs the C program natively for reference. Both programs print
+//! instructions; `--icount` runs only this mode). It also runs the Linux program natively for reference. Both programs print
 //! `BENCH name=<id> median=<ticks per op> min=<ticks per op> iters=<n>`; the table shows, per line,
 //! the median over the boots of each boot's median. It writes `docs/BENCHMARKS.md` and
 //! `target/exo/bench.json`. A line a side did not print is "n/a" with the reason, never a number.
 //!
 //! Parts: `lines.rs` (the table's rows), `linux.rs` (the Linux guest: kernel, program, initramfs),
-//! `report.rs` (BENCHMARKS.md and bench.json), `unit_tests.rs`.
+//! `report.rs` (BENCHMARKS.md and bench.json), `unit_tests.rs`, `program_test.rs` (the Linux program
+//! built and run natively by `cargo test`).
 
 use crate::build::{self, display, workspace_root};
 use crate::install::{self, Tools};
@@ -37,7 +38,7 @@ use report::*;
 #[cfg(test)]
 use stages::{parse_stages, stage_of};
 
-/// The C compiler for the Linux benchmark program.
+/// The linker and static C library (libc.a) of the Linux benchmark program (`+crt-static`).
 const GCC_TOOLS: Tools = Tools {
     binaries: &["gcc"],
     paths: &[],
@@ -61,7 +62,7 @@ const DONE: &str = "BENCH done";
 /// What an Exo boot must print: each of its programs finished (vmbench.rs ends with the second,
 /// procbench.rs with the third).
 const EXO_DONE: &[&str] = &[DONE, "BENCH vmbench done", "BENCH procbench done"];
-/// Repeats inside one run of either program (REPEATS in bench.rs and bench.c).
+/// Repeats inside one run of either program (REPEATS in bench.rs and bench/linux/src/measure.rs).
 const INNER_REPEATS: u32 = 7;
 
 const EXO_TIMEOUT: Duration = Duration::from_secs(120);
@@ -592,5 +593,7 @@ fn run_native(program: &Path, quick: bool) -> Result<(String, BTreeMap<String, S
     Ok((output, samples, hz))
 }
 
+#[cfg(test)]
+mod program_test;
 #[cfg(test)]
 mod unit_tests;
