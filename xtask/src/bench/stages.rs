@@ -110,8 +110,8 @@ pub(super) fn stages_markdown(instructions: &BTreeMap<String, Traced>, time: &BT
          (`{STAGES_CMDLINE}`; `abi::stages`): each hot path stamps the point it reached and `rdtsc` into a ring, \
          and the program lists the intervals between consecutive stamps of one operation (medians over the \
          operations that took the most common path). *instr* is guest instructions (`-icount`), *cycles* TSC \
-         cycles of a plain TCG boot. Every interval includes one stamp (see the line `stamp`), so the totals \
-         are a little above the table's.\n"
+         cycles of a plain TCG boot. Every interval includes one stamp (the line `stamp`: 14 instructions), \
+         so a path's total here exceeds the table's figure by that much per interval.\n"
     );
     for (name, traced) in instructions {
         let cycles = time.get(name);
