@@ -2,7 +2,8 @@
 //!
 //! The kernel links this crate and calls it for everything that needs no hardware: checking ELF
 //! executables (`elf`), capability tables and revocation (`cap`), reading the boot archive (`initrd`), the physical memory map (`memmap`),
-//! the frame bitmap (`frames`) and the command line (`cmdline`). `memmap` and `frames` work
+//! the frame bitmap (`frames`), the command line (`cmdline`) and the sorted address map that holds
+//! an environment's mappings (`vamap`). `memmap` and `frames` work
 //! without a heap because they run before the kernel has one.
 #![no_std]
 #![forbid(unsafe_code)]
@@ -15,5 +16,6 @@ pub mod elf;
 pub mod frames;
 pub mod initrd;
 pub mod memmap;
+pub mod vamap;
 #[cfg(test)]
 mod test_random;

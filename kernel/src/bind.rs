@@ -114,7 +114,7 @@ fn apply(env: &mut Env, caller: u64, giver: Option<&mut Env>, u: &MapUpdate) -> 
             install(env, u.va, pa, Mapping { owner: env_index(caller), slot: u.slot, ceiling: rights, tags })
         }
         MapUpdate::UNMAP => {
-            let mapping = env.mappings.remove(&u.va).ok_or(Error::NotMapped)?;
+            let mapping = env.mappings.remove(u.va).ok_or(Error::NotMapped)?;
             count_through(mapping.owner, mapping.slot, -1);
             MAPPINGS.fetch_sub(1, Ordering::Relaxed);
             paging::unmap(env.root, u.va);
@@ -123,7 +123,7 @@ fn apply(env: &mut Env, caller: u64, giver: Option<&mut Env>, u: &MapUpdate) -> 
         }
         MapUpdate::PROTECT => {
             let (rights, tags) = mapping_rights(u.rights)?;
-            let mapping = env.mappings.get_mut(&u.va).ok_or(Error::NotMapped)?;
+            let mapping = env.mappings.get_mut(u.va).ok_or(Error::NotMapped)?;
             if !mapping.ceiling.contains(rights) {
                 return Err(Error::NoRights);
             }
@@ -188,7 +188,7 @@ fn give_map(env: &mut Env, caller: u64, giver: &mut Env, u: &MapUpdate) -> Resul
 
 /// Whether `env` can take one more capability mapping at `va`.
 fn room(env: &Env, va: u64) -> Result<(), Error> {
-    if env.mappings.contains_key(&va) || paging::translate(env.root, va).is_some() {
+    if env.mappings.contains_key(va) || paging::translate(env.root, va).is_some() {
         return Err(Error::AlreadyMapped);
     }
     // The kernel's own memory spent on an environment is bounded too: mapping records live on the
@@ -236,7 +236,7 @@ fn mapping_rights(bits: u64) -> Result<(Rights, u64), Error> {
 pub fn unmap_slot(env: &mut Env, owner: usize, slot: u64) {
     let root = env.root;
     let mut removed = false;
-    env.mappings.retain(|&va, m| {
+    env.mappings.retain(|va, m| {
         let keep = m.owner != owner || m.slot != slot;
         if !keep {
             paging::unmap(root, va);

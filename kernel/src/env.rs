@@ -6,7 +6,7 @@ use crate::arch::x86_64::entry::TrapFrame;
 use crate::mem::paging;
 use crate::{cap, sched};
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
+use kcore::vamap::VaMap;
 use abi::layout::{USER_END, USER_START};
 use abi::{Error, Rights};
 use alloc::format;
@@ -84,7 +84,7 @@ pub struct Env {
     /// The registered exception handler, if any.
     pub exception_handler: Option<ExceptionHandler>,
     /// Pages mapped through capabilities, by virtual address.
-    pub mappings: BTreeMap<u64, Mapping>,
+    pub mappings: VaMap<Mapping>,
     /// Pages held through `page_alloc` (counted against `abi::PAGE_QUOTA`).
     pub pages: u64,
     /// Protected-control-transfer entry point and stack top.
@@ -119,7 +119,7 @@ impl Env {
             frame,
             fpu: FpuArea::initial(),
             exception_handler: None,
-            mappings: BTreeMap::new(),
+            mappings: VaMap::new(),
             pages: 0,
             pct_entry: None,
             pct: PctState::Running,
