@@ -330,6 +330,8 @@ impl Sched {
     fn switch(&mut self, frame: &mut TrapFrame, next: usize) {
         crate::stats::count(abi::stats::Counter::EnvSwitches);
         if let Some(env) = self.envs[self.current].as_mut() {
+            // Its FPU area must be whole before another environment's is loaded.
+            entry::park_fpu();
             env.frame = *frame;
             env.selectors = cpu::read_data_selectors();
         }

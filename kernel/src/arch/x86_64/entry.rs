@@ -1,11 +1,21 @@
 //! Every way into the kernel from ring 3, and the one way back: trap stubs, `syscall`, and return.
 //!
-//! All entries build the same [`TrapFrame`] at the top of the trap stack (TSS `rsp0`), save the
-//! environment's FPU/SSE state into the area `CURRENT_FPU_AREA` points at (ring 0 code uses SSE too:
-//! the precompiled `core` does), and call a safe Rust dispatcher with `&mut TrapFrame`. The dispatcher
-//! may rewrite the frame (a system call's result, or another environment's registers) and return;
-//! the shared exit then restores FPU state from `CURRENT_FPU_AREA` and leaves with `sysretq` when the
-//! frame came from `syscall` and its `rip` is a canonical user address, else with `iretq`.
+//! All entries build the same [`TrapFrame`] at the top of the trap stack (TSS `rsp0`), keep the
+//! environment's FPU/SSE state safe from ring 0 code (which uses SSE too: the precompiled `core`
+//! does), and call a safe Rust dispatcher with `&mut TrapFrame`. The dispatcher may rewrite the
+//! frame (a system call's result, or another environment's registers) and return; the shared exit
+//! restores the FPU/SSE state and leaves with `sysretq` when the frame came from `syscall` and its
+//! `rip` is a canonical user address, else with `iretq`.
+//!
+//! FPU/SSE state: an interrupt or exception saves all of it (`xsave`/`fxsave`) into the area
+//! `CURRENT_FPU_AREA` points at. A system call saves only what kernel code can change, the 16 XMM
+//! registers and MXCSR, into one scratch area (`SYSCALL_SSE`; kernel code is baseline x86_64: it
+//! never touches x87 or the upper halves of the YMM registers), and loads the kernel's MXCSR so a
+//! program's unmasked SIMD exceptions cannot fault the kernel. The exit restores from the scratch
+//! area when `FPU_IN_SCRATCH` says so, else from the area. A system call that moves the CPU to
+//! another environment first completes the leaving one's area ([`park_fpu`]); making another
+//! environment current ([`set_fpu_area`]) selects the full restore. Under TCG this takes the two
+//! `xsave`/`xrstor` helpers (over 80% of a null system call's time) off every system call.
 //!
 //! Invariants: the kernel runs with interrupts disabled (SFMASK and interrupt gates clear IF), so the
 //! frame of the running environment is always at [`frame_slot`]; entries from ring 0 are only
@@ -205,6 +215,7 @@ trap_common:
 3:
     STAMP {trap_saved}
     FPU_SAVE
+    movb $0, FPU_IN_SCRATCH(%rip)
     STAMP {fpu_saved}
 2:
     mov %rsp, %rdi
@@ -235,7 +246,25 @@ syscall_slow:
     push ${syscall_vector}
     SAVE_GPRS
     STAMP {syscall_saved}
-    FPU_SAVE
+    stmxcsr SYSCALL_SSE+256(%rip)
+    movaps %xmm0, SYSCALL_SSE+0(%rip)
+    movaps %xmm1, SYSCALL_SSE+16(%rip)
+    movaps %xmm2, SYSCALL_SSE+32(%rip)
+    movaps %xmm3, SYSCALL_SSE+48(%rip)
+    movaps %xmm4, SYSCALL_SSE+64(%rip)
+    movaps %xmm5, SYSCALL_SSE+80(%rip)
+    movaps %xmm6, SYSCALL_SSE+96(%rip)
+    movaps %xmm7, SYSCALL_SSE+112(%rip)
+    movaps %xmm8, SYSCALL_SSE+128(%rip)
+    movaps %xmm9, SYSCALL_SSE+144(%rip)
+    movaps %xmm10, SYSCALL_SSE+160(%rip)
+    movaps %xmm11, SYSCALL_SSE+176(%rip)
+    movaps %xmm12, SYSCALL_SSE+192(%rip)
+    movaps %xmm13, SYSCALL_SSE+208(%rip)
+    movaps %xmm14, SYSCALL_SSE+224(%rip)
+    movaps %xmm15, SYSCALL_SSE+240(%rip)
+    ldmxcsr KERNEL_MXCSR(%rip)
+    movb $1, FPU_IN_SCRATCH(%rip)
     STAMP {fpu_saved}
     mov %rsp, %rdi
     call syscall_dispatch
@@ -245,7 +274,27 @@ exit_to_user:
     testb $3, 144(%rsp)
     jz 5f
     STAMP {exit}
-    mov CURRENT_FPU_AREA(%rip), %rdi
+    cmpb $0, FPU_IN_SCRATCH(%rip)
+    je 86f
+    movaps SYSCALL_SSE+0(%rip), %xmm0
+    movaps SYSCALL_SSE+16(%rip), %xmm1
+    movaps SYSCALL_SSE+32(%rip), %xmm2
+    movaps SYSCALL_SSE+48(%rip), %xmm3
+    movaps SYSCALL_SSE+64(%rip), %xmm4
+    movaps SYSCALL_SSE+80(%rip), %xmm5
+    movaps SYSCALL_SSE+96(%rip), %xmm6
+    movaps SYSCALL_SSE+112(%rip), %xmm7
+    movaps SYSCALL_SSE+128(%rip), %xmm8
+    movaps SYSCALL_SSE+144(%rip), %xmm9
+    movaps SYSCALL_SSE+160(%rip), %xmm10
+    movaps SYSCALL_SSE+176(%rip), %xmm11
+    movaps SYSCALL_SSE+192(%rip), %xmm12
+    movaps SYSCALL_SSE+208(%rip), %xmm13
+    movaps SYSCALL_SSE+224(%rip), %xmm14
+    movaps SYSCALL_SSE+240(%rip), %xmm15
+    ldmxcsr SYSCALL_SSE+256(%rip)
+    jmp 84f
+86: mov CURRENT_FPU_AREA(%rip), %rdi
     mov $-1, %eax
     mov $-1, %edx
     cmpb $0, USE_XSAVE(%rip)
@@ -348,16 +397,76 @@ static mut TRAP_STACK_TOP: u64 = 0;
 #[unsafe(no_mangle)]
 static mut CURRENT_FPU_AREA: u64 = 0;
 
-/// Sets where the entry code saves FPU state and the exit code restores it from.
+/// Sets where the entry code saves FPU state and the exit code restores it from, and makes the
+/// exit restore the whole state from there (the environment it belongs to is about to run). The
+/// state of the environment that ran before is dropped unless [`park_fpu`] saved it first.
 ///
 /// # Safety
 /// `area` must be the address of a 64-byte aligned, writable area of at least
 /// `cpu::features().fpu_area_size` bytes that holds a valid XSAVE/FXSAVE image and stays alive
 /// until the next call.
 pub unsafe fn set_fpu_area(area: u64) {
-    // SAFETY: one CPU with interrupts off: no entry code can run concurrently with this write.
-    unsafe { CURRENT_FPU_AREA = area };
+    // SAFETY: one CPU with interrupts off: no entry code can run concurrently with these writes.
+    unsafe {
+        CURRENT_FPU_AREA = area;
+        FPU_IN_SCRATCH = 0;
+    }
 }
+
+/// Completes the running environment's FPU area before the CPU goes to another one: after a
+/// system call its XMM registers and MXCSR are in the scratch area and the rest (x87, AVX upper
+/// halves) still in the registers, so those are reloaded and the whole state saved. Nothing to do
+/// after an interrupt or exception, which saved the whole state already.
+pub fn park_fpu() {
+    // SAFETY: one CPU with interrupts off: nothing else reads or writes these statics now.
+    let (in_scratch, area) = unsafe { (FPU_IN_SCRATCH, CURRENT_FPU_AREA) };
+    if in_scratch == 0 {
+        return;
+    }
+    let sse = &raw const SYSCALL_SSE as u64;
+    let kernel_mxcsr = &raw const KERNEL_MXCSR as u64;
+    let mask = if super::cpu::uses_xsave() { u64::MAX } else { 0 };
+    // SAFETY: `sse` is the 16-byte aligned scratch area the syscall entry filled (16 XMM registers,
+    // then MXCSR); `area` is the running environment's live, aligned FPU area (set_fpu_area's
+    // contract). The XMM registers are declared clobbered; MXCSR is the kernel's again afterwards.
+    unsafe {
+        core::arch::asm!(
+            "movaps xmm0, [{sse}]", "movaps xmm1, [{sse} + 16]", "movaps xmm2, [{sse} + 32]",
+            "movaps xmm3, [{sse} + 48]", "movaps xmm4, [{sse} + 64]", "movaps xmm5, [{sse} + 80]",
+            "movaps xmm6, [{sse} + 96]", "movaps xmm7, [{sse} + 112]", "movaps xmm8, [{sse} + 128]",
+            "movaps xmm9, [{sse} + 144]", "movaps xmm10, [{sse} + 160]", "movaps xmm11, [{sse} + 176]",
+            "movaps xmm12, [{sse} + 192]", "movaps xmm13, [{sse} + 208]", "movaps xmm14, [{sse} + 224]",
+            "movaps xmm15, [{sse} + 240]", "ldmxcsr [{sse} + 256]",
+            "test {mask}, {mask}", "jz 2f",
+            "mov eax, -1", "mov edx, -1", "xsave64 [{area}]", "jmp 3f",
+            "2:", "fxsave64 [{area}]",
+            "3:", "ldmxcsr [{kernel_mxcsr}]",
+            sse = in(reg) sse, area = in(reg) area, mask = in(reg) mask, kernel_mxcsr = in(reg) kernel_mxcsr,
+            out("eax") _, out("edx") _,
+            out("xmm0") _, out("xmm1") _, out("xmm2") _, out("xmm3") _, out("xmm4") _, out("xmm5") _,
+            out("xmm6") _, out("xmm7") _, out("xmm8") _, out("xmm9") _, out("xmm10") _, out("xmm11") _,
+            out("xmm12") _, out("xmm13") _, out("xmm14") _, out("xmm15") _,
+            options(nostack),
+        );
+        FPU_IN_SCRATCH = 0;
+    }
+}
+
+/// A system call's XMM registers (16 x 16 bytes), then its MXCSR: saved by the `syscall` entry,
+/// restored by the exit (or moved into the environment's area by [`park_fpu`]).
+#[repr(C, align(16))]
+struct SyscallSse([u8; 272]);
+
+#[unsafe(no_mangle)]
+static mut SYSCALL_SSE: SyscallSse = SyscallSse([0; 272]);
+/// 1 while the running environment's XMM registers and MXCSR are in `SYSCALL_SSE` (a system call
+/// is being handled), 0 when its whole state is in its FPU area (or it is about to be loaded from
+/// there).
+#[unsafe(no_mangle)]
+static mut FPU_IN_SCRATCH: u8 = 0;
+/// The MXCSR kernel code runs with: every SIMD exception masked, round to nearest.
+#[unsafe(no_mangle)]
+static KERNEL_MXCSR: u32 = 0x1f80;
 
 /// Programs `syscall`: selectors, entry point and the flags cleared on entry (IF, TF, DF, AC, NT).
 pub fn init_syscall() {

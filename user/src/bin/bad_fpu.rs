@@ -1,0 +1,129 @@
+//! Hostile FPU state across system calls (the `syscall` entry saves only XMM and MXCSR, to a
+//! scratch area, and completes the environment's FPU area only when it switches: kernel
+//! `arch/x86_64/entry.rs`).
+//!
+//! The program unmasks every SIMD exception and sets round-toward-zero in MXCSR (a kernel that ran
+//! its own SSE code under that MXCSR could fault), changes the x87 control word, fills xmm0-15
+//! with patterns, and then, inside one asm block, makes system calls that stay (console_write,
+//! an unknown number) and one that switches to a child (env_yield), which scribbles over its own
+//! XMM registers and MXCSR and yields back (it prints when it has had 40 turns: the test expects
+//! that line before the checks). Afterwards every XMM register, MXCSR and the x87 control word
+//! must be as it set them. A timer interrupt may also land anywhere in between.
+#![no_std]
+#![no_main]
+#![allow(unsafe_code)]
+
+use exos::println;
+use user::Checks;
+
+/// The hostile MXCSR: every exception unmasked (bits 7-12 clear), round toward zero (13-14).
+const HOSTILE_MXCSR: u32 = 0x6000;
+/// The x87 control word it sets (round toward zero, precision 64 bits, exceptions masked).
+const X87_CW: u16 = 0x0f7f;
+/// The yields to the child inside the asm block.
+const YIELDS: u64 = 40;
+
+fn main() -> i64 {
+    let mut c = Checks::new("bad_fpu");
+    let Ok((child, _)) = user::spawn(child_main, &[]) else {
+        c.check("spawn the child", false);
+        return c.finish();
+    };
+    let message = b"bad_fpu: console_write from inside the asm block\n";
+    let mut out = [0u64; 32];
+    let (mut mxcsr, mut cw) = (0u32, 0u16);
+    // SAFETY: sets MXCSR and the x87 control word from locals, loads xmm registers from constants,
+    // makes system calls that read only `message` (console_write), do nothing (an unknown number)
+    // or yield to the child, then stores the registers into `out`, `mxcsr` and `cw` and restores
+    // the initial MXCSR and control word. Every clobber is declared.
+    unsafe {
+        core::arch::asm!(
+            "sub rsp, 8",
+            "mov dword ptr [rsp], {hostile:e}",
+            "ldmxcsr [rsp]",
+            "mov word ptr [rsp], {cw:x}",
+            "fldcw [rsp]",
+            ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15",
+            "mov rax, 0x0123456789abcdef + \\n * 0x1111",
+            "movq xmm\\n, rax",
+            "not rax",
+            "pinsrq xmm\\n, rax, 1",
+            ".endr",
+            "mov r12, {yields}",
+            "2:",
+            "mov eax, 0",
+            "mov rdi, {msg}",
+            "mov rsi, {len}",
+            "syscall",
+            "mov eax, 0xffff",
+            "syscall",
+            "mov eax, {yield_sysnum}",
+            "mov rdi, {child}",
+            "syscall",
+            "dec r12",
+            "jnz 2b",
+            ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15",
+            "movdqu [{out} + \\n * 16], xmm\\n",
+            ".endr",
+            "stmxcsr [{mxcsr}]",
+            "fnstcw [{cw_out}]",
+            "mov dword ptr [rsp], 0x1f80",
+            "ldmxcsr [rsp]",
+            "mov word ptr [rsp], 0x037f",
+            "fldcw [rsp]",
+            "add rsp, 8",
+            hostile = in(reg) HOSTILE_MXCSR,
+            cw = in(reg) X87_CW,
+            msg = in(reg) message.as_ptr(),
+            len = in(reg) message.len(),
+            child = in(reg) child,
+            yield_sysnum = const abi::Sysnum::EnvYield as u64,
+            yields = const YIELDS,
+            out = in(reg) out.as_mut_ptr(),
+            mxcsr = in(reg) &mut mxcsr,
+            cw_out = in(reg) &mut cw,
+            out("rax") _, out("rcx") _, out("rdx") _, out("rdi") _, out("rsi") _, out("r11") _, out("r12") _,
+            out("xmm0") _, out("xmm1") _, out("xmm2") _, out("xmm3") _, out("xmm4") _, out("xmm5") _,
+            out("xmm6") _, out("xmm7") _, out("xmm8") _, out("xmm9") _, out("xmm10") _, out("xmm11") _,
+            out("xmm12") _, out("xmm13") _, out("xmm14") _, out("xmm15") _,
+        );
+    }
+    let intact = out.chunks(2).enumerate().all(|(i, pair)| {
+        let low = 0x0123_4567_89ab_cdefu64 + i as u64 * 0x1111;
+        pair == [low, !low]
+    });
+    c.check("xmm0-15 intact across system calls that stay and one that switches", intact);
+    c.equal("MXCSR as the program set it (exceptions unmasked)", mxcsr, HOSTILE_MXCSR);
+    c.equal("x87 control word as the program set it", cw, X87_CW);
+    c.finish()
+}
+
+/// Scribbles over its own XMM registers and MXCSR at every turn and yields; says when it has had
+/// [`YIELDS`] turns (its parent's yields inside the asm block give it those).
+extern "C" fn child_main() -> ! {
+    for turn in 1.. {
+        if turn == YIELDS {
+            println!("bad_fpu: the child had {YIELDS} turns");
+        }
+        // SAFETY: sets this child's own MXCSR and xmm registers (all declared clobbered) and
+        // yields to any environment.
+        unsafe {
+            core::arch::asm!(
+                "sub rsp, 8",
+                "mov dword ptr [rsp], 0x7f80",
+                "ldmxcsr [rsp]",
+                "add rsp, 8",
+                ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15",
+                "pcmpeqd xmm\\n, xmm\\n",
+                ".endr",
+                out("xmm0") _, out("xmm1") _, out("xmm2") _, out("xmm3") _, out("xmm4") _, out("xmm5") _,
+                out("xmm6") _, out("xmm7") _, out("xmm8") _, out("xmm9") _, out("xmm10") _, out("xmm11") _,
+                out("xmm12") _, out("xmm13") _, out("xmm14") _, out("xmm15") _,
+            );
+        }
+        let _ = exos::syscall::sys_env_yield(abi::ANY_ENV);
+    }
+    exos::syscall::sys_env_exit(0)
+}
+
+exos::main!(main);
