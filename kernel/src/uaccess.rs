@@ -28,6 +28,32 @@ pub fn copy_to_user(root: u64, dst: u64, src: &[u8]) -> Result<(), Error> {
     for_each_page(root, dst, src.len(), writable, write)
 }
 
+/// Writes `words` to user address `dst` (8-byte aligned) in address space `root`, which must be
+/// mapped user-writable; nothing is written unless all of it is. The exception upcall's path: a
+/// range within one page (the usual case) takes one page-table walk and plain stores.
+pub fn write_words_to_user<const N: usize>(root: u64, dst: u64, words: &[u64; N]) -> Result<(), Error> {
+    let len = 8 * N as u64;
+    if !dst.is_multiple_of(8) || !is_user_range(dst, len) || overlaps_windows(dst, len) {
+        return Err(Error::BadAddress);
+    }
+    if dst % PAGE_SIZE + len <= PAGE_SIZE {
+        let writable = paging::USER | paging::WRITABLE;
+        let (frame, entry) = paging::translate(root, dst).ok_or(Error::BadAddress)?;
+        if entry & writable != writable {
+            return Err(Error::BadAddress);
+        }
+        phys::write_words(frame + dst % PAGE_SIZE, words);
+        return Ok(());
+    }
+    // Across a page boundary (rare): as bytes, through the general path.
+    let mut bytes = [0u8; 512];
+    let bytes = bytes.get_mut(..len as usize).ok_or(Error::TooLong)?;
+    for (chunk, word) in bytes.chunks_exact_mut(8).zip(words) {
+        chunk.copy_from_slice(&word.to_le_bytes());
+    }
+    copy_to_user(root, dst, bytes)
+}
+
 /// Checks that `len` bytes at user address `dst` in address space `root` are mapped
 /// user-writable (what [`copy_to_user`] would accept), without writing anything.
 pub fn check_writable(root: u64, dst: u64, len: usize) -> Result<(), Error> {

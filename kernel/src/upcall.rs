@@ -67,7 +67,7 @@ pub fn deliver_exception(frame: &mut TrapFrame) -> Result<(), Refused> {
 /// redirects `frame` to the handler. On failure returns the address it could not write.
 pub fn push(root: u64, handler: &ExceptionHandler, frame: &mut TrapFrame, upcall: &ExceptionFrame) -> Result<(), u64> {
     let top = (handler.stack_top - exception_frame::SIZE as u64) & !15;
-    uaccess::copy_to_user(root, top, &to_bytes(upcall)).map_err(|_| top)?;
+    uaccess::write_words_to_user(root, top, &to_words(upcall)).map_err(|_| top)?;
     frame.rip = handler.entry;
     frame.rsp = top;
     frame.rdi = top;
@@ -115,15 +115,10 @@ pub fn exception_frame_of(f: &TrapFrame) -> ExceptionFrame {
     }
 }
 
-/// The frame's bytes in `repr(C)` order (every field is a u64).
-fn to_bytes(e: &ExceptionFrame) -> [u8; exception_frame::SIZE] {
-    let words = [
+/// The frame's words in `repr(C)` order (every field is a u64; little-endian in memory).
+fn to_words(e: &ExceptionFrame) -> [u64; exception_frame::SIZE / 8] {
+    [
         e.rax, e.rbx, e.rcx, e.rdx, e.rsi, e.rdi, e.rbp, e.r8, e.r9, e.r10, e.r11, e.r12, e.r13,
         e.r14, e.r15, e.rip, e.rsp, e.rflags, e.vector, e.error_code, e.fault_address,
-    ];
-    let mut bytes = [0u8; exception_frame::SIZE];
-    for (chunk, word) in bytes.chunks_exact_mut(8).zip(words) {
-        chunk.copy_from_slice(&word.to_le_bytes());
-    }
-    bytes
+    ]
 }

@@ -207,7 +207,7 @@ const ALL: &[IntegrationTest] = &[
         name: "exception_upcalls",
         cmdline_run: "exceptions,hello",
         expect: &[
-            "exceptions: 6 exceptions handled in user space, 0 failures",
+            "exceptions: 7 exceptions handled in user space, 0 failures",
             "'exceptions' exited with code 0",
             "hello from ring 3",
         ],

@@ -69,6 +69,16 @@ pub fn write(pa: u64, data: &[u8]) {
     frame[offset..offset + data.len()].copy_from_slice(data);
 }
 
+/// Writes `words` at `pa` (8-byte aligned), within one frame, under the contract of [`write`]:
+/// a fixed-size array, so the copy compiles to plain stores (the exception upcall's frame).
+pub fn write_words<const N: usize>(pa: u64, words: &[u64; N]) {
+    assert!(pa.is_multiple_of(8) && pa % PAGE_SIZE + 8 * N as u64 <= PAGE_SIZE, "phys::write_words at {pa:#x}");
+    check(pa, 8 * N as u64);
+    // SAFETY: mapped (checked), aligned and inside one frame (asserted); the frame belongs to an
+    // environment the kernel acts for and no Rust reference points into it (as for `write`).
+    unsafe { (to_virt(pa) as *mut [u64; N]).write(*words) };
+}
+
 /// Writes one little-endian `u32` at `pa` (4-byte aligned) in kernel-owned memory that user space
 /// may only read (the published tables): a single volatile store, for hot paths.
 pub fn write_u32(pa: u64, value: u32) {

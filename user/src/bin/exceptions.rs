@@ -82,8 +82,22 @@ fn main() -> i64 {
         println!("exceptions: FAIL: page-fault address {:#x}", LAST_ADDRESS.load(Ordering::Relaxed));
         failures += 1;
     }
-    println!("exceptions: 6 exceptions handled in user space, {failures} failures");
+    // An exception stack whose top is 64 bytes into a page: the kernel's frame (168 bytes) then
+    // straddles two pages, which takes the upcall's general write path instead of its one-page one.
+    let base = &raw mut STRADDLE as u64;
+    exception::set_handler_with_stack(handler, base, 4096 + 64).expect("registering the straddling stack");
+    let (rax, intact) = fault!("ud2");
+    if SEEN[6].load(Ordering::Relaxed) != 2 || rax != 0x600d_0006 || !intact {
+        println!("exceptions: FAIL: #UD on a stack whose frame straddles two pages: rax={rax:#x}, intact: {intact}");
+        failures += 1;
+    }
+    println!("exceptions: 7 exceptions handled in user space, {failures} failures");
     failures
 }
+
+/// Two pages for the straddling exception stack.
+#[repr(C, align(4096))]
+struct TwoPages([u8; 8192]);
+static mut STRADDLE: TwoPages = TwoPages([0; 8192]);
 
 exos::main!(main);
