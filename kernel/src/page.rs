@@ -134,9 +134,7 @@ pub fn publish_env(index: usize, info: abi::EnvInfo) {
     let table = ENV_TABLE.load(Ordering::Acquire);
     if table != 0 {
         let record = table + index as u64 * 16;
-        for (i, word) in [info.id, info.parent, info.state, info.pages].into_iter().enumerate() {
-            phys::write_u32(record + i as u64 * 4, word);
-        }
+        phys::write_u32s(record, &[info.id, info.parent, info.state, info.pages]);
     }
 }
 

@@ -89,6 +89,20 @@ pub fn write_u32(pa: u64, value: u32) {
     unsafe { (to_virt(pa) as *mut u32).write_volatile(value) };
 }
 
+/// Writes `values` as consecutive little-endian `u32`s at `pa` (4-byte aligned), each with one
+/// volatile store, in kernel-owned memory user space may only read: one check for the record
+/// (a published environment record is written on every protected control transfer).
+pub fn write_u32s<const N: usize>(pa: u64, values: &[u32; N]) {
+    assert!(pa.is_multiple_of(4), "unaligned u32 at {pa:#x}");
+    check(pa, 4 * N as u64);
+    let base = to_virt(pa) as *mut u32;
+    for (i, &value) in values.iter().enumerate() {
+        // SAFETY: mapped (checked for the whole record) and aligned (asserted); the kernel owns
+        // these tables and holds no reference into them.
+        unsafe { base.add(i).write_volatile(value) };
+    }
+}
+
 /// Reads one little-endian `u32` at `pa` (4-byte aligned) of a published table.
 pub fn read_u32(pa: u64) -> u32 {
     assert!(pa.is_multiple_of(4), "unaligned u32 at {pa:#x}");
