@@ -210,6 +210,7 @@ pub fn end_current(outcome: Outcome) -> ! {
     let id = with(|s| s.envs[current].as_ref().expect("no running environment").id);
     end_children(id);
     let env = with(|s| s.envs[current].take().expect("no running environment"));
+    entry::drop_fpu();
     report(&env, outcome);
     release(env);
     let mut next = with(|s| s.next_runnable().map(|next| s.resume(next)));

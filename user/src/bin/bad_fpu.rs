@@ -4,7 +4,7 @@
 //!
 //! The program unmasks every SIMD exception and sets round-toward-zero in MXCSR (a kernel that ran
 //! its own SSE code under that MXCSR could fault), changes the x87 control word, fills xmm0-15
-//! with patterns, and then, inside one asm block, makes system calls that stay (console_write,
+//! with patterns (and the upper half of ymm15), and then, inside one asm block, makes system calls that stay (console_write,
 //! an unknown number) and one that switches to a child (env_yield), which scribbles over its own
 //! XMM registers and MXCSR and yields back (it prints when it has had 40 turns: the test expects
 //! that line before the checks). Afterwards every XMM register, MXCSR and the x87 control word
@@ -31,7 +31,8 @@ fn main() -> i64 {
     };
     let message = b"bad_fpu: console_write from inside the asm block\n";
     let mut out = [0u64; 32];
-    let (mut mxcsr, mut cw) = (0u32, 0u16);
+    // The upper half of ymm15 (two words), MXCSR, the x87 control word.
+    let mut rest = [0u64; 4];
     // SAFETY: sets MXCSR and the x87 control word from locals, loads xmm registers from constants,
     // makes system calls that read only `message` (console_write), do nothing (an unknown number)
     // or yield to the child, then stores the registers into `out`, `mxcsr` and `cw` and restores
@@ -49,6 +50,8 @@ fn main() -> i64 {
             "not rax",
             "pinsrq xmm\\n, rax, 1",
             ".endr",
+            // The upper half of ymm15 gets xmm14's pattern (kernel code never touches upper halves).
+            "vinsertf128 ymm15, ymm15, xmm14, 1",
             "mov r12, {yields}",
             "2:",
             "mov eax, 0",
@@ -65,8 +68,10 @@ fn main() -> i64 {
             ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15",
             "movdqu [{out} + \\n * 16], xmm\\n",
             ".endr",
-            "stmxcsr [{mxcsr}]",
-            "fnstcw [{cw_out}]",
+            "vextractf128 [{rest}], ymm15, 1",
+            "vzeroupper",
+            "stmxcsr [{rest} + 16]",
+            "fnstcw [{rest} + 24]",
             "mov dword ptr [rsp], 0x1f80",
             "ldmxcsr [rsp]",
             "mov word ptr [rsp], 0x037f",
@@ -80,8 +85,7 @@ fn main() -> i64 {
             yield_sysnum = const abi::Sysnum::EnvYield as u64,
             yields = const YIELDS,
             out = in(reg) out.as_mut_ptr(),
-            mxcsr = in(reg) &mut mxcsr,
-            cw_out = in(reg) &mut cw,
+            rest = in(reg) rest.as_mut_ptr(),
             out("rax") _, out("rcx") _, out("rdx") _, out("rdi") _, out("rsi") _, out("r11") _, out("r12") _,
             out("xmm0") _, out("xmm1") _, out("xmm2") _, out("xmm3") _, out("xmm4") _, out("xmm5") _,
             out("xmm6") _, out("xmm7") _, out("xmm8") _, out("xmm9") _, out("xmm10") _, out("xmm11") _,
@@ -93,8 +97,10 @@ fn main() -> i64 {
         pair == [low, !low]
     });
     c.check("xmm0-15 intact across system calls that stay and one that switches", intact);
-    c.equal("MXCSR as the program set it (exceptions unmasked)", mxcsr, HOSTILE_MXCSR);
-    c.equal("x87 control word as the program set it", cw, X87_CW);
+    let low14 = 0x0123_4567_89ab_cdefu64 + 14 * 0x1111;
+    c.equal("the upper half of ymm15 (AVX state) intact", [rest[0], rest[1]], [low14, !low14]);
+    c.equal("MXCSR as the program set it (exceptions unmasked)", rest[2] as u32, HOSTILE_MXCSR);
+    c.equal("x87 control word as the program set it", rest[3] as u16, X87_CW);
     c.finish()
 }
 

@@ -11,10 +11,11 @@
 //! `CURRENT_FPU_AREA` points at. A system call saves only what kernel code can change, the 16 XMM
 //! registers and MXCSR, into one scratch area (`SYSCALL_SSE`; kernel code is baseline x86_64: it
 //! never touches x87 or the upper halves of the YMM registers), and loads the kernel's MXCSR so a
-//! program's unmasked SIMD exceptions cannot fault the kernel. The exit restores from the scratch
-//! area when `FPU_IN_SCRATCH` says so, else from the area. A system call that moves the CPU to
-//! another environment first completes the leaving one's area ([`park_fpu`]); making another
-//! environment current ([`set_fpu_area`]) selects the full restore. Under TCG this takes the two
+//! program's unmasked SIMD exceptions cannot fault the kernel (the trap entry loads it too). The
+//! exit restores from the scratch area when `FPU_IN_SCRATCH` says so, else from the area. A
+//! system call that moves the CPU to another environment first completes the leaving one's area
+//! ([`park_fpu`]); making another environment current ([`set_fpu_area`]) selects the full
+//! restore, and an ending one's state is dropped first ([`drop_fpu`]). Under TCG this takes the two
 //! `xsave`/`xrstor` helpers (over 80% of a null system call's time) off every system call.
 //!
 //! Invariants: the kernel runs with interrupts disabled (SFMASK and interrupt gates clear IF), so the
@@ -215,6 +216,7 @@ trap_common:
 3:
     STAMP {trap_saved}
     FPU_SAVE
+    ldmxcsr KERNEL_MXCSR(%rip)
     movb $0, FPU_IN_SCRATCH(%rip)
     STAMP {fpu_saved}
 2:
@@ -420,7 +422,7 @@ pub unsafe fn set_fpu_area(area: u64) {
 pub fn park_fpu() {
     // SAFETY: one CPU with interrupts off: nothing else reads or writes these statics now.
     let (in_scratch, area) = unsafe { (FPU_IN_SCRATCH, CURRENT_FPU_AREA) };
-    if in_scratch == 0 {
+    if in_scratch == 0 || area == 0 {
         return;
     }
     let sse = &raw const SYSCALL_SSE as u64;
@@ -448,6 +450,17 @@ pub fn park_fpu() {
             out("xmm12") _, out("xmm13") _, out("xmm14") _, out("xmm15") _,
             options(nostack),
         );
+        FPU_IN_SCRATCH = 0;
+    }
+}
+
+/// Forgets the running environment's FPU state: it is ending and its area is about to be freed.
+/// Until the next [`set_fpu_area`] there is no current area, so [`park_fpu`] cannot write into
+/// freed memory.
+pub fn drop_fpu() {
+    // SAFETY: one CPU with interrupts off: no entry code can run concurrently with these writes.
+    unsafe {
+        CURRENT_FPU_AREA = 0;
         FPU_IN_SCRATCH = 0;
     }
 }
