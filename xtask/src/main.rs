@@ -66,7 +66,8 @@ subcommands! {
     ///   --icount: only the instruction-count boots (-icount, which needs TCG: implies --accel tcg).
     ///   --quick: one boot per side and mode, one repeat per line (the programs' quick mode), to
     ///   check that every line runs (under 2 minutes). FILTER keeps the lines whose name or label
-    ///   contains it.
+    ///   contains it. A full run also builds a kernel and ExOS with stage stamps and breaks the
+    ///   hot paths into stages (entry, check, work, exit); FILTER `stages` runs only that.
     Bench { accel: AccelRequest, repeats: usize, quick: bool, icount: bool, filter: Option<String> },
     /// gdb [--accel tcg|kvm|auto] [--cmdline "..."]
     ///   Build, start QEMU halted with a gdb stub on localhost:1234, write target/exo/gdbinit and
