@@ -1,11 +1,12 @@
 //! Helpers shared by the test programs in `src/bin` (not part of ExOS): probing whether an access
 //! faults, with an exception handler that resumes after the probe; [`util`] is the core
-//! utilities' plumbing.
+//! utilities' plumbing; [`bench`] is what the benchmark programs share.
 #![no_std]
 #![allow(unsafe_code)]
 
 extern crate alloc;
 
+pub mod bench;
 pub mod util;
 
 use abi::ExceptionFrame;

@@ -82,11 +82,7 @@ pub fn write_words<const N: usize>(pa: u64, words: &[u64; N]) {
 /// Writes one little-endian `u32` at `pa` (4-byte aligned) in kernel-owned memory that user space
 /// may only read (the published tables): a single volatile store, for hot paths.
 pub fn write_u32(pa: u64, value: u32) {
-    assert!(pa.is_multiple_of(4), "unaligned u32 at {pa:#x}");
-    check(pa, 4);
-    // SAFETY: mapped (checked) and aligned (asserted); the kernel owns these tables and holds no
-    // reference into them, so a volatile store cannot invalidate any Rust reference.
-    unsafe { (to_virt(pa) as *mut u32).write_volatile(value) };
+    write_u32s(pa, &[value]);
 }
 
 /// Writes `values` as consecutive little-endian `u32`s at `pa` (4-byte aligned), each with one

@@ -1,6 +1,6 @@
 //! Exo's side of `cargo xtask bench` (issue 7): the paper's primitives measured with rdtsc.
 //!
-//! Each benchmark runs `iters` operations, [`REPEATS`] times, and prints
+//! Each benchmark runs `iters` operations, `user::bench::REPEATS` times, and prints
 //! `BENCH name=<id> median=<ticks per op> min=<ticks per op> iters=<n>`, the format of the Linux
 //! counterpart the Linux program `bench/linux` (`linuxbench`), with the same names and iteration counts. A tick is a TSC
 //! cycle, or one guest instruction under QEMU `-icount shift=0,sleep=off`. Lines whose mechanism
@@ -10,44 +10,20 @@
 
 use abi::ExceptionFrame;
 use core::arch::asm;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 use exos::{exception, println};
+use user::bench;
 
-/// Repeats per benchmark; the median and minimum are over these (REPEATS in bench/linux/src/measure.rs).
-const REPEATS: usize = 7;
-/// Quick mode: one repeat per benchmark (`cargo xtask bench --quick` and the test suite).
-static QUICK: AtomicBool = AtomicBool::new(false);
-
-/// The repeats this run makes: [`REPEATS`], or 1 in quick mode.
-fn repeats() -> usize {
-    if QUICK.load(Ordering::Relaxed) { 1 } else { REPEATS }
+/// Times `op`, which cannot fail, with [`bench::measure`].
+fn measure(name: &str, iters: u64, mut op: impl FnMut()) {
+    bench::measure(name, iters, || {
+        op();
+        true
+    });
 }
+
 /// A system-call number the kernel does not know: it answers `BadSysnum` and does nothing else.
 const UNKNOWN_SYSNUM: u64 = 0xffff;
-
-/// The TSC, after earlier instructions have completed (the same `lfence; rdtsc` as the Linux program).
-#[inline(always)]
-fn rdtsc() -> u64 {
-    let (lo, hi): (u32, u32);
-    // SAFETY: lfence and rdtsc only read the time-stamp counter (CR4.TSD is clear for ring 3).
-    unsafe { asm!("lfence", "rdtsc", out("eax") lo, out("edx") hi, options(nostack)) };
-    (u64::from(hi) << 32) | u64::from(lo)
-}
-
-/// Runs `op` `iters` times per repeat and prints the BENCH line for the ticks per operation.
-fn measure(name: &str, iters: u64, mut op: impl FnMut()) {
-    let mut per_op = [0f64; REPEATS];
-    let per_op = &mut per_op[..repeats()];
-    for slot in per_op.iter_mut() {
-        let start = rdtsc();
-        for _ in 0..iters {
-            op();
-        }
-        *slot = (rdtsc() - start) as f64 / iters as f64;
-    }
-    per_op.sort_unstable_by(|a, b| a.total_cmp(b));
-    println!("BENCH name={name} median={:.1} min={:.1} iters={iters}", per_op[per_op.len() / 2], per_op[0]);
-}
 
 /// The null procedure: a real call and return, never inlined.
 #[inline(never)]
@@ -91,9 +67,9 @@ macro_rules! fault_once {
     };
 }
 
-/// Runs every benchmark; `quick` ([`QUICK`]): one repeat each, only to check that each runs.
+/// Runs every benchmark; `quick`: one repeat each, only to check that each runs.
 pub fn run(quick: bool) -> i64 {
-    QUICK.store(quick, Ordering::Relaxed);
+    bench::set_quick(quick);
     let mut x = 0u64;
     measure("null_call", 1_000_000, || x = null_procedure(x));
 

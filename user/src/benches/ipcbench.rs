@@ -6,23 +6,13 @@
 //! by `spawn`. `cargo xtask bench` boots `run=ipcbench,bench`; it also runs alone.
 #![allow(unsafe_code)]
 
-use core::arch::asm;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 use exos::lrpc::{self, Client, Procedure, Procedures, Request};
 use exos::pipe::{pipe, PipeReader, PipeWriter};
 use exos::println;
 use exos::shm::{Channel, Receiver, Sender};
 use exos::syscall::sys_env_exit;
-
-/// Repeats per benchmark; the median and minimum are over these (REPEATS in bench/linux/src/measure.rs).
-const REPEATS: usize = 7;
-/// Quick mode: one repeat per benchmark (`cargo xtask bench --quick` and the test suite).
-static QUICK: AtomicBool = AtomicBool::new(false);
-
-/// The repeats this run makes: [`REPEATS`], or 1 in quick mode.
-fn repeats() -> usize {
-    if QUICK.load(Ordering::Relaxed) { 1 } else { REPEATS }
-}
+use user::bench::{self, measure};
 
 static ROLE: AtomicU64 = AtomicU64::new(0);
 static BASE_A: AtomicU64 = AtomicU64::new(0);
@@ -30,33 +20,6 @@ static BASE_B: AtomicU64 = AtomicU64::new(0);
 const PIPE_ECHO: u64 = 1;
 const SHM_ECHO: u64 = 2;
 
-/// The TSC after earlier instructions have completed (as in bench.rs).
-#[inline(always)]
-fn rdtsc() -> u64 {
-    let (lo, hi): (u32, u32);
-    // SAFETY: lfence and rdtsc only read the time-stamp counter (CR4.TSD is clear for ring 3).
-    unsafe { asm!("lfence", "rdtsc", out("eax") lo, out("edx") hi, options(nostack)) };
-    (u64::from(hi) << 32) | u64::from(lo)
-}
-
-/// Runs `op` `iters` times per repeat and prints the BENCH line; false if an operation failed.
-fn measure(name: &str, iters: u64, mut op: impl FnMut() -> bool) -> bool {
-    let mut per_op = [0f64; REPEATS];
-    let per_op = &mut per_op[..repeats()];
-    for slot in per_op.iter_mut() {
-        let start = rdtsc();
-        for _ in 0..iters {
-            if !op() {
-                println!("ipcbench: {name}: an operation failed");
-                return false;
-            }
-        }
-        *slot = (rdtsc() - start) as f64 / iters as f64;
-    }
-    per_op.sort_unstable_by(|a, b| a.total_cmp(b));
-    println!("BENCH name={name} median={:.1} min={:.1} iters={iters}", per_op[per_op.len() / 2], per_op[0]);
-    true
-}
 
 extern "C" fn child_main() -> ! {
     let (a, b) = (BASE_A.load(Ordering::Relaxed), BASE_B.load(Ordering::Relaxed));
@@ -147,9 +110,9 @@ fn bench_lrpc() -> bool {
     })
 }
 
-/// Runs every benchmark; `quick` ([`QUICK`]): one repeat each, only to check that each runs.
+/// Runs every benchmark; `quick`: one repeat each, only to check that each runs.
 pub fn run(quick: bool) -> i64 {
-    QUICK.store(quick, Ordering::Relaxed);
+    bench::set_quick(quick);
     let ok = bench_pipes() && bench_shm() && bench_lrpc();
     i64::from(!ok)
 }

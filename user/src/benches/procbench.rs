@@ -15,17 +15,13 @@
 //! Boot with `mode=test run=procbench` (the harness adds it to its Exo boot).
 #![allow(unsafe_code)]
 
-use core::arch::asm;
 use core::hint::black_box;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 use exos::process::{self, Status};
 use exos::println;
+use user::bench::{self, measure};
 use exos::syscall::{sys_cap_delete, sys_env_destroy, sys_env_exit, sys_env_yield, sys_pct_send, sys_pct_set_entry, sys_pct_wait};
 
-/// Repeats per benchmark; the median and minimum are over these (as in bench.rs).
-const REPEATS: usize = 7;
-/// Quick mode: one repeat per benchmark (`cargo xtask bench --quick` and the test suite).
-static QUICK: AtomicBool = AtomicBool::new(false);
 /// The environment a `yield` peer yields back to (set before `user::spawn` copies the statics).
 static YIELD_BACK_TO: AtomicU64 = AtomicU64::new(0);
 
@@ -37,39 +33,6 @@ const ITERS_FORK: u64 = 20;
 const ITERS_SPAWN: u64 = 20;
 /// Extra fork+wait and spawn+wait operations between the two page counts of the leak check.
 const LEAK_CHECK_OPS: u64 = 32;
-
-/// The repeats this run makes: [`REPEATS`], or 1 in quick mode.
-fn repeats() -> usize {
-    if QUICK.load(Ordering::Relaxed) { 1 } else { REPEATS }
-}
-
-/// The TSC after earlier instructions have completed (as in bench.rs).
-#[inline(always)]
-fn rdtsc() -> u64 {
-    let (lo, hi): (u32, u32);
-    // SAFETY: lfence and rdtsc only read the time-stamp counter (CR4.TSD is clear for ring 3).
-    unsafe { asm!("lfence", "rdtsc", out("eax") lo, out("edx") hi, options(nostack)) };
-    (u64::from(hi) << 32) | u64::from(lo)
-}
-
-/// Runs `op` `iters` times per repeat and prints the BENCH line; false if an operation failed.
-fn measure(name: &str, iters: u64, mut op: impl FnMut() -> bool) -> bool {
-    let mut per_op = [0f64; REPEATS];
-    let per_op = &mut per_op[..repeats()];
-    for slot in per_op.iter_mut() {
-        let start = rdtsc();
-        for _ in 0..iters {
-            if !op() {
-                println!("procbench: {name}: an operation failed");
-                return false;
-            }
-        }
-        *slot = (rdtsc() - start) as f64 / iters as f64;
-    }
-    per_op.sort_unstable_by(|a, b| a.total_cmp(b));
-    println!("BENCH name={name} median={:.1} min={:.1} iters={iters}", per_op[per_op.len() / 2], per_op[0]);
-    true
-}
 
 /// The `yield` peer: gives the CPU straight back, forever (destroyed by the parent).
 extern "C" fn yield_peer() -> ! {
@@ -215,11 +178,11 @@ fn no_leak(name: &str, op: fn() -> bool) -> bool {
     ok
 }
 
-/// Runs every benchmark; `quick` ([`QUICK`]): one repeat each, only to check that each runs.
+/// Runs every benchmark; `quick`: one repeat each, only to check that each runs.
 /// One untimed fork and one untimed spawn come first: the first spawn after the forks also pays
 /// for this process's copy-on-write pages (a third more in the one-repeat quick run otherwise).
 pub fn run(quick: bool) -> i64 {
-    QUICK.store(quick, Ordering::Relaxed);
+    bench::set_quick(quick);
     let ok = bench_yield()
         && bench_pct_async()
         && bench_getppid()

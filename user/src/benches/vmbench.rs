@@ -5,44 +5,19 @@
 //! repeat instead of 1024 because of the 768-page quota).
 //!
 //! Each line is `BENCH name=<id> median=<ticks per op> min=<ticks per op> iters=<n>` over
-//! [`REPEATS`] repeats, as in `bench.rs`; a tick is a TSC cycle, or one guest instruction under
+//! `user::bench::REPEATS` repeats, as in `bench.rs`; a tick is a TSC cycle, or one guest instruction under
 //! QEMU `-icount shift=0,sleep=off`. It ends with `BENCH vmbench done`. Boot with
 //! `mode=test run=vmbench` (the harness runs `bench,vmbench`).
 #![allow(unsafe_code)]
 
 use abi::Rights;
-use core::arch::asm;
-use core::sync::atomic::{AtomicBool, Ordering};
 use exos::appel::{self, PROTECTED, UNPROTECTED};
 use exos::mmap::{self, PAGE};
 use exos::println;
+use user::bench::{self, rdtsc, repeats, report, Random, REPEATS};
 
-/// Repeats per benchmark; the median and minimum are over these (REPEATS in bench/linux/src/measure.rs).
-const REPEATS: usize = 7;
-/// Quick mode: one repeat per benchmark (`cargo xtask bench --quick` and the test suite).
-static QUICK: AtomicBool = AtomicBool::new(false);
-
-/// The repeats this run makes: [`REPEATS`], or 1 in quick mode.
-fn repeats() -> usize {
-    if QUICK.load(Ordering::Relaxed) { 1 } else { REPEATS }
-}
 /// Pages of the Appel-Li region.
 const NPAGES: u64 = 100;
-
-/// The TSC after earlier instructions have completed (`lfence; rdtsc`, as bench.rs and the Linux program).
-#[inline(always)]
-fn rdtsc() -> u64 {
-    let (lo, hi): (u32, u32);
-    // SAFETY: lfence and rdtsc only read the time-stamp counter (CR4.TSD is clear for ring 3).
-    unsafe { asm!("lfence", "rdtsc", out("eax") lo, out("edx") hi, options(nostack)) };
-    (u64::from(hi) << 32) | u64::from(lo)
-}
-
-/// Prints the BENCH line for `per_op` (ticks per operation of each repeat).
-fn report(name: &str, per_op: &mut [f64], iters: u64) {
-    per_op.sort_unstable_by(|a, b| a.total_cmp(b));
-    println!("BENCH name={name} median={:.1} min={:.1} iters={iters}", per_op[per_op.len() / 2], per_op[0]);
-}
 
 /// Runs `repeat` [`repeats`] times; each returns its total ticks, divided by `ops`.
 fn measure(name: &str, iters: u64, ops: u64, mut repeat: impl FnMut() -> u64) {
@@ -62,18 +37,6 @@ fn store(addr: u64, value: u8) {
     unsafe { core::ptr::write_volatile(addr as *mut u8, value) }
 }
 
-/// The fixed-seed xorshift of the Linux program, so both sides touch the same page sequences.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
 fn ok<T>(what: &str, result: Result<T, abi::Error>) -> T {
     result.unwrap_or_else(|e| {
         println!("vmbench: {what}: {e}");
@@ -81,14 +44,14 @@ fn ok<T>(what: &str, result: Result<T, abi::Error>) -> T {
     })
 }
 
-/// Runs every benchmark; `quick` ([`QUICK`]): one repeat each, only to check that each runs.
+/// Runs every benchmark; `quick`: one repeat each, only to check that each runs.
 pub fn run(quick: bool) -> i64 {
-    QUICK.store(quick, Ordering::Relaxed);
+    bench::set_quick(quick);
     let pages = ok("mmap", mmap::mmap(NPAGES * PAGE, UNPROTECTED));
     for i in 0..NPAGES {
         store(pages + i * PAGE, 1);
     }
-    let mut random = Random(0x2545_f491_4f6c_dd1d);
+    let mut random = Random(Random::SEED);
 
     // dirty: read one page's dirty bit through the self-map.
     let mut dirty = 0;
@@ -156,7 +119,7 @@ pub fn run(quick: bool) -> i64 {
         let t0 = rdtsc();
         for _ in 0..1000 {
             let page = loop {
-                let page = pages + (random.next() % NPAGES) * PAGE;
+                let page = pages + (random.next_u64() % NPAGES) * PAGE;
                 if page != appel::open_page() {
                     break page;
                 }
@@ -174,7 +137,7 @@ pub fn run(quick: bool) -> i64 {
         let mut total = 0;
         for _ in 0..rounds {
             for i in (1..NPAGES as usize).rev() {
-                order.swap(i, (random.next() % (i as u64 + 1)) as usize); // Fisher-Yates, untimed
+                order.swap(i, (random.next_u64() % (i as u64 + 1)) as usize); // Fisher-Yates, untimed
             }
             let t0 = rdtsc();
             ok("protN", appel::protn(pages, NPAGES));

@@ -33,10 +33,9 @@ fn main() -> i64 {
     let mut out = [0u64; 32];
     // The upper half of ymm15 (two words), MXCSR, the x87 control word.
     let mut rest = [0u64; 4];
-    // SAFETY: sets MXCSR and the x87 control word from locals, loads xmm registers from constants,
-    // makes system calls that read only `message` (console_write), do nothing (an unknown number)
-    // or yield to the child, then stores the registers into `out`, `mxcsr` and `cw` and restores
-    // the initial MXCSR and control word. Every clobber is declared.
+    // Sets MXCSR, the x87 control word and the vector registers; makes system calls that read only
+    // `message`, do nothing or yield to the child; stores the registers into `out` and `rest`.
+    // SAFETY: the initial MXCSR and control word are restored and every clobber is declared.
     unsafe {
         core::arch::asm!(
             "sub rsp, 8",

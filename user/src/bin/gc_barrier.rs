@@ -16,6 +16,7 @@
 
 extern crate alloc;
 
+use user::bench::Random;
 use abi::{ExceptionFrame, Rights};
 use alloc::collections::BTreeSet;
 use alloc::vec::Vec;
@@ -61,18 +62,6 @@ fn store(addr: u64, value: u64) {
     unsafe { core::ptr::write_volatile(addr as *mut u64, value) }
 }
 
-/// Fixed-seed xorshift, so every run stores the same pointers.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
 /// The set bits of a page mask, as page numbers.
 fn pages_of(mask: u64) -> Vec<u64> {
     (0..64).filter(|p| mask & (1 << p) != 0).collect()
@@ -87,7 +76,7 @@ fn main() -> i64 {
     for object in (0..OLD_PAGES * PAGE).step_by(OBJECT as usize) {
         store(old + object, 0x01d0_0000 | (object / OBJECT));
     }
-    let mut random = Random(0x2545_f491_4f6c_dd1d);
+    let mut random = Random(Random::SEED);
     for cycle in 1..=3 {
         // After a collection: the whole old generation is read-only, nothing is remembered.
         if cycle == 1 {
@@ -101,8 +90,8 @@ fn main() -> i64 {
         let mut written_pages = 0u64;
         let mut first_store = 0; // the last store that was the first to its page: it faulted
         for n in 0..24 {
-            let field = (old + (random.next() % (OLD_PAGES * PAGE / 8)) * 8) | 8; // never a header word
-            let target = young + (random.next() % (YOUNG_PAGES * PAGE / OBJECT)) * OBJECT;
+            let field = (old + (random.next_u64() % (OLD_PAGES * PAGE / 8)) * 8) | 8; // never a header word
+            let target = young + (random.next_u64() % (YOUNG_PAGES * PAGE / OBJECT)) * OBJECT;
             store(target, cycle * 100 + n);
             store(field, target);
             written_fields.insert(field);
