@@ -6,26 +6,45 @@
 //! its own SSE code under that MXCSR could fault), changes the x87 control word, fills xmm0-15
 //! with patterns (and the upper half of ymm15), and then, inside one asm block, makes system calls that stay (console_write,
 //! an unknown number) and one that switches to a child (env_yield), which scribbles over its own
-//! XMM registers and MXCSR and yields back (it prints when it has had 40 turns: the test expects
-//! that line before the checks). Afterwards every XMM register, MXCSR and the x87 control word
-//! must be as it set them. A timer interrupt may also land anywhere in between.
+//! XMM registers and MXCSR and yields back. The child counts its turns in a shared page and prints
+//! when it has had 40; the parent's loop runs until it sees that count (a timer tick that takes the
+//! CPU from the child in mid-turn costs a turn, so a fixed number of yields would not do), and the
+//! test expects the line before the checks. Afterwards every XMM register, MXCSR and the x87
+//! control word must be as it set them. A timer interrupt may also land anywhere in between.
 #![no_std]
 #![no_main]
 #![allow(unsafe_code)]
 
+use abi::{MapUpdate, Rights, ANY_PAGE};
 use exos::println;
-use user::Checks;
+use exos::syscall::{sys_page_alloc, sys_page_map};
+use user::{mapped_page, mapped_page_mut, Checks};
 
 /// The hostile MXCSR: every exception unmasked (bits 7-12 clear), round toward zero (13-14).
 const HOSTILE_MXCSR: u32 = 0x6000;
 /// The x87 control word it sets (round toward zero, precision 64 bits, exceptions masked).
 const X87_CW: u16 = 0x0f7f;
-/// The yields to the child inside the asm block.
+/// The turns the child must have had inside the asm block.
 const YIELDS: u64 = 40;
+/// The most yields the asm block makes while it waits for them.
+const MAX_YIELDS: u64 = 4000;
+/// Where parent and child map the page whose first word is the child's turn count.
+const SHARED: u64 = 0x6100_0000;
+
+fn turns() -> u64 {
+    u64::from_le_bytes(mapped_page(SHARED)[..8].try_into().unwrap_or([0; 8]))
+}
 
 fn main() -> i64 {
     let mut c = Checks::new("bad_fpu");
-    let Ok((child, _)) = user::spawn(child_main, &[]) else {
+    let rw = Rights::READ.0 | Rights::WRITE.0;
+    let shared = sys_page_alloc(ANY_PAGE).map(|(_, slot)| slot);
+    let mapped = shared.map(|slot| sys_page_map(&[MapUpdate { op: MapUpdate::MAP, va: SHARED, slot, rights: rw }]));
+    let Ok((1, None)) = mapped else {
+        c.check("map the shared page", false);
+        return c.finish();
+    };
+    let Ok((child, _)) = shared.and_then(|slot| user::spawn(child_main, &[(SHARED, slot)])) else {
         c.check("spawn the child", false);
         return c.finish();
     };
@@ -34,8 +53,10 @@ fn main() -> i64 {
     // The upper half of ymm15 (two words), MXCSR, the x87 control word.
     let mut rest = [0u64; 4];
     // Sets MXCSR, the x87 control word and the vector registers; makes system calls that read only
-    // `message`, do nothing or yield to the child; stores the registers into `out` and `rest`.
-    // SAFETY: the initial MXCSR and control word are restored and every clobber is declared.
+    // `message`, do nothing or yield to the child, until the child's count in the shared page
+    // reaches YIELDS (or MAX_YIELDS rounds); stores the registers into `out` and `rest`.
+    // SAFETY: the initial MXCSR and control word are restored and every clobber is declared; the
+    // shared page is mapped at `turns` for the whole block.
     unsafe {
         core::arch::asm!(
             "sub rsp, 8",
@@ -51,7 +72,7 @@ fn main() -> i64 {
             ".endr",
             // The upper half of ymm15 gets xmm14's pattern (kernel code never touches upper halves).
             "vinsertf128 ymm15, ymm15, xmm14, 1",
-            "mov r12, {yields}",
+            "mov r12, {max_yields}",
             "2:",
             "mov eax, 0",
             "mov rdi, {msg}",
@@ -62,8 +83,11 @@ fn main() -> i64 {
             "mov eax, {yield_sysnum}",
             "mov rdi, {child}",
             "syscall",
+            "cmp qword ptr [{turns}], {yields}",
+            "jae 3f",
             "dec r12",
             "jnz 2b",
+            "3:",
             ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15",
             "movdqu [{out} + \\n * 16], xmm\\n",
             ".endr",
@@ -83,6 +107,8 @@ fn main() -> i64 {
             child = in(reg) child,
             yield_sysnum = const abi::Sysnum::EnvYield as u64,
             yields = const YIELDS,
+            max_yields = const MAX_YIELDS,
+            turns = in(reg) SHARED,
             out = in(reg) out.as_mut_ptr(),
             rest = in(reg) rest.as_mut_ptr(),
             out("rax") _, out("rcx") _, out("rdx") _, out("rdi") _, out("rsi") _, out("r11") _, out("r12") _,
@@ -95,6 +121,7 @@ fn main() -> i64 {
         let low = 0x0123_4567_89ab_cdefu64 + i as u64 * 0x1111;
         pair == [low, !low]
     });
+    c.check("the child had its turns inside the asm block", turns() >= YIELDS);
     c.check("xmm0-15 intact across system calls that stay and one that switches", intact);
     let low14 = 0x0123_4567_89ab_cdefu64 + 14 * 0x1111;
     c.equal("the upper half of ymm15 (AVX state) intact", [rest[0], rest[1]], [low14, !low14]);
@@ -103,10 +130,11 @@ fn main() -> i64 {
     c.finish()
 }
 
-/// Scribbles over its own XMM registers and MXCSR at every turn and yields; says when it has had
-/// [`YIELDS`] turns (its parent's yields inside the asm block give it those).
+/// Scribbles over its own XMM registers and MXCSR at every turn, counts the turn in the shared page
+/// (after saying so when it has had [`YIELDS`], so that the line comes before the parent's checks)
+/// and yields.
 extern "C" fn child_main() -> ! {
-    for turn in 1.. {
+    for turn in 1u64.. {
         if turn == YIELDS {
             println!("bad_fpu: the child had {YIELDS} turns");
         }
@@ -126,6 +154,7 @@ extern "C" fn child_main() -> ! {
                 out("xmm12") _, out("xmm13") _, out("xmm14") _, out("xmm15") _,
             );
         }
+        mapped_page_mut(SHARED)[..8].copy_from_slice(&turn.to_le_bytes());
         let _ = exos::syscall::sys_env_yield(abi::ANY_ENV);
     }
     exos::syscall::sys_env_exit(0)

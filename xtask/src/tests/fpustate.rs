@@ -11,7 +11,7 @@ pub const FPUSTATE: &[IntegrationTest] = &[IntegrationTest {
     expect: &[
         "bad_fpu: console_write from inside the asm block",
         "bad_fpu: the child had 40 turns",
-        "bad_fpu: 4 checks, 0 failed",
+        "bad_fpu: 5 checks, 0 failed",
         "'bad_fpu' exited with code 0",
         "hello from ring 3",
     ],
