@@ -118,6 +118,9 @@ pub const ANY_PAGE: u64 = u64::MAX;
 pub const PAGE_QUOTA: u64 = 768;
 /// The most updates one `page_map` call applies.
 pub const MAX_MAP_BATCH: u64 = 512;
+/// The most pages one `page_map` call changes, a [`MapUpdate::PROTECT_RANGE`] counting as its
+/// pages and every other update as one (the kernel's work per call stays bounded).
+pub const MAX_MAP_PAGES: u64 = 4096;
 
 /// One update of a `page_map` batch (32 bytes, `repr(C)`).
 #[repr(C)]
@@ -129,9 +132,9 @@ pub struct MapUpdate {
     /// The page-aligned virtual address.
     pub va: u64,
     /// The capability slot (for MAP: the page to map; for UNMAP/PROTECT: ignored, the mapping's own
-    /// capability is used).
+    /// capability is used; for PROTECT_RANGE: the number of pages).
     pub slot: u64,
-    /// For MAP, PROTECT, GIVE_MAP and GRANT_MAP: the mapping's rights (READ required; WRITE,
+    /// For MAP, PROTECT, PROTECT_RANGE, GIVE_MAP and GRANT_MAP: the mapping's rights (READ required; WRITE,
     /// EXECUTE optional), plus the library's tag bits [`MapUpdate::TAG0`], [`MapUpdate::TAG1`].
     pub rights: u64,
 }
@@ -147,11 +150,39 @@ impl MapUpdate {
     /// Into another environment only: grants the target a capability derived from `slot` with
     /// the mapping's rights plus `GRANT`, and maps it there at `va` through the target's new slot.
     pub const GRANT_MAP: u64 = 4;
+    /// `PROTECT` of `slot` consecutive pages from `va` (1 to [`MAX_MAP_PAGES`]), all or none:
+    /// every page must be mapped through a capability and allow `rights`, or nothing changes.
+    pub const PROTECT_RANGE: u64 = 5;
     /// Library tag bits in `rights`, stored in the page-table entry as `pte::TAG0`/`pte::TAG1`.
     pub const TAG0: u64 = 1 << 8;
     pub const TAG1: u64 = 1 << 9;
     /// Size in bytes.
     pub const SIZE: usize = 32;
+
+    /// How many pages the update changes: a `PROTECT_RANGE`'s count (which the kernel checks),
+    /// 1 for every other update.
+    pub fn pages(&self) -> u64 {
+        if self.op == MapUpdate::PROTECT_RANGE { self.slot } else { 1 }
+    }
+
+    /// Merges `next` into this update when both protect, with the same rights and tags, and `next`
+    /// starts at the page right after this one's last (making this a `PROTECT_RANGE`), up to
+    /// [`MAX_MAP_PAGES`] pages. Returns whether it did: a library building a batch of page-by-page
+    /// changes sends a run of pages as one update.
+    pub fn merge(&mut self, next: &MapUpdate) -> bool {
+        let protects = |u: &MapUpdate| u.op == MapUpdate::PROTECT || (u.op == MapUpdate::PROTECT_RANGE && u.slot >= 1);
+        // The cheap refusals first: a library pushes many updates that are not protections.
+        if !protects(next) || self.rights != next.rights {
+            return false;
+        }
+        let pages = self.pages();
+        let follows = self.va.checked_add(pages * layout::PAGE_SIZE) == Some(next.va);
+        if !protects(self) || !protects(next) || self.rights != next.rights || !follows || pages + next.pages() > MAX_MAP_PAGES {
+            return false;
+        }
+        (self.op, self.slot) = (MapUpdate::PROTECT_RANGE, pages + next.pages());
+        true
+    }
 
     /// Decodes an update from its 32 bytes (little-endian fields).
     pub fn from_bytes(b: &[u8; 32]) -> MapUpdate {
@@ -267,6 +298,34 @@ pub const MAX_CONSOLE_READ: u64 = 4096;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn protect_runs_merge_into_ranges() {
+        let protect = |va, rights| MapUpdate { op: MapUpdate::PROTECT, va, slot: 0, rights };
+        let mut run = protect(0x1000_0000, 1);
+        assert!(run.merge(&protect(0x1000_1000, 1)));
+        assert!(run.merge(&protect(0x1000_2000, 1)));
+        assert_eq!(run, MapUpdate { op: MapUpdate::PROTECT_RANGE, va: 0x1000_0000, slot: 3, rights: 1 });
+        assert_eq!(run.pages(), 3);
+        // Not the next page, other rights, not a protect: no merge, and the run is unchanged.
+        assert!(!run.merge(&protect(0x1000_4000, 1)));
+        assert!(!run.merge(&protect(0x1000_2000, 1)));
+        assert!(!run.merge(&protect(0x1000_3000, 3)));
+        assert!(!run.merge(&MapUpdate { op: MapUpdate::UNMAP, va: 0x1000_3000, slot: 0, rights: 1 }));
+        assert!(!MapUpdate { op: MapUpdate::MAP, va: 0, slot: 5, rights: 1 }.merge(&protect(0x1000, 1)));
+        assert_eq!(run.pages(), 3);
+        // Two ranges merge; a merge never passes MAX_MAP_PAGES.
+        assert!(run.merge(&MapUpdate { op: MapUpdate::PROTECT_RANGE, va: 0x1000_3000, slot: 5, rights: 1 }));
+        assert_eq!(run.pages(), 8);
+        let mut big = MapUpdate { op: MapUpdate::PROTECT_RANGE, va: 0, slot: MAX_MAP_PAGES - 1, rights: 1 };
+        assert!(big.merge(&protect((MAX_MAP_PAGES - 1) * 4096, 1)));
+        assert!(!big.merge(&protect(MAX_MAP_PAGES * 4096, 1)));
+        assert_eq!(big.pages(), MAX_MAP_PAGES);
+        // An empty range (which the kernel refuses) is never extended, and nothing wraps.
+        assert!(!MapUpdate { op: MapUpdate::PROTECT_RANGE, va: 0, slot: 0, rights: 1 }.merge(&protect(0, 1)));
+        assert!(!protect(u64::MAX & !0xfff, 1).merge(&protect(0, 1)));
+        assert_eq!(protect(0, 1).pages(), 1);
+    }
 
     #[test]
     fn sysnum_round_trips_and_rejects_garbage() {

@@ -76,6 +76,14 @@ pub fn prepare_return(address: u64) {
     }
 }
 
+/// Makes sure every page of `bytes` is writable where it is copy-on-write, before a handler writes
+/// there (a write fault inside an exception handler is fatal).
+pub fn prepare_write(bytes: core::ops::Range<u64>) {
+    if FORKED.load(Ordering::Relaxed) {
+        (bytes.start & !0xfff..bytes.end).step_by(4096).for_each(prepare_return);
+    }
+}
+
 /// Makes the copy-on-write page at `va` writable and private; `false` if it is not one or no page
 /// is left to copy into. `true` with the page still read-only when no page was free and
 /// `reclaim::on_no_memory` made room or waited: the caller tries again.

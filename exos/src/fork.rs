@@ -19,6 +19,7 @@
 //! below it and to the private page.
 #![allow(unsafe_code)]
 
+use crate::batch::Updates;
 use crate::cow::{self, EXOS_PRIVATE, MAP_COW, MAP_SHARED, PRIVATE_REGION};
 use crate::syscall::*;
 use crate::{exception, process, vm};
@@ -119,35 +120,39 @@ extern "C" fn exos_fork_inner(saved_rsp: u64) -> i64 {
 /// Batches of updates for this address space and the child's.
 struct Batches {
     child: u64,
-    mine: [MapUpdate; BATCH],
-    theirs: [MapUpdate; BATCH],
-    n_mine: usize,
-    n_theirs: usize,
+    mine: Updates<BATCH>,
+    theirs: Updates<BATCH>,
 }
 
 impl Batches {
     fn push(&mut self, mine: Option<MapUpdate>, theirs: MapUpdate) -> Result<(), Error> {
-        if self.n_mine == BATCH || self.n_theirs == BATCH {
+        // The child's update first, so that it is sent no later than mine (an empty batch takes
+        // any single-page update).
+        if !self.theirs.push(theirs) {
             self.flush()?;
+            self.theirs.push(theirs);
         }
-        if let Some(update) = mine {
-            self.mine[self.n_mine] = update;
-            self.n_mine += 1;
+        if let Some(update) = mine.filter(|&u| !self.mine.push(u)) {
+            self.flush()?;
+            self.mine.push(update);
         }
-        self.theirs[self.n_theirs] = theirs;
-        self.n_theirs += 1;
         Ok(())
     }
 
     /// The child's grants go first: once a page is marked copy-on-write here, a write to it must
     /// find it shared (capability count above 1) and copy, not take it back in place.
     fn flush(&mut self) -> Result<(), Error> {
-        let (_, e) = sys_page_map_into(self.child, &self.theirs[..self.n_theirs]);
-        self.n_theirs = 0;
-        e.map_or(Ok(()), Err)?;
-        let (_, e) = sys_page_map(&self.mine[..self.n_mine]);
-        self.n_mine = 0;
-        e.map_or(Ok(()), Err)
+        if !self.theirs.is_empty() {
+            let (_, e) = sys_page_map_into(self.child, self.theirs.as_slice());
+            self.theirs.clear();
+            e.map_or(Ok(()), Err)?;
+        }
+        if !self.mine.is_empty() {
+            let (_, e) = sys_page_map(self.mine.as_slice());
+            self.mine.clear();
+            e.map_or(Ok(()), Err)?;
+        }
+        Ok(())
     }
 }
 
@@ -196,7 +201,7 @@ fn fill_child(child: u64) -> Result<(), Error> {
     let (stack, stack_size) = exception::ensure_registered()?;
     let stack_pages = (stack & !0xfff)..(stack + stack_size);
     let private = &EXOS_PRIVATE as *const _ as u64;
-    let mut batches = Batches { child, mine: [MapUpdate::default(); BATCH], theirs: [MapUpdate::default(); BATCH], n_mine: 0, n_theirs: 0 };
+    let mut batches = Batches { child, mine: Updates::new(), theirs: Updates::new() };
     vm::for_each_mapped(|va, entry| {
         if PRIVATE_REGION.contains(&va) || va == private {
             return Ok(());

@@ -23,7 +23,9 @@
 //! `false`. The region list is behind a lock that is only ever tried: a call that finds it taken
 //! (from an exception handler that interrupted the library itself) fails with `Error::Busy`
 //! instead of deadlocking, and a fault that finds it taken is not handled.
+use crate::batch::Updates;
 use crate::syscall::{sys_page_alloc, sys_page_free, sys_page_map};
+pub use crate::protect::{clean, is_dirty, mprotect, protect_pages};
 pub use crate::share::{attach, grant, map_into};
 use crate::vm;
 use abi::{Error, ExceptionFrame, MapUpdate, Rights, ANY_PAGE};
@@ -174,19 +176,30 @@ pub struct RegionInfo {
     pub resident: u64,
 }
 
-/// `page_map` updates waiting to be sent, at most [`BATCH`] per call.
-pub(crate) struct Batch {
-    updates: [MapUpdate; BATCH],
-    len: usize,
-}
+/// `page_map` updates waiting to be sent, at most [`BATCH`] per call (runs of protection changes
+/// merged into ranges).
+pub(crate) struct Batch(Updates<BATCH>);
 
 impl Batch {
     pub(crate) fn push(&mut self, op: u64, va: u64, slot: u16, rights: Rights) -> Result<(), Error> {
-        if self.len == BATCH {
+        let update = MapUpdate { op, va, slot: u64::from(slot), rights: rights.0 };
+        if !self.0.push(update) {
             self.flush()?;
+            self.0.push(update);
         }
-        self.updates[self.len] = MapUpdate { op, va, slot: u64::from(slot), rights: rights.0 };
-        self.len += 1;
+        Ok(())
+    }
+
+    /// A `PROTECT` of `pages` consecutive mapped pages from `va` to `rights`.
+    pub(crate) fn protect_range(&mut self, va: u64, pages: u64, rights: Rights) -> Result<(), Error> {
+        let update = match pages {
+            1 => MapUpdate { op: MapUpdate::PROTECT, va, slot: 0, rights: rights.0 },
+            _ => MapUpdate { op: MapUpdate::PROTECT_RANGE, va, slot: pages, rights: rights.0 },
+        };
+        if !self.0.push(update) {
+            self.flush()?;
+            self.0.push(update);
+        }
         Ok(())
     }
 
@@ -204,8 +217,11 @@ impl Batch {
     }
 
     fn flush(&mut self) -> Result<(), Error> {
-        let (_, failure) = sys_page_map(&self.updates[..self.len]);
-        self.len = 0;
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let (_, failure) = sys_page_map(self.0.as_slice());
+        self.0.clear();
         failure.map_or(Ok(()), Err)
     }
 }
@@ -221,12 +237,14 @@ pub(crate) struct State {
 static STATE: Mutex<State> = Mutex::new(State {
     regions: Vec::new(),
     next: MMAP_BASE,
-    batch: Batch { updates: [MapUpdate { op: 0, va: 0, slot: 0, rights: 0 }; BATCH], len: 0 },
+    batch: Batch(Updates::new()),
 });
 
-/// The address of the region-list lock (a handler must find its page writable before trying it).
-pub(crate) fn state_address() -> u64 {
-    &raw const STATE as u64
+/// The bytes of the region list with its lock and batch (a handler must find all their pages
+/// writable before trying the lock: they span more than one page).
+pub(crate) fn state_bytes() -> core::ops::Range<u64> {
+    let start = &raw const STATE as u64;
+    start..start + core::mem::size_of_val(&STATE) as u64
 }
 
 /// Runs `f` on the region list; `Busy` if it is in use (a handler interrupted the library).
@@ -414,78 +432,6 @@ pub fn munmap(addr: u64, len: u64) -> Result<(), Error> {
     })
 }
 
-/// Sets the protection of every page in `[addr, addr + len)` to `prot`, in as few `page_map`
-/// calls as possible (at most [`BATCH`] updates each). Every page must belong to a region
-/// (`NotMapped` otherwise) and `prot` must be within each region's ceiling (`NoRights`); nothing
-/// changes when either check fails. A page whose protection does not change costs nothing.
-/// Changing a mapped page's protection clears its dirty bit (the kernel writes a fresh entry).
-pub fn mprotect(addr: u64, len: u64, prot: Rights) -> Result<(), Error> {
-    if !addr.is_multiple_of(PAGE) || len == 0 {
-        return Err(Error::BadArgument);
-    }
-    let pages = len.div_ceil(PAGE);
-    let changes = (0..pages).map(|i| (addr.wrapping_add(i * PAGE), prot));
-    protect_each(changes, false)
-}
-
-/// Sets the protection of each listed page (page address, protection): many unrelated pages in one
-/// `page_map` call (up to [`BATCH`] updates each). Checked like [`mprotect`], all before any change.
-pub fn protect_pages(changes: &[(u64, Rights)]) -> Result<(), Error> {
-    protect_each(changes.iter().copied(), false)
-}
-
-/// Clears the dirty bit of every mapped page in `[addr, addr + len)` by rewriting its entry with
-/// the same protection (one `PROTECT` update each, batched). Checked like [`mprotect`].
-pub fn clean(addr: u64, len: u64) -> Result<(), Error> {
-    if !addr.is_multiple_of(PAGE) || len == 0 {
-        return Err(Error::BadArgument);
-    }
-    let pages = len.div_ceil(PAGE);
-    protect_each((0..pages).map(|i| (addr.wrapping_add(i * PAGE), Rights::NONE)), true)
-}
-
-/// Applies `changes` (page, protection); with `same`, rewrites each page with its own protection.
-fn protect_each(changes: impl Iterator<Item = (u64, Rights)> + Clone, same: bool) -> Result<(), Error> {
-    with_state(|s| {
-        for (page, prot) in changes.clone() {
-            check_prot(prot)?;
-            let r = s.find(page).filter(|_| page.is_multiple_of(PAGE)).ok_or(Error::NotMapped)?;
-            if !s.regions[r].max.contains(prot) {
-                return Err(Error::NoRights);
-            }
-        }
-        let mut hint = 0;
-        for (page, prot) in changes {
-            if s.regions.get(hint).is_none_or(|r| page < r.start || page >= r.end()) {
-                hint = s.find(page).ok_or(Error::NotMapped)?;
-            }
-            let region = &mut s.regions[hint];
-            let (max, index) = (region.max, ((page - region.start) / PAGE) as usize);
-            let entry = &mut region.pages[index];
-            let old = Rights(u64::from(entry.prot));
-            let new = if same { old } else { prot };
-            entry.prot = new.0 as u8;
-            if entry.backed() && (old != new || (same && new != Rights::NONE)) {
-                entry.written |= is_dirty(page); // the rewrite clears the bit
-                let slot = entry.slot;
-                if same {
-                    s.batch.push(MapUpdate::PROTECT, page, 0, new)?;
-                } else {
-                    s.batch.change(page, slot, max, old, new)?;
-                }
-            }
-        }
-        Ok(())
-    })
-}
-
-/// Whether the page holding `addr` has been written since it was mapped or its protection last
-/// changed: the hardware's dirty bit, read through the self-map (no system call). `false` for a
-/// page that is not mapped.
-pub fn is_dirty(addr: u64) -> bool {
-    vm::translate(addr).is_some_and(|entry| entry & vm::DIRTY != 0)
-}
-
 /// Sets (or with `None` removes) the protection-fault handler of the region holding `addr`.
 pub fn set_fault_handler(addr: u64, handler: Option<FaultHandler>) -> Result<(), Error> {
     with_state(|s| {
@@ -531,6 +477,8 @@ pub fn handle_fault(frame: &mut ExceptionFrame) -> bool {
         e if e & WRITE != 0 => Access::Write,
         _ => Access::Read,
     };
+    // In a forked process the region list may still be copy-on-write.
+    crate::cow::prepare_write(state_bytes());
     let (fault, handler) = 'locked: {
         let Some(mut s) = STATE.try_lock() else { return false };
         let Some(r) = s.find(address) else { return false };

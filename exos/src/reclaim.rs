@@ -172,7 +172,8 @@ pub fn on_no_memory() -> bool {
 
 /// Frees up to `want` clean demand-zero pages; `Busy` if the region list is in use.
 fn free_clean(want: u64) -> Result<u64, Error> {
-    if !writable(crate::mmap::state_address()) {
+    let state = crate::mmap::state_bytes();
+    if !(state.start & !(PAGE - 1)..state.end).step_by(PAGE as usize).all(writable) {
         return Err(Error::Busy);
     }
     crate::mmap::with_state(|s| {

@@ -32,18 +32,38 @@ pub fn is_kernel(owner: u32) -> bool {
 /// page is `entry & 0x000f_ffff_ffff_f000`.
 pub fn translate(va: u64) -> Option<u64> {
     let page = (va & 0x0000_7fff_ffff_ffff) >> 12;
+    if !has_leaf_table(page) {
+        return None;
+    }
+    let entry = read(SELF_MAP_BASE + page * 8);
+    (entry & PRESENT != 0).then_some(entry)
+}
+
+/// Whether the levels above the last-level table of page number `page` are present (so the
+/// self-map can read its entry).
+fn has_leaf_table(page: u64) -> bool {
     let r = SELF_MAP_SLOT;
     let pml4e = (r << 39) | (r << 30) | (r << 21) | (r << 12) | ((page >> 27) << 3);
     let pdpte = (r << 39) | (r << 30) | (r << 21) | ((page >> 18) << 3);
     let pde = (r << 39) | (r << 30) | ((page >> 9) << 3);
-    let pte = SELF_MAP_BASE + page * 8;
-    for address in [pml4e, pdpte, pde] {
-        if read(address) & PRESENT == 0 {
-            return None;
+    [pml4e, pdpte, pde].into_iter().all(|address| read(address) & PRESENT != 0)
+}
+
+/// Calls `f(i, entry)` for the `pages` pages from `va` in order, `entry` being what [`translate`]
+/// gives for page `i`; the levels above are checked once per last-level table (2 MiB).
+pub fn for_each_entry(va: u64, pages: u64, mut f: impl FnMut(u64, Option<u64>)) {
+    let first = (va & 0x0000_7fff_ffff_ffff) >> 12;
+    let mut i = 0;
+    while i < pages {
+        let page = first + i;
+        let in_table = (512 - page % 512).min(pages - i);
+        let present = has_leaf_table(page);
+        for k in 0..in_table {
+            let entry = if present { read(SELF_MAP_BASE + (page + k) * 8) } else { 0 };
+            f(i + k, (entry & PRESENT != 0).then_some(entry));
         }
+        i += in_table;
     }
-    let entry = read(pte);
-    (entry & PRESENT != 0).then_some(entry)
 }
 
 /// The physical address behind user address `va`, if mapped.

@@ -55,6 +55,22 @@ impl<V> VaMap<V> {
         self.find(va).is_ok()
     }
 
+    /// The entries at `count` consecutive addresses `va`, `va + step`, ..., to change them; `None`
+    /// unless every one of those addresses has an entry (or if `count` is 0). One search, then a
+    /// look at each entry of the run.
+    pub fn run_mut(&mut self, va: u64, count: usize, step: u64) -> Option<&mut [(u64, V)]> {
+        let first = self.find(va).ok()?;
+        let run = self.entries.get_mut(first..first.checked_add(count)?)?;
+        let mut expected = va;
+        for (key, _) in run.iter() {
+            if *key != expected {
+                return None;
+            }
+            expected = expected.wrapping_add(step);
+        }
+        (count > 0).then_some(run)
+    }
+
     /// Sets the value at `va`; returns the one it replaces.
     pub fn insert(&mut self, va: u64, value: V) -> Option<V> {
         match self.find(va) {
@@ -96,6 +112,32 @@ impl<V> IntoIterator for VaMap<V> {
 mod tests {
     use super::*;
     use alloc::collections::BTreeMap;
+
+    #[test]
+    fn runs_are_whole_or_nothing() {
+        let mut map = VaMap::new();
+        for page in [1u64, 2, 3, 4, 6, 7] {
+            map.insert(page << 12, page);
+        }
+        let run = map.run_mut(1 << 12, 4, 4096).expect("pages 1-4");
+        assert_eq!(run.iter().map(|&(va, v)| (va >> 12, v)).collect::<alloc::vec::Vec<_>>(), [(1, 1), (2, 2), (3, 3), (4, 4)]);
+        run[0].1 = 10;
+        assert_eq!(map.get(1 << 12), Some(&10));
+        assert!(map.run_mut(3 << 12, 2, 4096).is_some());
+        // A hole (page 5), a missing first page, a run past the end, an empty run: none.
+        assert!(map.run_mut(3 << 12, 3, 4096).is_none());
+        assert!(map.run_mut(5 << 12, 1, 4096).is_none());
+        assert!(map.run_mut(6 << 12, 3, 4096).is_none());
+        assert!(map.run_mut(6 << 12, usize::MAX, 4096).is_none());
+        assert!(map.run_mut(6 << 12, 0, 4096).is_none());
+        assert_eq!(map.run_mut(6 << 12, 2, 4096).map(|r| r.len()), Some(2));
+        // Keys that are not multiples of the step cannot pass for a run.
+        let mut odd = VaMap::new();
+        for va in [0x1000u64, 0x1800, 0x2000] {
+            odd.insert(va, ());
+        }
+        assert!(odd.run_mut(0x1000, 2, 0x1000).is_none());
+    }
 
     #[test]
     fn behaves_like_a_btree_map() {

@@ -17,7 +17,7 @@ use crate::mem::{frames, paging};
 use crate::{sched, uaccess};
 use abi::layout::{is_user_range, overlaps_windows, PAGE_SIZE};
 use abi::pte::{OWN_SLOT, SLOT_SHIFT};
-use abi::{env_index, Error, MapUpdate, Rights, MAX_MAP_BATCH, PAGE_QUOTA, SELF_ENV};
+use abi::{env_index, Error, MapUpdate, Rights, MAX_MAP_BATCH, MAX_MAP_PAGES, PAGE_QUOTA, SELF_ENV};
 use alloc::collections::BTreeMap;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
@@ -78,6 +78,14 @@ pub fn page_map(target: u64, updates: u64, count: u64) -> (u64, Option<Error>) {
     if let Err(e) = uaccess::copy_from_user(sched::current_root(), updates, bytes) {
         return (0, Some(e));
     }
+    // The work per call is bounded by pages, a range counting as its own (each range's count is
+    // checked again when it is applied).
+    let pages = bytes.chunks_exact(MapUpdate::SIZE).fold(0u64, |sum, chunk| {
+        sum.saturating_add(MapUpdate::from_bytes(chunk.try_into().expect("32-byte chunk")).pages())
+    });
+    if pages > MAX_MAP_PAGES {
+        return (0, Some(Error::TooLong));
+    }
     crate::stages::stamp(abi::stages::Point::Checked);
     let run = |env: &mut Env, mut giver: Option<&mut Env>| {
         for (done, chunk) in bytes.chunks_exact(MapUpdate::SIZE).enumerate() {
@@ -101,7 +109,12 @@ pub fn page_map(target: u64, updates: u64, count: u64) -> (u64, Option<Error>) {
 /// Applies one update to `env`'s address space on behalf of environment `caller` (`giver` is the
 /// caller's own record when `env` is another environment).
 fn apply(env: &mut Env, caller: u64, giver: Option<&mut Env>, u: &MapUpdate) -> Result<(), Error> {
-    if !u.va.is_multiple_of(PAGE_SIZE) || !is_user_range(u.va, PAGE_SIZE) || overlaps_windows(u.va, PAGE_SIZE) {
+    let pages = u.pages();
+    if pages == 0 || pages > MAX_MAP_PAGES {
+        return Err(Error::BadArgument);
+    }
+    let len = pages * PAGE_SIZE;
+    if !u.va.is_multiple_of(PAGE_SIZE) || !is_user_range(u.va, len) || overlaps_windows(u.va, len) {
         return Err(Error::BadAddress);
     }
     match u.op {
@@ -121,19 +134,7 @@ fn apply(env: &mut Env, caller: u64, giver: Option<&mut Env>, u: &MapUpdate) -> 
             note_unmapped(env);
             Ok(())
         }
-        MapUpdate::PROTECT => {
-            let (rights, tags) = mapping_rights(u.rights)?;
-            let mapping = env.mappings.get_mut(u.va).ok_or(Error::NotMapped)?;
-            if !mapping.ceiling.contains(rights) {
-                return Err(Error::NoRights);
-            }
-            cap::check_at(mapping.owner, mapping.slot, rights)?;
-            mapping.tags = tags;
-            let flags = pte_flags(env_index(env.id), mapping, rights);
-            paging::protect(env.root, u.va, flags);
-            note_unmapped(env);
-            Ok(())
-        }
+        MapUpdate::PROTECT | MapUpdate::PROTECT_RANGE => protect(env, u.va, pages, u.rights),
         MapUpdate::GIVE_MAP => give_map(env, caller, giver.ok_or(Error::BadArgument)?, u),
         MapUpdate::GRANT_MAP => {
             giver.ok_or(Error::BadArgument)?;
@@ -150,6 +151,35 @@ fn apply(env: &mut Env, caller: u64, giver: Option<&mut Env>, u: &MapUpdate) -> 
         }
         _ => Err(Error::BadArgument),
     }
+}
+
+/// `PROTECT` of `pages` pages from `va`, all or none: each must be mapped through a capability,
+/// with `rights` within those it was mapped with.
+///
+/// The capabilities are not looked up again. A mapping record is the cached secure binding: it
+/// exists only while its capability does (removing a capability, by revocation, deletion, or its
+/// environment's end, removes every mapping made through it: `cap::release`; a root capability
+/// cannot be given away while something maps it), capability rights never change, and the
+/// mapping's ceiling was checked against the capability when it was made. So the ceiling is the
+/// whole check (test `bad_protect_range`).
+fn protect(env: &mut Env, va: u64, pages: u64, rights: u64) -> Result<(), Error> {
+    let (rights, tags) = mapping_rights(rights)?;
+    let index = env_index(env.id);
+    let run = env.mappings.run_mut(va, pages as usize, PAGE_SIZE).ok_or(Error::NotMapped)?;
+    if run.iter().any(|(_, mapping)| !mapping.ceiling.contains(rights)) {
+        return Err(Error::NoRights);
+    }
+    let base = paging::user_flags(rights) | tags;
+    let mut mappings = run.iter_mut();
+    paging::protect_run(env.root, va, pages, || match mappings.next() {
+        Some((_, mapping)) => {
+            mapping.tags = tags;
+            base | own_slot_bits(index, mapping)
+        }
+        None => base,
+    });
+    note_unmapped(env);
+    Ok(())
 }
 
 /// `GIVE_MAP`: the caller's root capability `u.slot` (unmapped, without grants) moves to `env`,
@@ -216,8 +246,13 @@ pub fn install(env: &mut Env, va: u64, pa: u64, mapping: Mapping) -> Result<(), 
 
 /// The page-table flags of `mapping` in the environment at table index `index` with `rights`.
 fn pte_flags(index: usize, mapping: &Mapping, rights: Rights) -> u64 {
-    let own = if mapping.owner == index { OWN_SLOT | (mapping.slot << SLOT_SHIFT) } else { 0 };
-    paging::user_flags(rights) | mapping.tags | own
+    paging::user_flags(rights) | mapping.tags | own_slot_bits(index, mapping)
+}
+
+/// `OWN_SLOT` and the slot, for a mapping made through a capability of the mapped environment
+/// (at table index `index`) itself.
+fn own_slot_bits(index: usize, mapping: &Mapping) -> u64 {
+    if mapping.owner == index { OWN_SLOT | (mapping.slot << SLOT_SHIFT) } else { 0 }
 }
 
 /// The rights of a mapping and its tag bits: defined bits only, and READ is required (x86 has no

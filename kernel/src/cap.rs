@@ -76,11 +76,6 @@ pub fn check(owner: u64, slot: u64, need: Rights) -> Result<Object, Error> {
     CAPS.lock().check(env_index(owner), slot, need).map_err(error)
 }
 
-/// Like [`check`], for the environment at table index `owner`.
-pub fn check_at(owner: usize, slot: u64, need: Rights) -> Result<Object, Error> {
-    CAPS.lock().check(owner, slot, need).map_err(error)
-}
-
 /// Whether `owner`'s `slot` holds a root capability.
 pub fn is_root(owner: u64, slot: u64) -> Result<bool, Error> {
     CAPS.lock().is_root(env_index(owner), slot).map_err(error)

@@ -406,6 +406,13 @@ const ALL: &[IntegrationTest] = &[
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
+        name: "bad_protect_range",
+        cmdline_run: "bad_protect_range,hello",
+        expect: &["bad_protect_range: 30 checks, 0 failed", "'bad_protect_range' exited with code 0", "hello from ring 3"],
+        forbid: &["FAIL", "'bad_protect_range' killed", KERNEL_PANIC],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
         name: "bad_deep_chain",
         cmdline_run: "bad_deep_chain,hello",
         expect: &["bad_deep_chain: 64 environments live", "'bad_deep_chain' exited with code 0", "hello from ring 3"],

@@ -157,16 +157,39 @@ pub fn unmap(root: u64, va: u64) -> Option<u64> {
     Some(frame)
 }
 
-/// Replaces the flags of the mapping of `va` (keeping its frame); flushes as [`unmap`] does.
-pub fn protect(root: u64, va: u64, flags: u64) -> Option<()> {
-    let entry = leaf(root, va)?;
-    *entry = (*entry & ADDRESS_MASK) | flags | PRESENT;
-    flush(root, va);
+/// Rewrites the present leaf entries of the `pages` pages from `va` with the flags `flags` yields,
+/// one per page (keeping their frames; in the active address space each page is invalidated),
+/// walking the upper levels once per leaf table. Stops at the first page without an entry
+/// (`None`; the pages before it are changed).
+pub fn protect_run(root: u64, va: u64, pages: u64, mut flags: impl FnMut() -> u64) -> Option<()> {
+    let active = is_active(root);
+    let end = va + pages * PAGE_SIZE;
+    let mut page = va;
+    while page < end {
+        let first = index(page, 1);
+        let n = (512 - first).min(((end - page) / PAGE_SIZE) as usize);
+        for entry in &mut leaf_table(root, page)?[first..first + n] {
+            if *entry & PRESENT == 0 {
+                return None;
+            }
+            *entry = (*entry & ADDRESS_MASK) | flags() | PRESENT;
+        }
+        if active {
+            (0..n as u64).for_each(|i| cpu::invlpg(page + i * PAGE_SIZE));
+        }
+        page += n as u64 * PAGE_SIZE;
+    }
     Some(())
 }
 
 /// The present 4 KiB leaf entry for `va`, if any.
 fn leaf(root: u64, va: u64) -> Option<&'static mut u64> {
+    let entry = &mut leaf_table(root, va)?[index(va, 1)];
+    (*entry & PRESENT != 0).then_some(entry)
+}
+
+/// The last-level table that maps `va`, if the levels above it are present (and not huge pages).
+fn leaf_table(root: u64, va: u64) -> Option<&'static mut [u64; 512]> {
     let mut table = root;
     for level in (2..=4).rev() {
         // SAFETY: a page-table page of an address space the kernel is editing (single-threaded).
@@ -176,9 +199,8 @@ fn leaf(root: u64, va: u64) -> Option<&'static mut u64> {
         }
         table = entry & ADDRESS_MASK;
     }
-    // SAFETY: as above.
-    let entry = &mut unsafe { phys::table_mut(table) }[index(va, 1)];
-    (*entry & PRESENT != 0).then_some(entry)
+    // SAFETY: as above; the caller holds the one reference to it.
+    Some(unsafe { phys::table_mut(table) })
 }
 
 fn flush(root: u64, va: u64) {

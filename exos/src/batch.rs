@@ -1,0 +1,60 @@
+//! A batch of `page_map` updates built in place: a run of single-page protection changes is sent
+//! as one `PROTECT_RANGE` update (`abi::MapUpdate::merge`), and a batch never holds more than one
+//! call may carry (`N` updates, `abi::MAX_MAP_PAGES` pages). The region layer (`mmap.rs`) and
+//! `fork` build their calls with it.
+use abi::{MapUpdate, MAX_MAP_PAGES};
+
+/// Up to `N` updates waiting to be sent.
+pub struct Updates<const N: usize> {
+    updates: [MapUpdate; N],
+    len: usize,
+    /// The pages the updates change (each push adds one).
+    pages: u64,
+}
+
+impl<const N: usize> Default for Updates<N> {
+    fn default() -> Self {
+        Updates::new()
+    }
+}
+
+impl<const N: usize> Updates<N> {
+    /// An empty batch.
+    pub const fn new() -> Updates<N> {
+        Updates { updates: [MapUpdate { op: 0, va: 0, slot: 0, rights: 0 }; N], len: 0, pages: 0 }
+    }
+
+    /// Adds `update`, merged into the last one when it continues its run. Returns false, adding
+    /// nothing, when the batch is full: send it and push again (an empty batch takes any update
+    /// of at most `MAX_MAP_PAGES` pages).
+    pub fn push(&mut self, update: MapUpdate) -> bool {
+        if self.pages + update.pages() > MAX_MAP_PAGES {
+            return false;
+        }
+        let merged = self.len > 0 && self.updates[self.len - 1].merge(&update);
+        if !merged {
+            if self.len == N {
+                return false;
+            }
+            self.updates[self.len] = update;
+            self.len += 1;
+        }
+        self.pages += update.pages();
+        true
+    }
+
+    /// The updates to send, in order.
+    pub fn as_slice(&self) -> &[MapUpdate] {
+        &self.updates[..self.len]
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Empties it (after sending).
+    pub fn clear(&mut self) {
+        (self.len, self.pages) = (0, 0);
+    }
+}
