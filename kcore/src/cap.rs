@@ -53,6 +53,9 @@ pub struct Removed<O> {
     pub object: O,
     /// Whether it was a root capability (the one that came with the object's allocation).
     pub root: bool,
+    /// How many mappings still went through it (as [`CapSpace::note_mappings`] counted them): the
+    /// kernel looks for mappings to remove only when this is not 0.
+    pub mappings: u32,
 }
 
 struct Node<O> {
@@ -62,6 +65,8 @@ struct Node<O> {
     rights: Rights,
     parent: Option<usize>,
     children: Vec<usize>,
+    /// Mappings made through it (counted by the kernel).
+    mappings: u32,
 }
 
 /// All capabilities of all environments.
@@ -70,6 +75,8 @@ pub struct CapSpace<O> {
     free_nodes: Vec<usize>,
     /// `tables[env][slot]` = node index.
     tables: Vec<Vec<Option<usize>>>,
+    /// `first_free[env]`: every slot below it is in use (where the search for a free one starts).
+    first_free: Vec<usize>,
 }
 
 impl<O: Copy> Default for CapSpace<O> {
@@ -80,7 +87,7 @@ impl<O: Copy> Default for CapSpace<O> {
 
 impl<O: Copy> CapSpace<O> {
     pub const fn new() -> Self {
-        CapSpace { nodes: Vec::new(), free_nodes: Vec::new(), tables: Vec::new() }
+        CapSpace { nodes: Vec::new(), free_nodes: Vec::new(), tables: Vec::new(), first_free: Vec::new() }
     }
 
     /// Gives `owner` a new root capability over `object` (e.g. a page it just allocated).
@@ -102,6 +109,20 @@ impl<O: Copy> CapSpace<O> {
             return Err(CapError::MissingRights { have, need });
         }
         Ok(object)
+    }
+
+    /// Counts `delta` more mappings made through `owner`'s `slot` (an empty slot is ignored: its
+    /// capability was removed, and [`Removed::mappings`] said how many were left).
+    pub fn note_mappings(&mut self, owner: usize, slot: u64, delta: i32) {
+        if let Ok(node) = self.node_of(owner, slot) {
+            let n = self.nodes[node].as_mut().expect("live");
+            n.mappings = n.mappings.wrapping_add_signed(delta);
+        }
+    }
+
+    /// How many mappings go through `owner`'s `slot` (0 for an empty slot).
+    pub fn mappings(&self, owner: usize, slot: u64) -> u32 {
+        self.node_of(owner, slot).map_or(0, |node| self.nodes[node].as_ref().expect("live").mappings)
     }
 
     /// Whether `owner`'s `slot` holds a root capability (one not granted from another).
@@ -135,7 +156,7 @@ impl<O: Copy> CapSpace<O> {
             return Err(CapError::HasGrants(slot));
         }
         let new_slot = self.free_slot(to)?;
-        self.tables[owner][slot as usize] = None;
+        self.clear_slot(owner, slot as usize);
         self.tables[to][new_slot] = Some(node);
         let n = self.nodes[node].as_mut().expect("live");
         n.owner = to;
@@ -215,16 +236,28 @@ impl<O: Copy> CapSpace<O> {
         if self.tables.len() <= owner {
             self.tables.resize_with(owner + 1, Vec::new);
         }
+        if self.first_free.len() <= owner {
+            self.first_free.resize(owner + 1, 0);
+        }
         let table = &mut self.tables[owner];
         if table.is_empty() {
             table.resize(MAX_SLOTS, None);
         }
-        table.iter().position(Option::is_none).ok_or(CapError::TableFull)
+        let from = self.first_free[owner];
+        let slot = table[from..].iter().position(Option::is_none).map(|i| from + i).ok_or(CapError::TableFull)?;
+        self.first_free[owner] = slot;
+        Ok(slot)
+    }
+
+    /// Empties `owner`'s `slot`.
+    fn clear_slot(&mut self, owner: usize, slot: usize) {
+        self.tables[owner][slot] = None;
+        self.first_free[owner] = self.first_free[owner].min(slot);
     }
 
     fn insert(&mut self, owner: usize, object: O, rights: Rights, parent: Option<usize>) -> Result<usize, CapError> {
         let slot = self.free_slot(owner)?;
-        let node = Node { owner, slot, object, rights, parent, children: Vec::new() };
+        let node = Node { owner, slot, object, rights, parent, children: Vec::new(), mappings: 0 };
         let index = match self.free_nodes.pop() {
             Some(i) => {
                 self.nodes[i] = Some(node);
@@ -253,9 +286,10 @@ impl<O: Copy> CapSpace<O> {
         let mut stack = alloc::vec![root];
         while let Some(index) = stack.pop() {
             let node = self.nodes[index].take().expect("live node in subtree");
-            self.tables[node.owner][node.slot] = None;
+            self.clear_slot(node.owner, node.slot);
             self.free_nodes.push(index);
-            removed.push(Removed { owner: node.owner, slot: node.slot, object: node.object, root: node.parent.is_none() });
+            let (owner, slot, object, mappings) = (node.owner, node.slot, node.object, node.mappings);
+            removed.push(Removed { owner, slot, object, root: node.parent.is_none(), mappings });
             stack.extend(node.children);
         }
     }

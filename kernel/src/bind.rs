@@ -18,7 +18,6 @@ use crate::{sched, uaccess};
 use abi::layout::{is_user_range, overlaps_windows, PAGE_SIZE};
 use abi::pte::{OWN_SLOT, SLOT_SHIFT};
 use abi::{env_index, Error, MapUpdate, Rights, MAX_MAP_BATCH, MAX_MAP_PAGES, PAGE_QUOTA, SELF_ENV};
-use alloc::collections::BTreeMap;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// The most pages one environment may have mapped through capabilities.
@@ -31,22 +30,15 @@ static MAPPINGS: AtomicUsize = AtomicUsize::new(0);
 /// The most page-table frames one environment's mappings may cost.
 pub const MAX_TABLES: u64 = 512;
 
-/// How many mappings exist through each capability (owner's table index, slot): a page can only
-/// be given away while nothing maps it.
-static THROUGH: spin::Mutex<BTreeMap<(usize, u64), u32>> = spin::Mutex::new(BTreeMap::new());
-
+/// Counts mappings through capability (owner's table index, slot) in the capability itself: a page
+/// can only be given away while nothing maps it, and a removed capability's mappings are looked
+/// for only when it had some (`cap::release`).
 fn count_through(owner: usize, slot: u64, delta: i32) {
-    let mut through = THROUGH.lock();
-    let now = through.get(&(owner, slot)).copied().unwrap_or(0).wrapping_add_signed(delta);
-    if now == 0 {
-        through.remove(&(owner, slot));
-    } else {
-        through.insert((owner, slot), now);
-    }
+    cap::note_mappings(owner, slot, delta);
 }
 
 fn mapped_through(owner: usize, slot: u64) -> bool {
-    THROUGH.lock().contains_key(&(owner, slot))
+    cap::mappings(owner, slot) > 0
 }
 
 /// Updates a `page_map` call reads onto the stack; larger batches go through the heap.

@@ -76,6 +76,17 @@ pub fn check(owner: u64, slot: u64, need: Rights) -> Result<Object, Error> {
     CAPS.lock().check(env_index(owner), slot, need).map_err(error)
 }
 
+/// Counts `delta` more mappings through the capability in slot `slot` of the environment at table
+/// index `owner` (see `bind::count_through`).
+pub fn note_mappings(owner: usize, slot: u64, delta: i32) {
+    CAPS.lock().note_mappings(owner, slot, delta);
+}
+
+/// How many mappings go through that capability.
+pub fn mappings(owner: usize, slot: u64) -> u32 {
+    CAPS.lock().mappings(owner, slot)
+}
+
 /// Whether `owner`'s `slot` holds a root capability.
 pub fn is_root(owner: u64, slot: u64) -> Result<bool, Error> {
     CAPS.lock().is_root(env_index(owner), slot).map_err(error)
@@ -145,9 +156,12 @@ pub fn remove_env(env: &mut Env) {
 fn release(removed: Vec<Removed<Object>>, mut dying: Option<&mut Env>) {
     for r in removed {
         counted(r.object, -1);
-        sched::for_each_env(|env| bind::unmap_slot(env, r.owner, r.slot as u64));
-        if let Some(env) = dying.as_deref_mut() {
-            bind::unmap_slot(env, r.owner, r.slot as u64);
+        // Every mapping is counted in its capability, so one that had none needs no search.
+        if r.mappings > 0 {
+            sched::for_each_env(|env| bind::unmap_slot(env, r.owner, r.slot as u64));
+            if let Some(env) = dying.as_deref_mut() {
+                bind::unmap_slot(env, r.owner, r.slot as u64);
+            }
         }
         if let (Object::Page(pa), true) = (r.object, r.root) {
             frames::free(pa);

@@ -53,6 +53,7 @@ pub fn load(id: u64, name: &str, bytes: &[u8]) -> Result<Env, LoadError> {
     let mut env = Env::new(id, String::from(name), None, root, TrapFrame::new_user(image.entry, USER_STACK_TOP));
     let filled = image.segments.iter().try_for_each(|s| load_segment(&mut env, s, bytes)).and_then(|()| map_stack(&mut env));
     if let Err(e) = filled {
+        crate::bind::unmap_all(&mut env);
         cap::remove_env(&mut env);
         env.destroy();
         return Err(e);

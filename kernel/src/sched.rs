@@ -313,6 +313,8 @@ fn release(mut env: Env) {
             publish(caller);
         }
     });
+    // Its own mappings first: then only capabilities mapped elsewhere need looking for.
+    crate::bind::unmap_all(&mut env);
     cap::remove_env(&mut env);
     // Cleared last: returning its pages republishes the record with the new count.
     crate::page::publish_env(env_index(env.id), abi::EnvInfo::default());

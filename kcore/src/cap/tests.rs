@@ -55,8 +55,8 @@ fn revocation_is_transitive_and_leaves_the_source() {
     let other = caps.insert_root(3, 'q', ALL).unwrap() as u64;
     let removed = caps.revoke(1, root).unwrap();
     assert_eq!(removed.len(), 2);
-    assert!(removed.contains(&Removed { owner: 2, slot: b as usize, object: 'p', root: false }));
-    assert!(removed.contains(&Removed { owner: 3, slot: c as usize, object: 'p', root: false }));
+    assert!(removed.contains(&Removed { owner: 2, slot: b as usize, object: 'p', root: false, mappings: 0 }));
+    assert!(removed.contains(&Removed { owner: 3, slot: c as usize, object: 'p', root: false, mappings: 0 }));
     assert_eq!(caps.lookup(2, b), Err(CapError::EmptySlot(b)), "stale after revoke");
     assert_eq!(caps.lookup(3, c), Err(CapError::EmptySlot(c)));
     assert_eq!(caps.lookup(1, root), Ok(('p', ALL)));
@@ -114,7 +114,7 @@ fn give_moves_a_root_with_its_object() {
     assert_eq!(caps.roots(2), [(moved as usize, 'p')]);
     // Deleting it from its new owner reports the new owner and slot.
     let removed = caps.delete(2, moved).unwrap();
-    assert_eq!(removed, [Removed { owner: 2, slot: moved as usize, object: 'p', root: true }]);
+    assert_eq!(removed, [Removed { owner: 2, slot: moved as usize, object: 'p', root: true, mappings: 0 }]);
 }
 
 #[test]
@@ -134,4 +134,56 @@ fn give_refuses_grants_and_granted_capabilities() {
     }
     assert_eq!(full.give(1, b, 2), Err(CapError::TableFull));
     assert_eq!(full.lookup(1, b), Ok(('q', ALL)));
+}
+
+#[test]
+fn mapping_counts_follow_the_capability_and_come_out_with_it() {
+    let mut caps = CapSpace::new();
+    let root = caps.insert_root(1, 'p', ALL).unwrap() as u64;
+    let granted = caps.grant(1, root, 2, RW).unwrap() as u64;
+    caps.note_mappings(1, root, 1);
+    caps.note_mappings(2, granted, 1);
+    caps.note_mappings(2, granted, 1);
+    caps.note_mappings(2, granted, -1);
+    assert_eq!((caps.mappings(1, root), caps.mappings(2, granted)), (1, 1));
+    // An empty slot counts nothing and ignores changes.
+    caps.note_mappings(2, 999, 1);
+    assert_eq!(caps.mappings(2, 999), 0);
+    let removed = caps.revoke(1, root).unwrap();
+    assert_eq!(removed, [Removed { owner: 2, slot: granted as usize, object: 'p', root: false, mappings: 1 }]);
+    caps.note_mappings(2, granted, -1);
+    assert_eq!(caps.mappings(2, granted), 0, "a removed capability's slot counts nothing");
+    // A slot reused by a new capability starts from 0.
+    let again = caps.grant(1, root, 2, RW).unwrap() as u64;
+    assert_eq!((again, caps.mappings(2, again)), (granted, 0));
+    // The count moves with a given root.
+    caps.note_mappings(1, root, -1);
+    caps.revoke(1, root).unwrap();
+    caps.note_mappings(1, root, 2);
+    let moved = caps.give(1, root, 3).unwrap() as u64;
+    assert_eq!(caps.mappings(3, moved), 2);
+    assert_eq!(caps.delete(3, moved).unwrap()[0].mappings, 2);
+}
+
+#[test]
+fn free_slots_are_found_lowest_first_after_any_removal() {
+    let mut caps = CapSpace::new();
+    let slots: Vec<u64> = (0..10).map(|_| caps.insert_root(1, 'x', ALL).unwrap() as u64).collect();
+    assert_eq!(slots, (0..10).collect::<Vec<u64>>());
+    caps.delete(1, 7).unwrap();
+    caps.delete(1, 3).unwrap();
+    assert_eq!(caps.insert_root(1, 'y', ALL), Ok(3));
+    assert_eq!(caps.insert_root(1, 'y', ALL), Ok(7));
+    assert_eq!(caps.insert_root(1, 'y', ALL), Ok(10));
+    let given = caps.give(1, 2, 4).unwrap();
+    assert_eq!((given, caps.insert_root(1, 'z', ALL)), (0, Ok(2)));
+    // Grants from slot 0 to the same table, then a revocation empties their slots again.
+    let g1 = caps.grant(1, 0, 1, RW).unwrap();
+    let g2 = caps.grant(1, 0, 1, RW).unwrap();
+    assert_eq!((g1, g2), (11, 12));
+    caps.revoke(1, 0).unwrap();
+    assert_eq!(caps.insert_root(1, 'w', ALL), Ok(11));
+    let removed = caps.remove_owner(1);
+    assert_eq!(removed.len(), 12);
+    assert_eq!(caps.insert_root(1, 'v', ALL), Ok(0));
 }
