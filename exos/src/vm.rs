@@ -175,24 +175,38 @@ pub fn own_slot(va: u64) -> Option<u64> {
 pub fn for_each_mapped<E>(mut f: impl FnMut(u64, u64) -> Result<(), E>) -> Result<(), E> {
     let r = SELF_MAP_SLOT;
     let windows = (abi::layout::WINDOWS_START >> 39)..(abi::layout::WINDOWS_END >> 39);
-    for i in (0..256u64).filter(|i| !windows.contains(i)) {
-        if read((r << 39) | (r << 30) | (r << 21) | (r << 12) | (i << 3)) & PRESENT == 0 {
+    let pml4 = (r << 39) | (r << 30) | (r << 21) | (r << 12);
+    for_each_present(pml4, 0..256, |i, _| {
+        if windows.contains(&i) {
+            return Ok(());
+        }
+        for_each_present((r << 39) | (r << 30) | (r << 21) | (i << 12), 0..512, |j, _| {
+            for_each_present((r << 39) | (r << 30) | (i << 21) | (j << 12), 0..512, |k, _| {
+                for_each_present((r << 39) | (i << 30) | (j << 21) | (k << 12), 0..512, |l, entry| {
+                    f((i << 39) | (j << 30) | (k << 21) | (l << 12), entry)
+                })
+            })
+        })
+    })
+}
+
+/// Calls `f(index, entry)` for each present entry among `indices` (a multiple of 8 long, starting
+/// at a multiple of 8) of the page table the self-map shows at `table`. Tables are mostly empty:
+/// eight entries are read and tested at once.
+fn for_each_present<E>(table: u64, indices: core::ops::Range<u64>, mut f: impl FnMut(u64, u64) -> Result<(), E>) -> Result<(), E> {
+    for chunk in indices.step_by(8) {
+        // SAFETY: a page-table page the kernel maps read-only through the self-map (its upper
+        // levels were found present), 64 bytes at an aligned offset within it. No Rust reference
+        // to it exists; the kernel changes it only inside system calls, which this loop does not
+        // make between the read and the use (`f` may: each entry is then read again).
+        let eight = unsafe { core::ptr::read((table + chunk * 8) as *const [u64; 8]) };
+        if eight.iter().fold(0, |any, e| any | e) & PRESENT == 0 {
             continue;
         }
-        for j in 0..512u64 {
-            if read((r << 39) | (r << 30) | (r << 21) | (i << 12) | (j << 3)) & PRESENT == 0 {
-                continue;
-            }
-            for k in 0..512u64 {
-                if read((r << 39) | (r << 30) | (i << 21) | (j << 12) | (k << 3)) & PRESENT == 0 {
-                    continue;
-                }
-                for l in 0..512u64 {
-                    let entry = read((r << 39) | (i << 30) | (j << 21) | (k << 12) | (l << 3));
-                    if entry & PRESENT != 0 {
-                        f((i << 39) | (j << 30) | (k << 21) | (l << 12), entry)?;
-                    }
-                }
+        for index in chunk..chunk + 8 {
+            let entry = read(table + index * 8);
+            if entry & PRESENT != 0 {
+                f(index, entry)?;
             }
         }
     }

@@ -247,13 +247,16 @@ pub fn destroy_address_space(root: u64) {
 fn free_table(table: u64, level: u32) {
     // SAFETY: a user-half table of an address space being destroyed; nobody else references it.
     let entries = unsafe { phys::table_mut(table) };
-    for entry in entries.iter_mut().filter(|e| **e & PRESENT != 0) {
-        if level > 1 {
-            free_table(*entry & ADDRESS_MASK, level - 1);
-        } else {
-            frames::free(*entry & ADDRESS_MASK);
+    // Tables are mostly empty: eight entries are tested at once (the OR compiles to vector code).
+    for chunk in entries.chunks_exact_mut(8).filter(|c| c.iter().fold(0, |any, e| any | e) & PRESENT != 0) {
+        for entry in chunk.iter_mut().filter(|e| **e & PRESENT != 0) {
+            if level > 1 {
+                free_table(*entry & ADDRESS_MASK, level - 1);
+            } else {
+                frames::free(*entry & ADDRESS_MASK);
+            }
+            *entry = 0;
         }
-        *entry = 0;
     }
     frames::free(table);
 }
