@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | `dirty` | is a page dirty? | [`dirty`]: the entry's dirty bit through the self-map, no system call |
 //! | `prot1` | decrease the accessibility of one page | [`prot1`]: one `PROTECT` update, read-only |
-//! | `protN` | decrease the accessibility of N pages | [`protn`]: N updates in one `page_map` call |
+//! | `protN` | decrease the accessibility of N pages | [`protn`]: one `PROTECT_RANGE` update per run of mapped pages, in one `page_map` call |
 //! | `unprotN` | increase the accessibility of N pages | [`unprotn`]: likewise, read-write |
 //! | `trap` | handle a protection fault in user mode and resume | a region [`FaultHandler`](crate::mmap::FaultHandler); [`unprotect_on_fault`] is the one that unprotects the page |
 //! | `appel1` | prot1 + trap + unprot: on a fault, protect another page and unprotect the faulting one | [`protect_open_and_unprotect`]: both changes in one `page_map` call |
@@ -40,12 +40,12 @@ pub fn unprot1(page: u64) -> Result<(), Error> {
     mmap::mprotect(page, PAGE, UNPROTECTED)
 }
 
-/// `protN`: makes the `n` pages from `addr` read-only, in one `page_map` call per 512.
+/// `protN`: makes the `n` pages from `addr` read-only (runs of mapped pages as `PROTECT_RANGE` updates).
 pub fn protn(addr: u64, n: u64) -> Result<(), Error> {
     mmap::mprotect(addr, n * PAGE, PROTECTED)
 }
 
-/// `unprotN`: makes the `n` pages from `addr` read-write, in one `page_map` call per 512.
+/// `unprotN`: makes the `n` pages from `addr` read-write, likewise.
 pub fn unprotn(addr: u64, n: u64) -> Result<(), Error> {
     mmap::mprotect(addr, n * PAGE, UNPROTECTED)
 }

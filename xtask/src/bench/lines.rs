@@ -112,7 +112,7 @@ pub(super) const LINES: &[Line] = &[
         exo: "prot100",
         linux: Some("prot100"),
         exo_needs: "ExOS VM",
-        note: "Read-protect 100 contiguous pages in one call (Linux: one `mprotect`; Exo: `exos::appel::protn`, 100 `PROTECT` updates in one `page_map` call).",
+        note: "Read-protect 100 contiguous pages in one call (Linux: one `mprotect`; Exo: `exos::appel::protn`, the region layer checking the span region by region and sending one `PROTECT_RANGE` update of 100 pages through one `page_map` call).",
     },
     Line {
         label: "unprot100",
