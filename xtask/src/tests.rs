@@ -411,7 +411,7 @@ const ALL: &[IntegrationTest] = &[
     IntegrationTest {
         name: "bad_protect_range",
         cmdline_run: "bad_protect_range,hello",
-        expect: &["bad_protect_range: 30 checks, 0 failed", "'bad_protect_range' exited with code 0", "hello from ring 3"],
+        expect: &["bad_protect_range: 34 checks, 0 failed", "'bad_protect_range' exited with code 0", "hello from ring 3"],
         forbid: &["FAIL", "'bad_protect_range' killed", KERNEL_PANIC],
         ..IntegrationTest::DEFAULT
     },

@@ -165,22 +165,38 @@ pub fn protect_run(root: u64, va: u64, pages: u64, mut flags: impl FnMut() -> u6
     let active = is_active(root);
     let end = va + pages * PAGE_SIZE;
     let mut page = va;
-    while page < end {
+    let mut result = Some(());
+    'tables: while page < end {
         let first = index(page, 1);
         let n = (512 - first).min(((end - page) / PAGE_SIZE) as usize);
-        for entry in &mut leaf_table(root, page)?[first..first + n] {
+        let Some(table) = leaf_table(root, page) else {
+            result = None;
+            break;
+        };
+        for (i, entry) in table[first..first + n].iter_mut().enumerate() {
             if *entry & PRESENT == 0 {
-                return None;
+                result = None;
+                page += i as u64 * PAGE_SIZE;
+                break 'tables;
             }
             *entry = (*entry & ADDRESS_MASK) | flags() | PRESENT;
-        }
-        if active {
-            (0..n as u64).for_each(|i| cpu::invlpg(page + i * PAGE_SIZE));
+            if active && pages <= FLUSH_CEILING {
+                cpu::invlpg(page + i as u64 * PAGE_SIZE);
+            }
         }
         page += n as u64 * PAGE_SIZE;
     }
-    Some(())
+    if active && pages > FLUSH_CEILING && page > va {
+        // SAFETY: CR3 gets its own value back (the same tables and PCID); the write drops this
+        // address space's non-global TLB entries, the kernel's global ones stay.
+        unsafe { cpu::write_cr3(cpu::read_cr3()) };
+    }
+    result
 }
+
+/// Above this many pages one change flushes the address space's TLB entries at once instead of
+/// page by page (Linux's ceiling is 33).
+const FLUSH_CEILING: u64 = 32;
 
 /// The present 4 KiB leaf entry for `va`, if any.
 fn leaf(root: u64, va: u64) -> Option<&'static mut u64> {

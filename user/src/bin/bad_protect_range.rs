@@ -5,13 +5,16 @@
 //! kernel's windows, and calls whose pages add up past `MAX_MAP_PAGES` must be refused with
 //! nothing changed; a mapping whose capability was revoked must be gone for ranges too. A good
 //! run crossing a page-table boundary changes every entry (rights, tags, own slot kept) and the
-//! pages can be written once they are writable again.
+//! pages can be written once they are writable again. A write to any page of a run made read-only
+//! faults, whether the kernel invalidated the TLB page by page or all at once (a long run), even
+//! right after the page was written through a writable TLB entry.
 #![no_std]
 #![no_main]
 #![allow(unsafe_code)]
 
 use abi::layout::{USER_END, WINDOWS_START};
-use abi::{Error, MapUpdate, Rights, ANY_PAGE, MAX_MAP_PAGES};
+use abi::{Error, ExceptionFrame, MapUpdate, Rights, ANY_PAGE, MAX_MAP_PAGES};
+use core::sync::atomic::{AtomicU64, Ordering};
 use exos::syscall::*;
 use exos::vm;
 use user::Checks;
@@ -19,6 +22,9 @@ use user::Checks;
 const PAGE: u64 = 4096;
 /// Four pages below a 2 MiB boundary, so a run of 8 spans two last-level tables.
 const BASE: u64 = 0x3000_0000 - 4 * PAGE;
+/// Where the long run (more pages than the kernel invalidates one by one) goes.
+const LONG: u64 = 0x3400_0000;
+const LONG_PAGES: u64 = 40;
 /// Where the page mapped through a derived capability goes.
 const DERIVED: u64 = 0x3100_0000;
 const RW: u64 = Rights::READ.0 | Rights::WRITE.0;
@@ -35,6 +41,35 @@ fn map(va: u64, slot: u64, rights: u64) -> MapUpdate {
 /// Whether each of the `n` pages from `va` is present with writability `writable`.
 fn all(va: u64, n: u64, writable: bool) -> bool {
     (0..n).all(|i| vm::translate(va + i * PAGE).is_some_and(|e| (e & vm::WRITABLE != 0) == writable))
+}
+
+static FAULTS: AtomicU64 = AtomicU64::new(0);
+
+/// Counts a write fault and makes the page writable again (the write then completes).
+fn reopen(frame: &mut ExceptionFrame) -> bool {
+    if frame.vector != 14 {
+        return false;
+    }
+    FAULTS.fetch_add(1, Ordering::Relaxed);
+    let page = frame.fault_address & !(PAGE - 1);
+    sys_page_map(&[MapUpdate { op: MapUpdate::PROTECT, va: page, slot: 0, rights: RW }]) == (1, None)
+}
+
+fn poke(va: u64, value: u64) {
+    // SAFETY: a page this program mapped (a read-only one faults into `reopen`, which opens it).
+    unsafe { core::ptr::write_volatile(va as *mut u64, value) };
+}
+
+/// Writes each of the `n` pages from `va`, makes them read-only in one `PROTECT_RANGE` and writes
+/// each again: the faults counted, and whether every second write landed.
+fn faults_after_protecting(va: u64, n: u64) -> (u64, bool) {
+    (0..n).for_each(|i| poke(va + i * PAGE, i));
+    let protected = sys_page_map(&[range(va, n, RO)]) == (1, None);
+    let before = FAULTS.load(Ordering::Relaxed);
+    (0..n).for_each(|i| poke(va + i * PAGE, 0x7700 + i));
+    // SAFETY: as `poke` (reading back).
+    let landed = (0..n).all(|i| unsafe { core::ptr::read_volatile((va + i * PAGE) as *const u64) } == 0x7700 + i);
+    (FAULTS.load(Ordering::Relaxed) - before, protected && landed)
 }
 
 fn main() -> i64 {
@@ -102,6 +137,17 @@ fn main() -> i64 {
     c.equal("a run over it is refused", sys_page_map(&[range(DERIVED, 1, RW)]), (0, Some(Error::NotMapped)));
     c.equal("a single PROTECT too", sys_page_map(&[MapUpdate { op: MapUpdate::PROTECT, va: DERIVED, slot: 0, rights: RW }]), (0, Some(Error::NotMapped)));
     c.check("the root's own mapping stays", all(BASE, 1, true));
+
+    // The TLB: entries cached writable must go, page by page for a short run, all at once for a
+    // long one.
+    c.equal("a fault handler", exos::exception::set_handler(reopen), Ok(()));
+    c.equal("a short run made read-only faults on every page", faults_after_protecting(BASE, 4), (4, true));
+    let mut long = [MapUpdate::default(); LONG_PAGES as usize];
+    for (i, m) in long.iter_mut().enumerate() {
+        *m = map(LONG + i as u64 * PAGE, sys_page_alloc(ANY_PAGE).expect("a page").1, RW);
+    }
+    c.equal("map a long run", sys_page_map(&long), (LONG_PAGES, None));
+    c.equal("a long run made read-only faults on every page", faults_after_protecting(LONG, LONG_PAGES), (LONG_PAGES, true));
     c.finish()
 }
 
