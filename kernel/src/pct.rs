@@ -9,7 +9,7 @@
 //! between calls: each transfer starts fresh at the entry, which is the library's business.
 //! If a callee ends while a caller is blocked on it, the caller's call fails with `NoSuchEnv`.
 use crate::arch::x86_64::entry::TrapFrame;
-use crate::env::PctState;
+use crate::env::{Env, PctState};
 use crate::{cap, sched};
 use abi::layout::{is_user_range, overlaps_windows, USER_END, USER_START};
 use abi::{Error, Rights};
@@ -29,69 +29,72 @@ pub fn set_entry(entry: u64, stack_top: u64) -> Result<u64, Error> {
     Ok(0)
 }
 
-/// `pct_call` (`sync`) or `pct_send`, with the arguments in the caller's saved registers.
+/// `pct_call` (`sync`) or `pct_send`, with the arguments in the caller's saved registers: the
+/// capability check, the callee's setup, the caller's block and the switch under one lock.
 pub fn call(frame: &mut TrapFrame, sync: bool) -> Result<(), Error> {
-    let caller = sched::with_current(|env| env.id);
-    let target = cap::env_of(caller, frame.rdi, Rights::EXECUTE)?;
-    if target == caller {
-        return Err(Error::Busy);
-    }
+    let slot = frame.rdi;
     let args = [frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9];
-    sched::with_env(target, |callee| {
+    // The caller's result, saved with its registers if the CPU moves (a failure overwrites it).
+    (frame.rax, frame.rdx) = (0, 0);
+    let pick = |me: &Env| match cap::check(me.id, slot, Rights::EXECUTE)? {
+        cap::Object::Env(id) if id == me.id => Err(Error::Busy),
+        cap::Object::Env(id) => Ok(id),
+        cap::Object::Page(_) => Err(Error::WrongType),
+    };
+    sched::transfer(frame, pick, |me, callee| {
         let (entry, stack_top) = callee.pct_entry.ok_or(Error::NoEntry)?;
         if callee.pct != PctState::Waiting {
             return Err(Error::Busy);
         }
         let mut start = TrapFrame::new_user(entry, stack_top - 8);
-        (start.rdi, start.rsi, start.rdx, start.rcx, start.r8, start.r9) = (caller, args[0], args[1], args[2], args[3], args[4]);
+        (start.rdi, start.rsi, start.rdx, start.rcx, start.r8, start.r9) = (me.id, args[0], args[1], args[2], args[3], args[4]);
         callee.frame = start;
-        callee.pct = PctState::Serving(sync.then_some(caller));
+        callee.pct = PctState::Serving(sync.then_some(me.id));
         callee.runnable = true;
         sched::publish(callee);
-        Ok(())
+        crate::stages::stamp(abi::stages::Point::Checked);
+        crate::stats::count(abi::stats::Counter::PctTransfers);
+        if sync {
+            me.pct = PctState::Blocked(callee.id);
+            me.runnable = false;
+            sched::publish(me);
+        }
+        Ok(sync)
     })
-    .ok_or(Error::NoSuchEnv)??;
-    crate::stages::stamp(abi::stages::Point::Checked);
-    crate::stats::count(abi::stats::Counter::PctTransfers);
-    (frame.rax, frame.rdx) = (0, 0);
-    if sync {
-        sched::with_current(|env| {
-            env.pct = PctState::Blocked(target);
-            env.runnable = false;
-            sched::publish(env);
-        });
-        sched::switch_to(frame, target);
+}
+
+/// `pct_reply(caller, value)`: under one lock when the caller is there to take the value.
+pub fn reply(frame: &mut TrapFrame, caller: u64, value: u64) -> Result<(), Error> {
+    let serving = |me: &Env| if me.pct == PctState::Serving(Some(caller)) { Ok(caller) } else { Err(Error::BadArgument) };
+    let mut woke = false;
+    let outcome = sched::transfer(frame, serving, |me, c| {
+        stop_serving(me);
+        woke = c.pct == PctState::Blocked(me.id);
+        if woke {
+            (c.pct, c.runnable) = (PctState::Running, true);
+            (c.frame.rax, c.frame.rdx) = (0, value);
+            sched::publish(c);
+        }
+        Ok(woke)
+    });
+    match outcome {
+        Ok(()) if woke => return Ok(()),
+        Ok(()) => {}
+        // Not serving this caller: nothing changed.
+        Err(Error::BadArgument) => return Err(Error::BadArgument),
+        // The caller is gone.
+        Err(_) => sched::with_current(stop_serving),
     }
+    idle(frame);
     Ok(())
 }
 
-/// `pct_reply(caller, value)`.
-pub fn reply(frame: &mut TrapFrame, caller: u64, value: u64) -> Result<(), Error> {
-    let me = sched::with_current(|env| {
-        if env.pct != PctState::Serving(Some(caller)) {
-            return Err(Error::BadArgument);
-        }
-        env.pct = PctState::Waiting;
-        env.runnable = false;
-        sched::publish(env);
-        Ok(env.id)
-    })?;
+/// The running environment is done serving: it waits for the next transfer.
+fn stop_serving(me: &mut Env) {
     crate::stages::stamp(abi::stages::Point::Checked);
-    let woke = sched::with_env(caller, |c| {
-        if c.pct != PctState::Blocked(me) {
-            return false;
-        }
-        (c.pct, c.runnable) = (PctState::Running, true);
-        (c.frame.rax, c.frame.rdx) = (0, value);
-        sched::publish(c);
-        true
-    });
-    if woke == Some(true) {
-        sched::switch_to(frame, caller);
-    } else {
-        idle(frame);
-    }
-    Ok(())
+    me.pct = PctState::Waiting;
+    me.runnable = false;
+    sched::publish(me);
 }
 
 /// `pct_wait()`.

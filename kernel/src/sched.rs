@@ -187,9 +187,35 @@ pub fn yield_to(frame: &mut TrapFrame, target: u64) -> Result<(), abi::Error> {
     })
 }
 
-/// Saves the running environment's registers from `frame` and moves the CPU to environment `id`.
-pub fn switch_to(frame: &mut TrapFrame, id: u64) {
-    with(|s| s.switch(frame, env_index(id)));
+/// A transfer of control under one lock: `pick` names the target from the running environment
+/// (checking the caller's capability, say), then `f` gets the running environment and the target
+/// (live, and not the running one: `NoSuchEnv` otherwise) and says whether the CPU moves to the
+/// target, saving the running one's registers from `frame` (which must already hold its result).
+pub fn transfer(
+    frame: &mut TrapFrame,
+    pick: impl FnOnce(&Env) -> Result<u64, abi::Error>,
+    f: impl FnOnce(&mut Env, &mut Env) -> Result<bool, abi::Error>,
+) -> Result<(), abi::Error> {
+    with(|s| {
+        let me = s.current;
+        let target = pick(s.envs[me].as_ref().expect("no running environment"))?;
+        let other = env_index(target);
+        if other == me || other >= MAX_ENVS {
+            return Err(abi::Error::NoSuchEnv);
+        }
+        let (low, high) = s.envs.split_at_mut(me.max(other));
+        let (a, b) = (low[me.min(other)].as_mut(), high[0].as_mut());
+        let (Some(mine), Some(theirs)) = (if me < other { (a, b) } else { (b, a) }) else {
+            return Err(abi::Error::NoSuchEnv);
+        };
+        if theirs.id != target {
+            return Err(abi::Error::NoSuchEnv);
+        }
+        if f(mine, theirs)? {
+            s.switch(frame, other);
+        }
+        Ok(())
+    })
 }
 
 /// Moves the CPU from the running environment to the next runnable one; false if there is none.
@@ -338,11 +364,19 @@ impl Sched {
             env.frame = *frame;
             env.selectors = cpu::read_data_selectors();
         }
-        *frame = self.resume(next);
+        self.resume_into(next, frame);
     }
 
     /// Makes `next` current (address space, FPU area) and returns its saved registers.
     fn resume(&mut self, next: usize) -> TrapFrame {
+        let mut frame = TrapFrame::default();
+        self.resume_into(next, &mut frame);
+        frame
+    }
+
+    /// Makes `next` current (address space, FPU area) and loads its saved registers into `frame`
+    /// (one copy: the register frame is 176 bytes).
+    fn resume_into(&mut self, next: usize, frame: &mut TrapFrame) {
         self.current = next;
         let env = self.envs[next].as_mut().expect("resuming an empty slot");
         // PCID = table index + 1; 0 is the kernel's own address space.
@@ -355,7 +389,7 @@ impl Sched {
         if !crate::revoke::deliver_pending(env) {
             crate::upcall::deliver_slice_end(env);
         }
-        env.frame
+        *frame = env.frame;
     }
 }
 
