@@ -176,12 +176,15 @@ impl MapUpdate {
             return false;
         }
         let pages = self.pages();
-        let follows = self.va.checked_add(pages * layout::PAGE_SIZE) == Some(next.va);
-        if !protects(self) || !protects(next) || self.rights != next.rights || !follows || pages + next.pages() > MAX_MAP_PAGES {
-            return false;
+        let follows = pages.checked_mul(layout::PAGE_SIZE).and_then(|len| self.va.checked_add(len)) == Some(next.va);
+        let total = pages.checked_add(next.pages()).filter(|&total| total <= MAX_MAP_PAGES);
+        match total {
+            Some(total) if protects(self) && follows => {
+                (self.op, self.slot) = (MapUpdate::PROTECT_RANGE, total);
+                true
+            }
+            _ => false,
         }
-        (self.op, self.slot) = (MapUpdate::PROTECT_RANGE, pages + next.pages());
-        true
     }
 
     /// Decodes an update from its 32 bytes (little-endian fields).
@@ -324,6 +327,11 @@ mod tests {
         // An empty range (which the kernel refuses) is never extended, and nothing wraps.
         assert!(!MapUpdate { op: MapUpdate::PROTECT_RANGE, va: 0, slot: 0, rights: 1 }.merge(&protect(0, 1)));
         assert!(!protect(u64::MAX & !0xfff, 1).merge(&protect(0, 1)));
+        // Huge counts neither overflow nor wrap into a smaller range.
+        let mut huge = MapUpdate { op: MapUpdate::PROTECT_RANGE, va: 0, slot: u64::MAX, rights: 1 };
+        assert!(!huge.merge(&protect(0, 1)));
+        assert!(!protect(0, 1).merge(&MapUpdate { op: MapUpdate::PROTECT_RANGE, va: 0x1000, slot: u64::MAX, rights: 1 }));
+        assert_eq!(huge.slot, u64::MAX);
         assert_eq!(protect(0, 1).pages(), 1);
     }
 

@@ -26,9 +26,10 @@ impl<const N: usize> Updates<N> {
 
     /// Adds `update`, merged into the last one when it continues its run. Returns false, adding
     /// nothing, when the batch is full: send it and push again (an empty batch takes any update
-    /// of at most `MAX_MAP_PAGES` pages).
+    /// of 1 to `MAX_MAP_PAGES` pages, and refuses any other).
     pub fn push(&mut self, update: MapUpdate) -> bool {
-        if self.pages + update.pages() > MAX_MAP_PAGES {
+        let pages = update.pages();
+        if pages == 0 || self.pages.saturating_add(pages) > MAX_MAP_PAGES {
             return false;
         }
         let merged = self.len > 0 && self.updates[self.len - 1].merge(&update);
@@ -39,7 +40,7 @@ impl<const N: usize> Updates<N> {
             self.updates[self.len] = update;
             self.len += 1;
         }
-        self.pages += update.pages();
+        self.pages += pages;
         true
     }
 

@@ -130,11 +130,15 @@ impl Batches {
         // any single-page update).
         if !self.theirs.push(theirs) {
             self.flush()?;
-            self.theirs.push(theirs);
+            if !self.theirs.push(theirs) {
+                return Err(Error::TooLong);
+            }
         }
         if let Some(update) = mine.filter(|&u| !self.mine.push(u)) {
             self.flush()?;
-            self.mine.push(update);
+            if !self.mine.push(update) {
+                return Err(Error::TooLong);
+            }
         }
         Ok(())
     }

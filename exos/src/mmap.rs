@@ -185,7 +185,9 @@ impl Batch {
         let update = MapUpdate { op, va, slot: u64::from(slot), rights: rights.0 };
         if !self.0.push(update) {
             self.flush()?;
-            self.0.push(update);
+            if !self.0.push(update) {
+                return Err(Error::TooLong);
+            }
         }
         Ok(())
     }
@@ -198,7 +200,9 @@ impl Batch {
         };
         if !self.0.push(update) {
             self.flush()?;
-            self.0.push(update);
+            if !self.0.push(update) {
+                return Err(Error::TooLong);
+            }
         }
         Ok(())
     }

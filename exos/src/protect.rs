@@ -110,12 +110,17 @@ fn protect_span(addr: u64, len: u64, prot: Option<Rights>) -> Result<(), Error> 
             let (max, entries) = (region.max, &mut region.pages[lo as usize..(lo + n) as usize]);
             let mut result = Ok(());
             vm::for_each_entry(at, n, |i, pte| {
+                // After a failure nothing more changes (the call fails; the kernel changed none
+                // of the pages that follow).
+                if result.is_err() {
+                    return;
+                }
                 let entry = &mut entries[i as usize];
                 let old = Rights(u64::from(entry.prot));
                 let new = prot.unwrap_or(old);
                 entry.prot = new.0 as u8;
                 let rewrite = old != new || (prot.is_none() && new != Rights::NONE);
-                if result.is_err() || !entry.backed() || !rewrite {
+                if !entry.backed() || !rewrite {
                     return;
                 }
                 entry.written |= pte.is_some_and(|e| e & vm::DIRTY != 0); // the rewrite clears it

@@ -163,13 +163,15 @@ fn protect(env: &mut Env, va: u64, pages: u64, rights: u64) -> Result<(), Error>
     }
     let base = paging::user_flags(rights) | tags;
     let mut mappings = run.iter_mut();
-    paging::protect_run(env.root, va, pages, || match mappings.next() {
+    // Every mapping record has its entry (they are made and removed together, here only).
+    let rewritten = paging::protect_run(env.root, va, pages, || match mappings.next() {
         Some((_, mapping)) => {
             mapping.tags = tags;
             base | own_slot_bits(index, mapping)
         }
         None => base,
     });
+    debug_assert!(rewritten.is_some(), "a mapping record without its page-table entry");
     note_unmapped(env);
     Ok(())
 }
