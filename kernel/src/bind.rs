@@ -196,9 +196,11 @@ fn give_map(env: &mut Env, caller: u64, giver: &mut Env, u: &MapUpdate) -> Resul
     let slot = cap::give(caller, u.slot, env.id)? as u64;
     let mapping = Mapping { owner: env_index(env.id), slot, ceiling: rights, tags };
     if let Err(e) = install(env, u.va, pa, mapping) {
-        if cap::give(env.id, slot, caller).is_err() {
-            let _ = cap::delete(env.id, slot);
-        }
+        // Back to the giver: its table has at least the slot just emptied, so this cannot fail.
+        // (Deleting the capability instead would free the page, which takes the scheduler's lock
+        // that this call already holds.)
+        let back = cap::give(env.id, slot, caller);
+        debug_assert!(back.is_ok(), "a given page could not go back");
         return Err(e);
     }
     crate::revoke::page_gone(giver, env_index(caller), u.slot);
