@@ -182,22 +182,16 @@ pub(crate) struct Batch(Updates<BATCH>);
 
 impl Batch {
     pub(crate) fn push(&mut self, op: u64, va: u64, slot: u16, rights: Rights) -> Result<(), Error> {
-        let update = MapUpdate { op, va, slot: u64::from(slot), rights: rights.0 };
-        if !self.0.push(update) {
-            self.flush()?;
-            if !self.0.push(update) {
-                return Err(Error::TooLong);
-            }
-        }
-        Ok(())
+        self.send(MapUpdate { op, va, slot: u64::from(slot), rights: rights.0 })
     }
 
     /// A `PROTECT` of `pages` consecutive mapped pages from `va` to `rights`.
     pub(crate) fn protect_range(&mut self, va: u64, pages: u64, rights: Rights) -> Result<(), Error> {
-        let update = match pages {
-            1 => MapUpdate { op: MapUpdate::PROTECT, va, slot: 0, rights: rights.0 },
-            _ => MapUpdate { op: MapUpdate::PROTECT_RANGE, va, slot: pages, rights: rights.0 },
-        };
+        self.send(MapUpdate { op: MapUpdate::PROTECT_RANGE, va, slot: pages, rights: rights.0 })
+    }
+
+    /// Adds `update`, sending what is waiting first when it does not fit.
+    fn send(&mut self, update: MapUpdate) -> Result<(), Error> {
         if !self.0.push(update) {
             self.flush()?;
             if !self.0.push(update) {

@@ -195,10 +195,10 @@ pub fn for_each_mapped<E>(mut f: impl FnMut(u64, u64) -> Result<(), E>) -> Resul
 /// eight entries are read and tested at once.
 fn for_each_present<E>(table: u64, indices: core::ops::Range<u64>, mut f: impl FnMut(u64, u64) -> Result<(), E>) -> Result<(), E> {
     for chunk in indices.step_by(8) {
-        // SAFETY: a page-table page the kernel maps read-only through the self-map (its upper
-        // levels were found present), 64 bytes at an aligned offset within it. No Rust reference
-        // to it exists; the kernel changes it only inside system calls, which this loop does not
-        // make between the read and the use (`f` may: each entry is then read again).
+        // The kernel changes the table only in system calls: none comes between this read and
+        // the test (`f` may make some; each entry is read again before it is used).
+        // SAFETY: 64 aligned bytes of a page-table page mapped read-only by the self-map (its
+        // upper levels were found present); no Rust reference to it exists.
         let eight = unsafe { core::ptr::read((table + chunk * 8) as *const [u64; 8]) };
         if eight.iter().fold(0, |any, e| any | e) & PRESENT == 0 {
             continue;

@@ -30,17 +30,6 @@ static MAPPINGS: AtomicUsize = AtomicUsize::new(0);
 /// The most page-table frames one environment's mappings may cost.
 pub const MAX_TABLES: u64 = 512;
 
-/// Counts mappings through capability (owner's table index, slot) in the capability itself: a page
-/// can only be given away while nothing maps it, and a removed capability's mappings are looked
-/// for only when it had some (`cap::release`).
-fn count_through(owner: usize, slot: u64, delta: i32) {
-    cap::note_mappings(owner, slot, delta);
-}
-
-fn mapped_through(owner: usize, slot: u64) -> bool {
-    cap::mappings(owner, slot) > 0
-}
-
 /// Updates a `page_map` call reads onto the stack; larger batches go through the heap.
 const INLINE_UPDATES: usize = 8;
 
@@ -120,7 +109,7 @@ fn apply(env: &mut Env, caller: u64, giver: Option<&mut Env>, u: &MapUpdate) -> 
         }
         MapUpdate::UNMAP => {
             let mapping = env.mappings.remove(u.va).ok_or(Error::NotMapped)?;
-            count_through(mapping.owner, mapping.slot, -1);
+            cap::note_mappings(mapping.owner, mapping.slot, -1);
             MAPPINGS.fetch_sub(1, Ordering::Relaxed);
             paging::unmap(env.root, u.va);
             note_unmapped(env);
@@ -186,7 +175,8 @@ fn give_map(env: &mut Env, caller: u64, giver: &mut Env, u: &MapUpdate) -> Resul
     if !cap::is_root(caller, u.slot)? {
         return Err(Error::NoRights);
     }
-    if mapped_through(env_index(caller), u.slot) {
+    // A page is given away only while nothing maps it (mappings are counted in the capability).
+    if cap::mappings(env_index(caller), u.slot) > 0 {
         return Err(Error::Busy);
     }
     if env.pages >= PAGE_QUOTA {
@@ -235,7 +225,7 @@ pub fn install(env: &mut Env, va: u64, pa: u64, mapping: Mapping) -> Result<(), 
         paging::MapError::AlreadyMapped => Error::AlreadyMapped,
     })?;
     env.mappings.insert(va, mapping);
-    count_through(mapping.owner, mapping.slot, 1);
+    cap::note_mappings(mapping.owner, mapping.slot, 1);
     MAPPINGS.fetch_add(1, Ordering::Relaxed);
     Ok(())
 }
@@ -271,7 +261,7 @@ pub fn unmap_slot(env: &mut Env, owner: usize, slot: u64) {
         let keep = m.owner != owner || m.slot != slot;
         if !keep {
             paging::unmap(root, va);
-            count_through(m.owner, m.slot, -1);
+            cap::note_mappings(m.owner, m.slot, -1);
             MAPPINGS.fetch_sub(1, Ordering::Relaxed);
             removed = true;
         }
@@ -295,7 +285,7 @@ fn note_unmapped(env: &mut Env) {
 pub fn unmap_all(env: &mut Env) {
     for (va, m) in core::mem::take(&mut env.mappings) {
         paging::unmap(env.root, va);
-        count_through(m.owner, m.slot, -1);
+        cap::note_mappings(m.owner, m.slot, -1);
         MAPPINGS.fetch_sub(1, Ordering::Relaxed);
     }
 }

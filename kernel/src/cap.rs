@@ -77,7 +77,8 @@ pub fn check(owner: u64, slot: u64, need: Rights) -> Result<Object, Error> {
 }
 
 /// Counts `delta` more mappings through the capability in slot `slot` of the environment at table
-/// index `owner` (see `bind::count_through`).
+/// index `owner` (`bind` counts every mapping it makes or removes: a page is given away only while
+/// nothing maps it, and a removed capability's mappings are searched for only when it had some).
 pub fn note_mappings(owner: usize, slot: u64, delta: i32) {
     CAPS.lock().note_mappings(owner, slot, delta);
 }

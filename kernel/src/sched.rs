@@ -102,11 +102,16 @@ pub fn with_two<R>(a: u64, b: u64, f: impl FnOnce(&mut Env, &mut Env) -> R) -> O
         return None;
     }
     with(|s| {
-        let (low, high) = s.envs.split_at_mut(i.max(j));
-        let (x, y) = (low[i.min(j)].as_mut()?, high[0].as_mut()?);
-        let (ea, eb) = if i < j { (x, y) } else { (y, x) };
+        let (ea, eb) = two_mut(&mut s.envs, i, j)?;
         (ea.id == a && eb.id == b).then(|| f(ea, eb))
     })
+}
+
+/// The live environments at table indices `i` and `j` (distinct, in range) at once.
+fn two_mut(envs: &mut [Option<Env>], i: usize, j: usize) -> Option<(&mut Env, &mut Env)> {
+    let (low, high) = envs.split_at_mut(i.max(j));
+    let (x, y) = (low[i.min(j)].as_mut()?, high[0].as_mut()?);
+    Some(if i < j { (x, y) } else { (y, x) })
 }
 
 /// Runs `f` on every live environment.
@@ -203,14 +208,7 @@ pub fn transfer(
         if other == me || other >= MAX_ENVS {
             return Err(abi::Error::NoSuchEnv);
         }
-        let (low, high) = s.envs.split_at_mut(me.max(other));
-        let (a, b) = (low[me.min(other)].as_mut(), high[0].as_mut());
-        let (Some(mine), Some(theirs)) = (if me < other { (a, b) } else { (b, a) }) else {
-            return Err(abi::Error::NoSuchEnv);
-        };
-        if theirs.id != target {
-            return Err(abi::Error::NoSuchEnv);
-        }
+        let (mine, theirs) = two_mut(&mut s.envs, me, other).filter(|(_, t)| t.id == target).ok_or(abi::Error::NoSuchEnv)?;
         if f(mine, theirs)? {
             s.switch(frame, other);
         }
