@@ -326,7 +326,7 @@ mod tests {
         assert_eq!(big.pages(), MAX_MAP_PAGES);
         // An empty range (which the kernel refuses) is never extended, and nothing wraps.
         assert!(!MapUpdate { op: MapUpdate::PROTECT_RANGE, va: 0, slot: 0, rights: 1 }.merge(&protect(0, 1)));
-        assert!(!protect(u64::MAX & !0xfff, 1).merge(&protect(0, 1)));
+        assert!(!protect(!0xfff, 1).merge(&protect(0, 1)));
         // Huge counts neither overflow nor wrap into a smaller range.
         let mut huge = MapUpdate { op: MapUpdate::PROTECT_RANGE, va: 0, slot: u64::MAX, rights: 1 };
         assert!(!huge.merge(&protect(0, 1)));

@@ -137,12 +137,12 @@ mod tests {
 
     #[test]
     fn the_layout_fits_one_page_and_counters_are_dense() {
-        assert!(COUNTERS_OFFSET + COUNTERS * 8 <= 4096);
+        const { assert!(COUNTERS_OFFSET + COUNTERS * 8 <= 4096) };
         for (i, c) in Counter::ALL.iter().enumerate() {
             assert_eq!(*c as usize, i);
             assert_eq!(c.index(), SYSCALL_COUNTERS + i);
         }
-        assert!(crate::Sysnum::ALL.len() <= SYSCALL_COUNTERS);
+        const { assert!(crate::Sysnum::ALL.len() <= SYSCALL_COUNTERS) };
     }
 
     #[test]

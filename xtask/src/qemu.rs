@@ -321,10 +321,12 @@ fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Result<Option<Exit
 // ---------------------------------------------------------------------------------------------
 // Accelerator
 
-/// The accelerator asked for on the command line.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// The accelerator asked for on the command line (`--accel tcg|kvm|auto`).
+#[derive(Debug, Clone, Copy, PartialEq, clap::ValueEnum)]
 pub enum AccelRequest {
+    /// QEMU's software emulation.
     Tcg,
+    /// Hardware virtualization.
     Kvm,
     /// KVM when it can run a normal guest, else TCG.
     Auto,
