@@ -1,5 +1,5 @@
-//! What the benchmark programs of `cargo xtask bench` (`src/benches/`) share: the repeat count and
-//! quick mode, the time-stamp counter, the `BENCH` line, the timing loop, and the fixed-seed
+//! What the benchmark programs of `cargo xtask bench` (`user/benches/`) share: the repeat count and
+//! quick mode (the `--quick` argument), the time-stamp counter, the `BENCH` line, the timing loop, and the fixed-seed
 //! random sequence the Linux program (`bench/linux`) uses too.
 //!
 //! Each line is `BENCH name=<id> median=<ticks per op> min=<ticks per op> iters=<n>` over
@@ -17,6 +17,22 @@ static QUICK: AtomicBool = AtomicBool::new(false);
 /// Selects quick mode (one repeat per line) or the full [`REPEATS`].
 pub fn set_quick(quick: bool) {
     QUICK.store(quick, Ordering::Relaxed);
+}
+
+/// The benchmark program's arguments: `--quick` (one repeat per line) or nothing. A spawned program
+/// reads its `argv`, a boot program the boot arguments (`run=vmbench -- --quick`). Anything else
+/// is refused with a usage line naming `program`: `Err(2)`, the exit status.
+pub fn quick_argument(program: &str) -> Result<bool, i64> {
+    let boot = if exos::process::parent() == 0 { exos::vm::boot_args() } else { "" };
+    let mut quick = false;
+    for arg in exos::spawn::args().skip(1).chain(boot.split_ascii_whitespace()) {
+        if arg != "--quick" {
+            println!("{program}: unknown argument '{arg}'; usage: {program} [--quick]");
+            return Err(2);
+        }
+        quick = true;
+    }
+    Ok(quick)
 }
 
 /// The repeats this run makes: [`REPEATS`], or 1 in quick mode.

@@ -59,7 +59,7 @@ subcommands! {
     ///   whose name contains FILTER, N at a time (default 2). Ends with "N passed, N failed".
     Test { filter: Option<String>, accel: AccelRequest, jobs: usize },
     /// bench [--accel tcg|kvm|auto] [--repeats N] [--icount] [--quick] [FILTER]
-    ///   Build, then boot Exo (user/src/benches/) and a Linux guest (Debian's kernel, fetched
+    ///   Build, then boot Exo (user/benches/) and a Linux guest (Debian's kernel, fetched
     ///   once into target/linux) running bench/linux (linuxbench) under the same QEMU machine,
     ///   N times (default 3) in time mode and under -icount, and run the Linux program natively.
     ///   Prints the side-by-side table; writes docs/BENCHMARKS.md and target/exo/bench.json.
