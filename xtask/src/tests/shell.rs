@@ -138,7 +138,7 @@ pub const SHELL: &[IntegrationTest] = &[
     },
     IntegrationTest {
         name: "sh_help_and_path",
-        cmdline_run: "sh -- help; ls /bin; echoargs; echoargs s=$?; /test/echoargs by-path; \
+        cmdline_run: "sh -- help; ls /bin; echoargs; /test/echoargs s=$?; /test/echoargs by-path; \
                       PATH=/bin:/test; echoargs along-path; PATH=/test; ls; echoargs s=$?; exit 6",
         expect: &[
             "builtins:",
