@@ -273,9 +273,14 @@ impl<'a> Archive<'a> {
         if name.contains('/') {
             return self.find(name);
         }
-        PROGRAM_DIRS.iter().find_map(|dir| {
-            self.lookup_parts(&[dir, name]).filter(|node| node.kind == Kind::File).map(|node| node.data)
-        })
+        let mut parts = ["", name];
+        for dir in PROGRAM_DIRS {
+            parts[0] = dir;
+            if let Some(node) = self.lookup_parts(&parts).filter(|node| node.kind == Kind::File) {
+                return Some(node.data);
+            }
+        }
+        None
     }
 
     /// Reads directory `dir` (a normalized path, as in [`Node::path`]) from `cursor` (0 to
