@@ -1,4 +1,4 @@
-//! The boot archive: a cpio "newc" archive holding a directory tree (`bin/`, `etc/`, ...),
+//! The boot archive: a cpio "newc" archive holding a directory tree (`bin/`, `test/`, `etc/`, ...),
 //! passed as the initrd, and the read-only file system view over it.
 //!
 //! Format: each entry is a 110-byte ASCII header (`070701` and thirteen 8-digit hex fields), the
@@ -32,6 +32,9 @@ pub const MODE_FILE: u32 = 0o100000;
 pub const MODE_DIR: u32 = 0o040000;
 /// The mode of the root and of directories the archive does not store (`drwxr-xr-x`).
 pub const IMPLICIT_DIR_MODE: u32 = MODE_DIR | 0o755;
+/// The folders a bare program name is looked up in, in order: the tools, the test programs, the
+/// benchmark programs ([`Archive::program`]).
+pub const PROGRAM_DIRS: [&str; 3] = ["bin", "test", "bench"];
 /// The most components a looked-up path may have (after `..` is resolved).
 pub const MAX_DEPTH: usize = 32;
 /// The names of the thirteen header fields, in order.
@@ -263,13 +266,21 @@ impl<'a> Archive<'a> {
         self.lookup(path).filter(|node| node.kind == Kind::File).map(|node| node.data)
     }
 
-    /// The program a boot run list or `spawn` names: a bare name is `/bin/NAME`; a name with a
-    /// `/` is a path.
+    /// The program a boot run list or `spawn` names: a bare name is the first regular file
+    /// `DIR/NAME` for DIR in [`PROGRAM_DIRS`] (`/bin`, then `/test`, then `/bench`); a name with a
+    /// `/` is a path. (The shell searches its `PATH`, `/bin` alone by default, before this.)
     pub fn program(&self, name: &str) -> Option<&'a [u8]> {
         if name.contains('/') {
             return self.find(name);
         }
-        self.lookup_parts(&["bin", name]).filter(|node| node.kind == Kind::File).map(|node| node.data)
+        let mut parts = ["", name];
+        for dir in PROGRAM_DIRS {
+            parts[0] = dir;
+            if let Some(node) = self.lookup_parts(&parts).filter(|node| node.kind == Kind::File) {
+                return Some(node.data);
+            }
+        }
+        None
     }
 
     /// Reads directory `dir` (a normalized path, as in [`Node::path`]) from `cursor` (0 to

@@ -7,6 +7,7 @@
 use crate::expand::{self, Env};
 use crate::lex::RedirOp;
 use crate::parse::Pipeline;
+use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -57,20 +58,85 @@ pub enum Builtin {
     Jobs,
     /// `fg [job]`
     Fg,
+    /// `wait [job|pid...]`
+    Wait,
+    /// `kill [-SIG] job|pid...`
+    Kill,
+    /// `help`
+    Help,
+}
+
+impl Builtin {
+    /// Every builtin, in the order `help` lists them; [`builtin`] recognizes exactly these.
+    pub const ALL: [Builtin; 10] = [
+        Builtin::Cd,
+        Builtin::Pwd,
+        Builtin::Exit,
+        Builtin::Export,
+        Builtin::Unset,
+        Builtin::Jobs,
+        Builtin::Fg,
+        Builtin::Wait,
+        Builtin::Kill,
+        Builtin::Help,
+    ];
+
+    /// The name that runs it.
+    pub fn name(self) -> &'static str {
+        self.usage().split(' ').next().unwrap_or("")
+    }
+
+    /// Its synopsis and one line saying what it does (what `help` prints). The match is
+    /// exhaustive, so a new builtin cannot lack its line.
+    pub fn usage(self) -> &'static str {
+        match self {
+            Builtin::Cd => "cd [DIR]",
+            Builtin::Pwd => "pwd",
+            Builtin::Exit => "exit [N]",
+            Builtin::Export => "export [NAME[=VALUE]...]",
+            Builtin::Unset => "unset NAME...",
+            Builtin::Jobs => "jobs",
+            Builtin::Fg => "fg [%N]",
+            Builtin::Wait => "wait [%N|PID...]",
+            Builtin::Kill => "kill [-INT|-TERM|-KILL|-N] PID|%N...",
+            Builtin::Help => "help",
+        }
+    }
+
+    /// One line saying what it does.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Builtin::Cd => "change the working directory (default $HOME, else /)",
+            Builtin::Pwd => "print the working directory",
+            Builtin::Exit => "leave the shell with status N (default $?)",
+            Builtin::Export => "give variables to children (none: list the exported ones)",
+            Builtin::Unset => "forget variables",
+            Builtin::Jobs => "list the background jobs",
+            Builtin::Fg => "bring a job (default the newest) back to the foreground",
+            Builtin::Wait => "wait for every job, or for those named",
+            Builtin::Kill => "send a signal (default TERM) to the shell's children",
+            Builtin::Help => "list the builtins and the tools in /bin",
+        }
+    }
 }
 
 /// The builtin called `name`, if any.
 pub fn builtin(name: &str) -> Option<Builtin> {
-    Some(match name {
-        "cd" => Builtin::Cd,
-        "pwd" => Builtin::Pwd,
-        "exit" => Builtin::Exit,
-        "export" => Builtin::Export,
-        "unset" => Builtin::Unset,
-        "jobs" => Builtin::Jobs,
-        "fg" => Builtin::Fg,
-        _ => return None,
-    })
+    Builtin::ALL.into_iter().find(|b| b.name() == name)
+}
+
+/// The search path when `PATH` is unset: the tools only (test and benchmark programs, in /test
+/// and /bench, are run by path or with `PATH=/bin:/test`).
+pub const DEFAULT_PATH: &str = "/bin";
+
+/// Where the shell looks for command `name` along `path` (the value of `PATH`: directories
+/// separated by `:`, empty ones skipped): `DIR/NAME` for each directory, in order. A name with a
+/// `/` is a path and an empty name is nothing: neither is searched.
+pub fn search_path<'a>(name: &'a str, path: &'a str) -> impl Iterator<Item = String> + 'a {
+    let searched = !name.is_empty() && !name.contains('/');
+    path.split(':')
+        .filter(move |dir| searched && !dir.is_empty())
+        .map(move |dir| format!("{}/{name}", dir.trim_end_matches('/')))
 }
 
 /// One command of a pipeline, expanded and wired.

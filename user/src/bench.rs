@@ -1,5 +1,5 @@
-//! What the benchmark programs of `cargo xtask bench` (`src/benches/`) share: the repeat count and
-//! quick mode, the time-stamp counter, the `BENCH` line, the timing loop, and the fixed-seed
+//! What the benchmark programs of `cargo xtask bench` (`user/benches/`) share: the repeat count and
+//! quick mode (the `--quick` argument), the time-stamp counter, the `BENCH` line, the timing loop, and the fixed-seed
 //! random sequence the Linux program (`bench/linux`) uses too.
 //!
 //! Each line is `BENCH name=<id> median=<ticks per op> min=<ticks per op> iters=<n>` over
@@ -17,6 +17,28 @@ static QUICK: AtomicBool = AtomicBool::new(false);
 /// Selects quick mode (one repeat per line) or the full [`REPEATS`].
 pub fn set_quick(quick: bool) {
     QUICK.store(quick, Ordering::Relaxed);
+}
+
+/// The benchmark program's arguments: `--quick` (one repeat per line) or nothing. A spawned program
+/// reads its `argv`, a boot program the boot arguments (`run=vmbench -- --quick`). Anything else
+/// is refused with a usage line naming `program`: `Err(2)`, the exit status. (Kept small: a
+/// benchmark's fork copies every page of its image, so its code size shows in the `fork` line.)
+pub fn quick_argument(program: &str) -> Result<bool, i64> {
+    let mut argv = exos::spawn::args();
+    // A boot program has no argv (not even argv[0]).
+    let first = match argv.next() {
+        None => exos::vm::boot_args(),
+        Some(_) => argv.next().unwrap_or(""),
+    };
+    let extra = argv.next().is_some();
+    match first {
+        "" => Ok(false),
+        "--quick" if !extra => Ok(true),
+        _ => {
+            println!("usage: {program} [--quick]");
+            Err(2)
+        }
+    }
 }
 
 /// The repeats this run makes: [`REPEATS`], or 1 in quick mode.

@@ -1,6 +1,8 @@
-//! Helpers shared by the test programs in `src/bin` (not part of ExOS): probing whether an access
-//! faults, with an exception handler that resumes after the probe; [`util`] is the core
-//! utilities' plumbing; [`bench`] is what the benchmark programs share.
+//! The support library of Exo's programs (not part of ExOS), shared by the three packages below
+//! this one: `tools/` (installed in /bin), `tests/` (/test) and `benches/` (/bench). For the test
+//! programs: probing whether an access faults, with an exception handler that resumes after the
+//! probe, [`Checks`], [`spawn`] of a copy; [`util`] is the core utilities' plumbing; [`bench`] is
+//! what the benchmark programs share.
 #![no_std]
 #![allow(unsafe_code)]
 

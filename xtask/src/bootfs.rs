@@ -2,14 +2,18 @@
 //! holds, with their modes, and the deliberately broken copies integration tests boot with.
 //!
 //! ```text
-//! bin/           0755   every user program and the bad_* malformed ELFs, mode 0755
+//! bin/           0755   the tools (user/tools: the utilities and `sh`), mode 0755
+//! test/          0755   the test programs (user/tests) and the bad_* malformed ELFs, mode 0755
+//! bench/         0755   the benchmark programs (user/benches), mode 0755
 //! etc/           0755   motd (welcome text), passwd (colon-separated records),
 //!                       features.sh (0755: the shell feature script, user/scripts/features.sh)
 //! usr/           0755
 //! usr/share/     0755   words (50 lines, duplicates, unsorted), numbers (1..=20, scrambled)
 //! ```
 //!
-//! Directories come first, each before what it holds; data files are mode 0644. Everything is
+//! Directories come first, each before what it holds, then the programs folder by folder, each
+//! folder's sorted by name; data files are mode 0644. A program's folder is where its source lives
+//! ([`PROGRAM_FOLDERS`]); a bare program name finds it in any of them (`kcore::initrd`). Everything is
 //! deterministic (the shell tests check exact bytes).
 
 /// A directory: `drwxr-xr-x`.
@@ -20,7 +24,15 @@ pub const PROGRAM_MODE: u32 = 0o100755;
 pub const DATA_MODE: u32 = 0o100644;
 
 /// The directories, parents first.
-const DIRS: [&str; 4] = ["bin", "etc", "usr", "usr/share"];
+const DIRS: [&str; 6] = ["bin", "test", "bench", "etc", "usr", "usr/share"];
+
+/// Where programs come from and go: (the cargo package folder whose `src/bin` holds them, the
+/// archive folder they are installed in). Adding a program is adding its file to one of these.
+pub const PROGRAM_FOLDERS: [(&str, &str); 3] =
+    [("user/tools", "bin"), ("user/tests", "test"), ("user/benches", "bench")];
+
+/// Where the malformed ELF files (`image::bad_elves`) go.
+pub const MALFORMED_FOLDER: &str = "test";
 
 /// `/etc/motd`.
 pub const MOTD: &str = "Welcome to Exo, an exokernel.\n\
@@ -61,11 +73,13 @@ pub const FEATURES_SCRIPT: &str = include_str!("../../user/scripts/features.sh")
 /// An archive entry: path, whole mode, contents.
 pub type Entry = (String, u32, Vec<u8>);
 
-/// The archive's entries (path, mode, contents) for `programs` (name, ELF bytes, sorted).
-pub fn tree(programs: Vec<(String, Vec<u8>)>) -> Vec<Entry> {
+/// The archive's entries (path, mode, contents) for `programs` (folder, name, ELF bytes).
+pub fn tree(mut programs: Vec<(&str, String, Vec<u8>)>) -> Vec<Entry> {
     let mut entries: Vec<Entry> = DIRS.iter().map(|dir| (dir.to_string(), DIR_MODE, Vec::new())).collect();
-    for (name, bytes) in programs {
-        entries.push((format!("bin/{name}"), PROGRAM_MODE, bytes));
+    let folder_index = |folder: &str| DIRS.iter().position(|dir| *dir == folder);
+    programs.sort_by(|a, b| (folder_index(a.0), &a.1).cmp(&(folder_index(b.0), &b.1)));
+    for (folder, name, bytes) in programs {
+        entries.push((format!("{folder}/{name}"), PROGRAM_MODE, bytes));
     }
     for (path, text) in [
         ("etc/motd", MOTD.to_string()),
@@ -101,17 +115,28 @@ mod unit_tests {
 
     #[test]
     fn tree_layout() {
-        let entries = tree(vec![("echo".into(), b"E".to_vec()), ("hello".into(), b"H".to_vec())]);
+        let entries = tree(vec![
+            ("test", "hello".into(), b"H".to_vec()),
+            ("bench", "vmbench".into(), b"V".to_vec()),
+            ("bin", "sh".into(), b"S".to_vec()),
+            ("bin", "echo".into(), b"E".to_vec()),
+            ("test", "bad_entry".into(), b"B".to_vec()),
+        ]);
         let paths: Vec<_> = entries.iter().map(|(p, m, _)| (p.as_str(), *m)).collect();
         assert_eq!(
             paths,
             [
                 ("bin", DIR_MODE),
+                ("test", DIR_MODE),
+                ("bench", DIR_MODE),
                 ("etc", DIR_MODE),
                 ("usr", DIR_MODE),
                 ("usr/share", DIR_MODE),
                 ("bin/echo", PROGRAM_MODE),
-                ("bin/hello", PROGRAM_MODE),
+                ("bin/sh", PROGRAM_MODE),
+                ("test/bad_entry", PROGRAM_MODE),
+                ("test/hello", PROGRAM_MODE),
+                ("bench/vmbench", PROGRAM_MODE),
                 ("etc/motd", DATA_MODE),
                 ("etc/passwd", DATA_MODE),
                 ("usr/share/words", DATA_MODE),
@@ -131,5 +156,9 @@ mod unit_tests {
         let broken = broken_copies(&entries);
         assert_eq!(broken[0].1[0].0, "etc/../bin/evil");
         assert_eq!(broken[1].1.last().unwrap().0, "./bin");
+        for (package, folder) in PROGRAM_FOLDERS {
+            assert!(DIRS.contains(&folder), "{package} installs into a folder the tree has");
+        }
+        assert!(DIRS.contains(&MALFORMED_FOLDER));
     }
 }

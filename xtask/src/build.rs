@@ -4,7 +4,7 @@
 //! subcommand. Everything is built in release mode, from the workspace root, because the
 //! `--config kernel/cargo-kernel.toml` path in the `kbuild` alias is relative to it.
 
-use crate::image;
+use crate::{bootfs, image};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -29,8 +29,8 @@ pub fn build_command() -> Result<u8, String> {
 pub fn build_all() -> Result<Artifacts, String> {
     cargo(&["ubuild", "--release"])?;
     let programs = user_programs()?;
-    for (_, path) in &programs {
-        require_file(path, "cargo ubuild --release")?;
+    for program in &programs {
+        require_file(&program.path, "cargo ubuild --release")?;
     }
     let initrd = exo_dir().join("initrd.cpio");
     let names = image::write_initrd(&programs, &initrd)?;
@@ -74,16 +74,44 @@ fn user_binary_path(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Every user program as (bin name, built binary path), sorted by name. The names come from the
-/// files `user/src/bin/<name>.rs` and the directories `user/src/bin/<name>/main.rs`.
-pub fn user_programs() -> Result<Vec<(String, PathBuf)>, String> {
-    let dir = workspace_root().join("user/src/bin");
+/// A user program: its bin name, the boot archive folder it is installed in (from where its
+/// source lives, [`bootfs::PROGRAM_FOLDERS`]) and the built binary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    pub name: String,
+    pub folder: &'static str,
+    pub path: PathBuf,
+}
+
+/// Every user program, by folder in the order of [`bootfs::PROGRAM_FOLDERS`], then by name. The
+/// names come from the files `<package>/src/bin/<name>.rs` and the directories
+/// `<package>/src/bin/<name>/main.rs` (as cargo finds them); a name must be unique over all
+/// packages, since a bare name finds a program in any folder.
+pub fn user_programs() -> Result<Vec<Program>, String> {
+    let mut programs: Vec<Program> = Vec::new();
+    for (package, folder) in bootfs::PROGRAM_FOLDERS {
+        for name in bin_names(&workspace_root().join(package).join("src/bin"))? {
+            if let Some(other) = programs.iter().find(|p| p.name == name) {
+                return Err(format!(
+                    "user program `{name}` is in both /{} and /{folder}; a bare name must find one program",
+                    other.folder
+                ));
+            }
+            let path = user_binary_path(&name);
+            programs.push(Program { name, folder, path });
+        }
+    }
+    Ok(programs)
+}
+
+/// The bin names cargo finds in `dir` (a package's `src/bin`), sorted.
+fn bin_names(dir: &Path) -> Result<Vec<String>, String> {
     let entries =
-        std::fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", display(&dir)))?;
+        std::fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", display(dir)))?;
     let mut names = Vec::new();
     for entry in entries {
         let path = entry
-            .map_err(|e| format!("cannot list {}: {e}", display(&dir)))?
+            .map_err(|e| format!("cannot list {}: {e}", display(dir)))?
             .path();
         if path.extension().is_some_and(|ext| ext == "rs")
             && let Some(stem) = path.file_stem().and_then(|stem| stem.to_str())
@@ -97,10 +125,7 @@ pub fn user_programs() -> Result<Vec<(String, PathBuf)>, String> {
         }
     }
     names.sort();
-    Ok(names
-        .into_iter()
-        .map(|name| (name.clone(), user_binary_path(&name)))
-        .collect())
+    Ok(names)
 }
 
 /// Runs `cargo <args>` in the workspace root; fails with a message naming the command.

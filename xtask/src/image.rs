@@ -1,40 +1,41 @@
 //! The boot archive: a cpio "newc" writer and deliberately malformed ELFs.
 //!
-//! `target/exo/initrd.cpio` holds every user program as `bin/NAME`, plus `bin/bad_*` files made
+//! `target/exo/initrd.cpio` holds every user program as `FOLDER/NAME` (`bin/`, `test/` or
+//! `bench/`, from where its source lives: `build::user_programs`), plus `test/bad_*` files made
 //! from the `hello` program's bytes, which the kernel's ELF checks must refuse, in the directory
 //! tree `bootfs.rs` lays out. The output is
 //! deterministic: names sorted, mtime 0, inode numbers by position, fixed pseudo-random seed.
 //! Every patch checks its bounds and fails with a message rather than panicking.
 
 use crate::bootfs;
-use std::path::{Path, PathBuf};
+use crate::build::Program;
+use std::path::Path;
 
 /// Reads the programs, adds the malformed ELF files and writes the archive to `out` as the tree
 /// `bootfs.rs` describes, plus the deliberately broken copies next to it. Returns the paths in the
 /// archive, in order.
-pub fn write_initrd(programs: &[(String, PathBuf)], out: &Path) -> Result<Vec<String>, String> {
+pub fn write_initrd(programs: &[Program], out: &Path) -> Result<Vec<String>, String> {
     let mut files = Vec::new();
-    for (name, path) in programs {
-        let bytes =
-            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        files.push((name.clone(), bytes));
+    for program in programs {
+        let bytes = std::fs::read(&program.path)
+            .map_err(|e| format!("cannot read {}: {e}", program.path.display()))?;
+        files.push((program.folder, program.name.clone(), bytes));
     }
     let hello = files
         .iter()
-        .find(|(name, _)| name == "hello")
-        .map(|(_, bytes)| bytes.clone());
-    let hello = hello.ok_or("there is no user program `hello` (user/src/bin/hello.rs); the malformed ELF files are made from it")?;
+        .find(|(_, name, _)| name == "hello")
+        .map(|(_, _, bytes)| bytes.clone());
+    let hello = hello.ok_or("there is no user program `hello` (user/tests/src/bin/hello.rs); the malformed ELF files are made from it")?;
     for (name, bytes) in bad_elves(&hello)
         .map_err(|e| format!("cannot make the malformed ELF files from hello: {e}"))?
     {
-        if files.iter().any(|(existing, _)| existing == name) {
+        if files.iter().any(|(_, existing, _)| existing == name) {
             return Err(format!(
                 "user program `{name}` has the name of a generated malformed ELF file"
             ));
         }
-        files.push((name.to_string(), bytes));
+        files.push((bootfs::MALFORMED_FOLDER, name.to_string(), bytes));
     }
-    files.sort_by(|a, b| a.0.cmp(&b.0));
     let entries = bootfs::tree(files);
     let parent = out.parent().expect("the archive path has a parent");
     std::fs::create_dir_all(parent)

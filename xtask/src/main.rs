@@ -74,7 +74,7 @@ enum Command {
     },
     /// Benchmarks: Exo against a Linux guest on the same QEMU machine, and Linux natively.
     ///
-    /// Builds, then boots Exo (user/src/benches/) and a Linux guest (Debian's kernel, fetched once
+    /// Builds, then boots Exo (user/benches/) and a Linux guest (Debian's kernel, fetched once
     /// into target/linux) running bench/linux (linuxbench) N times in time mode and under -icount.
     /// Prints the side-by-side table; writes docs/BENCHMARKS.md and target/bench/results.json. A full
     /// run also builds a kernel and ExOS with stage stamps and breaks the hot paths into stages

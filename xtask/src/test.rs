@@ -298,18 +298,19 @@ fn check_forbidden(serial: &str, forbidden: &[&str]) -> Result<(), String> {
     }
 }
 
-/// Checks that each of `expected` appears in `serial` after the previous one.
+/// Checks that each of `expected` appears in `serial` after the previous one. An expectation may
+/// hold [`tests::COUNT`] (as `checks!` writes it), which matches a positive decimal number.
 fn check_expected(serial: &str, expected: &[&str]) -> Result<(), String> {
     let mut cursor = 0;
     let mut previous: Option<&str> = None;
     for line in expected {
-        match serial[cursor..].find(line) {
-            Some(at) => cursor += at + line.len(),
+        match find_expected(&serial[cursor..], line) {
+            Some((_, end)) => cursor += end,
             None => {
                 let Some(previous) = previous else {
                     return Err(format!("`{line}` is not in the serial output"));
                 };
-                let anywhere = if serial.contains(line) {
+                let anywhere = if find_expected(serial, line).is_some() {
                     "it appeared earlier"
                 } else {
                     "it never appeared"
@@ -322,6 +323,40 @@ fn check_expected(serial: &str, expected: &[&str]) -> Result<(), String> {
         previous = Some(line);
     }
     Ok(())
+}
+
+/// The first place (start, end) in `text` where `pattern` appears, each [`tests::COUNT`] in it
+/// standing for a positive decimal number (digits, not all zeros).
+fn find_expected(text: &str, pattern: &str) -> Option<(usize, usize)> {
+    let mut parts = pattern.split(tests::COUNT);
+    let first = parts.next().unwrap_or("");
+    let rest: Vec<&str> = parts.collect();
+    let mut from = 0;
+    while let Some(at) = text[from..].find(first) {
+        let start = from + at;
+        if let Some(end) = match_counts(text, start + first.len(), &rest) {
+            return Some((start, end));
+        }
+        from = start + text[start..].chars().next()?.len_utf8();
+    }
+    None
+}
+
+/// Where `text` from `at` matches a count and then each of `parts` in turn, each part after a
+/// count; the end of the match.
+fn match_counts(text: &str, mut at: usize, parts: &[&str]) -> Option<usize> {
+    for part in parts {
+        let digits = text[at..].bytes().take_while(u8::is_ascii_digit).count();
+        if text[at..at + digits].bytes().all(|digit| digit == b'0') {
+            return None; // no digits, or zero
+        }
+        at += digits;
+        if !text[at..].starts_with(part) {
+            return None;
+        }
+        at += part.len();
+    }
+    Some(at)
 }
 
 /// Prints one test's result line and, for a failure, the tail of its serial log and QEMU's stderr.
@@ -413,6 +448,25 @@ mod unit_tests {
             check_expected(log, &["zzz"]).unwrap_err(),
             "`zzz` is not in the serial output"
         );
+    }
+
+    #[test]
+    fn a_count_matches_a_positive_number() {
+        let log = "bad_pages: 65 checks, 0 failed\npages: 0 checks, 0 failed\npages: 29 checks, 0 failed\n";
+        let pages = crate::tests::checks!("pages");
+        assert_eq!(pages, "pages: <N> checks, 0 failed");
+        assert_eq!(find_expected(log, pages), Some((4, 30)), "inside bad_pages: as a plain substring would");
+        assert_eq!(check_expected(log, &["pages: 0", pages]), Ok(()), "zero checks is not a pass");
+        assert!(check_expected("pages: 0 checks, 0 failed", &[pages]).is_err());
+        assert!(check_expected("pages: checks, 0 failed", &[pages]).is_err());
+        assert!(check_expected("pages: 3 checks, 1 failed", &[pages]).is_err());
+        assert!(check_expected("pages: 12x checks, 0 failed", &[pages]).is_err());
+        assert_eq!(check_expected("pages: 007 checks, 0 failed", &[pages]), Ok(()));
+        assert_eq!(find_expected("a 1 b 22 c", "<N> b <N> c"), Some((2, 10)));
+        assert_eq!(find_expected("é x: 5 y", "x: <N> y"), Some((3, 9)));
+        assert_eq!(find_expected("x: 5", "x: <N>"), Some((0, 4)));
+        assert_eq!(find_expected("x: ", "x: <N>"), None);
+        assert_eq!(find_expected("plain", "plain"), Some((0, 5)));
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! program has finished. It passes when the QEMU exit status is `exit_status` (1 = the kernel's
 //! clean finish, 3 = kernel panic), every `expect` string appears in the serial output in order,
 //! and no `forbid` string appears. `KERNEL PANIC` is always forbidden unless the test expects a
-//! panic. To add a test, append an entry; start from [`IntegrationTest::DEFAULT`].
+//! panic. To add a test, append an entry; start from [`IntegrationTest::DEFAULT`]. A test
+//! program's summary is expected with `checks!("NAME")` (any positive count, 0 failed).
 
 use std::time::Duration;
 
@@ -102,6 +103,19 @@ mod tty;
 mod utils;
 mod vm;
 
+/// In an expectation, a count of one or more (a positive decimal number): see [`checks!`].
+pub const COUNT: &str = "<N>";
+
+/// The summary line a test program prints when all its checks passed (`user::Checks::finish`):
+/// `checks!("pages")` is `"pages: <N> checks, 0 failed"`, where [`COUNT`] matches any positive
+/// number, so adding a check to a program needs no edit here.
+macro_rules! checks {
+    ($program:literal) => {
+        concat!($program, ": <N> checks, 0 failed")
+    };
+}
+pub(crate) use checks;
+
 /// Every integration test, in the order they are started.
 pub fn all() -> impl Iterator<Item = &'static IntegrationTest> {
     ALL.iter().chain(faults::FAULTS).chain(ipc::IPC).chain(processes::PROCESSES).chain(processes::SPAWN).chain(threads::THREADS).chain(vm::VM).chain(bench::BENCH).chain(stats::STATS).chain(files::FILES).chain(tty::TTY).chain(exec::EXEC).chain(reclaim::RECLAIM).chain(shell::SHELL).chain(utils::UTILS).chain(console::CONSOLE).chain(pipeleak::PIPELEAK).chain(tmpfs::TMPFS).chain(fpustate::FPUSTATE)
@@ -159,7 +173,7 @@ const ALL: &[IntegrationTest] = &[
         name: "user_panic",
         cmdline_run: "panic,hello",
         expect: &[
-            "panic at user/src/bin/panic.rs",
+            "panic at user/tests/src/bin/panic.rs",
             "index out of bounds",
             "'panic' exited with code 101",
             "hello from ring 3",
@@ -253,14 +267,14 @@ const ALL: &[IntegrationTest] = &[
     IntegrationTest {
         name: "pages_and_mappings",
         cmdline_run: "pages,hello",
-        expect: &["pages: 29 checks, 0 failed", "'pages' exited with code 0", "hello from ring 3"],
+        expect: &[checks!("pages"), "'pages' exited with code 0", "hello from ring 3"],
         forbid: &["FAIL", "killed"],
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
         name: "bad_pages",
         cmdline_run: "bad_pages,hello",
-        expect: &["bad_pages: 65 checks, 0 failed", "'bad_pages' exited with code 0", "hello from ring 3"],
+        expect: &[checks!("bad_pages"), "'bad_pages' exited with code 0", "hello from ring 3"],
         forbid: &["FAIL", "killed"],
         ..IntegrationTest::DEFAULT
     },
@@ -273,7 +287,7 @@ const ALL: &[IntegrationTest] = &[
             "'envs.child' killed: destroyed through a capability",
             "'envs.child' killed: page fault (#PF) at rip=0x400000 accessing 0x30000000 (read, page not mapped)",
             "envs: exiting with a running child",
-            "envs: 27 checks, 0 failed",
+            checks!("envs"),
             "'envs.child' killed: its parent ended",
             "'envs' exited with code 0",
             "hello from ring 3",
@@ -284,7 +298,7 @@ const ALL: &[IntegrationTest] = &[
     IntegrationTest {
         name: "bad_envs",
         cmdline_run: "bad_envs,hello",
-        expect: &["bad_envs: 32 checks, 0 failed", "'bad_envs' exited with code 0", "hello from ring 3"],
+        expect: &[checks!("bad_envs"), "'bad_envs' exited with code 0", "hello from ring 3"],
         forbid: &["FAIL", "'bad_envs' killed"],
         ..IntegrationTest::DEFAULT
     },
@@ -294,7 +308,7 @@ const ALL: &[IntegrationTest] = &[
         expect: &[
             "'pct.child' killed: invalid opcode (#UD)",
             "bench: null system call",
-            "pct: 13 checks, 0 failed",
+            checks!("pct"),
             "'pct.child' killed: its parent ended",
             "'pct' exited with code 0",
             "hello from ring 3",
@@ -323,7 +337,7 @@ const ALL: &[IntegrationTest] = &[
         cmdline_run: "share,hello",
         expect: &[
             "share peer: page fault at 0x38000000: the page is gone because its capability was revoked",
-            "share: 8 checks, 0 failed",
+            checks!("share"),
             "'share' exited with code 0",
             "hello from ring 3",
         ],
@@ -337,7 +351,7 @@ const ALL: &[IntegrationTest] = &[
             "pressure: round 1: hog asked for 16 pages, freed 16, repossessed 0",
             "'pressure.child' missed its revocation deadline: repossessed 16 pages",
             "pressure: round 2: hog asked for 16 pages, freed 0, repossessed 16, vital pages intact: true",
-            "pressure: 8 checks, 0 failed",
+            checks!("pressure"),
             "'pressure' exited with code 0",
             "hello from ring 3",
         ],
@@ -347,7 +361,7 @@ const ALL: &[IntegrationTest] = &[
     IntegrationTest {
         name: "time_slice_vector",
         cmdline_run: "slices,hello",
-        expect: &["slices: with 12 of 16 slices I counted", "slices: 24 checks, 0 failed", "'slices' exited with code 0", "hello from ring 3"],
+        expect: &["slices: with 12 of 16 slices I counted", checks!("slices"), "'slices' exited with code 0", "hello from ring 3"],
         forbid: &["FAIL", "'slices' killed"],
         ..IntegrationTest::DEFAULT
     },
@@ -369,49 +383,49 @@ const ALL: &[IntegrationTest] = &[
     IntegrationTest {
         name: "bad_ancestor",
         cmdline_run: "bad_ancestor,hello",
-        expect: &["bad_ancestor: 3 checks, 0 failed", "'bad_ancestor' exited with code 0", "hello from ring 3"],
+        expect: &[checks!("bad_ancestor"), "'bad_ancestor' exited with code 0", "hello from ring 3"],
         forbid: &["FAIL", "'bad_ancestor' killed"],
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
         name: "exos_heap",
         cmdline_run: "heap,hello",
-        expect: &["heap: 5 checks, 0 failed", "'heap' exited with code 0", "hello from ring 3"],
+        expect: &[checks!("heap"), "'heap' exited with code 0", "hello from ring 3"],
         forbid: &["FAIL", "'heap' killed"],
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
         name: "bad_give",
         cmdline_run: "bad_give,hello",
-        expect: &["bad_give: 43 checks, 0 failed", "'bad_give' exited with code 0", "hello from ring 3"],
+        expect: &[checks!("bad_give"), "'bad_give' exited with code 0", "hello from ring 3"],
         forbid: &["FAIL", "'bad_give' killed"],
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
         name: "bad_windows",
         cmdline_run: "bad_windows,hello",
-        expect: &["bad_windows: 10 checks, 0 failed", "'bad_windows' exited with code 0", "hello from ring 3"],
+        expect: &[checks!("bad_windows"), "'bad_windows' exited with code 0", "hello from ring 3"],
         forbid: &["FAIL", "'bad_windows' killed"],
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
         name: "selectors_do_not_leak",
         cmdline_run: "selectors,hello",
-        expect: &["selectors: 3 checks, 0 failed", "'selectors' exited with code 0", "hello from ring 3"],
+        expect: &[checks!("selectors"), "'selectors' exited with code 0", "hello from ring 3"],
         forbid: &["FAIL", "'selectors' killed"],
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
         name: "bad_protect_upgrade",
         cmdline_run: "bad_protect_upgrade,hello",
-        expect: &["bad_protect_upgrade: 5 checks, 0 failed", "hello from ring 3"],
+        expect: &[checks!("bad_protect_upgrade"), "hello from ring 3"],
         forbid: &["FAIL", "'bad_protect_upgrade' killed"],
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
         name: "bad_protect_range",
         cmdline_run: "bad_protect_range,hello",
-        expect: &["bad_protect_range: 34 checks, 0 failed", "'bad_protect_range' exited with code 0", "hello from ring 3"],
+        expect: &[checks!("bad_protect_range"), "'bad_protect_range' exited with code 0", "hello from ring 3"],
         forbid: &["FAIL", "'bad_protect_range' killed", KERNEL_PANIC],
         ..IntegrationTest::DEFAULT
     },
@@ -487,6 +501,35 @@ mod unit_tests {
                 "{} twice",
                 test.name
             );
+        }
+    }
+
+    #[test]
+    fn no_expectation_hard_codes_a_count_of_checks() {
+        for test in all() {
+            for line in test.expect {
+                let Some(at) = line.find(" checks, ") else { continue };
+                let before = line[..at].rsplit(' ').next().unwrap_or("");
+                assert!(
+                    !before.bytes().any(|b| b.is_ascii_digit()),
+                    "{}: `{line}` counts checks; write checks!(\"NAME\")",
+                    test.name
+                );
+            }
+        }
+        assert_eq!(checks!("x"), format!("x: {COUNT} checks, 0 failed"));
+    }
+
+    #[test]
+    fn every_program_a_test_boots_exists() {
+        let programs: Vec<String> = crate::build::user_programs().unwrap().into_iter().map(|p| p.name).collect();
+        for test in all() {
+            let run_list = test.cmdline_run.split(' ').next().unwrap_or("");
+            for program in run_list.split(',') {
+                // The malformed ELF files are made by the build; `no_such_program` is missing on purpose.
+                let generated = program.starts_with("bad_") || program == "no_such_program";
+                assert!(programs.iter().any(|p| p == program) || generated, "{}: no program `{program}`", test.name);
+            }
         }
     }
 

@@ -192,6 +192,33 @@ fn lookup_normalizes_paths() {
 }
 
 #[test]
+fn a_bare_program_name_searches_bin_then_test_then_bench() {
+    let bytes = write_newc_tree(&[
+        ("bin", MODE_DIR | 0o755, b""),
+        ("bin/cat", MODE_FILE | 0o755, b"tool-cat"),
+        ("test/cat", MODE_FILE | 0o755, b"test-cat"),
+        ("test/hello", MODE_FILE | 0o755, b"test-hello"),
+        ("bench/hello", MODE_FILE | 0o755, b"bench-hello"),
+        ("bench/vmbench", MODE_FILE | 0o755, b"bench-vmbench"),
+        ("test/sub", MODE_DIR | 0o755, b""),
+        ("bench/sub", MODE_FILE | 0o755, b"bench-sub"),
+        ("etc/motd", MODE_FILE | 0o644, b"hi\n"),
+    ]);
+    let archive = Archive::new(&bytes).unwrap();
+    assert_eq!(archive.program("cat"), Some(&b"tool-cat"[..]), "/bin comes first");
+    assert_eq!(archive.program("hello"), Some(&b"test-hello"[..]), "then /test");
+    assert_eq!(archive.program("vmbench"), Some(&b"bench-vmbench"[..]), "then /bench");
+    assert_eq!(archive.program("sub"), Some(&b"bench-sub"[..]), "a directory is skipped");
+    assert_eq!(archive.program("/bench/hello"), Some(&b"bench-hello"[..]), "a path names one file");
+    assert_eq!(archive.program("test/cat"), Some(&b"test-cat"[..]));
+    assert_eq!(archive.program("motd"), None, "only the program folders are searched");
+    assert_eq!(archive.program("nope"), None);
+    assert_eq!(archive.program(""), None);
+    assert_eq!(archive.program(".."), None);
+    assert_eq!(PROGRAM_DIRS, ["bin", "test", "bench"]);
+}
+
+#[test]
 fn readdir_lists_explicit_and_implicit_children_once() {
     let bytes = tree();
     let archive = Archive::new(&bytes).unwrap();

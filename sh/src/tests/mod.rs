@@ -2,6 +2,7 @@
 mod args;
 mod edit;
 pub mod expand;
+mod help;
 mod lex;
 mod parse;
 mod plan;

@@ -1,6 +1,6 @@
 //! Tests of pipeline plans: pipes, redirections in order, builtins, expansion of file names.
 use super::expand::MapEnv;
-use crate::exec_plan::{Builtin, Io, Mode, Plan, PlanError, builtin, plan};
+use crate::exec_plan::{Builtin, DEFAULT_PATH, Io, Mode, Plan, PlanError, builtin, plan, search_path};
 use crate::parse::parse;
 use alloc::string::{String, ToString};
 use alloc::vec;
@@ -146,6 +146,20 @@ fn builtins_are_recognized() {
     );
     assert_eq!(builtin("ls"), None);
     assert_eq!(builtin("CD"), None);
+    assert_eq!(builtin("wait"), Some(Builtin::Wait));
+    assert_eq!(builtin("kill"), Some(Builtin::Kill));
+    assert_eq!(builtin("help"), Some(Builtin::Help));
+    assert_eq!(builtin(""), None);
+}
+
+#[test]
+fn every_builtin_has_a_name_and_a_help_line() {
+    for (i, b) in Builtin::ALL.into_iter().enumerate() {
+        assert_eq!(builtin(b.name()), Some(b), "{b:?} is recognized by its name");
+        assert!(!b.summary().is_empty() && !b.summary().contains('\n'), "{b:?}");
+        assert!(b.usage().starts_with(b.name()), "{b:?}");
+        assert!(!Builtin::ALL[..i].contains(&b), "{b:?} listed once");
+    }
 }
 
 #[test]
@@ -170,4 +184,15 @@ fn empty_file_name_is_an_error() {
         fds("echo > \"\"x"),
         vec![[Io::Inherit, file("x", Mode::Truncate), Io::Inherit]]
     );
+}
+
+#[test]
+fn the_search_path_is_tried_in_order() {
+    let found = |name, path| search_path(name, path).collect::<Vec<_>>();
+    assert_eq!(found("cat", DEFAULT_PATH), ["/bin/cat"]);
+    assert_eq!(found("echoargs", "/bin:/test/::rel"), ["/bin/echoargs", "/test/echoargs", "rel/echoargs"]);
+    assert_eq!(found("cat", ""), Vec::<String>::new());
+    assert_eq!(found("/bin/cat", "/bin"), Vec::<String>::new(), "a path is not searched");
+    assert_eq!(found("./x", "/bin"), Vec::<String>::new());
+    assert_eq!(found("", "/bin"), Vec::<String>::new());
 }

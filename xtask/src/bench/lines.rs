@@ -84,7 +84,7 @@ pub(super) const LINES: &[Line] = &[
         exo: "pct_async",
         linux: Some("pipe"),
         exo_needs: "-",
-        note: "Exo (`user/src/benches/procbench.rs`): `pct_send` to a server whose entry calls `pct_wait` at once, then `env_yield` to the server: per operation, one asynchronous transfer (the send returns to the caller at once), the server starting fresh at its entry and waiting again, and the CPU coming back to the caller (the kernel's `pct_wait` moves it to the next runnable environment, found by scanning the environment table). A send succeeds only while the server waits, so each one counted means the previous one ran the entry through. Linux has no asynchronous control transfer; its closest equivalent of \"hand another address space a message, let it run, get the CPU back\" is the 1-byte pipe round trip between two processes on one CPU (the same figure as the pipe line).",
+        note: "Exo (`user/benches/src/bin/procbench.rs`): `pct_send` to a server whose entry calls `pct_wait` at once, then `env_yield` to the server: per operation, one asynchronous transfer (the send returns to the caller at once), the server starting fresh at its entry and waiting again, and the CPU coming back to the caller (the kernel's `pct_wait` moves it to the next runnable environment, found by scanning the environment table). A send succeeds only while the server waits, so each one counted means the previous one ran the entry through. Linux has no asynchronous control transfer; its closest equivalent of \"hand another address space a message, let it run, get the CPU back\" is the 1-byte pipe round trip between two processes on one CPU (the same figure as the pipe line).",
     },
     Line {
         label: "yield to another environment and back",
@@ -98,7 +98,7 @@ pub(super) const LINES: &[Line] = &[
         exo: "dirty",
         linux: None,
         exo_needs: "ExOS VM",
-        note: "Exo (`exos::appel::dirty`, user/src/bin/vmbench.rs): read the dirty bit of a page's entry through the self-map window, no system call. Linux offers no direct call (the paper lists Ultrix as n.a. too).",
+        note: "Exo (`exos::appel::dirty`, user/benches/src/bin/vmbench.rs): read the dirty bit of a page's entry through the self-map window, no system call. Linux offers no direct call (the paper lists Ultrix as n.a. too).",
     },
     Line {
         label: "prot1",
@@ -147,7 +147,7 @@ pub(super) const LINES: &[Line] = &[
         exo: "pipe",
         linux: Some("pipe"),
         exo_needs: "ExOS pipes",
-        note: "Write one byte to a process that echoes it back through a second pipe; read the echo. Both processes on one CPU. Exo: ExOS pipes (`exos/src/pipe.rs`), a ring in pages shared by the two environments; a blocked side gives its CPU to the other with `env_yield` (`user/src/bin/ipcbench.rs`).",
+        note: "Write one byte to a process that echoes it back through a second pipe; read the echo. Both processes on one CPU. Exo: ExOS pipes (`exos/src/pipe.rs`), a ring in pages shared by the two environments; a blocked side gives its CPU to the other with `env_yield` (`user/benches/src/bin/ipcbench.rs`).",
     },
     Line {
         label: "pipe round trip (4 KiB)",

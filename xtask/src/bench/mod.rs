@@ -1,6 +1,6 @@
 //! `cargo xtask bench`: the paper's primitives on Exo against Linux, side by side (issue 7).
 //!
-//! This file owns the benchmark harness: it boots Exo with the programs of `user/src/benches/`
+//! This file owns the benchmark harness: it boots Exo with the programs of `user/benches/`
 //! (`mode=test run=ipcbench,bench,vmbench,procbench`) and a Linux guest (Debian's kernel,
 //! fetched with `apt-get download` and cached under `target/linux/`) whose initramfs `/init` is
 //! the static Rust program `bench/linux` (`linuxbench`), both under the same QEMU command line ([`qemu::qemu_command`]), each in
@@ -53,8 +53,8 @@ const LINUX_CMDLINE: &str = "console=ttyS0 quiet panic=-1";
 /// prints `BENCH done`), then the virtual-memory primitives (`vmbench`), then the process and
 /// scheduling lines (`procbench`: yield, pct_async, getppid, fork, spawn).
 const EXO_CMDLINE: &str = "mode=test run=ipcbench,bench,vmbench,procbench";
-/// The same programs in quick mode (one repeat per line: `user/src/bin/*_quick.rs`).
-pub const EXO_QUICK_CMDLINE: &str = "mode=test run=ipcbench_quick,bench_quick,vmbench_quick,procbench_quick";
+/// The same programs in quick mode: `--quick` after `--` is their argument (one repeat per line).
+pub const EXO_QUICK_CMDLINE: &str = "mode=test run=ipcbench,bench,vmbench,procbench -- --quick";
 /// The Linux guest's command line in quick mode: `quick` after `--` is the /init program's argument.
 const LINUX_QUICK_CMDLINE: &str = "console=ttyS0 quiet panic=-1 -- quick";
 /// Both programs print this after their last benchmark.

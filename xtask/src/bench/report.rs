@@ -81,7 +81,7 @@ pub(super) fn benchmarks_markdown(table: &str, results: &Results, context: &Cont
                      context.guest_kernel.as_deref().unwrap_or("not run"));
     let _ = writeln!(doc, "- Linux native kernel: {}", context.native_kernel.as_deref().unwrap_or("not run"));
     let exo_cmdline = if context.quick { EXO_QUICK_CMDLINE } else { EXO_CMDLINE };
-    let _ = writeln!(doc, "- Exo: `{exo_cmdline}`, programs `user/src/benches/ipcbench.rs`, `bench.rs`, `vmbench.rs` and `procbench.rs`; Linux program `bench/linux` (`linuxbench`, Rust, static non-PIE: `+crt-static`, `relocation-model=static`)\n");
+    let _ = writeln!(doc, "- Exo: `{exo_cmdline}`, programs `user/benches/src/bin/ipcbench.rs`, `bench.rs`, `vmbench.rs` and `procbench.rs`; Linux program `bench/linux` (`linuxbench`, Rust, static non-PIE: `+crt-static`, `relocation-model=static`)\n");
     let _ = writeln!(doc, "{table}");
     let _ = writeln!(
         doc,

@@ -1,9 +1,9 @@
 //! The stage breakdown (issue 7 item 5): where the ticks of Exo's hot paths go.
 //!
 //! This file owns building the instrumented pair (the kernel with `--features stages` into
-//! `target/kernel-stages`, the `stages` program with `user`'s `stages` feature into
+//! `target/kernel-stages`, the `stages` program with `user-benches`' `stages` feature into
 //! `target/user-stages`, and a boot archive `target/exo/initrd-stages.cpio` holding it), booting it
-//! once per mode, parsing `user/src/benches/stages.rs`'s `STAGES`/`STAGE` lines, sorting each
+//! once per mode, parsing `user/benches/src/stages.rs`'s `STAGES`/`STAGE` lines, sorting each
 //! interval into a stage (entry, check, work, exit, library, user code), and the section of
 //! docs/BENCHMARKS.md that shows them (with the prose of `stages-analysis.md` beside this file).
 
@@ -32,13 +32,13 @@ pub(super) fn build_stages() -> Result<(PathBuf, PathBuf), String> {
         "--config", "kernel/cargo-kernel.toml",
     ])?;
     build::cargo(&[
-        "build", "--release", "-p", "user", "--bin", "stages", "--features", "stages", "--target-dir",
+        "build", "--release", "-p", "user-benches", "--bin", "stages", "--features", "stages", "--target-dir",
         "target/user-stages", "--config", "user/cargo-user.toml",
     ])?;
     let kernel = root.join("target/kernel-stages/x86_64-unknown-linux-gnu/release/kernel");
     let program = root.join("target/user-stages/x86_64-unknown-linux-gnu/release/stages");
     let mut programs = build::user_programs()?;
-    programs.push(("stages".into(), program));
+    programs.push(build::Program { name: "stages".into(), folder: "bench", path: program });
     let initrd = build::exo_dir().join("initrd-stages.cpio");
     crate::image::write_initrd(&programs, &initrd)?;
     Ok((kernel, initrd))
@@ -106,7 +106,7 @@ pub(super) fn stages_markdown(instructions: &BTreeMap<String, Traced>, time: &BT
     let _ = writeln!(doc, "## Where the ticks go\n");
     let _ = writeln!(
         doc,
-        "Measured by `user/src/benches/stages.rs` on a kernel and ExOS built with the `stages` feature \
+        "Measured by `user/benches/src/stages.rs` on a kernel and ExOS built with the `stages` feature \
          (`{STAGES_CMDLINE}`; `abi::stages`): each hot path stamps the point it reached and `rdtsc` into a ring, \
          and the program lists the intervals between consecutive stamps of one operation (medians over the \
          operations that took the most common path). *instr* is guest instructions (`-icount`), *cycles* TSC \

@@ -1,5 +1,5 @@
-//! The benchmark programs in quick mode (issue 7): `cargo xtask bench --quick`'s Exo boot, one
-//! repeat per line, checked to print a figure for every line Exo has (no timing assertions).
+//! The benchmark programs in quick mode (issue 7): `cargo xtask bench --quick`'s Exo boot (the
+//! programs of /bench with the argument `--quick`), one repeat per line, checked to print a figure for every line Exo has (no timing assertions).
 
 use super::{IntegrationTest, KERNEL_PANIC, LEAK};
 use std::time::Duration;
@@ -22,20 +22,20 @@ macro_rules! line {
 
 pub const BENCH: &[IntegrationTest] = &[IntegrationTest {
     name: "bench_quick",
-    cmdline_run: "ipcbench_quick,bench_quick,vmbench_quick,procbench_quick",
+    cmdline_run: "ipcbench,bench,vmbench,procbench -- --quick",
     expect: &[
         line!("pipe"), line!("pipe_4k"), line!("shm"), line!("lrpc"),
-        "'ipcbench_quick' exited with code 0",
+        "'ipcbench' exited with code 0",
         line!("null_call"), line!("null_syscall"), line!("limit_syscall"), line!("limit_exception"), line!("exc_bp"), line!("exc_ud"), line!("exc_pf"), line!("pct"),
         "BENCH done",
-        "'bench_quick' exited with code 0",
+        "'bench' exited with code 0",
         line!("dirty"), line!("prot1"), line!("prot100"), line!("unprot100"), line!("trap"), line!("appel1"),
         line!("appel2"), line!("first_touch"),
         "BENCH vmbench done",
-        "'vmbench_quick' exited with code 0",
+        "'vmbench' exited with code 0",
         line!("yield"), line!("pct_async"), line!("getppid"), line!("fork"), line!("spawn"),
         "BENCH procbench done",
-        "'procbench_quick' exited with code 0",
+        "'procbench' exited with code 0",
     ],
     forbid: &["failed", "unhandled", "exited with code 1", "median=NaN", "median=inf", KERNEL_PANIC, LEAK],
     timeout: Duration::from_secs(90),

@@ -1,7 +1,8 @@
 //! A person at the serial console (issue 6, "done when"): typed through a pseudo-terminal, key by
 //! key, into the shell `cargo xtask run` boots: `echo hello | wc -c` prints 6, `cat /etc/motd |
-//! head -1`, `ls -l /bin` lists the programs, `sleep 5 &` then `ps` shows it, Ctrl-C stops a `cat`
-//! waiting for input and the prompt returns, `nosuchcmd` prints a clear error and `echo $?` 127.
+//! head -1`, `ls -l /bin` lists the programs, `ls /bin` only tools and `help` a line for each,
+//! `sleep 5 &` then `ps` shows it, Ctrl-C stops a `cat` waiting for input and the prompt returns,
+//! `nosuchcmd` prints a clear error and `echo $?` 127.
 //! (In test mode the kernel also reports each child's exit on the console, between the lines.)
 //! Then the feature script in the boot image (`/etc/features.sh`, source
 //! user/scripts/features.sh), run by `sh FILE`, its output checked line by line.
@@ -40,6 +41,7 @@ fn drive(t: &mut Pty) -> Result<(), String> {
             return Err(format!("`ls -l /bin` does not list {program} as -rwxr-xr-x: {listing:?}"));
         }
     }
+    help_lists_every_tool(t)?;
     let started = run(t, "sleep 5 &")?;
     if !started.contains("[1] ") {
         return Err(format!("`sleep 5 &` did not print its job: {started:?}"));
@@ -59,6 +61,35 @@ fn drive(t: &mut Pty) -> Result<(), String> {
     has_line(&run(t, "nosuchcmd")?, "sh: nosuchcmd: command not found")?;
     has_line(&run(t, "echo $?")?, "127")?;
     t.type_line("exit")?;
+    Ok(())
+}
+
+/// `ls /bin` lists only tools (no test program), and `help` has a line for each of them.
+fn help_lists_every_tool(t: &mut Pty) -> Result<(), String> {
+    let listing = run(t, "ls /bin")?;
+    // The names: lines of one word (not the echoed command, not the kernel's exit reports).
+    let tools: Vec<&str> = listing
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.contains(' ') && !l.contains('$'))
+        .collect();
+    for tool in ["cat", "ls", "sh", "wc"] {
+        if !tools.contains(&tool) {
+            return Err(format!("`ls /bin` does not list {tool}: {listing:?}"));
+        }
+    }
+    if let Some(test) = tools.iter().find(|name| name.starts_with("bad_") || ["hello", "utiltest", "vmbench"].contains(name)) {
+        return Err(format!("`ls /bin` lists the test or benchmark program {test}"));
+    }
+    let help = run(t, "help")?;
+    for tool in &tools {
+        let described = help.lines().any(|l| {
+            l.trim_start().strip_prefix(tool).is_some_and(|rest| rest.starts_with("  ") && !rest.contains("(no description)"))
+        });
+        if !described {
+            return Err(format!("`help` has no line for the tool {tool}: {help:?}"));
+        }
+    }
     Ok(())
 }
 

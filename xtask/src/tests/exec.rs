@@ -1,5 +1,5 @@
 //! Integration test of ExOS `exec`: a process replaces its program in place.
-use super::IntegrationTest;
+use super::{checks, IntegrationTest};
 
 pub const EXEC: &[IntegrationTest] = &[IntegrationTest {
     name: "exec_in_place",
@@ -12,7 +12,7 @@ pub const EXEC: &[IntegrationTest] = &[IntegrationTest {
         "'exectarget' exited with code 78",
         "exectarget: chain done",
         "'exectarget' exited with code 81",
-        "execer: 15 checks, 0 failed",
+        checks!("execer"),
         "exectarget: last ok, argv[1..] = [Some(\"last\"), Some(\"400\"), Some(\"0\")]",
         // exec renames the environment after the program it runs (for ps).
         "'exectarget' exited with code 80",

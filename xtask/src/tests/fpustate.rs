@@ -3,7 +3,7 @@
 //! unmasks every SIMD exception, changes the x87 control word and yields to a child that
 //! scribbles over its own registers must get all of it back intact, and the kernel must not fault.
 
-use super::{IntegrationTest, KERNEL_PANIC};
+use super::{checks, IntegrationTest, KERNEL_PANIC};
 
 pub const FPUSTATE: &[IntegrationTest] = &[IntegrationTest {
     name: "bad_fpu_state_across_syscalls_and_switches",
@@ -11,7 +11,7 @@ pub const FPUSTATE: &[IntegrationTest] = &[IntegrationTest {
     expect: &[
         "bad_fpu: console_write from inside the asm block",
         "bad_fpu: the child had 40 turns",
-        "bad_fpu: 5 checks, 0 failed",
+        checks!("bad_fpu"),
         "'bad_fpu' exited with code 0",
         "hello from ring 3",
     ],

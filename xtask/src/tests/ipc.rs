@@ -1,7 +1,7 @@
 //! ExOS IPC between environments (`exos/src/{pipe,shm,lrpc}.rs`): each test runs a program that
 //! spawns copies of itself as peers and checks every message, call and failure it sees.
 
-use super::IntegrationTest;
+use super::{checks, IntegrationTest};
 
 pub const IPC: &[IntegrationTest] = &[
     IntegrationTest {
@@ -12,7 +12,7 @@ pub const IPC: &[IntegrationTest] = &[
             "pipes: the reader closes: 16384 bytes went in, then broken pipe",
             "pipes: the reader dies: 16384 bytes went in, then broken pipe",
             "'pipes.child' killed: destroyed through a capability",
-            "pipes: 32 checks, 0 failed",
+            checks!("pipes"),
             "'pipes' exited with code 0",
             "hello from ring 3",
             "exo: all programs finished",
@@ -25,7 +25,7 @@ pub const IPC: &[IntegrationTest] = &[
         cmdline_run: "shm,hello",
         expect: &[
             "shm: 10000 messages echoed and 10000 streamed",
-            "shm: 11 checks, 0 failed",
+            checks!("shm"),
             "'shm' exited with code 0",
             "hello from ring 3",
             "exo: all programs finished",
@@ -39,7 +39,7 @@ pub const IPC: &[IntegrationTest] = &[
         expect: &[
             "lrpc: 10000 calls checked",
             "'lrpc.child' exited with code 9",
-            "lrpc: 19 checks, 0 failed",
+            checks!("lrpc"),
             "'lrpc' exited with code 0",
             "hello from ring 3",
             "exo: all programs finished",

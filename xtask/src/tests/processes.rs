@@ -1,12 +1,12 @@
 //! Integration tests of ExOS processes: copy-on-write fork, wait, signals, containment.
-use super::IntegrationTest;
+use super::{checks, IntegrationTest};
 
 pub const PROCESSES: &[IntegrationTest] = &[IntegrationTest {
     name: "fork_fifty_children_and_a_bomb",
     cmdline_run: "forks,hello",
     expect: &[
         "forks: fork bomb refused: Some(NoMemory)",
-        "forks: 76 checks, 0 failed",
+        checks!("forks"),
         "'forks' exited with code 0",
         "hello from ring 3",
         "exo: all programs finished",
@@ -23,7 +23,7 @@ pub const SPAWN: &[IntegrationTest] = &[IntegrationTest {
         "echoargs: argv[1] = one",
         "echoargs: argv[2] = two words",
         "echoargs: GREETING=hello from the parent",
-        "spawner: 16 checks, 0 failed",
+        checks!("spawner"),
         "'spawner' exited with code 0",
         "hello from ring 3",
     ],

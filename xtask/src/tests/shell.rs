@@ -5,7 +5,9 @@
 //! `jobs`/`kill`/`wait`, `sh -c`, `sh FILE`, syntax errors, and `exit N` reaching the kernel —
 //! then an interactive session typed through a pseudo-terminal: the motd and prompt, a foreground
 //! job reading cooked lines and interrupted by Ctrl-C (status 130), history with the up arrow,
-//! Ctrl-C cancelling a half-typed line, and `exit`.
+//! Ctrl-C cancelling a half-typed line, and `exit`; and `help` with `ls /bin`: the builtins and
+//! only the tools, each with its line, and a test program found only along `PATH=/bin:/test`.
+//! (The test programs live in /test, so the command lines set `PATH=/bin:/test` first.)
 use super::IntegrationTest;
 use crate::pty::Pty;
 use std::time::Duration;
@@ -15,6 +17,9 @@ const STEP: Duration = Duration::from_secs(20);
 
 fn drive(t: &mut Pty) -> Result<(), String> {
     t.expect("Welcome to Exo, an exokernel.", STEP)?;
+    t.expect("exo:/$ ", STEP)?;
+    // The test programs are in /test; the default PATH is /bin (the tools) alone.
+    t.type_line("PATH=/bin:/test")?;
     t.expect("exo:/$ ", STEP)?;
     t.type_line("cd /usr/share")?;
     t.expect("exo:/usr/share$ ", STEP)?;
@@ -51,7 +56,7 @@ fn drive(t: &mut Pty) -> Result<(), String> {
 pub const SHELL: &[IntegrationTest] = &[
     IntegrationTest {
         name: "sh_pipelines_variables_status",
-        cmdline_run: "sh -- X='a  b'; echoargs \"$X\" 'q $X' c\\ d | fd_cat | fd_cat; nosuchcmd; echoargs s=$?; \
+        cmdline_run: "sh -- PATH=/bin:/test; X='a  b'; echoargs \"$X\" 'q $X' c\\ d | fd_cat | fd_cat; nosuchcmd; echoargs s=$?; \
                       nosuchcmd || echoargs or-ran; hello && echoargs and-ran; nosuchcmd && echoargs never; \
                       /etc/motd; echoargs s=$?; GREETING=once echoargs; export GREETING=exported; echoargs; \
                       unset GREETING; echoargs; exit 3",
@@ -81,7 +86,7 @@ pub const SHELL: &[IntegrationTest] = &[
     },
     IntegrationTest {
         name: "sh_redirections_and_cwd",
-        cmdline_run: "sh -- fd_cat < /etc/passwd; echoargs > /x; echoargs s=$?; fd_cat < /nope; hello 2>> /err; \
+        cmdline_run: "sh -- PATH=/bin:/test; fd_cat < /etc/passwd; echoargs > /x; echoargs s=$?; fd_cat < /nope; hello 2>> /err; \
                       cd /usr/share; pwd; cd ..; pwd; cd share/../..; pwd; cd /nope; cd /etc/motd; echoargs s=$?; \
                       cd /etc; fd_cat < passwd | fd_cat > /dev/null; GREETING=$PWD echoargs; cd /usr; sh -c pwd",
         expect: &[
@@ -106,7 +111,7 @@ pub const SHELL: &[IntegrationTest] = &[
     },
     IntegrationTest {
         name: "sh_jobs_scripts_errors",
-        cmdline_run: "sh -- exit_code & wait; echoargs s=$?; spin & jobs; kill -KILL %1; wait %1; echoargs s=$?; \
+        cmdline_run: "sh -- PATH=/bin:/test; exit_code & wait; echoargs s=$?; spin & jobs; kill -KILL %1; wait %1; echoargs s=$?; \
                       hello && exit_code & wait %1; echoargs s=$?; sh -c 'exit 4'; echoargs s=$?; \
                       sh -c 'a | | b'; echoargs s=$?; sh /etc/passwd; echoargs s=$?; sh /nope; exit 5",
         expect: &[
@@ -128,6 +133,35 @@ pub const SHELL: &[IntegrationTest] = &[
             "'sh' exited with code 5",
         ],
         forbid: &["panicked", "spin: done"],
+        timeout: Duration::from_secs(60),
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "sh_help_and_path",
+        cmdline_run: "sh -- help; ls /bin; echoargs; /test/echoargs s=$?; /test/echoargs by-path; \
+                      PATH=/bin:/test; echoargs along-path; PATH=/test; ls; echoargs s=$?; exit 6",
+        expect: &[
+            "builtins:",
+            "  cd [DIR]  ",
+            "  wait [%N|PID...]  ",
+            "  help  ",
+            "tools in /bin:",
+            "  cat  ",
+            "copy files (or stdin) to stdout",
+            "  sh  ",
+            "  wc  ",
+            "\ncat\r\n",
+            "\nwc\r\n",
+            "sh: echoargs: command not found",
+            "echoargs: argv[1] = s=127",
+            "echoargs: argv[1] = by-path",
+            "echoargs: argv[1] = along-path",
+            "sh: ls: command not found",
+            "echoargs: argv[1] = s=127",
+            "'sh' exited with code 6",
+        ],
+        // /bin holds the tools only, each with its line in `help`.
+        forbid: &["(no description)", "bad_", "hello", "vmbench", "utiltest", "panicked", "killed"],
         timeout: Duration::from_secs(60),
         ..IntegrationTest::DEFAULT
     },

@@ -1,7 +1,7 @@
 //! ExOS user-level threads: mutex, condition variable, joins and FPU state under preemption
 //! (`threads`), and an application's own stride scheduler replacing the default (`stride`).
 
-use super::IntegrationTest;
+use super::{checks, IntegrationTest};
 use std::time::Duration;
 
 pub const THREADS: &[IntegrationTest] = &[
@@ -12,7 +12,7 @@ pub const THREADS: &[IntegrationTest] = &[
             "threads: mutex: 4000 increments,",
             "threads: condvar: 10000 items received,",
             "threads: fpu:",
-            "threads: 25 checks, 0 failed",
+            checks!("threads"),
             "'threads' exited with code 0",
             "hello from ring 3",
             "exo: all programs finished",
@@ -27,7 +27,7 @@ pub const THREADS: &[IntegrationTest] = &[
         expect: &[
             "stride: tickets 3:2:1, iterations",
             "round robin 0 times",
-            "stride: 14 checks, 0 failed",
+            checks!("stride"),
             "'stride' exited with code 0",
             "hello from ring 3",
             "exo: all programs finished",

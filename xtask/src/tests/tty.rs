@@ -2,7 +2,7 @@
 //! prints them back, and the driver below types as a person would: a plain line, backspace
 //! editing, Ctrl-U, Ctrl-C while a child (spinning, then reading) is in the foreground, raw mode
 //! receiving an arrow key, a line ended by Ctrl-D, and Ctrl-D on an empty line.
-use super::IntegrationTest;
+use super::{checks, IntegrationTest};
 use crate::pty::Pty;
 use std::time::Duration;
 
@@ -60,7 +60,7 @@ pub const TTY: &[IntegrationTest] = &[IntegrationTest {
         "raw: 3 bytes 1b 5b 41",
         "got: 7 partial",
         "ttytest: EOF",
-        "ttytest: 28 checks, 0 failed",
+        checks!("ttytest"),
         "'ttytest' exited with code 0",
         "exo: all programs finished",
     ],

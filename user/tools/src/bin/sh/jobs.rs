@@ -1,5 +1,5 @@
 //! Background jobs and the builtins: `cd`, `pwd`, `exit`, `export`, `unset`, `jobs`, `wait`,
-//! `kill`, `fg`. Builtins run in the shell itself, writing to the descriptors the stage's plan
+//! `kill`, `fg`, `help`. Builtins run in the shell itself, writing to the descriptors the stage's plan
 //! gives them.
 use crate::run::{status_code, Shell};
 use alloc::format;
@@ -71,7 +71,7 @@ impl Shell {
 
     /// Whether the stage is run by the shell itself.
     pub fn is_builtin(&self, stage: &Stage) -> bool {
-        stage.builtin.is_some() || matches!(stage.argv.first().map(String::as_str), Some("wait" | "kill"))
+        stage.builtin.is_some()
     }
 
     /// Runs a builtin stage with `out` and `err` as its standard output and error.
@@ -146,9 +146,24 @@ impl Shell {
                 0
             }
             Some(Builtin::Fg) => self.fg(args.first().copied(), err),
-            None if stage.argv[0] == "wait" => self.wait_jobs(&args, err),
-            None => self.kill(&args, err),
+            Some(Builtin::Wait) => self.wait_jobs(&args, err),
+            Some(Builtin::Kill) => self.kill(&args, err),
+            Some(Builtin::Help) => self.help(out, err),
+            None => 0, // `is_builtin` said no: never run as a builtin
         }
+    }
+
+    /// `help`: the builtins, then the tools in /bin (`shell::help`).
+    fn help(&self, out: u32, err: u32) -> i32 {
+        let bin = match exos::fs::readdir("/bin") {
+            Ok(nodes) => nodes,
+            Err(e) => {
+                put(err, &format!("sh: help: /bin: {e}\n"));
+                alloc::vec::Vec::new()
+            }
+        };
+        put(out, &shell::help::text(bin.iter().map(|node| node.name())));
+        0
     }
 
     /// `wait`: every background job to its end, status 0; `wait %N|PID...`: those, status of

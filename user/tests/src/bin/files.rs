@@ -64,7 +64,7 @@ fn directories(c: &mut Checks) {
     c.equal("stat /bin", fs::stat("/bin"), Ok(Stat { size: 0, mode: 0o040755, kind: FileKind::Dir }));
     c.equal("stat /", fs::stat("/").map(|s| s.kind), Ok(FileKind::Dir));
     let root: Vec<_> = fs::readdir("/").unwrap_or_default().iter().map(|n| n.name()).collect();
-    c.equal("the root", root, alloc::vec!["bin", "etc", "usr"]);
+    c.equal("the root", root, alloc::vec!["bin", "test", "bench", "etc", "usr"]);
     let share: Vec<_> = fs::readdir("/usr/share").unwrap_or_default().iter().map(|n| (n.name(), n.size())).collect();
     c.equal("/usr/share", share, alloc::vec![("words", WORDS_SIZE), ("numbers", 51)]);
     let Ok(bin) = fd::open("/bin", O_DIRECTORY) else { return c.check("open /bin", false) };
@@ -76,9 +76,18 @@ fn directories(c: &mut Checks) {
         names.push(entry.name);
     }
     c.equal("then the end", fd::readdir(bin), Ok(None));
-    for program in ["bad_machine", "echoargs", "fd_cat", "files", "hello", "init", "spawner"] {
+    for program in ["cat", "init", "ls", "sh"] {
         c.check(program, names.contains(&program));
     }
+    for program in ["bad_machine", "echoargs", "fd_cat", "files", "hello", "spawner", "vmbench"] {
+        c.check(&alloc::format!("{program} is not a tool"), !names.contains(&program));
+    }
+    let test: Vec<_> = fs::readdir("/test").unwrap_or_default().iter().map(|n| n.name()).collect();
+    for program in ["bad_machine", "echoargs", "fd_cat", "files", "hello", "spawner"] {
+        c.check(&alloc::format!("/test has {program}"), test.contains(&program));
+    }
+    let bench: Vec<_> = fs::readdir("/bench").unwrap_or_default().iter().map(|n| n.name()).collect();
+    c.equal("/bench", bench, alloc::vec!["bench", "ipcbench", "procbench", "vmbench"]);
     let mut sorted = names.clone();
     sorted.sort();
     c.equal("in archive (sorted) order", &sorted, &names);
@@ -89,8 +98,10 @@ fn directories(c: &mut Checks) {
     let mut buf = [0u8; 4];
     c.equal("read a directory", fd::read(bin, &mut buf), Err(Errno::EISDIR));
     c.equal("close /bin", fd::close(bin), Ok(()));
-    c.equal("/bin/echoargs, bin/echoargs, ./bin//echoargs", fs::stat("./bin//echoargs"), fs::stat("bin/echoargs"));
-    c.equal("echoargs by spawn::find", exos::spawn::find("echoargs").map(|b| b.len() as u64), fs::stat("/bin/echoargs").ok().map(|s| s.size));
+    c.equal("/test/echoargs, test/echoargs, ./test//echoargs", fs::stat("./test//echoargs"), fs::stat("test/echoargs"));
+    c.equal("echoargs by spawn::find", exos::spawn::find("echoargs").map(|b| b.len() as u64), fs::stat("/test/echoargs").ok().map(|s| s.size));
+    c.equal("cat by spawn::find", exos::spawn::find("cat").map(|b| b.len() as u64), fs::stat("/bin/cat").ok().map(|s| s.size));
+    c.equal("vmbench by spawn::find", exos::spawn::find("vmbench").map(|b| b.len() as u64), fs::stat("/bench/vmbench").ok().map(|s| s.size));
 }
 
 fn errors(c: &mut Checks) {
@@ -190,7 +201,7 @@ fn spawning(c: &mut Checks) {
     let _ = fd::close(r);
     // fd_cat between two pipes.
     let (Ok((in_r, in_w)), Ok((out_r, out_w))) = (fd::pipe(), fd::pipe()) else { return c.check("pipes", false) };
-    let child = exos::spawn::spawn_with("/bin/fd_cat", &["fd_cat"], &[], &[(0, in_r), (1, out_w), (2, 2)]);
+    let child = exos::spawn::spawn_with("/test/fd_cat", &["fd_cat"], &[], &[(0, in_r), (1, out_w), (2, 2)]);
     let _ = (fd::close(in_r), fd::close(out_w));
     let Ok(pid) = child else { return c.check("spawn_with fd_cat", false) };
     let input: Vec<u8> = (0..3000u32).map(|i| b'a' + (i % 26) as u8).collect();

@@ -277,7 +277,19 @@ impl Shell {
     /// Starts a stage's program with descriptors `fds`; `Err(status)` if it cannot.
     fn spawn(&self, stage: &Stage, fds: &[u32; 3]) -> Result<u64, i32> {
         let name = &stage.argv[0];
-        let path = if name.contains('/') { cwd::normalize(name).unwrap_or_else(|_| name.clone()) } else { name.clone() };
+        let path = if name.contains('/') {
+            cwd::normalize(name).unwrap_or_else(|_| name.clone())
+        } else {
+            // A bare name is searched along `PATH` (default /bin: the tools only).
+            let search = self.vars.get("PATH").map_or(exec_plan::DEFAULT_PATH, String::as_str);
+            let found = exec_plan::search_path(name, search)
+                .find(|path| exos::fs::lookup(path).is_ok_and(|node| node.kind == exos::fs::Kind::File));
+            let Some(found) = found else {
+                exos::eprintln!("sh: {name}: command not found");
+                return Err(NOT_FOUND);
+            };
+            found
+        };
         let argv: Vec<&str> = stage.argv.iter().map(String::as_str).collect();
         let vars = self.child_vars(&stage.assigns);
         let vars: Vec<&str> = vars.iter().map(String::as_str).collect();

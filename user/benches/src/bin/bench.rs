@@ -6,6 +6,8 @@
 //! cycle, or one guest instruction under QEMU `-icount shift=0,sleep=off`. Lines whose mechanism
 //! has not landed are not printed here; xtask shows them as "n/a". Boot with
 //! `mode=test run=bench`.
+#![no_std]
+#![no_main]
 #![allow(unsafe_code)]
 
 use abi::ExceptionFrame;
@@ -133,3 +135,13 @@ extern "C" fn reply(caller: u64, a0: u64, _: u64, _: u64, _: u64, _: u64) -> ! {
     println!("bench: PCT reply: {e:?}");
     exos::syscall::sys_env_exit(1)
 }
+
+/// `bench [--quick]`: every line, with one repeat each under `--quick`.
+fn main() -> i64 {
+    match user::bench::quick_argument("bench") {
+        Ok(quick) => run(quick),
+        Err(status) => status,
+    }
+}
+
+exos::main!(main);

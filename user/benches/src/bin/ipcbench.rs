@@ -4,6 +4,8 @@
 //! 4096 bytes), `shm` (an 8-byte message over a shared-memory channel, echoed over another) and
 //! `lrpc` (a null LRPC with three register arguments). Each peer is a copy of this program started
 //! by `spawn`. `cargo xtask bench` boots `run=ipcbench,bench`; it also runs alone.
+#![no_std]
+#![no_main]
 #![allow(unsafe_code)]
 
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -116,3 +118,13 @@ pub fn run(quick: bool) -> i64 {
     let ok = bench_pipes() && bench_shm() && bench_lrpc();
     i64::from(!ok)
 }
+
+/// `ipcbench [--quick]`: every line, with one repeat each under `--quick`.
+fn main() -> i64 {
+    match user::bench::quick_argument("ipcbench") {
+        Ok(quick) => run(quick),
+        Err(status) => status,
+    }
+}
+
+exos::main!(main);

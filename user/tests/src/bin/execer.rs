@@ -57,7 +57,7 @@ fn main() -> i64 {
     // (1) A forked child becomes exectarget with arguments and environment.
     let status = fork_exec(|| {
         let (id, parent) = ids();
-        exec("/bin/exectarget", &["exectarget", "greet", &id, &parent], &["EXEC_VAR=from execer"])
+        exec("/test/exectarget", &["exectarget", "greet", &id, &parent], &["EXEC_VAR=from execer"])
     });
     c.equal("the parent's wait sees the new program's exit", status, Status::Exited(77));
 

@@ -13,6 +13,8 @@
 //! (statics pass them what they need) and destroyed once measured, before the first `fork`. After
 //! the `fork` and `spawn` lines the program checks that more of each leak no page ([`no_leak`]).
 //! Boot with `mode=test run=procbench` (the harness adds it to its Exo boot).
+#![no_std]
+#![no_main]
 #![allow(unsafe_code)]
 
 use core::hint::black_box;
@@ -197,3 +199,13 @@ pub fn run(quick: bool) -> i64 {
     }
     i64::from(!ok)
 }
+
+/// `procbench [--quick]`: every line, with one repeat each under `--quick`.
+fn main() -> i64 {
+    match user::bench::quick_argument("procbench") {
+        Ok(quick) => run(quick),
+        Err(status) => status,
+    }
+}
+
+exos::main!(main);

@@ -12,7 +12,7 @@ use user::Checks;
 
 fn main() -> i64 {
     let mut c = Checks::new("spawner");
-    let child = spawn("/bin/echoargs", &["echoargs", "one", "two words"], &["GREETING=hello from the parent", "OTHER=x"]);
+    let child = spawn("/test/echoargs", &["echoargs", "one", "two words"], &["GREETING=hello from the parent", "OTHER=x"]);
     c.check("spawn echoargs", child.is_ok());
     if let Ok(pid) = child {
         c.equal("it exits with its argc", process::wait(pid), Ok(Status::Exited(3)));

@@ -8,6 +8,8 @@
 //! `user::bench::REPEATS` repeats, as in `bench.rs`; a tick is a TSC cycle, or one guest instruction under
 //! QEMU `-icount shift=0,sleep=off`. It ends with `BENCH vmbench done`. Boot with
 //! `mode=test run=vmbench` (the harness runs `bench,vmbench`).
+#![no_std]
+#![no_main]
 #![allow(unsafe_code)]
 
 use abi::Rights;
@@ -171,3 +173,13 @@ pub fn run(quick: bool) -> i64 {
     println!("BENCH vmbench done");
     0
 }
+
+/// `vmbench [--quick]`: every line, with one repeat each under `--quick`.
+fn main() -> i64 {
+    match user::bench::quick_argument("vmbench") {
+        Ok(quick) => run(quick),
+        Err(status) => status,
+    }
+}
+
+exos::main!(main);

@@ -1,0 +1,57 @@
+//! What the `help` builtin prints: every builtin ([`Builtin::ALL`], its synopsis and line) and
+//! every tool in /bin with one line from [`TOOLS`]. A host test checks that [`TOOLS`] names
+//! exactly the programs in `user/tools/src/bin` (the programs installed in /bin), so a tool added
+//! without its line fails `cargo test`; the `sh_help` integration test checks the output against
+//! the real /bin.
+use crate::exec_plan::Builtin;
+use alloc::format;
+use alloc::string::String;
+
+/// One line for each tool in /bin (the programs of `user/tools/src/bin`), sorted by name.
+pub const TOOLS: &[(&str, &str)] = &[
+    ("cat", "copy files (or stdin) to stdout"),
+    ("echo", "print the arguments"),
+    ("env", "print the environment"),
+    ("exostat", "the kernel's per-mechanism counters and each environment's resources"),
+    ("false", "do nothing, unsuccessfully"),
+    ("free", "physical memory in use and free"),
+    ("grep", "the lines containing a fixed string"),
+    ("head", "the first lines of files"),
+    ("init", "the demo tour of what a program sees in its environment"),
+    ("ls", "list directories"),
+    ("ps", "the process table"),
+    ("sh", "the shell (sh -c LINE, sh FILE)"),
+    ("sleep", "wait some seconds"),
+    ("sort", "sort lines"),
+    ("tail", "the last lines of files"),
+    ("true", "do nothing, successfully"),
+    ("uniq", "collapse adjacent equal lines"),
+    ("uptime", "time since boot and the number of environments"),
+    ("wc", "count lines, words and bytes"),
+];
+
+/// The line of tool `name`, if it has one.
+pub fn tool_line(name: &str) -> Option<&'static str> {
+    TOOLS.iter().find(|(tool, _)| *tool == name).map(|(_, line)| *line)
+}
+
+/// The help text for the tools `bin` (the names in /bin, in the order to print them): the
+/// builtins, then the tools, one `  NAME  LINE` each with the lines aligned; a tool without a
+/// line in [`TOOLS`] is listed with `(no description)`.
+pub fn text<'a>(bin: impl Iterator<Item = &'a str> + Clone) -> String {
+    let width = Builtin::ALL
+        .iter()
+        .map(|b| b.usage().len())
+        .chain(bin.clone().map(str::len))
+        .max()
+        .unwrap_or(0);
+    let mut out = String::from("builtins:\n");
+    for b in Builtin::ALL {
+        out += &format!("  {:width$}  {}\n", b.usage(), b.summary());
+    }
+    out += "tools in /bin:\n";
+    for name in bin {
+        out += &format!("  {name:width$}  {}\n", tool_line(name).unwrap_or("(no description)"));
+    }
+    out
+}
