@@ -2,8 +2,8 @@
 //!
 //! A static program (built by xtask with `-C target-feature=+crt-static -C relocation-model=static`,
 //! a non-PIE executable as `gcc -static` makes) that measures, with
-//! `lfence; rdtsc`, the same primitives as Exo's `user/src/benches/` programs plus DESIGN.md
-//! section 8's Linux primitives, and prints one line each:
+//! `lfence; rdtsc`, the same primitives as Exo's benchmark programs (`user/benches/`) plus the Linux
+//! counterparts of the paper's primitives (getppid, SIGSEGV to a handler), and prints one line each:
 //!
 //! ```text
 //! BENCH name=<id> median=<ticks per op> min=<ticks per op> iters=<ops per repeat>

@@ -49,7 +49,7 @@ pub(super) const LINES: &[Line] = &[
         exo: "getppid",
         linux: Some("getppid"),
         exo_needs: "-",
-        note: "DESIGN §8's Linux null system call: `getppid` through the raw `syscall` instruction. Exo has no such system call: the library OS answers from its own state, without the kernel. `exos::process::parent()`, called in a process the benchmark program forked (a boot program has no parent: there it answers 0), checks that the process has a status page (`vm::translate(STATUS_VA)`: one read of the self-map per page-table level, four) and loads the parent's id from it. The fair comparison because each side answers \"who is my parent\" the cheapest way its design allows.",
+        note: "The Linux null system call of the team's baseline: `getppid` through the raw `syscall` instruction. Exo has no such system call: the library OS answers from its own state, without the kernel. `exos::process::parent()`, called in a process the benchmark program forked (a boot program has no parent: there it answers 0), checks that the process has a status page (`vm::translate(STATUS_VA)`: one read of the self-map per page-table level, four) and loads the parent's id from it. The fair comparison because each side answers \"who is my parent\" the cheapest way its design allows.",
     },
     Line {
         label: "breakpoint (int3) to a user handler and back",
@@ -70,7 +70,7 @@ pub(super) const LINES: &[Line] = &[
         exo: "exc_pf",
         linux: Some("exc_pf"),
         exo_needs: "-",
-        note: "A read of an unmapped address. Exo: `#PF` to the ExOS handler; Linux: `SIGSEGV` (DESIGN §8's \"SIGSEGV to a handler and back\"). Both handlers resume after the faulting instruction.",
+        note: "A read of an unmapped address. Exo: `#PF` to the ExOS handler; Linux: `SIGSEGV` (the paper's exception dispatch, as Linux does it: a signal handler and back). Both handlers resume after the faulting instruction.",
     },
     Line {
         label: "protected control transfer round trip",
