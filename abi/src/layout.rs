@@ -131,11 +131,11 @@ mod tests {
         for a in [USER_START, USER_END, USER_STACK_TOP, USER_STACK_SIZE, PHYS_MAP_BASE, MMIO_BASE, KERNEL_BASE] {
             assert_eq!(a % PAGE_SIZE, 0);
         }
-        assert!(USER_START < USER_STACK_TOP - USER_STACK_SIZE - PAGE_SIZE);
-        assert!(USER_STACK_TOP < USER_END);
-        assert!(WINDOWS_END <= USER_STACK_TOP - USER_STACK_SIZE);
+        const { assert!(USER_START < USER_STACK_TOP - USER_STACK_SIZE - PAGE_SIZE) };
+        const { assert!(USER_STACK_TOP < USER_END) };
+        const { assert!(WINDOWS_END <= USER_STACK_TOP - USER_STACK_SIZE) };
         assert_eq!(SELF_MAP_BASE, SELF_MAP_SLOT << 39);
         assert!(overlaps_windows(SELF_MAP_BASE, 1) && !overlaps_windows(0x40_0000, 0x1000));
-        assert!(PHYS_MAP_BASE < MMIO_BASE && MMIO_BASE < KERNEL_BASE);
+        const { assert!(PHYS_MAP_BASE < MMIO_BASE && MMIO_BASE < KERNEL_BASE) };
     }
 }

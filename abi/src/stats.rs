@@ -137,7 +137,7 @@ mod tests {
 
     #[test]
     fn the_layout_fits_one_page_and_counters_are_dense() {
-        assert!(COUNTERS_OFFSET + COUNTERS * 8 <= 4096);
+        const { assert!(COUNTERS_OFFSET + COUNTERS * 8 <= 4096) };
         for (i, c) in Counter::ALL.iter().enumerate() {
             assert_eq!(*c as usize, i);
             assert_eq!(c.index(), SYSCALL_COUNTERS + i);

@@ -11,6 +11,7 @@
 //! calls into libc) and `gdb.rs`.
 #![deny(unsafe_code)]
 
+mod abi;
 mod bench;
 mod bootfs;
 mod build;
@@ -77,6 +78,10 @@ subcommands! {
     ///   Build, then make the GRUB (multiboot2) image target/exo/exo.iso. The default kernel
     ///   command line is "mode=run run=sh".
     Iso { cmdline: Option<String> },
+    /// abi [--check]
+    ///   Regenerate what the system-call table (abi/src/calls.rs) defines: the Sysnum enum, ExOS's
+    ///   stubs, the kernel's dispatch table, docs/ABI.md's reference. --check: fail naming each stale file.
+    Abi { check: bool },
     /// help [COMMAND]
     ///   Print this usage text, or the help of one command. Also: --help, -h.
     Help { command: Option<String> },
@@ -116,6 +121,7 @@ fn dispatch(command: Command) -> Result<u8, String> {
         }
         Command::Gdb { accel, cmdline } => gdb::gdb_command(accel, cmdline.as_deref()),
         Command::Iso { cmdline } => iso::iso_command(cmdline.as_deref()),
+        Command::Abi { check } => abi::abi_command(check),
         Command::Help { command: None } => {
             println!("{}", usage());
             Ok(0)
@@ -171,6 +177,7 @@ fn parse(args: &[String]) -> Result<Command, String> {
         "test" => &["--accel", "--jobs"],
         "bench" => &["--accel", "--repeats", "--icount", "--quick"],
         "iso" => &["--cmdline"],
+        "abi" => &["--check"],
         _ => return Err(format!("unknown command `{name}`")),
     };
     let flags = Flags::parse(name, rest, allowed)?;
@@ -207,6 +214,8 @@ struct Flags {
     quick: bool,
     /// `--icount` (a switch: no value).
     icount: bool,
+    /// `--check` (a switch: no value).
+    check: bool,
     /// The words after a `--` (only `run` takes them).
     rest: Option<Vec<String>>,
     positional: Vec<String>,
@@ -263,6 +272,7 @@ impl Flags {
         match flag {
             "--quick" => self.quick = true,
             "--icount" => self.icount = true,
+            "--check" => self.check = true,
             _ => unreachable!("switch {flag} is in SWITCHES but has no field"),
         }
     }
@@ -291,6 +301,7 @@ impl Flags {
         }
         Ok(match name {
             "build" => Command::Build,
+            "abi" => Command::Abi { check: self.check },
             "run" => Command::Run {
                 accel,
                 command: match self.rest {
@@ -327,7 +338,7 @@ impl Flags {
 }
 
 /// The flags that take no value.
-const SWITCHES: &[&str] = &["--quick", "--icount"];
+const SWITCHES: &[&str] = &["--quick", "--icount", "--check"];
 
 /// The message for a flag that command `name` does not take.
 fn unknown_flag(name: &str, flag: &str, allowed: &[&str]) -> String {
