@@ -33,9 +33,10 @@ pub struct Call {
     pub doc: &'static str,
     /// Further documentation, Markdown (each line's leading blanks are not part of the text).
     pub details: &'static str,
-    /// Whether it may move the CPU to another environment (its kernel handler then gets the
-    /// caller's saved registers, and leaves the registers to return to in them).
-    pub switches: bool,
+    /// Whether its kernel handler gets the caller's saved registers (and reads its arguments from
+    /// them) and leaves the registers to return to in them: the calls that may move the CPU to
+    /// another environment, and `page_map`, whose failure also returns a count.
+    pub frame: bool,
 }
 
 impl Call {
@@ -72,7 +73,7 @@ pub const CALLS: &[Call] = &[
         ],
         doc: "Writes `len` bytes from the caller's memory at `ptr` to the console.",
         details: "",
-        switches: false,
+        frame: false,
     },
     Call {
         number: 1,
@@ -84,7 +85,7 @@ pub const CALLS: &[Call] = &[
         errors: &[],
         doc: "Ends the calling environment (and every environment it created) with exit status `code`.",
         details: "The kernel prints the status. All its frames return to the free pool.",
-        switches: false,
+        frame: false,
     },
     Call {
         number: 2,
@@ -102,7 +103,7 @@ pub const CALLS: &[Call] = &[
             `rdi` (see \"Exceptions\"). Without a handler, an exception ends the environment.
             Mappings are checked when an exception is delivered, not at registration (they can change
             in between): an exception stack that is not mapped writable then ends the environment.",
-        switches: false,
+        frame: false,
     },
     Call {
         number: 3,
@@ -120,7 +121,7 @@ pub const CALLS: &[Call] = &[
         ],
         doc: "Allocates physical page number `frame`, or any free page when `frame` = `ANY_PAGE` (`u64::MAX`), zeroed, and puts a root capability with all rights (`rwxg`) for it in the caller's first free slot.",
         details: "",
-        switches: false,
+        frame: false,
     },
     Call {
         number: 4,
@@ -139,7 +140,7 @@ pub const CALLS: &[Call] = &[
         details: "Every capability granted from it is revoked and every mapping made through any of them is
             removed first (with TLB invalidation); the page returns to the free pool (it is zeroed
             before anyone gets it again).",
-        switches: false,
+        frame: false,
     },
     Call {
         number: 5,
@@ -158,7 +159,7 @@ pub const CALLS: &[Call] = &[
         ],
         doc: "Gives environment `env` a capability for the same object, derived from `slot`, with `rights`.",
         details: "`env` is any live environment's id, including the caller's own (to make a weaker capability).",
-        switches: false,
+        frame: false,
     },
     Call {
         number: 6,
@@ -170,7 +171,7 @@ pub const CALLS: &[Call] = &[
         errors: &[("BadSlot", "`slot` ≥ 1024"), ("EmptySlot", "nothing in `slot`")],
         doc: "Revokes every capability granted from `slot`, transitively (grants of grants), and removes every mapping made through them.",
         details: "The capability in `slot` itself stays.",
-        switches: false,
+        frame: false,
     },
     Call {
         number: 7,
@@ -228,7 +229,7 @@ pub const CALLS: &[Call] = &[
             boot program's image and initial stack into are ordinary pages of the program: root capabilities in
             its own table (its lowest slots, counted in its quota), mapped through them; it may share, give,
             protect (within the segment's rights), unmap or free them like any other.",
-        switches: false,
+        frame: true,
     },
     Call {
         number: 8,
@@ -244,7 +245,7 @@ pub const CALLS: &[Call] = &[
         doc: "Creates a child environment of the caller: an empty address space (the kernel half and the read-only windows only), no capabilities, not runnable.",
         details: "An environment id is a table index (low 10 bits) plus a generation, so the id of an ended
             environment never names a later one. A new environment is named as its creator plus `.child`.",
-        switches: false,
+        frame: false,
     },
     Call {
         number: 9,
@@ -264,7 +265,7 @@ pub const CALLS: &[Call] = &[
         ],
         doc: "Makes the environment named by capability `slot` runnable at `rip` with stack pointer `rsp` and `rdi` = `arg`.",
         details: "Its other registers are zero and interrupts are enabled.",
-        switches: false,
+        frame: false,
     },
     Call {
         number: 10,
@@ -291,7 +292,7 @@ pub const CALLS: &[Call] = &[
 
             When an environment exits or is killed, the same happens to it and its descendants
             (`exo: env N 'x.child' killed: its parent ended`).",
-        switches: false,
+        frame: false,
     },
     Call {
         number: 11,
@@ -304,7 +305,7 @@ pub const CALLS: &[Call] = &[
         doc: "Gives the rest of the caller's CPU slice to environment `id` now (`ANY_ENV` = `u64::MAX`: to the next runnable one).",
         details: "The timer (every 10 ms) moves the CPU round-robin among runnable environments, so an environment
             that spins cannot starve the others.",
-        switches: true,
+        frame: true,
     },
     Call {
         number: 12,
@@ -318,7 +319,7 @@ pub const CALLS: &[Call] = &[
         details: "A transfer starts at `entry` with `rsp` = `stack_top - 8` (as after a `call`), `rdi` = the
             caller's id, and the five arguments in `rsi`, `rdx`, `rcx`, `r8`, `r9`, so `entry` can be an
             `extern \"C\" fn(caller, a0, a1, a2, a3, a4) -> !`.",
-        switches: false,
+        frame: false,
     },
     Call {
         number: 13,
@@ -340,7 +341,7 @@ pub const CALLS: &[Call] = &[
         details: "The caller blocks and the CPU moves to the callee's entry at once, with the rest of the caller's
             slice; no scheduling decision, no copying. The callee's registers are not kept between
             transfers: each starts fresh at the entry.",
-        switches: true,
+        frame: true,
     },
     Call {
         number: 14,
@@ -360,7 +361,7 @@ pub const CALLS: &[Call] = &[
         ],
         doc: "Asynchronous protected control transfer: like `pct_call`, but the callee only becomes runnable at its entry and the caller goes on.",
         details: "",
-        switches: true,
+        frame: true,
     },
     Call {
         number: 15,
@@ -372,7 +373,7 @@ pub const CALLS: &[Call] = &[
         errors: &[("BadArgument", "the replier is not serving a synchronous call from `caller`")],
         doc: "Ends the synchronous call being served and moves the CPU straight back to `caller`, whose `pct_call` returns `value`; the replier goes back to waiting.",
         details: "If `caller` has ended meanwhile, the replier goes back to waiting all the same (no error).",
-        switches: true,
+        frame: true,
     },
     Call {
         number: 16,
@@ -385,7 +386,7 @@ pub const CALLS: &[Call] = &[
         doc: "Stops running and waits at the entry for the next protected control transfer; the caller's registers are not kept.",
         details: "If no environment can run any more, the waiting environment is ended
             (`... killed: waits for a protected control transfer, but no environment can run`).",
-        switches: true,
+        frame: true,
     },
     Call {
         number: 17,
@@ -404,7 +405,7 @@ pub const CALLS: &[Call] = &[
         ],
         doc: "Marks the page of root capability `slot` vital (`vital` = 1) or not (0): the kernel never repossesses a vital page.",
         details: "At most `MAX_VITAL` (8) per environment.",
-        switches: false,
+        frame: false,
     },
     Call {
         number: 18,
@@ -423,7 +424,7 @@ pub const CALLS: &[Call] = &[
             goes round robin to the next runnable environment, so environments without slices still run and
             none can starve the others. An environment's slices are freed when it ends. The vector is
             readable at `SLICE_TABLE_BASE`.",
-        switches: false,
+        frame: false,
     },
     Call {
         number: 19,
@@ -438,7 +439,7 @@ pub const CALLS: &[Call] = &[
         ],
         doc: "Gives back time slice `position`.",
         details: "",
-        switches: false,
+        frame: false,
     },
     Call {
         number: 20,
@@ -453,7 +454,7 @@ pub const CALLS: &[Call] = &[
             registers in the frame), so its library can save state or switch user-level threads (by changing
             the frame) before going on. An upcall that finds the handler already running is dropped.
             ExOS: `exos::exception::set_slice_handler`.",
-        switches: false,
+        frame: false,
     },
     Call {
         number: 21,
@@ -466,7 +467,7 @@ pub const CALLS: &[Call] = &[
         doc: "Deletes the capability in `slot` and every capability granted from it, transitively; the mappings made through any of them go, in every environment.",
         details: "On a page's root capability this is `page_free`. A library uses it to drop a capability it
             no longer needs (e.g. after copying a copy-on-write page).",
-        switches: false,
+        frame: false,
     },
     Call {
         number: 22,
@@ -489,7 +490,7 @@ pub const CALLS: &[Call] = &[
             (`exo: env N 'name' exited ...`). At most `NAME_LEN - 1` = 31 bytes are kept, cut at a character
             boundary; only the first 32 bytes are read, whatever `len` says. A new environment starts as its
             creator's name plus `.child`; a boot program as its archive name.",
-        switches: false,
+        frame: false,
     },
     Call {
         number: 23,
@@ -505,7 +506,7 @@ pub const CALLS: &[Call] = &[
             UART into a 4096-byte ring at every timer tick and at every call (no receive interrupt; bytes
             beyond a full ring are dropped); `SysInfo::console_input` publishes how many bytes wait, so a
             library can poll memory instead of calling.",
-        switches: false,
+        frame: false,
     },
 ];
 

@@ -14,10 +14,10 @@
 use crate::cap::{self, Object};
 use crate::env::{Env, Mapping};
 use crate::mem::{frames, paging};
-use crate::{sched, uaccess};
+use crate::sched;
 use abi::layout::{is_user_range, overlaps_windows, PAGE_SIZE};
 use abi::pte::{OWN_SLOT, SLOT_SHIFT};
-use abi::{env_index, Error, MapUpdate, Rights, MAX_MAP_BATCH, MAX_MAP_PAGES, PAGE_QUOTA, SELF_ENV};
+use abi::{env_index, Error, MapUpdate, Rights, MAX_MAP_PAGES, PAGE_QUOTA};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// The most pages one environment may have mapped through capabilities.
@@ -30,66 +30,9 @@ static MAPPINGS: AtomicUsize = AtomicUsize::new(0);
 /// The most page-table frames one environment's mappings may cost.
 pub const MAX_TABLES: u64 = 512;
 
-/// Updates a `page_map` call reads onto the stack; larger batches go through the heap.
-const INLINE_UPDATES: usize = 8;
-
-/// `page_map(env, updates, count)`: returns the number applied and the first failure, if any.
-pub fn page_map(target: u64, updates: u64, count: u64) -> (u64, Option<Error>) {
-    if count > MAX_MAP_BATCH {
-        return (0, Some(Error::TooLong));
-    }
-    let caller = sched::with_current(|env| env.id);
-    let target = match target {
-        SELF_ENV => caller,
-        slot => match cap::env_of(caller, slot, Rights::WRITE) {
-            Ok(id) => id,
-            Err(e) => return (0, Some(e)),
-        },
-    };
-    // Small batches (the common case: one protection change) are read onto the stack; the
-    // allocator costs more than the rest of the call.
-    let mut inline = [0u8; INLINE_UPDATES * MapUpdate::SIZE];
-    let mut heap = alloc::vec::Vec::new();
-    let bytes: &mut [u8] = if count as usize <= INLINE_UPDATES {
-        &mut inline[..count as usize * MapUpdate::SIZE]
-    } else {
-        heap.resize(count as usize * MapUpdate::SIZE, 0);
-        &mut heap
-    };
-    if let Err(e) = uaccess::copy_from_user(sched::current_root(), updates, bytes) {
-        return (0, Some(e));
-    }
-    // The work per call is bounded by pages, a range counting as its own (each range's count is
-    // checked again when it is applied).
-    let pages = bytes.chunks_exact(MapUpdate::SIZE).fold(0u64, |sum, chunk| {
-        sum.saturating_add(MapUpdate::from_bytes(chunk.try_into().expect("32-byte chunk")).pages())
-    });
-    if pages > MAX_MAP_PAGES {
-        return (0, Some(Error::TooLong));
-    }
-    crate::stages::stamp(abi::stages::Point::Checked);
-    let run = |env: &mut Env, mut giver: Option<&mut Env>| {
-        for (done, chunk) in bytes.chunks_exact(MapUpdate::SIZE).enumerate() {
-            let update = MapUpdate::from_bytes(chunk.try_into().expect("32-byte chunk"));
-            if let Err(e) = apply(env, caller, giver.as_deref_mut(), &update) {
-                return (done as u64, Some(e));
-            }
-        }
-        (count, None)
-    };
-    let applied = if target == caller {
-        sched::with_env(target, |env| run(env, None))
-    } else {
-        sched::with_two(caller, target, |me, env| run(env, Some(me)))
-    };
-    let (done, failure) = applied.unwrap_or((0, Some(Error::NoSuchEnv)));
-    crate::stats::add(abi::stats::Counter::MapUpdates, done);
-    (done, failure)
-}
-
 /// Applies one update to `env`'s address space on behalf of environment `caller` (`giver` is the
 /// caller's own record when `env` is another environment).
-fn apply(env: &mut Env, caller: u64, giver: Option<&mut Env>, u: &MapUpdate) -> Result<(), Error> {
+pub fn apply(env: &mut Env, caller: u64, giver: Option<&mut Env>, u: &MapUpdate) -> Result<(), Error> {
     let pages = u.pages();
     if pages == 0 || pages > MAX_MAP_PAGES {
         return Err(Error::BadArgument);

@@ -107,34 +107,12 @@ pub fn page_roots(owner: u64) -> Vec<(usize, u64)> {
     }).collect()
 }
 
-/// `cap_grant(slot, env, rights)` by the running environment.
-pub fn grant(slot: u64, to: u64, rights: u64) -> Result<u64, Error> {
-    let rights = Rights(rights);
-    if !rights.is_valid() {
-        return Err(Error::BadArgument);
-    }
-    let id = sched::with_current(|env| env.id);
-    if sched::with_env(to, |_| ()).is_none() {
-        return Err(Error::NoSuchEnv);
-    }
-    let new = grant_from(id, slot, to, rights)?;
-    crate::stats::count(abi::stats::Counter::CapGrants);
-    Ok(new as u64)
-}
-
-/// `cap_revoke(slot)` by the running environment: returns how many capabilities went.
-pub fn revoke(slot: u64) -> Result<u64, Error> {
-    let id = sched::with_current(|env| env.id);
-    let removed = CAPS.lock().revoke(env_index(id), slot).map_err(error)?;
+/// Revokes everything granted from `owner`'s `slot`; returns how many capabilities went.
+pub fn revoke(owner: u64, slot: u64) -> Result<u64, Error> {
+    let removed = CAPS.lock().revoke(env_index(owner), slot).map_err(error)?;
     let count = removed.len() as u64;
     release(removed, None);
     Ok(count)
-}
-
-/// `cap_delete(slot)` by the running environment.
-pub fn delete_own(slot: u64) -> Result<u64, Error> {
-    let id = sched::with_current(|env| env.id);
-    delete(id, slot).map(|()| 0)
 }
 
 /// Deletes `owner`'s `slot` and everything granted from it.

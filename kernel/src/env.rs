@@ -4,11 +4,9 @@
 use crate::arch::x86_64::cpu::FPU_AREA_MAX;
 use crate::arch::x86_64::entry::TrapFrame;
 use crate::mem::paging;
-use crate::{cap, sched};
 use alloc::boxed::Box;
 use kcore::vamap::VaMap;
-use abi::layout::{USER_END, USER_START};
-use abi::{Error, Rights};
+use abi::Error;
 use alloc::format;
 use alloc::string::String;
 
@@ -151,78 +149,4 @@ impl Env {
         }
         paging::destroy_address_space(self.root);
     }
-}
-
-/// `env_create()`: returns `(id << 16) | slot`.
-pub fn create() -> Result<u64, Error> {
-    let parent = sched::with_current(|env| env.id);
-    let id = sched::create(|id| sched::with_current(|p| Env::new_child(id, p))).map_err(|e| e.unwrap_or(Error::NoMemory))?;
-    match cap::insert_root(parent, cap::Object::Env(id), Rights::ALL) {
-        Ok(slot) => Ok((id << 16) | slot as u64),
-        Err(e) => {
-            sched::destroy(id, "its creator's capability table was full");
-            Err(e)
-        }
-    }
-}
-
-/// `env_start(slot, rip, rsp)`.
-pub fn start(slot: u64, rip: u64, rsp: u64, arg: u64) -> Result<u64, Error> {
-    let caller = sched::with_current(|env| env.id);
-    let id = cap::env_of(caller, slot, Rights::WRITE)?;
-    if !(USER_START..USER_END).contains(&rip) || !(USER_START..=USER_END).contains(&rsp) {
-        return Err(Error::BadAddress);
-    }
-    sched::with_env(id, |env| {
-        // Only a never-started environment: one waiting or blocked in a transfer is not runnable,
-        // but restarting it would leave its transfer state behind.
-        if env.runnable || env.pct != PctState::Running {
-            return Err(Error::Busy);
-        }
-        env.frame = TrapFrame::new_user(rip, rsp);
-        env.frame.rdi = arg;
-        env.runnable = true;
-        sched::publish(env);
-        Ok(0)
-    })
-    .ok_or(Error::NoSuchEnv)?
-}
-
-/// `env_destroy(slot)`.
-pub fn destroy(slot: u64) -> Result<u64, Error> {
-    let caller = sched::with_current(|env| env.id);
-    let id = cap::env_of(caller, slot, Rights::WRITE)?;
-    if id == caller || sched::is_ancestor(id, caller) {
-        // Destroying oneself (or an ancestor, which takes oneself along) is `env_exit`'s job.
-        return Err(Error::BadArgument);
-    }
-    sched::destroy(id, "destroyed through a capability");
-    Ok(0)
-}
-
-/// `env_set_name(env, ptr, len)`: `env` is `SELF_ENV` or a slot with `WRITE` over an environment.
-pub fn set_name(env: u64, ptr: u64, len: u64) -> Result<u64, Error> {
-    let caller = sched::with_current(|e| e.id);
-    let id = if env == abi::SELF_ENV { caller } else { cap::env_of(caller, env, Rights::WRITE)? };
-    let mut bytes = [0u8; abi::stats::NAME_LEN];
-    let take = len.min(bytes.len() as u64) as usize;
-    if take == 0 {
-        return Err(Error::BadArgument);
-    }
-    crate::uaccess::copy_from_user(sched::current_root(), ptr, &mut bytes[..take])?;
-    // A name cut in the middle of a character keeps its valid prefix.
-    let name = match core::str::from_utf8(&bytes[..take]) {
-        Ok(name) => name,
-        Err(e) if e.error_len().is_none() && len > take as u64 => {
-            core::str::from_utf8(&bytes[..e.valid_up_to()]).map_err(|_| Error::BadArgument)?
-        }
-        Err(_) => return Err(Error::BadArgument),
-    };
-    let name = abi::stats::fit_name(name);
-    if name.is_empty() {
-        return Err(Error::BadArgument);
-    }
-    sched::with_env(id, |e| e.name = String::from(name)).ok_or(Error::NoSuchEnv)?;
-    crate::stats::set_name(abi::env_index(id), name, false);
-    Ok(0)
 }

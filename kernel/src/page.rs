@@ -10,11 +10,8 @@
 //! kernel, else the id of the owning environment. It is mapped read-only at `PAGE_OWNERS_BASE`.
 //! The environment table (`abi::EnvInfo` per table index) lives here too, read-only at
 //! `ENV_TABLE_BASE`; `sched` publishes into it.
-use crate::cap::{self, Object};
 use crate::mem::{frames, paging, phys};
-use crate::{revoke, sched};
 use abi::layout::{OWNER_KERNEL, PAGE_SIZE};
-use abi::{Error, Rights, ANY_PAGE, PAGE_QUOTA};
 use core::sync::atomic::{AtomicU64, Ordering};
 
 // `page_alloc` returns `address | slot`, so slots must fit below the page offset.
@@ -174,59 +171,12 @@ pub fn note_held(pa: u64, owner: u64) {
     set_owner(pa, owner as u32);
 }
 
+/// Whether all environments together hold their budget of pages (`user_pages=`).
+pub fn over_budget() -> bool {
+    HELD.load(Ordering::Relaxed) >= BUDGET.load(Ordering::Relaxed)
+}
+
 /// A page allocated through `page_alloc` was freed.
 pub fn note_freed() {
     HELD.fetch_sub(1, Ordering::Relaxed);
-}
-
-/// `page_alloc(frame)`: returns `physical address | slot`.
-pub fn alloc(frame: u64) -> Result<u64, Error> {
-    let id = sched::with_current(|env| env.id);
-    if cap::pages_held(id) >= PAGE_QUOTA {
-        return Err(Error::QuotaExceeded);
-    }
-    if HELD.load(Ordering::Relaxed) >= BUDGET.load(Ordering::Relaxed) {
-        revoke::pressure(id);
-        return Err(Error::NoMemory);
-    }
-    let pa = if frame == ANY_PAGE {
-        frames::alloc_zeroed().ok_or_else(|| {
-            revoke::pressure(id);
-            Error::NoMemory
-        })?
-    } else {
-        frames::alloc_at_zeroed(frame).map_err(|e| match e {
-            kcore::frames::FrameError::NotFree(_) => Error::Busy,
-            _ => Error::BadArgument,
-        })?
-    };
-    match cap::insert_root(id, Object::Page(pa), Rights::ALL) {
-        Ok(slot) => {
-            set_owner(pa, id as u32);
-            sched::with_current(|env| {
-                env.pages += 1;
-                sched::publish(env);
-            });
-            HELD.fetch_add(1, Ordering::Relaxed);
-            crate::stats::count(abi::stats::Counter::PagesAllocated);
-            Ok(pa | slot as u64)
-        }
-        Err(e) => {
-            frames::free(pa);
-            Err(e)
-        }
-    }
-}
-
-/// `page_free(slot)`.
-pub fn free(slot: u64) -> Result<u64, Error> {
-    let id = sched::with_current(|env| env.id);
-    if !matches!(cap::check(id, slot, Rights::NONE)?, Object::Page(_)) {
-        return Err(Error::WrongType);
-    }
-    if !cap::is_root(id, slot)? {
-        return Err(Error::NoRights);
-    }
-    cap::delete(id, slot)?;
-    Ok(0)
 }

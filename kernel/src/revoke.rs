@@ -21,7 +21,7 @@ use crate::env::Env;
 use crate::mem::{paging, phys};
 use crate::{cap, kprintln, sched, upcall};
 use abi::layout::{REPOSSESSED_BASE, REPOSSESSED_CAPACITY, REPOSSESSED_ENTRIES, REVOKE_DEADLINE, REVOKE_PAGES};
-use abi::{env_index, Error, REVOKE_VECTOR};
+use abi::{env_index, REVOKE_VECTOR};
 use alloc::vec::Vec;
 
 /// Pages asked back per revocation.
@@ -133,30 +133,6 @@ fn publish(root: u64, revocation: Option<Revocation>) {
     phys::write(page + (REVOKE_DEADLINE - REPOSSESSED_BASE), &0u64.to_le_bytes());
     phys::write(page + (REVOKE_PAGES - REPOSSESSED_BASE), &owed.to_le_bytes());
     phys::write(page + (REVOKE_DEADLINE - REPOSSESSED_BASE), &deadline.to_le_bytes());
-}
-
-/// `page_set_vital(slot, vital)`.
-pub fn set_vital(slot: u64, vital: u64) -> Result<u64, Error> {
-    let id = sched::with_current(|env| env.id);
-    if !matches!(cap::check(id, slot, abi::Rights::NONE)?, cap::Object::Page(_)) {
-        return Err(Error::WrongType);
-    }
-    if !cap::is_root(id, slot)? {
-        return Err(Error::NoRights);
-    }
-    sched::with_current(|env| match vital {
-        0 => {
-            env.vital.retain(|&s| s != slot);
-            Ok(0)
-        }
-        1 if env.vital.contains(&slot) => Ok(0),
-        1 if env.vital.len() < abi::MAX_VITAL => {
-            env.vital.push(slot);
-            Ok(0)
-        }
-        1 => Err(Error::QuotaExceeded),
-        _ => Err(Error::BadArgument),
-    })
 }
 
 /// Environment `env` (at table index `owner`) no longer holds the page of its root capability

@@ -173,22 +173,24 @@ fn table_rs(calls: &[Call]) -> String {
     let mut objects: Vec<&str> = calls.iter().map(|c| c.object).collect();
     objects.sort_unstable();
     objects.dedup();
-    let mut s = format!("//! {GENERATED}\n//!\n//! The dispatch table: a call number picks the handler `sys_<object>_<verb>` in\n//! `syscall/<object>.rs` and gives it its arguments from the caller's saved registers (`rdi`, `rsi`,\n//! `rdx`, `r10`, `r8`, `r9`); calls that may switch environments also get the registers themselves.\nuse super::{{{}, SysResult}};\nuse crate::arch::x86_64::entry::TrapFrame;\n\n", objects.join(", "));
+    let mut s = format!("//! {GENERATED}\n//!\n//! The dispatch table: a call number picks the handler `sys_<object>_<verb>` in\n//! `syscall/<object>.rs` and gives it its arguments from the caller's saved registers (`rdi`, `rsi`,\n//! `rdx`, `r10`, `r8`, `r9`); calls that may switch environments, and `page_map`, get the registers
+//! themselves.\nuse super::{{{}, SysResult}};\nuse crate::arch::x86_64::entry::TrapFrame;\n\n", objects.join(", "));
+    let _ = writeln!(s, "/// How many calls there are: numbers are dense from 0.\npub(super) const CALLS: u64 = {};\n", calls.len());
     s += "/// Runs the handler of call `regs.rax`; an unknown number is `BadSysnum`.\n#[inline(always)]\npub(super) fn dispatch(regs: &mut TrapFrame) -> SysResult {\n    match regs.rax {\n";
     for call in calls {
         let regs: Vec<String> = REGISTERS[..call.args.len()].iter().map(|r| format!("regs.{r}")).collect();
-        let mut args: Vec<&str> = call.args.to_vec();
-        if call.switches {
-            args.insert(0, "regs");
-        }
+        // A call that may switch environments (or return a count with an error) reads its
+        // arguments from the registers itself and leaves its result in them.
+        let args: Vec<&str> = if call.frame { vec!["regs"] } else { call.args.to_vec() };
         let binding = match call.args.len() {
+            _ if call.frame => String::new(),
             0 => String::new(),
             1 => format!("let {} = {};\n            ", call.args[0], regs[0]),
             _ => format!("let ({}) = ({});\n            ", call.args.join(", "), regs.join(", ")),
         };
         let _ = writeln!(s, "        {} => {{\n            {binding}{}::{}({})\n        }}", call.number, call.object, call.name(), args.join(", "));
     }
-    s += "        _ => Err(abi::Error::BadSysnum),\n    }\n}\n";
+    s += "        _ => Err(abi::Error::BadSysnum.into()),\n    }\n}\n";
     s
 }
 
@@ -281,7 +283,7 @@ mod tests {
         for call in CALLS {
             assert!(text.contains(&format!("{}::{}(", call.object, call.name())), "{}", call.name());
         }
-        assert!(text.contains("env::sys_env_yield(regs, id)"));
+        assert!(text.contains("env::sys_env_yield(regs)"));
         assert!(text.contains("let (ptr, len) = (regs.rdi, regs.rsi);\n            console::sys_console_write(ptr, len)"));
     }
 

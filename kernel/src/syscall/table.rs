@@ -3,9 +3,13 @@
 //!
 //! The dispatch table: a call number picks the handler `sys_<object>_<verb>` in
 //! `syscall/<object>.rs` and gives it its arguments from the caller's saved registers (`rdi`, `rsi`,
-//! `rdx`, `r10`, `r8`, `r9`); calls that may switch environments also get the registers themselves.
+//! `rdx`, `r10`, `r8`, `r9`); calls that may switch environments, and `page_map`, get the registers
+//! themselves.
 use super::{cap, console, env, page, pct, slice, SysResult};
 use crate::arch::x86_64::entry::TrapFrame;
+
+/// How many calls there are: numbers are dense from 0.
+pub(super) const CALLS: u64 = 24;
 
 /// Runs the handler of call `regs.rax`; an unknown number is `BadSysnum`.
 #[inline(always)]
@@ -40,8 +44,7 @@ pub(super) fn dispatch(regs: &mut TrapFrame) -> SysResult {
             cap::sys_cap_revoke(slot)
         }
         7 => {
-            let (env, updates, count) = (regs.rdi, regs.rsi, regs.rdx);
-            page::sys_page_map(env, updates, count)
+            page::sys_page_map(regs)
         }
         8 => {
             env::sys_env_create()
@@ -55,24 +58,20 @@ pub(super) fn dispatch(regs: &mut TrapFrame) -> SysResult {
             env::sys_env_destroy(slot)
         }
         11 => {
-            let id = regs.rdi;
-            env::sys_env_yield(regs, id)
+            env::sys_env_yield(regs)
         }
         12 => {
             let (entry, stack_top) = (regs.rdi, regs.rsi);
             pct::sys_pct_set_entry(entry, stack_top)
         }
         13 => {
-            let (slot, a0, a1, a2, a3, a4) = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9);
-            pct::sys_pct_call(regs, slot, a0, a1, a2, a3, a4)
+            pct::sys_pct_call(regs)
         }
         14 => {
-            let (slot, a0, a1, a2, a3, a4) = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9);
-            pct::sys_pct_send(regs, slot, a0, a1, a2, a3, a4)
+            pct::sys_pct_send(regs)
         }
         15 => {
-            let (caller, value) = (regs.rdi, regs.rsi);
-            pct::sys_pct_reply(regs, caller, value)
+            pct::sys_pct_reply(regs)
         }
         16 => {
             pct::sys_pct_wait(regs)
@@ -105,6 +104,6 @@ pub(super) fn dispatch(regs: &mut TrapFrame) -> SysResult {
             let (ptr, len) = (regs.rdi, regs.rsi);
             console::sys_console_read(ptr, len)
         }
-        _ => Err(abi::Error::BadSysnum),
+        _ => Err(abi::Error::BadSysnum.into()),
     }
 }

@@ -1,4 +1,4 @@
-//! Protected control transfer: a call from one environment into another's registered entry point,
+//! `pct_*` calls, protected control transfer: a call from one environment into another's registered entry point,
 //! with arguments in registers, no copying and no scheduling decision.
 //!
 //! An environment that serves calls registers an entry and a stack (`pct_set_entry`) and waits
@@ -8,6 +8,7 @@
 //! form: the callee becomes runnable and the caller goes on. A callee's registers are not kept
 //! between calls: each transfer starts fresh at the entry, which is the library's business.
 //! If a callee ends while a caller is blocked on it, the caller's call fails with `NoSuchEnv`.
+use super::{NoValue, SysResult};
 use crate::arch::x86_64::entry::TrapFrame;
 use crate::env::{Env, PctState};
 use crate::{cap, sched};
@@ -15,13 +16,13 @@ use abi::layout::{is_user_range, overlaps_windows, USER_END, USER_START};
 use abi::{Error, Rights};
 
 /// `pct_set_entry(entry, stack_top)`.
-pub fn set_entry(entry: u64, stack_top: u64) -> Result<u64, Error> {
+pub fn sys_pct_set_entry(entry: u64, stack_top: u64) -> SysResult {
     let registration = if entry == 0 {
         None
     } else {
         let in_windows = overlaps_windows(stack_top.saturating_sub(16), 16);
         if !is_user_range(entry, 1) || !(USER_START + 16..=USER_END).contains(&stack_top) || !stack_top.is_multiple_of(16) || in_windows {
-            return Err(Error::BadAddress);
+            return Err(Error::BadAddress.into());
         }
         Some((entry, stack_top))
     };
@@ -29,9 +30,21 @@ pub fn set_entry(entry: u64, stack_top: u64) -> Result<u64, Error> {
     Ok(0)
 }
 
-/// `pct_call` (`sync`) or `pct_send`, with the arguments in the caller's saved registers: the
-/// capability check, the callee's setup, the caller's block and the switch under one lock.
-pub fn call(frame: &mut TrapFrame, sync: bool) -> Result<(), Error> {
+/// `pct_call(slot, a0, a1, a2, a3, a4)`, the arguments in the caller's registers.
+#[inline(always)]
+pub fn sys_pct_call(regs: &mut TrapFrame) -> SysResult {
+    call(regs, true)
+}
+
+/// `pct_send(slot, a0, a1, a2, a3, a4)`, the arguments in the caller's registers.
+#[inline(always)]
+pub fn sys_pct_send(regs: &mut TrapFrame) -> SysResult {
+    call(regs, false)
+}
+
+/// `pct_call` (`sync`) or `pct_send`: the capability check, the callee's setup, the caller's block
+/// and the switch under one lock.
+fn call(frame: &mut TrapFrame, sync: bool) -> SysResult {
     let slot = frame.rdi;
     let args = [frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9];
     // The caller's result, saved with its registers if the CPU moves (a failure overwrites it).
@@ -44,7 +57,7 @@ pub fn call(frame: &mut TrapFrame, sync: bool) -> Result<(), Error> {
     sched::transfer(frame, pick, |me, callee| {
         let (entry, stack_top) = callee.pct_entry.ok_or(Error::NoEntry)?;
         if callee.pct != PctState::Waiting {
-            return Err(Error::Busy);
+            return Err(Error::Busy.into());
         }
         let mut start = TrapFrame::new_user(entry, stack_top - 8);
         (start.rdi, start.rsi, start.rdx, start.rcx, start.r8, start.r9) = (me.id, args[0], args[1], args[2], args[3], args[4]);
@@ -60,11 +73,14 @@ pub fn call(frame: &mut TrapFrame, sync: bool) -> Result<(), Error> {
             sched::publish(me);
         }
         Ok(sync)
-    })
+    })?;
+    Err(NoValue::InFrame)
 }
 
-/// `pct_reply(caller, value)`: under one lock when the caller is there to take the value.
-pub fn reply(frame: &mut TrapFrame, caller: u64, value: u64) -> Result<(), Error> {
+/// `pct_reply(caller, value)` (in `rdi`, `rsi`): under one lock when the caller is there to take
+/// the value.
+pub fn sys_pct_reply(frame: &mut TrapFrame) -> SysResult {
+    let (caller, value) = (frame.rdi, frame.rsi);
     let serving = |me: &Env| if me.pct == PctState::Serving(Some(caller)) { Ok(caller) } else { Err(Error::BadArgument) };
     let mut woke = false;
     let outcome = sched::transfer(frame, serving, |me, c| {
@@ -78,15 +94,15 @@ pub fn reply(frame: &mut TrapFrame, caller: u64, value: u64) -> Result<(), Error
         Ok(woke)
     });
     match outcome {
-        Ok(()) if woke => return Ok(()),
+        Ok(()) if woke => return Err(NoValue::InFrame),
         Ok(()) => {}
         // Not serving this caller: nothing changed.
-        Err(Error::BadArgument) => return Err(Error::BadArgument),
+        Err(Error::BadArgument) => return Err(Error::BadArgument.into()),
         // The caller is gone.
         Err(_) => sched::with_current(stop_serving),
     }
     idle(frame);
-    Ok(())
+    Err(NoValue::InFrame)
 }
 
 /// The running environment is done serving: it waits for the next transfer.
@@ -98,17 +114,17 @@ fn stop_serving(me: &mut Env) {
 }
 
 /// `pct_wait()`.
-pub fn wait(frame: &mut TrapFrame) -> Result<(), Error> {
+pub fn sys_pct_wait(frame: &mut TrapFrame) -> SysResult {
     sched::with_current(|env| {
         env.pct_entry.ok_or(Error::NoEntry)?;
         env.pct = PctState::Waiting;
         env.runnable = false;
         sched::publish(env);
-        Ok(())
+        Ok::<(), Error>(())
     })?;
     (frame.rax, frame.rdx) = (0, 0);
     idle(frame);
-    Ok(())
+    Err(NoValue::InFrame)
 }
 
 /// The running environment just stopped being runnable: move to another, or, if none can run,
