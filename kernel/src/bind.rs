@@ -1,5 +1,5 @@
-//! Hardware secure bindings: the checked batch of map, unmap and protect updates an environment
-//! applies to its own page tables or a child's (`page_map`), including handing a page to a child
+//! Hardware secure bindings: the map, unmap and protect updates an environment applies (checked
+//! and batched by `page_map`, `syscall/page.rs`) to its own page tables or a child's (`page_map`), including handing a page to a child
 //! (`GIVE_MAP`: ownership moves) or sharing it (`GRANT_MAP`: a derived capability).
 //!
 //! Each update names the capability that authorizes it; the kernel checks the capability and the
@@ -8,13 +8,20 @@
 //! reports how many updates were applied. Page-table pages, kernel memory and the read-only windows
 //! can never be mapped: only pages named by a capability are.
 //!
+//! When capabilities go (revoked, deleted, or their environment ends), this file undoes what they
+//! allowed: the mappings made through them, in every environment, and, for a page's root
+//! capability, the page itself, credited to its owner's quota ([`revoke`], [`delete`],
+//! [`remove_env`]).
+//!
 //! Every entry made through a capability of the mapped environment's own table carries
 //! `pte::OWN_SLOT` and the slot (bits 52..61), and the library's two tag bits, so a library reads
 //! through the self-map which of its capabilities backs each page.
 use crate::cap::{self, Object};
 use crate::env::{Env, Mapping};
-use crate::mem::{frames, paging};
-use crate::sched;
+use crate::envs;
+use crate::mem::{frames, owners, paging};
+use alloc::vec::Vec;
+use kcore::cap::Removed;
 use abi::layout::{is_user_range, overlaps_windows, PAGE_SIZE};
 use abi::pte::{OWN_SLOT, SLOT_SHIFT};
 use abi::{env_index, Error, MapUpdate, Rights, MAX_MAP_PAGES, PAGE_QUOTA};
@@ -70,7 +77,8 @@ pub fn apply(env: &mut Env, caller: u64, giver: Option<&mut Env>, u: &MapUpdate)
             let slot = cap::grant_from(caller, u.slot, env.id, rights.union(Rights::GRANT))? as u64;
             let mapping = Mapping { owner: env_index(env.id), slot, ceiling: rights, tags };
             install(env, u.va, pa, mapping).inspect_err(|_| {
-                let _ = cap::delete(env.id, slot);
+                // Unmapped and not a root: deleting it frees nothing and takes no other lock.
+                let _ = delete(env.id, slot);
             })
         }
         _ => Err(Error::BadArgument),
@@ -136,12 +144,12 @@ fn give_map(env: &mut Env, caller: u64, giver: &mut Env, u: &MapUpdate) -> Resul
         debug_assert!(back.is_ok(), "a given page could not go back");
         return Err(e);
     }
-    crate::revoke::page_gone(giver, env_index(caller), u.slot);
+    giver.page_gone(u.slot);
     giver.pages -= 1;
     env.pages += 1;
-    crate::page::set_owner(pa, env.id as u32);
-    sched::publish(giver);
-    sched::publish(env);
+    owners::set(pa, env.id as u32);
+    envs::publish(giver);
+    envs::publish(env);
     Ok(())
 }
 
@@ -230,5 +238,60 @@ pub fn unmap_all(env: &mut Env) {
         paging::unmap(env.root, va);
         cap::note_mappings(m.owner, m.slot, -1);
         MAPPINGS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Revokes everything granted from `owner`'s `slot` and undoes what it allowed; returns how many
+/// capabilities went.
+pub fn revoke(owner: u64, slot: u64) -> Result<u64, Error> {
+    let removed = cap::revoke(owner, slot)?;
+    let count = removed.len() as u64;
+    release(removed, None);
+    Ok(count)
+}
+
+/// Deletes `owner`'s `slot` and everything granted from it, and undoes what they allowed.
+pub fn delete(owner: u64, slot: u64) -> Result<(), Error> {
+    let removed = cap::delete(owner, slot)?;
+    release(removed, None);
+    Ok(())
+}
+
+/// Removes every capability of `env`, which is being taken apart (and is no longer in the
+/// environment table), with what they hold: mappings made through them anywhere, and their pages.
+pub fn remove_env(env: &mut Env) {
+    let removed = cap::remove_owner(env_index(env.id));
+    release(removed, Some(env));
+}
+
+/// Undoes what removed capabilities allowed: removes the mappings made through them, in every
+/// environment (`dying` is one that has already left the table), and frees the pages whose root
+/// capability went, crediting the owner's quota.
+fn release(removed: Vec<Removed<Object>>, mut dying: Option<&mut Env>) {
+    for r in removed {
+        cap::forget(r.object);
+        // Every mapping is counted in its capability, so one that had none needs no search.
+        if r.mappings > 0 {
+            envs::for_each_env(|env| unmap_slot(env, r.owner, r.slot as u64));
+            if let Some(env) = dying.as_deref_mut() {
+                unmap_slot(env, r.owner, r.slot as u64);
+            }
+        }
+        if let (Object::Page(pa), true) = (r.object, r.root) {
+            owners::free(pa);
+            crate::page::note_freed();
+            crate::stats::count(abi::stats::Counter::PagesFreed);
+            let credit = |env: &mut Env| {
+                if env_index(env.id) == r.owner {
+                    env.pages -= 1;
+                    env.page_gone(r.slot as u64);
+                    envs::publish(env);
+                }
+            };
+            envs::for_each_env(credit);
+            if let Some(env) = dying.as_deref_mut() {
+                credit(env);
+            }
+        }
     }
 }

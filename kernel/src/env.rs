@@ -1,6 +1,9 @@
 //! Environments: Exo's protection domains. An environment is an address space, the saved state of
 //! its one CPU context (registers and FPU/SSE state), its exception handler, the record of what it
 //! mapped through capabilities, and a name for messages. Nothing more: no threads, no files.
+//!
+//! This file is the record and its own invariants only; the table of environments is `envs.rs`,
+//! the one path that takes an environment apart is `teardown.rs`.
 use crate::arch::x86_64::cpu::FPU_AREA_MAX;
 use crate::arch::x86_64::entry::TrapFrame;
 use crate::mem::paging;
@@ -65,6 +68,17 @@ pub enum PctState {
     Blocked(u64),
 }
 
+/// A revocation the kernel asked an environment for (`revoke.rs`), not settled yet.
+#[derive(Clone, Copy, Debug)]
+pub struct Revocation {
+    /// Pages still owed (more than 0: the request is over when it reaches 0).
+    pub owed: u64,
+    /// The tick after which the kernel takes pages itself.
+    pub deadline: u64,
+    /// Whether the upcall has been delivered.
+    pub delivered: bool,
+}
+
 /// A protection domain.
 pub struct Env {
     /// Table index and generation (`abi::env_id`); shown in messages.
@@ -89,7 +103,7 @@ pub struct Env {
     pub pct_entry: Option<(u64, u64)>,
     pub pct: PctState,
     /// A revocation the kernel asked for and that is not settled yet.
-    pub revoke: Option<crate::revoke::Revocation>,
+    pub revoke: Option<Revocation>,
     /// Slots of root page capabilities the kernel must never repossess.
     pub vital: alloc::vec::Vec<u64>,
     /// Whether it wants a slice-end upcall after each preemption, and whether one is due.
@@ -138,15 +152,23 @@ impl Env {
         Ok(Env::new(id, format!("{}.child", parent.name), Some(parent.id), root, TrapFrame::default()))
     }
 
-    /// Returns every frame of the environment's address space to the free pool. Its capabilities
-    /// (and the pages they hold) must already be gone (`cap::remove_env`); pages other environments
-    /// mapped into it are unmapped first, so only the pages the loader gave it are freed.
-    pub fn destroy(mut self) {
-        debug_assert!(self.pages == 0);
-        crate::bind::unmap_all(&mut self);
-        if paging::is_active(self.root) {
-            paging::activate(paging::kernel_root());
+    /// The environment let go of the page of its root capability `slot` (freed, given away or
+    /// repossessed): it is no longer vital, and it counts toward the revocation pending against
+    /// the environment (the request is over when every page asked for is counted).
+    pub fn page_gone(&mut self, slot: u64) {
+        self.vital.retain(|&s| s != slot);
+        let Some(r) = self.revoke.as_mut() else { return };
+        r.owed = r.owed.saturating_sub(1);
+        if r.owed == 0 {
+            self.revoke = None;
         }
-        paging::destroy_address_space(self.root);
+        self.publish_revocation();
     }
+
+    /// Shows the pending revocation (or none) in the environment's revocation page.
+    pub fn publish_revocation(&self) {
+        let (owed, deadline) = self.revoke.map_or((0, 0), |r| (r.owed, r.deadline));
+        crate::windows::publish_revocation(self.root, owed, deadline);
+    }
+
 }

@@ -61,12 +61,12 @@ pub fn consume(n: usize) {
     let n = n.min(ring.len);
     ring.head = (ring.head + n) % CAPACITY;
     ring.len -= n;
-    crate::page::publish_console_input(ring.len as u64);
+    crate::windows::publish_console_input(ring.len as u64);
     crate::stats::add(abi::stats::Counter::ConsoleBytesIn, n as u64);
 }
 
 /// Called at each timer tick: drains the UART and publishes the count.
 pub fn tick() {
     let pending = poll();
-    crate::page::publish_console_input(pending as u64);
+    crate::windows::publish_console_input(pending as u64);
 }

@@ -32,19 +32,25 @@ mod boot;
 mod cap;
 mod console;
 mod env;
+mod envs;
+mod exit;
 mod input;
 mod loader;
 mod mem;
 mod page;
 mod revoke;
+mod runlist;
 mod sched;
 mod selftest;
+mod slice;
 mod stages;
 mod stats;
 mod syscall;
+mod teardown;
 mod trap;
 mod uaccess;
 mod upcall;
+mod windows;
 
 use arch::x86_64::{cpu, entry, gdt, idt, lapic, legacy};
 use kcore::cmdline::{self, Mode};
@@ -87,7 +93,7 @@ extern "C" fn kmain(protocol: u32, info: u32, entry_tsc: u64) -> ! {
     if let Some(test) = cmdline.selftest {
         selftest::run(test);
     }
-    if let Some(args) = cmdline.args.filter(|args| !page::publish_boot_args(args)) {
+    if let Some(args) = cmdline.args.filter(|args| !windows::publish_boot_args(args)) {
         kprintln!("exo: the arguments after '--' are {} bytes; the limit is {}: refusing them", args.len(), abi::layout::BOOT_ARGS_MAX - 1);
     }
     let archive = open_initrd(&boot);
@@ -95,7 +101,8 @@ extern "C" fn kmain(protocol: u32, info: u32, entry_tsc: u64) -> ! {
     if cmdline.mode == Mode::Test {
         log::info!("test mode: QEMU exits when the run list is done");
     }
-    sched::start(programs, archive, cmdline.mode)
+    envs::init();
+    runlist::start(programs, archive, cmdline.mode)
 }
 
 /// Builds the frame allocator from the firmware map minus everything already in use, switches to
@@ -118,7 +125,7 @@ fn init_memory(boot: &boot::BootInfo) {
     mem::frames::init(&mut map);
     mem::paging::init(boot.ram.iter());
     mem::heap::init();
-    page::init();
+    windows::init();
     stats::init();
     log::info!("mem: {} frames free after page tables and heap", mem::frames::free_count());
 }
@@ -131,7 +138,7 @@ fn open_initrd(boot: &boot::BootInfo) -> Archive<'static> {
     match Archive::new(mem::phys::bytes(pa, len)) {
         Ok(archive) => {
             log::info!("initrd: {} bytes at {pa:#x}, {} files", len, archive.entries().count());
-            page::publish_initrd(mem::phys::bytes(pa, len));
+            windows::publish_initrd(mem::phys::bytes(pa, len));
             archive
         }
         Err(e) => {

@@ -1,6 +1,6 @@
 //! `cap_*` calls: granting, revoking and deleting capabilities.
 use super::SysResult;
-use crate::{cap, sched};
+use crate::{bind, cap, envs};
 use abi::{Error, Rights};
 
 /// `cap_grant(slot, env, rights)` by the running environment.
@@ -9,8 +9,8 @@ pub fn sys_cap_grant(slot: u64, env: u64, rights: u64) -> SysResult {
     if !rights.is_valid() {
         return Err(Error::BadArgument.into());
     }
-    let id = sched::with_current(|e| e.id);
-    if sched::with_env(env, |_| ()).is_none() {
+    let id = envs::with_current(|e| e.id);
+    if envs::with_env(env, |_| ()).is_none() {
         return Err(Error::NoSuchEnv.into());
     }
     let new = cap::grant_from(id, slot, env, rights)?;
@@ -20,13 +20,13 @@ pub fn sys_cap_grant(slot: u64, env: u64, rights: u64) -> SysResult {
 
 /// `cap_revoke(slot)` by the running environment: returns how many capabilities went.
 pub fn sys_cap_revoke(slot: u64) -> SysResult {
-    let id = sched::with_current(|env| env.id);
-    Ok(cap::revoke(id, slot)?)
+    let id = envs::with_current(|env| env.id);
+    Ok(bind::revoke(id, slot)?)
 }
 
 /// `cap_delete(slot)` by the running environment.
 pub fn sys_cap_delete(slot: u64) -> SysResult {
-    let id = sched::with_current(|env| env.id);
-    cap::delete(id, slot)?;
+    let id = envs::with_current(|env| env.id);
+    bind::delete(id, slot)?;
     Ok(0)
 }

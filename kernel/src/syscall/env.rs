@@ -3,15 +3,15 @@
 use super::{NoValue, SysResult};
 use crate::arch::x86_64::entry::TrapFrame;
 use crate::env::{Env, ExceptionHandler, PctState};
-use crate::sched::{self, Outcome};
-use crate::{cap, uaccess};
+use crate::teardown::{self, Outcome};
+use crate::{cap, envs, exit, sched, uaccess};
 use abi::layout::{is_user_range, overlaps_windows, USER_END, USER_START};
 use abi::{Error, Rights, MIN_EXCEPTION_STACK};
 use alloc::string::String;
 
 /// `env_exit(code)`.
 pub fn sys_env_exit(code: u64) -> SysResult {
-    sched::end_current(Outcome::Exited(code))
+    exit::end_current(Outcome::Exited(code))
 }
 
 /// `env_set_exception_handler(entry, stack_base, stack_size)`.
@@ -27,18 +27,18 @@ pub fn sys_env_set_exception_handler(entry: u64, stack_base: u64, stack_size: u6
         }
         Some(ExceptionHandler { entry, stack_base, stack_top: stack_base + stack_size })
     };
-    sched::with_current(|env| env.exception_handler = handler);
+    envs::with_current(|env| env.exception_handler = handler);
     Ok(0)
 }
 
 /// `env_create()`: returns `(id << 16) | slot`.
 pub fn sys_env_create() -> SysResult {
-    let parent = sched::with_current(|env| env.id);
-    let id = sched::create(|id| sched::with_current(|p| Env::new_child(id, p))).map_err(|e| e.unwrap_or(Error::NoMemory))?;
+    let parent = envs::with_current(|env| env.id);
+    let id = envs::create(|id| envs::with_current(|p| Env::new_child(id, p))).map_err(|e| e.unwrap_or(Error::NoMemory))?;
     match cap::insert_root(parent, cap::Object::Env(id), Rights::ALL) {
         Ok(slot) => Ok((id << 16) | slot as u64),
         Err(e) => {
-            sched::destroy(id, "its creator's capability table was full");
+            teardown::destroy(id, "its creator's capability table was full");
             Err(e.into())
         }
     }
@@ -46,12 +46,12 @@ pub fn sys_env_create() -> SysResult {
 
 /// `env_start(slot, rip, rsp, arg)`.
 pub fn sys_env_start(slot: u64, rip: u64, rsp: u64, arg: u64) -> SysResult {
-    let caller = sched::with_current(|env| env.id);
+    let caller = envs::with_current(|env| env.id);
     let id = cap::env_of(caller, slot, Rights::WRITE)?;
     if !(USER_START..USER_END).contains(&rip) || !(USER_START..=USER_END).contains(&rsp) {
         return Err(Error::BadAddress.into());
     }
-    Ok(sched::with_env(id, |env| {
+    Ok(envs::with_env(id, |env| {
         // Only a never-started environment: one waiting or blocked in a transfer is not runnable,
         // but restarting it would leave its transfer state behind.
         if env.runnable || env.pct != PctState::Running {
@@ -60,7 +60,7 @@ pub fn sys_env_start(slot: u64, rip: u64, rsp: u64, arg: u64) -> SysResult {
         env.frame = TrapFrame::new_user(rip, rsp);
         env.frame.rdi = arg;
         env.runnable = true;
-        sched::publish(env);
+        envs::publish(env);
         Ok(0)
     })
     .ok_or(Error::NoSuchEnv)??)
@@ -68,13 +68,13 @@ pub fn sys_env_start(slot: u64, rip: u64, rsp: u64, arg: u64) -> SysResult {
 
 /// `env_destroy(slot)`.
 pub fn sys_env_destroy(slot: u64) -> SysResult {
-    let caller = sched::with_current(|env| env.id);
+    let caller = envs::with_current(|env| env.id);
     let id = cap::env_of(caller, slot, Rights::WRITE)?;
-    if id == caller || sched::is_ancestor(id, caller) {
+    if id == caller || envs::is_ancestor(id, caller) {
         // Destroying oneself (or an ancestor, which takes oneself along) is `env_exit`'s job.
         return Err(Error::BadArgument.into());
     }
-    sched::destroy(id, "destroyed through a capability");
+    teardown::destroy(id, "destroyed through a capability");
     Ok(0)
 }
 
@@ -94,7 +94,7 @@ pub fn sys_env_set_slice_upcall(enabled: u64) -> SysResult {
         1 => true,
         _ => return Err(Error::BadArgument.into()),
     };
-    sched::with_current(|env| {
+    envs::with_current(|env| {
         env.slice_upcall = enabled;
         env.slice_end_pending &= enabled;
     });
@@ -104,14 +104,14 @@ pub fn sys_env_set_slice_upcall(enabled: u64) -> SysResult {
 /// `env_set_name(env, ptr, len)`: `env` is `SELF_ENV` or a slot with `WRITE` over an environment.
 #[inline(never)]
 pub fn sys_env_set_name(env: u64, ptr: u64, len: u64) -> SysResult {
-    let caller = sched::with_current(|e| e.id);
+    let caller = envs::with_current(|e| e.id);
     let id = if env == abi::SELF_ENV { caller } else { cap::env_of(caller, env, Rights::WRITE)? };
     let mut bytes = [0u8; abi::stats::NAME_LEN];
     let take = len.min(bytes.len() as u64) as usize;
     if take == 0 {
         return Err(Error::BadArgument.into());
     }
-    uaccess::copy_from_user(sched::current_root(), ptr, &mut bytes[..take])?;
+    uaccess::copy_from_user(envs::current_root(), ptr, &mut bytes[..take])?;
     // A name cut in the middle of a character keeps its valid prefix.
     let name = match core::str::from_utf8(&bytes[..take]) {
         Ok(name) => name,
@@ -124,7 +124,7 @@ pub fn sys_env_set_name(env: u64, ptr: u64, len: u64) -> SysResult {
     if name.is_empty() {
         return Err(Error::BadArgument.into());
     }
-    sched::with_env(id, |e| e.name = String::from(name)).ok_or(Error::NoSuchEnv)?;
+    envs::with_env(id, |e| e.name = String::from(name)).ok_or(Error::NoSuchEnv)?;
     crate::stats::set_name(abi::env_index(id), name, false);
     Ok(0)
 }

@@ -2,16 +2,16 @@
 //! batch of mapping updates (`page_map`, the hardware secure binding: `bind.rs` applies each update).
 use super::{NoValue, SysResult};
 use crate::cap::{self, Object};
-use crate::mem::frames;
-use crate::{bind, page, revoke, sched, uaccess};
+use crate::mem::owners;
+use crate::{bind, envs, page, revoke, uaccess};
 use crate::arch::x86_64::entry::TrapFrame;
 use crate::env::Env;
 use abi::{encode_partial, Error, MapUpdate, Rights, ANY_PAGE, MAX_MAP_BATCH, MAX_MAP_PAGES, PAGE_QUOTA, SELF_ENV};
 
 /// `page_alloc(frame)`: returns `physical address | slot`.
 pub fn sys_page_alloc(frame: u64) -> SysResult {
-    let id = sched::with_current(|env| env.id);
-    if cap::pages_held(id) >= PAGE_QUOTA {
+    let id = envs::with_current(|env| env.id);
+    if envs::with_current(|env| env.pages) >= PAGE_QUOTA {
         return Err(Error::QuotaExceeded.into());
     }
     if page::over_budget() {
@@ -19,28 +19,28 @@ pub fn sys_page_alloc(frame: u64) -> SysResult {
         return Err(Error::NoMemory.into());
     }
     let pa = if frame == ANY_PAGE {
-        frames::alloc_zeroed().ok_or_else(|| {
+        owners::alloc_zeroed().ok_or_else(|| {
             revoke::pressure(id);
             Error::NoMemory
         })?
     } else {
-        frames::alloc_at_zeroed(frame).map_err(|e| match e {
+        owners::alloc_at_zeroed(frame).map_err(|e| match e {
             kcore::frames::FrameError::NotFree(_) => Error::Busy,
             _ => Error::BadArgument,
         })?
     };
     match cap::insert_root(id, Object::Page(pa), Rights::ALL) {
         Ok(slot) => {
-            sched::with_current(|env| {
+            envs::with_current(|env| {
                 env.pages += 1;
-                sched::publish(env);
+                envs::publish(env);
             });
             page::note_held(pa, id);
             crate::stats::count(abi::stats::Counter::PagesAllocated);
             Ok(pa | slot as u64)
         }
         Err(e) => {
-            frames::free(pa);
+            owners::free(pa);
             Err(e.into())
         }
     }
@@ -48,14 +48,14 @@ pub fn sys_page_alloc(frame: u64) -> SysResult {
 
 /// `page_free(slot)`.
 pub fn sys_page_free(slot: u64) -> SysResult {
-    let id = sched::with_current(|env| env.id);
+    let id = envs::with_current(|env| env.id);
     if !matches!(cap::check(id, slot, Rights::NONE)?, Object::Page(_)) {
         return Err(Error::WrongType.into());
     }
     if !cap::is_root(id, slot)? {
         return Err(Error::NoRights.into());
     }
-    cap::delete(id, slot)?;
+    bind::delete(id, slot)?;
     Ok(0)
 }
 
@@ -69,7 +69,7 @@ pub fn sys_page_map(regs: &mut TrapFrame) -> SysResult {
     if count > MAX_MAP_BATCH {
         return Err(Error::TooLong.into());
     }
-    let caller = sched::with_current(|env| env.id);
+    let caller = envs::with_current(|env| env.id);
     let target = match target {
         SELF_ENV => caller,
         slot => cap::env_of(caller, slot, Rights::WRITE)?,
@@ -84,7 +84,7 @@ pub fn sys_page_map(regs: &mut TrapFrame) -> SysResult {
         heap.resize(count as usize * MapUpdate::SIZE, 0);
         &mut heap
     };
-    uaccess::copy_from_user(sched::current_root(), updates, bytes)?;
+    uaccess::copy_from_user(envs::current_root(), updates, bytes)?;
     // The work per call is bounded by pages, a range counting as its own (each range's count is
     // checked again when it is applied).
     let pages = bytes.chunks_exact(MapUpdate::SIZE).fold(0u64, |sum, chunk| {
@@ -104,9 +104,9 @@ pub fn sys_page_map(regs: &mut TrapFrame) -> SysResult {
         (count, None)
     };
     let applied = if target == caller {
-        sched::with_env(target, |env| run(env, None))
+        envs::with_env(target, |env| run(env, None))
     } else {
-        sched::with_two(caller, target, |me, env| run(env, Some(me)))
+        envs::with_two(caller, target, |me, env| run(env, Some(me)))
     };
     let (done, failure) = applied.unwrap_or((0, Some(Error::NoSuchEnv)));
     crate::stats::add(abi::stats::Counter::MapUpdates, done);
@@ -121,14 +121,14 @@ pub fn sys_page_map(regs: &mut TrapFrame) -> SysResult {
 
 /// `page_set_vital(slot, vital)`.
 pub fn sys_page_set_vital(slot: u64, vital: u64) -> SysResult {
-    let id = sched::with_current(|env| env.id);
+    let id = envs::with_current(|env| env.id);
     if !matches!(cap::check(id, slot, abi::Rights::NONE)?, Object::Page(_)) {
         return Err(Error::WrongType.into());
     }
     if !cap::is_root(id, slot)? {
         return Err(Error::NoRights.into());
     }
-    Ok(sched::with_current(|env| match vital {
+    Ok(envs::with_current(|env| match vital {
         0 => {
             env.vital.retain(|&s| s != slot);
             Ok(0)

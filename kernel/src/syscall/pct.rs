@@ -11,7 +11,7 @@
 use super::{NoValue, SysResult};
 use crate::arch::x86_64::entry::TrapFrame;
 use crate::env::{Env, PctState};
-use crate::{cap, sched};
+use crate::{cap, envs, exit, sched, teardown};
 use abi::layout::{is_user_range, overlaps_windows, USER_END, USER_START};
 use abi::{Error, Rights};
 
@@ -26,7 +26,7 @@ pub fn sys_pct_set_entry(entry: u64, stack_top: u64) -> SysResult {
         }
         Some((entry, stack_top))
     };
-    sched::with_current(|env| env.pct_entry = registration);
+    envs::with_current(|env| env.pct_entry = registration);
     Ok(0)
 }
 
@@ -64,13 +64,13 @@ fn call(frame: &mut TrapFrame, sync: bool) -> SysResult {
         callee.frame = start;
         callee.pct = PctState::Serving(sync.then_some(me.id));
         callee.runnable = true;
-        sched::publish(callee);
+        envs::publish(callee);
         crate::stages::stamp(abi::stages::Point::Checked);
         crate::stats::count(abi::stats::Counter::PctTransfers);
         if sync {
             me.pct = PctState::Blocked(callee.id);
             me.runnable = false;
-            sched::publish(me);
+            envs::publish(me);
         }
         Ok(sync)
     })?;
@@ -89,7 +89,7 @@ pub fn sys_pct_reply(frame: &mut TrapFrame) -> SysResult {
         if woke {
             (c.pct, c.runnable) = (PctState::Running, true);
             (c.frame.rax, c.frame.rdx) = (0, value);
-            sched::publish(c);
+            envs::publish(c);
         }
         Ok(woke)
     });
@@ -99,7 +99,7 @@ pub fn sys_pct_reply(frame: &mut TrapFrame) -> SysResult {
         // Not serving this caller: nothing changed.
         Err(Error::BadArgument) => return Err(Error::BadArgument.into()),
         // The caller is gone.
-        Err(_) => sched::with_current(stop_serving),
+        Err(_) => envs::with_current(stop_serving),
     }
     idle(frame);
     Err(NoValue::InFrame)
@@ -110,16 +110,16 @@ fn stop_serving(me: &mut Env) {
     crate::stages::stamp(abi::stages::Point::Checked);
     me.pct = PctState::Waiting;
     me.runnable = false;
-    sched::publish(me);
+    envs::publish(me);
 }
 
 /// `pct_wait()`.
 pub fn sys_pct_wait(frame: &mut TrapFrame) -> SysResult {
-    sched::with_current(|env| {
+    envs::with_current(|env| {
         env.pct_entry.ok_or(Error::NoEntry)?;
         env.pct = PctState::Waiting;
         env.runnable = false;
-        sched::publish(env);
+        envs::publish(env);
         Ok::<(), Error>(())
     })?;
     (frame.rax, frame.rdx) = (0, 0);
@@ -131,7 +131,7 @@ pub fn sys_pct_wait(frame: &mut TrapFrame) -> SysResult {
 /// end it (nothing could ever transfer into it again).
 fn idle(frame: &mut TrapFrame) {
     if !sched::switch_away(frame) {
-        sched::end_current(sched::Outcome::Killed(alloc::string::String::from(
+        exit::end_current(teardown::Outcome::Killed(alloc::string::String::from(
             "waits for a protected control transfer, but no environment can run",
         )));
     }
