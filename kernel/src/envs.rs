@@ -43,10 +43,13 @@ impl Table {
         self.envs.get_mut(i)?.as_mut()
     }
 
-    /// Whether an environment lives at index `i` and may run.
+    /// The first runnable environment after index `i`, wrapping round, other than `i` itself.
     #[inline(always)]
-    pub fn is_runnable(&self, i: usize) -> bool {
-        self.envs.get(i).and_then(Option::as_ref).is_some_and(|e| e.runnable)
+    pub fn runnable_after(&self, i: usize) -> Option<usize> {
+        let runnable = |e: &Option<Env>| e.as_ref().is_some_and(|e| e.runnable);
+        let after = i + 1;
+        let later = self.envs.get(after..).and_then(|rest| rest.iter().position(runnable)).map(|k| after + k);
+        later.or_else(|| self.envs.get(..i)?.iter().position(runnable))
     }
 
     /// The running environment.

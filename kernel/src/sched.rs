@@ -40,7 +40,6 @@ pub fn preempt(frame: &mut TrapFrame) {
 
 /// `env_yield(target)`: switches to `target` (or the next runnable environment for `ANY_ENV`),
 /// saving the caller's registers from `frame` (already holding the call's result).
-#[inline(always)]
 pub fn yield_to(frame: &mut TrapFrame, target: u64) -> Result<(), abi::Error> {
     envs::with(|t| {
         let next = if target == abi::ANY_ENV {
@@ -66,7 +65,6 @@ pub fn yield_to(frame: &mut TrapFrame, target: u64) -> Result<(), abi::Error> {
 /// (checking the caller's capability, say), then `f` gets the running environment and the target
 /// (live, and not the running one: `NoSuchEnv` otherwise) and says whether the CPU moves to the
 /// target, saving the running one's registers from `frame` (which must already hold its result).
-#[inline(always)]
 pub fn transfer(
     frame: &mut TrapFrame,
     pick: impl FnOnce(&Env) -> Result<u64, abi::Error>,
@@ -118,7 +116,7 @@ pub fn start(id: u64) -> TrapFrame {
 /// The next runnable environment after the current one, round robin (not the current one).
 #[inline(always)]
 fn next_runnable(t: &Table) -> Option<usize> {
-    (1..=MAX_ENVS).map(|step| (t.current + step) % MAX_ENVS).find(|&i| i != t.current && t.is_runnable(i))
+    t.runnable_after(t.current)
 }
 
 /// Saves the running environment's registers from `frame` and loads `next`'s into it.

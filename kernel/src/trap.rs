@@ -14,6 +14,7 @@ use alloc::format;
 use alloc::string::String;
 
 /// Called by the common interrupt stub.
+#[allow(unsafe_code)] // An entry symbol for the stub: `no_mangle` is unsafe to declare.
 #[unsafe(no_mangle)]
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     crate::stages::stamp(abi::stages::Point::Dispatch);

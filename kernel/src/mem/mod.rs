@@ -6,3 +6,11 @@ pub mod heap;
 pub mod owners;
 pub mod paging;
 pub mod phys;
+
+/// The physical address where the kernel image ends (the linker script's `__kernel_end`).
+pub fn kernel_image_end() -> u64 {
+    unsafe extern "C" {
+        static __kernel_end: u8;
+    }
+    &raw const __kernel_end as u64 - abi::layout::KERNEL_BASE
+}

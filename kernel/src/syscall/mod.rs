@@ -42,6 +42,7 @@ impl From<Error> for NoValue {
 pub type SysResult = Result<u64, NoValue>;
 
 /// Called by the `syscall` entry stub with the caller's registers.
+#[allow(unsafe_code)] // An entry symbol for the stub: `no_mangle` is unsafe to declare.
 #[unsafe(no_mangle)]
 extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
     stamp(Point::Dispatch);

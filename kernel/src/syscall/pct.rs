@@ -57,7 +57,7 @@ fn call(frame: &mut TrapFrame, sync: bool) -> SysResult {
     sched::transfer(frame, pick, |me, callee| {
         let (entry, stack_top) = callee.pct_entry.ok_or(Error::NoEntry)?;
         if callee.pct != PctState::Waiting {
-            return Err(Error::Busy.into());
+            return Err(Error::Busy);
         }
         let mut start = TrapFrame::new_user(entry, stack_top - 8);
         (start.rdi, start.rsi, start.rdx, start.rcx, start.r8, start.r9) = (me.id, args[0], args[1], args[2], args[3], args[4]);
