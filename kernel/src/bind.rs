@@ -90,7 +90,7 @@ pub fn apply(env: &mut Env, caller: u64, giver: Option<&mut Env>, u: &MapUpdate)
 ///
 /// The capabilities are not looked up again. A mapping record is the cached secure binding: it
 /// exists only while its capability does (removing a capability, by revocation, deletion, or its
-/// environment's end, removes every mapping made through it: `cap::release`; a root capability
+/// environment's end, removes every mapping made through it: `bind::release`; a root capability
 /// cannot be given away while something maps it), capability rights never change, and the
 /// mapping's ceiling was checked against the capability when it was made. So the ceiling is the
 /// whole check (test `bad_protect_range`).
@@ -138,7 +138,7 @@ fn give_map(env: &mut Env, caller: u64, giver: &mut Env, u: &MapUpdate) -> Resul
     let mapping = Mapping { owner: env_index(env.id), slot, ceiling: rights, tags };
     if let Err(e) = install(env, u.va, pa, mapping) {
         // Back to the giver: its table has at least the slot just emptied, so this cannot fail.
-        // (Deleting the capability instead would free the page, which takes the scheduler's lock
+        // (Deleting the capability instead would free the page, which takes the environment table's lock
         // that this call already holds.)
         let back = cap::give(env.id, slot, caller);
         debug_assert!(back.is_ok(), "a given page could not go back");
