@@ -1,10 +1,12 @@
 //! The Exo ABI: what the kernel and every library OS agree on, and nothing else.
 //!
-//! This crate owns the system-call numbers ([`Sysnum`], `sysnum.rs`), the error codes ([`Error`])
+//! This crate owns the system-call table ([`calls::CALLS`], `calls.rs`: every call's number, name,
+//! arguments, rights, errors and documentation; `cargo xtask abi` generates [`Sysnum`] (`sysnum.rs`),
+//! ExOS's stubs, the kernel's dispatch table and docs/ABI.md's reference from it), the error codes ([`Error`])
 //! and the register encoding of a call's result ([`encode_result`] / [`decode_result`], `error.rs`),
 //! the user address-space layout ([`layout`]), and here the types calls exchange: [`Rights`],
 //! [`ExceptionFrame`], [`MapUpdate`], [`EnvInfo`], environment ids and the ABI's limits. It has no dependencies and no unsafe code, so both sides can trust it.
-//! `docs/ABI.md` is the prose form of this file; keep the two in step.
+//! `docs/ABI.md` is the prose form of this crate; its "Calls" section is generated from `calls.rs`.
 //!
 //! # Register convention
 //! A call is made with the `syscall` instruction. `rax` holds the [`Sysnum`]; arguments go in `rdi`,
@@ -20,6 +22,7 @@ pub mod pte;
 pub mod stages;
 pub mod stats;
 mod error;
+pub mod calls;
 mod sysnum;
 
 pub use error::*;
@@ -407,5 +410,35 @@ mod tests {
         assert!(Rights::ALL.contains(rw) && Rights::ALL.is_valid() && !Rights(16).is_valid());
         extern crate std;
         assert_eq!(std::format!("{rw}"), "rw--");
+    }
+}
+
+#[cfg(test)]
+mod calls_tests {
+    extern crate std;
+    use crate::calls::*;
+    use crate::{Error, Sysnum};
+    use std::format;
+    use std::string::ToString;
+
+    #[test]
+    fn the_generated_sysnum_matches_the_table() {
+        assert_eq!(Sysnum::ALL.len(), CALLS.len());
+        for (call, sysnum) in CALLS.iter().zip(Sysnum::ALL) {
+            assert_eq!(sysnum as u64, call.number);
+            assert_eq!(sysnum.name(), call.name().to_string());
+            assert_eq!(Sysnum::try_from(call.number), Ok(sysnum));
+        }
+        assert_eq!(Sysnum::try_from(CALLS.len() as u64), Err(Error::BadSysnum));
+    }
+
+    #[test]
+    fn every_listed_error_exists_and_appears_once_per_call() {
+        for call in CALLS {
+            for (i, (name, _)) in call.errors.iter().enumerate() {
+                assert!(Error::ALL.iter().any(|e| format!("{e:?}") == *name), "{}: {name}", call.name());
+                assert!(call.errors[..i].iter().all(|(other, _)| other != name), "{}: {name} twice", call.name());
+            }
+        }
     }
 }

@@ -1,5 +1,5 @@
-//! Hardware secure bindings: the checked batch of map, unmap and protect updates an environment
-//! applies to its own page tables or a child's (`page_map`), including handing a page to a child
+//! Hardware secure bindings: the map, unmap and protect updates an environment applies (checked
+//! and batched by `page_map`, `syscall/page.rs`) to its own page tables or a child's (`page_map`), including handing a page to a child
 //! (`GIVE_MAP`: ownership moves) or sharing it (`GRANT_MAP`: a derived capability).
 //!
 //! Each update names the capability that authorizes it; the kernel checks the capability and the
@@ -8,16 +8,23 @@
 //! reports how many updates were applied. Page-table pages, kernel memory and the read-only windows
 //! can never be mapped: only pages named by a capability are.
 //!
+//! When capabilities go (revoked, deleted, or their environment ends), this file undoes what they
+//! allowed: the mappings made through them, in every environment, and, for a page's root
+//! capability, the page itself, credited to its owner's quota ([`revoke`], [`delete`],
+//! [`remove_env`]).
+//!
 //! Every entry made through a capability of the mapped environment's own table carries
 //! `pte::OWN_SLOT` and the slot (bits 52..61), and the library's two tag bits, so a library reads
 //! through the self-map which of its capabilities backs each page.
 use crate::cap::{self, Object};
 use crate::env::{Env, Mapping};
-use crate::mem::{frames, paging};
-use crate::{sched, uaccess};
+use crate::envs;
+use crate::mem::{frames, owners, paging};
+use alloc::vec::Vec;
+use kcore::cap::Removed;
 use abi::layout::{is_user_range, overlaps_windows, PAGE_SIZE};
 use abi::pte::{OWN_SLOT, SLOT_SHIFT};
-use abi::{env_index, Error, MapUpdate, Rights, MAX_MAP_BATCH, MAX_MAP_PAGES, PAGE_QUOTA, SELF_ENV};
+use abi::{env_index, Error, MapUpdate, Rights, MAX_MAP_PAGES, PAGE_QUOTA};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// The most pages one environment may have mapped through capabilities.
@@ -30,66 +37,9 @@ static MAPPINGS: AtomicUsize = AtomicUsize::new(0);
 /// The most page-table frames one environment's mappings may cost.
 pub const MAX_TABLES: u64 = 512;
 
-/// Updates a `page_map` call reads onto the stack; larger batches go through the heap.
-const INLINE_UPDATES: usize = 8;
-
-/// `page_map(env, updates, count)`: returns the number applied and the first failure, if any.
-pub fn page_map(target: u64, updates: u64, count: u64) -> (u64, Option<Error>) {
-    if count > MAX_MAP_BATCH {
-        return (0, Some(Error::TooLong));
-    }
-    let caller = sched::with_current(|env| env.id);
-    let target = match target {
-        SELF_ENV => caller,
-        slot => match cap::env_of(caller, slot, Rights::WRITE) {
-            Ok(id) => id,
-            Err(e) => return (0, Some(e)),
-        },
-    };
-    // Small batches (the common case: one protection change) are read onto the stack; the
-    // allocator costs more than the rest of the call.
-    let mut inline = [0u8; INLINE_UPDATES * MapUpdate::SIZE];
-    let mut heap = alloc::vec::Vec::new();
-    let bytes: &mut [u8] = if count as usize <= INLINE_UPDATES {
-        &mut inline[..count as usize * MapUpdate::SIZE]
-    } else {
-        heap.resize(count as usize * MapUpdate::SIZE, 0);
-        &mut heap
-    };
-    if let Err(e) = uaccess::copy_from_user(sched::current_root(), updates, bytes) {
-        return (0, Some(e));
-    }
-    // The work per call is bounded by pages, a range counting as its own (each range's count is
-    // checked again when it is applied).
-    let pages = bytes.chunks_exact(MapUpdate::SIZE).fold(0u64, |sum, chunk| {
-        sum.saturating_add(MapUpdate::from_bytes(chunk.try_into().expect("32-byte chunk")).pages())
-    });
-    if pages > MAX_MAP_PAGES {
-        return (0, Some(Error::TooLong));
-    }
-    crate::stages::stamp(abi::stages::Point::Checked);
-    let run = |env: &mut Env, mut giver: Option<&mut Env>| {
-        for (done, chunk) in bytes.chunks_exact(MapUpdate::SIZE).enumerate() {
-            let update = MapUpdate::from_bytes(chunk.try_into().expect("32-byte chunk"));
-            if let Err(e) = apply(env, caller, giver.as_deref_mut(), &update) {
-                return (done as u64, Some(e));
-            }
-        }
-        (count, None)
-    };
-    let applied = if target == caller {
-        sched::with_env(target, |env| run(env, None))
-    } else {
-        sched::with_two(caller, target, |me, env| run(env, Some(me)))
-    };
-    let (done, failure) = applied.unwrap_or((0, Some(Error::NoSuchEnv)));
-    crate::stats::add(abi::stats::Counter::MapUpdates, done);
-    (done, failure)
-}
-
 /// Applies one update to `env`'s address space on behalf of environment `caller` (`giver` is the
 /// caller's own record when `env` is another environment).
-fn apply(env: &mut Env, caller: u64, giver: Option<&mut Env>, u: &MapUpdate) -> Result<(), Error> {
+pub fn apply(env: &mut Env, caller: u64, giver: Option<&mut Env>, u: &MapUpdate) -> Result<(), Error> {
     let pages = u.pages();
     if pages == 0 || pages > MAX_MAP_PAGES {
         return Err(Error::BadArgument);
@@ -127,7 +77,8 @@ fn apply(env: &mut Env, caller: u64, giver: Option<&mut Env>, u: &MapUpdate) -> 
             let slot = cap::grant_from(caller, u.slot, env.id, rights.union(Rights::GRANT))? as u64;
             let mapping = Mapping { owner: env_index(env.id), slot, ceiling: rights, tags };
             install(env, u.va, pa, mapping).inspect_err(|_| {
-                let _ = cap::delete(env.id, slot);
+                // Unmapped and not a root: deleting it frees nothing and takes no other lock.
+                let _ = delete(env.id, slot);
             })
         }
         _ => Err(Error::BadArgument),
@@ -139,7 +90,7 @@ fn apply(env: &mut Env, caller: u64, giver: Option<&mut Env>, u: &MapUpdate) -> 
 ///
 /// The capabilities are not looked up again. A mapping record is the cached secure binding: it
 /// exists only while its capability does (removing a capability, by revocation, deletion, or its
-/// environment's end, removes every mapping made through it: `cap::release`; a root capability
+/// environment's end, removes every mapping made through it: `bind::release`; a root capability
 /// cannot be given away while something maps it), capability rights never change, and the
 /// mapping's ceiling was checked against the capability when it was made. So the ceiling is the
 /// whole check (test `bad_protect_range`).
@@ -187,18 +138,18 @@ fn give_map(env: &mut Env, caller: u64, giver: &mut Env, u: &MapUpdate) -> Resul
     let mapping = Mapping { owner: env_index(env.id), slot, ceiling: rights, tags };
     if let Err(e) = install(env, u.va, pa, mapping) {
         // Back to the giver: its table has at least the slot just emptied, so this cannot fail.
-        // (Deleting the capability instead would free the page, which takes the scheduler's lock
+        // (Deleting the capability instead would free the page, which takes the environment table's lock
         // that this call already holds.)
         let back = cap::give(env.id, slot, caller);
         debug_assert!(back.is_ok(), "a given page could not go back");
         return Err(e);
     }
-    crate::revoke::page_gone(giver, env_index(caller), u.slot);
+    giver.page_gone(u.slot);
     giver.pages -= 1;
     env.pages += 1;
-    crate::page::set_owner(pa, env.id as u32);
-    sched::publish(giver);
-    sched::publish(env);
+    owners::set(pa, env.id as u32);
+    envs::publish(giver);
+    envs::publish(env);
     Ok(())
 }
 
@@ -287,5 +238,60 @@ pub fn unmap_all(env: &mut Env) {
         paging::unmap(env.root, va);
         cap::note_mappings(m.owner, m.slot, -1);
         MAPPINGS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Revokes everything granted from `owner`'s `slot` and undoes what it allowed; returns how many
+/// capabilities went.
+pub fn revoke(owner: u64, slot: u64) -> Result<u64, Error> {
+    let removed = cap::revoke(owner, slot)?;
+    let count = removed.len() as u64;
+    release(removed, None);
+    Ok(count)
+}
+
+/// Deletes `owner`'s `slot` and everything granted from it, and undoes what they allowed.
+pub fn delete(owner: u64, slot: u64) -> Result<(), Error> {
+    let removed = cap::delete(owner, slot)?;
+    release(removed, None);
+    Ok(())
+}
+
+/// Removes every capability of `env`, which is being taken apart (and is no longer in the
+/// environment table), with what they hold: mappings made through them anywhere, and their pages.
+pub fn remove_env(env: &mut Env) {
+    let removed = cap::remove_owner(env_index(env.id));
+    release(removed, Some(env));
+}
+
+/// Undoes what removed capabilities allowed: removes the mappings made through them, in every
+/// environment (`dying` is one that has already left the table), and frees the pages whose root
+/// capability went, crediting the owner's quota.
+fn release(removed: Vec<Removed<Object>>, mut dying: Option<&mut Env>) {
+    for r in removed {
+        cap::forget(r.object);
+        // Every mapping is counted in its capability, so one that had none needs no search.
+        if r.mappings > 0 {
+            envs::for_each_env(|env| unmap_slot(env, r.owner, r.slot as u64));
+            if let Some(env) = dying.as_deref_mut() {
+                unmap_slot(env, r.owner, r.slot as u64);
+            }
+        }
+        if let (Object::Page(pa), true) = (r.object, r.root) {
+            owners::free(pa);
+            crate::page::note_freed();
+            crate::stats::count(abi::stats::Counter::PagesFreed);
+            let credit = |env: &mut Env| {
+                if env_index(env.id) == r.owner {
+                    env.pages -= 1;
+                    env.page_gone(r.slot as u64);
+                    envs::publish(env);
+                }
+            };
+            envs::for_each_env(credit);
+            if let Some(env) = dying.as_deref_mut() {
+                credit(env);
+            }
+        }
     }
 }

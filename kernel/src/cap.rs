@@ -1,13 +1,11 @@
 //! The kernel's capability space: every environment's capability table (`kcore::cap`) over the
-//! kernel objects, and what happens when capabilities disappear: their mappings are removed and,
-//! when the root capability of a page goes, the page returns to the free pool.
+//! kernel objects, the derivation tree, the count of mappings made through each capability, and
+//! the published count of capabilities per page (`PAGE_REFS_BASE`). Removing capabilities here
+//! only returns what went; what they allowed (mappings, pages) is undone by `bind.rs`.
 //!
-//! Lock order: the run list (`sched`) may be held while this module's lock is taken, never the
-//! other way round.
-use crate::bind;
-use crate::env::Env;
-use crate::mem::frames;
-use crate::sched;
+//! Lock order: the environment table (`envs`) may be held while this module's lock is taken,
+//! never the other way round. Calls only `envs` (to check an environment is alive) and `windows`.
+use crate::envs;
 use abi::{env_index, Error, Rights};
 use alloc::vec::Vec;
 use kcore::cap::{CapError, CapSpace, Removed};
@@ -49,7 +47,7 @@ pub fn insert_root(owner: u64, object: Object, rights: Rights) -> Result<usize, 
 /// Keeps the published capability count of a page (`PAGE_REFS_BASE`) in step.
 fn counted(object: Object, delta: i32) {
     if let Object::Page(pa) = object {
-        crate::page::add_ref(pa, delta);
+        crate::windows::add_ref(pa, delta);
     }
 }
 
@@ -93,11 +91,6 @@ pub fn is_root(owner: u64, slot: u64) -> Result<bool, Error> {
     CAPS.lock().is_root(env_index(owner), slot).map_err(error)
 }
 
-/// How many pages `owner` holds through `page_alloc` (its quota use).
-pub fn pages_held(owner: u64) -> u64 {
-    sched::with_current(|env| if env.id == owner { env.pages } else { 0 })
-}
-
 /// The pages environment `owner` holds root capabilities for: (slot, physical address).
 pub fn page_roots(owner: u64) -> Vec<(usize, u64)> {
     let roots = CAPS.lock().roots(env_index(owner));
@@ -107,86 +100,31 @@ pub fn page_roots(owner: u64) -> Vec<(usize, u64)> {
     }).collect()
 }
 
-/// `cap_grant(slot, env, rights)` by the running environment.
-pub fn grant(slot: u64, to: u64, rights: u64) -> Result<u64, Error> {
-    let rights = Rights(rights);
-    if !rights.is_valid() {
-        return Err(Error::BadArgument);
-    }
-    let id = sched::with_current(|env| env.id);
-    if sched::with_env(to, |_| ()).is_none() {
-        return Err(Error::NoSuchEnv);
-    }
-    let new = grant_from(id, slot, to, rights)?;
-    crate::stats::count(abi::stats::Counter::CapGrants);
-    Ok(new as u64)
+/// Removes everything granted from `owner`'s `slot` from the capability space (not the
+/// capability itself); returns what went. `bind::revoke` undoes what they allowed.
+pub fn revoke(owner: u64, slot: u64) -> Result<Vec<Removed<Object>>, Error> {
+    CAPS.lock().revoke(env_index(owner), slot).map_err(error)
 }
 
-/// `cap_revoke(slot)` by the running environment: returns how many capabilities went.
-pub fn revoke(slot: u64) -> Result<u64, Error> {
-    let id = sched::with_current(|env| env.id);
-    let removed = CAPS.lock().revoke(env_index(id), slot).map_err(error)?;
-    let count = removed.len() as u64;
-    release(removed, None);
-    Ok(count)
+/// Removes `owner`'s `slot` and everything granted from it; returns what went.
+pub fn delete(owner: u64, slot: u64) -> Result<Vec<Removed<Object>>, Error> {
+    CAPS.lock().delete(env_index(owner), slot).map_err(error)
 }
 
-/// `cap_delete(slot)` by the running environment.
-pub fn delete_own(slot: u64) -> Result<u64, Error> {
-    let id = sched::with_current(|env| env.id);
-    delete(id, slot).map(|()| 0)
+/// Removes every capability of the environment at table index `owner`; returns what went.
+pub fn remove_owner(owner: usize) -> Vec<Removed<Object>> {
+    CAPS.lock().remove_owner(owner)
 }
 
-/// Deletes `owner`'s `slot` and everything granted from it.
-pub fn delete(owner: u64, slot: u64) -> Result<(), Error> {
-    let removed = CAPS.lock().delete(env_index(owner), slot).map_err(error)?;
-    release(removed, None);
-    Ok(())
-}
-
-/// Removes every capability of `env`, which is being destroyed (and is no longer in the
-/// environment table), with what they hold: mappings made through them anywhere, and their pages.
-pub fn remove_env(env: &mut Env) {
-    let removed = CAPS.lock().remove_owner(env_index(env.id));
-    release(removed, Some(env));
-}
-
-/// Undoes what removed capabilities allowed: removes the mappings made through them, in every
-/// environment (`dying` is one that has already left the table), and frees the pages whose root
-/// capability went, crediting the owner's quota.
-fn release(removed: Vec<Removed<Object>>, mut dying: Option<&mut Env>) {
-    for r in removed {
-        counted(r.object, -1);
-        // Every mapping is counted in its capability, so one that had none needs no search.
-        if r.mappings > 0 {
-            sched::for_each_env(|env| bind::unmap_slot(env, r.owner, r.slot as u64));
-            if let Some(env) = dying.as_deref_mut() {
-                bind::unmap_slot(env, r.owner, r.slot as u64);
-            }
-        }
-        if let (Object::Page(pa), true) = (r.object, r.root) {
-            frames::free(pa);
-            crate::page::note_freed();
-            crate::stats::count(abi::stats::Counter::PagesFreed);
-            let credit = |env: &mut Env| {
-                if env_index(env.id) == r.owner {
-                    env.pages -= 1;
-                    crate::revoke::page_gone(env, r.owner, r.slot as u64);
-                    sched::publish(env);
-                }
-            };
-            sched::for_each_env(credit);
-            if let Some(env) = dying.as_deref_mut() {
-                credit(env);
-            }
-        }
-    }
+/// A removed capability no longer names its object: keeps the published count in step.
+pub fn forget(object: Object) {
+    counted(object, -1);
 }
 
 /// The live environment named by the caller's capability `slot`, which must have `need`.
 pub fn env_of(caller: u64, slot: u64, need: Rights) -> Result<u64, Error> {
     match check(caller, slot, need)? {
-        Object::Env(id) if sched::with_env(id, |_| ()).is_some() => Ok(id),
+        Object::Env(id) if envs::with_env(id, |_| ()).is_some() => Ok(id),
         Object::Env(_) => Err(Error::NoSuchEnv),
         Object::Page(_) => Err(Error::WrongType),
     }

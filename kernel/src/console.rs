@@ -1,8 +1,9 @@
 //! Kernel output: the `kprintln!` macro for lines everyone reads (the `exo:` lines tests match) and
 //! a `log` backend with levels for the boot log (`log=` on the command line).
 //!
-//! Log lines look like `[  12.345] INFO  mem: 250 MiB usable`: milliseconds since kernel entry
-//! (0 until the TSC is calibrated), level, module, message.
+//! Log lines look like `[  12.345] INFO  mem: 250 MiB usable`: milliseconds since kernel entry,
+//! level, module, message. Until the TSC is calibrated (the LAPIC timer's setup) the time is
+//! unknown and the lines show `[   -.---]` instead of a wrong figure.
 use crate::arch::x86_64::{cpu, lapic, serial};
 use core::fmt::Write;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -34,9 +35,14 @@ impl log::Log for Logger {
         if !self.enabled(record.metadata()) {
             return;
         }
-        let us = lapic::cycles_to_us(cpu::rdtsc() - entry_tsc());
-        let _ = writeln!(serial::Console, "[{:4}.{:03}] {:5} {}: {}", us / 1000, us % 1000,
-                         record.level(), record.target().trim_start_matches("kernel::"), record.args());
+        let mut out = serial::Console;
+        let _ = if lapic::tsc_calibrated() {
+            let us = lapic::cycles_to_us(cpu::rdtsc() - entry_tsc());
+            write!(out, "[{:4}.{:03}] ", us / 1000, us % 1000)
+        } else {
+            out.write_str("[   -.---] ")
+        };
+        let _ = writeln!(out, "{:5} {}: {}", record.level(), record.target().trim_start_matches("kernel::"), record.args());
     }
 
     fn flush(&self) {}

@@ -1,14 +1,15 @@
 //! Environments: Exo's protection domains. An environment is an address space, the saved state of
 //! its one CPU context (registers and FPU/SSE state), its exception handler, the record of what it
 //! mapped through capabilities, and a name for messages. Nothing more: no threads, no files.
+//!
+//! This file is the record and its own invariants only; the table of environments is `envs.rs`,
+//! the one path that takes an environment apart is `teardown.rs`.
 use crate::arch::x86_64::cpu::FPU_AREA_MAX;
 use crate::arch::x86_64::entry::TrapFrame;
 use crate::mem::paging;
-use crate::{cap, sched};
 use alloc::boxed::Box;
 use kcore::vamap::VaMap;
-use abi::layout::{USER_END, USER_START};
-use abi::{Error, Rights};
+use abi::Error;
 use alloc::format;
 use alloc::string::String;
 
@@ -67,6 +68,17 @@ pub enum PctState {
     Blocked(u64),
 }
 
+/// A revocation the kernel asked an environment for (`revoke.rs`), not settled yet.
+#[derive(Clone, Copy, Debug)]
+pub struct Revocation {
+    /// Pages still owed (more than 0: the request is over when it reaches 0).
+    pub owed: u64,
+    /// The tick after which the kernel takes pages itself.
+    pub deadline: u64,
+    /// Whether the upcall has been delivered.
+    pub delivered: bool,
+}
+
 /// A protection domain.
 pub struct Env {
     /// Table index and generation (`abi::env_id`); shown in messages.
@@ -91,7 +103,7 @@ pub struct Env {
     pub pct_entry: Option<(u64, u64)>,
     pub pct: PctState,
     /// A revocation the kernel asked for and that is not settled yet.
-    pub revoke: Option<crate::revoke::Revocation>,
+    pub revoke: Option<Revocation>,
     /// Slots of root page capabilities the kernel must never repossess.
     pub vital: alloc::vec::Vec<u64>,
     /// Whether it wants a slice-end upcall after each preemption, and whether one is due.
@@ -140,89 +152,23 @@ impl Env {
         Ok(Env::new(id, format!("{}.child", parent.name), Some(parent.id), root, TrapFrame::default()))
     }
 
-    /// Returns every frame of the environment's address space to the free pool. Its capabilities
-    /// (and the pages they hold) must already be gone (`cap::remove_env`); pages other environments
-    /// mapped into it are unmapped first, so only the pages the loader gave it are freed.
-    pub fn destroy(mut self) {
-        debug_assert!(self.pages == 0);
-        crate::bind::unmap_all(&mut self);
-        if paging::is_active(self.root) {
-            paging::activate(paging::kernel_root());
+    /// The environment let go of the page of its root capability `slot` (freed, given away or
+    /// repossessed): it is no longer vital, and it counts toward the revocation pending against
+    /// the environment (the request is over when every page asked for is counted).
+    pub fn page_gone(&mut self, slot: u64) {
+        self.vital.retain(|&s| s != slot);
+        let Some(r) = self.revoke.as_mut() else { return };
+        r.owed = r.owed.saturating_sub(1);
+        if r.owed == 0 {
+            self.revoke = None;
         }
-        paging::destroy_address_space(self.root);
+        self.publish_revocation();
     }
-}
 
-/// `env_create()`: returns `(id << 16) | slot`.
-pub fn create() -> Result<u64, Error> {
-    let parent = sched::with_current(|env| env.id);
-    let id = sched::create(|id| sched::with_current(|p| Env::new_child(id, p))).map_err(|e| e.unwrap_or(Error::NoMemory))?;
-    match cap::insert_root(parent, cap::Object::Env(id), Rights::ALL) {
-        Ok(slot) => Ok((id << 16) | slot as u64),
-        Err(e) => {
-            sched::destroy(id, "its creator's capability table was full");
-            Err(e)
-        }
+    /// Shows the pending revocation (or none) in the environment's revocation page.
+    pub fn publish_revocation(&self) {
+        let (owed, deadline) = self.revoke.map_or((0, 0), |r| (r.owed, r.deadline));
+        crate::windows::publish_revocation(self.root, owed, deadline);
     }
-}
 
-/// `env_start(slot, rip, rsp)`.
-pub fn start(slot: u64, rip: u64, rsp: u64, arg: u64) -> Result<u64, Error> {
-    let caller = sched::with_current(|env| env.id);
-    let id = cap::env_of(caller, slot, Rights::WRITE)?;
-    if !(USER_START..USER_END).contains(&rip) || !(USER_START..=USER_END).contains(&rsp) {
-        return Err(Error::BadAddress);
-    }
-    sched::with_env(id, |env| {
-        // Only a never-started environment: one waiting or blocked in a transfer is not runnable,
-        // but restarting it would leave its transfer state behind.
-        if env.runnable || env.pct != PctState::Running {
-            return Err(Error::Busy);
-        }
-        env.frame = TrapFrame::new_user(rip, rsp);
-        env.frame.rdi = arg;
-        env.runnable = true;
-        sched::publish(env);
-        Ok(0)
-    })
-    .ok_or(Error::NoSuchEnv)?
-}
-
-/// `env_destroy(slot)`.
-pub fn destroy(slot: u64) -> Result<u64, Error> {
-    let caller = sched::with_current(|env| env.id);
-    let id = cap::env_of(caller, slot, Rights::WRITE)?;
-    if id == caller || sched::is_ancestor(id, caller) {
-        // Destroying oneself (or an ancestor, which takes oneself along) is `env_exit`'s job.
-        return Err(Error::BadArgument);
-    }
-    sched::destroy(id, "destroyed through a capability");
-    Ok(0)
-}
-
-/// `env_set_name(env, ptr, len)`: `env` is `SELF_ENV` or a slot with `WRITE` over an environment.
-pub fn set_name(env: u64, ptr: u64, len: u64) -> Result<u64, Error> {
-    let caller = sched::with_current(|e| e.id);
-    let id = if env == abi::SELF_ENV { caller } else { cap::env_of(caller, env, Rights::WRITE)? };
-    let mut bytes = [0u8; abi::stats::NAME_LEN];
-    let take = len.min(bytes.len() as u64) as usize;
-    if take == 0 {
-        return Err(Error::BadArgument);
-    }
-    crate::uaccess::copy_from_user(sched::current_root(), ptr, &mut bytes[..take])?;
-    // A name cut in the middle of a character keeps its valid prefix.
-    let name = match core::str::from_utf8(&bytes[..take]) {
-        Ok(name) => name,
-        Err(e) if e.error_len().is_none() && len > take as u64 => {
-            core::str::from_utf8(&bytes[..e.valid_up_to()]).map_err(|_| Error::BadArgument)?
-        }
-        Err(_) => return Err(Error::BadArgument),
-    };
-    let name = abi::stats::fit_name(name);
-    if name.is_empty() {
-        return Err(Error::BadArgument);
-    }
-    sched::with_env(id, |e| e.name = String::from(name)).ok_or(Error::NoSuchEnv)?;
-    crate::stats::set_name(abi::env_index(id), name, false);
-    Ok(0)
 }

@@ -11,7 +11,7 @@
 //! `USER_STACK_TOP`, with an unmapped guard page beneath it.
 use crate::arch::x86_64::entry::TrapFrame;
 use crate::env::{Env, Mapping};
-use crate::mem::{frames, paging, phys};
+use crate::mem::{owners, paging, phys};
 use crate::{bind, cap};
 use abi::layout::{PAGE_SIZE, USER_STACK_SIZE, USER_STACK_TOP};
 use abi::{env_index, Rights, PAGE_QUOTA};
@@ -53,9 +53,7 @@ pub fn load(id: u64, name: &str, bytes: &[u8]) -> Result<Env, LoadError> {
     let mut env = Env::new(id, String::from(name), None, root, TrapFrame::new_user(image.entry, USER_STACK_TOP));
     let filled = image.segments.iter().try_for_each(|s| load_segment(&mut env, s, bytes)).and_then(|()| map_stack(&mut env));
     if let Err(e) = filled {
-        crate::bind::unmap_all(&mut env);
-        cap::remove_env(&mut env);
-        env.destroy();
+        crate::teardown::release(env);
         return Err(e);
     }
     Ok(env)
@@ -95,9 +93,9 @@ fn map_stack(env: &mut Env) -> Result<(), LoadError> {
 /// Gives `env` a fresh zeroed page as a root capability of its own (as if it had allocated it
 /// with `page_alloc`) and maps it at `page` through it; returns the frame.
 fn adopt(env: &mut Env, page: u64, rights: Rights) -> Result<u64, LoadError> {
-    let frame = frames::alloc_zeroed().ok_or(LoadError::OutOfMemory)?;
+    let frame = owners::alloc_zeroed().ok_or(LoadError::OutOfMemory)?;
     let Ok(slot) = cap::insert_root(env.id, cap::Object::Page(frame), Rights::ALL) else {
-        frames::free(frame);
+        owners::free(frame);
         return Err(LoadError::OutOfMemory);
     };
     env.pages += 1;

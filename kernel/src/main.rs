@@ -5,48 +5,62 @@
 //! scheduling inside an application) to the library OS linked into each program. Four rules:
 //! expose allocation, expose physical names, expose revocation, expose information.
 //!
-//! Where things live:
-//! - `arch::x86_64`: boot stub, GDT/TSS, IDT, trap and `syscall` entry, LAPIC, CPU control. Unsafe.
-//! - `mem`: direct map (`phys`), frame allocator, page tables, heap. Unsafe only in `phys`/`paging`.
-//! - `uaccess`: the one checked path from user pointers to kernel buffers.
-//! - `env`, `loader`, `sched`: environments, ELF loading, the boot run list.
-//! - `input`: console input (the UART polled into a ring buffer, `console_read`).
-//! - `cap`, `page`, `bind`: capabilities, physical pages and the ownership table, checked mappings.
-//! - `pct`: protected control transfer between environments.
-//! - `slice`: the time-slice vector.
-//! - `revoke`: revocation upcalls, deadlines and repossession (the abort protocol).
-//! - `syscall`, `trap`, `upcall`: what happens on each entry; exceptions go to the environment's handler.
+//! Where things live (docs/ARCHITECTURE.md, "Kernel layers", draws who may call whom):
+//! - `arch::x86_64`, `boot`: boot stub, GDT/TSS, IDT, trap and `syscall` entry, LAPIC, CPU control;
+//!   loader information.
+//! - `mem`: direct map (`phys`), frame allocator, page-ownership table (`owners`), page tables, heap.
+//! - `windows`, `stats`, `stages`: the read-only windows every environment sees.
+//! - `uaccess`, `input`, `console`: user memory, console input, kernel output.
+//! - `env`, `envs`, `cap`, `slice`, `page`: the data structures (an environment's record, the
+//!   environment table, the capability space, the time-slice vector, page accounting).
+//! - `bind`: secure bindings, made and undone. `upcall`, `revoke`: upcalls and the abort protocol.
+//! - `sched`: the run queue. `teardown`: the one path that takes an environment apart.
+//! - `loader`, `runlist`, `exit`: boot programs, and what runs when an environment ends.
+//! - `syscall` (one file per object, dispatch table generated from `abi/src/calls.rs`), `trap`:
+//!   what happens on each entry.
 //!
 //! Invariants: one CPU; interrupts are disabled whenever the CPU is in ring 0 (they arrive only
 //! from ring 3), so the kernel is never re-entered and its locks are never contended.
 #![no_std]
 #![no_main]
+#![deny(unsafe_code)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
 extern crate alloc;
 use cmem as _;
 
+// The unsafe boundary (docs/ARCHITECTURE.md, "Unsafe code"): only these modules may hold unsafe
+// code; the rest of the kernel is safe Rust (`deny(unsafe_code)` above).
+#[allow(unsafe_code)]
 mod arch;
 mod bind;
 mod boot;
 mod cap;
 mod console;
 mod env;
+mod envs;
+mod exit;
 mod input;
 mod loader;
+#[allow(unsafe_code)]
 mod mem;
 mod page;
-mod pct;
 mod revoke;
+mod runlist;
+#[allow(unsafe_code)]
 mod sched;
+#[allow(unsafe_code)]
 mod selftest;
 mod slice;
+#[allow(unsafe_code)]
 mod stages;
 mod stats;
 mod syscall;
+mod teardown;
 mod trap;
 mod uaccess;
 mod upcall;
+mod windows;
 
 use arch::x86_64::{cpu, entry, gdt, idt, lapic, legacy};
 use kcore::cmdline::{self, Mode};
@@ -58,6 +72,7 @@ const TIMER_PERIOD_MS: u32 = 10;
 
 /// The kernel's entry from the boot stub: `protocol` is 1 (PVH) or 2 (multiboot2), `info` the
 /// physical address of the loader's information block, `entry_tsc` the TSC at the first instruction.
+#[allow(unsafe_code)] // An entry symbol for the boot stub: `no_mangle` is unsafe to declare.
 #[unsafe(no_mangle)]
 extern "C" fn kmain(protocol: u32, info: u32, entry_tsc: u64) -> ! {
     console::init(entry_tsc);
@@ -89,7 +104,7 @@ extern "C" fn kmain(protocol: u32, info: u32, entry_tsc: u64) -> ! {
     if let Some(test) = cmdline.selftest {
         selftest::run(test);
     }
-    if let Some(args) = cmdline.args.filter(|args| !page::publish_boot_args(args)) {
+    if let Some(args) = cmdline.args.filter(|args| !windows::publish_boot_args(args)) {
         kprintln!("exo: the arguments after '--' are {} bytes; the limit is {}: refusing them", args.len(), abi::layout::BOOT_ARGS_MAX - 1);
     }
     let archive = open_initrd(&boot);
@@ -97,7 +112,8 @@ extern "C" fn kmain(protocol: u32, info: u32, entry_tsc: u64) -> ! {
     if cmdline.mode == Mode::Test {
         log::info!("test mode: QEMU exits when the run list is done");
     }
-    sched::start(programs, archive, cmdline.mode)
+    envs::init();
+    runlist::start(programs, archive, cmdline.mode)
 }
 
 /// Builds the frame allocator from the firmware map minus everything already in use, switches to
@@ -108,10 +124,7 @@ fn init_memory(boot: &boot::BootInfo) {
         map.add_usable(start, end).expect("memory map has too many regions");
     }
     // Low memory (BIOS data, option ROMs) and the kernel image itself.
-    unsafe extern "C" {
-        static __kernel_end: u8;
-    }
-    let kernel_end = &raw const __kernel_end as u64 - abi::layout::KERNEL_BASE;
+    let kernel_end = mem::kernel_image_end();
     map.reserve(0, kernel_end).expect("memory map full");
     for (start, end) in boot.reserved.iter() {
         map.reserve(start, end).expect("memory map full");
@@ -120,7 +133,7 @@ fn init_memory(boot: &boot::BootInfo) {
     mem::frames::init(&mut map);
     mem::paging::init(boot.ram.iter());
     mem::heap::init();
-    page::init();
+    windows::init();
     stats::init();
     log::info!("mem: {} frames free after page tables and heap", mem::frames::free_count());
 }
@@ -133,7 +146,7 @@ fn open_initrd(boot: &boot::BootInfo) -> Archive<'static> {
     match Archive::new(mem::phys::bytes(pa, len)) {
         Ok(archive) => {
             log::info!("initrd: {} bytes at {pa:#x}, {} files", len, archive.entries().count());
-            page::publish_initrd(mem::phys::bytes(pa, len));
+            windows::publish_initrd(mem::phys::bytes(pa, len));
             archive
         }
         Err(e) => {

@@ -17,11 +17,9 @@
 //! now (it is inside its own handler, say waiting for memory in a page fault) sees it and answers
 //! inline.
 use crate::arch::x86_64::lapic;
-use crate::env::Env;
-use crate::mem::{paging, phys};
-use crate::{cap, kprintln, sched, upcall};
-use abi::layout::{REPOSSESSED_BASE, REPOSSESSED_CAPACITY, REPOSSESSED_ENTRIES, REVOKE_DEADLINE, REVOKE_PAGES};
-use abi::{env_index, Error, REVOKE_VECTOR};
+use crate::env::{Env, Revocation};
+use crate::{bind, cap, envs, kprintln, upcall, windows};
+use abi::REVOKE_VECTOR;
 use alloc::vec::Vec;
 
 /// Pages asked back per revocation.
@@ -29,31 +27,20 @@ pub const REVOKE_BATCH: u64 = 16;
 /// Timer ticks an environment has to give pages back.
 pub const DEADLINE_TICKS: u64 = abi::REVOKE_DEADLINE_TICKS;
 
-/// A revocation in progress.
-#[derive(Clone, Copy, Debug)]
-pub struct Revocation {
-    /// Pages still owed (more than 0: the request is over when it reaches 0).
-    pub owed: u64,
-    /// The tick after which the kernel takes pages itself.
-    pub deadline: u64,
-    /// Whether the upcall has been delivered.
-    pub delivered: bool,
-}
-
 /// Memory pressure felt by `requester`: ask the environment holding the most pages (another one,
 /// not already being asked) to give some back.
 pub fn pressure(requester: u64) {
     let mut victim: Option<(u64, u64)> = None;
-    sched::for_each_env(|env| {
+    envs::for_each_env(|env| {
         if env.id != requester && env.revoke.is_none() && env.pages > 0 && victim.is_none_or(|(_, p)| env.pages > p) {
             victim = Some((env.id, env.pages));
         }
     });
     if let Some((id, _)) = victim {
-        sched::with_env(id, |env| {
+        envs::with_env(id, |env| {
             let revocation = Revocation { owed: REVOKE_BATCH.min(env.pages), deadline: lapic::ticks() + DEADLINE_TICKS, delivered: false };
             env.revoke = Some(revocation);
-            publish(env.root, Some(revocation));
+            env.publish_revocation();
             log::info!("env {} '{}' asked for {} pages by tick {}", env.id, env.name, revocation.owed, revocation.deadline);
         });
     }
@@ -74,25 +61,14 @@ pub fn deliver_pending(env: &mut Env) -> bool {
     revocation.delivered
 }
 
-/// `env` let go of one page it held through `page_alloc` (freed, given away or repossessed): it
-/// counts toward the request pending against it.
-fn count_page_gone(env: &mut Env) {
-    let Some(r) = env.revoke.as_mut() else { return };
-    r.owed = r.owed.saturating_sub(1);
-    if r.owed == 0 {
-        env.revoke = None;
-    }
-    publish(env.root, env.revoke);
-}
-
 /// Timer tick: settles every revocation whose deadline has passed.
 pub fn check_deadlines() {
     let now = lapic::ticks();
     let mut overdue: Vec<(u64, u64)> = Vec::new();
-    sched::for_each_env(|env| {
+    envs::for_each_env(|env| {
         if let Some(r) = env.revoke.filter(|r| now >= r.deadline) {
             env.revoke = None;
-            publish(env.root, None);
+            env.publish_revocation();
             overdue.push((env.id, r.owed));
         }
     });
@@ -103,68 +79,15 @@ pub fn check_deadlines() {
 
 /// The abort protocol: takes up to `count` non-vital pages from environment `id`.
 fn repossess(id: u64, count: u64) {
-    let vital = sched::with_env(id, |env| env.vital.clone()).unwrap_or_default();
+    let vital = envs::with_env(id, |env| env.vital.clone()).unwrap_or_default();
     let victims: Vec<(usize, u64)> = cap::page_roots(id).into_iter().rev().filter(|(slot, _)| !vital.contains(&(*slot as u64))).take(count as usize).collect();
     for &(slot, pa) in &victims {
-        if cap::delete(id, slot as u64).is_ok() {
+        if bind::delete(id, slot as u64).is_ok() {
             crate::stats::count(abi::stats::Counter::PagesRepossessed);
-            sched::with_env(id, |env| record(env.root, pa));
+            envs::with_env(id, |env| windows::record_repossessed(env.root, pa));
         }
     }
-    sched::with_env(id, |env| {
+    envs::with_env(id, |env| {
         kprintln!("exo: env {} '{}' missed its revocation deadline: repossessed {} pages", env.id, env.name, victims.len());
     });
-}
-
-/// Appends `pa` to the repossession vector of the address space `root`.
-fn record(root: u64, pa: u64) {
-    let Some((vector, _)) = paging::translate(root, REPOSSESSED_BASE) else { return };
-    let count = u64::from_le_bytes(phys::bytes(vector, 8).try_into().expect("8 bytes"));
-    let entry = REPOSSESSED_ENTRIES - REPOSSESSED_BASE + (count % REPOSSESSED_CAPACITY) * 8;
-    phys::write(vector + entry, &pa.to_le_bytes());
-    phys::write(vector, &(count + 1).to_le_bytes());
-}
-
-/// Shows the request pending against the address space `root` (`None`: none) in its revocation
-/// page: the pages owed, then the deadline (0 when none is pending), written in that order.
-fn publish(root: u64, revocation: Option<Revocation>) {
-    let Some((page, _)) = paging::translate(root, REPOSSESSED_BASE) else { return };
-    let (owed, deadline) = revocation.map_or((0, 0), |r| (r.owed, r.deadline));
-    phys::write(page + (REVOKE_DEADLINE - REPOSSESSED_BASE), &0u64.to_le_bytes());
-    phys::write(page + (REVOKE_PAGES - REPOSSESSED_BASE), &owed.to_le_bytes());
-    phys::write(page + (REVOKE_DEADLINE - REPOSSESSED_BASE), &deadline.to_le_bytes());
-}
-
-/// `page_set_vital(slot, vital)`.
-pub fn set_vital(slot: u64, vital: u64) -> Result<u64, Error> {
-    let id = sched::with_current(|env| env.id);
-    if !matches!(cap::check(id, slot, abi::Rights::NONE)?, cap::Object::Page(_)) {
-        return Err(Error::WrongType);
-    }
-    if !cap::is_root(id, slot)? {
-        return Err(Error::NoRights);
-    }
-    sched::with_current(|env| match vital {
-        0 => {
-            env.vital.retain(|&s| s != slot);
-            Ok(0)
-        }
-        1 if env.vital.contains(&slot) => Ok(0),
-        1 if env.vital.len() < abi::MAX_VITAL => {
-            env.vital.push(slot);
-            Ok(0)
-        }
-        1 => Err(Error::QuotaExceeded),
-        _ => Err(Error::BadArgument),
-    })
-}
-
-/// Environment `env` (at table index `owner`) no longer holds the page of its root capability
-/// `slot` (freed, given away or repossessed): forgets it as vital and counts it toward a pending
-/// request.
-pub fn page_gone(env: &mut Env, owner: usize, slot: u64) {
-    if env_index(env.id) == owner {
-        env.vital.retain(|&s| s != slot);
-        count_page_gone(env);
-    }
 }

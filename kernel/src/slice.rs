@@ -1,47 +1,34 @@
-//! The CPU as a vector of time slices that environments allocate by position (`sched` runs it).
-use crate::sched;
-use abi::{Error, ANY_SLICE, SLICES};
+//! The CPU as a vector of `abi::SLICES` time slices that environments allocate by position
+//! (`slice_alloc`): the owner's id at each position (0: free), and the position the timer is at.
+//! Every change is published in the read-only slice window. The run queue (`sched.rs`) advances
+//! it at each tick; this file calls only `windows`.
+use abi::SLICES;
 
-/// `slice_alloc(position)`.
-pub fn alloc(position: u64) -> Result<u64, Error> {
-    let me = sched::with_current(|env| env.id);
-    sched::with_slices(|slices| {
-        let position = match position {
-            ANY_SLICE => slices.iter().position(|&o| o == 0).ok_or(Error::Busy)?,
-            p if p < SLICES as u64 => p as usize,
-            _ => return Err(Error::BadArgument),
-        };
-        if slices[position] != 0 {
-            return Err(Error::Busy);
-        }
-        slices[position] = me;
-        Ok(position as u64)
-    })
+struct Slices {
+    owners: [u64; SLICES],
+    position: usize,
 }
 
-/// `slice_free(position)`.
-pub fn free(position: u64) -> Result<u64, Error> {
-    let me = sched::with_current(|env| env.id);
-    sched::with_slices(|slices| {
-        let owner = slices.get_mut(usize::try_from(position).unwrap_or(usize::MAX)).ok_or(Error::BadArgument)?;
-        if *owner != me {
-            return Err(Error::NoRights);
-        }
-        *owner = 0;
-        Ok(0)
-    })
+static SLICES_: spin::Mutex<Slices> = spin::Mutex::new(Slices { owners: [0; SLICES], position: 0 });
+
+/// Runs `f` on the owners' ids (0 = free) and publishes the result.
+pub fn with<R>(f: impl FnOnce(&mut [u64; SLICES]) -> R) -> R {
+    let mut s = SLICES_.lock();
+    let result = f(&mut s.owners);
+    crate::windows::publish_slices(&s.owners, s.position);
+    result
 }
 
-/// `env_set_slice_upcall(enabled)`.
-pub fn set_upcall(enabled: u64) -> Result<u64, Error> {
-    let enabled = match enabled {
-        0 => false,
-        1 => true,
-        _ => return Err(Error::BadArgument),
-    };
-    sched::with_current(|env| {
-        env.slice_upcall = enabled;
-        env.slice_end_pending &= enabled;
-    });
-    Ok(0)
+/// Timer tick: moves to the next position and returns its owner (0: free).
+pub fn advance() -> u64 {
+    let mut s = SLICES_.lock();
+    s.position = (s.position + 1) % SLICES;
+    let owner = s.owners[s.position];
+    crate::windows::publish_slices(&s.owners, s.position);
+    owner
+}
+
+/// Frees every position environment `id` owns (it is ending).
+pub fn release(id: u64) {
+    with(|owners| owners.iter_mut().filter(|o| **o == id).for_each(|o| *o = 0));
 }

@@ -5,7 +5,7 @@
 //! (system-call dispatch, exception upcall) pay two instructions for it. The counters are copied to
 //! the window at every timer tick and whenever an environment ends; names are written when they
 //! change.
-use crate::mem::{frames, paging, phys};
+use crate::mem::{owners, paging, phys};
 use abi::stats::{self, Counter, COUNTERS, COUNTERS_OFFSET, NAME_LEN, NAMES_OFFSET, RUN_TICKS_OFFSET};
 use abi::MAX_ENVS;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -17,7 +17,7 @@ static PAGE: AtomicU64 = AtomicU64::new(0);
 
 /// Allocates the window's page and maps it in every address space.
 pub fn init() {
-    let page = frames::alloc_zeroed().expect("no memory for the statistics window");
+    let page = owners::alloc_zeroed().expect("no memory for the statistics window");
     PAGE.store(page, Ordering::Release);
     crate::stages::init(page);
     paging::map_shared_window(stats::STATS_BASE, page, 1);

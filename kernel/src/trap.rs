@@ -7,12 +7,14 @@
 //! user state being restored, so it ends the environment instead.
 use crate::arch::x86_64::entry::{self, TrapFrame};
 use crate::arch::x86_64::{cpu, idt, lapic, legacy};
-use crate::sched::{self, Outcome};
+use crate::teardown::Outcome;
+use crate::{envs, exit, sched};
 use crate::{uaccess, upcall};
 use alloc::format;
 use alloc::string::String;
 
 /// Called by the common interrupt stub.
+#[allow(unsafe_code)] // An entry symbol for the stub: `no_mangle` is unsafe to declare.
 #[unsafe(no_mangle)]
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     crate::stages::stamp(abi::stages::Point::Dispatch);
@@ -24,10 +26,10 @@ fn dispatch(frame: &mut TrapFrame) {
     match frame.vector as u8 {
         v if v < 32 => exception(frame),
         lapic::TIMER_VECTOR => {
-            crate::page::tick(lapic::tick());
+            crate::windows::tick(lapic::tick());
             crate::input::tick();
             lapic::eoi();
-            crate::stats::tick(frame.is_from_user().then(sched::current_index));
+            crate::stats::tick(frame.is_from_user().then(envs::current_index));
             if frame.is_from_user() {
                 crate::revoke::check_deadlines();
                 sched::preempt(frame);
@@ -46,17 +48,17 @@ fn exception(frame: &mut TrapFrame) {
     let vector = frame.vector as u8;
     if !frame.is_from_user() {
         if entry::return_instructions().contains(&frame.rip) {
-            sched::end_current(Outcome::Killed(String::from("invalid user state on return to ring 3")));
+            exit::end_current(Outcome::Killed(String::from("invalid user state on return to ring 3")));
         }
         panic!("{} in the kernel at rip={:#x}, error code {:#x}, cr2={:#x}\n{:#x?}",
                name(vector), frame.rip, frame.error_code, cpu::read_cr2(), frame);
     }
     if matches!(vector, idt::DOUBLE_FAULT | idt::MACHINE_CHECK) {
-        sched::end_current(Outcome::Killed(describe(frame)));
+        exit::end_current(Outcome::Killed(describe(frame)));
     }
     if let Err(refused) = upcall::deliver_exception(frame) {
         crate::stats::count(abi::stats::Counter::FaultKills);
-        sched::end_current(Outcome::Killed(format!("{}{refused}", describe(frame))));
+        exit::end_current(Outcome::Killed(format!("{}{refused}", describe(frame))));
     }
 }
 
@@ -86,7 +88,7 @@ fn selector_detail(frame: &TrapFrame) -> String {
         return format!(" (selector error {error:#x})");
     }
     let mut instruction = [0u8; 2];
-    match uaccess::copy_from_user(sched::current_root(), frame.rip, &mut instruction) {
+    match uaccess::copy_from_user(envs::current_root(), frame.rip, &mut instruction) {
         Ok(()) if instruction[0] == 0xcd => format!(" (int {:#x}: vector {} is not open to ring 3)", instruction[1], instruction[1]),
         _ => format!(" (interrupt gate not open to ring 3, error code {error:#x})"),
     }

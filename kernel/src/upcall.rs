@@ -11,7 +11,7 @@
 use crate::arch::x86_64::cpu;
 use crate::arch::x86_64::entry::TrapFrame;
 use crate::env::ExceptionHandler;
-use crate::sched;
+use crate::envs;
 use crate::uaccess;
 use abi::layout::PAGE_SIZE;
 use abi::{exception_frame, ExceptionFrame};
@@ -51,7 +51,7 @@ impl fmt::Display for Refused {
 /// Redirects `frame` (a ring-3 exception) to the environment's handler. On refusal `frame` is
 /// unchanged. This is the hot path of exception dispatch: nothing is formatted unless it fails.
 pub fn deliver_exception(frame: &mut TrapFrame) -> Result<(), Refused> {
-    let (root, handler) = sched::with_current(|env| (env.root, env.exception_handler));
+    let (root, handler) = envs::with_current(|env| (env.root, env.exception_handler));
     let handler = handler.ok_or(Refused::NoHandler)?;
     if let Some(refused) = check_not_in_handler(frame.rsp, &handler) {
         return Err(refused);

@@ -7,10 +7,12 @@
 //! `build.rs` (cargo builds, artifact paths), `image.rs` (boot archive and malformed ELF files),
 //! `qemu.rs` (QEMU command line, accelerator choice, tool installation), `iso.rs` (GRUB ISO),
 //! `test.rs` (the test runner), `tests.rs` (the integration-test table), `bench/` (benchmarks
-//! against Linux), `lint.rs` (clippy over every crate), `pty.rs` (a pseudo-terminal driver for
+//! against Linux), `abi.rs` (code and docs generated from the system-call table), `lint.rs`
+//! (clippy over every crate), `pty.rs` (a pseudo-terminal driver for
 //! interactive tests; the only unsafe code, calls into libc) and `gdb.rs`.
 #![deny(unsafe_code)]
 
+mod abi;
 mod bench;
 mod bootfs;
 mod build;
@@ -95,6 +97,15 @@ enum Command {
         /// Keep the lines whose name or label contains this.
         filter: Option<String>,
     },
+    /// Regenerate what the system-call table (abi/src/calls.rs) defines.
+    ///
+    /// The `Sysnum` enum (abi/src/sysnum.rs), ExOS's raw stubs, the kernel's dispatch table
+    /// (kernel/src/syscall/table.rs) and docs/ABI.md's system-call reference.
+    Abi {
+        /// Write nothing; fail, naming each file that is stale.
+        #[arg(long)]
+        check: bool,
+    },
     /// Run clippy with `-D warnings` over every crate.
     ///
     /// The host crates with their tests, the kernel and the user programs (with ExOS) with their own
@@ -177,6 +188,7 @@ fn dispatch(command: Command) -> Result<u8, String> {
             let repeats = if quick { 1 } else { repeats };
             bench::bench_command(accel.request, repeats, quick, icount, filter.as_deref())
         }
+        Command::Abi { check } => abi::abi_command(check),
         Command::Lint => lint::lint_command(),
         Command::Gdb { accel, cmdline } => gdb::gdb_command(accel.request, cmdline.as_deref()),
         Command::Iso { cmdline } => iso::iso_command(cmdline.as_deref()),
@@ -226,7 +238,7 @@ mod unit_tests {
     #[test]
     fn help_lists_every_command_from_its_doc_comment() {
         let text = Cli::command().render_long_help().to_string();
-        for name in ["build", "run", "test", "bench", "lint", "gdb", "iso", "help"] {
+        for name in ["build", "run", "test", "bench", "abi", "lint", "gdb", "iso", "help"] {
             assert!(text.contains(&format!("  {name}")), "{name} missing from:\n{text}");
         }
         for (line, expected) in [("help test", "Usage: cargo xtask test"), ("bench --help", "--icount")] {
@@ -252,6 +264,12 @@ mod unit_tests {
         assert_eq!(parse_str("bench"), bench(AccelRequest::Auto, 3, false, false, None));
         assert_eq!(parse_str("bench --quick pipe"), bench(AccelRequest::Auto, 3, true, false, Some("pipe")));
         assert_eq!(parse_str("bench --icount --quick null"), bench(AccelRequest::Auto, 3, true, true, Some("null")));
+    }
+
+    #[test]
+    fn abi_takes_check() {
+        assert_eq!(parse_str("abi"), Ok(Some(Command::Abi { check: false })));
+        assert_eq!(parse_str("abi --check"), Ok(Some(Command::Abi { check: true })));
     }
 
     #[test]

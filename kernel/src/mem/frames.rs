@@ -2,7 +2,9 @@
 //! of usable RAM at boot, behind a lock.
 //!
 //! Frames come back zeroed from [`alloc_zeroed`]; every frame handed to an environment goes through it,
-//! so no data crosses from one environment to the next.
+//! so no data crosses from one environment to the next. The allocator knows nothing of owners: the
+//! rest of the kernel takes and returns frames through `owners.rs`, which records who holds each
+//! one in the published ownership table.
 use abi::layout::PAGE_SIZE;
 use kcore::frames::{FrameAllocator, FrameError};
 use kcore::memmap::MemoryMap;
@@ -38,20 +40,18 @@ fn with<R>(f: impl FnOnce(&mut FrameAllocator<'static>) -> R) -> R {
     f(FRAMES.lock().as_mut().expect("frame allocator used before mem::init"))
 }
 
-/// Allocates any free frame, zeroed, owned by the kernel; returns its physical address.
+/// Allocates any free frame, zeroed; returns its physical address.
 pub fn alloc_zeroed() -> Option<u64> {
     let pa = with(|f| f.alloc())? * PAGE_SIZE;
     super::phys::zero_frame(pa);
-    crate::page::set_owner(pa, abi::layout::OWNER_KERNEL);
     Some(pa)
 }
 
-/// Allocates frame number `frame`, zeroed, owned by the kernel.
+/// Allocates frame number `frame`, zeroed.
 pub fn alloc_at_zeroed(frame: u64) -> Result<u64, FrameError> {
     with(|f| f.alloc_at(frame))?;
     let pa = frame * PAGE_SIZE;
     super::phys::zero_frame(pa);
-    crate::page::set_owner(pa, abi::layout::OWNER_KERNEL);
     Ok(pa)
 }
 
@@ -75,7 +75,6 @@ pub fn free(pa: u64) {
     if let Err(e) = with(|f| f.free(pa / PAGE_SIZE)) {
         panic!("freeing frame {pa:#x}: {e}");
     }
-    crate::page::set_owner(pa, 0);
 }
 
 /// How many frames are free now.

@@ -1,6 +1,16 @@
-//! Physical memory and address translation: the direct map, the frame allocator, page tables and
-//! the kernel heap.
+//! Physical memory and address translation: the direct map (`phys`), the frame allocator
+//! (`frames`), the page-ownership table kept in step with it (`owners`), page tables (`paging`) and
+//! the kernel heap. The bottom of the kernel: it calls nothing above it.
 pub mod frames;
 pub mod heap;
+pub mod owners;
 pub mod paging;
 pub mod phys;
+
+/// The physical address where the kernel image ends (the linker script's `__kernel_end`).
+pub fn kernel_image_end() -> u64 {
+    unsafe extern "C" {
+        static __kernel_end: u8;
+    }
+    &raw const __kernel_end as u64 - abi::layout::KERNEL_BASE
+}

@@ -10,7 +10,8 @@
 //!
 //! Hardware fact: an entry's effective rights are the AND of writable/user and the OR of
 //! no-execute along the walk, so intermediate user tables are `P|W|U` and the leaf decides.
-use super::{frames, phys};
+use super::owners;
+use super::phys;
 use crate::arch::x86_64::cpu;
 use abi::layout::{KERNEL_BASE, MMIO_BASE, PAGE_SIZE, PHYS_MAP_BASE, SELF_MAP_SLOT};
 
@@ -53,7 +54,7 @@ fn walk_create(root: u64, va: u64, level: u32, table_flags: u64) -> Result<&'sta
         let entries = unsafe { phys::table_mut(table) };
         let entry = &mut entries[index(va, l)];
         if *entry & PRESENT == 0 {
-            let fresh = frames::alloc_zeroed().ok_or(MapError::OutOfMemory)?;
+            let fresh = owners::alloc_zeroed().ok_or(MapError::OutOfMemory)?;
             *entry = fresh | table_flags;
         }
         assert!(*entry & HUGE == 0, "walk through a huge page at {va:#x}");
@@ -104,19 +105,19 @@ pub fn translate(root: u64, va: u64) -> Option<(u64, u64)> {
 /// environment tables, shared; the self-map of this address space's own tables; its own
 /// repossession vector) and the kernel half shared with every other.
 pub fn new_address_space() -> Option<u64> {
-    let root = frames::alloc_zeroed()?;
+    let root = owners::alloc_zeroed()?;
     // SAFETY: `root` was just allocated; the kernel root is only read. Distinct frames.
     let (user, kernel) = unsafe { (phys::table_mut(root), phys::table_mut(kernel_root())) };
     user[256..].copy_from_slice(&kernel[256..]);
     user[OWNERS_SLOT] = *OWNERS_PDPT.get().expect("page-ownership window not built");
     user[SELF_MAP_SLOT as usize] = root | PRESENT | USER | nx();
     // The environment's own repossession vector, read-only to it; freed with the address space.
-    let Some(vector) = frames::alloc_zeroed() else {
+    let Some(vector) = owners::alloc_zeroed() else {
         destroy_address_space(root);
         return None;
     };
     if map(root, abi::layout::REPOSSESSED_BASE, vector, USER | nx()).is_err() {
-        frames::free(vector);
+        owners::free(vector);
         destroy_address_space(root);
         return None;
     }
@@ -132,7 +133,7 @@ static OWNERS_PDPT: spin::Once<u64> = spin::Once::new();
 /// capability-count tables, the environment table, the boot archive). Boot time only.
 pub fn map_shared_window(va: u64, first: u64, pages: u64) {
     assert_eq!(va >> 39, OWNERS_SLOT as u64, "shared windows live in one PML4 slot");
-    let scratch = frames::alloc_zeroed().expect("no frame for the shared windows");
+    let scratch = owners::alloc_zeroed().expect("no frame for the shared windows");
     if let Some(&entry) = OWNERS_PDPT.get() {
         // SAFETY: `scratch` is a private PML4 used only to reach the shared window tables.
         let table = unsafe { phys::table_mut(scratch) };
@@ -144,7 +145,7 @@ pub fn map_shared_window(va: u64, first: u64, pages: u64) {
     // SAFETY: as above.
     let entry = unsafe { phys::table_mut(scratch) }[OWNERS_SLOT];
     OWNERS_PDPT.call_once(|| entry);
-    frames::free(scratch);
+    owners::free(scratch);
 }
 
 /// Removes the mapping of `va`; returns the frame it mapped. Flushes the TLB entry when `root` is
@@ -257,7 +258,7 @@ pub fn destroy_address_space(root: u64) {
             *entry = 0;
         }
     }
-    frames::free(root);
+    owners::free(root);
 }
 
 fn free_table(table: u64, level: u32) {
@@ -269,12 +270,12 @@ fn free_table(table: u64, level: u32) {
             if level > 1 {
                 free_table(*entry & ADDRESS_MASK, level - 1);
             } else {
-                frames::free(*entry & ADDRESS_MASK);
+                owners::free(*entry & ADDRESS_MASK);
             }
             *entry = 0;
         }
     }
-    frames::free(table);
+    owners::free(table);
 }
 
 /// Switches the CPU to address space `root`.
@@ -335,10 +336,10 @@ unsafe extern "C" {
 /// `ram` (RAM-like ranges from the firmware's map). Frames come from `frames`, which must hand out
 /// frames below 1 GiB at this point (it allocates lowest-first).
 pub fn init(ram: impl Iterator<Item = (u64, u64)>) {
-    let root = frames::alloc_zeroed().expect("no frame for the kernel PML4");
+    let root = owners::alloc_zeroed().expect("no frame for the kernel PML4");
     // Create every kernel-half PDPT now so that user address spaces share all later kernel mappings.
     for slot in 256..512 {
-        let pdpt = frames::alloc_zeroed().expect("no frame for a kernel PDPT");
+        let pdpt = owners::alloc_zeroed().expect("no frame for a kernel PDPT");
         // SAFETY: `root` is ours alone until it is loaded into CR3.
         let entries = unsafe { phys::table_mut(root) };
         entries[slot] = pdpt | PRESENT | WRITABLE;

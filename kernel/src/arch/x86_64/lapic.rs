@@ -81,6 +81,11 @@ pub fn ticks() -> u64 {
     TICKS.load(Ordering::Relaxed)
 }
 
+/// Whether the TSC rate is known yet (it is measured by `init`).
+pub fn tsc_calibrated() -> bool {
+    TSC_PER_MS.load(Ordering::Relaxed) != 0
+}
+
 /// Converts TSC cycles to microseconds (0 before calibration).
 pub fn cycles_to_us(cycles: u64) -> u64 {
     match TSC_PER_MS.load(Ordering::Relaxed) {

@@ -1,5 +1,7 @@
 //! Everything specific to x86_64 hardware. All of the kernel's unsafe code that touches the CPU
-//! lives here (plus `mem::phys`/`mem::paging` for memory and `uaccess` for user memory).
+//! lives here (memory's is in `mem/`; docs/ARCHITECTURE.md, "Unsafe code", lists the few other
+//! modules allowed unsafe code). Calls nothing above it: the entry code reaches `syscall_dispatch`
+//! and `trap_dispatch` by symbol, and reads only `stages::ENABLED`.
 pub mod boot;
 pub mod cpu;
 pub mod entry;

@@ -1,4 +1,4 @@
-//! Protected control transfer: a call from one environment into another's registered entry point,
+//! `pct_*` calls, protected control transfer: a call from one environment into another's registered entry point,
 //! with arguments in registers, no copying and no scheduling decision.
 //!
 //! An environment that serves calls registers an entry and a stack (`pct_set_entry`) and waits
@@ -8,30 +8,43 @@
 //! form: the callee becomes runnable and the caller goes on. A callee's registers are not kept
 //! between calls: each transfer starts fresh at the entry, which is the library's business.
 //! If a callee ends while a caller is blocked on it, the caller's call fails with `NoSuchEnv`.
+use super::{NoValue, SysResult};
 use crate::arch::x86_64::entry::TrapFrame;
 use crate::env::{Env, PctState};
-use crate::{cap, sched};
+use crate::{cap, envs, exit, sched, teardown};
 use abi::layout::{is_user_range, overlaps_windows, USER_END, USER_START};
 use abi::{Error, Rights};
 
 /// `pct_set_entry(entry, stack_top)`.
-pub fn set_entry(entry: u64, stack_top: u64) -> Result<u64, Error> {
+pub fn sys_pct_set_entry(entry: u64, stack_top: u64) -> SysResult {
     let registration = if entry == 0 {
         None
     } else {
         let in_windows = overlaps_windows(stack_top.saturating_sub(16), 16);
         if !is_user_range(entry, 1) || !(USER_START + 16..=USER_END).contains(&stack_top) || !stack_top.is_multiple_of(16) || in_windows {
-            return Err(Error::BadAddress);
+            return Err(Error::BadAddress.into());
         }
         Some((entry, stack_top))
     };
-    sched::with_current(|env| env.pct_entry = registration);
+    envs::with_current(|env| env.pct_entry = registration);
     Ok(0)
 }
 
-/// `pct_call` (`sync`) or `pct_send`, with the arguments in the caller's saved registers: the
-/// capability check, the callee's setup, the caller's block and the switch under one lock.
-pub fn call(frame: &mut TrapFrame, sync: bool) -> Result<(), Error> {
+/// `pct_call(slot, a0, a1, a2, a3, a4)`, the arguments in the caller's registers.
+#[inline(always)]
+pub fn sys_pct_call(regs: &mut TrapFrame) -> SysResult {
+    call(regs, true)
+}
+
+/// `pct_send(slot, a0, a1, a2, a3, a4)`, the arguments in the caller's registers.
+#[inline(always)]
+pub fn sys_pct_send(regs: &mut TrapFrame) -> SysResult {
+    call(regs, false)
+}
+
+/// `pct_call` (`sync`) or `pct_send`: the capability check, the callee's setup, the caller's block
+/// and the switch under one lock.
+fn call(frame: &mut TrapFrame, sync: bool) -> SysResult {
     let slot = frame.rdi;
     let args = [frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9];
     // The caller's result, saved with its registers if the CPU moves (a failure overwrites it).
@@ -51,20 +64,23 @@ pub fn call(frame: &mut TrapFrame, sync: bool) -> Result<(), Error> {
         callee.frame = start;
         callee.pct = PctState::Serving(sync.then_some(me.id));
         callee.runnable = true;
-        sched::publish(callee);
+        envs::publish(callee);
         crate::stages::stamp(abi::stages::Point::Checked);
         crate::stats::count(abi::stats::Counter::PctTransfers);
         if sync {
             me.pct = PctState::Blocked(callee.id);
             me.runnable = false;
-            sched::publish(me);
+            envs::publish(me);
         }
         Ok(sync)
-    })
+    })?;
+    Err(NoValue::InFrame)
 }
 
-/// `pct_reply(caller, value)`: under one lock when the caller is there to take the value.
-pub fn reply(frame: &mut TrapFrame, caller: u64, value: u64) -> Result<(), Error> {
+/// `pct_reply(caller, value)` (in `rdi`, `rsi`): under one lock when the caller is there to take
+/// the value.
+pub fn sys_pct_reply(frame: &mut TrapFrame) -> SysResult {
+    let (caller, value) = (frame.rdi, frame.rsi);
     let serving = |me: &Env| if me.pct == PctState::Serving(Some(caller)) { Ok(caller) } else { Err(Error::BadArgument) };
     let mut woke = false;
     let outcome = sched::transfer(frame, serving, |me, c| {
@@ -73,20 +89,20 @@ pub fn reply(frame: &mut TrapFrame, caller: u64, value: u64) -> Result<(), Error
         if woke {
             (c.pct, c.runnable) = (PctState::Running, true);
             (c.frame.rax, c.frame.rdx) = (0, value);
-            sched::publish(c);
+            envs::publish(c);
         }
         Ok(woke)
     });
     match outcome {
-        Ok(()) if woke => return Ok(()),
+        Ok(()) if woke => return Err(NoValue::InFrame),
         Ok(()) => {}
         // Not serving this caller: nothing changed.
-        Err(Error::BadArgument) => return Err(Error::BadArgument),
+        Err(Error::BadArgument) => return Err(Error::BadArgument.into()),
         // The caller is gone.
-        Err(_) => sched::with_current(stop_serving),
+        Err(_) => envs::with_current(stop_serving),
     }
     idle(frame);
-    Ok(())
+    Err(NoValue::InFrame)
 }
 
 /// The running environment is done serving: it waits for the next transfer.
@@ -94,28 +110,28 @@ fn stop_serving(me: &mut Env) {
     crate::stages::stamp(abi::stages::Point::Checked);
     me.pct = PctState::Waiting;
     me.runnable = false;
-    sched::publish(me);
+    envs::publish(me);
 }
 
 /// `pct_wait()`.
-pub fn wait(frame: &mut TrapFrame) -> Result<(), Error> {
-    sched::with_current(|env| {
+pub fn sys_pct_wait(frame: &mut TrapFrame) -> SysResult {
+    envs::with_current(|env| {
         env.pct_entry.ok_or(Error::NoEntry)?;
         env.pct = PctState::Waiting;
         env.runnable = false;
-        sched::publish(env);
-        Ok(())
+        envs::publish(env);
+        Ok::<(), Error>(())
     })?;
     (frame.rax, frame.rdx) = (0, 0);
     idle(frame);
-    Ok(())
+    Err(NoValue::InFrame)
 }
 
 /// The running environment just stopped being runnable: move to another, or, if none can run,
 /// end it (nothing could ever transfer into it again).
 fn idle(frame: &mut TrapFrame) {
     if !sched::switch_away(frame) {
-        sched::end_current(sched::Outcome::Killed(alloc::string::String::from(
+        exit::end_current(teardown::Outcome::Killed(alloc::string::String::from(
             "waits for a protected control transfer, but no environment can run",
         )));
     }

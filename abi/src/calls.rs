@@ -1,0 +1,512 @@
+//! The system-call table: the single source of every call's number, name, arguments, rights,
+//! errors and documentation.
+//!
+//! `cargo xtask abi` (`xtask/src/abi.rs`) generates from [`CALLS`]: the `Sysnum`
+//! enum (`abi/src/sysnum.rs`), the library OS's raw stubs (`exos/src/syscall/stubs.rs`), the
+//! kernel's dispatch table (`kernel/src/syscall/table.rs`) and the system-call reference in
+//! `docs/ABI.md`. `cargo xtask abi --check` fails when any of them is stale. This file is plain
+//! data with no dependencies, so the generator can read it as it is.
+//!
+//! A call is named `sys_<object>_<verb>`; its `Sysnum` variant is the same words in CamelCase
+//! (`env_set_name` is `EnvSetName`), and its kernel handler is
+//! `kernel/src/syscall/<object>.rs`'s `sys_<object>_<verb>`.
+
+/// One system call.
+#[derive(Clone, Copy, Debug)]
+pub struct Call {
+    /// The call number, passed in `rax`. Numbers are dense from 0.
+    pub number: u64,
+    /// The kind of object it acts on (`console`, `env`, `page`, `cap`, `pct`, `slice`): the
+    /// first word of its name and the kernel file of its handler.
+    pub object: &'static str,
+    /// What it does to the object (the rest of its name, words joined by `_`).
+    pub verb: &'static str,
+    /// Its arguments' names, in register order (`rdi`, `rsi`, `rdx`, `r10`, `r8`, `r9`).
+    pub args: &'static [&'static str],
+    /// What it returns in `rdx` on success.
+    pub returns: &'static str,
+    /// The rights it needs, on which capability.
+    pub rights: &'static str,
+    /// Every error it can give (an `abi::Error` variant's name) and when.
+    pub errors: &'static [(&'static str, &'static str)],
+    /// One line: what it does.
+    pub doc: &'static str,
+    /// Further documentation, Markdown (each line's leading blanks are not part of the text).
+    pub details: &'static str,
+    /// Whether its kernel handler gets the caller's saved registers (and reads its arguments from
+    /// them) and leaves the registers to return to in them: the calls that may move the CPU to
+    /// another environment, and `page_map`, whose failure also returns a count.
+    pub frame: bool,
+}
+
+impl Call {
+    /// `sys_<object>_<verb>`.
+    pub fn name(&self) -> NameParts {
+        NameParts(self.object, self.verb)
+    }
+}
+
+/// A call's name, `sys_<object>_<verb>`, displayed without allocating.
+#[derive(Clone, Copy, Debug)]
+pub struct NameParts(&'static str, &'static str);
+
+impl core::fmt::Display for NameParts {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "sys_{}_{}", self.0, self.1)
+    }
+}
+
+const CAP_ERRORS_NOTE: &str = "the capability check failed";
+
+/// Every system call, in number order.
+pub const CALLS: &[Call] = &[
+    Call {
+        number: 0,
+        object: "console",
+        verb: "write",
+        args: &["ptr", "len"],
+        returns: "`len` (the number of bytes written)",
+        rights: "none",
+        errors: &[
+            ("TooLong", "`len` > `MAX_CONSOLE_WRITE` (4096)"),
+            ("BadAddress", "`[ptr, ptr+len)` is not entirely inside user space (`USER_START..USER_END`; this includes `ptr` = 0 even when `len` = 0), wraps around, lies in a read-only window, or any page of it is not mapped user-readable by the caller"),
+        ],
+        doc: "Writes `len` bytes from the caller's memory at `ptr` to the console.",
+        details: "",
+        frame: false,
+    },
+    Call {
+        number: 1,
+        object: "env",
+        verb: "exit",
+        args: &["code"],
+        returns: "nothing: it never returns",
+        rights: "acts on the caller only",
+        errors: &[],
+        doc: "Ends the calling environment (and every environment it created) with exit status `code`.",
+        details: "The kernel prints the status. All its frames return to the free pool.",
+        frame: false,
+    },
+    Call {
+        number: 2,
+        object: "env",
+        verb: "set_exception_handler",
+        args: &["entry", "stack_base", "stack_size"],
+        returns: "0",
+        rights: "acts on the caller only",
+        errors: &[
+            ("BadAddress", "`entry` or the stack range is outside user space (or wraps, or overlaps a read-only window)"),
+            ("BadArgument", "`stack_size` < `MIN_EXCEPTION_STACK` (4096), or `stack_base`/`stack_size` not multiples of 16"),
+        ],
+        doc: "From now on, delivers the caller's exceptions to `entry` on the exception stack `[stack_base, stack_base + stack_size)`; `entry` = 0 removes the handler.",
+        details: "The kernel writes an `ExceptionFrame` at the top of that stack and passes its address in
+            `rdi` (see \"Exceptions\"). Without a handler, an exception ends the environment.
+            Mappings are checked when an exception is delivered, not at registration (they can change
+            in between): an exception stack that is not mapped writable then ends the environment.",
+        frame: false,
+    },
+    Call {
+        number: 3,
+        object: "page",
+        verb: "alloc",
+        args: &["frame"],
+        returns: "`physical address | slot` (slots are below 4096, addresses page-aligned)",
+        rights: "none needed; counts against the caller's quota of `PAGE_QUOTA` (768) pages",
+        errors: &[
+            ("Busy", "the page is in use: by another environment, by the caller, or by the kernel (its image, heap, page tables, the ownership table), or it is not RAM (device memory, holes)"),
+            ("BadArgument", "`frame` is beyond physical memory"),
+            ("NoMemory", "`ANY_PAGE` and no page is free, or all environments together hold the budget set with `user_pages=N` (a revocation request starts, see \"Revocation and the abort protocol\")"),
+            ("QuotaExceeded", "the caller already holds `PAGE_QUOTA` pages"),
+            ("TableFull", "the caller's capability table (1024 slots) is full, or all environments together hold 16384 capabilities"),
+        ],
+        doc: "Allocates physical page number `frame`, or any free page when `frame` = `ANY_PAGE` (`u64::MAX`), zeroed, and puts a root capability with all rights (`rwxg`) for it in the caller's first free slot.",
+        details: "",
+        frame: false,
+    },
+    Call {
+        number: 4,
+        object: "page",
+        verb: "free",
+        args: &["slot"],
+        returns: "0",
+        rights: "the page's root capability",
+        errors: &[
+            ("BadSlot", "`slot` ≥ 1024"),
+            ("EmptySlot", "nothing in `slot`"),
+            ("WrongType", "the capability names an environment, not a page"),
+            ("NoRights", "the capability is not the page's root capability (it was granted: a granted capability cannot free the page)"),
+        ],
+        doc: "Frees the page behind the root capability in `slot`.",
+        details: "Every capability granted from it is revoked and every mapping made through any of them is
+            removed first (with TLB invalidation); the page returns to the free pool (it is zeroed
+            before anyone gets it again).",
+        frame: false,
+    },
+    Call {
+        number: 5,
+        object: "cap",
+        verb: "grant",
+        args: &["slot", "env", "rights"],
+        returns: "the new capability's slot in `env`'s table",
+        rights: "the source needs `GRANT`, and `rights` must be a subset of the source's rights",
+        errors: &[
+            ("BadSlot", "`slot` ≥ 1024"),
+            ("EmptySlot", "nothing in `slot`"),
+            ("NoRights", "the source lacks `GRANT`, or `rights` has a right the source lacks (amplification)"),
+            ("BadArgument", "`rights` has undefined bits"),
+            ("NoSuchEnv", "`env` is not a live environment"),
+            ("TableFull", "`env`'s table is full, or all environments together hold 16384 capabilities"),
+        ],
+        doc: "Gives environment `env` a capability for the same object, derived from `slot`, with `rights`.",
+        details: "`env` is any live environment's id, including the caller's own (to make a weaker capability).",
+        frame: false,
+    },
+    Call {
+        number: 6,
+        object: "cap",
+        verb: "revoke",
+        args: &["slot"],
+        returns: "how many capabilities were revoked",
+        rights: "none: an environment can only revoke through its own slots, so only what descends from its own capabilities",
+        errors: &[("BadSlot", "`slot` ≥ 1024"), ("EmptySlot", "nothing in `slot`")],
+        doc: "Revokes every capability granted from `slot`, transitively (grants of grants), and removes every mapping made through them.",
+        details: "The capability in `slot` itself stays.",
+        frame: false,
+    },
+    Call {
+        number: 7,
+        object: "page",
+        verb: "map",
+        args: &["env", "updates", "count"],
+        returns: "the number of updates applied. **On failure `rax` is the first failure's error and `rdx` is still the number applied** (= the index of the failing update); updates before it stay applied",
+        rights: "per update, on the capability it names (see the table); on `env`: `WRITE`",
+        errors: &[
+            ("TooLong", "`count` > `MAX_MAP_BATCH` (512), or the updates change more than `MAX_MAP_PAGES` (4096) pages together, a `PROTECT_RANGE` counting as its `slot` pages and every other update as one (nothing applied)"),
+            ("BadSlot", "the `env` capability check failed (nothing applied), or an update's capability check failed"),
+            ("EmptySlot", "as `BadSlot`"),
+            ("NoRights", "as `BadSlot`; or rights beyond the capability's (for `PROTECT`: beyond those the mapping was made with)"),
+            ("WrongType", "the `env` capability names a page (nothing applied), or an update's capability names an environment"),
+            ("NoSuchEnv", "the `env` environment has ended (nothing applied)"),
+            ("BadAddress", "the update array is unreadable (nothing applied); or an update's `va` is unaligned, outside user space, or in a read-only window (a `PROTECT_RANGE`: anywhere in its range)"),
+            ("BadArgument", "unknown `op`; `rights` without `READ`, with `GRANT`, or with undefined bits; a `PROTECT_RANGE` of 0 pages (or more than `MAX_MAP_PAGES`); `GIVE_MAP` or `GRANT_MAP` with `env` = `SELF_ENV`"),
+            ("AlreadyMapped", "`MAP`, `GIVE_MAP` or `GRANT_MAP` over a mapped page (including the program's own image and stack)"),
+            ("NotMapped", "`UNMAP`/`PROTECT` of a page not mapped through a capability; a `PROTECT_RANGE` with such a page anywhere in it"),
+            ("Busy", "`GIVE_MAP` of a page that has grants or is mapped somewhere"),
+            ("NoMemory", "no page for a new page-table page"),
+            ("QuotaExceeded", "the target environment already has 2048 capability mappings, or its mappings already cost 512 page-table frames (the kernel memory one environment can consume is bounded), or all environments together already have 16384; `GIVE_MAP` to a target that holds `PAGE_QUOTA` pages"),
+        ],
+        doc: "Applies `count` `MapUpdate`s read from the caller's memory at `updates`, in order, each checked against the capability it names, to the address space of `env`, stopping at the first failure: the hardware secure binding.",
+        details: "`env` is `SELF_ENV` (`u64::MAX`) for the caller's own address space, or the slot of a
+            capability over an environment with `WRITE` (a parent giving a child its code and data).
+            A `MapUpdate` (`abi::MapUpdate`) is 32 bytes: `op`, `va`, `slot`, `rights`.
+
+            | `op` | effect | checks |
+            |---|---|---|
+            | `MAP` (0) | map the page named by capability `slot` at `va` with `rights` | the capability has every right in `rights` |
+            | `UNMAP` (1) | remove the mapping at `va` | `va` was mapped through a capability |
+            | `PROTECT` (2) | change the mapping at `va` to `rights` | `va` was mapped through a capability, and `rights` are within those the mapping was made with (`NoRights` otherwise: a read-only view given to another environment stays read-only). The capability is not looked up again: a mapping lives only as long as its capability, whose rights never change, and its rights were checked against the capability when it was made |
+            | `PROTECT_RANGE` (5) | `PROTECT` of the `slot` consecutive pages from `va` (`slot` is a page count, 1 to `MAX_MAP_PAGES`), all or none | as `PROTECT`, for every page of the range; on any failure no page changes |
+            | `GIVE_MAP` (3) | into another environment only: move the caller's root capability `slot` to the target's table (the page's ownership and quota move with it) and map it at `va` through the target's new slot | the capability is a page's root (`NoRights` otherwise), has no grants and is mapped nowhere (`Busy`: unmap it first), has `rights`; the target holds fewer than `PAGE_QUOTA` pages |
+            | `GRANT_MAP` (4) | into another environment only: grant the target a capability derived from `slot` with `rights` + `GRANT` and map it at `va` through that new slot | the source has `rights` and `GRANT` (as `cap_grant`) |
+
+            `rights` may also carry two **tag bits**, `MapUpdate::TAG0` (`1 << 8`) and `TAG1` (`1 << 9`), for
+            `MAP`, `PROTECT`, `GIVE_MAP` and `GRANT_MAP`: the kernel stores them in the page-table entry
+            (`pte::TAG0`, `pte::TAG1`, bits 10 and 11) and otherwise ignores them. ExOS marks copy-on-write and
+            shared pages with them. Every entry mapped through a capability in the mapped environment's *own*
+            table also carries `pte::OWN_SLOT` (bit 9) and the slot in bits 52..61 (`abi::pte::own_slot`), so a
+            library finds, through the self-map, which of its capabilities backs each of its pages.
+
+            `rights` for a mapping: `READ` required (x86 pages are always readable), `WRITE` and `EXECUTE`
+            optional, nothing else. Every update also needs `va` page-aligned, inside `[USER_START, USER_END)`
+            and outside the kernel's read-only windows (a `PROTECT_RANGE`: its whole range).
+
+            A library that changes many pages sends runs as `PROTECT_RANGE` updates (`abi::MapUpdate::merge`
+            turns a run of single-page `PROTECT`s into one; ExOS's `mprotect` and `fork` do): the kernel then
+            finds the run's mapping records with one search and rewrites the entries with one page-table walk
+            per 2 MiB.
+
+            Revoking or freeing a capability removes the mappings made through it. The pages the kernel loads a
+            boot program's image and initial stack into are ordinary pages of the program: root capabilities in
+            its own table (its lowest slots, counted in its quota), mapped through them; it may share, give,
+            protect (within the segment's rights), unmap or free them like any other.",
+        frame: true,
+    },
+    Call {
+        number: 8,
+        object: "env",
+        verb: "create",
+        args: &[],
+        returns: "`(id << 16) | slot`: the child's id and the slot of a root capability over it with all rights",
+        rights: "none",
+        errors: &[
+            ("NoMemory", "all `MAX_ENVS` (64) environments exist, or no page for its tables"),
+            ("TableFull", "the caller's capability table is full (the child is not created)"),
+        ],
+        doc: "Creates a child environment of the caller: an empty address space (the kernel half and the read-only windows only), no capabilities, not runnable.",
+        details: "An environment id is a table index (low 10 bits) plus a generation, so the id of an ended
+            environment never names a later one. A new environment is named as its creator plus `.child`.",
+        frame: false,
+    },
+    Call {
+        number: 9,
+        object: "env",
+        verb: "start",
+        args: &["slot", "rip", "rsp", "arg"],
+        returns: "0",
+        rights: "`WRITE` on the environment capability",
+        errors: &[
+            ("BadSlot", CAP_ERRORS_NOTE),
+            ("EmptySlot", CAP_ERRORS_NOTE),
+            ("NoRights", "the capability lacks `WRITE`"),
+            ("WrongType", "the capability names a page, not an environment"),
+            ("NoSuchEnv", "the environment has ended"),
+            ("BadAddress", "`rip` or `rsp` is not a user address"),
+            ("Busy", "it was already started (or is waiting or blocked in a transfer)"),
+        ],
+        doc: "Makes the environment named by capability `slot` runnable at `rip` with stack pointer `rsp` and `rdi` = `arg`.",
+        details: "Its other registers are zero and interrupts are enabled.",
+        frame: false,
+    },
+    Call {
+        number: 10,
+        object: "env",
+        verb: "destroy",
+        args: &["slot"],
+        returns: "0",
+        rights: "`WRITE` on the environment capability",
+        errors: &[
+            ("BadSlot", CAP_ERRORS_NOTE),
+            ("EmptySlot", CAP_ERRORS_NOTE),
+            ("NoRights", "the capability lacks `WRITE`"),
+            ("WrongType", "the capability names a page, not an environment"),
+            ("NoSuchEnv", "the environment has ended"),
+            ("BadArgument", "it names the caller or one of the caller's ancestors (which would end the caller too: that is `env_exit`)"),
+        ],
+        doc: "Ends the environment named by capability `slot` and, first, every environment it created (recursively).",
+        details: "Everything they held is returned: pages they allocated (with every mapping of them, in any
+            environment), their capabilities and what was granted from them, their address spaces.
+
+            When nothing can run any more but environments remain (all waiting for transfers, blocked, or
+            never started), nothing could ever wake them: they end (`killed: no environment can ever run it
+            again`).
+
+            When an environment exits or is killed, the same happens to it and its descendants
+            (`exo: env N 'x.child' killed: its parent ended`).",
+        frame: false,
+    },
+    Call {
+        number: 11,
+        object: "env",
+        verb: "yield",
+        args: &["id"],
+        returns: "0, when the caller next runs",
+        rights: "none: no right is needed to give away one's own CPU time",
+        errors: &[("NoSuchEnv", "`id` is not a live, runnable (started, not waiting or blocked) environment")],
+        doc: "Gives the rest of the caller's CPU slice to environment `id` now (`ANY_ENV` = `u64::MAX`: to the next runnable one).",
+        details: "The timer (every 10 ms) moves the CPU round-robin among runnable environments, so an environment
+            that spins cannot starve the others.",
+        frame: true,
+    },
+    Call {
+        number: 12,
+        object: "pct",
+        verb: "set_entry",
+        args: &["entry", "stack_top"],
+        returns: "0",
+        rights: "acts on the caller only",
+        errors: &[("BadAddress", "`entry` or `stack_top` is not a user address, `stack_top` is not 16-byte aligned, or the top of the stack is in a read-only window")],
+        doc: "Registers where protected control transfers into the caller land; `entry` = 0 removes it.",
+        details: "A transfer starts at `entry` with `rsp` = `stack_top - 8` (as after a `call`), `rdi` = the
+            caller's id, and the five arguments in `rsi`, `rdx`, `rcx`, `r8`, `r9`, so `entry` can be an
+            `extern \"C\" fn(caller, a0, a1, a2, a3, a4) -> !`.",
+        frame: false,
+    },
+    Call {
+        number: 13,
+        object: "pct",
+        verb: "call",
+        args: &["slot", "a0", "a1", "a2", "a3", "a4"],
+        returns: "the value the callee passes to `pct_reply`",
+        rights: "`EXECUTE` on the environment capability",
+        errors: &[
+            ("BadSlot", CAP_ERRORS_NOTE),
+            ("EmptySlot", CAP_ERRORS_NOTE),
+            ("NoRights", "the capability lacks `EXECUTE`"),
+            ("WrongType", "it names a page"),
+            ("NoSuchEnv", "the callee has ended, or ended before replying"),
+            ("NoEntry", "the callee registered no entry"),
+            ("Busy", "the callee is not waiting (running, serving another call, or it is the caller)"),
+        ],
+        doc: "Synchronous protected control transfer into the environment named by capability `slot`, which must be waiting (`pct_wait`).",
+        details: "The caller blocks and the CPU moves to the callee's entry at once, with the rest of the caller's
+            slice; no scheduling decision, no copying. The callee's registers are not kept between
+            transfers: each starts fresh at the entry.",
+        frame: true,
+    },
+    Call {
+        number: 14,
+        object: "pct",
+        verb: "send",
+        args: &["slot", "a0", "a1", "a2", "a3", "a4"],
+        returns: "0",
+        rights: "`EXECUTE` on the environment capability",
+        errors: &[
+            ("BadSlot", CAP_ERRORS_NOTE),
+            ("EmptySlot", CAP_ERRORS_NOTE),
+            ("NoRights", "the capability lacks `EXECUTE`"),
+            ("WrongType", "it names a page"),
+            ("NoSuchEnv", "the callee has ended"),
+            ("NoEntry", "the callee registered no entry"),
+            ("Busy", "the callee is not waiting (running, serving another call, or it is the caller)"),
+        ],
+        doc: "Asynchronous protected control transfer: like `pct_call`, but the callee only becomes runnable at its entry and the caller goes on.",
+        details: "",
+        frame: true,
+    },
+    Call {
+        number: 15,
+        object: "pct",
+        verb: "reply",
+        args: &["caller", "value"],
+        returns: "nothing to the replier on success (it goes back to waiting)",
+        rights: "acts on the call being served",
+        errors: &[("BadArgument", "the replier is not serving a synchronous call from `caller`")],
+        doc: "Ends the synchronous call being served and moves the CPU straight back to `caller`, whose `pct_call` returns `value`; the replier goes back to waiting.",
+        details: "If `caller` has ended meanwhile, the replier goes back to waiting all the same (no error).",
+        frame: true,
+    },
+    Call {
+        number: 16,
+        object: "pct",
+        verb: "wait",
+        args: &[],
+        returns: "nothing on success (the next transfer starts at the entry)",
+        rights: "acts on the caller only",
+        errors: &[("NoEntry", "no entry point is registered")],
+        doc: "Stops running and waits at the entry for the next protected control transfer; the caller's registers are not kept.",
+        details: "If no environment can run any more, the waiting environment is ended
+            (`... killed: waits for a protected control transfer, but no environment can run`).",
+        frame: true,
+    },
+    Call {
+        number: 17,
+        object: "page",
+        verb: "set_vital",
+        args: &["slot", "vital"],
+        returns: "0",
+        rights: "the page's root capability",
+        errors: &[
+            ("BadSlot", "`slot` ≥ 1024"),
+            ("EmptySlot", "nothing in `slot`"),
+            ("WrongType", "not a page"),
+            ("NoRights", "not the root capability"),
+            ("QuotaExceeded", "a ninth vital page (more than `MAX_VITAL`)"),
+            ("BadArgument", "`vital` is not 0 or 1"),
+        ],
+        doc: "Marks the page of root capability `slot` vital (`vital` = 1) or not (0): the kernel never repossesses a vital page.",
+        details: "At most `MAX_VITAL` (8) per environment.",
+        frame: false,
+    },
+    Call {
+        number: 18,
+        object: "slice",
+        verb: "alloc",
+        args: &["position"],
+        returns: "the position",
+        rights: "none",
+        errors: &[
+            ("BadArgument", "`position` ≥ `SLICES` (16)"),
+            ("Busy", "the position is taken (for `ANY_SLICE`: all are)"),
+        ],
+        doc: "Takes time slice `position` of the CPU's slice vector (or any free one: `ANY_SLICE`).",
+        details: "The CPU is a vector of `SLICES` (16) time slices. Every timer tick (10 ms) moves to the next
+            position: its owner runs if it is runnable; a free position, or one whose owner cannot run,
+            goes round robin to the next runnable environment, so environments without slices still run and
+            none can starve the others. An environment's slices are freed when it ends. The vector is
+            readable at `SLICE_TABLE_BASE`.",
+        frame: false,
+    },
+    Call {
+        number: 19,
+        object: "slice",
+        verb: "free",
+        args: &["position"],
+        returns: "0",
+        rights: "the caller must own the position",
+        errors: &[
+            ("BadArgument", "`position` is out of range"),
+            ("NoRights", "the caller does not own it"),
+        ],
+        doc: "Gives back time slice `position`.",
+        details: "",
+        frame: false,
+    },
+    Call {
+        number: 20,
+        object: "env",
+        verb: "set_slice_upcall",
+        args: &["enabled"],
+        returns: "0",
+        rights: "acts on the caller only",
+        errors: &[("BadArgument", "`enabled` is not 0 or 1")],
+        doc: "With `enabled` = 1, each time the timer takes the CPU from the caller it resumes next with a slice-end upcall; 0 stops them.",
+        details: "The upcall comes on its exception stack (`vector` = `SLICE_END_VECTOR` (257), the interrupted
+            registers in the frame), so its library can save state or switch user-level threads (by changing
+            the frame) before going on. An upcall that finds the handler already running is dropped.
+            ExOS: `exos::exception::set_slice_handler`.",
+        frame: false,
+    },
+    Call {
+        number: 21,
+        object: "cap",
+        verb: "delete",
+        args: &["slot"],
+        returns: "0",
+        rights: "none: acts on the caller's own slot",
+        errors: &[("BadSlot", "`slot` ≥ 1024"), ("EmptySlot", "nothing in `slot`")],
+        doc: "Deletes the capability in `slot` and every capability granted from it, transitively; the mappings made through any of them go, in every environment.",
+        details: "On a page's root capability this is `page_free`. A library uses it to drop a capability it
+            no longer needs (e.g. after copying a copy-on-write page).",
+        frame: false,
+    },
+    Call {
+        number: 22,
+        object: "env",
+        verb: "set_name",
+        args: &["env", "ptr", "len"],
+        returns: "0",
+        rights: "`env` is `SELF_ENV` for the caller, or a slot with `WRITE` over an environment",
+        errors: &[
+            ("BadAddress", "the bytes are not readable user memory"),
+            ("BadArgument", "empty, or not UTF-8"),
+            ("BadSlot", "the capability errors of `env`"),
+            ("EmptySlot", "the capability errors of `env`"),
+            ("WrongType", "the capability errors of `env`"),
+            ("NoRights", "the capability errors of `env`"),
+            ("NoSuchEnv", "the capability errors of `env`"),
+        ],
+        doc: "Names environment `env`: `len` bytes of UTF-8 at `ptr`, for the statistics window and the kernel's messages.",
+        details: "The name appears in the statistics window (`ps`, `exostat`) and in the kernel's messages
+            (`exo: env N 'name' exited ...`). At most `NAME_LEN - 1` = 31 bytes are kept, cut at a character
+            boundary; only the first 32 bytes are read, whatever `len` says. A new environment starts as its
+            creator's name plus `.child`; a boot program as its archive name.",
+        frame: false,
+    },
+    Call {
+        number: 23,
+        object: "console",
+        verb: "read",
+        args: &["ptr", "len"],
+        returns: "the number of bytes copied, 0 when nothing waits",
+        rights: "none",
+        errors: &[("BadAddress", "`[ptr, ptr+len)` is not inside user space or wraps (so `len` = `u64::MAX` fails), or its first `min(len, 4096)` bytes are not all mapped user-writable (a read-only or copy-on-write page included; checked even when nothing is buffered, and nothing is consumed)")],
+        doc: "Copies up to `min(len, MAX_CONSOLE_READ)` (4096) bytes typed at the serial console, oldest first, to the caller's memory at `ptr`. Never blocks.",
+        details: "Bytes come exactly as the terminal sent them (Enter is `\\r`, Ctrl-C 0x03, arrows `ESC [ A`...):
+            no editing, no echo; that is the library's line discipline (`exos::tty`). The kernel polls the
+            UART into a 4096-byte ring at every timer tick and at every call (no receive interrupt; bytes
+            beyond a full ring are dropped); `SysInfo::console_input` publishes how many bytes wait, so a
+            library can poll memory instead of calling.",
+        frame: false,
+    },
+];
+

@@ -1,0 +1,169 @@
+//! The environment table: every environment that exists, by table index, and which one runs.
+//!
+//! The table holds at most `abi::MAX_ENVS` environments; an id is a table index plus a generation,
+//! so a stale id never names a newer environment (an index whose generation would wrap is retired).
+//! Every change to an environment's scheduling state is published in the read-only environment
+//! table window ([`publish`]). One lock covers the table; the run queue (`sched.rs`) switches
+//! under it. Lock order: this lock may be held while the capability space's is taken, never the
+//! other way round. This file calls only `env`, `windows` and `stats`.
+use crate::env::{Env, PctState};
+use abi::{env_id, env_index, MAX_ENVS};
+use alloc::vec::Vec;
+
+/// Every environment, and the index of the running one.
+pub struct Table {
+    envs: Vec<Option<Env>>,
+    generations: [u32; MAX_ENVS],
+    /// Index of the running environment (meaningful while any exists).
+    pub current: usize,
+}
+
+/// The last generation an environment-table index can have (ids keep 21 bits of it).
+const MAX_GENERATION: u32 = 0x1f_ffff;
+
+static TABLE: spin::Mutex<Option<Table>> = spin::Mutex::new(None);
+
+/// Creates the (empty) table. Call once, before the first environment.
+pub fn init() {
+    let mut envs = Vec::new();
+    envs.resize_with(MAX_ENVS, || None);
+    *TABLE.lock() = Some(Table { envs, generations: [0; MAX_ENVS], current: 0 });
+}
+
+/// Runs `f` on the whole table, under its lock (the run queue's switches).
+#[inline(always)]
+pub fn with<R>(f: impl FnOnce(&mut Table) -> R) -> R {
+    f(TABLE.lock().as_mut().expect("environment table not initialized"))
+}
+
+impl Table {
+    /// The environment at table index `i`, if one lives there.
+    #[inline(always)]
+    pub fn get_mut(&mut self, i: usize) -> Option<&mut Env> {
+        self.envs.get_mut(i)?.as_mut()
+    }
+
+    /// The first runnable environment after index `i`, wrapping round, other than `i` itself.
+    #[inline(always)]
+    pub fn runnable_after(&self, i: usize) -> Option<usize> {
+        let runnable = |e: &Option<Env>| e.as_ref().is_some_and(|e| e.runnable);
+        let after = i + 1;
+        let later = self.envs.get(after..).and_then(|rest| rest.iter().position(runnable)).map(|k| after + k);
+        later.or_else(|| self.envs.get(..i)?.iter().position(runnable))
+    }
+
+    /// The running environment.
+    pub fn current_mut(&mut self) -> &mut Env {
+        let current = self.current;
+        self.envs[current].as_mut().expect("no running environment")
+    }
+
+    /// The live environments at table indices `i` and `j` (distinct, in range) at once.
+    pub fn two_mut(&mut self, i: usize, j: usize) -> Option<(&mut Env, &mut Env)> {
+        let (low, high) = self.envs.split_at_mut(i.max(j));
+        let (x, y) = (low[i.min(j)].as_mut()?, high[0].as_mut()?);
+        Some(if i < j { (x, y) } else { (y, x) })
+    }
+}
+
+/// Runs `f` on the running environment.
+#[inline(always)]
+pub fn with_current<R>(f: impl FnOnce(&mut Env) -> R) -> R {
+    with(|t| f(t.current_mut()))
+}
+
+/// The id of the running environment.
+pub fn current_id() -> u64 {
+    with_current(|env| env.id)
+}
+
+/// The table index of the running environment.
+pub fn current_index() -> usize {
+    with(|t| t.current)
+}
+
+/// The address space of the running environment.
+pub fn current_root() -> u64 {
+    with_current(|env| env.root)
+}
+
+/// Runs `f` on the live environment with id `id`, or returns `None` if there is none (never
+/// existed, or ended: its generation moved on).
+pub fn with_env<R>(id: u64, f: impl FnOnce(&mut Env) -> R) -> Option<R> {
+    with(|t| t.envs.get_mut(env_index(id))?.as_mut().filter(|e| e.id == id).map(f))
+}
+
+/// Runs `f` on two distinct live environments at once, or returns `None` if either is gone (or
+/// they are the same).
+pub fn with_two<R>(a: u64, b: u64, f: impl FnOnce(&mut Env, &mut Env) -> R) -> Option<R> {
+    let (i, j) = (env_index(a), env_index(b));
+    if i == j || i >= MAX_ENVS || j >= MAX_ENVS {
+        return None;
+    }
+    with(|t| {
+        let (ea, eb) = t.two_mut(i, j)?;
+        (ea.id == a && eb.id == b).then(|| f(ea, eb))
+    })
+}
+
+/// Runs `f` on every live environment.
+pub fn for_each_env(mut f: impl FnMut(&mut Env)) {
+    with(|t| t.envs.iter_mut().flatten().for_each(&mut f));
+}
+
+/// The ids of every live environment.
+pub fn ids() -> Vec<u64> {
+    with(|t| t.envs.iter().flatten().map(|e| e.id).collect())
+}
+
+/// The ids of the environments `parent` created.
+pub fn children_of(parent: u64) -> Vec<u64> {
+    with(|t| t.envs.iter().flatten().filter(|e| e.parent == Some(parent)).map(|e| e.id).collect())
+}
+
+/// Whether `ancestor` created `id`, directly or through its descendants.
+pub fn is_ancestor(ancestor: u64, id: u64) -> bool {
+    let mut parent = with_env(id, |e| e.parent).flatten();
+    while let Some(p) = parent {
+        if p == ancestor {
+            return true;
+        }
+        parent = with_env(p, |e| e.parent).flatten();
+    }
+    false
+}
+
+/// Reserves a table slot and builds an environment in it with `build(id)`. The new environment is
+/// not runnable until it is started.
+pub fn create<E>(build: impl FnOnce(u64) -> Result<Env, E>) -> Result<u64, Option<E>> {
+    let id = with(|t| {
+        // An index whose generation would wrap is retired, so an old id can never name a new one.
+        let index = (0..MAX_ENVS).find(|&i| t.envs[i].is_none() && t.generations[i] < MAX_GENERATION)?;
+        t.generations[index] += 1;
+        Some(env_id(index, t.generations[index]))
+    })
+    .ok_or(None)?;
+    let env = build(id).map_err(Some)?;
+    publish(&env);
+    crate::stats::set_name(env_index(id), &env.name, true);
+    crate::stats::count(abi::stats::Counter::EnvsCreated);
+    with(|t| t.envs[env_index(id)] = Some(env));
+    Ok(id)
+}
+
+/// Takes environment `id` out of the table (it is ending), if it is there.
+pub fn take(id: u64) -> Option<Env> {
+    with(|t| t.envs.get_mut(env_index(id))?.take_if(|e| e.id == id))
+}
+
+/// Publishes `env`'s record in the read-only environment table.
+pub fn publish(env: &Env) {
+    let state = match env.pct {
+        PctState::Waiting => abi::ENV_WAITING,
+        PctState::Blocked(_) => abi::ENV_BLOCKED,
+        _ if env.runnable => abi::ENV_RUNNABLE,
+        _ => abi::ENV_NOT_STARTED,
+    };
+    let parent = env.parent.unwrap_or(0) as u32;
+    crate::windows::publish_env(env_index(env.id), abi::EnvInfo { id: env.id as u32, parent, state, pages: env.pages as u32 });
+}

@@ -1,0 +1,130 @@
+//! `env_*` calls: creating, starting, naming and ending environments, their exception handler and
+//! slice-end upcalls, and giving the CPU away.
+use super::{NoValue, SysResult};
+use crate::arch::x86_64::entry::TrapFrame;
+use crate::env::{Env, ExceptionHandler, PctState};
+use crate::teardown::{self, Outcome};
+use crate::{cap, envs, exit, sched, uaccess};
+use abi::layout::{is_user_range, overlaps_windows, USER_END, USER_START};
+use abi::{Error, Rights, MIN_EXCEPTION_STACK};
+use alloc::string::String;
+
+/// `env_exit(code)`.
+pub fn sys_env_exit(code: u64) -> SysResult {
+    exit::end_current(Outcome::Exited(code))
+}
+
+/// `env_set_exception_handler(entry, stack_base, stack_size)`.
+pub fn sys_env_set_exception_handler(entry: u64, stack_base: u64, stack_size: u64) -> SysResult {
+    let handler = if entry == 0 {
+        None
+    } else {
+        if !is_user_range(entry, 1) || !is_user_range(stack_base, stack_size) || overlaps_windows(stack_base, stack_size) {
+            return Err(Error::BadAddress.into());
+        }
+        if stack_size < MIN_EXCEPTION_STACK || !(stack_base | stack_size).is_multiple_of(16) {
+            return Err(Error::BadArgument.into());
+        }
+        Some(ExceptionHandler { entry, stack_base, stack_top: stack_base + stack_size })
+    };
+    envs::with_current(|env| env.exception_handler = handler);
+    Ok(0)
+}
+
+/// `env_create()`: returns `(id << 16) | slot`.
+pub fn sys_env_create() -> SysResult {
+    let parent = envs::with_current(|env| env.id);
+    let id = envs::create(|id| envs::with_current(|p| Env::new_child(id, p))).map_err(|e| e.unwrap_or(Error::NoMemory))?;
+    match cap::insert_root(parent, cap::Object::Env(id), Rights::ALL) {
+        Ok(slot) => Ok((id << 16) | slot as u64),
+        Err(e) => {
+            teardown::destroy(id, "its creator's capability table was full");
+            Err(e.into())
+        }
+    }
+}
+
+/// `env_start(slot, rip, rsp, arg)`.
+pub fn sys_env_start(slot: u64, rip: u64, rsp: u64, arg: u64) -> SysResult {
+    let caller = envs::with_current(|env| env.id);
+    let id = cap::env_of(caller, slot, Rights::WRITE)?;
+    if !(USER_START..USER_END).contains(&rip) || !(USER_START..=USER_END).contains(&rsp) {
+        return Err(Error::BadAddress.into());
+    }
+    Ok(envs::with_env(id, |env| {
+        // Only a never-started environment: one waiting or blocked in a transfer is not runnable,
+        // but restarting it would leave its transfer state behind.
+        if env.runnable || env.pct != PctState::Running {
+            return Err(Error::Busy);
+        }
+        env.frame = TrapFrame::new_user(rip, rsp);
+        env.frame.rdi = arg;
+        env.runnable = true;
+        envs::publish(env);
+        Ok(0)
+    })
+    .ok_or(Error::NoSuchEnv)??)
+}
+
+/// `env_destroy(slot)`.
+pub fn sys_env_destroy(slot: u64) -> SysResult {
+    let caller = envs::with_current(|env| env.id);
+    let id = cap::env_of(caller, slot, Rights::WRITE)?;
+    if id == caller || envs::is_ancestor(id, caller) {
+        // Destroying oneself (or an ancestor, which takes oneself along) is `env_exit`'s job.
+        return Err(Error::BadArgument.into());
+    }
+    teardown::destroy(id, "destroyed through a capability");
+    Ok(0)
+}
+
+/// `env_yield(id)`, `id` in `rdi`: the caller's result is in its registers before the CPU moves.
+#[inline(always)]
+pub fn sys_env_yield(regs: &mut TrapFrame) -> SysResult {
+    let id = regs.rdi;
+    (regs.rax, regs.rdx) = (0, 0);
+    sched::yield_to(regs, id)?;
+    Err(NoValue::InFrame)
+}
+
+/// `env_set_slice_upcall(enabled)`.
+pub fn sys_env_set_slice_upcall(enabled: u64) -> SysResult {
+    let enabled = match enabled {
+        0 => false,
+        1 => true,
+        _ => return Err(Error::BadArgument.into()),
+    };
+    envs::with_current(|env| {
+        env.slice_upcall = enabled;
+        env.slice_end_pending &= enabled;
+    });
+    Ok(0)
+}
+
+/// `env_set_name(env, ptr, len)`: `env` is `SELF_ENV` or a slot with `WRITE` over an environment.
+#[inline(never)]
+pub fn sys_env_set_name(env: u64, ptr: u64, len: u64) -> SysResult {
+    let caller = envs::with_current(|e| e.id);
+    let id = if env == abi::SELF_ENV { caller } else { cap::env_of(caller, env, Rights::WRITE)? };
+    let mut bytes = [0u8; abi::stats::NAME_LEN];
+    let take = len.min(bytes.len() as u64) as usize;
+    if take == 0 {
+        return Err(Error::BadArgument.into());
+    }
+    uaccess::copy_from_user(envs::current_root(), ptr, &mut bytes[..take])?;
+    // A name cut in the middle of a character keeps its valid prefix.
+    let name = match core::str::from_utf8(&bytes[..take]) {
+        Ok(name) => name,
+        Err(e) if e.error_len().is_none() && len > take as u64 => {
+            core::str::from_utf8(&bytes[..e.valid_up_to()]).map_err(|_| Error::BadArgument)?
+        }
+        Err(_) => return Err(Error::BadArgument.into()),
+    };
+    let name = abi::stats::fit_name(name);
+    if name.is_empty() {
+        return Err(Error::BadArgument.into());
+    }
+    envs::with_env(id, |e| e.name = String::from(name)).ok_or(Error::NoSuchEnv)?;
+    crate::stats::set_name(abi::env_index(id), name, false);
+    Ok(0)
+}

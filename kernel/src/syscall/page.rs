@@ -1,0 +1,144 @@
+//! `page_*` calls: allocating and freeing physical pages, marking them vital, and the checked
+//! batch of mapping updates (`page_map`, the hardware secure binding: `bind.rs` applies each update).
+use super::{NoValue, SysResult};
+use crate::cap::{self, Object};
+use crate::mem::owners;
+use crate::{bind, envs, page, revoke, uaccess};
+use crate::arch::x86_64::entry::TrapFrame;
+use crate::env::Env;
+use abi::{encode_partial, Error, MapUpdate, Rights, ANY_PAGE, MAX_MAP_BATCH, MAX_MAP_PAGES, PAGE_QUOTA, SELF_ENV};
+
+/// `page_alloc(frame)`: returns `physical address | slot`.
+pub fn sys_page_alloc(frame: u64) -> SysResult {
+    let id = envs::with_current(|env| env.id);
+    if envs::with_current(|env| env.pages) >= PAGE_QUOTA {
+        return Err(Error::QuotaExceeded.into());
+    }
+    if page::over_budget() {
+        revoke::pressure(id);
+        return Err(Error::NoMemory.into());
+    }
+    let pa = if frame == ANY_PAGE {
+        owners::alloc_zeroed().ok_or_else(|| {
+            revoke::pressure(id);
+            Error::NoMemory
+        })?
+    } else {
+        owners::alloc_at_zeroed(frame).map_err(|e| match e {
+            kcore::frames::FrameError::NotFree(_) => Error::Busy,
+            _ => Error::BadArgument,
+        })?
+    };
+    match cap::insert_root(id, Object::Page(pa), Rights::ALL) {
+        Ok(slot) => {
+            envs::with_current(|env| {
+                env.pages += 1;
+                envs::publish(env);
+            });
+            page::note_held(pa, id);
+            crate::stats::count(abi::stats::Counter::PagesAllocated);
+            Ok(pa | slot as u64)
+        }
+        Err(e) => {
+            owners::free(pa);
+            Err(e.into())
+        }
+    }
+}
+
+/// `page_free(slot)`.
+pub fn sys_page_free(slot: u64) -> SysResult {
+    let id = envs::with_current(|env| env.id);
+    if !matches!(cap::check(id, slot, Rights::NONE)?, Object::Page(_)) {
+        return Err(Error::WrongType.into());
+    }
+    if !cap::is_root(id, slot)? {
+        return Err(Error::NoRights.into());
+    }
+    bind::delete(id, slot)?;
+    Ok(0)
+}
+
+/// Updates a `page_map` call reads onto the stack; larger batches go through the heap.
+const INLINE_UPDATES: usize = 8;
+
+/// `page_map(env, updates, count)`, the arguments in `rdi`, `rsi`, `rdx`: returns the number
+/// applied; on a failure, `rax` is its error and `rdx` still the number applied before it.
+pub fn sys_page_map(regs: &mut TrapFrame) -> SysResult {
+    let (target, updates, count) = (regs.rdi, regs.rsi, regs.rdx);
+    if count > MAX_MAP_BATCH {
+        return Err(Error::TooLong.into());
+    }
+    let caller = envs::with_current(|env| env.id);
+    let target = match target {
+        SELF_ENV => caller,
+        slot => cap::env_of(caller, slot, Rights::WRITE)?,
+    };
+    // Small batches (the common case: one protection change) are read onto the stack; the
+    // allocator costs more than the rest of the call.
+    let mut inline = [0u8; INLINE_UPDATES * MapUpdate::SIZE];
+    let mut heap = alloc::vec::Vec::new();
+    let bytes: &mut [u8] = if count as usize <= INLINE_UPDATES {
+        &mut inline[..count as usize * MapUpdate::SIZE]
+    } else {
+        heap.resize(count as usize * MapUpdate::SIZE, 0);
+        &mut heap
+    };
+    uaccess::copy_from_user(envs::current_root(), updates, bytes)?;
+    // The work per call is bounded by pages, a range counting as its own (each range's count is
+    // checked again when it is applied).
+    let pages = bytes.chunks_exact(MapUpdate::SIZE).fold(0u64, |sum, chunk| {
+        sum.saturating_add(MapUpdate::from_bytes(chunk.try_into().expect("32-byte chunk")).pages())
+    });
+    if pages > MAX_MAP_PAGES {
+        return Err(Error::TooLong.into());
+    }
+    crate::stages::stamp(abi::stages::Point::Checked);
+    let run = |env: &mut Env, mut giver: Option<&mut Env>| {
+        for (done, chunk) in bytes.chunks_exact(MapUpdate::SIZE).enumerate() {
+            let update = MapUpdate::from_bytes(chunk.try_into().expect("32-byte chunk"));
+            if let Err(e) = bind::apply(env, caller, giver.as_deref_mut(), &update) {
+                return (done as u64, Some(e));
+            }
+        }
+        (count, None)
+    };
+    let applied = if target == caller {
+        envs::with_env(target, |env| run(env, None))
+    } else {
+        envs::with_two(caller, target, |me, env| run(env, Some(me)))
+    };
+    let (done, failure) = applied.unwrap_or((0, Some(Error::NoSuchEnv)));
+    crate::stats::add(abi::stats::Counter::MapUpdates, done);
+    match failure {
+        None => Ok(done),
+        Some(e) => {
+            (regs.rax, regs.rdx) = encode_partial(done, Some(e));
+            Err(NoValue::InFrame)
+        }
+    }
+}
+
+/// `page_set_vital(slot, vital)`.
+pub fn sys_page_set_vital(slot: u64, vital: u64) -> SysResult {
+    let id = envs::with_current(|env| env.id);
+    if !matches!(cap::check(id, slot, abi::Rights::NONE)?, Object::Page(_)) {
+        return Err(Error::WrongType.into());
+    }
+    if !cap::is_root(id, slot)? {
+        return Err(Error::NoRights.into());
+    }
+    Ok(envs::with_current(|env| match vital {
+        0 => {
+            env.vital.retain(|&s| s != slot);
+            Ok(0)
+        }
+        1 if env.vital.contains(&slot) => Ok(0),
+        1 if env.vital.len() < abi::MAX_VITAL => {
+            env.vital.push(slot);
+            Ok(0)
+        }
+        1 => Err(Error::QuotaExceeded),
+        _ => Err(Error::BadArgument),
+    })?)
+}
