@@ -16,6 +16,8 @@
 //! ([`PROGRAM_FOLDERS`]); a bare program name finds it in any of them (`kcore::initrd`). Everything is
 //! deterministic (the shell tests check exact bytes).
 
+use std::path::PathBuf;
+
 /// A directory: `drwxr-xr-x`.
 pub const DIR_MODE: u32 = 0o040755;
 /// A program: `-rwxr-xr-x`.
@@ -30,6 +32,15 @@ const DIRS: [&str; 6] = ["bin", "test", "bench", "etc", "usr", "usr/share"];
 /// archive folder they are installed in). Adding a program is adding its file to one of these.
 pub const PROGRAM_FOLDERS: [(&str, &str); 3] =
     [("user/tools", "bin"), ("user/tests", "test"), ("user/benches", "bench")];
+
+/// A user program: its bin name, the boot archive folder it is installed in (from where its
+/// source lives, [`PROGRAM_FOLDERS`]) and the built binary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    pub name: String,
+    pub folder: &'static str,
+    pub path: PathBuf,
+}
 
 /// Where the malformed ELF files (`image::bad_elves`) go.
 pub const MALFORMED_FOLDER: &str = "test";

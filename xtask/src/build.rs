@@ -4,7 +4,8 @@
 //! subcommand. Everything is built in release mode, from the workspace root, because the
 //! `--config kernel/cargo-kernel.toml` path in the `kbuild` alias is relative to it.
 
-use crate::{bootfs, image};
+use crate::bootfs::{self, Program};
+use crate::image;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -72,15 +73,6 @@ fn user_binary_path(name: &str) -> PathBuf {
     workspace_root()
         .join("target/user/x86_64-unknown-linux-gnu/release")
         .join(name)
-}
-
-/// A user program: its bin name, the boot archive folder it is installed in (from where its
-/// source lives, [`bootfs::PROGRAM_FOLDERS`]) and the built binary.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Program {
-    pub name: String,
-    pub folder: &'static str,
-    pub path: PathBuf,
 }
 
 /// Every user program, by folder in the order of [`bootfs::PROGRAM_FOLDERS`], then by name. The

@@ -16,7 +16,7 @@ const GDB_STUB: &str = "localhost:1234";
 
 /// Builds, starts QEMU halted (`-s -S`), writes `target/exo/gdbinit` and execs gdb on it.
 pub fn gdb_command(request: qemu::AccelRequest, cmdline: Option<&str>) -> Result<u8, String> {
-    crate::install::ensure_installed(&crate::install::QEMU_TOOLS)?;
+    crate::install::ensure_installed(&crate::qemu::QEMU_TOOLS)?;
     let artifacts = build::build_all()?;
     let gdbinit = write_gdbinit(&artifacts.kernel)?;
     let accel = qemu::choose_accel(request);

@@ -8,7 +8,7 @@
 //! Every patch checks its bounds and fails with a message rather than panicking.
 
 use crate::bootfs;
-use crate::build::Program;
+use crate::bootfs::Program;
 use std::path::Path;
 
 /// Reads the programs, adds the malformed ELF files and writes the archive to `out` as the tree

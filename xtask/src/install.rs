@@ -1,7 +1,6 @@
 //! Host tools the subcommands need (QEMU, GRUB, gdb): finding them, and installing them with
 //! apt-get when running as root, or printing the exact install command otherwise.
 
-use crate::qemu::QEMU;
 use std::path::Path;
 use std::process::Command;
 
@@ -13,12 +12,6 @@ pub struct Tools {
     pub paths: &'static [&'static str],
     pub packages: &'static [&'static str],
 }
-
-pub const QEMU_TOOLS: Tools = Tools {
-    binaries: &[QEMU],
-    paths: &[],
-    packages: &["qemu-system-x86"],
-};
 
 /// grub-mkrescue makes a BIOS-bootable image only when GRUB's i386-pc modules are installed.
 pub const GRUB_TOOLS: Tools = Tools {

@@ -17,7 +17,7 @@ const SHELL: &str = "sh";
 /// Boots, runs `line` in the shell, and returns the shell's exit status (1 if it did not exit
 /// normally). `extra` is added to the kernel command line.
 pub fn run_line(request: AccelRequest, extra: Option<&str>, line: &str) -> Result<u8, String> {
-    crate::install::ensure_installed(&crate::install::QEMU_TOOLS)?;
+    crate::install::ensure_installed(&crate::qemu::QEMU_TOOLS)?;
     if line.contains('\n') {
         return Err("the command line after `--` must be one line (use `;` between commands)".into());
     }

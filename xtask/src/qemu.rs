@@ -6,6 +6,7 @@
 //! QEMU stopped on its own (a triple fault or reset under `-no-reboot`, or Ctrl-A X).
 
 use crate::build::{self, Artifacts};
+use crate::install::Tools;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -13,6 +14,13 @@ use std::time::{Duration, Instant};
 
 /// The QEMU binary.
 pub const QEMU: &str = "qemu-system-x86_64";
+
+/// What every command that boots QEMU needs installed.
+pub const QEMU_TOOLS: Tools = Tools {
+    binaries: &[QEMU],
+    paths: &[],
+    packages: &["qemu-system-x86"],
+};
 
 /// The kernel command line of `run`, `gdb` and `iso` unless `--cmdline` says otherwise: boot into
 /// the shell, which prints the motd and a prompt.
@@ -24,7 +32,7 @@ pub const FIRST_USER_INSTRUCTION: &str = "exo: boot: first user instruction";
 /// The `run` subcommand: build, boot with the serial console on this terminal, and report the
 /// wall time from QEMU start to the first user instruction.
 pub fn run_command(request: AccelRequest, cmdline: Option<&str>) -> Result<u8, String> {
-    crate::install::ensure_installed(&crate::install::QEMU_TOOLS)?;
+    crate::install::ensure_installed(&crate::qemu::QEMU_TOOLS)?;
     let artifacts = build::build_all()?;
     let accel = choose_accel(request);
     println!("xtask: {}", accel.describe());

@@ -153,7 +153,7 @@ fn integration_tests(
     jobs: usize,
     totals: &mut Totals,
 ) {
-    if let Err(e) = crate::install::ensure_installed(&crate::install::QEMU_TOOLS) {
+    if let Err(e) = crate::install::ensure_installed(&crate::qemu::QEMU_TOOLS) {
         return fail_all(selected, &e, totals);
     }
     let needs_grub = selected.iter().any(|test| test.boot == Boot::Iso);

@@ -351,7 +351,7 @@ pub fn bench_command(request: AccelRequest, repeats: usize, quick: bool, icount:
     if selected.is_empty() {
         return Err(format!("no benchmark line matches `{}`", filter.unwrap_or_default()));
     }
-    install::ensure_installed(&install::QEMU_TOOLS)?;
+    install::ensure_installed(&crate::qemu::QEMU_TOOLS)?;
     let artifacts = build::build_all()?;
     let accel = if icount {
         println!("xtask: bench: TCG (--icount: only the instruction-count boots, which need TCG)");
@@ -474,7 +474,7 @@ fn stage_breakdown(accel: Accel, modes: &[Mode]) -> Option<String> {
 
 /// `cargo xtask bench stages`: only the breakdown, printed and written to target/bench/STAGES.md.
 fn stages_only(request: AccelRequest) -> Result<u8, String> {
-    install::ensure_installed(&install::QEMU_TOOLS)?;
+    install::ensure_installed(&crate::qemu::QEMU_TOOLS)?;
     build::build_all()?;
     let accel = qemu::choose_accel(request).accel;
     let modes: &[Mode] = if accel == Accel::Tcg { &[Mode::Time, Mode::Instructions] } else { &[Mode::Time] };

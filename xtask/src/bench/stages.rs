@@ -38,7 +38,7 @@ pub(super) fn build_stages() -> Result<(PathBuf, PathBuf), String> {
     let kernel = root.join("target/kernel-stages/x86_64-unknown-linux-gnu/release/kernel");
     let program = root.join("target/user-stages/x86_64-unknown-linux-gnu/release/stages");
     let mut programs = build::user_programs()?;
-    programs.push(build::Program { name: "stages".into(), folder: "bench", path: program });
+    programs.push(crate::bootfs::Program { name: "stages".into(), folder: "bench", path: program });
     let initrd = build::exo_dir().join("initrd-stages.cpio");
     crate::image::write_initrd(&programs, &initrd)?;
     Ok((kernel, initrd))
