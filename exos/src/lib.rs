@@ -29,7 +29,8 @@ pub mod thread;
 
 pub use fs::{cwd, fd, tmpfs, tty};
 pub use ipc::{lrpc, pipe, region, shm};
-pub use mem::{appel, batch, cow, mmap, protect, reclaim, share};
+pub use exoscore::batch;
+pub use mem::{appel, cow, mmap, protect, reclaim, share};
 pub use proc::{exec, fork, process, spawn};
 pub use rt::{console, entry, exception, heap, stages};
 pub use sys::{stats, syscall, vm};

@@ -82,11 +82,23 @@ pub enum FileKind {
     Console,
 }
 
+/// What a directory listing yields, with its [`Stat`]: an archive node or a descriptor-level
+/// directory entry (`fd::DirEntry`).
+pub trait Described {
+    fn stat(&self) -> Stat;
+}
+
+impl Described for Node<'_> {
+    fn stat(&self) -> Stat {
+        let kind = if self.kind == Kind::Dir { FileKind::Dir } else { FileKind::File };
+        Stat { size: self.size() as u64, mode: self.mode, kind }
+    }
+}
+
 impl Stat {
-    /// The stat of an archive node.
-    pub fn of(node: &Node<'_>) -> Stat {
-        let kind = if node.kind == Kind::Dir { FileKind::Dir } else { FileKind::File };
-        Stat { size: node.size() as u64, mode: node.mode, kind }
+    /// The stat of an archive node or a directory entry.
+    pub fn of(node: &impl Described) -> Stat {
+        node.stat()
     }
 }
 

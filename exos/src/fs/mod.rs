@@ -7,7 +7,8 @@
 //! (ids, signals, the `SHARED` tag). Layers, bottom up: `errno`, `fd/table`, `workdir`, `bootfs`
 //! and `tmpfs`, `fd`, `cwd`.
 //!
-//! The names below are the boot file system's API as programs know it (`exos::fs::lookup`).
+//! The names below are the file API as programs know it (`exos::fs::lookup`): the boot archive's
+//! calls, except `stat` and `readdir`, which see `/tmp` too (`fd::stat`, `fd::list`).
 pub mod bootfs;
 pub mod cwd;
 pub mod errno;
@@ -16,6 +17,7 @@ pub mod tmpfs;
 pub mod tty;
 pub mod workdir;
 
-pub use bootfs::{archive, lookup, read_file, readdir, stat, Kind, Node, MODE_DIR, MODE_FILE};
+pub use bootfs::{archive, lookup, read_file, Kind, Node, MODE_DIR, MODE_FILE};
 pub use cwd::{chdir, cwd};
-pub use errno::{Errno, FileKind, Stat};
+pub use errno::{Described, Errno, FileKind, Stat};
+pub use fd::{list as readdir, stat, DirEntry};

@@ -33,6 +33,7 @@ use crate::sys::vm;
 use abi::{Error, MapUpdate, Rights, ANY_PAGE};
 use alloc::string::String;
 use alloc::vec::Vec;
+use exoscore::chain::{Chains, NONE};
 use core::sync::atomic::{AtomicU64, AtomicU8, Ordering::*};
 
 /// Where the pool is mapped in every process of the session (header page first).
@@ -53,8 +54,6 @@ pub const FILE_MODE: u32 = 0o100644;
 pub const DIR_MODE: u32 = 0o041777;
 
 const MAGIC: u64 = u64::from_le_bytes(*b"EXOS-TMP");
-/// End of a chain.
-const NONE: u8 = 0xff;
 
 /// One file of the table; unused while `generation` is 0.
 #[repr(C)]
@@ -74,12 +73,9 @@ struct Header {
     lock: AtomicU64,
     /// Generations handed out so far (each file gets a new one).
     generations: AtomicU64,
-    /// First free data page ([`NONE`]: the pool is full).
-    free: AtomicU64,
-    free_count: AtomicU64,
     files: [Entry; MAX_FILES],
-    /// The data page after each data page in its chain ([`NONE`]: last).
-    next: [AtomicU8; DATA_PAGES],
+    /// The free list and each file's chain of data pages (`exoscore::chain`).
+    chains: Chains<DATA_PAGES>,
 }
 
 const _: () = assert!(core::mem::size_of::<Header>() <= PAGE_SIZE);
@@ -111,6 +107,11 @@ fn data_page(page: u8) -> &'static mut [u8; PAGE_SIZE] {
     unsafe { &mut *(va as *mut [u8; PAGE_SIZE]) }
 }
 
+/// Zeroes data page `page` (a page going back to the free list).
+fn zero(page: u8) {
+    data_page(page).fill(0);
+}
+
 /// Makes sure this process has the pool: allocates the session's pool (zeroed, every data page
 /// free) if it has none. `Kernel(NoMemory)` when pages run out (nothing is left allocated).
 pub fn init() -> Result<(), Errno> {
@@ -139,11 +140,7 @@ pub fn init() -> Result<(), Errno> {
         return Err(e.into());
     }
     let h = header();
-    for (i, next) in h.next.iter().enumerate() {
-        next.store(if i + 1 < DATA_PAGES { i as u8 + 1 } else { NONE }, Relaxed);
-    }
-    h.free.store(0, Relaxed);
-    h.free_count.store(DATA_PAGES as u64, Relaxed);
+    h.chains.init();
     h.magic.store(MAGIC, Release);
     Ok(())
 }
@@ -220,60 +217,19 @@ impl Guard {
         Ok(entry)
     }
 
-    fn next(&self, page: u8) -> u8 {
-        self.0.next[page as usize].load(Relaxed)
-    }
-
-    /// The `n`th page of the chain starting at `first` (`NONE` past its end).
-    fn nth(&self, first: u8, n: usize) -> u8 {
-        let mut page = first;
-        for _ in 0..n {
-            if page == NONE {
-                break;
-            }
-            page = self.next(page);
-        }
-        page
-    }
-
-    /// Takes a (zeroed) page off the free list.
-    fn take_page(&self) -> Option<u8> {
-        let page = self.0.free.load(Relaxed) as u8;
-        if page == NONE {
-            return None;
-        }
-        self.0.free.store(u64::from(self.next(page)), Relaxed);
-        self.0.free_count.fetch_sub(1, Relaxed);
-        self.0.next[page as usize].store(NONE, Relaxed);
-        Some(page)
-    }
-
-    /// Zeroes and frees the chain starting at `page`.
-    fn free_chain(&self, mut page: u8) {
-        while page != NONE {
-            let next = self.next(page);
-            data_page(page).fill(0);
-            self.0.next[page as usize].store(self.0.free.load(Relaxed) as u8, Relaxed);
-            self.0.free.store(u64::from(page), Relaxed);
-            self.0.free_count.fetch_add(1, Relaxed);
-            page = next;
-        }
+    fn chains(&self) -> &'static Chains<DATA_PAGES> {
+        &self.0.chains
     }
 
     fn set_size(&self, entry: &Entry, size: u64) {
         let pages = (size as usize).div_ceil(PAGE_SIZE);
         let first = entry.first.load(Relaxed) as u8;
-        if pages == 0 {
-            self.free_chain(first);
-            entry.first.store(u64::from(NONE), Relaxed);
-        } else {
-            let last = self.nth(first, pages - 1);
-            if last != NONE {
-                self.free_chain(self.next(last));
-                self.0.next[last as usize].store(NONE, Relaxed);
-                let tail = size as usize - (pages - 1) * PAGE_SIZE;
-                data_page(last)[tail..].fill(0);
-            }
+        let chains = self.chains();
+        entry.first.store(u64::from(chains.keep(first, pages, &mut zero)), Relaxed);
+        let last = if pages == 0 { NONE } else { chains.nth(first, pages - 1) };
+        if last != NONE {
+            let tail = size as usize - (pages - 1) * PAGE_SIZE;
+            data_page(last)[tail..].fill(0);
         }
         entry.size.store(size.min(entry.size.load(Relaxed)), Relaxed);
     }
@@ -319,7 +275,7 @@ pub fn read_at(file: Handle, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
     let mut done = 0;
     let mut pos = off;
     while done < buf.len() && pos < size {
-        let page = g.nth(entry.first.load(Relaxed) as u8, pos as usize / PAGE_SIZE);
+        let page = g.chains().nth(entry.first.load(Relaxed) as u8, pos as usize / PAGE_SIZE);
         if page == NONE {
             return Err(Errno::EIO);
         }
@@ -343,39 +299,22 @@ pub fn write_at(file: Handle, off: u64, data: &[u8]) -> Result<usize, Errno> {
     }
     // Pages the file must have: extend its chain until it does or the pool is empty.
     let want = (off as usize + data.len()).div_ceil(PAGE_SIZE);
-    let mut first = entry.first.load(Relaxed) as u8;
-    let mut have = 0;
-    let mut last = NONE;
-    let mut page = first;
-    while page != NONE {
-        have += 1;
-        last = page;
-        page = g.next(page);
-    }
-    while have < want {
-        let Some(new) = g.take_page() else { break };
-        if last == NONE {
-            first = new;
-            entry.first.store(u64::from(new), Relaxed);
-        } else {
-            g.0.next[last as usize].store(new, Relaxed);
-        }
-        last = new;
-        have += 1;
-    }
+    let chains = g.chains();
+    let (first, have) = chains.extend(entry.first.load(Relaxed) as u8, want);
+    entry.first.store(u64::from(first), Relaxed);
     let capacity = (have * PAGE_SIZE) as u64;
     if off >= capacity {
         return Err(Errno::ENOSPC);
     }
     let total = data.len().min((capacity - off) as usize);
     let mut done = 0;
-    let mut page = g.nth(first, off as usize / PAGE_SIZE);
+    let mut page = chains.nth(first, off as usize / PAGE_SIZE);
     while done < total {
         let at = (off as usize + done) % PAGE_SIZE;
         let n = (total - done).min(PAGE_SIZE - at);
         data_page(page)[at..at + n].copy_from_slice(&data[done..done + n]);
         done += n;
-        page = g.next(page);
+        page = chains.next(page);
     }
     let end = off + total as u64;
     if end > entry.size.load(Relaxed) {
@@ -397,18 +336,13 @@ pub fn truncate(file: Handle, size: u64) -> Result<(), Errno> {
     }
     let have = (old as usize).div_ceil(PAGE_SIZE);
     let need = (size as usize).div_ceil(PAGE_SIZE) - have;
-    if need as u64 > g.0.free_count.load(Relaxed) {
+    if need > g.chains().free_count() {
         return Err(Errno::ENOSPC);
     }
-    let mut last = if have == 0 { NONE } else { g.nth(entry.first.load(Relaxed) as u8, have - 1) };
-    for _ in 0..need {
-        let Some(new) = g.take_page() else { return Err(Errno::EIO) };
-        if last == NONE {
-            entry.first.store(u64::from(new), Relaxed);
-        } else {
-            g.0.next[last as usize].store(new, Relaxed);
-        }
-        last = new;
+    let (first, got) = g.chains().extend(entry.first.load(Relaxed) as u8, have + need);
+    entry.first.store(u64::from(first), Relaxed);
+    if got < have + need {
+        return Err(Errno::EIO);
     }
     entry.size.store(size, Relaxed);
     Ok(())
@@ -420,7 +354,7 @@ pub fn unlink(name: &str) -> Result<(), Errno> {
     let g = lock()?;
     let index = g.find(name).ok_or(Errno::ENOENT)?;
     let entry = &g.0.files[index];
-    g.free_chain(entry.first.load(Relaxed) as u8);
+    g.chains().free_chain(entry.first.load(Relaxed) as u8, &mut zero);
     entry.first.store(u64::from(NONE), Relaxed);
     entry.size.store(0, Relaxed);
     entry.generation.store(0, Relaxed);
@@ -476,7 +410,7 @@ pub fn list() -> Vec<(String, u64)> {
 
 /// Free data pages left in the pool (0 without a pool).
 pub fn free_pages() -> usize {
-    lock().map(|g| g.0.free_count.load(Relaxed) as usize).unwrap_or(0)
+    lock().map(|g| g.chains().free_count()).unwrap_or(0)
 }
 
 /// What a path names in `/tmp`: `None` if it is not under `/tmp`; `Some(None)` for `/tmp`

@@ -34,39 +34,14 @@ use crate::sys::syscall::{sys_console_read, sys_console_write, sys_page_alloc, s
 use crate::ipc::region;
 use crate::sys::vm;
 use abi::{Error, MapUpdate, Rights, ANY_PAGE, MAX_CONSOLE_WRITE};
-use core::sync::atomic::{AtomicU64, AtomicU8, Ordering::*};
+use core::sync::atomic::Ordering::*;
 
 /// Where the terminal's shared page is mapped in every process of the session.
 pub use crate::layout::TTY_VA;
-/// The longest line cooked mode edits (further bytes are dropped until Enter).
-pub const LINE_MAX: usize = 1024;
-/// Bytes of completed input the terminal holds for readers.
-pub const QUEUE_SIZE: usize = 2048;
+pub use exoscore::tty::{LINE_MAX, QUEUE_SIZE};
+use exoscore::tty::Terminal as State;
 
 const MAGIC: u64 = u64::from_le_bytes(*b"EXOS-TTY");
-/// Queued after the bytes of a line completed with Ctrl-D (alone: end of file).
-const EOF_MARK: u8 = 0x04;
-
-/// The shared page. Only atomics, valid when zeroed (cooked, echo on, no foreground process).
-#[repr(C)]
-struct State {
-    magic: AtomicU64,
-    lock: AtomicU64,
-    raw: AtomicU64,
-    echo_off: AtomicU64,
-    foreground: AtomicU64,
-    /// The process a Ctrl-C waits to be delivered to (0: none).
-    interrupt: AtomicU64,
-    /// Ctrl-C presses seen, ever.
-    interrupts: AtomicU64,
-    line_len: AtomicU64,
-    queue_head: AtomicU64,
-    queue_len: AtomicU64,
-    line: [AtomicU8; LINE_MAX],
-    queue: [AtomicU8; QUEUE_SIZE],
-}
-
-const _: () = assert!(core::mem::size_of::<State>() <= 4096);
 
 /// The session's terminal state, created (zeroed page at [`TTY_VA`]) if this process has none.
 fn state() -> &'static State {
@@ -119,72 +94,6 @@ impl Drop for Guard {
     }
 }
 
-impl State {
-    fn queue_room(&self) -> usize {
-        QUEUE_SIZE - self.queue_len.load(Relaxed) as usize
-    }
-
-    fn queue_push(&self, b: u8) {
-        let len = self.queue_len.load(Relaxed) as usize;
-        if len < QUEUE_SIZE {
-            let at = (self.queue_head.load(Relaxed) as usize + len) % QUEUE_SIZE;
-            self.queue[at].store(b, Relaxed);
-            self.queue_len.store(len as u64 + 1, Relaxed);
-        }
-    }
-
-    fn queue_at(&self, i: usize) -> u8 {
-        self.queue[(self.queue_head.load(Relaxed) as usize + i) % QUEUE_SIZE].load(Relaxed)
-    }
-
-    /// Removes the first `n` queued bytes into `out` (if given).
-    fn queue_take(&self, n: usize, out: Option<&mut [u8]>) {
-        if let Some(out) = out {
-            for (i, slot) in out[..n].iter_mut().enumerate() {
-                *slot = self.queue_at(i);
-            }
-        }
-        self.queue_head.store(((self.queue_head.load(Relaxed) as usize + n) % QUEUE_SIZE) as u64, Relaxed);
-        self.queue_len.store(self.queue_len.load(Relaxed) - n as u64, Relaxed);
-    }
-
-    /// Moves the line being edited to the queue, followed by `end` (if it all fits; else dropped).
-    fn complete_line(&self, end: u8) {
-        let len = self.line_len.load(Relaxed) as usize;
-        if self.queue_room() > len {
-            for b in &self.line[..len] {
-                self.queue_push(b.load(Relaxed));
-            }
-            self.queue_push(end);
-        }
-        self.line_len.store(0, Relaxed);
-    }
-
-    /// Removes the last character of the line; returns how many columns it took on screen.
-    fn erase_char(&self) -> usize {
-        let mut len = self.line_len.load(Relaxed) as usize;
-        if len == 0 {
-            return 0;
-        }
-        // A UTF-8 character: continuation bytes, then its first byte.
-        while len > 1 && self.line[len - 1].load(Relaxed) & 0xc0 == 0x80 {
-            len -= 1;
-        }
-        len -= 1;
-        let first = self.line[len].load(Relaxed);
-        self.line_len.store(len as u64, Relaxed);
-        if is_control(first) { 2 } else { 1 }
-    }
-}
-
-/// What erases one or two columns: back, blank, back.
-const ERASE: &[u8; 6] = b"\x08 \x08\x08 \x08";
-
-/// Control characters other than tab, echoed as `^X`.
-fn is_control(b: u8) -> bool {
-    (b < 0x20 && b != b'\t') || b == 0x7f
-}
-
 /// Echo output gathered under the lock and written after it.
 struct Echo {
     bytes: [u8; 512],
@@ -232,9 +141,7 @@ pub fn pump() -> Pumped {
         let n = sys_console_read(&mut input).unwrap_or(0);
         pumped.bytes = n;
         for &b in &input[..n] {
-            if s.raw.load(Relaxed) != 0 {
-                s.queue_push(b);
-            } else if let Some(fg) = cooked(s, b, &mut echo) {
+            if let Some(fg) = s.typed(b, &mut |bytes: &[u8]| echo.push(bytes)) {
                 pumped.interrupt = Some(fg);
             }
         }
@@ -242,60 +149,6 @@ pub fn pump() -> Pumped {
     echo.flush();
     deliver_interrupt(s);
     pumped
-}
-
-/// Applies one byte in cooked mode; returns `Some(foreground)` for Ctrl-C.
-fn cooked(s: &State, b: u8, echo: &mut Echo) -> Option<u64> {
-    let echoing = s.echo_off.load(Relaxed) == 0;
-    let mut out = |bytes: &[u8]| {
-        if echoing {
-            echo.push(bytes);
-        }
-    };
-    match b {
-        0x03 => {
-            s.line_len.store(0, Relaxed);
-            out(b"^C\n");
-            let fg = s.foreground.load(Relaxed);
-            s.interrupts.fetch_add(1, Relaxed);
-            if fg != 0 {
-                s.interrupt.store(fg, Relaxed);
-            }
-            Some(fg)
-        }
-        0x04 => {
-            s.complete_line(EOF_MARK);
-            None
-        }
-        0x7f | 0x08 => {
-            out(&ERASE[..3 * s.erase_char()]);
-            None
-        }
-        0x15 => {
-            while s.line_len.load(Relaxed) > 0 {
-                out(&ERASE[..3 * s.erase_char()]);
-            }
-            None
-        }
-        b'\r' | b'\n' => {
-            s.complete_line(b'\n');
-            out(b"\n");
-            None
-        }
-        b => {
-            let len = s.line_len.load(Relaxed) as usize;
-            if len < LINE_MAX {
-                s.line[len].store(b, Relaxed);
-                s.line_len.store(len as u64 + 1, Relaxed);
-                if is_control(b) {
-                    out(&[b'^', b ^ 0x40]);
-                } else {
-                    out(&[b]);
-                }
-            }
-            None
-        }
-    }
 }
 
 /// Delivers a recorded Ctrl-C if it is this process's to deliver: the foreground process is its
@@ -332,30 +185,10 @@ pub fn read(buf: &mut [u8]) -> Result<usize, Error> {
     }
 }
 
-/// What a read can take from the queue now, if anything.
+/// What a read can take from the queue now, if anything (`Terminal::take`, under the lock).
 fn take(s: &'static State, buf: &mut [u8]) -> Option<usize> {
     let _guard = lock(s);
-    let queued = s.queue_len.load(Relaxed) as usize;
-    if queued == 0 {
-        return None;
-    }
-    if s.raw.load(Relaxed) != 0 {
-        let n = queued.min(buf.len());
-        s.queue_take(n, Some(buf));
-        return Some(n);
-    }
-    let end = (0..queued).find(|&i| matches!(s.queue_at(i), b'\n' | EOF_MARK))?;
-    if s.queue_at(end) == b'\n' {
-        let n = (end + 1).min(buf.len());
-        s.queue_take(n, Some(buf));
-        return Some(n);
-    }
-    let n = end.min(buf.len());
-    s.queue_take(n, Some(buf));
-    if n == end {
-        s.queue_take(1, None); // the Ctrl-D mark goes with the last of its line
-    }
-    Some(n)
+    s.take(buf)
 }
 
 /// Writes `buf` to the console (the kernel turns `\n` into `\r\n` for the terminal). Returns
@@ -372,16 +205,7 @@ pub fn write(buf: &[u8]) -> Result<usize, Error> {
 pub fn set_raw(raw: bool) {
     let s = state();
     let _guard = lock(s);
-    if raw {
-        let len = s.line_len.load(Relaxed) as usize;
-        if s.queue_room() >= len {
-            for b in &s.line[..len] {
-                s.queue_push(b.load(Relaxed));
-            }
-        }
-        s.line_len.store(0, Relaxed);
-    }
-    s.raw.store(u64::from(raw), Relaxed);
+    s.set_raw(raw);
 }
 
 /// Whether the terminal is in raw mode.

@@ -12,7 +12,7 @@
 //! The handler runs on the exception stack and writes nothing but the process-private page
 //! (`private.rs`), which `fork` never shares: a handler that faulted would be ended by the kernel.
 use crate::sys::syscall::{sys_cap_delete, sys_page_alloc, sys_page_free, sys_page_map};
-use crate::mem::private::{self, EXOS_PRIVATE, MAX_RETIRED};
+use crate::rt::private::{self, EXOS_PRIVATE, MAX_RETIRED};
 use crate::rt::exception;
 use crate::rt::hook::Hook;
 use crate::sys::vm;
@@ -47,7 +47,7 @@ pub fn register() {
 }
 
 /// What a copy finds no page for calls: `true` when it made room or waited and the write should
-/// fault again (`mem::reclaim::on_no_memory`, registered by `mem::init` with [`on_no_memory`]).
+/// fault again (`mem::reclaim::on_no_memory`, registered by `fork` with [`on_no_memory`]).
 static NO_MEMORY: Hook<fn() -> bool> = Hook::new();
 
 /// Registers what a copy that finds no page calls (see [`NO_MEMORY`]).

@@ -28,7 +28,7 @@
 //! [`install`] makes [`give_back`] the revocation handler; a program may set its own with
 //! `exception::set_revoke_handler` (and call [`give_back`] from it).
 use crate::mem::cow::{COW, SHARED};
-use crate::mem::private::EXOS_PRIVATE;
+use crate::rt::private::EXOS_PRIVATE;
 use crate::mem::regions::{self, Kind, PAGE};
 use crate::sys::syscall::{sys_env_yield, sys_page_free};
 use crate::sys::vm;
@@ -73,7 +73,6 @@ const COW_FREED: usize = 2;
 const CLEAN_FREED: usize = 3;
 const BUSY: usize = 4;
 const WAITS: usize = 5;
-const INLINE: usize = 7;
 const EVICTED: usize = 8;
 const SLOWEST: usize = 9;
 
@@ -96,7 +95,7 @@ pub fn stats() -> Stats {
     let get = |i: usize| R[i].load(Ordering::Relaxed);
     Stats {
         requests: get(REQUESTS),
-        inline: get(INLINE),
+        inline: EXOS_PRIVATE.answered_inline.load(Ordering::Relaxed),
         asked: get(ASKED),
         cow: get(COW_FREED),
         clean: get(CLEAN_FREED),
@@ -142,22 +141,9 @@ pub fn outstanding() -> u64 {
     vm::revocation().map_or(0, |(pages, _)| pages)
 }
 
-/// Answers the request pending against this process now, with its revocation handler: for code
-/// inside the exception handler, which the upcall cannot reach (the exception entry calls it after
-/// every exception; the page-fault path when it finds no page). Returns the pages freed.
-pub fn answer_pending() -> u64 {
-    let Some((want, deadline)) = vm::revocation().filter(|&(pages, _)| pages > 0) else { return 0 };
-    let Some(handler) = crate::rt::exception::revoke_handler() else { return 0 };
-    R[INLINE].fetch_add(1, Ordering::Relaxed);
-    handler(want, deadline);
-    want - outstanding().min(want)
-}
-
-/// The exception dispatcher's after-exception layer (registered by `mem::init`): answers a
-/// request that arrived while the handler ran ([`answer_pending`]).
-pub fn after_exception() {
-    answer_pending();
-}
+/// Answers the request pending against this process now, with its revocation handler (the
+/// exception path's own answer, `rt::exception::answer_pending`). Returns the pages freed.
+pub use crate::rt::exception::answer_pending;
 
 /// Called by a demand-zero fault that got `NoMemory`, with the region list unlocked. Returns
 /// `true` to fault again (a page may be there now), `false` to give up. In order: answers a
@@ -244,4 +230,4 @@ fn wait_for_memory() -> bool {
 }
 
 /// Called when a demand-zero fault got its page: the wait, if any, is over.
-pub use crate::mem::private::got_memory;
+pub use crate::rt::private::got_memory;

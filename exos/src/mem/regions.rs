@@ -3,7 +3,8 @@
 //! `layout::MMAP`, and the batch of `page_map` updates the calls over it build. The calls
 //! themselves are `mmap.rs`, `protect.rs` and `share.rs`; `reclaim.rs` walks the list too.
 use crate::layout;
-use crate::mem::batch::Updates;
+use exoscore::batch::Updates;
+use exoscore::place::{self, Placer};
 use crate::sys::syscall::{sys_page_alloc, sys_page_map};
 use crate::sys::vm;
 use abi::{Error, ExceptionFrame, MapUpdate, Rights, ANY_PAGE};
@@ -89,6 +90,10 @@ impl Region {
         self.start + self.pages.len() as u64 * PAGE
     }
 
+    fn span(&self) -> core::ops::Range<u64> {
+        self.start..self.end()
+    }
+
     /// A region like this one (same ceiling, kind and handler) over other pages.
     pub(crate) fn like(&self, start: u64, pages: Vec<Page>) -> Region {
         Region { start, pages, max: self.max, kind: self.kind, handler: self.handler }
@@ -157,14 +162,14 @@ impl Batch {
 pub(crate) struct State {
     /// Sorted by start, never overlapping.
     pub(crate) regions: Vec<Region>,
-    /// Where the next region without an address goes.
-    next: u64,
+    /// Where the next region without an address goes (`exoscore::place`).
+    placer: Placer,
     pub(crate) batch: Batch,
 }
 
 pub(crate) static STATE: Mutex<State> = Mutex::new(State {
     regions: Vec::new(),
-    next: layout::MMAP_BASE,
+    placer: Placer::new(layout::MMAP),
     batch: Batch(Updates::new()),
 });
 
@@ -186,19 +191,17 @@ pub(crate) fn with_state<T>(f: impl FnOnce(&mut State) -> Result<T, Error>) -> R
 impl State {
     /// The index of the region holding `addr`.
     pub(crate) fn find(&self, addr: u64) -> Option<usize> {
-        let i = self.regions.partition_point(|r| r.start <= addr).checked_sub(1)?;
-        (addr < self.regions[i].end()).then_some(i)
+        place::find(&self.regions, addr, Region::span)
     }
 
     /// Whether `[start, end)` is free of regions.
     fn is_free(&self, start: u64, end: u64) -> bool {
-        let i = self.regions.partition_point(|r| r.end() <= start);
-        self.regions.get(i).is_none_or(|r| r.start >= end)
+        place::is_free(&self.regions, start..end, Region::span)
     }
 
     pub(crate) fn insert(&mut self, region: Region) -> u64 {
         let start = region.start;
-        let i = self.regions.partition_point(|r| r.start < start);
+        let i = place::insertion_point(&self.regions, start, Region::span);
         self.regions.insert(i, region);
         start
     }
@@ -206,17 +209,7 @@ impl State {
     /// Places `pages` pages at `addr` or at the next free address; checks the range.
     pub(crate) fn place(&mut self, addr: Option<u64>, pages: u64) -> Result<u64, Error> {
         let len = pages * PAGE;
-        let start = match addr {
-            Some(a) => a,
-            None => {
-                let a = self.next;
-                self.next = a.checked_add(len + PAGE).filter(|&n| n <= layout::MMAP_END).ok_or(Error::NoMemory)?;
-                a
-            }
-        };
-        if !start.is_multiple_of(PAGE) || !abi::layout::is_user_range(start, len) || abi::layout::overlaps_windows(start, len) {
-            return Err(Error::BadAddress);
-        }
+        let start = self.placer.place(addr, pages)?;
         let taken = (0..pages).any(|i| vm::translate(start + i * PAGE).is_some());
         if !self.is_free(start, start + len) || taken {
             return Err(Error::AlreadyMapped);

@@ -193,11 +193,6 @@ fn release_exec_area() {
 /// Called by `exos_start`: a program started by `exec` frees the trampoline and table that
 /// started it, so it holds exactly the pages of its image and stack.
 pub(crate) fn after_start() {
-    // Pages kept from the old program (IPC regions) may be copy-on-write since a fork: writes to
-    // them are resolved as before the exec.
-    if vm::translate(TRAMPOLINE_VA).is_some() {
-        crate::rt::exception::register_page_fault(crate::mem::cow::handle);
-    }
     release_exec_area();
 }
 
@@ -336,7 +331,7 @@ unsafe extern "C" {
 
 // The trampoline: rdi = the table. Registers only, relative jumps only (it runs from a copy).
 core::arch::global_asm!(
-    ".text",
+    ".section .text.exos_exec_trampoline,\"ax\",@progbits",
     ".global exos_exec_trampoline",
     ".global exos_exec_trampoline_end",
     "exos_exec_trampoline:",

@@ -9,7 +9,7 @@
 //! - keeps pages tagged `SHARED` shared writable (shared memory, pipes),
 //! - copies what it cannot share: pages mapped through another environment's capability, and its
 //!   exception stack (the handler must never fault), which the child gets as its own pages
-//!   (`GIVE_MAP`); the process-private page (`mem::private`) starts zeroed in the child; the
+//!   (`GIVE_MAP`); the process-private page (`rt::private`) starts zeroed in the child; the
 //!   file-descriptor table (also private) is copied by `fd::fork_into`.
 //!
 //! Registers: `exos_fork` saves the callee-saved registers on the stack and passes that stack
@@ -19,9 +19,9 @@
 //! below it and to the private page.
 #![allow(unsafe_code)]
 
-use crate::mem::batch::Updates;
+use exoscore::batch::Updates;
 use crate::mem::cow::{self, MAP_COW, MAP_SHARED, PRIVATE_REGION};
-use crate::mem::private::EXOS_PRIVATE;
+use crate::rt::private::EXOS_PRIVATE;
 use crate::sys::syscall::*;
 use crate::proc::process;
 use crate::rt::exception;
@@ -44,7 +44,11 @@ const BATCH: usize = 128;
 pub fn fork() -> Result<u64, Error> {
     cow::sweep();
     cow::FORKED.store(true, Ordering::Relaxed);
+    // The layers a process with children needs, registered before the child's copy is taken so
+    // that neither side writes them again (a write to a copy-on-write page copies it).
     cow::register();
+    cow::on_no_memory(crate::mem::reclaim::on_no_memory);
+    process::check_at_slice_ends();
     // SAFETY: `exos_fork` follows the C ABI: it saves and restores the callee-saved registers
     // itself and returns what `exos_fork_inner` returns.
     let result = unsafe { exos_fork() };
@@ -64,7 +68,7 @@ unsafe extern "C" {
 }
 
 core::arch::global_asm!(
-    ".text",
+    ".section .text.exos_fork,\"ax\",@progbits",
     ".global exos_fork",
     "exos_fork:",
     "    push rbp",
@@ -109,7 +113,7 @@ core::arch::global_asm!(
     "    mov eax, 1",
     "    syscall",
     "    ud2",
-    private = sym crate::mem::private::EXOS_PRIVATE,
+    private = sym crate::rt::private::EXOS_PRIVATE,
     stack = sym crate::rt::exception::EXOS_EXCEPTION_STACK,
 );
 

@@ -9,8 +9,3 @@ pub mod fork;
 pub mod process;
 pub mod spawn;
 
-/// Registers this folder's exception layers: signals at every slice end (`process.rs`). The
-/// copy-on-write layer (`mem::cow`) is registered when the process forks (`fork.rs`).
-pub fn init() {
-    crate::rt::exception::register_slice_end(process::on_slice_end);
-}

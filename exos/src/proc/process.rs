@@ -16,7 +16,7 @@
 //! As in the kernel, a process's children end with it: there is no reparenting to an init.
 #![allow(unsafe_code)]
 
-use crate::mem::private::EXOS_PRIVATE;
+use crate::rt::private::EXOS_PRIVATE;
 use crate::sys::syscall::*;
 use crate::sys::vm;
 use abi::{env_index, Error, MapUpdate, Rights, ANY_ENV, ANY_PAGE, MAX_ENVS};
@@ -120,6 +120,7 @@ pub(crate) fn attach_child(child: u64, env_slot: u64) -> Result<(), Error> {
     STATUS_SLOTS[index].store(page + 1, Ordering::Relaxed);
     CHILD_IDS[index].store(child, Ordering::Relaxed);
     EXOS_PRIVATE.children[index].store(env_slot + 1, Ordering::Release);
+    check_at_slice_ends();
     Ok(())
 }
 
@@ -146,6 +147,7 @@ pub(crate) fn after_fork_child() {
     }
     ANNOUNCED.store(0, Ordering::Relaxed);
     // Signals are noticed at slice ends.
+    check_at_slice_ends();
     let _ = sys_env_set_slice_upcall(true);
 }
 
@@ -320,7 +322,16 @@ pub fn check_signals() {
     }
 }
 
-/// Called at each slice-end upcall (from the exception dispatcher).
-pub(crate) fn on_slice_end() {
+/// Called at each slice-end upcall (from the exception dispatcher, once registered by
+/// [`check_at_slice_ends`]).
+fn on_slice_end() {
     check_signals();
+}
+
+/// Makes every slice-end upcall check signals first: registers [`on_slice_end`] with the
+/// exception dispatcher. Done where signals become possible with slice upcalls on: in a forked
+/// child (which turns the upcall on), in a parent (children's ends), and when threads turn on
+/// preemption. Without it a slice end has no signal to check.
+pub fn check_at_slice_ends() {
+    crate::rt::exception::register_slice_end(on_slice_end);
 }

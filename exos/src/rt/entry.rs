@@ -27,9 +27,6 @@ unsafe extern "Rust" {
 
 #[unsafe(no_mangle)]
 extern "C" fn exos_start(rdi: u64) -> ! {
-    // The library's exception layers register with the dispatcher before anything can fault.
-    crate::proc::init();
-    crate::mem::init();
     // A boot program owns its stack pages: the owner of this one is its id.
     let here = 0u8;
     let owner = crate::sys::vm::physical(&raw const here as u64).and_then(|pa| crate::sys::vm::owner(pa >> 12));

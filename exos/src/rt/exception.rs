@@ -10,6 +10,8 @@
 #![allow(unsafe_code)]
 
 use crate::rt::hook::Hook;
+use crate::rt::private::EXOS_PRIVATE;
+use crate::sys::vm;
 use crate::sys::syscall::sys_env_set_exception_handler;
 use abi::{exception_frame, Error, ExceptionFrame};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -104,11 +106,9 @@ static PAGE_FAULT: Hook<Handler> = Hook::new();
 /// Run before the return path writes below the interrupted stack pointer, with that address
 /// (`mem::cow` makes the page writable; registered by `fork`).
 static RETURN: Hook<fn(u64)> = Hook::new();
-/// Run at every slice end before the program's handlers (`proc::process`: signals).
+/// Run at every slice end before the program's handlers (`proc::process`: signals; registered
+/// where signals become possible).
 static SLICE_END: Hook<fn()> = Hook::new();
-/// Run after every exception but a revocation upcall (`mem::reclaim`: a revocation request that
-/// arrived while the handler ran).
-static AFTER: Hook<fn()> = Hook::new();
 
 /// Registers the library's page-fault layer, which sees every page fault before the program's
 /// handler and resolves what it owns (`fork` registers copy-on-write).
@@ -127,9 +127,16 @@ pub fn register_slice_end(hook: fn()) {
     SLICE_END.set(hook);
 }
 
-/// Registers what runs after every exception but a revocation upcall.
-pub fn register_after(hook: fn()) {
-    AFTER.set(hook);
+
+/// Answers the revocation request pending against this process now, with its revocation handler:
+/// for code inside the exception handler, which the upcall cannot reach (the exception entry calls
+/// it after every exception; `mem::reclaim` when a fault finds no page). Returns the pages freed.
+pub fn answer_pending() -> u64 {
+    let Some((want, deadline)) = vm::revocation().filter(|&(pages, _)| pages > 0) else { return 0 };
+    let Some(handler) = revoke_handler() else { return 0 };
+    EXOS_PRIVATE.answered_inline.fetch_add(1, Ordering::Relaxed);
+    handler(want, deadline);
+    want - vm::revocation().map_or(0, |(pages, _)| pages).min(want)
 }
 
 /// The default exception stack, 16 KiB in the program's bss, on pages of its own (`fork` gives a
@@ -212,13 +219,9 @@ pub fn name(vector: u64) -> &'static str {
 extern "C" fn exos_exception_dispatch(frame: &mut ExceptionFrame, fpu: &mut FpuState) {
     dispatch(frame, fpu);
     // A revocation request that arrived while the handler ran cannot be delivered as an upcall
-    // until the handler is left: the registered layer answers it here (one read when there is none).
-    // Without a revocation handler there is nothing to answer.
-    if frame.vector != abi::REVOKE_VECTOR
-        && REVOKE_HANDLER.load(Ordering::Relaxed) != 0
-        && let Some(after) = AFTER.get()
-    {
-        after();
+    // until the handler is left: answer it here (one read when there is none).
+    if frame.vector != abi::REVOKE_VECTOR {
+        answer_pending();
     }
     // The return path writes the resume address below the interrupted stack pointer: that page
     // must be writable (it may be copy-on-write since a fork).
@@ -299,7 +302,7 @@ core::arch::global_asm!(
     "    mov [r8], rcx",
     ".endif",
     ".endm",
-    ".text",
+    ".section .text.exos_exception_entry,\"ax\",@progbits",
     ".global exos_exception_entry",
     "exos_exception_entry:",
     "    EXOS_STAMP {handler_entry}",

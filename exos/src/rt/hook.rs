@@ -37,13 +37,16 @@ impl<F: FnPtr> Hook<F> {
         Hook { raw: AtomicUsize::new(0), _f: PhantomData }
     }
 
-    /// Registers `f` (replacing what was there).
+    /// Registers `f` (replacing what was there). Registering what is there already writes
+    /// nothing: the word may sit on a copy-on-write page after a `fork`, and a write would copy it.
     pub fn set(&self, f: F) {
         const { assert!(size_of::<F>() == size_of::<usize>()) };
         // SAFETY: `F: FnPtr` is a `fn` type: a code address the size of a `usize` (checked above)
         // with no padding, so reading it as an integer reads initialized bytes only.
         let raw = unsafe { core::mem::transmute_copy::<F, usize>(&f) };
-        self.raw.store(raw, Ordering::Release);
+        if self.raw.load(Ordering::Relaxed) != raw {
+            self.raw.store(raw, Ordering::Release);
+        }
     }
 
     /// What was registered, if anything.

@@ -69,7 +69,7 @@ pub unsafe fn switch(save: *mut Context, load: *const Context) {
 }
 
 core::arch::global_asm!(
-    ".text",
+    ".section .text.exos_context_switch,\"ax\",@progbits",
     ".global exos_context_switch",
     "exos_context_switch:",
     // Save: callee-saved registers, the stack as the caller sees it after `ret`, the return

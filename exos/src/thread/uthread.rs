@@ -228,6 +228,8 @@ fn install() {
         if !exception::has_handler() {
             let _ = exception::set_handler(|_| false);
         }
+        // Signals (a spawned child's parent may send some) are checked at each slice end too.
+        crate::proc::process::check_at_slice_ends();
         let _ = exception::set_slice_switch_handler(on_slice_end);
     }
 }

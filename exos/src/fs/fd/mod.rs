@@ -27,7 +27,7 @@
 //! User-level threads share one table; the calls are not atomic against a preemption between two
 //! threads using the same descriptor.
 use crate::fs::bootfs as fs;
-use crate::fs::errno::{Errno, FileKind, Stat};
+use crate::fs::errno::{Described, Errno, FileKind, Stat};
 use crate::fs::workdir;
 use crate::ipc::pipe::{PipeReader, PipeWriter};
 use crate::sys::syscall::{sys_page_alloc, sys_page_free, sys_page_map, sys_page_map_into};
@@ -114,7 +114,7 @@ fn pipe_error(e: crate::ipc::pipe::PipeError) -> Errno {
 /// directory opens too (for `readdir`). Write or create flags: `EROFS` (or `EISDIR` for a
 /// directory); `ENOENT`, `ENOTDIR` as `fs::lookup`; `EMFILE` when the table is full.
 pub fn open(path: &str, flags: u32) -> Result<u32, Errno> {
-    let full = workdir::resolve(path);
+    let full = full_path(path);
     if let Some(place) = tmpfs::classify(&full) {
         return open_tmp(place?, flags);
     }
@@ -162,7 +162,7 @@ fn tmp_handle(slot: &Slot) -> Handle {
 /// Removes `path`: only files under `/tmp` can be (`EROFS` for other existing paths, `EISDIR`
 /// for `/tmp`, `ENOENT`).
 pub fn unlink(path: &str) -> Result<(), Errno> {
-    let full = workdir::resolve(path);
+    let full = full_path(path);
     match tmpfs::classify(&full) {
         Some(Ok(Some(name))) => tmpfs::unlink(name),
         Some(Ok(None)) => Err(Errno::EISDIR),
@@ -360,7 +360,7 @@ pub fn fstat(fd: u32) -> Result<Stat, Errno> {
 
 /// Size, mode and kind of `path` (as `fs::stat`; under `/tmp`, of the session's files).
 pub fn stat(path: &str) -> Result<Stat, Errno> {
-    let full = workdir::resolve(path);
+    let full = full_path(path);
     match tmpfs::classify(&full) {
         Some(Ok(None)) => Ok(tmpfs::dir_stat()),
         Some(Ok(Some(name))) => tmpfs::stat(tmpfs::open(name, false, false)?),
@@ -369,12 +369,57 @@ pub fn stat(path: &str) -> Result<Stat, Errno> {
     }
 }
 
-/// One directory entry from [`readdir`].
+/// One directory entry from [`readdir`] or [`list`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DirEntry {
     /// The last component of its path.
     pub name: &'static str,
     pub stat: Stat,
+}
+
+impl DirEntry {
+    /// The last component of its path (as `Node::name`).
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Its size in bytes (as `Node::size`).
+    pub fn size(&self) -> usize {
+        self.stat.size as usize
+    }
+}
+
+impl Described for DirEntry {
+    fn stat(&self) -> Stat {
+        self.stat
+    }
+}
+
+/// `path` absolute, with `.`, `..` and repeated `/` resolved (as given when it is too deep, for
+/// the lookup to refuse), so `/tmp` is recognised however it is reached (`..` from `/tmp/x`, a
+/// relative path from `/tmp`).
+fn full_path(path: &str) -> alloc::string::String {
+    workdir::normalize(path).unwrap_or_else(|_| workdir::resolve(path))
+}
+
+/// The entries of directory `path`, in directory order: the boot archive's (as `bootfs::readdir`)
+/// or, for `/tmp`, the session's files. `ENOTDIR` for a file, `ENOENT`.
+pub fn list(path: &str) -> Result<alloc::vec::Vec<DirEntry>, Errno> {
+    let full = full_path(path);
+    match tmpfs::classify(&full) {
+        Some(Ok(None)) => {
+            let mut out = alloc::vec::Vec::new();
+            let mut from = 0;
+            while let Some((index, name, stat)) = tmpfs::entry_from(from) {
+                out.push(DirEntry { name: tmpfs::intern(name), stat });
+                from = index + 1;
+            }
+            Ok(out)
+        }
+        Some(Ok(Some(name))) => tmpfs::open(name, false, false).and(Err(Errno::ENOTDIR)),
+        Some(Err(e)) => Err(e),
+        None => Ok(fs::readdir(&full)?.iter().map(|node| DirEntry { name: node.name(), stat: Stat::of(node) }).collect()),
+    }
 }
 
 /// The next entry of directory `fd`, or `None` at the end. `ENOTDIR` on anything else.

@@ -1,7 +1,7 @@
 //! The process-private page: ExOS state that `fork` never shares (a child gets a fresh, zeroed
 //! one), so exception handlers may write it even while the rest of memory is copy-on-write:
 //! this process's id, its children's capabilities, the pages copy-on-write retired (`cow.rs`),
-//! the counters of `reclaim.rs` and the start of a wait for memory.
+//! the counters of `mem::reclaim` and the start of a wait for memory.
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Pages retired by copy-on-write that other processes still map.
@@ -21,6 +21,9 @@ pub struct Private {
     pub reclaim: [AtomicU64; 16],
     /// The tick + 1 at which a fault began waiting for memory (0: not waiting).
     pub(crate) waiting_since: AtomicU64,
+    /// Revocation requests answered inline, by the exception path or a fault that found no page
+    /// (`rt::exception::answer_pending`).
+    pub(crate) answered_inline: AtomicU64,
 }
 
 const _: () = assert!(size_of::<Private>() == 4096);
@@ -32,6 +35,7 @@ pub static EXOS_PRIVATE: Private = Private {
     retired: [const { AtomicU64::new(0) }; MAX_RETIRED],
     reclaim: [const { AtomicU64::new(0) }; 16],
     waiting_since: AtomicU64::new(0),
+    answered_inline: AtomicU64::new(0),
 };
 
 /// Called when a fault got its page: the wait for memory, if any, is over.

@@ -1,7 +1,7 @@
 //! A batch of `page_map` updates built in place: a run of single-page protection changes is sent
 //! as one `PROTECT_RANGE` update (`abi::MapUpdate::merge`), and a batch never holds more than one
-//! call may carry (`N` updates, `abi::MAX_MAP_PAGES` pages). The region layer (`mmap.rs`) and
-//! `fork` build their calls with it.
+//! call may carry (`N` updates, `abi::MAX_MAP_PAGES` pages). ExOS's region layer
+//! (`exos::mem::regions`) and `fork` build their calls with it.
 use abi::{MapUpdate, MAX_MAP_PAGES};
 
 /// Up to `N` updates waiting to be sent.
@@ -57,5 +57,46 @@ impl<const N: usize> Updates<N> {
     /// Empties it (after sending).
     pub fn clear(&mut self) {
         (self.len, self.pages) = (0, 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn protect(va: u64) -> MapUpdate {
+        MapUpdate { op: MapUpdate::PROTECT, va, slot: 0, rights: 1 }
+    }
+
+    #[test]
+    fn a_run_of_protections_is_one_range() {
+        let mut b = Updates::<4>::new();
+        for i in 0..10 {
+            assert!(b.push(protect(0x1000 * i)));
+        }
+        assert_eq!(b.as_slice().len(), 1);
+        assert_eq!(b.as_slice()[0].pages(), 10);
+    }
+
+    #[test]
+    fn a_full_batch_refuses_and_keeps_what_it_has() {
+        let mut b = Updates::<2>::new();
+        assert!(b.push(protect(0x1000)));
+        assert!(b.push(MapUpdate { op: MapUpdate::UNMAP, va: 0x5000, slot: 0, rights: 0 }));
+        assert!(!b.push(protect(0x9000)));
+        assert_eq!(b.as_slice().len(), 2);
+        b.clear();
+        assert!(b.is_empty());
+        assert!(b.push(protect(0x9000)));
+    }
+
+    #[test]
+    fn never_more_pages_than_one_call_carries() {
+        let mut b = Updates::<8>::new();
+        let whole = MapUpdate { op: MapUpdate::PROTECT_RANGE, va: 0, slot: MAX_MAP_PAGES, rights: 1 };
+        assert!(b.push(whole));
+        assert!(!b.push(protect(MAX_MAP_PAGES * 0x1000)));
+        let empty = MapUpdate { op: MapUpdate::PROTECT_RANGE, va: 0, slot: 0, rights: 1 };
+        assert!(!Updates::<8>::new().push(empty));
     }
 }

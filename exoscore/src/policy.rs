@@ -2,7 +2,7 @@
 //! replace it, and ExOS's default, [`RoundRobin`].
 //!
 //! The mechanism (saving and loading registers, blocking, waking, preemption on the slice-end
-//! upcall) stays in `thread.rs`; a policy only answers "which ready thread runs next". The library
+//! upcall) stays in `exos::thread`; a policy only answers "which ready thread runs next". The library
 //! calls it with its scheduler lock held and preemption held off, sometimes from the slice-end
 //! upcall on the exception stack, so a policy must be quick, must not block or yield, and should
 //! keep its stack use small (it may allocate and print).
@@ -68,5 +68,34 @@ impl Policy for RoundRobin {
 
     fn retire(&mut self, thread: ThreadId) {
         self.queue.retain(|&t| t != thread);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_ready_first_picked() {
+        let mut p = RoundRobin::new();
+        for t in [3, 1, 2] {
+            p.admit(t, 0);
+            p.ready(t);
+        }
+        assert_eq!(p.pick(), Some(3));
+        p.ready(3);
+        assert_eq!([p.pick(), p.pick(), p.pick(), p.pick()], [Some(1), Some(2), Some(3), None]);
+    }
+
+    #[test]
+    fn a_retired_thread_is_never_picked_and_picks_are_counted() {
+        let mut p = RoundRobin::new();
+        p.ready(1);
+        p.ready(2);
+        p.retire(1);
+        let before = RoundRobin::picks();
+        assert_eq!(p.pick(), Some(2));
+        assert_eq!(p.pick(), None);
+        assert!(RoundRobin::picks() > before);
     }
 }
