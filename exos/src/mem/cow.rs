@@ -73,10 +73,17 @@ pub fn prepare_return(address: u64) {
 
 /// Makes sure every page of `bytes` is writable where it is copy-on-write, before a handler writes
 /// there (a write fault inside an exception handler is fatal).
+#[inline(always)]
 pub fn prepare_write(bytes: core::ops::Range<u64>) {
     if FORKED.load(Ordering::Relaxed) {
-        (bytes.start & !0xfff..bytes.end).step_by(4096).for_each(prepare_return);
+        prepare_pages(bytes);
     }
+}
+
+/// [`prepare_write`] once a fork happened (kept out of line: fault paths only test the flag).
+#[inline(never)]
+fn prepare_pages(bytes: core::ops::Range<u64>) {
+    (bytes.start & !0xfff..bytes.end).step_by(4096).for_each(prepare_return);
 }
 
 /// Makes the copy-on-write page at `va` writable and private; `false` if it is not one or no page
