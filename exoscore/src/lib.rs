@@ -14,4 +14,5 @@ pub mod batch;
 pub mod chain;
 pub mod place;
 pub mod policy;
+pub mod pool;
 pub mod tty;

@@ -22,8 +22,6 @@
 //! **Lock**: a word holding the holder's id; a waiter yields to the holder, and takes over from a
 //! holder that has ended (as `tty.rs`). Every call holds it for its whole length, so calls are
 //! atomic with respect to each other across the session.
-#![allow(unsafe_code)]
-
 use crate::mem::cow::MAP_SHARED;
 use crate::fs::errno::{Errno, FileKind, Stat};
 use crate::sys::syscall::{sys_page_alloc, sys_page_free, sys_page_map, sys_page_map_into};
@@ -33,52 +31,24 @@ use crate::sys::vm;
 use abi::{Error, MapUpdate, Rights, ANY_PAGE};
 use alloc::string::String;
 use alloc::vec::Vec;
+use crate::sys::shared::Mapped;
 use exoscore::chain::{Chains, NONE};
-use core::sync::atomic::{AtomicU64, AtomicU8, Ordering::*};
+use exoscore::pool::{Entry, Header};
+use core::sync::atomic::Ordering::*;
 
 /// Where the pool is mapped in every process of the session (header page first).
 pub use crate::layout::TMPFS_VA;
 /// Pages of the pool: one header page and `PAGES - 1` data pages.
 pub const PAGES: usize = crate::layout::TMPFS_PAGES as usize;
-/// Data pages (252 KiB).
-pub const DATA_PAGES: usize = PAGES - 1;
-/// Files the pool holds at most.
-pub const MAX_FILES: usize = 32;
-/// The longest name, in bytes.
-pub const NAME_MAX: usize = 47;
-/// Bytes per data page.
-pub const PAGE_SIZE: usize = 4096;
+/// Data pages (252 KiB), files at most, the longest name, bytes per page (`exoscore::pool`).
+pub use exoscore::pool::{DATA_PAGES, MAX_FILES, NAME_MAX, PAGE_SIZE};
+const _: () = assert!(DATA_PAGES == PAGES - 1);
 /// The mode of every file (type bits included).
 pub const FILE_MODE: u32 = 0o100644;
 /// The mode of `/tmp` (a world-writable directory with the sticky bit, as on Unix).
 pub const DIR_MODE: u32 = 0o041777;
 
 const MAGIC: u64 = u64::from_le_bytes(*b"EXOS-TMP");
-
-/// One file of the table; unused while `generation` is 0.
-#[repr(C)]
-struct Entry {
-    generation: AtomicU64,
-    size: AtomicU64,
-    /// First data page of the chain ([`NONE`]: empty file).
-    first: AtomicU64,
-    name_len: AtomicU64,
-    name: [AtomicU8; NAME_MAX + 1],
-}
-
-/// The header page. Only atomics, valid when zeroed (then not yet set up: no magic).
-#[repr(C)]
-struct Header {
-    magic: AtomicU64,
-    lock: AtomicU64,
-    /// Generations handed out so far (each file gets a new one).
-    generations: AtomicU64,
-    files: [Entry; MAX_FILES],
-    /// The free list and each file's chain of data pages (`exoscore::chain`).
-    chains: Chains<DATA_PAGES>,
-}
-
-const _: () = assert!(core::mem::size_of::<Header>() <= PAGE_SIZE);
 
 /// A file of the pool: its table index and generation (what a descriptor stores).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,23 +63,21 @@ pub fn present() -> bool {
 }
 
 fn header() -> &'static Header {
-    // SAFETY: callers check `present()` first; the header page is mapped read-write at TMPFS_VA
-    // for the life of the session; `Header` is atomics only, valid for any bits and shareable with
-    // the other processes that map the same page.
-    unsafe { &*(TMPFS_VA as *const Header) }
+    // Callers check `present()` first; the header page is mapped read-write at TMPFS_VA for the
+    // life of the session; `Header` is atomics only, shareable with the other processes.
+    Mapped::library(TMPFS_VA, PAGE_SIZE).at(0)
 }
 
-fn data_page(page: u8) -> &'static mut [u8; PAGE_SIZE] {
-    let va = TMPFS_VA + (1 + u64::from(page)) * PAGE_SIZE as u64;
-    // SAFETY: `page` < DATA_PAGES (chains and the free list only hold such indexes), so `va` is a
-    // data page of the pool, mapped read-write for the session's life. It is only touched by
-    // this module while holding the pool lock, and the reference does not outlive that call.
-    unsafe { &mut *(va as *mut [u8; PAGE_SIZE]) }
+fn data_page(page: u8) -> Mapped {
+    // `page` < DATA_PAGES (chains and the free list only hold such indexes), so this is a data
+    // page of the pool, mapped read-write for the session's life; only this module touches it,
+    // holding the pool lock.
+    Mapped::library(TMPFS_VA + (1 + u64::from(page)) * PAGE_SIZE as u64, PAGE_SIZE)
 }
 
 /// Zeroes data page `page` (a page going back to the free list).
 fn zero(page: u8) {
-    data_page(page).fill(0);
+    data_page(page).fill(0, PAGE_SIZE, 0);
 }
 
 /// Makes sure this process has the pool: allocates the session's pool (zeroed, every data page
@@ -192,18 +160,6 @@ pub fn check_name(name: &str) -> Result<(), Errno> {
     }
 }
 
-impl Entry {
-    fn name_is(&self, name: &str) -> bool {
-        let len = self.name_len.load(Relaxed) as usize;
-        len == name.len() && name.bytes().zip(&self.name).all(|(b, s)| s.load(Relaxed) == b)
-    }
-
-    fn name(&self) -> String {
-        let len = (self.name_len.load(Relaxed) as usize).min(NAME_MAX);
-        String::from_utf8_lossy(&self.name[..len].iter().map(|b| b.load(Relaxed)).collect::<Vec<u8>>()).into_owned()
-    }
-}
-
 impl Guard {
     fn find(&self, name: &str) -> Option<usize> {
         self.0.files.iter().position(|f| f.generation.load(Relaxed) != 0 && f.name_is(name))
@@ -229,7 +185,7 @@ impl Guard {
         let last = if pages == 0 { NONE } else { chains.nth(first, pages - 1) };
         if last != NONE {
             let tail = size as usize - (pages - 1) * PAGE_SIZE;
-            data_page(last)[tail..].fill(0);
+            data_page(last).fill(tail, PAGE_SIZE - tail, 0);
         }
         entry.size.store(size.min(entry.size.load(Relaxed)), Relaxed);
     }
@@ -256,10 +212,7 @@ pub fn open(name: &str, create: bool, truncate: bool) -> Result<Handle, Errno> {
     }
     let index = g.0.files.iter().position(|f| f.generation.load(Relaxed) == 0).ok_or(Errno::ENOSPC)?;
     let entry = &g.0.files[index];
-    for (slot, b) in entry.name.iter().zip(name.bytes()) {
-        slot.store(b, Relaxed);
-    }
-    entry.name_len.store(name.len() as u64, Relaxed);
+    entry.set_name(name);
     entry.size.store(0, Relaxed);
     entry.first.store(u64::from(NONE), Relaxed);
     let generation = g.0.generations.fetch_add(1, Relaxed) + 1;
@@ -281,7 +234,7 @@ pub fn read_at(file: Handle, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
         }
         let at = pos as usize % PAGE_SIZE;
         let n = (buf.len() - done).min(PAGE_SIZE - at).min((size - pos) as usize);
-        buf[done..done + n].copy_from_slice(&data_page(page)[at..at + n]);
+        data_page(page).read_bytes(at, &mut buf[done..done + n]);
         done += n;
         pos += n as u64;
     }
@@ -312,7 +265,7 @@ pub fn write_at(file: Handle, off: u64, data: &[u8]) -> Result<usize, Errno> {
     while done < total {
         let at = (off as usize + done) % PAGE_SIZE;
         let n = (total - done).min(PAGE_SIZE - at);
-        data_page(page)[at..at + n].copy_from_slice(&data[done..done + n]);
+        data_page(page).write_bytes(at, &data[done..done + n]);
         done += n;
         page = chains.next(page);
     }

@@ -26,12 +26,11 @@
 //! `SIGINT` at its next `pump` (a session leader that is itself in the foreground, having no
 //! parent, delivers to itself). A shell therefore waits for a foreground job with
 //! [`wait_foreground`] (or calls `pump` in its own wait loop).
-#![allow(unsafe_code)]
-
 use crate::mem::cow::MAP_SHARED;
 use crate::proc::process::{self, Status, SIGINT};
 use crate::sys::syscall::{sys_console_read, sys_console_write, sys_page_alloc, sys_page_free, sys_page_map, sys_page_map_into};
 use crate::ipc::region;
+use crate::sys::shared::Mapped;
 use crate::sys::vm;
 use abi::{Error, MapUpdate, Rights, ANY_PAGE, MAX_CONSOLE_WRITE};
 use core::sync::atomic::Ordering::*;
@@ -48,10 +47,9 @@ fn state() -> &'static State {
     if vm::translate(TTY_VA).is_none() {
         create();
     }
-    // SAFETY: a page is mapped read-write at TTY_VA (just checked or created) and stays mapped for
-    // the life of the session; `State` is atomics only, valid for any bits and shareable with the
-    // other processes that map the same page.
-    unsafe { &*(TTY_VA as *const State) }
+    // A page is mapped read-write at TTY_VA (just checked or created) and stays mapped for the
+    // life of the session; `State` is atomics only, shareable with the other processes.
+    Mapped::library(TTY_VA, 4096).at(0)
 }
 
 fn create() {

@@ -121,7 +121,7 @@ pub fn resolve(va: u64) -> bool {
         let _ = sys_page_free(new);
         return false;
     }
-    vm::copy_page(va, SCRATCH);
+    crate::sys::shared::copy_page(va, SCRATCH);
     let swap = [
         MapUpdate { op: MapUpdate::UNMAP, va: SCRATCH, slot: 0, rights: 0 },
         MapUpdate { op: MapUpdate::UNMAP, va, slot: 0, rights: 0 },

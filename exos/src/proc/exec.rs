@@ -154,7 +154,7 @@ fn stage(bytes: &[u8], image: &elf::Image, block: &[u8]) -> Result<Vec<Staged>, 
     image_pages(bytes, image, block, |va, rights, fill| {
         let at = STAGING.start + staged.len() as u64 * PAGE_SIZE;
         let slot = map_fresh(at, 0)?;
-        fill(vm::scratch_page(at));
+        fill(crate::sys::shared::scratch_page(at));
         staged.push((va, slot, rights));
         Ok(())
     })?;
@@ -403,7 +403,7 @@ fn install_trampoline() -> Result<(), Error> {
     // SAFETY: `start..start + len` is the trampoline's code in this program's text segment, mapped
     // readable for the program's life (len < one page).
     let code = unsafe { core::slice::from_raw_parts(start as *const u8, len) };
-    vm::scratch_page(TRAMPOLINE_VA)[..len].copy_from_slice(code);
+    crate::sys::shared::scratch_page(TRAMPOLINE_VA)[..len].copy_from_slice(code);
     let rx = MapUpdate { op: MapUpdate::PROTECT, va: TRAMPOLINE_VA, slot: 0, rights: Rights::READ.0 | Rights::EXECUTE.0 };
     match sys_page_map(&[rx]) {
         (_, Some(e)) => Err(e),

@@ -253,7 +253,7 @@ fn give_copy(batches: &mut Batches, va: u64, rights: u64) -> Result<(), Error> {
         let _ = sys_page_free(page);
         return Err(e);
     }
-    vm::copy_page(va, COPY_SCRATCH);
+    crate::sys::shared::copy_page(va, COPY_SCRATCH);
     sys_page_map(&[unmap]);
     batches.push(None, MapUpdate { op: MapUpdate::GIVE_MAP, va, slot: page, rights }).inspect_err(|_| {
         let _ = sys_page_free(page);

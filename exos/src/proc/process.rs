@@ -14,13 +14,14 @@
 //! and TERM, nothing for CHLD). A parent gets `SIGCHLD` when it notices a child has ended.
 //!
 //! As in the kernel, a process's children end with it: there is no reparenting to an init.
-#![allow(unsafe_code)]
 
+use crate::rt::hook::Hook;
 use crate::rt::private::EXOS_PRIVATE;
+use crate::sys::shared::Mapped;
 use crate::sys::syscall::*;
 use crate::sys::vm;
 use abi::{env_index, Error, MapUpdate, Rights, ANY_ENV, ANY_PAGE, MAX_ENVS};
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 pub const SIGINT: u32 = 2;
 pub const SIGKILL: u32 = 9;
@@ -62,10 +63,10 @@ impl Status {
 }
 
 fn word(page: u64, i: usize) -> &'static AtomicU64 {
-    // SAFETY: callers pass a status page this process has mapped read-write (its own at STATUS_VA
-    // or a child's in the children area) and keeps mapped while it uses the reference; the words
-    // are shared with one other process, so they are only accessed atomically.
-    unsafe { &*((page + i as u64 * 8) as *const AtomicU64) }
+    // Callers pass a status page this process has mapped read-write (its own at STATUS_VA or a
+    // child's in the children area) and keeps mapped while it uses the word; the words are shared
+    // with one other process, so they are only accessed atomically.
+    Mapped::library(page, 4096).at(i * 8)
 }
 
 fn child_page(index: usize) -> u64 {
@@ -273,33 +274,36 @@ pub enum Action {
     Handle(fn(u32)),
 }
 
-static HANDLERS: [AtomicUsize; 32] = [const { AtomicUsize::new(0) }; 32];
-const IGNORE: usize = 1;
+/// The handlers set with [`Action::Handle`], by signal.
+static HANDLERS: [Hook<fn(u32)>; 32] = [const { Hook::new() }; 32];
+/// Signals set to [`Action::Ignore`] (a bit per signal).
+static IGNORED: AtomicU32 = AtomicU32::new(0);
 
 /// Sets what signal `sig` does (SIGKILL cannot be changed). Returns `BadArgument` otherwise.
 pub fn signal(sig: u32, action: Action) -> Result<(), Error> {
     if sig == SIGKILL || sig as usize >= HANDLERS.len() || sig == 0 {
         return Err(Error::BadArgument);
     }
-    let raw = match action {
-        Action::Default => 0,
-        Action::Ignore => IGNORE,
-        Action::Handle(f) => f as usize,
-    };
-    HANDLERS[sig as usize].store(raw, Ordering::Release);
+    let bit = 1 << sig;
+    match action {
+        Action::Default | Action::Ignore => HANDLERS[sig as usize].clear(),
+        Action::Handle(f) => HANDLERS[sig as usize].set(f),
+    }
+    if matches!(action, Action::Ignore) {
+        IGNORED.fetch_or(bit, Ordering::Release);
+    } else {
+        IGNORED.fetch_and(!bit, Ordering::Release);
+    }
     Ok(())
 }
 
 fn deliver(sig: u32) {
-    match HANDLERS[sig as usize % 32].load(Ordering::Acquire) {
-        0 if sig == SIGCHLD => {}
-        0 => exit(128 + i64::from(sig)),
-        IGNORE => {}
-        raw => {
-            // SAFETY: HANDLERS only holds 0, IGNORE or an `fn(u32)` stored by `signal`.
-            let handler = unsafe { core::mem::transmute::<usize, fn(u32)>(raw) };
-            handler(sig);
-        }
+    let sig = sig % 32;
+    match HANDLERS[sig as usize].get() {
+        _ if IGNORED.load(Ordering::Acquire) & (1 << sig) != 0 => {}
+        Some(handler) => handler(sig),
+        None if sig == SIGCHLD => {}
+        None => exit(128 + i64::from(sig)),
     }
 }
 

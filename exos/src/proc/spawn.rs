@@ -170,7 +170,7 @@ fn give_page(child: u64, va: u64, rights: u64, fill: &mut dyn FnMut(&mut [u8; 40
         let _ = sys_page_free(page);
         return Err(e);
     }
-    fill(vm::scratch_page(SCRATCH));
+    fill(crate::sys::shared::scratch_page(SCRATCH));
     sys_page_map(&[MapUpdate { op: MapUpdate::UNMAP, va: SCRATCH, slot: 0, rights: 0 }]);
     let (_, e) = sys_page_map_into(child, &[MapUpdate { op: MapUpdate::GIVE_MAP, va, slot: page, rights }]);
     if let Some(e) = e {
@@ -213,7 +213,7 @@ static BLOCK: AtomicU64 = AtomicU64::new(0);
 /// Called by `exos_start` with the `rdi` the process started with.
 pub(crate) fn start(rdi: u64) {
     if rdi != 0 && rdi.is_multiple_of(8) && vm::translate(rdi).is_some() {
-        let block = vm::start_block(rdi);
+        let block = crate::sys::shared::start_block(rdi);
         if block.len() >= 32 && word(block, 0) == START_MAGIC {
             BLOCK.store(rdi, Ordering::Relaxed);
             process::set_id(word(block, 1));
@@ -229,7 +229,7 @@ fn word(block: &[u8], i: usize) -> u64 {
 fn block() -> &'static [u8] {
     match BLOCK.load(Ordering::Relaxed) {
         0 => &[],
-        at => vm::start_block(at),
+        at => crate::sys::shared::start_block(at),
     }
 }
 

@@ -23,6 +23,8 @@ unsafe impl FnPtr for fn() -> bool {}
 // SAFETY: a `fn` type.
 unsafe impl FnPtr for fn(u64) {}
 // SAFETY: a `fn` type.
+unsafe impl FnPtr for fn(u32) {}
+// SAFETY: a `fn` type.
 unsafe impl FnPtr for fn(&mut ExceptionFrame) -> bool {}
 
 /// A function pointer of type `F`, or nothing.
@@ -46,6 +48,13 @@ impl<F: FnPtr> Hook<F> {
         let raw = unsafe { core::mem::transmute_copy::<F, usize>(&f) };
         if self.raw.load(Ordering::Relaxed) != raw {
             self.raw.store(raw, Ordering::Release);
+        }
+    }
+
+    /// Registers nothing (writing only if something was registered).
+    pub fn clear(&self) {
+        if self.raw.load(Ordering::Relaxed) != 0 {
+            self.raw.store(0, Ordering::Release);
         }
     }
 

@@ -3,8 +3,9 @@
 //! time-stamp counter to this library's ring, which [`since`] merges with the kernel's ring (in
 //! the statistics window) into the path one operation took. Without the feature [`stamp`] and the
 //! exception entry's stamps compile to nothing.
+//!
+//! Unsafe here: the ring's symbol for the exception entry's assembly, and `rdtsc`.
 #![allow(unsafe_code)]
-
 use abi::stages::{self, Point, LOG_WORDS};
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -48,8 +49,7 @@ pub fn since(mark: (u64, u64), out: &mut [u64]) -> Option<usize> {
 
 /// A copy of the kernel's ring (all zero unless the kernel was built with `stages`).
 fn kernel_ring() -> [u64; LOG_WORDS] {
-    let base = stages::KERNEL_LOG_BASE as *const u64;
-    // SAFETY: the statistics window is mapped read-only in every address space (abi::stats), and
-    // the ring's LOG_WORDS words lie inside its page; volatile because the kernel writes it.
-    core::array::from_fn(|i| unsafe { base.add(i).read_volatile() })
+    // The ring's LOG_WORDS words lie inside the statistics window's page.
+    let offset = (stages::KERNEL_LOG_BASE - abi::stats::STATS_BASE) as usize;
+    core::array::from_fn(|i| crate::sys::vm::stats_word(offset + i * 8))
 }

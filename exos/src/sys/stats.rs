@@ -1,16 +1,12 @@
 //! The kernel's statistics window, read without a system call: environment names, the timer ticks
 //! each environment has run, and the per-mechanism counters (`abi::stats` has the layout). Also a
 //! process table built from it and the environment table, for `ps`.
-#![allow(unsafe_code)]
 use crate::sys::vm;
-use abi::stats::{self, Counter, COUNTERS, COUNTERS_OFFSET, NAME_LEN, NAMES_OFFSET, RUN_TICKS_OFFSET, STATS_BASE};
+use abi::stats::{self, Counter, COUNTERS, COUNTERS_OFFSET, NAME_LEN, NAMES_OFFSET, RUN_TICKS_OFFSET};
 use abi::MAX_ENVS;
 
 fn read_u64(offset: usize) -> u64 {
-    let offset = offset.min(4096 - 8) & !7;
-    // SAFETY: the kernel maps the statistics page read-only at STATS_BASE in every address space;
-    // `offset` is clamped to an aligned u64 inside that page.
-    unsafe { core::ptr::read_volatile((STATS_BASE + offset as u64) as *const u64) }
+    vm::stats_word(offset)
 }
 
 /// The name of the environment at table `index` (empty if it never had one).

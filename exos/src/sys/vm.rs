@@ -213,27 +213,12 @@ fn for_each_present<E>(table: u64, indices: core::ops::Range<u64>, mut f: impl F
     Ok(())
 }
 
-/// Copies the 4 KiB page at user address `from` to the one at `to`. Both must be mapped, `to`
-/// writable, and neither may be a Rust object in use (the library's scratch mappings).
-pub fn copy_page(from: u64, to: u64) {
-    // SAFETY: the caller guarantees both pages are mapped (`to` writable) and that no Rust
-    // reference points into `to`; 4096 bytes stay within each page (both page-aligned).
-    unsafe { core::ptr::copy_nonoverlapping(from as *const u8, to as *mut u8, 4096) }
-}
 
-/// A writable view of the library's scratch page at `va` (mapped read-write by the caller, which
-/// fills it and unmaps it before anything else uses that address).
-pub fn scratch_page(va: u64) -> &'static mut [u8; 4096] {
-    // SAFETY: the caller just mapped a fresh page read-write at `va` (page-aligned) for this use
-    // only and holds no other reference to it.
-    unsafe { &mut *(va as *mut [u8; 4096]) }
-}
-
-/// The process's start block at `at` (to the end of its page), which stays mapped and unchanged
-/// for the process's life (it sits above the initial stack pointer).
-pub fn start_block(at: u64) -> &'static [u8] {
-    let len = (4096 - (at & 0xfff)) as usize;
-    // SAFETY: `spawn` maps the start block's page read-write in the child and nothing writes it
-    // after start; the caller checked `at` is mapped; the range ends within that page.
-    unsafe { core::slice::from_raw_parts(at as *const u8, len) }
+/// The u64 at byte `offset` of the kernel's statistics window (`abi::stats`; clamped to an
+/// aligned word inside its page).
+pub fn stats_word(offset: usize) -> u64 {
+    let offset = offset.min(4096 - 8) & !7;
+    // SAFETY: the kernel maps the statistics page read-only at STATS_BASE in every address space;
+    // `offset` is clamped to an aligned u64 inside that page; volatile: the kernel writes it.
+    unsafe { core::ptr::read_volatile((abi::stats::STATS_BASE + offset as u64) as *const u64) }
 }

@@ -7,8 +7,8 @@
 //! is, once per tick: the timer moves the CPU to the pacer, which yields it straight back, and the
 //! program resumes with a slice-end upcall. The pacer is one page of machine code (a
 //! `sys_env_yield(ANY_ENV)` loop) in an otherwise empty address space.
-#![allow(unsafe_code)]
 
+use crate::sys::shared::Mapped;
 use crate::sys::syscall::{sys_env_create, sys_env_destroy, sys_env_start, sys_page_alloc, sys_page_free, sys_page_map, sys_page_map_into};
 use abi::{Error, MapUpdate, Rights, Sysnum, ANY_PAGE};
 
@@ -47,9 +47,9 @@ impl Pacer {
         let map = |va, rights: u64| MapUpdate { op: MapUpdate::MAP, va, slot: page, rights };
         let check = |(_, e): (u64, Option<Error>)| e.map_or(Ok(()), Err);
         check(sys_page_map(&[map(SCRATCH, Rights::READ.0 | Rights::WRITE.0)]))?;
-        // SAFETY: the page was just mapped read-write at SCRATCH, a library-reserved address no
-        // Rust reference points into; it is unmapped right after.
-        unsafe { core::ptr::copy_nonoverlapping(CODE_BYTES.as_ptr(), SCRATCH as *mut u8, CODE_BYTES.len()) };
+        // The page was just mapped read-write at SCRATCH, a library address no Rust object uses;
+        // it is unmapped right after.
+        Mapped::library(SCRATCH, 4096).write_bytes(0, &CODE_BYTES);
         check(sys_page_map(&[MapUpdate { op: MapUpdate::UNMAP, va: SCRATCH, slot: 0, rights: 0 }]))?;
         check(sys_page_map_into(env, &[map(CODE, Rights::READ.0 | Rights::EXECUTE.0)]))?;
         // The pacer never touches its stack; any user address does.

@@ -46,7 +46,7 @@ fn build_table(id: u64, env_slot: u64, fds: &[(u32, u32)], spawn: bool) -> Resul
         let _ = sys_page_free(page);
         return Err(e.into());
     }
-    let scratch = vm::scratch_page(SCRATCH);
+    let scratch = crate::sys::shared::scratch_page(SCRATCH);
     scratch.fill(0);
     put(scratch, 0, MAGIC);
     put(scratch, 8, id);

@@ -55,7 +55,7 @@ pub(crate) const CONSOLE: Slot = Slot { kind: Type::Console, ..FREE };
 pub(crate) fn page() -> &'static mut [u8; 4096] {
     // The table page is mapped read-write at FD_TABLE by `table()` before any caller gets here
     // and is never unmapped; only this module touches it.
-    vm::scratch_page(FD_TABLE)
+    crate::sys::shared::scratch_page(FD_TABLE)
 }
 
 pub(crate) fn word(page: &[u8; 4096], at: usize) -> u64 {
