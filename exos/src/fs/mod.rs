@@ -3,8 +3,8 @@
 //! (`workdir.rs` stores and resolves it, `cwd.rs` changes it) and the error and metadata types
 //! (`errno.rs`).
 //!
-//! May call: `sys/`, `rt/`, `ipc/` (pipes, shared-page locks), `proc::process` and `mem::cow`
-//! (ids, signals, the `SHARED` tag). Layers, bottom up: `errno`, `fd/table`, `workdir`, `bootfs`
+//! May call: `sys/`, `rt/`, `ipc/` (pipes, shared-page locks), `mem::cow` (the `SHARED` tag),
+//! `proc::process` (ids, signals) and `thread::sync` (a lock). Layers, bottom up: `errno`, `fd/table`, `workdir`, `bootfs`
 //! and `tmpfs`, `fd`, `cwd`.
 //!
 //! The names below are the file API as programs know it (`exos::fs::lookup`): the boot archive's

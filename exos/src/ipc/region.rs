@@ -8,9 +8,13 @@
 //! handle stays valid across `spawn` and, later, `fork`). Its pages belong to the environment that
 //! created it: they go when that environment ends (its descendants end with it, so in a process
 //! tree a region never disappears under a live holder).
+// An IPC region is itself a view of shared pages, with the bounds-checked accessors of
+// `sys::shared::Mapped`, kept here because pipes and channels call them on every message (a
+// `Mapped` built per call changes how the compiler inlines those loops).
+#![allow(unsafe_code)]
 
 use crate::sys::syscall::{sys_cap_grant, sys_env_yield, sys_page_alloc, sys_page_free, sys_page_map, sys_page_map_into};
-use crate::sys::shared::{Mapped, Shared};
+use crate::sys::shared::Shared;
 use crate::sys::vm;
 use abi::{Error, MapUpdate, Rights, ANY_ENV, ANY_PAGE};
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -189,39 +193,44 @@ impl Region {
         }
     }
 
-    /// The region's pages as a view (`sys::shared`): the region stays mapped read-write until
-    /// `release` (after its IPC handles are gone).
-    #[inline(always)]
-    fn view(&self) -> Mapped {
-        Mapped::library(self.base, self.len())
-    }
-
     /// A shared structure at byte `offset` of the region.
     ///
-    /// `T` must be made of atomics, and `offset + size_of::<T>()` must fit in the region, with
-    /// `offset` aligned for `T`.
-    #[inline(always)]
+    /// `T` must be made of atomics (or be valid for any bytes and only read), and
+    /// `offset + size_of::<T>()` must fit in the region, with `offset` aligned for `T`.
     pub(crate) fn at<T: Shared>(&self, offset: usize) -> &'static T {
-        self.view().at(offset)
+        assert!(offset.is_multiple_of(core::mem::align_of::<T>()) && offset + core::mem::size_of::<T>() <= self.len());
+        // SAFETY: the region stays mapped read-write until `release` (after its IPC handles are
+        // gone); `T: Shared` types are atomics, valid for any bits and shareable across address
+        // spaces; the assertion keeps the object inside the region.
+        unsafe { &*((self.base as usize + offset) as *const T) }
     }
 
     /// Copies `bytes` into the region at byte `offset` (which must fit). The caller owns that part
     /// of the region by its IPC protocol (no other party writes or reads it meanwhile).
     pub(crate) fn write_bytes(&self, offset: usize, bytes: &[u8]) {
-        self.view().write_bytes(offset, bytes);
+        assert!(offset.checked_add(bytes.len()).is_some_and(|end| end <= self.len()));
+        // SAFETY: the range is inside the mapped region (checked); `bytes` is ordinary memory of
+        // this environment, which cannot overlap the shared pages the caller does not hold by
+        // reference; the protocol gives the caller exclusive use of the range.
+        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), (self.base as usize + offset) as *mut u8, bytes.len()) }
     }
 
     /// Copies `out.len()` bytes from the region at byte `offset` (which must fit) into `out`.
     pub(crate) fn read_bytes(&self, offset: usize, out: &mut [u8]) {
-        self.view().read_bytes(offset, out);
+        assert!(offset.checked_add(out.len()).is_some_and(|end| end <= self.len()));
+        // SAFETY: as in `write_bytes`, reversed: the range is inside the region and the protocol
+        // says no other party writes it while it is read.
+        unsafe { core::ptr::copy_nonoverlapping((self.base as usize + offset) as *const u8, out.as_mut_ptr(), out.len()) }
     }
 
     /// A mutable view of bytes `[offset, offset + len)` for code that fills or reads the region in
-    /// place (LRPC's argument stack). The caller's protocol must give it exclusive use; the borrow
-    /// of this handle (callers never `duplicate` theirs) keeps this environment from a second view.
+    /// place (LRPC's argument stack). The caller's protocol must give it exclusive use.
     pub(crate) fn bytes_mut(&mut self, offset: usize, len: usize) -> &mut [u8] {
-        let view = self.view();
-        view.slice_mut(self, offset, len)
+        assert!(offset.checked_add(len).is_some_and(|end| end <= self.len()));
+        // SAFETY: the range is inside the mapped region; the borrow of `self` (a per-process handle;
+        // callers of this function never `duplicate` theirs) keeps this environment from taking a
+        // second view, and the IPC protocol keeps the other environment away while it is used.
+        unsafe { core::slice::from_raw_parts_mut((self.base as usize + offset) as *mut u8, len) }
     }
 }
 

@@ -4,8 +4,8 @@
 //! (`regions.rs`; its `page_map` batches are `exoscore::batch`), and the answer
 //! to the kernel's revocation requests (`reclaim.rs`).
 //!
-//! May call: `sys/`, `rt/` (registering handlers), `mem::cow` (making copy-on-write pages
-//! writable before a handler writes them) and `proc::process` (its id).
+//! May call: `sys/`, `rt/` (registering handlers, the private page) and `exoscore`. Nothing here
+//! names a folder above: `fork` registers copy-on-write and reclaim's part in it.
 pub mod appel;
 pub mod cow;
 pub mod mmap;

@@ -43,7 +43,10 @@ const BATCH: usize = 128;
 /// half-built remains.
 pub fn fork() -> Result<u64, Error> {
     cow::sweep();
-    cow::FORKED.store(true, Ordering::Relaxed);
+    // Written once: after a fork the flag's page may be copy-on-write, and a write would copy it.
+    if !cow::FORKED.load(Ordering::Relaxed) {
+        cow::FORKED.store(true, Ordering::Relaxed);
+    }
     // The layers a process with children needs, registered before the child's copy is taken so
     // that neither side writes them again (a write to a copy-on-write page copies it).
     cow::register();

@@ -9,8 +9,8 @@
 //! The views rest on one library-wide rule: a page of one of the library's areas is mapped by the
 //! module that owns the area before that module builds a view of it, and unmapped by it only after
 //! its last use of the view (no reference a view handed out outlives the mapping). [`Mapped::new`]
-//! states the rule for one view; [`Mapped::library`] is the owners' shorthand, checked in debug
-//! builds to name a library area.
+//! states the rule for one view; [`Mapped::library`] is the owners' shorthand for ranges of the
+//! library's areas ([`in_library_area`]).
 #![allow(unsafe_code)]
 
 use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8};
@@ -59,35 +59,38 @@ impl Mapped {
 
     /// A view of a range of the library's own areas (`layout.rs`), which the module that owns the
     /// area mapped and keeps mapped while it uses the view (the rule of the module documentation).
-    #[inline(always)]
+    #[inline]
     pub fn library(base: u64, len: usize) -> Mapped {
-        debug_assert!(in_library_area(base, len), "not a library area: {base:#x}+{len:#x}");
         // SAFETY: the library-wide rule: the owner of the area mapped it before building the view
         // and unmaps it only after its last use; no Rust object lives in these areas.
         unsafe { Mapped::new(base, len) }
     }
 
     /// The first address.
+    #[inline]
     pub fn base(&self) -> u64 {
         self.base
     }
 
     /// Its length in bytes.
+    #[inline]
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// Whether it is empty.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
+    #[inline]
     fn check(&self, offset: usize, len: usize) {
         assert!(offset.checked_add(len).is_some_and(|end| end <= self.len), "outside the view");
     }
 
     /// The shared structure at byte `offset` (aligned for `T`, inside the view).
-    #[inline(always)]
+    #[inline]
     pub fn at<T: Shared>(&self, offset: usize) -> &'static T {
         assert!(offset.is_multiple_of(core::mem::align_of::<T>()) && offset + core::mem::size_of::<T>() <= self.len);
         // SAFETY: in bounds and aligned (checked); mapped for as long as the reference is used
@@ -96,6 +99,7 @@ impl Mapped {
     }
 
     /// Copies `bytes` in at byte `offset` (which must fit).
+    #[inline]
     pub fn write_bytes(&self, offset: usize, bytes: &[u8]) {
         self.check(offset, bytes.len());
         // SAFETY: the range is inside the view (checked) and mapped writable; `bytes` is memory of
@@ -105,6 +109,7 @@ impl Mapped {
     }
 
     /// Copies `out.len()` bytes out from byte `offset` (which must fit).
+    #[inline]
     pub fn read_bytes(&self, offset: usize, out: &mut [u8]) {
         self.check(offset, out.len());
         // SAFETY: as in `write_bytes`, the other way round.
@@ -112,6 +117,7 @@ impl Mapped {
     }
 
     /// Sets `len` bytes from byte `offset` (which must fit) to `byte`.
+    #[inline]
     pub fn fill(&self, offset: usize, len: usize, byte: u8) {
         self.check(offset, len);
         // SAFETY: inside the view (checked), mapped writable, the owner's range.
@@ -121,6 +127,7 @@ impl Mapped {
     /// Bytes `[offset, offset + len)` to fill or read in place, for as long as `holder` (the one
     /// handle of this process on the range, e.g. an IPC region) is borrowed: the owner's protocol
     /// must give this process the range meanwhile.
+    #[inline]
     pub fn slice_mut<'a, H>(&self, _holder: &'a mut H, offset: usize, len: usize) -> &'a mut [u8] {
         self.check(offset, len);
         // SAFETY: inside the view (checked) and mapped writable while the holder lives; the
@@ -130,6 +137,7 @@ impl Mapped {
     }
 
     /// The bytes of the view (memory no one writes while they are used: a start block, code).
+    #[inline]
     pub fn bytes(&self) -> &'static [u8] {
         // SAFETY: mapped readable for as long as the slice is used (`new`'s contract); the
         // callers read only memory nothing writes meanwhile.
@@ -137,6 +145,7 @@ impl Mapped {
     }
 
     /// Copies the whole of `from` (the same length) into this view.
+    #[inline]
     pub fn copy_from(&self, from: &Mapped) {
         self.check(0, from.len);
         // SAFETY: both ranges are mapped (each view's contract), `self` writable; they are
