@@ -3,14 +3,19 @@
 //! (each folder's `mod.rs` says what it owns and what it may call):
 //!
 //! - `layout.rs`: every address range the library uses, checked to be disjoint at compile time;
-//! - `sys/`: the kernel's interface: system-call stubs, the read-only windows, the statistics page;
+//! - `sys/`: the kernel's interface (system-call stubs, the read-only windows, the statistics page)
+//!   and the views of the pages the library maps and shares (`sys/shared.rs`);
 //! - `rt/`: program start, console output, the heap, exception delivery (handlers register into
-//!   it, it calls up into no one), stage stamps;
-//! - `mem/`: regions, demand zero, protection, sharing, the Appel-Li primitives, reclaim;
-//! - `proc/`: `fork` and copy-on-write, exit/`wait`/signals, `spawn`, `exec`;
+//!   it, it calls up into no one), registered functions, the private page, stage stamps;
+//! - `mem/`: regions, demand zero, protection, sharing, the Appel-Li primitives, copy-on-write,
+//!   reclaim;
+//! - `proc/`: `fork`, exit/`wait`/signals, `spawn`, `exec`;
 //! - `thread/`: user-level threads, their policy, stacks, locks and the pacer;
 //! - `ipc/`: shared regions, pipes, shared-memory channels, LRPC;
 //! - `fs/`: the boot file system, `/tmp`, the terminal, descriptors, the working directory.
+//!
+//! Pure logic (update batches, the thread policy, the tty line discipline, region placement, the
+//! `/tmp` pool's layout and page chains) is in the host-tested crate `exoscore`.
 //!
 //! Programs may use the short paths re-exported below (`exos::fork`, `exos::mmap`, ...).
 #![no_std]
