@@ -9,95 +9,75 @@
 //! switches to that stack and executes `ret 128`, which lands on `rip` with `rsp` restored exactly.
 #![allow(unsafe_code)]
 
+pub use crate::rt::fpu::FpuState;
 use crate::rt::hook::Hook;
 use crate::rt::private::EXOS_PRIVATE;
 use crate::sys::vm;
 use crate::sys::syscall::sys_env_set_exception_handler;
 use abi::{exception_frame, Error, ExceptionFrame};
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 
 /// A handler: inspect or change the frame and return `true` to resume the faulting code at
 /// `frame.rip`, or `false` to end the program (it prints what happened and exits with
 /// 128 + the vector).
 pub type Handler = fn(&mut ExceptionFrame) -> bool;
 
-static HANDLER: AtomicUsize = AtomicUsize::new(0);
+static HANDLER: Hook<Handler> = Hook::new();
 
 /// A revocation handler: the kernel wants `pages` pages back before timer tick `deadline`; the
 /// library chooses which and frees them (`sys_page_free`). Past the deadline the kernel takes
 /// non-vital pages itself and lists them in the repossession vector (`vm::repossessed`).
 pub type RevokeHandler = fn(pages: u64, deadline: u64);
 
-static REVOKE_HANDLER: AtomicUsize = AtomicUsize::new(0);
+static REVOKE_HANDLER: Hook<RevokeHandler> = Hook::new();
 
 /// A slice-end handler: the timer took the CPU from this environment and gives it back now; the
 /// frame holds the interrupted registers, which the handler may save or replace (to run another
 /// user-level thread).
 pub type SliceHandler = fn(&mut ExceptionFrame);
 
-static SLICE_HANDLER: AtomicUsize = AtomicUsize::new(0);
-
-/// The interrupted code's x87/SSE state in the `fxsave` format (512 bytes): the exception entry
-/// saves it before any handler runs and reloads it when it resumes the code.
-#[repr(C, align(16))]
-#[derive(Clone)]
-pub struct FpuState(pub [u8; 512]);
-
-impl FpuState {
-    /// The state a program starts with: x87 control word 0x37f, MXCSR 0x1f80 (all exceptions
-    /// masked), every register empty.
-    pub const INITIAL: FpuState = {
-        let mut bytes = [0u8; 512];
-        bytes[0] = 0x7f;
-        bytes[1] = 0x03;
-        bytes[24] = 0x80;
-        bytes[25] = 0x1f;
-        FpuState(bytes)
-    };
-}
+static SLICE_HANDLER: Hook<SliceHandler> = Hook::new();
 
 /// A slice-end handler that can switch user-level threads completely: it gets the interrupted
 /// registers and FPU/SSE state and may replace both (`exos::thread` uses it).
 pub type SliceSwitchHandler = fn(&mut ExceptionFrame, &mut FpuState);
 
-static SLICE_SWITCH_HANDLER: AtomicUsize = AtomicUsize::new(0);
+static SLICE_SWITCH_HANDLER: Hook<SliceSwitchHandler> = Hook::new();
 
 /// Like [`set_slice_handler`], for a handler that also sees and may replace the interrupted FPU/SSE
 /// state. Both kinds may be set; the plain one runs first.
 pub fn set_slice_switch_handler(handler: SliceSwitchHandler) -> Result<(), Error> {
-    SLICE_SWITCH_HANDLER.store(handler as usize, Ordering::Release);
+    SLICE_SWITCH_HANDLER.set(handler);
     crate::sys::syscall::sys_env_set_slice_upcall(true)
 }
 
 /// Whether an exception handler has been set (and not cleared) through this module.
 pub fn has_handler() -> bool {
-    HANDLER.load(Ordering::Acquire) != 0
+    HANDLER.get().is_some()
 }
 
 /// Runs `handler` at the start of every slice after a preemption, and asks the kernel for those
 /// upcalls. An exception handler must be set (the upcall arrives on its stack).
 pub fn set_slice_handler(handler: SliceHandler) -> Result<(), Error> {
-    SLICE_HANDLER.store(handler as usize, Ordering::Release);
+    SLICE_HANDLER.set(handler);
     crate::sys::syscall::sys_env_set_slice_upcall(true)
 }
 
 /// Handles revocation requests with `handler` (they arrive through the exception handler, so one
 /// must be set with [`set_handler`]). Without one, requests are ignored and the kernel repossesses.
 pub fn set_revoke_handler(handler: RevokeHandler) {
-    REVOKE_HANDLER.store(handler as usize, Ordering::Release);
+    REVOKE_HANDLER.set(handler);
 }
 
 /// Whether a revocation handler is set.
 pub fn has_revoke_handler() -> bool {
-    REVOKE_HANDLER.load(Ordering::Acquire) != 0
+    REVOKE_HANDLER.get().is_some()
 }
 
 /// The revocation handler set with [`set_revoke_handler`], if any (`reclaim` calls it inline for
 /// a request the upcall cannot deliver while the handler runs).
 pub fn revoke_handler() -> Option<RevokeHandler> {
-    let raw = REVOKE_HANDLER.load(Ordering::Acquire);
-    // SAFETY: REVOKE_HANDLER only ever holds 0 or a `RevokeHandler`.
-    (raw != 0).then(|| unsafe { core::mem::transmute::<usize, RevokeHandler>(raw) })
+    REVOKE_HANDLER.get()
 }
 
 /// The library's page-fault layer in front of the program's handler (copy-on-write: `mem::cow`,
@@ -154,7 +134,7 @@ pub fn set_handler(handler: Handler) -> Result<(), Error> {
 
 /// Sends this program's exceptions to `handler`, on the stack `[base, base + size)`.
 pub fn set_handler_with_stack(handler: Handler, base: u64, size: u64) -> Result<(), Error> {
-    HANDLER.store(handler as usize, Ordering::Release);
+    HANDLER.set(handler);
     register(base, size)
 }
 
@@ -182,14 +162,12 @@ pub fn ensure_registered() -> Result<(u64, u64), Error> {
 /// The handler last set with [`set_handler`] or [`set_handler_with_stack`], if any, so a library
 /// layer can install itself only where the program has none, or chain the one it finds.
 pub fn handler() -> Option<Handler> {
-    let raw = HANDLER.load(Ordering::Acquire);
-    // SAFETY: HANDLER only ever holds 0 or a `Handler` stored by `set_handler_with_stack`.
-    (raw != 0).then(|| unsafe { core::mem::transmute::<usize, Handler>(raw) })
+    HANDLER.get()
 }
 
 /// Stops delivering exceptions: they end the program again.
 pub fn clear_handler() -> Result<(), Error> {
-    HANDLER.store(0, Ordering::Release);
+    HANDLER.clear();
     sys_env_set_exception_handler(0, 0, 0)?;
     EXOS_EXCEPTION_STACK[1].store(0, Ordering::Release);
     Ok(())
@@ -239,32 +217,21 @@ fn dispatch(frame: &mut ExceptionFrame, fpu: &mut FpuState) {
         if let Some(slice_end) = SLICE_END.get() {
             slice_end();
         }
-        let raw = SLICE_HANDLER.load(Ordering::Acquire);
-        if raw != 0 {
-            // SAFETY: SLICE_HANDLER only ever holds 0 or a `SliceHandler`.
-            let handler = unsafe { core::mem::transmute::<usize, SliceHandler>(raw) };
+        if let Some(handler) = SLICE_HANDLER.get() {
             handler(frame);
         }
-        let raw = SLICE_SWITCH_HANDLER.load(Ordering::Acquire);
-        if raw != 0 {
-            // SAFETY: SLICE_SWITCH_HANDLER only ever holds 0 or a `SliceSwitchHandler`.
-            let handler = unsafe { core::mem::transmute::<usize, SliceSwitchHandler>(raw) };
+        if let Some(handler) = SLICE_SWITCH_HANDLER.get() {
             handler(frame, fpu);
         }
         return;
     }
     if frame.vector == abi::REVOKE_VECTOR {
-        let raw = REVOKE_HANDLER.load(Ordering::Acquire);
-        if raw != 0 {
-            // SAFETY: REVOKE_HANDLER only ever holds 0 or a `RevokeHandler`.
-            let handler = unsafe { core::mem::transmute::<usize, RevokeHandler>(raw) };
+        if let Some(handler) = REVOKE_HANDLER.get() {
             handler(frame.error_code, frame.fault_address);
         }
         return;
     }
-    let raw = HANDLER.load(Ordering::Acquire);
-    // SAFETY: HANDLER only ever holds 0 or a `Handler` stored by `set_handler_with_stack`.
-    let handler: Option<Handler> = if raw == 0 { None } else { Some(unsafe { core::mem::transmute::<usize, Handler>(raw) }) };
+    let handler = HANDLER.get();
     crate::rt::stages::stamp(abi::stages::Point::HandlerCall);
     if handler.is_some_and(|h| h(frame)) {
         crate::rt::stages::stamp(abi::stages::Point::HandlerReturned);

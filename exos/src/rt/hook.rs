@@ -4,6 +4,7 @@
 //! dispatcher calls copy-on-write, signals and reclaim; copy-on-write calls reclaim).
 #![allow(unsafe_code)]
 
+use crate::rt::fpu::FpuState;
 use abi::ExceptionFrame;
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -24,6 +25,12 @@ unsafe impl FnPtr for fn() -> bool {}
 unsafe impl FnPtr for fn(u64) {}
 // SAFETY: a `fn` type.
 unsafe impl FnPtr for fn(u32) {}
+// SAFETY: a `fn` type.
+unsafe impl FnPtr for fn(u64, u64) {}
+// SAFETY: a `fn` type.
+unsafe impl FnPtr for fn(&mut ExceptionFrame) {}
+// SAFETY: a `fn` type.
+unsafe impl FnPtr for fn(&mut ExceptionFrame, &mut FpuState) {}
 // SAFETY: a `fn` type.
 unsafe impl FnPtr for fn(&mut ExceptionFrame) -> bool {}
 

@@ -11,6 +11,7 @@
 pub mod console;
 pub mod entry;
 pub mod exception;
+pub mod fpu;
 pub mod heap;
 pub mod hook;
 pub mod private;
