@@ -43,15 +43,16 @@ const BATCH: usize = 128;
 /// half-built remains.
 pub fn fork() -> Result<u64, Error> {
     cow::sweep();
-    // Written once: after a fork the flag's page may be copy-on-write, and a write would copy it.
+    // The first fork registers the layers a process with children needs (copy-on-write, its
+    // answer to a page shortage, signals at slice ends) and sets the flag, before the child's copy
+    // is taken: the child inherits them, and no later fork writes them again (after a fork their
+    // page may be copy-on-write, and a write would copy it).
     if !cow::FORKED.load(Ordering::Relaxed) {
+        cow::register();
+        cow::on_no_memory(crate::mem::reclaim::on_no_memory);
+        process::check_at_slice_ends();
         cow::FORKED.store(true, Ordering::Relaxed);
     }
-    // The layers a process with children needs, registered before the child's copy is taken so
-    // that neither side writes them again (a write to a copy-on-write page copies it).
-    cow::register();
-    cow::on_no_memory(crate::mem::reclaim::on_no_memory);
-    process::check_at_slice_ends();
     // SAFETY: `exos_fork` follows the C ABI: it saves and restores the callee-saved registers
     // itself and returns what `exos_fork_inner` returns.
     let result = unsafe { exos_fork() };

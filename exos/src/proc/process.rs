@@ -147,8 +147,7 @@ pub(crate) fn after_fork_child() {
         s.store(0, Ordering::Relaxed);
     }
     ANNOUNCED.store(0, Ordering::Relaxed);
-    // Signals are noticed at slice ends.
-    check_at_slice_ends();
+    // Signals are noticed at slice ends (the parent's `fork` registered the check before the copy).
     let _ = sys_env_set_slice_upcall(true);
 }
 
@@ -333,9 +332,9 @@ fn on_slice_end() {
 }
 
 /// Makes every slice-end upcall check signals first: registers [`on_slice_end`] with the
-/// exception dispatcher. Done where signals become possible with slice upcalls on: in a forked
-/// child (which turns the upcall on), in a parent (children's ends), and when threads turn on
-/// preemption. Without it a slice end has no signal to check.
+/// exception dispatcher. Done where signals become possible with slice upcalls on: by `fork`
+/// (for the forked child, which turns the upcall on, and the parent), in a parent of spawned
+/// children (their ends), and when threads turn on preemption. Without it a slice end has no signal to check.
 pub fn check_at_slice_ends() {
     crate::rt::exception::register_slice_end(on_slice_end);
 }

@@ -1,7 +1,7 @@
 //! The runtime every program starts in: `_start` and [`crate::main!`] (`entry.rs`), output
 //! (`console.rs`), the heap (`heap.rs`), exception delivery (`exception.rs`: the entry, the
-//! handlers the program and library layers register, the dispatcher), registered functions
-//! (`hook.rs`), the process-private page `fork` never shares (`private.rs`) and stage stamps
+//! handlers the program and library layers register, the dispatcher; `fpu.rs` the state it
+//! saves), registered functions (`hook.rs`), the process-private page `fork` never shares (`private.rs`) and stage stamps
 //! (`stages.rs`).
 //!
 //! May call: `sys/`. `console.rs` writes through `fs::fd` when the process has a descriptor table,
