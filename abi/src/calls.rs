@@ -2,7 +2,7 @@
 //! errors and documentation.
 //!
 //! `cargo xtask abi` (`xtask/src/abi.rs`) generates from [`CALLS`]: the `Sysnum`
-//! enum (`abi/src/sysnum.rs`), the library OS's raw stubs (`exos/src/syscall/stubs.rs`), the
+//! enum (`abi/src/sysnum.rs`), the library OS's raw stubs (`exos/src/sys/syscall/stubs.rs`), the
 //! kernel's dispatch table (`kernel/src/syscall/table.rs`) and the system-call reference in
 //! `docs/ABI.md`. `cargo xtask abi --check` fails when any of them is stale. This file is plain
 //! data with no dependencies, so the generator can read it as it is.

@@ -2,7 +2,7 @@
 //! (`abi/src/calls.rs`, the single source) and, with `--check`, fails when a generated file is stale.
 //!
 //! Generated: the `Sysnum` enum (`abi/src/sysnum.rs`), ExOS's raw stubs
-//! (`exos/src/syscall/stubs.rs`), the kernel's dispatch table (`kernel/src/syscall/table.rs`) and
+//! (`exos/src/sys/syscall/stubs.rs`), the kernel's dispatch table (`kernel/src/syscall/table.rs`) and
 //! the system-call reference in `docs/ABI.md` (between the BEGIN/END generated markers; the rest
 //! of that page is hand-written). The table and `abi`'s error codes are compiled into xtask as
 //! they are (both are plain data with no dependencies), so there is no parsing.
@@ -38,7 +38,7 @@ pub fn abi_command(check: bool) -> Result<u8, String> {
     let doc = std::fs::read_to_string(&doc_path).map_err(|e| format!("reading {ABI_MD}: {e}"))?;
     let files = [
         ("abi/src/sysnum.rs", sysnum_rs(CALLS)),
-        ("exos/src/syscall/stubs.rs", stubs_rs(CALLS)),
+        ("exos/src/sys/syscall/stubs.rs", stubs_rs(CALLS)),
         ("kernel/src/syscall/table.rs", table_rs(CALLS)),
         (ABI_MD, splice(&doc, &reference_md(CALLS))?),
     ];

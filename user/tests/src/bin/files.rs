@@ -213,6 +213,29 @@ fn spawning(c: &mut Checks) {
     c.equal("a listed fd that is not open", exos::spawn::spawn_with("fd_cat", &[], &[], &[(0, 50)]).err(), Some(exos::spawn::SpawnError::Fd(Errno::EBADF)));
 }
 
+/// `cd /tmp`, `ls` there, relative paths there, and `cd /` back: the working directory covers the
+/// session's `/tmp` as it covers the boot archive's directories.
+fn tmp_as_working_directory(c: &mut Checks) {
+    c.equal("cd /tmp", exos::cwd::chdir("/tmp"), Ok(()));
+    c.equal("pwd in /tmp", exos::cwd::cwd(), String::from("/tmp"));
+    c.equal("stat . in /tmp", fs::stat(".").map(|s| s.kind), Ok(FileKind::Dir));
+    let Ok(note) = fd::open("note", O_WRONLY | O_CREAT) else { return c.check("create a file by a relative path in /tmp", false) };
+    c.equal("write it", fd::write(note, b"hi\n"), Ok(3));
+    c.equal("close it", fd::close(note), Ok(()));
+    let listed = fs::readdir(".").map(|list| list.iter().map(|e| (e.name(), e.size())).collect::<Vec<_>>());
+    c.equal("ls in /tmp", listed, Ok(alloc::vec![("note", 3)]));
+    c.equal("it is /tmp/note", fs::stat("/tmp/note").map(|s| s.size), Ok(3));
+    c.equal("ls -a: .. of /tmp is /", fs::stat("..").map(|s| s.kind), Ok(FileKind::Dir));
+    c.equal("cd /tmp/note: ENOTDIR", exos::cwd::chdir("note"), Err(Errno::ENOTDIR));
+    c.equal("cd /tmp/none: ENOENT", exos::cwd::chdir("none"), Err(Errno::ENOENT));
+    c.equal("cd .. from /tmp", exos::cwd::chdir(".."), Ok(()));
+    c.equal("pwd back at /", exos::cwd::cwd(), String::from("/"));
+    c.equal("cd tmp, relative", exos::cwd::chdir("tmp"), Ok(()));
+    c.equal("cd / back", exos::cwd::chdir("/"), Ok(()));
+    c.equal("pwd /", exos::cwd::cwd(), String::from("/"));
+    c.equal("remove /tmp/note", fd::unlink("/tmp/note"), Ok(()));
+}
+
 fn main() -> i64 {
     let mut c = Checks::new("files");
     c.check("no table before the first call", !fd::has_table());
@@ -221,6 +244,7 @@ fn main() -> i64 {
     errors(&mut c);
     pipes(&mut c);
     spawning(&mut c);
+    tmp_as_working_directory(&mut c);
     c.equal("only 0, 1, 2 left open", (0..fd::MAX_FDS as u32).filter(|&f| fd::fstat(f).is_ok()).count(), 3);
     c.finish()
 }

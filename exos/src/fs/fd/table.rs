@@ -1,0 +1,164 @@
+//! The descriptor table page as stored: its place in the private region, its header, the
+//! slots, and the working directory kept in its spare end (`cwd.rs` reads and sets it through
+//! [`cwd_bytes`] and [`set_cwd_bytes`]). The calls over the table are in `fd/mod.rs`.
+use crate::fs::Errno;
+use crate::ipc::region;
+use crate::proc::process;
+use crate::sys::syscall::{sys_page_alloc, sys_page_free, sys_page_map};
+use crate::sys::vm;
+use abi::{MapUpdate, Rights, ANY_PAGE};
+
+/// Where the table lives (its own page of the private region).
+pub use crate::layout::FD_TABLE;
+/// Where the library maps a table page it builds for a child.
+pub(crate) const SCRATCH: u64 = FD_TABLE + 0x1000;
+/// Descriptors per process.
+pub const MAX_FDS: usize = 64;
+pub(crate) const MAGIC: u64 = 0x3154_4446_534f_5845; // "EXOSFDT1"
+/// Header: magic, owner id.
+pub(crate) const HEADER: usize = 16;
+pub(crate) const SLOT: usize = 48;
+pub(crate) const RW: u64 = Rights::READ.0 | Rights::WRITE.0;
+/// After the slots: the working directory (`cwd.rs`), a length word then its bytes.
+pub(crate) const CWD_AT: usize = HEADER + MAX_FDS * SLOT;
+/// The longest working directory the page holds.
+pub const CWD_MAX: usize = 4096 - CWD_AT - 8;
+
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Type {
+    Free = 0,
+    Console = 1,
+    PipeRead = 2,
+    PipeWrite = 3,
+    File = 4,
+    Dir = 5,
+    TmpFile = 6,
+    TmpDir = 7,
+}
+
+/// One descriptor as stored. File: `a` = data offset in the archive, `b` = length. Dir: `a`,
+/// `b` = the path's offset and length in the archive. Pipe: `a` = address, `b` = pages.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Slot {
+    pub(crate) kind: Type,
+    pub(crate) cloexec: bool,
+    pub(crate) mode: u32,
+    pub(crate) a: u64,
+    pub(crate) b: u64,
+    pub(crate) pos: u64,
+}
+
+pub(crate) const FREE: Slot = Slot { kind: Type::Free, cloexec: false, mode: 0, a: 0, b: 0, pos: 0 };
+pub(crate) const CONSOLE: Slot = Slot { kind: Type::Console, ..FREE };
+
+pub(crate) fn page() -> &'static mut [u8; 4096] {
+    // The table page is mapped read-write at FD_TABLE by `table()` before any caller gets here
+    // and is never unmapped; only this module touches it.
+    crate::sys::shared::scratch_page(FD_TABLE)
+}
+
+pub(crate) fn word(page: &[u8; 4096], at: usize) -> u64 {
+    u64::from_le_bytes(page[at..at + 8].try_into().unwrap_or([0; 8]))
+}
+
+pub(crate) fn put(page: &mut [u8; 4096], at: usize, value: u64) {
+    page[at..at + 8].copy_from_slice(&value.to_le_bytes());
+}
+
+pub(crate) fn load(page: &[u8; 4096], fd: usize) -> Slot {
+    let at = HEADER + fd * SLOT;
+    let head = word(page, at);
+    let kind = match head & 0xff {
+        1 => Type::Console,
+        2 => Type::PipeRead,
+        3 => Type::PipeWrite,
+        4 => Type::File,
+        5 => Type::Dir,
+        6 => Type::TmpFile,
+        7 => Type::TmpDir,
+        _ => Type::Free,
+    };
+    Slot { kind, cloexec: head & 0x100 != 0, mode: (head >> 32) as u32, a: word(page, at + 8), b: word(page, at + 16), pos: word(page, at + 24) }
+}
+
+pub(crate) fn store(page: &mut [u8; 4096], fd: usize, slot: Slot) {
+    let at = HEADER + fd * SLOT;
+    put(page, at, slot.kind as u64 | u64::from(slot.cloexec) << 8 | u64::from(slot.mode) << 32);
+    put(page, at + 8, slot.a);
+    put(page, at + 16, slot.b);
+    put(page, at + 24, slot.pos);
+}
+
+/// Whether this process has a table page (else descriptors 0-2 are the console).
+pub fn has_table() -> bool {
+    vm::translate(FD_TABLE).is_some() && word(page(), 0) == MAGIC
+}
+
+/// This process's table page, made (console on 0, 1, 2) if it has none.
+pub(crate) fn table() -> Result<&'static mut [u8; 4096], Errno> {
+    if !has_table() {
+        if vm::translate(FD_TABLE).is_none() {
+            let (_, slot) = sys_page_alloc(ANY_PAGE)?;
+            if let (_, Some(e)) = sys_page_map(&[MapUpdate { op: MapUpdate::MAP, va: FD_TABLE, slot, rights: RW }]) {
+                let _ = sys_page_free(slot);
+                return Err(e.into());
+            }
+        }
+        let page = page();
+        page.fill(0);
+        put(page, 0, MAGIC);
+        put(page, 8, me()?);
+        for fd in 0..3 {
+            store(page, fd, CONSOLE);
+        }
+    }
+    Ok(page())
+}
+
+/// The working directory's bytes as stored (`None` without a table; empty: never set).
+pub(crate) fn cwd_bytes() -> Option<&'static [u8]> {
+    if !has_table() {
+        return None;
+    }
+    let page = page();
+    let len = (word(page, CWD_AT) as usize).min(CWD_MAX);
+    Some(&page[CWD_AT + 8..CWD_AT + 8 + len])
+}
+
+/// Stores the working directory (`cwd.rs` checks it first); makes the table if there is none.
+pub(crate) fn set_cwd_bytes(path: &[u8]) -> Result<(), Errno> {
+    if path.len() > CWD_MAX {
+        return Err(Errno::EINVAL);
+    }
+    let page = table()?;
+    put(page, CWD_AT, path.len() as u64);
+    page[CWD_AT + 8..CWD_AT + 8 + path.len()].copy_from_slice(path);
+    Ok(())
+}
+
+/// This environment's id (boot programs learn it from the kernel once).
+pub(crate) fn me() -> Result<u64, Errno> {
+    match process::id() {
+        0 if vm::translate(FD_TABLE).is_some() && word(page(), 8) != 0 && word(page(), 0) == MAGIC => Ok(word(page(), 8)),
+        0 => Ok(region::self_id()?),
+        id => Ok(id),
+    }
+}
+
+pub(crate) fn get(fd: u32) -> Result<Slot, Errno> {
+    let slot = if (fd as usize) < MAX_FDS && has_table() {
+        load(page(), fd as usize)
+    } else if fd < 3 {
+        CONSOLE
+    } else {
+        FREE
+    };
+    if slot.kind == Type::Free { Err(Errno::EBADF) } else { Ok(slot) }
+}
+
+pub(crate) fn set(fd: u32, slot: Slot) -> Result<(), Errno> {
+    store(table()?, fd as usize, slot);
+    Ok(())
+}
+

@@ -1,0 +1,254 @@
+//! The terminal: the line discipline of the serial console, shared by every process of a session.
+//!
+//! The kernel only hands over the bytes typed (`console_read`, non-blocking). This module owns
+//! what a Unix tty driver does with them: line editing (backspace, Ctrl-U), echo, end of file
+//! (Ctrl-D), the interrupt key (Ctrl-C) and the foreground process, in cooked or raw mode.
+//!
+//! **One state for the session**, in a page at [`TTY_VA`] mapped with the `SHARED` tag
+//! (`cow::MAP_SHARED`): `fork` shares it as it is, `spawn` grants it to the child ([`share_with`]),
+//! `exec` keeps it. The first process that touches the terminal creates it (a session leader such
+//! as the shell should touch it, e.g. with [`set_raw`], before it forks or spawns). The page holds
+//! the mode, the echo flag, the line being edited, the queue of completed input, the foreground
+//! process and a lock (a word holding the holder's id: spin with `env_yield`; a holder that has
+//! ended is overtaken).
+//!
+//! **Moving input**: [`pump`] takes what the kernel buffered (only when `SysInfo::console_input`
+//! says something waits, so an idle poll costs no system call) and applies it. Cooked mode:
+//! printable bytes go to the line and are echoed; Enter (`\r` or `\n`) completes the line;
+//! backspace (0x7f or 0x08) erases one character (`"\x08 \x08"`); Ctrl-U the whole line; Ctrl-D
+//! completes the line without a newline (on an empty line: end of file, a read returns 0); Ctrl-C
+//! discards the line, prints `^C` and interrupts the foreground process. Raw mode: every byte is
+//! queued as typed (escape sequences such as `ESC [ A` arrive whole), nothing is echoed, Ctrl-C is
+//! an ordinary byte.
+//!
+//! **Interrupts**: a signal comes from a process's parent (`process::kill`), so `pump` records
+//! the interrupt in the shared page for the foreground process, and whoever is its parent delivers
+//! `SIGINT` at its next `pump` (a session leader that is itself in the foreground, having no
+//! parent, delivers to itself). A shell therefore waits for a foreground job with
+//! [`wait_foreground`] (or calls `pump` in its own wait loop).
+use crate::mem::cow::MAP_SHARED;
+use crate::proc::process::{self, Status, SIGINT};
+use crate::sys::syscall::{sys_console_read, sys_console_write, sys_page_alloc, sys_page_free, sys_page_map, sys_page_map_into};
+use crate::ipc::region;
+use crate::sys::shared::Mapped;
+use crate::sys::vm;
+use abi::{Error, MapUpdate, Rights, ANY_PAGE, MAX_CONSOLE_WRITE};
+use core::sync::atomic::Ordering::*;
+
+/// Where the terminal's shared page is mapped in every process of the session.
+pub use crate::layout::TTY_VA;
+pub use exoscore::tty::{LINE_MAX, QUEUE_SIZE};
+use exoscore::tty::Terminal as State;
+
+const MAGIC: u64 = u64::from_le_bytes(*b"EXOS-TTY");
+
+/// The session's terminal state, created (zeroed page at [`TTY_VA`]) if this process has none.
+fn state() -> &'static State {
+    if vm::translate(TTY_VA).is_none() {
+        create();
+    }
+    // A page is mapped read-write at TTY_VA (just checked or created) and stays mapped for the
+    // life of the session; `State` is atomics only, shareable with the other processes.
+    Mapped::library(TTY_VA, 4096).at(0)
+}
+
+fn create() {
+    let rw = Rights::READ.0 | Rights::WRITE.0;
+    let Ok((_, slot)) = sys_page_alloc(ANY_PAGE) else { crate::sys::syscall::sys_env_exit(124) };
+    if sys_page_map(&[MapUpdate { op: MapUpdate::MAP, va: TTY_VA, slot, rights: rw | MAP_SHARED }]) != (1, None) {
+        let _ = sys_page_free(slot);
+        crate::sys::syscall::sys_env_exit(124);
+    }
+    state().magic.store(MAGIC, Relaxed);
+}
+
+/// Makes sure this process has the terminal page (creating the session's state if none exists).
+pub fn init() {
+    state();
+}
+
+/// Maps this process's terminal page into the child named by capability `env_slot` (before it
+/// starts), if this process has one. Called by `spawn`.
+pub(crate) fn share_with(env_slot: u64) -> Result<(), Error> {
+    let Some(slot) = vm::own_slot(TTY_VA) else { return Ok(()) };
+    let rights = Rights::READ.0 | Rights::WRITE.0 | MAP_SHARED;
+    match sys_page_map_into(env_slot, &[MapUpdate { op: MapUpdate::GRANT_MAP, va: TTY_VA, slot, rights }]) {
+        (_, Some(e)) => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Holds the terminal's lock; released on drop.
+struct Guard(&'static State);
+
+fn lock(s: &'static State) -> Guard {
+    region::lock_shared(&s.lock);
+    Guard(s)
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        region::unlock_shared(&self.0.lock);
+    }
+}
+
+/// Echo output gathered under the lock and written after it.
+struct Echo {
+    bytes: [u8; 512],
+    len: usize,
+}
+
+impl Echo {
+    fn push(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if self.len == self.bytes.len() {
+                self.flush();
+            }
+            self.bytes[self.len] = b;
+            self.len += 1;
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.len > 0 {
+            let _ = sys_console_write(&self.bytes[..self.len]);
+            self.len = 0;
+        }
+    }
+}
+
+/// What one [`pump`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pumped {
+    /// Bytes taken from the kernel.
+    pub bytes: usize,
+    /// Ctrl-C was typed, for this foreground process (0: there was none). `pump` has delivered
+    /// `SIGINT` already if the process is this one's child; else its parent's `pump` will.
+    pub interrupt: Option<u64>,
+}
+
+/// Moves the bytes typed at the console into the terminal: editing, echo, end of file and
+/// interrupts as the mode says (see the module's documentation). Never blocks for input.
+pub fn pump() -> Pumped {
+    let s = state();
+    let mut pumped = Pumped::default();
+    let mut echo = Echo { bytes: [0; 512], len: 0 };
+    if vm::sysinfo().console_input > 0 {
+        let mut input = [0u8; 256];
+        let _guard = lock(s);
+        let n = sys_console_read(&mut input).unwrap_or(0);
+        pumped.bytes = n;
+        for &b in &input[..n] {
+            if let Some(fg) = s.typed(b, &mut |bytes: &[u8]| echo.push(bytes)) {
+                pumped.interrupt = Some(fg);
+            }
+        }
+    }
+    echo.flush();
+    deliver_interrupt(s);
+    pumped
+}
+
+/// Delivers a recorded Ctrl-C if it is this process's to deliver: the foreground process is its
+/// child, or it is the foreground process itself and has no parent. Forgets one whose process ended.
+fn deliver_interrupt(s: &State) {
+    let target = s.interrupt.load(Acquire);
+    if target == 0 {
+        return;
+    }
+    let me = process::id();
+    let mine = process::children().any(|c| c == target) || (target == me && process::parent() == 0);
+    let cleared = (mine || !region::listed(target)) && s.interrupt.compare_exchange(target, 0, AcqRel, Relaxed).is_ok();
+    if cleared && mine {
+        let _ = process::kill(target, SIGINT);
+    }
+}
+
+/// Reads input. Cooked mode: waits for a complete line and returns it with its `\n` (at most
+/// `buf.len()` bytes; the rest comes with the next read), or the bytes before a Ctrl-D; 0 means
+/// end of file (Ctrl-D on an empty line). Raw mode: waits for at least one byte and returns what
+/// is queued. Waiting polls the kernel and yields the CPU; pending signals are acted on meanwhile.
+pub fn read(buf: &mut [u8]) -> Result<usize, Error> {
+    if buf.is_empty() {
+        return Ok(0);
+    }
+    let s = state();
+    loop {
+        pump();
+        if let Some(n) = take(s, buf) {
+            return Ok(n);
+        }
+        process::check_signals();
+        region::yield_to(0);
+    }
+}
+
+/// What a read can take from the queue now, if anything (`Terminal::take`, under the lock).
+fn take(s: &'static State, buf: &mut [u8]) -> Option<usize> {
+    let _guard = lock(s);
+    s.take(buf)
+}
+
+/// Writes `buf` to the console (the kernel turns `\n` into `\r\n` for the terminal). Returns
+/// `buf.len()`.
+pub fn write(buf: &[u8]) -> Result<usize, Error> {
+    for chunk in buf.chunks(MAX_CONSOLE_WRITE as usize) {
+        sys_console_write(chunk)?;
+    }
+    Ok(buf.len())
+}
+
+/// Raw mode (`true`: bytes as typed, no echo, no editing, no interrupt key) or cooked (`false`).
+/// A line half edited when raw mode starts is queued as typed.
+pub fn set_raw(raw: bool) {
+    let s = state();
+    let _guard = lock(s);
+    s.set_raw(raw);
+}
+
+/// Whether the terminal is in raw mode.
+pub fn is_raw() -> bool {
+    state().raw.load(Relaxed) != 0
+}
+
+/// Whether cooked mode echoes what is typed (on by default).
+pub fn set_echo(echo: bool) {
+    state().echo_off.store(u64::from(!echo), Relaxed);
+}
+
+/// Makes `pid` the foreground process: the one Ctrl-C interrupts (0: none).
+pub fn set_foreground(pid: u64) {
+    state().foreground.store(pid, Release);
+}
+
+/// The foreground process (0: none).
+pub fn foreground() -> u64 {
+    state().foreground.load(Acquire)
+}
+
+/// How many times Ctrl-C was typed in this session.
+pub fn interrupts() -> u64 {
+    state().interrupts.load(Relaxed)
+}
+
+/// Runs child `pid` in the foreground until it ends: makes it the foreground process, pumps the
+/// terminal (so Ctrl-C reaches it as `SIGINT` even if it never reads), reaps it, and takes the
+/// foreground back for this process. (A child may also make itself the foreground process as soon
+/// as it starts, so that a Ctrl-C typed before its parent gets here is not lost.)
+/// Errors: `NoSuchEnv` if `pid` is not a child of this process.
+pub fn wait_foreground(pid: u64) -> Result<Status, Error> {
+    if !process::children().any(|c| c == pid) {
+        return Err(Error::NoSuchEnv);
+    }
+    set_foreground(pid);
+    let status = loop {
+        pump();
+        if !region::listed(pid) {
+            break process::wait(pid);
+        }
+        process::check_signals();
+        region::yield_to(pid);
+    };
+    set_foreground(process::id());
+    status
+}

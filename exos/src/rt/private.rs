@@ -1,0 +1,44 @@
+//! The process-private page: ExOS state that `fork` never shares (a child gets a fresh, zeroed
+//! one), so exception handlers may write it even while the rest of memory is copy-on-write:
+//! this process's id, its children's capabilities, the pages copy-on-write retired (`cow.rs`),
+//! the counters of `mem::reclaim` and the start of a wait for memory.
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+/// Pages retired by copy-on-write that other processes still map.
+pub(crate) const MAX_RETIRED: usize = 128;
+
+/// The process-private page.
+#[repr(C, align(4096))]
+pub struct Private {
+    /// This process's environment id (0 until known).
+    pub self_id: AtomicU64,
+    /// Capability slots (+1) over children's environments, by table index.
+    pub children: [AtomicU64; abi::MAX_ENVS],
+    pub(crate) retired_count: AtomicUsize,
+    /// `slot | frame << 12` of retired root capabilities.
+    pub(crate) retired: [AtomicU64; MAX_RETIRED],
+    /// Counters of `reclaim` (written by the revocation handler, so on this never-shared page).
+    pub reclaim: [AtomicU64; 16],
+    /// The tick + 1 at which a fault began waiting for memory (0: not waiting).
+    pub(crate) waiting_since: AtomicU64,
+    /// Revocation requests answered inline, by the exception path or a fault that found no page
+    /// (`rt::exception::answer_pending`).
+    pub(crate) answered_inline: AtomicU64,
+}
+
+const _: () = assert!(size_of::<Private>() == 4096);
+
+pub static EXOS_PRIVATE: Private = Private {
+    self_id: AtomicU64::new(0),
+    children: [const { AtomicU64::new(0) }; abi::MAX_ENVS],
+    retired_count: AtomicUsize::new(0),
+    retired: [const { AtomicU64::new(0) }; MAX_RETIRED],
+    reclaim: [const { AtomicU64::new(0) }; 16],
+    waiting_since: AtomicU64::new(0),
+    answered_inline: AtomicU64::new(0),
+};
+
+/// Called when a fault got its page: the wait for memory, if any, is over.
+pub fn got_memory() {
+    EXOS_PRIVATE.waiting_since.store(0, Ordering::Relaxed);
+}

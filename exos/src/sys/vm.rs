@@ -1,0 +1,224 @@
+//! What the kernel exposes about memory, read without system calls: the page-ownership table and
+//! the environment's own page tables (through the read-only self-map).
+//!
+//! Reading the self-map: the entry for a user virtual page lives at
+//! `SELF_MAP_BASE + (va >> 12) * 8`; the entries of the upper levels are reached by recursing
+//! through the self-map slot again, which is how [`translate`] checks that each level is present
+//! before it reads the next (reading a missing level would fault).
+#![allow(unsafe_code)]
+
+use abi::layout::{OWNER_KERNEL, PAGE_OWNERS_BASE, SELF_MAP_BASE, SELF_MAP_SLOT};
+
+pub use abi::pte::{ACCESSED, DIRTY, NO_EXECUTE, PRESENT, USER, WRITABLE};
+use abi::pte::ADDRESS_MASK;
+
+/// Who owns physical page number `frame`: `None` if it is free, `Some(OWNER_KERNEL)` for the
+/// kernel, else the owning environment's id. `frame` must be below the number of physical pages
+/// (the table ends there; reading beyond faults).
+pub fn owner(frame: u64) -> Option<u32> {
+    // SAFETY: the kernel maps the ownership table read-only at PAGE_OWNERS_BASE in every address
+    // space, one u32 per physical page; the caller keeps `frame` within physical memory.
+    let value = unsafe { core::ptr::read_volatile((PAGE_OWNERS_BASE + frame * 4) as *const u32) };
+    (value != 0).then_some(value)
+}
+
+/// Whether `owner` is the kernel's marker.
+pub fn is_kernel(owner: u32) -> bool {
+    owner == OWNER_KERNEL
+}
+
+/// The page-table entry that maps user address `va`, or `None` if some level is not present.
+/// Bits: [`PRESENT`], [`WRITABLE`], [`USER`], [`ACCESSED`], [`DIRTY`], [`NO_EXECUTE`]; the physical
+/// page is `entry & 0x000f_ffff_ffff_f000`.
+pub fn translate(va: u64) -> Option<u64> {
+    let page = (va & 0x0000_7fff_ffff_ffff) >> 12;
+    if !has_leaf_table(page) {
+        return None;
+    }
+    let entry = read(SELF_MAP_BASE + page * 8);
+    (entry & PRESENT != 0).then_some(entry)
+}
+
+/// Whether the levels above the last-level table of page number `page` are present (so the
+/// self-map can read its entry).
+fn has_leaf_table(page: u64) -> bool {
+    let r = SELF_MAP_SLOT;
+    let pml4e = (r << 39) | (r << 30) | (r << 21) | (r << 12) | ((page >> 27) << 3);
+    let pdpte = (r << 39) | (r << 30) | (r << 21) | ((page >> 18) << 3);
+    let pde = (r << 39) | (r << 30) | ((page >> 9) << 3);
+    [pml4e, pdpte, pde].into_iter().all(|address| read(address) & PRESENT != 0)
+}
+
+/// Calls `f(i, entry)` for the `pages` pages from `va` in order, `entry` being what [`translate`]
+/// gives for page `i`; the levels above are checked once per last-level table (2 MiB).
+pub fn for_each_entry(va: u64, pages: u64, mut f: impl FnMut(u64, Option<u64>)) {
+    let first = (va & 0x0000_7fff_ffff_ffff) >> 12;
+    let mut i = 0;
+    while i < pages {
+        let page = first + i;
+        let in_table = (512 - page % 512).min(pages - i);
+        let present = has_leaf_table(page);
+        for k in 0..in_table {
+            let entry = if present { read(SELF_MAP_BASE + (page + k) * 8) } else { 0 };
+            f(i + k, (entry & PRESENT != 0).then_some(entry));
+        }
+        i += in_table;
+    }
+}
+
+/// The physical address behind user address `va`, if mapped.
+pub fn physical(va: u64) -> Option<u64> {
+    translate(va).map(|entry| (entry & ADDRESS_MASK) | (va & 0xfff))
+}
+
+fn read(address: u64) -> u64 {
+    // SAFETY: `translate` only reads self-map entries whose upper levels it found present, and the
+    // kernel maps the self-map read-only in every address space.
+    unsafe { core::ptr::read_volatile(address as *const u64) }
+}
+
+/// Record `index` of the read-only environment table (`abi::EnvInfo`): who exists, who created
+/// whom, who is runnable, waiting or blocked, and how many pages each holds. `index` must be below `abi::MAX_ENVS`.
+pub fn env_info(index: usize) -> abi::EnvInfo {
+    let base = abi::layout::ENV_TABLE_BASE + (index as u64 % abi::MAX_ENVS as u64) * 16;
+    let word = |i: u64| {
+        // SAFETY: the kernel maps the environment table read-only at ENV_TABLE_BASE in every
+        // address space; `base` + 12 stays inside it because `index` is reduced modulo MAX_ENVS.
+        unsafe { core::ptr::read_volatile((base + i * 4) as *const u32) }
+    };
+    abi::EnvInfo { id: word(0), parent: word(1), state: word(2), pages: word(3) }
+}
+
+/// The repossession vector: how many pages the kernel has taken from this environment by force,
+/// and the physical addresses of the most recent ones (up to `layout::REPOSSESSED_CAPACITY`).
+pub fn repossessed() -> (u64, impl Iterator<Item = u64>) {
+    use abi::layout::{REPOSSESSED_BASE, REPOSSESSED_CAPACITY, REPOSSESSED_ENTRIES};
+    let read = |at: u64| {
+        // SAFETY: the kernel maps this environment's revocation page read-only at
+        // REPOSSESSED_BASE; every address read is a u64 inside that page.
+        unsafe { core::ptr::read_volatile(at as *const u64) }
+    };
+    let count = read(REPOSSESSED_BASE);
+    (count, (0..count.min(REPOSSESSED_CAPACITY)).map(move |i| read(REPOSSESSED_ENTRIES + i * 8)))
+}
+
+/// The revocation request pending against this environment, read from its revocation page (no
+/// system call): `Some((pages, deadline))` while the kernel wants `pages` more pages back by timer
+/// tick `deadline`, whether or not the upcall was delivered (each page freed counts).
+pub fn revocation() -> Option<(u64, u64)> {
+    use abi::layout::{REVOKE_DEADLINE, REVOKE_PAGES};
+    let read = |at: u64| {
+        // SAFETY: both words are in this environment's read-only revocation page.
+        unsafe { core::ptr::read_volatile(at as *const u64) }
+    };
+    let deadline = read(REVOKE_DEADLINE);
+    let pages = read(REVOKE_PAGES);
+    // The kernel writes the pages before the deadline; on one CPU a reader never sees half.
+    (deadline != 0).then_some((pages, deadline))
+}
+
+/// The time-slice vector: the id of the environment owning each position (0: free), and the
+/// position the timer is at.
+pub fn slices() -> ([u32; abi::SLICES], usize) {
+    let read = |i: usize| {
+        // SAFETY: the kernel maps the slice vector read-only at SLICE_TABLE_BASE (SLICES + 1 u32s).
+        unsafe { core::ptr::read_volatile((abi::layout::SLICE_TABLE_BASE + (i as u64 % (abi::SLICES as u64 + 1)) * 4) as *const u32) }
+    };
+    (core::array::from_fn(read), read(abi::SLICES) as usize)
+}
+
+/// How many capabilities (the root and every grant, in all environments) name physical page
+/// `frame`: 1 means whoever holds the root is the only one who can map it. `frame` must be below
+/// the number of physical pages.
+pub fn refs(frame: u64) -> u32 {
+    // SAFETY: the kernel maps the capability-count table read-only at PAGE_REFS_BASE in every
+    // address space, one u32 per physical page; the caller keeps `frame` within physical memory.
+    unsafe { core::ptr::read_volatile((abi::layout::PAGE_REFS_BASE + frame * 4) as *const u32) }
+}
+
+/// The system information the kernel publishes (boot archive size, pages, ticks, console input).
+pub fn sysinfo() -> abi::SysInfo {
+    let word = |i: u64| {
+        // SAFETY: the kernel maps the system-information block read-only at SYSINFO_BASE (five u64s).
+        unsafe { core::ptr::read_volatile((abi::layout::SYSINFO_BASE + (i % 5) * 8) as *const u64) }
+    };
+    abi::SysInfo { initrd_size: word(0), total_pages: word(1), free_pages: word(2), ticks: word(3), console_input: word(4) }
+}
+
+/// The boot programs' arguments: the kernel command line after its `--` (empty if none). The
+/// shell runs them as a command line when it is a boot program.
+pub fn boot_args() -> &'static str {
+    // SAFETY: the kernel maps the boot-argument block (BOOT_ARGS_MAX bytes, same page as the
+    // environment table) read-only in every address space and writes it only before the first
+    // program starts.
+    let bytes = unsafe { core::slice::from_raw_parts(abi::layout::BOOT_ARGS_BASE as *const u8, abi::layout::BOOT_ARGS_MAX) };
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    core::str::from_utf8(&bytes[..end]).unwrap_or("")
+}
+
+/// The boot archive (a cpio `newc` archive of every program), read-only.
+pub fn initrd() -> &'static [u8] {
+    let size = sysinfo().initrd_size as usize;
+    // SAFETY: the kernel maps `initrd_size` bytes of the archive read-only at INITRD_BASE in every
+    // address space and never changes or unmaps them.
+    unsafe { core::slice::from_raw_parts(abi::layout::INITRD_BASE as *const u8, size) }
+}
+
+/// The capability slot of this environment's own table through which `va` is mapped, if any.
+pub fn own_slot(va: u64) -> Option<u64> {
+    translate(va).and_then(abi::pte::own_slot)
+}
+
+/// Calls `f(va, entry)` for every present user page below the kernel's windows and in the stack
+/// area above them, in address order, reading the page tables through the self-map and skipping
+/// absent upper levels. Stops at the first error `f` returns.
+pub fn for_each_mapped<E>(mut f: impl FnMut(u64, u64) -> Result<(), E>) -> Result<(), E> {
+    let r = SELF_MAP_SLOT;
+    let windows = (abi::layout::WINDOWS_START >> 39)..(abi::layout::WINDOWS_END >> 39);
+    let pml4 = (r << 39) | (r << 30) | (r << 21) | (r << 12);
+    for_each_present(pml4, 0..256, |i, _| {
+        if windows.contains(&i) {
+            return Ok(());
+        }
+        for_each_present((r << 39) | (r << 30) | (r << 21) | (i << 12), 0..512, |j, _| {
+            for_each_present((r << 39) | (r << 30) | (i << 21) | (j << 12), 0..512, |k, _| {
+                for_each_present((r << 39) | (i << 30) | (j << 21) | (k << 12), 0..512, |l, entry| {
+                    f((i << 39) | (j << 30) | (k << 21) | (l << 12), entry)
+                })
+            })
+        })
+    })
+}
+
+/// Calls `f(index, entry)` for each present entry among `indices` (a multiple of 8 long, starting
+/// at a multiple of 8) of the page table the self-map shows at `table`. Tables are mostly empty:
+/// eight entries are read and tested at once.
+fn for_each_present<E>(table: u64, indices: core::ops::Range<u64>, mut f: impl FnMut(u64, u64) -> Result<(), E>) -> Result<(), E> {
+    for chunk in indices.step_by(8) {
+        // The kernel changes the table only in system calls: none comes between this read and
+        // the test (`f` may make some; each entry is read again before it is used).
+        // SAFETY: 64 aligned bytes of a page-table page mapped read-only by the self-map (its
+        // upper levels were found present); no Rust reference to it exists.
+        let eight = unsafe { core::ptr::read((table + chunk * 8) as *const [u64; 8]) };
+        if eight.iter().fold(0, |any, e| any | e) & PRESENT == 0 {
+            continue;
+        }
+        for index in chunk..chunk + 8 {
+            let entry = read(table + index * 8);
+            if entry & PRESENT != 0 {
+                f(index, entry)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+
+/// The u64 at byte `offset` of the kernel's statistics window (`abi::stats`; clamped to an
+/// aligned word inside its page).
+pub fn stats_word(offset: usize) -> u64 {
+    let offset = offset.min(4096 - 8) & !7;
+    // SAFETY: the kernel maps the statistics page read-only at STATS_BASE in every address space;
+    // `offset` is clamped to an aligned u64 inside that page; volatile: the kernel writes it.
+    unsafe { core::ptr::read_volatile((abi::stats::STATS_BASE + offset as u64) as *const u64) }
+}

@@ -1,0 +1,18 @@
+//! ExOS's pure logic, unit-tested on the host with `cargo test -p exoscore`.
+//!
+//! ExOS (`exos/`) links this crate for everything that makes no system call and reads no page of
+//! its own: batches of `page_map` updates (`batch`), the thread scheduling policy (`policy`), the
+//! terminal's line discipline over its shared state (`tty`), placing regions in an address range
+//! (`place`) and the page chains of the `/tmp` pool (`chain`). ExOS keeps the mapping, the
+//! locking across processes and the system calls.
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+pub mod batch;
+pub mod chain;
+pub mod place;
+pub mod policy;
+pub mod pool;
+pub mod tty;
