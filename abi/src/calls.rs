@@ -453,7 +453,7 @@ pub const CALLS: &[Call] = &[
         details: "The upcall comes on its exception stack (`vector` = `SLICE_END_VECTOR` (257), the interrupted
             registers in the frame), so its library can save state or switch user-level threads (by changing
             the frame) before going on. An upcall that finds the handler already running is dropped.
-            ExOS: `exos::exception::set_slice_handler`.",
+            ExOS: `exos::rt::exception::set_slice_handler`.",
         frame: false,
     },
     Call {
@@ -502,7 +502,7 @@ pub const CALLS: &[Call] = &[
         errors: &[("BadAddress", "`[ptr, ptr+len)` is not inside user space or wraps (so `len` = `u64::MAX` fails), or its first `min(len, 4096)` bytes are not all mapped user-writable (a read-only or copy-on-write page included; checked even when nothing is buffered, and nothing is consumed)")],
         doc: "Copies up to `min(len, MAX_CONSOLE_READ)` (4096) bytes typed at the serial console, oldest first, to the caller's memory at `ptr`. Never blocks.",
         details: "Bytes come exactly as the terminal sent them (Enter is `\\r`, Ctrl-C 0x03, arrows `ESC [ A`...):
-            no editing, no echo; that is the library's line discipline (`exos::tty`). The kernel polls the
+            no editing, no echo; that is the library's line discipline (`exos::fs::tty`). The kernel polls the
             UART into a 4096-byte ring at every timer tick and at every call (no receive interrupt; bytes
             beyond a full ring are dropped); `SysInfo::console_input` publishes how many bytes wait, so a
             library can poll memory instead of calling.",

@@ -17,7 +17,7 @@
 //! Pure logic (update batches, the thread policy, the tty line discipline, region placement, the
 //! `/tmp` pool's layout and page chains) is in the host-tested crate `exoscore`.
 //!
-//! Programs may use the short paths re-exported below (`exos::fork`, `exos::mmap`, ...).
+//! Programs name a module by its folder: `exos::proc::fork`, `exos::mem::mmap`, `exos::sys::syscall`.
 #![no_std]
 #![deny(unsafe_code)]
 
@@ -31,15 +31,6 @@ pub mod proc;
 pub mod rt;
 pub mod sys;
 pub mod thread;
-
-pub use fs::{cwd, fd, tmpfs, tty};
-pub use ipc::{lrpc, pipe, region, shm};
-pub use exoscore::batch;
-pub use mem::{appel, cow, mmap, protect, reclaim, share};
-pub use proc::{exec, fork, process, spawn};
-pub use rt::{console, entry, exception, heap, stages};
-pub use sys::{stats, syscall, vm};
-pub use thread::{context, pacer, policy, stack, sync};
 
 use cmem as _;
 

@@ -24,10 +24,10 @@ pub fn set_quick(quick: bool) {
 /// is refused with a usage line naming `program`: `Err(2)`, the exit status. (Kept small: a
 /// benchmark's fork copies every page of its image, so its code size shows in the `fork` line.)
 pub fn quick_argument(program: &str) -> Result<bool, i64> {
-    let mut argv = exos::spawn::args();
+    let mut argv = exos::proc::spawn::args();
     // A boot program has no argv (not even argv[0]).
     let first = match argv.next() {
-        None => exos::vm::boot_args(),
+        None => exos::sys::vm::boot_args(),
         Some(_) => argv.next().unwrap_or(""),
     };
     let extra = argv.next().is_some();

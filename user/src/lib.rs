@@ -33,7 +33,7 @@ fn probe_handler(frame: &mut ExceptionFrame) -> bool {
 
 /// Installs the probe handler (call once before probing).
 pub fn install_probes() {
-    exos::exception::set_handler(probe_handler).expect("registering the probe handler");
+    exos::rt::exception::set_handler(probe_handler).expect("registering the probe handler");
 }
 
 /// Runs one access that may fault; the probe handler resumes after it with rcx = 1.
@@ -123,7 +123,7 @@ pub fn mapped_page(page: u64) -> &'static [u8; 4096] {
 pub fn raw_syscall(number: u64, args: [u64; 6]) -> (u64, Option<abi::Error>) {
     // SAFETY: hostile tests only issue calls that read the caller's memory or change its mappings
     // of pages it does not access through Rust references.
-    let (rax, rdx) = unsafe { exos::syscall::syscall6(number, args) };
+    let (rax, rdx) = unsafe { exos::sys::syscall::syscall6(number, args) };
     (rdx, if rax == 0 { None } else { abi::Error::from_code(rax) })
 }
 
@@ -170,8 +170,8 @@ pub mod child_code {
 /// mapped read-write into the child too. Returns the child's id and the slot of its capability.
 pub fn spawn(entry: extern "C" fn() -> !, shared: &[(u64, u64)]) -> Result<(u64, u64), abi::Error> {
     use abi::{MapUpdate, Rights, ANY_PAGE};
-    use exos::syscall::{sys_env_create, sys_env_start, sys_page_alloc, sys_page_map, sys_page_map_into};
-    use exos::vm;
+    use exos::sys::syscall::{sys_env_create, sys_env_start, sys_page_alloc, sys_page_map, sys_page_map_into};
+    use exos::sys::vm;
     const SCRATCH: u64 = 0x5f00_0000;
     let map = |va, slot, rights: u64| MapUpdate { op: MapUpdate::MAP, va, slot, rights };
     let (id, child) = sys_env_create()?;

@@ -7,13 +7,13 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use exos::fd::{self, O_RDONLY};
+use exos::fs::fd::{self, O_RDONLY};
 use exos::fs::Errno;
 use shell::args::{self, Parsed};
 
 /// The program's arguments without `argv[0]`.
 pub fn operands() -> Vec<&'static str> {
-    exos::spawn::args().skip(1).collect()
+    exos::proc::spawn::args().skip(1).collect()
 }
 
 /// Parses the arguments (see `shell::args::parse`). A bad option prints the error and
@@ -37,7 +37,7 @@ pub fn out(bytes: &[u8]) {
         if e != Errno::EPIPE {
             exos::eprintln!("write: {e}");
         }
-        exos::process::exit(1);
+        exos::proc::process::exit(1);
     }
 }
 
@@ -51,7 +51,7 @@ pub fn resolve(path: &str) -> String {
     if path.starts_with('/') {
         return path.into();
     }
-    let base = exos::spawn::var("PWD").unwrap_or("/");
+    let base = exos::proc::spawn::var("PWD").unwrap_or("/");
     format!("{}/{path}", base.trim_end_matches('/'))
 }
 

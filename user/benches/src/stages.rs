@@ -16,10 +16,10 @@ use abi::stages::{decode, ticks_between, Point};
 use abi::ExceptionFrame;
 use core::arch::asm;
 use core::sync::atomic::{AtomicU64, Ordering};
-use exos::appel::{self, UNPROTECTED};
-use exos::mmap::{self, PAGE};
+use exos::mem::appel::{self, UNPROTECTED};
+use exos::mem::mmap::{self, PAGE};
 use exos::println;
-use exos::stages::{mark, since, stamp};
+use exos::rt::stages::{mark, since, stamp};
 
 /// Operations traced per line; the figures are medians over those that took the common path.
 const ITERS: usize = 15;
@@ -103,7 +103,7 @@ static RESUME: AtomicU64 = AtomicU64::new(0);
 const PROBE: u64 = 0x7000_dead_0000;
 
 /// Accepts the `int3` of `exc_bp` and the read of [`PROBE`]; other page faults go to the region
-/// layer (`prot1` and `trap` use an `exos::mmap` region), anything else is a failure.
+/// layer (`prot1` and `trap` use an `exos::mem::mmap` region), anything else is a failure.
 fn handler(frame: &mut ExceptionFrame) -> bool {
     match frame.vector {
         3 => true,
@@ -117,7 +117,7 @@ fn handler(frame: &mut ExceptionFrame) -> bool {
 }
 
 fn main() -> i64 {
-    if !exos::stages::ENABLED {
+    if !exos::rt::stages::ENABLED {
         println!("stages: built without the `stages` feature: nothing to trace");
         return 1;
     }
@@ -130,7 +130,7 @@ fn main() -> i64 {
                  options(nostack))
         }
     });
-    if let Err(e) = exos::exception::set_handler(handler) {
+    if let Err(e) = exos::rt::exception::set_handler(handler) {
         println!("stages: cannot register the exception handler: {e:?}");
         return 1;
     }
@@ -149,11 +149,11 @@ fn main() -> i64 {
         println!("stages: cannot spawn the PCT server");
         return 1;
     };
-    while matches!(exos::syscall::sys_pct_call(slot, [0; 5]), Err(abi::Error::Busy | abi::Error::NoEntry)) {
-        let _ = exos::syscall::sys_env_yield(server);
+    while matches!(exos::sys::syscall::sys_pct_call(slot, [0; 5]), Err(abi::Error::Busy | abi::Error::NoEntry)) {
+        let _ = exos::sys::syscall::sys_env_yield(server);
     }
     ok &= trace("pct", || {}, || {
-        let _ = exos::syscall::sys_pct_call(slot, [1, 2, 3, 4, 5]);
+        let _ = exos::sys::syscall::sys_pct_call(slot, [1, 2, 3, 4, 5]);
     });
 
     let Ok(page) = mmap::mmap(PAGE, UNPROTECTED) else {
@@ -187,15 +187,15 @@ fn store(addr: u64, value: u8) {
 /// The PCT server: register an entry that replies at once, and wait (as bench.rs's).
 extern "C" fn server_main() -> ! {
     let stack_top = user::CHILD_STACK_TOP - 0x2000;
-    let e = exos::syscall::sys_pct_set_entry(reply, stack_top).err().unwrap_or_else(exos::syscall::sys_pct_wait);
+    let e = exos::sys::syscall::sys_pct_set_entry(reply, stack_top).err().unwrap_or_else(exos::sys::syscall::sys_pct_wait);
     println!("stages: PCT server: {e:?}");
-    exos::syscall::sys_env_exit(1)
+    exos::sys::syscall::sys_env_exit(1)
 }
 
 extern "C" fn reply(caller: u64, a0: u64, _: u64, _: u64, _: u64, _: u64) -> ! {
-    let e = exos::syscall::sys_pct_reply(caller, a0);
+    let e = exos::sys::syscall::sys_pct_reply(caller, a0);
     println!("stages: PCT reply: {e:?}");
-    exos::syscall::sys_env_exit(1)
+    exos::sys::syscall::sys_env_exit(1)
 }
 
 exos::main!(main);

@@ -1,4 +1,4 @@
-//! Integration tests of memory pressure: the library's answers (`exos::reclaim`) and the
+//! Integration tests of memory pressure: the library's answers (`exos::mem::reclaim`) and the
 //! revocation page the kernel shows them in.
 use super::{checks, IntegrationTest};
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! Integration test of the writable in-memory `/tmp` (`exos::tmpfs` through `exos::fd`).
+//! Integration test of the writable in-memory `/tmp` (`exos::fs::tmpfs` through `exos::fs::fd`).
 use super::{checks, IntegrationTest};
 
 pub const TMPFS: &[IntegrationTest] = &[IntegrationTest {

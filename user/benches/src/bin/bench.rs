@@ -13,7 +13,7 @@
 use abi::ExceptionFrame;
 use core::arch::asm;
 use core::sync::atomic::{AtomicU64, Ordering};
-use exos::{exception, println};
+use exos::{rt::exception, println};
 use user::bench;
 
 /// Times `op`, which cannot fail, with [`bench::measure`].
@@ -112,11 +112,11 @@ pub fn run(quick: bool) -> i64 {
         println!("bench: cannot spawn the PCT server");
         return 1;
     };
-    while matches!(exos::syscall::sys_pct_call(slot, [0; 5]), Err(abi::Error::Busy | abi::Error::NoEntry)) {
-        let _ = exos::syscall::sys_env_yield(server);
+    while matches!(exos::sys::syscall::sys_pct_call(slot, [0; 5]), Err(abi::Error::Busy | abi::Error::NoEntry)) {
+        let _ = exos::sys::syscall::sys_env_yield(server);
     }
     measure("pct", 2_000, || {
-        let _ = exos::syscall::sys_pct_call(slot, [1, 2, 3, 4, 5]);
+        let _ = exos::sys::syscall::sys_pct_call(slot, [1, 2, 3, 4, 5]);
     });
     println!("BENCH done");
     0
@@ -125,15 +125,15 @@ pub fn run(quick: bool) -> i64 {
 /// The PCT server: register an entry that replies at once, and wait.
 extern "C" fn server_main() -> ! {
     let stack_top = user::CHILD_STACK_TOP - 0x2000;
-    let e = exos::syscall::sys_pct_set_entry(reply, stack_top).err().unwrap_or_else(exos::syscall::sys_pct_wait);
+    let e = exos::sys::syscall::sys_pct_set_entry(reply, stack_top).err().unwrap_or_else(exos::sys::syscall::sys_pct_wait);
     println!("bench: PCT server: {e:?}");
-    exos::syscall::sys_env_exit(1)
+    exos::sys::syscall::sys_env_exit(1)
 }
 
 extern "C" fn reply(caller: u64, a0: u64, _: u64, _: u64, _: u64, _: u64) -> ! {
-    let e = exos::syscall::sys_pct_reply(caller, a0);
+    let e = exos::sys::syscall::sys_pct_reply(caller, a0);
     println!("bench: PCT reply: {e:?}");
-    exos::syscall::sys_env_exit(1)
+    exos::sys::syscall::sys_env_exit(1)
 }
 
 /// `bench [--quick]`: every line, with one repeat each under `--quick`.

@@ -9,11 +9,11 @@
 #![allow(unsafe_code)]
 
 use core::sync::atomic::{AtomicU64, Ordering};
-use exos::lrpc::{self, Client, Procedure, Procedures, Request};
-use exos::pipe::{pipe, PipeReader, PipeWriter};
+use exos::ipc::lrpc::{self, Client, Procedure, Procedures, Request};
+use exos::ipc::pipe::{pipe, PipeReader, PipeWriter};
 use exos::println;
-use exos::shm::{Channel, Receiver, Sender};
-use exos::syscall::sys_env_exit;
+use exos::ipc::shm::{Channel, Receiver, Sender};
+use exos::sys::syscall::sys_env_exit;
 use user::bench::{self, measure};
 
 static ROLE: AtomicU64 = AtomicU64::new(0);

@@ -4,10 +4,10 @@
 //! - `yield`: `env_yield` to a peer environment that yields straight back (one round trip);
 //! - `pct_async`: `pct_send` to a server whose entry goes straight back to `pct_wait`, then
 //!   `env_yield` to it so that it runs that entry; the CPU comes back when it waits;
-//! - `getppid`: `exos::process::parent()`, measured in a forked child (a boot program has no
+//! - `getppid`: `exos::proc::process::parent()`, measured in a forked child (a boot program has no
 //!   parent); the library answers from the child's status page, without the kernel;
-//! - `fork`: `exos::fork::fork()` of a child that exits at once, and `process::wait` for it;
-//! - `spawn`: `exos::spawn::spawn("true", ...)` and `process::wait` for it.
+//! - `fork`: `exos::proc::fork::fork()` of a child that exits at once, and `process::wait` for it;
+//! - `spawn`: `exos::proc::spawn::spawn("true", ...)` and `process::wait` for it.
 //!
 //! The peers of `yield` and `pct_async` are copies of this program started by `user::spawn`
 //! (statics pass them what they need) and destroyed once measured, before the first `fork`. After
@@ -19,10 +19,10 @@
 
 use core::hint::black_box;
 use core::sync::atomic::{AtomicU64, Ordering};
-use exos::process::{self, Status};
+use exos::proc::process::{self, Status};
 use exos::println;
 use user::bench::{self, measure};
-use exos::syscall::{sys_cap_delete, sys_env_destroy, sys_env_exit, sys_env_yield, sys_pct_send, sys_pct_set_entry, sys_pct_wait};
+use exos::sys::syscall::{sys_cap_delete, sys_env_destroy, sys_env_exit, sys_env_yield, sys_pct_send, sys_pct_set_entry, sys_pct_wait};
 
 /// The environment a `yield` peer yields back to (set before `user::spawn` copies the statics).
 static YIELD_BACK_TO: AtomicU64 = AtomicU64::new(0);
@@ -111,7 +111,7 @@ fn bench_pct_async() -> bool {
 /// must name this process.
 fn bench_getppid() -> bool {
     let me = process::id();
-    match exos::fork::fork() {
+    match exos::proc::fork::fork() {
         Ok(0) => {
             if process::parent() != me {
                 println!("procbench: getppid: parent() = {}, not {me}", process::parent());
@@ -130,7 +130,7 @@ fn bench_getppid() -> bool {
 
 /// One fork of a child that exits at once, and the wait for it.
 fn fork_exit_wait() -> bool {
-    match exos::fork::fork() {
+    match exos::proc::fork::fork() {
         Ok(0) => process::exit(0),
         Ok(child) => process::wait(child) == Ok(Status::Exited(0)),
         Err(e) => {
@@ -142,7 +142,7 @@ fn fork_exit_wait() -> bool {
 
 /// One spawn of `true`, and the wait for it.
 fn spawn_exit_wait() -> bool {
-    match exos::spawn::spawn("true", &["true"], &[]) {
+    match exos::proc::spawn::spawn("true", &["true"], &[]) {
         Ok(child) => process::wait(child) == Ok(Status::Exited(0)),
         Err(e) => {
             println!("procbench: spawn: {e:?}");
@@ -154,7 +154,7 @@ fn spawn_exit_wait() -> bool {
 /// The pages this process holds (`page_alloc`), from the kernel's process table.
 fn own_pages() -> u64 {
     let me = process::id();
-    exos::stats::processes().filter(|p| u64::from(p.id) == me).map(|p| u64::from(p.pages)).sum()
+    exos::sys::stats::processes().filter(|p| u64::from(p.id) == me).map(|p| u64::from(p.pages)).sum()
 }
 
 /// Runs `op` [`LEAK_CHECK_OPS`] more times and checks that nothing leaked: this process holds
@@ -168,11 +168,11 @@ fn own_pages() -> u64 {
 const FREE_DRIFT: u64 = 4;
 
 fn no_leak(name: &str, op: fn() -> bool) -> bool {
-    let (own, free) = (own_pages(), exos::vm::sysinfo().free_pages);
+    let (own, free) = (own_pages(), exos::sys::vm::sysinfo().free_pages);
     if !(0..LEAK_CHECK_OPS).all(|_| op()) {
         return false;
     }
-    let (own_after, free_after) = (own_pages(), exos::vm::sysinfo().free_pages);
+    let (own_after, free_after) = (own_pages(), exos::sys::vm::sysinfo().free_pages);
     let ok = own_after == own && free_after + FREE_DRIFT * LEAK_CHECK_OPS > free;
     if !ok {
         println!("procbench: {name}: {LEAK_CHECK_OPS} more operations took this process's pages from {own} to {own_after}, the free pages from {free} to {free_after}");

@@ -1,5 +1,5 @@
 //! Exo's side of the Appel-Li lines of `cargo xtask bench`: the virtual-memory primitives of
-//! `exos::appel` (Appel and Li, ASPLOS 1991; the exokernel paper's Table 10) and the first touch of
+//! `exos::mem::appel` (Appel and Li, ASPLOS 1991; the exokernel paper's Table 10) and the first touch of
 //! a demand-zero page, measured exactly as the Linux program `bench/linux` (`linuxbench`) measures its counterparts (same
 //! names, iteration counts, random sequences and untimed parts; first_touch uses 256 pages per
 //! repeat instead of 1024 because of the 768-page quota).
@@ -13,8 +13,8 @@
 #![allow(unsafe_code)]
 
 use abi::Rights;
-use exos::appel::{self, PROTECTED, UNPROTECTED};
-use exos::mmap::{self, PAGE};
+use exos::mem::appel::{self, PROTECTED, UNPROTECTED};
+use exos::mem::mmap::{self, PAGE};
 use exos::println;
 use user::bench::{self, rdtsc, repeats, report, Random, REPEATS};
 
@@ -42,7 +42,7 @@ fn store(addr: u64, value: u8) {
 fn ok<T>(what: &str, result: Result<T, abi::Error>) -> T {
     result.unwrap_or_else(|e| {
         println!("vmbench: {what}: {e}");
-        exos::syscall::sys_env_exit(1)
+        exos::sys::syscall::sys_env_exit(1)
     })
 }
 

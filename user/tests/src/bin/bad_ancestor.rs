@@ -6,7 +6,7 @@
 #![deny(unsafe_code)]
 
 use abi::{MapUpdate, Rights, ANY_PAGE};
-use exos::syscall::*;
+use exos::sys::syscall::*;
 use user::{mapped_page, mapped_page_mut, spawn, Checks};
 
 const SHARED: u64 = 0x6100_0000;
@@ -59,7 +59,7 @@ fn main() -> i64 {
     set(2, over_middle + 1);
     let code = wait_for(3);
     c.equal("destroying one's own ancestor is refused", abi::Error::from_code(code), Some(abi::Error::BadArgument));
-    c.equal("the middle is still alive", exos::vm::env_info(abi::env_index(middle_id)).id as u64, middle_id);
+    c.equal("the middle is still alive", exos::sys::vm::env_info(abi::env_index(middle_id)).id as u64, middle_id);
     c.finish()
 }
 

@@ -6,7 +6,7 @@
 #![deny(unsafe_code)]
 
 use core::sync::atomic::{AtomicU64, Ordering};
-use exos::syscall::*;
+use exos::sys::syscall::*;
 use user::spawn;
 
 static DEPTH: AtomicU64 = AtomicU64::new(0);
@@ -25,7 +25,7 @@ fn main() {
     for _ in 0..3000 {
         let _ = sys_env_yield(abi::ANY_ENV);
     }
-    let live = (0..abi::MAX_ENVS).filter(|&i| exos::vm::env_info(i).id != 0).count();
+    let live = (0..abi::MAX_ENVS).filter(|&i| exos::sys::vm::env_info(i).id != 0).count();
     exos::println!("bad_deep_chain: {live} environments live; the first one exits");
 }
 

@@ -8,13 +8,13 @@
 
 use abi::layout::KERNEL_BASE;
 use abi::{Error, MapUpdate, Rights, ANY_PAGE, MAX_ENVS};
-use exos::syscall::*;
+use exos::sys::syscall::*;
 use user::Checks;
 
 fn main() -> i64 {
     let mut c = Checks::new("bad_envs");
     let (pa, page) = sys_page_alloc(ANY_PAGE).expect("a page");
-    let me = u64::from(exos::vm::owner(pa >> 12).unwrap_or(0));
+    let me = u64::from(exos::sys::vm::owner(pa >> 12).unwrap_or(0));
     let (child, slot) = sys_env_create().expect("a child");
 
     c.equal("start through a page capability", sys_env_start(page, 0x40_0000, 0x50_0000), Err(Error::WrongType));

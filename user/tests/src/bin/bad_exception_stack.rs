@@ -6,7 +6,7 @@
 #![allow(unsafe_code)]
 
 use abi::ExceptionFrame;
-use exos::{exception, println};
+use exos::{rt::exception, println};
 
 fn handler(_frame: &mut ExceptionFrame) -> bool {
     true

@@ -17,7 +17,7 @@
 
 use abi::{MapUpdate, Rights, ANY_PAGE};
 use exos::println;
-use exos::syscall::{sys_page_alloc, sys_page_map};
+use exos::sys::syscall::{sys_page_alloc, sys_page_map};
 use user::{mapped_page, mapped_page_mut, Checks};
 
 /// The hostile MXCSR: every exception unmasked (bits 7-12 clear), round toward zero (13-14).
@@ -155,9 +155,9 @@ extern "C" fn child_main() -> ! {
             );
         }
         mapped_page_mut(SHARED)[..8].copy_from_slice(&turn.to_le_bytes());
-        let _ = exos::syscall::sys_env_yield(abi::ANY_ENV);
+        let _ = exos::sys::syscall::sys_env_yield(abi::ANY_ENV);
     }
-    exos::syscall::sys_env_exit(0)
+    exos::sys::syscall::sys_env_exit(0)
 }
 
 exos::main!(main);

@@ -7,8 +7,8 @@
 #![deny(unsafe_code)]
 
 use abi::{env_index, Error, MapUpdate, Rights, ANY_PAGE};
-use exos::syscall::*;
-use exos::vm;
+use exos::sys::syscall::*;
+use exos::sys::vm;
 use user::{install_probes, write_faults, Checks};
 
 const VA: u64 = 0x2000_0000;

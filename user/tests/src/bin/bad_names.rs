@@ -8,8 +8,8 @@
 
 use abi::stats::Counter;
 use abi::{env_index, Error, Sysnum, ANY_PAGE, SELF_ENV};
-use exos::stats;
-use exos::syscall::*;
+use exos::sys::stats;
+use exos::sys::syscall::*;
 use user::{raw_syscall, Checks};
 
 fn set_name_raw(env: u64, ptr: u64, len: u64) -> Option<Error> {
@@ -18,7 +18,7 @@ fn set_name_raw(env: u64, ptr: u64, len: u64) -> Option<Error> {
 
 fn main() -> i64 {
     let mut c = Checks::new("bad_names");
-    let me = exos::process::id();
+    let me = exos::proc::process::id();
     let index = env_index(me);
     c.equal("boot name", stats::name(index).as_str(), "bad_names");
     c.equal("rename", sys_env_set_name(SELF_ENV, "renamed"), Ok(()));

@@ -10,8 +10,8 @@
 
 use abi::layout::{KERNEL_BASE, PAGE_OWNERS_BASE, SELF_MAP_BASE, SELF_MAP_SLOT, USER_END};
 use abi::{Error, MapUpdate, Rights, ANY_PAGE, MAX_MAP_BATCH, PAGE_QUOTA};
-use exos::syscall::{sys_cap_grant, sys_cap_revoke, sys_page_alloc, sys_page_free, sys_page_map, sys_page_set_vital};
-use exos::vm;
+use exos::sys::syscall::{sys_cap_grant, sys_cap_revoke, sys_page_alloc, sys_page_free, sys_page_map, sys_page_set_vital};
+use exos::sys::vm;
 use user::{install_probes, write_faults, Checks};
 
 const VA: u64 = 0x2000_0000;

@@ -15,8 +15,8 @@
 use abi::layout::{USER_END, WINDOWS_START};
 use abi::{Error, ExceptionFrame, MapUpdate, Rights, ANY_PAGE, MAX_MAP_PAGES};
 use core::sync::atomic::{AtomicU64, Ordering};
-use exos::syscall::*;
-use exos::vm;
+use exos::sys::syscall::*;
+use exos::sys::vm;
 use user::Checks;
 
 const PAGE: u64 = 4096;
@@ -126,7 +126,7 @@ fn main() -> i64 {
 
     // A mapping made through a derived capability goes when the capability is revoked: a run over
     // it must not find it (the kernel does not look the capability up again).
-    let me = exos::process::id();
+    let me = exos::proc::process::id();
     let derived = sys_cap_grant(slots[0], me, Rights(RW));
     c.check("derive a capability for my own page", derived.is_ok());
     let derived = derived.unwrap_or(0);
@@ -140,7 +140,7 @@ fn main() -> i64 {
 
     // The TLB: entries cached writable must go, page by page for a short run, all at once for a
     // long one.
-    c.equal("a fault handler", exos::exception::set_handler(reopen), Ok(()));
+    c.equal("a fault handler", exos::rt::exception::set_handler(reopen), Ok(()));
     c.equal("a short run made read-only faults on every page", faults_after_protecting(BASE, 4), (4, true));
     let mut long = [MapUpdate::default(); LONG_PAGES as usize];
     for (i, m) in long.iter_mut().enumerate() {

@@ -6,7 +6,7 @@
 #![deny(unsafe_code)]
 
 use abi::{Error, MapUpdate, Rights, ANY_PAGE};
-use exos::syscall::*;
+use exos::sys::syscall::*;
 use user::{mapped_page, mapped_page_mut, spawn, Checks};
 
 const VA: u64 = 0x7000_0000;

@@ -47,7 +47,7 @@ fn main() -> i64 {
     for (what, number, args, expected) in cases {
         // SAFETY: none of these calls can change this program's memory: unknown numbers do nothing
         // and console_write only reads.
-        let (rax, rdx) = unsafe { exos::syscall::syscall6(*number, *args) };
+        let (rax, rdx) = unsafe { exos::sys::syscall::syscall6(*number, *args) };
         let got = abi::decode_result(rax, rdx);
         if got != expected.map_err(Some) {
             println!("bad_syscall: FAIL: {what}: got {got:?}, expected {expected:?}");

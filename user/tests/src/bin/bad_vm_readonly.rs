@@ -6,7 +6,7 @@
 #![allow(unsafe_code)]
 
 use abi::Rights;
-use exos::mmap::{self, PAGE};
+use exos::mem::mmap::{self, PAGE};
 use exos::println;
 
 fn main() -> i64 {

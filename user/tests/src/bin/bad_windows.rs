@@ -9,7 +9,7 @@
 
 use abi::layout::{ENV_TABLE_BASE, PAGE_OWNERS_BASE, REPOSSESSED_BASE, SELF_MAP_BASE};
 use abi::Error;
-use exos::syscall::*;
+use exos::sys::syscall::*;
 use user::Checks;
 
 extern "C" fn never(_: u64, _: u64, _: u64, _: u64, _: u64, _: u64) -> ! {

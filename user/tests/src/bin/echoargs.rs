@@ -6,15 +6,15 @@
 
 fn main() -> i64 {
     let mut n = 0;
-    for (i, a) in exos::spawn::args().enumerate() {
+    for (i, a) in exos::proc::spawn::args().enumerate() {
         exos::println!("echoargs: argv[{i}] = {a}");
         n += 1;
     }
-    exos::println!("echoargs: GREETING={}", exos::spawn::var("GREETING").unwrap_or("(unset)"));
-    if exos::process::parent() == 0 {
-        exos::println!("echoargs: boot args = [{}]", exos::vm::boot_args());
+    exos::println!("echoargs: GREETING={}", exos::proc::spawn::var("GREETING").unwrap_or("(unset)"));
+    if exos::proc::process::parent() == 0 {
+        exos::println!("echoargs: boot args = [{}]", exos::sys::vm::boot_args());
     }
-    exos::println!("echoargs: my id {:#x}, my parent {:#x}", exos::process::id(), exos::process::parent());
+    exos::println!("echoargs: my id {:#x}, my parent {:#x}", exos::proc::process::id(), exos::proc::process::parent());
     n
 }
 

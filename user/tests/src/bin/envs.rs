@@ -7,7 +7,7 @@
 #![deny(unsafe_code)]
 
 use abi::{Error, MapUpdate, Rights, ANY_PAGE};
-use exos::syscall::*;
+use exos::sys::syscall::*;
 use user::{child_code, mapped_page, mapped_page_mut, Checks};
 
 const SHARED: u64 = 0x3000_0000;
@@ -58,12 +58,12 @@ fn main() -> i64 {
     for i in 0..30_000_000u64 {
         x = core::hint::black_box(x.wrapping_add(i));
     }
-    let info = exos::vm::env_info(abi::env_index(spinner));
-    let me = exos::vm::env_info(0).id; // the boot program sits at table index 0
+    let info = exos::sys::vm::env_info(abi::env_index(spinner));
+    let me = exos::sys::vm::env_info(0).id; // the boot program sits at table index 0
     c.equal("the environment table shows the spinner, its parent and state",
             (u64::from(info.id), info.parent, info.state), (spinner, me, abi::ENV_RUNNABLE));
     c.equal("destroy the spinner", sys_env_destroy(spinner_slot), Ok(()));
-    c.equal("the environment table shows its slot free", exos::vm::env_info(abi::env_index(spinner)).id, 0);
+    c.equal("the environment table shows its slot free", exos::sys::vm::env_info(abi::env_index(spinner)).id, 0);
     c.equal("its id is dead", sys_env_yield(spinner), Err(Error::NoSuchEnv));
     let (fresh, fresh_slot) = sys_env_create().expect("another child");
     c.check("a new environment never reuses a dead id", fresh != spinner && fresh != child);

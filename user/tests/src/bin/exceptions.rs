@@ -7,7 +7,7 @@
 
 use abi::ExceptionFrame;
 use core::sync::atomic::{AtomicU64, Ordering};
-use exos::{exception, println};
+use exos::{rt::exception, println};
 
 /// Where the handler resumes (set by each test just before it faults).
 static RESUME: AtomicU64 = AtomicU64::new(0);

@@ -11,11 +11,11 @@ extern crate alloc;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use exos::exec::{exec, on_exec};
-use exos::process::{self, Status};
-use exos::spawn::SpawnError;
-use exos::{fork, mmap, println, stack, vm};
-use exos::spawn::ElfError;
+use exos::proc::exec::{exec, on_exec};
+use exos::proc::process::{self, Status};
+use exos::proc::spawn::SpawnError;
+use exos::{proc::fork, mem::mmap, println, thread::stack, sys::vm};
+use exos::proc::spawn::ElfError;
 use user::Checks;
 
 static HOOK_RAN: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);

@@ -7,7 +7,7 @@
 
 extern crate alloc;
 
-use exos::{println, process, spawn, vm};
+use exos::{println, proc::process, proc::spawn, sys::vm};
 
 fn hex(s: Option<&str>) -> u64 {
     s.and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok()).unwrap_or(u64::MAX)
@@ -52,7 +52,7 @@ fn main() -> i64 {
             check("the same pages as the previous program of the chain", pages == 0 || pages == pages_now);
             if left > 0 && bad.get() == 0 {
                 let (left, pages) = (alloc::format!("LEFT={}", left - 1), alloc::format!("PAGES={pages_now:x}"));
-                let e = exos::exec::exec("exectarget", &["exectarget", "chain", args[2].unwrap_or(""), args[3].unwrap_or("")], &[&left, &pages]);
+                let e = exos::proc::exec::exec("exectarget", &["exectarget", "chain", args[2].unwrap_or(""), args[3].unwrap_or("")], &[&left, &pages]);
                 println!("exectarget: FAIL: exec returned {e}");
                 return 1;
             }

@@ -4,7 +4,7 @@
 #![no_main]
 #![deny(unsafe_code)]
 
-use exos::fd;
+use exos::fs::fd;
 
 fn main() -> i64 {
     let mut buf = [0u8; 512];

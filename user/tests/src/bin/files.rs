@@ -10,9 +10,9 @@ extern crate alloc;
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use exos::fd::{self, Whence, O_CREAT, O_DIRECTORY, O_RDONLY, O_WRONLY};
+use exos::fs::fd::{self, Whence, O_CREAT, O_DIRECTORY, O_RDONLY, O_WRONLY};
 use exos::fs::{self, Errno, FileKind, Stat};
-use exos::process::{self, Status};
+use exos::proc::process::{self, Status};
 use user::Checks;
 
 const MOTD: &str = "Welcome to Exo, an exokernel.\n\
@@ -99,9 +99,9 @@ fn directories(c: &mut Checks) {
     c.equal("read a directory", fd::read(bin, &mut buf), Err(Errno::EISDIR));
     c.equal("close /bin", fd::close(bin), Ok(()));
     c.equal("/test/echoargs, test/echoargs, ./test//echoargs", fs::stat("./test//echoargs"), fs::stat("test/echoargs"));
-    c.equal("echoargs by spawn::find", exos::spawn::find("echoargs").map(|b| b.len() as u64), fs::stat("/test/echoargs").ok().map(|s| s.size));
-    c.equal("cat by spawn::find", exos::spawn::find("cat").map(|b| b.len() as u64), fs::stat("/bin/cat").ok().map(|s| s.size));
-    c.equal("vmbench by spawn::find", exos::spawn::find("vmbench").map(|b| b.len() as u64), fs::stat("/bench/vmbench").ok().map(|s| s.size));
+    c.equal("echoargs by spawn::find", exos::proc::spawn::find("echoargs").map(|b| b.len() as u64), fs::stat("/test/echoargs").ok().map(|s| s.size));
+    c.equal("cat by spawn::find", exos::proc::spawn::find("cat").map(|b| b.len() as u64), fs::stat("/bin/cat").ok().map(|s| s.size));
+    c.equal("vmbench by spawn::find", exos::proc::spawn::find("vmbench").map(|b| b.len() as u64), fs::stat("/bench/vmbench").ok().map(|s| s.size));
 }
 
 fn errors(c: &mut Checks) {
@@ -158,7 +158,7 @@ fn pipes(c: &mut Checks) {
     let (Ok((r, w)), Ok((gate_r, gate_w))) = (fd::pipe(), fd::pipe()) else { return c.check("pipes", false) };
     let cloexec = fd::open("/etc/motd", O_RDONLY).unwrap_or(99);
     let _ = fd::set_cloexec(cloexec, true);
-    match exos::fork::fork() {
+    match exos::proc::fork::fork() {
         Ok(0) => {
             let _ = (fd::close(r), fd::close(gate_w));
             let ok = fd::fstat(cloexec).is_ok();
@@ -174,7 +174,7 @@ fn pipes(c: &mut Checks) {
             let _ = fd::close(w);
             let _ = fd::close(gate_r);
             c.equal("child's bytes, then EOF while it lives", read_all(r), Ok(b"from the child\n".to_vec()));
-            c.check("the child is still alive", exos::region::alive(child));
+            c.check("the child is still alive", exos::ipc::region::alive(child));
             let _ = fd::close(gate_w);
             c.equal("the child saw EOF on the gate", process::wait(child), Ok(Status::Exited(7)));
             c.equal("the parent's cloexec fd is still open", fd::fstat(cloexec).map(|s| s.size), Ok(MOTD.len() as u64));
@@ -187,7 +187,7 @@ fn pipes(c: &mut Checks) {
 fn spawning(c: &mut Checks) {
     // echoargs with its stdout on a pipe.
     let Ok((r, w)) = fd::pipe() else { return c.check("pipe", false) };
-    let child = exos::spawn::spawn_with("echoargs", &["echoargs", "piped"], &[], &[(0, 0), (1, w), (2, 2)]);
+    let child = exos::proc::spawn::spawn_with("echoargs", &["echoargs", "piped"], &[], &[(0, 0), (1, w), (2, 2)]);
     let _ = fd::close(w);
     let Ok(pid) = child else { return c.check("spawn_with echoargs", false) };
     let expected = alloc::format!(
@@ -201,7 +201,7 @@ fn spawning(c: &mut Checks) {
     let _ = fd::close(r);
     // fd_cat between two pipes.
     let (Ok((in_r, in_w)), Ok((out_r, out_w))) = (fd::pipe(), fd::pipe()) else { return c.check("pipes", false) };
-    let child = exos::spawn::spawn_with("/test/fd_cat", &["fd_cat"], &[], &[(0, in_r), (1, out_w), (2, 2)]);
+    let child = exos::proc::spawn::spawn_with("/test/fd_cat", &["fd_cat"], &[], &[(0, in_r), (1, out_w), (2, 2)]);
     let _ = (fd::close(in_r), fd::close(out_w));
     let Ok(pid) = child else { return c.check("spawn_with fd_cat", false) };
     let input: Vec<u8> = (0..3000u32).map(|i| b'a' + (i % 26) as u8).collect();
@@ -210,14 +210,14 @@ fn spawning(c: &mut Checks) {
     c.equal("fd_cat copies it exactly", read_all(out_r), Ok(input));
     c.equal("fd_cat exits with the count", process::wait(pid), Ok(Status::Exited(3000)));
     let _ = fd::close(out_r);
-    c.equal("a listed fd that is not open", exos::spawn::spawn_with("fd_cat", &[], &[], &[(0, 50)]).err(), Some(exos::spawn::SpawnError::Fd(Errno::EBADF)));
+    c.equal("a listed fd that is not open", exos::proc::spawn::spawn_with("fd_cat", &[], &[], &[(0, 50)]).err(), Some(exos::proc::spawn::SpawnError::Fd(Errno::EBADF)));
 }
 
 /// `cd /tmp`, `ls` there, relative paths there, and `cd /` back: the working directory covers the
 /// session's `/tmp` as it covers the boot archive's directories.
 fn tmp_as_working_directory(c: &mut Checks) {
-    c.equal("cd /tmp", exos::cwd::chdir("/tmp"), Ok(()));
-    c.equal("pwd in /tmp", exos::cwd::cwd(), String::from("/tmp"));
+    c.equal("cd /tmp", exos::fs::cwd::chdir("/tmp"), Ok(()));
+    c.equal("pwd in /tmp", exos::fs::cwd::cwd(), String::from("/tmp"));
     c.equal("stat . in /tmp", fs::stat(".").map(|s| s.kind), Ok(FileKind::Dir));
     let Ok(note) = fd::open("note", O_WRONLY | O_CREAT) else { return c.check("create a file by a relative path in /tmp", false) };
     c.equal("write it", fd::write(note, b"hi\n"), Ok(3));
@@ -226,13 +226,13 @@ fn tmp_as_working_directory(c: &mut Checks) {
     c.equal("ls in /tmp", listed, Ok(alloc::vec![("note", 3)]));
     c.equal("it is /tmp/note", fs::stat("/tmp/note").map(|s| s.size), Ok(3));
     c.equal("ls -a: .. of /tmp is /", fs::stat("..").map(|s| s.kind), Ok(FileKind::Dir));
-    c.equal("cd /tmp/note: ENOTDIR", exos::cwd::chdir("note"), Err(Errno::ENOTDIR));
-    c.equal("cd /tmp/none: ENOENT", exos::cwd::chdir("none"), Err(Errno::ENOENT));
-    c.equal("cd .. from /tmp", exos::cwd::chdir(".."), Ok(()));
-    c.equal("pwd back at /", exos::cwd::cwd(), String::from("/"));
-    c.equal("cd tmp, relative", exos::cwd::chdir("tmp"), Ok(()));
-    c.equal("cd / back", exos::cwd::chdir("/"), Ok(()));
-    c.equal("pwd /", exos::cwd::cwd(), String::from("/"));
+    c.equal("cd /tmp/note: ENOTDIR", exos::fs::cwd::chdir("note"), Err(Errno::ENOTDIR));
+    c.equal("cd /tmp/none: ENOENT", exos::fs::cwd::chdir("none"), Err(Errno::ENOENT));
+    c.equal("cd .. from /tmp", exos::fs::cwd::chdir(".."), Ok(()));
+    c.equal("pwd back at /", exos::fs::cwd::cwd(), String::from("/"));
+    c.equal("cd tmp, relative", exos::fs::cwd::chdir("tmp"), Ok(()));
+    c.equal("cd / back", exos::fs::cwd::chdir("/"), Ok(()));
+    c.equal("pwd /", exos::fs::cwd::cwd(), String::from("/"));
     c.equal("remove /tmp/note", fd::unlink("/tmp/note"), Ok(()));
 }
 

@@ -11,11 +11,11 @@ extern crate alloc;
 use abi::{Error, MapUpdate, Rights, ANY_PAGE};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
-use exos::cow::MAP_SHARED;
-use exos::fork::fork;
-use exos::process::{self, Action, Status, SIGCHLD, SIGINT, SIGKILL, SIGTERM};
-use exos::syscall::*;
-use exos::vm;
+use exos::mem::cow::MAP_SHARED;
+use exos::proc::fork::fork;
+use exos::proc::process::{self, Action, Status, SIGCHLD, SIGINT, SIGKILL, SIGTERM};
+use exos::sys::syscall::*;
+use exos::sys::vm;
 use user::{mapped_page, mapped_page_mut, Checks};
 
 const SHARED: u64 = 0x3000_0000;
@@ -177,7 +177,7 @@ fn main() -> i64 {
     fifty(&mut c);
     signals(&mut c);
     bomb(&mut c);
-    exos::println!("forks: {} pages retired, waiting for children to let go", exos::cow::retired());
+    exos::println!("forks: {} pages retired, waiting for children to let go", exos::mem::cow::retired());
     let free_pages = vm::sysinfo().free_pages;
     c.check("free pages reported", free_pages > 0);
     c.finish()

@@ -46,7 +46,7 @@ const SKIPPED: [Sysnum; 4] = [Sysnum::EnvExit, Sysnum::PctWait, Sysnum::ConsoleW
 fn main() {
     let calls = 1_000_000u64;
     // The first free slot is the first one past the program's image and stack.
-    let (_, first_free) = exos::syscall::sys_page_alloc(abi::ANY_PAGE).expect("a page");
+    let (_, first_free) = exos::sys::syscall::sys_page_alloc(abi::ANY_PAGE).expect("a page");
     for seed in [0x9e37_79b9_7f4a_7c15u64, 0xdead_beef_cafe_f00d, 42] {
         let mut rng = Rng(seed, first_free);
         let (mut issued, mut ok) = (0u64, 0u64);

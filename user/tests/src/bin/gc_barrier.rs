@@ -21,7 +21,7 @@ use abi::{ExceptionFrame, Rights};
 use alloc::collections::BTreeSet;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
-use exos::mmap::{self, Access, Fault, PAGE};
+use exos::mem::mmap::{self, Access, Fault, PAGE};
 use exos::println;
 use user::Checks;
 

@@ -29,12 +29,12 @@ fn main() -> i64 {
     c.check("a growing String", text.starts_with("0,1,2,") && text.ends_with("498,499,"));
     let big: Box<[u8]> = alloc::vec![7u8; 1 << 20].into_boxed_slice();
     c.check("a 1 MiB Box", big.iter().all(|&b| b == 7));
-    let size = exos::heap::size();
+    let size = exos::rt::heap::size();
     drop(big);
     drop(numbers);
     let again: Vec<u8> = alloc::vec![1; 1 << 20];
-    c.check("freed memory is reused (the heap did not grow again)", exos::heap::size() == size && again.len() == 1 << 20);
-    exos::println!("heap: {} KiB mapped", exos::heap::size() / 1024);
+    c.check("freed memory is reused (the heap did not grow again)", exos::rt::heap::size() == size && again.len() == 1 << 20);
+    exos::println!("heap: {} KiB mapped", exos::rt::heap::size() / 1024);
     c.finish()
 }
 

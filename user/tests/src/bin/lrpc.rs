@@ -7,8 +7,8 @@
 #![no_main]
 #![deny(unsafe_code)]
 
-use exos::lrpc::{self, Client, LrpcError, Procedure, Procedures, Request};
-use exos::syscall::sys_env_exit;
+use exos::ipc::lrpc::{self, Client, LrpcError, Procedure, Procedures, Request};
+use exos::sys::syscall::sys_env_exit;
 use user::{spawn, Checks};
 
 const CALLS: u64 = 10_000;
@@ -95,7 +95,7 @@ fn main() -> i64 {
     c.equal("unknown procedure", client.call(99, [0; 3]), Err(LrpcError::UnknownProcedure));
     c.equal("unknown procedure, just past the table", client.call(DIE + 1, [0; 3]), Err(LrpcError::UnknownProcedure));
     c.equal("an application error", client.call(FAIL, [7, 0, 0]), Err(LrpcError::Failed(7)));
-    c.equal("the server knows its caller", client.call(WHO, [0; 3]), exos::region::self_id().map_err(LrpcError::Kernel));
+    c.equal("the server knows its caller", client.call(WHO, [0; 3]), exos::ipc::region::self_id().map_err(LrpcError::Kernel));
 
     // A big argument through the argument stack, copied in and out.
     let mut input = [0u8; 12_000];

@@ -7,8 +7,8 @@
 #![deny(unsafe_code)]
 
 use abi::{MapUpdate, Rights, ANY_PAGE};
-use exos::syscall::{sys_cap_grant, sys_cap_revoke, sys_page_alloc, sys_page_free, sys_page_map};
-use exos::vm;
+use exos::sys::syscall::{sys_cap_grant, sys_cap_revoke, sys_page_alloc, sys_page_free, sys_page_map};
+use exos::sys::vm;
 use user::{install_probes, last_fault, read_faults, write_faults, Checks};
 
 const VA: u64 = 0x1000_0000;

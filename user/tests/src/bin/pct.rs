@@ -8,7 +8,7 @@
 #![allow(unsafe_code)]
 
 use abi::{Error, MapUpdate, Rights, ANY_PAGE};
-use exos::syscall::*;
+use exos::sys::syscall::*;
 use user::{mapped_page, mapped_page_mut, spawn, Checks};
 
 const SHARED: u64 = 0x6100_0000;
@@ -63,7 +63,7 @@ fn main() -> i64 {
     let (server, slot) = spawn(server_main, &[(SHARED, shared)]).expect("spawning the server");
 
     c.equal("synchronous call: 2 + 3 * 4", call_when_ready(slot, server, [2, 3, 4, 0, 0]), Ok(14));
-    c.equal("the environment table shows the server waiting", exos::vm::env_info(abi::env_index(server)).state, abi::ENV_WAITING);
+    c.equal("the environment table shows the server waiting", exos::sys::vm::env_info(abi::env_index(server)).state, abi::ENV_WAITING);
     c.equal("again", sys_pct_call(slot, [10, 10, 10, 0, 0]), Ok(110));
     c.equal("asynchronous send", sys_pct_send(slot, [1, 2, 3, 1, 0]), Ok(()));
     while mapped_page(SHARED)[0] == 0 {
@@ -77,7 +77,7 @@ fn main() -> i64 {
     let (empty, empty_slot) = sys_env_create().expect("a child with no entry");
     c.equal("call a child with no entry", sys_pct_call(empty_slot, [0; 5]), Err(Error::NoEntry));
     let (pa, _) = sys_page_alloc(ANY_PAGE).expect("a page");
-    let my_id = u64::from(exos::vm::owner(pa >> 12).unwrap_or(0));
+    let my_id = u64::from(exos::sys::vm::owner(pa >> 12).unwrap_or(0));
     let no_execute = sys_cap_grant(slot, my_id, Rights(Rights::READ.0 | Rights::WRITE.0)).expect("a capability without EXECUTE");
     c.equal("call without the EXECUTE right", sys_pct_call(no_execute, [0; 5]), Err(Error::NoRights));
     c.equal("reply while not serving a call", sys_pct_reply(empty, 0), Error::BadArgument);
@@ -126,7 +126,7 @@ fn skip_ud2(frame: &mut abi::ExceptionFrame) -> bool {
 }
 
 fn measure_exception() -> u64 {
-    exos::exception::set_handler(skip_ud2).expect("handler");
+    exos::rt::exception::set_handler(skip_ud2).expect("handler");
     median(|| {
         // SAFETY: #UD goes to `skip_ud2`, which resumes after the instruction.
         unsafe { core::arch::asm!("ud2") };

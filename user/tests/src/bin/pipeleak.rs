@@ -7,14 +7,14 @@
 #![no_main]
 #![deny(unsafe_code)]
 
-use exos::fd;
-use exos::process::{self, Status};
+use exos::fs::fd;
+use exos::proc::process::{self, Status};
 use user::Checks;
 
 const ROUNDS: usize = 400;
 
 fn pages(id: u64) -> u32 {
-    exos::vm::env_info(abi::env_index(id)).pages
+    exos::sys::vm::env_info(abi::env_index(id)).pages
 }
 
 /// Reads `fd` to end of file into `buf`; returns the length (or `usize::MAX` on error).
@@ -35,7 +35,7 @@ fn read_all(fd: u32, buf: &mut [u8]) -> usize {
 /// read end when this process closed its ends): `reap_pipes` frees it.
 fn pipeline(round: usize) -> bool {
     let (Ok((in_r, in_w)), Ok((out_r, out_w))) = (fd::pipe(), fd::pipe()) else { return false };
-    let child = exos::spawn::spawn_with("fd_cat", &["fd_cat"], &[], &[(0, in_r), (1, out_w), (2, 2)]);
+    let child = exos::proc::spawn::spawn_with("fd_cat", &["fd_cat"], &[], &[(0, in_r), (1, out_w), (2, 2)]);
     let _ = (fd::close(in_r), fd::close(out_w));
     let Ok(pid) = child else { return false };
     let data = [b'a' + (round % 26) as u8; 100];
@@ -51,7 +51,7 @@ fn pipeline(round: usize) -> bool {
 
 fn main() -> i64 {
     let mut c = Checks::new("pipeleak");
-    let Ok(me) = exos::region::self_id() else { return c.finish() };
+    let Ok(me) = exos::ipc::region::self_id() else { return c.finish() };
     // A first round makes the descriptor table and grows the heap to its steady size.
     c.check("first pipeline", pipeline(0));
     c.equal("the input pipe is reaped after the wait", fd::reap_pipes(), 1);
@@ -75,7 +75,7 @@ fn main() -> i64 {
     // write end, the dead holder's registration notwithstanding.
     let Ok((r, w)) = fd::pipe() else { return c.finish() };
     c.equal("a pipe costs 5 pages", pages(me), base + 5);
-    let child = exos::spawn::spawn_with("fd_cat", &["fd_cat"], &[], &[(0, r), (1, 1), (2, 2)]);
+    let child = exos::proc::spawn::spawn_with("fd_cat", &["fd_cat"], &[], &[(0, r), (1, 1), (2, 2)]);
     let _ = fd::close(r);
     if let Ok(pid) = child {
         c.equal("kill the reader", process::kill(pid, process::SIGKILL), Ok(()));
@@ -90,7 +90,7 @@ fn main() -> i64 {
 
     // A forked child that exits holding both ends without closing them.
     let Ok((r, w)) = fd::pipe() else { return c.finish() };
-    match exos::fork::fork() {
+    match exos::proc::fork::fork() {
         Ok(0) => process::exit(7),
         Ok(pid) => {
             c.equal("the forked child exits", process::wait(pid), Ok(Status::Exited(7)));

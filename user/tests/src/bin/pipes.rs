@@ -8,8 +8,8 @@
 #![deny(unsafe_code)]
 
 use core::sync::atomic::{AtomicU64, Ordering};
-use exos::pipe::{pipe, PipeError, PipeReader, PipeWriter};
-use exos::syscall::{sys_env_destroy, sys_env_exit, sys_env_yield};
+use exos::ipc::pipe::{pipe, PipeError, PipeReader, PipeWriter};
+use exos::sys::syscall::{sys_env_destroy, sys_env_exit, sys_env_yield};
 use user::{spawn, Checks};
 
 const MESSAGES: u64 = 10_000;
@@ -74,7 +74,7 @@ extern "C" fn child_main() -> ! {
             output.write(&[0x5a; 100]).unwrap_or_else(|e| fail("write", e));
             // Hold a page when dying (the kernel handles the table record of such an environment
             // differently), and die without closing.
-            let _ = exos::syscall::sys_page_alloc(abi::ANY_PAGE);
+            let _ = exos::sys::syscall::sys_page_alloc(abi::ANY_PAGE);
             core::mem::forget(output);
             sys_env_exit(3)
         }

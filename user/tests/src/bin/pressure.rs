@@ -9,8 +9,8 @@
 
 use abi::{env_index, Error, MapUpdate, Rights, ANY_PAGE, MAX_ENVS};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use exos::syscall::*;
-use exos::vm;
+use exos::sys::syscall::*;
+use exos::sys::vm;
 use user::{mapped_page, mapped_page_mut, spawn, Checks};
 
 /// The budget the test boots with (`user_pages=`).
@@ -60,8 +60,8 @@ fn resume_anything(_: &mut abi::ExceptionFrame) -> bool {
 }
 
 extern "C" fn hog_main() -> ! {
-    exos::exception::set_handler(resume_anything).expect("handler");
-    exos::exception::set_revoke_handler(if word(MODE) == 1 { give_back } else { ignore });
+    exos::rt::exception::set_handler(resume_anything).expect("handler");
+    exos::rt::exception::set_revoke_handler(if word(MODE) == 1 { give_back } else { ignore });
     let used: u64 = (0..MAX_ENVS).map(|i| u64::from(vm::env_info(i).pages)).sum();
     for (i, held) in SLOTS.iter().take(BUDGET.saturating_sub(used).min(128) as usize).enumerate() {
         match sys_page_alloc(ANY_PAGE) {

@@ -1,4 +1,4 @@
-//! Memory pressure answered by ExOS (`exos::reclaim`; boot with `user_pages=800`, the pages all
+//! Memory pressure answered by ExOS (`exos::mem::reclaim`; boot with `user_pages=800`, the pages all
 //! environments may hold together). A parent and its forked child each sweep a demand-zero region
 //! of 600 pages, three quarters of that budget, three times, at the same time: every fourth page
 //! is written with a pattern of its own (dirty), the others are only read (clean: zero). Together
@@ -13,8 +13,8 @@
 #![deny(unsafe_code)]
 
 use abi::{env_index, MapUpdate, Rights, ANY_ENV, ANY_PAGE, MAX_ENVS};
-use exos::syscall::*;
-use exos::{mmap, process, reclaim, vm};
+use exos::sys::syscall::*;
+use exos::{mem::mmap, proc::process, mem::reclaim, sys::vm};
 use user::{mapped_page, mapped_page_mut, Checks};
 
 /// The budget the test boots with (`user_pages=`).
@@ -201,12 +201,12 @@ fn stat(h: usize, i: usize) -> u64 {
 fn main() -> i64 {
     let mut c = Checks::new("reclaim");
     let (_, ctrl) = sys_page_alloc(ANY_PAGE).expect("control page");
-    let rw = Rights::READ.0 | Rights::WRITE.0 | exos::cow::MAP_SHARED;
+    let rw = Rights::READ.0 | Rights::WRITE.0 | exos::mem::cow::MAP_SHARED;
     c.equal("map the control page", sys_page_map(&[MapUpdate { op: MapUpdate::MAP, va: CTRL, slot: ctrl, rights: rw }]), (1, None));
     set(PARENT_ID, process::id());
-    exos::exception::set_revoke_handler(timed_give_back);
+    exos::rt::exception::set_revoke_handler(timed_give_back);
     let before = used();
-    let pid = exos::fork::fork().expect("fork");
+    let pid = exos::proc::fork::fork().expect("fork");
     if pid == 0 {
         let bad = run(0xc41d);
         process::exit(i64::from(bad != 0))

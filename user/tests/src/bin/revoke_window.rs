@@ -13,8 +13,8 @@
 
 use abi::{Error, ExceptionFrame, MapUpdate, Rights, ANY_PAGE, MAX_ENVS};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use exos::syscall::*;
-use exos::vm;
+use exos::sys::syscall::*;
+use exos::sys::vm;
 use user::{mapped_page, mapped_page_mut, spawn, Checks};
 
 const BUDGET: u64 = 160;
@@ -107,8 +107,8 @@ fn invalid_opcode() {
 
 extern "C" fn hog_main() -> ! {
     let inline = word(MODE) == INLINE;
-    exos::exception::set_handler(answer_inline).expect("handler");
-    exos::exception::set_revoke_handler(if inline { count_upcall } else { partial });
+    exos::rt::exception::set_handler(answer_inline).expect("handler");
+    exos::rt::exception::set_revoke_handler(if inline { count_upcall } else { partial });
     let used: u64 = (0..MAX_ENVS).map(|i| u64::from(vm::env_info(i).pages)).sum();
     for (i, held) in SLOTS.iter().take(BUDGET.saturating_sub(used).min(128) as usize).enumerate() {
         match sys_page_alloc(ANY_PAGE) {

@@ -6,7 +6,7 @@
 #![allow(unsafe_code)]
 
 use abi::{MapUpdate, Rights, ANY_PAGE};
-use exos::syscall::*;
+use exos::sys::syscall::*;
 use user::{mapped_page, mapped_page_mut, spawn, Checks};
 
 const SHARED: u64 = 0x6100_0000;

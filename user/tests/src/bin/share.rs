@@ -7,7 +7,7 @@
 
 use abi::{Error, ExceptionFrame, MapUpdate, Rights, ANY_PAGE};
 use core::sync::atomic::{AtomicU64, Ordering};
-use exos::syscall::*;
+use exos::sys::syscall::*;
 use user::{mapped_page, mapped_page_mut, spawn, Checks};
 
 const OWNER_VA: u64 = 0x3000_0000;
@@ -24,7 +24,7 @@ static GRANTED_SLOT: AtomicU64 = AtomicU64::new(u64::MAX);
 static CALLER: AtomicU64 = AtomicU64::new(0);
 
 extern "C" fn peer_main() -> ! {
-    exos::exception::set_handler(peer_fault).expect("peer handler");
+    exos::rt::exception::set_handler(peer_fault).expect("peer handler");
     let e = sys_pct_set_entry(peer_entry, PEER_STACK_TOP).err().unwrap_or_else(sys_pct_wait);
     exos::println!("share peer: FAIL: {e:?}");
     sys_env_exit(1)

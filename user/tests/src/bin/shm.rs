@@ -7,8 +7,8 @@
 #![deny(unsafe_code)]
 
 use core::sync::atomic::{AtomicU64, Ordering};
-use exos::shm::{Channel, Receiver, Sender, ShmError, MAX_MESSAGE};
-use exos::syscall::sys_env_exit;
+use exos::ipc::shm::{Channel, Receiver, Sender, ShmError, MAX_MESSAGE};
+use exos::sys::syscall::sys_env_exit;
 use user::{spawn, Checks};
 
 const MESSAGES: u64 = 10_000;

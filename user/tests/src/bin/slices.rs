@@ -7,8 +7,8 @@
 
 use abi::{Error, ExceptionFrame, MapUpdate, Rights, ANY_PAGE, ANY_SLICE, SLICES};
 use core::sync::atomic::{AtomicU64, Ordering};
-use exos::syscall::*;
-use exos::vm;
+use exos::sys::syscall::*;
+use exos::sys::vm;
 use user::{mapped_page, mapped_page_mut, spawn, Checks};
 
 const SHARED: u64 = 0x6100_0000;
@@ -74,8 +74,8 @@ fn main() -> i64 {
     c.check("the slice table shows mine", owners[..12].iter().all(|&o| o == me) && owners[12..].iter().all(|&o| o == 0));
     c.equal("slice upcall: bad flag", user::raw_syscall(abi::Sysnum::EnvSetSliceUpcall as u64, [7, 0, 0, 0, 0, 0]).1, Some(Error::BadArgument));
 
-    exos::exception::set_handler(no_faults).expect("handler");
-    exos::exception::set_slice_handler(on_slice_end).expect("slice upcalls");
+    exos::rt::exception::set_handler(no_faults).expect("handler");
+    exos::rt::exception::set_slice_handler(on_slice_end).expect("slice upcalls");
     let (_, child) = spawn(spinner, &[(SHARED, shared)]).expect("spawning the spinner");
     // Both spin; the timer decides. Stop after enough ticks for the vector to turn a few times.
     spin(0, 64);

@@ -6,8 +6,8 @@
 
 extern crate alloc;
 
-use exos::process::{self, Status};
-use exos::spawn::{spawn, SpawnError};
+use exos::proc::process::{self, Status};
+use exos::proc::spawn::{spawn, SpawnError};
 use user::Checks;
 
 fn main() -> i64 {

@@ -15,7 +15,7 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::hint::black_box;
 use core::sync::atomic::{AtomicU64, Ordering};
-use exos::pacer::Pacer;
+use exos::thread::pacer::Pacer;
 use exos::thread::{self, Builder, Policy, RoundRobin, ThreadId};
 use user::Checks;
 

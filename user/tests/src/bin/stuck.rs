@@ -5,7 +5,7 @@
 #![no_main]
 #![deny(unsafe_code)]
 
-use exos::syscall::*;
+use exos::sys::syscall::*;
 
 extern "C" fn child() -> ! {
     exos::println!("stuck: child exits, leaving the parent waiting");

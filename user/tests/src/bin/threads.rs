@@ -12,8 +12,8 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::hint::black_box;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use exos::pacer::Pacer;
-use exos::sync::{Condvar, Mutex};
+use exos::thread::pacer::Pacer;
+use exos::thread::sync::{Condvar, Mutex};
 use exos::thread::{self, Builder, RoundRobin};
 use user::Checks;
 

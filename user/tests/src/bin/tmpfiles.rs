@@ -1,4 +1,4 @@
-//! The writable `/tmp` (`exos::tmpfs` through `exos::fd`): exact bytes written and read back,
+//! The writable `/tmp` (`exos::fs::tmpfs` through `exos::fs::fd`): exact bytes written and read back,
 //! append, truncate, lseek, holes, fstat and stat, readdir of `/tmp`, unlink, every error, the
 //! pool filling up (`ENOSPC`, pages and table) and usable again after unlink, and sharing: a
 //! forked child, a spawned copy of this program (argument `writer`) and `fd_cat` started with
@@ -11,10 +11,10 @@ extern crate alloc;
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use exos::fd::{self, Whence, O_APPEND, O_CREAT, O_DIRECTORY, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY};
+use exos::fs::fd::{self, Whence, O_APPEND, O_CREAT, O_DIRECTORY, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY};
 use exos::fs::{Errno, FileKind, Stat};
-use exos::process::{self, Status};
-use exos::tmpfs;
+use exos::proc::process::{self, Status};
+use exos::fs::tmpfs;
 use user::Checks;
 
 /// Reads `fd` to end of file.
@@ -207,7 +207,7 @@ fn full(c: &mut Checks) {
 
 fn sharing(c: &mut Checks) {
     // A forked child writes a file and exits; the parent reads it.
-    match exos::fork::fork() {
+    match exos::proc::fork::fork() {
         Ok(0) => {
             let ok = put("/tmp/forked", b"from the forked child\n").is_ok();
             process::exit(if ok { 5 } else { 6 })
@@ -219,7 +219,7 @@ fn sharing(c: &mut Checks) {
         Err(e) => c.check(&alloc::format!("fork: {e:?}"), false),
     }
     // A spawned copy of this program appends to that file by path.
-    match exos::spawn::spawn_with("tmpfiles", &["tmpfiles", "writer"], &[], &[]) {
+    match exos::proc::spawn::spawn_with("tmpfiles", &["tmpfiles", "writer"], &[], &[]) {
         Ok(child) => {
             c.equal("spawned writer exits", process::wait(child), Ok(Status::Exited(9)));
             c.equal("it appended", contents("/tmp/forked"), Ok(b"from the forked child\nfrom the spawned writer\n".to_vec()));
@@ -230,7 +230,7 @@ fn sharing(c: &mut Checks) {
     let input = pattern(9000, 1);
     c.equal("input file", put("/tmp/in", &input), Ok(()));
     let (Ok(i), Ok(o)) = (fd::open("/tmp/in", O_RDONLY), fd::open("/tmp/out", O_WRONLY | O_CREAT | O_TRUNC)) else { return c.check("open in, out", false) };
-    let child = exos::spawn::spawn_with("fd_cat", &["fd_cat"], &[], &[(0, i), (1, o), (2, 2)]);
+    let child = exos::proc::spawn::spawn_with("fd_cat", &["fd_cat"], &[], &[(0, i), (1, o), (2, 2)]);
     let _ = (fd::close(i), fd::close(o));
     match child {
         Ok(pid) => c.equal("fd_cat copies 9000 bytes", process::wait(pid), Ok(Status::Exited(9000))),
@@ -243,7 +243,7 @@ fn sharing(c: &mut Checks) {
 }
 
 fn main() -> i64 {
-    if exos::spawn::args().nth(1) == Some("writer") {
+    if exos::proc::spawn::args().nth(1) == Some("writer") {
         let Ok(fd) = fd::open("/tmp/forked", O_WRONLY | O_APPEND) else { return 7 };
         return if fd::write_all(fd, b"from the spawned writer\n").is_ok() { 9 } else { 8 };
     }

@@ -10,10 +10,10 @@
 
 use abi::layout::KERNEL_BASE;
 use abi::{Error, Sysnum};
-use exos::fork::fork;
-use exos::process::{self, Status, SIGINT};
-use exos::syscall::{sys_console_read, sys_env_yield};
-use exos::{println, tty};
+use exos::proc::fork::fork;
+use exos::proc::process::{self, Status, SIGINT};
+use exos::sys::syscall::{sys_console_read, sys_env_yield};
+use exos::{println, fs::tty};
 use user::{raw_syscall, Checks};
 
 /// What the driver types, line by line, as the program must receive it.
@@ -39,7 +39,7 @@ fn hostile(c: &mut Checks) {
     }
     let mut buf = [0u8; 32];
     c.equal("nothing typed yet: 0 bytes", sys_console_read(&mut buf), Ok(0));
-    c.equal("nothing typed yet: the published count", exos::vm::sysinfo().console_input, 0);
+    c.equal("nothing typed yet: the published count", exos::sys::vm::sysinfo().console_input, 0);
 }
 
 /// Reads one cooked line (without its newline); `None` at end of file.

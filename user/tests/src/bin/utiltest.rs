@@ -13,9 +13,9 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
-use exos::fd::{self, O_RDONLY};
+use exos::fs::fd::{self, O_RDONLY};
 use exos::fs;
-use exos::process::{self, Status};
+use exos::proc::process::{self, Status};
 use user::Checks;
 
 /// Where a child's stdin comes from.
@@ -98,7 +98,7 @@ fn run(argv: &[&str], vars: &[&str], stdin: Stdin) -> Run {
         },
     };
     let fds = [(0, child_in), (1, OUT[1].load(Ordering::Relaxed)), (2, ERR[1].load(Ordering::Relaxed))];
-    let child = exos::spawn::spawn_with(argv[0], argv, vars, &fds);
+    let child = exos::proc::spawn::spawn_with(argv[0], argv, vars, &fds);
     if child_in != EMPTY.load(Ordering::Relaxed) {
         let _ = fd::close(child_in);
     }
@@ -148,7 +148,7 @@ fn cat(c: &mut Checks) {
     // A closed output pipe: EPIPE ends cat quietly with status 1.
     let Ok((r, w)) = fd::pipe() else { return c.check("pipe", false) };
     let _ = fd::close(r);
-    let child = exos::spawn::spawn_with("cat", &["cat", "/usr/share/words"], &[], &[(0, 0), (1, w), (2, 2)]);
+    let child = exos::proc::spawn::spawn_with("cat", &["cat", "/usr/share/words"], &[], &[(0, 0), (1, w), (2, 2)]);
     let _ = fd::close(w);
     c.equal("cat into a closed pipe", child.ok().and_then(|pid| process::wait(pid).ok()), Some(Status::Exited(1)));
 }
@@ -264,8 +264,8 @@ fn sorting(c: &mut Checks) {
     let Ok((p_r, p_w)) = fd::pipe() else { return c.check("pipe", false) };
     let (out, err) = (OUT[1].load(Ordering::Relaxed), ERR[1].load(Ordering::Relaxed));
     let file = fd::open("/usr/share/words", O_RDONLY).unwrap_or(0);
-    let sort = exos::spawn::spawn_with("sort", &["sort"], &[], &[(0, file), (1, p_w), (2, err)]);
-    let uniq = exos::spawn::spawn_with("uniq", &["uniq", "-c"], &[], &[(0, p_r), (1, out), (2, err)]);
+    let sort = exos::proc::spawn::spawn_with("sort", &["sort"], &[], &[(0, file), (1, p_w), (2, err)]);
+    let uniq = exos::proc::spawn::spawn_with("uniq", &["uniq", "-c"], &[], &[(0, p_r), (1, out), (2, err)]);
     let _ = (fd::close(file), fd::close(p_r), fd::close(p_w));
     c.equal("sort's status", sort.ok().and_then(|pid| process::wait(pid).ok()), Some(Status::Exited(0)));
     c.equal("uniq's status", uniq.ok().and_then(|pid| process::wait(pid).ok()), Some(Status::Exited(0)));
@@ -277,30 +277,30 @@ fn sorting(c: &mut Checks) {
 
 /// Timer ticks this environment has run.
 fn my_run_ticks(me: u64) -> u64 {
-    exos::stats::processes().find(|p| u64::from(p.id) == me).map_or(0, |p| p.ticks)
+    exos::sys::stats::processes().find(|p| u64::from(p.id) == me).map_or(0, |p| p.ticks)
 }
 
 fn sleeping(c: &mut Checks) {
     c.equal("sleep x", no_input(&["sleep", "x"]), Run::new("", "sleep: invalid time 'x'\nusage: sleep SECONDS\n", 2));
     c.equal("sleep", no_input(&["sleep"]), Run::new("", "sleep: one operand expected\nusage: sleep SECONDS\n", 2));
     c.equal("sleep 0", no_input(&["sleep", "0"]), Run::new("", "", 0));
-    let me = exos::region::self_id().unwrap_or(0);
-    let (ticks0, mine0) = (exos::vm::sysinfo().ticks, my_run_ticks(me));
-    let Ok(pid) = exos::spawn::spawn("sleep", &["sleep", "1"], &[]) else { return c.check("spawn sleep", false) };
+    let me = exos::ipc::region::self_id().unwrap_or(0);
+    let (ticks0, mine0) = (exos::sys::vm::sysinfo().ticks, my_run_ticks(me));
+    let Ok(pid) = exos::proc::spawn::spawn("sleep", &["sleep", "1"], &[]) else { return c.check("spawn sleep", false) };
     // Spin (never yield) while it sleeps: the CPU time must come to us.
     let mut spins = 0u64;
-    while exos::region::alive(pid) {
+    while exos::ipc::region::alive(pid) {
         spins = core::hint::black_box(spins + 1);
     }
-    let (ticks1, mine1) = (exos::vm::sysinfo().ticks, my_run_ticks(me));
+    let (ticks1, mine1) = (exos::sys::vm::sysinfo().ticks, my_run_ticks(me));
     c.equal("sleep 1 exits 0", process::wait(pid), Ok(Status::Exited(0)));
     let (elapsed, ran) = (ticks1 - ticks0, mine1 - mine0);
     exos::println!("utiltest: sleep 1 took {elapsed} ticks; this spinner ran {ran} of them ({spins} spins)");
     c.check("sleep 1 waits at least 1 s of ticks", elapsed * abi::TICK_MS >= 1000);
     c.check("and gives the CPU away: the spinner ran >= 90% of them", ran * 10 >= elapsed * 9);
-    let t0 = exos::vm::sysinfo().ticks;
+    let t0 = exos::sys::vm::sysinfo().ticks;
     c.equal("sleep 0.25", no_input(&["sleep", "0.25"]), Run::new("", "", 0));
-    c.check("sleep 0.25 waits at least 25 ticks", exos::vm::sysinfo().ticks - t0 >= 25);
+    c.check("sleep 0.25 waits at least 25 ticks", exos::sys::vm::sysinfo().ticks - t0 >= 25);
 }
 
 fn main() -> i64 {

@@ -1,4 +1,4 @@
-//! The Appel-Li primitives of `exos::appel`, each run once and checked by its effect on the
+//! The Appel-Li primitives of `exos::mem::appel`, each run once and checked by its effect on the
 //! page-table entries (read through the self-map) and on the fault count: prot1, protN, unprotN,
 //! dirty, trap, appel1 and appel2.
 #![no_std]
@@ -6,9 +6,9 @@
 #![allow(unsafe_code)]
 
 use abi::Rights;
-use exos::appel::{self, PROTECTED, UNPROTECTED};
-use exos::mmap::{self, PAGE};
-use exos::vm;
+use exos::mem::appel::{self, PROTECTED, UNPROTECTED};
+use exos::mem::mmap::{self, PAGE};
+use exos::sys::vm;
 use user::Checks;
 
 const N: u64 = 100;

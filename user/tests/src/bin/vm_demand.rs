@@ -6,8 +6,8 @@
 #![allow(unsafe_code)]
 
 use abi::Rights;
-use exos::mmap::{self, Kind, PAGE};
-use exos::vm;
+use exos::mem::mmap::{self, Kind, PAGE};
+use exos::sys::vm;
 use user::Checks;
 
 fn peek(addr: u64) -> u64 {
@@ -25,9 +25,9 @@ fn poke(addr: u64, value: u64) {
 /// of one of its own heap pages in the page-ownership table), less the heap's own pages (the region
 /// list lives on the heap, which grows but never shrinks).
 fn held() -> u64 {
-    let frame = vm::physical(exos::heap::HEAP_BASE).expect("the heap is mapped") >> 12;
+    let frame = vm::physical(exos::rt::heap::HEAP_BASE).expect("the heap is mapped") >> 12;
     let me = vm::owner(frame).expect("the heap page has an owner");
-    u64::from(vm::env_info(abi::env_index(u64::from(me))).pages) - exos::heap::size() as u64 / PAGE
+    u64::from(vm::env_info(abi::env_index(u64::from(me))).pages) - exos::rt::heap::size() as u64 / PAGE
 }
 
 fn main() -> i64 {

@@ -8,8 +8,8 @@
 
 use abi::{ExceptionFrame, Rights};
 use core::sync::atomic::{AtomicU64, Ordering};
-use exos::mmap::{self, Access, Fault, PAGE};
-use exos::{exception, vm};
+use exos::mem::mmap::{self, Access, Fault, PAGE};
+use exos::{rt::exception, sys::vm};
 use user::Checks;
 
 fn peek(addr: u64) -> u64 {

@@ -11,8 +11,8 @@ extern crate alloc;
 use abi::{Error, Rights};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
-use exos::mmap::{self, Access, Fault, PAGE};
-use exos::vm;
+use exos::mem::mmap::{self, Access, Fault, PAGE};
+use exos::sys::vm;
 use user::Checks;
 
 fn peek(addr: u64) -> u64 {
@@ -117,7 +117,7 @@ fn main() -> i64 {
 /// Asks the kernel directly to make a page of a read-only region writable.
 fn kernel_upgrade(page: u64) -> Option<Error> {
     let update = abi::MapUpdate { op: abi::MapUpdate::PROTECT, va: page, slot: 0, rights: RW.0 };
-    exos::syscall::sys_page_map(&[update]).1
+    exos::sys::syscall::sys_page_map(&[update]).1
 }
 
 exos::main!(main);

@@ -7,9 +7,9 @@
 #![allow(unsafe_code)]
 
 use abi::{Error, MapUpdate, Rights};
-use exos::mmap::{self, Kind, PAGE};
-use exos::syscall::{sys_env_exit, sys_env_yield, sys_page_map};
-use exos::vm;
+use exos::mem::mmap::{self, Kind, PAGE};
+use exos::sys::syscall::{sys_env_exit, sys_env_yield, sys_page_map};
+use exos::sys::vm;
 use user::Checks;
 
 const RW: Rights = Rights(Rights::READ.0 | Rights::WRITE.0);

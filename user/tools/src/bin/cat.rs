@@ -5,7 +5,7 @@
 #![no_main]
 #![deny(unsafe_code)]
 
-use exos::fd;
+use exos::fs::fd;
 use exos::fs::Errno;
 use user::util;
 

@@ -19,7 +19,7 @@ fn main() -> i64 {
     if let Some(operand) = parsed.operands.first() {
         return util::usage_error(&alloc::format!("env: unexpected operand {operand}"), USAGE);
     }
-    for var in exos::spawn::vars() {
+    for var in exos::proc::spawn::vars() {
         util::out(var.as_bytes());
         util::out(b"\n");
     }

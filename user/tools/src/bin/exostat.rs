@@ -6,10 +6,10 @@
 
 use abi::stats::Counter;
 use abi::Sysnum;
-use exos::{println, stats};
+use exos::{println, sys::stats};
 
 fn main() -> i64 {
-    let info = exos::vm::sysinfo();
+    let info = exos::sys::vm::sysinfo();
     println!("exostat: {} ticks of {} ms, {} of {} pages free", info.ticks, abi::TICK_MS, info.free_pages, info.total_pages);
     println!("system calls:");
     let mut total = 0;

@@ -7,9 +7,9 @@
 use exos::println;
 
 fn main() -> i64 {
-    let info = exos::vm::sysinfo();
+    let info = exos::sys::vm::sysinfo();
     let used = info.total_pages.saturating_sub(info.free_pages);
-    let held: u64 = exos::stats::processes().map(|p| u64::from(p.pages)).sum();
+    let held: u64 = exos::sys::stats::processes().map(|p| u64::from(p.pages)).sum();
     println!("{:>8} {:>10} {:>10} {:>10} {:>10}", "", "total", "used", "free", "by envs");
     println!("{:>8} {:>10} {:>10} {:>10} {:>10}", "pages", info.total_pages, used, info.free_pages, held);
     println!("{:>8} {:>10} {:>10} {:>10} {:>10}", "KiB", info.total_pages * 4, used * 4, info.free_pages * 4, held * 4);

@@ -63,7 +63,7 @@ fn main() -> i64 {
         Err(status) => return status,
     };
     let (long, all) = (parsed.has('l'), parsed.has('a'));
-    let here = exos::spawn::var("PWD").unwrap_or("/");
+    let here = exos::proc::spawn::var("PWD").unwrap_or("/");
     let operands: Vec<&str> = if parsed.operands.is_empty() { alloc::vec![here] } else { parsed.operands.clone() };
     let mut failed = false;
     let mut dirs = Vec::new();

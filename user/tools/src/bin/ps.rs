@@ -5,7 +5,7 @@
 #![deny(unsafe_code)]
 
 use exos::println;
-use exos::stats;
+use exos::sys::stats;
 
 fn main() -> i64 {
     println!("{:>6} {:>6} S {:>5} {:>9} NAME", "PID", "PPID", "PAGES", "TIME");

@@ -38,10 +38,10 @@ fn main() -> i64 {
     let Some(ms) = millis(operand) else {
         return util::usage_error(&alloc::format!("sleep: invalid time '{operand}'"), USAGE);
     };
-    let until = exos::vm::sysinfo().ticks + ms.div_ceil(abi::TICK_MS);
-    while exos::vm::sysinfo().ticks < until {
-        let _ = exos::syscall::sys_env_yield(abi::ANY_ENV);
-        exos::process::check_signals();
+    let until = exos::sys::vm::sysinfo().ticks + ms.div_ceil(abi::TICK_MS);
+    while exos::sys::vm::sysinfo().ticks < until {
+        let _ = exos::sys::syscall::sys_env_yield(abi::ANY_ENV);
+        exos::proc::process::check_signals();
     }
     0
 }

@@ -5,8 +5,8 @@ use crate::run::{status_code, Shell};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use exos::process::{self, SIGINT, SIGKILL, SIGTERM};
-use exos::{cwd, fd, region};
+use exos::proc::process::{self, SIGINT, SIGKILL, SIGTERM};
+use exos::{fs::cwd, fs::fd, ipc::region};
 use shell::exec_plan::{Builtin, Stage};
 use shell::expand::split_name_value;
 

@@ -22,8 +22,8 @@ mod run;
 use alloc::string::String;
 use alloc::vec::Vec;
 use exos::fs::FileKind;
-use exos::process::{self, Action, SIGINT};
-use exos::{cwd, fd, fs, spawn, tty, vm};
+use exos::proc::process::{self, Action, SIGINT};
+use exos::{fs::cwd, fs::fd, fs, proc::spawn, fs::tty, sys::vm};
 use run::Shell;
 use shell::edit::{Editor, Event};
 
@@ -33,7 +33,7 @@ fn main() -> i64 {
     let _ = process::signal(SIGINT, Action::Ignore);
     // The session's writable /tmp: made by the first shell, shared with every job it starts
     // (a shell started by another one already has it). Without it, /tmp is simply absent.
-    if let Err(e) = exos::tmpfs::init() {
+    if let Err(e) = exos::fs::tmpfs::init() {
         exos::eprintln!("sh: /tmp unavailable: {e}");
     }
     let args: Vec<&str> = spawn::args().collect();
