@@ -10,7 +10,9 @@
 //! 1. **Prepare**, with the old program still whole, so any failure (no such program, bad ELF,
 //!    arguments too long, out of pages or capabilities) is an error returned to it and changes
 //!    nothing: every page of the new image and its stack (start block at the top, carrying this
-//!    process's id) is allocated and filled at a staging address ([`STAGING`]); then a **table of
+//!    process's id) is allocated and filled at a staging address ([`STAGING`]), after the
+//!    copy-on-write pages that `exec` keeps are made private (the new program has no copy-on-write
+//!    handler until it forks); then a **table of
 //!    system calls** is written in the private region ([`TABLE_VA`]): remove the exception handler,
 //!    the PCT entry; `UNMAP` every mapping that goes (batched `page_map`, 512 updates a call);
 //!    `cap_delete` each capability that backed only those (a root page is freed only when no other
@@ -31,7 +33,7 @@
 //! the process ends. The new program's `exos_start` frees the trampoline and table pages.
 #![allow(unsafe_code)]
 
-use crate::mem::cow::PRIVATE_REGION;
+use crate::mem::cow::{self, PRIVATE_REGION};
 use crate::proc::spawn::{self, image_pages, start_block, SpawnError, BLOCK_VA, START_RSP, STACK_BOTTOM};
 use crate::sys::syscall::*;
 use crate::proc::process;
@@ -130,6 +132,7 @@ fn prepare(name: &str, argv: &[&str], vars: &[&str]) -> Result<u64, SpawnError> 
     }) {
         return Err(Error::BadAddress.into());
     }
+    make_kept_pages_private()?;
     let staged = stage(bytes, &image, &block[..block_len])?;
     let plan = plan(staged.len())?;
     write_table(&plan, &staged, image.entry)?;
@@ -194,6 +197,30 @@ fn release_exec_area() {
 /// started it, so it holds exactly the pages of its image and stack.
 pub(crate) fn after_start() {
     release_exec_area();
+}
+
+/// Makes every copy-on-write page that survives `exec` (an IPC region page this process had when
+/// it, or the process it was forked from, forked) private and writable now, while this program's
+/// copy-on-write handler is still there: the new program registers none until it forks itself.
+/// Only a process that forked can have such pages. `NoMemory` when no page is left to copy into.
+fn make_kept_pages_private() -> Result<(), Error> {
+    if !cow::FORKED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let mut pages = Vec::new();
+    let _ = vm::for_each_mapped(|va, entry| {
+        if survives(va) && entry & cow::COW != 0 && entry & vm::WRITABLE == 0 {
+            pages.push(va);
+        }
+        Ok::<(), ()>(())
+    });
+    for va in pages {
+        cow::prepare_return(va);
+        if vm::translate(va).is_some_and(|entry| entry & vm::WRITABLE == 0) {
+            return Err(Error::NoMemory);
+        }
+    }
+    Ok(())
 }
 
 /// Whether a mapping at `va` survives `exec`.

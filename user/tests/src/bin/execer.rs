@@ -1,6 +1,7 @@
 //! `exec` in ExOS: a forked child becomes another program in place (same id, parent, status
 //! page), failures leave the caller running, the old image, heap, regions and stacks are gone and
-//! their pages freed, and fork+exec+wait leaks nothing. At the end `execer` itself (a boot program)
+//! their pages freed, fork+exec+wait leaks nothing, and a region page fork made copy-on-write is
+//! the new program's own. At the end `execer` itself (a boot program)
 //! becomes `exectarget`.
 #![no_std]
 #![no_main]
@@ -124,6 +125,23 @@ fn main() -> i64 {
     c.check("free pages after them (within 64)", after + 64 >= free);
     c.equal("the parent holds the same pages", own_pages(), mine);
     println!("execer: fork+exec+wait {each} cycles each");
+
+    // (6) A region page that `fork` made copy-on-write survives `exec` (IPC regions are kept) and
+    // must be the new program's own and writable: the new program registers no copy-on-write
+    // handler until it forks itself.
+    match exos::ipc::region::Region::create(1) {
+        Ok(region) => {
+            user::mapped_page_mut(region.base())[0] = 0x11;
+            let status = fork_exec(|| {
+                let (id, parent) = ids();
+                exec("exectarget", &["exectarget", "cow", &id, &parent], &[&format!("REGION={:x}", region.base())])
+            });
+            c.equal("exec keeps a copy-on-write region page, private and writable", status, Status::Exited(82));
+            c.equal("the parent's copy is unchanged", user::mapped_page(region.base())[0], 0x11);
+            region.release();
+        }
+        Err(e) => c.check(&format!("a region for the copy-on-write case: {e:?}"), false),
+    }
     c.finish();
 
     // (6) The boot program itself becomes exectarget (kernel-loaded pages, no parent).

@@ -47,6 +47,16 @@ fn main() -> i64 {
             78
         }
         Some("quick") => 79,
+        Some("cow") => {
+            // A kept region page the old program's fork made copy-on-write: the old contents, and
+            // a write that does not fault (this program has no copy-on-write handler).
+            let va = hex(spawn::var("REGION"));
+            user::install_probes();
+            check("the region page holds the old program's byte", vm::translate(va).is_some() && user::mapped_page(va)[0] == 0x11);
+            check("the region page is writable", !user::write_faults(va));
+            check("the write landed", user::mapped_page(va)[0] == 0x5a);
+            82
+        }
         Some("chain") => {
             let (left, pages) = (spawn::var("LEFT").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0), hex(spawn::var("PAGES")));
             check("the same pages as the previous program of the chain", pages == 0 || pages == pages_now);
