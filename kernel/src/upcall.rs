@@ -3,7 +3,7 @@
 //! The kernel writes an `abi::ExceptionFrame` (the faulting registers, vector, error code and
 //! fault address) at the top of the environment's exception stack and resumes the environment at
 //! its handler with `rdi` pointing at the frame. The kernel's part ends there: the library OS
-//! returns to the faulting code by itself (`exos/src/exception.rs`), without a system call.
+//! returns to the faulting code by itself (`exos/src/rt/exception.rs`), without a system call.
 //!
 //! The environment is ended instead when it has no handler, when the fault happened on the
 //! exception stack (a fault in the handler itself) or in the page below it (the handler overflowed

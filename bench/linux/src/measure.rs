@@ -5,7 +5,7 @@
 use core::arch::asm;
 
 /// Repeats per benchmark in a full run; the median and minimum are over these (REPEATS in Exo's
-/// `user/src/benches/bench.rs`).
+/// `user/benches/src/bin/bench.rs`).
 pub const REPEATS: usize = 7;
 
 /// The page size the benchmarks step by.

@@ -1,6 +1,6 @@
 //! Output for programs: [`print!`] and [`println!`] format into a small buffer and write it to
 //! file descriptor 1 in as few calls as possible ([`eprint!`]/[`eprintln!`]: descriptor 2). A
-//! process without a descriptor table (`fd.rs`) writes straight to the console
+//! process without a descriptor table (`fs/fd/`) writes straight to the console
 //! (`sys_console_write`), so redirected programs print into pipes and others cost nothing more.
 use crate::sys::syscall::sys_console_write;
 use core::fmt::{self, Write};

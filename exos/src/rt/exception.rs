@@ -248,7 +248,7 @@ unsafe extern "C" {
 }
 
 core::arch::global_asm!(
-    // Stage stamp (exos/src/stages.rs; only with the `stages` feature, else no instruction):
+    // Stage stamp (exos/src/rt/stages.rs; only with the `stages` feature, else no instruction):
     // appends (point << 48 | low 48 bits of rdtsc) to EXOS_STAGE_LOG. Clobbers rax, rcx, rdx, r8,
     // which the return path reloads from the frame.
     ".macro EXOS_STAMP point",

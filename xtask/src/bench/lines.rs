@@ -147,7 +147,7 @@ pub(super) const LINES: &[Line] = &[
         exo: "pipe",
         linux: Some("pipe"),
         exo_needs: "ExOS pipes",
-        note: "Write one byte to a process that echoes it back through a second pipe; read the echo. Both processes on one CPU. Exo: ExOS pipes (`exos/src/pipe.rs`), a ring in pages shared by the two environments; a blocked side gives its CPU to the other with `env_yield` (`user/benches/src/bin/ipcbench.rs`).",
+        note: "Write one byte to a process that echoes it back through a second pipe; read the echo. Both processes on one CPU. Exo: ExOS pipes (`exos/src/ipc/pipe.rs`), a ring in pages shared by the two environments; a blocked side gives its CPU to the other with `env_yield` (`user/benches/src/bin/ipcbench.rs`).",
     },
     Line {
         label: "pipe round trip (4 KiB)",
@@ -161,14 +161,14 @@ pub(super) const LINES: &[Line] = &[
         exo: "shm",
         linux: Some("shm"),
         exo_needs: "ExOS shm",
-        note: "An 8-byte message to a process that echoes it back, both ways through shared memory. Exo: ExOS channels (`exos/src/shm.rs`), a queue of sequence-numbered slots; the waiting side gives its CPU to the other with `env_yield`. Linux: a `MAP_SHARED` anonymous page between two processes on one CPU, each side waiting on a sequence word with `futex`.",
+        note: "An 8-byte message to a process that echoes it back, both ways through shared memory. Exo: ExOS channels (`exos/src/ipc/shm.rs`), a queue of sequence-numbered slots; the waiting side gives its CPU to the other with `env_yield`. Linux: a `MAP_SHARED` anonymous page between two processes on one CPU, each side waiting on a sequence word with `futex`.",
     },
     Line {
         label: "LRPC round trip (null procedure)",
         exo: "lrpc",
         linux: None,
         exo_needs: "ExOS LRPC",
-        note: "Exo: ExOS LRPC (`exos/src/lrpc.rs`): a call of a server's procedure 0 with three register arguments, through synchronous PCT into the server's entry, dispatch, status in the argument stack, reply. Linux has no such mechanism (the paper lists Ultrix as n.a.); its nearest is the pipe round trip.",
+        note: "Exo: ExOS LRPC (`exos/src/ipc/lrpc.rs`): a call of a server's procedure 0 with three register arguments, through synchronous PCT into the server's entry, dispatch, status in the argument stack, reply. Linux has no such mechanism (the paper lists Ultrix as n.a.); its nearest is the pipe round trip.",
     },
     Line {
         label: "spawn + exit + wait",
