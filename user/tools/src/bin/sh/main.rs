@@ -7,8 +7,8 @@
 //! prompt `exo:<cwd>$ `, the crate's line editor in raw mode, cooked mode while a job runs), and
 //! with stdin not a terminal it runs what it reads there as a script.
 //!
-//! `run.rs` executes (pipelines, redirections, foreground and background), `jobs.rs` holds the
-//! job table and the builtins. The shell ignores `SIGINT`: Ctrl-C interrupts the foreground job
+//! `run.rs` executes (pipelines, redirections, foreground and background), `job.rs` is a
+//! background job, `builtins.rs` the builtins. The shell ignores `SIGINT`: Ctrl-C interrupts the foreground job
 //! (status 130) or cancels the line being typed.
 #![no_std]
 #![no_main]
@@ -16,7 +16,8 @@
 
 extern crate alloc;
 
-mod jobs;
+mod builtins;
+mod job;
 mod run;
 
 use alloc::string::String;

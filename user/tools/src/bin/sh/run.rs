@@ -1,13 +1,13 @@
 //! The executor: the shell's variables and status, and running a parsed script — and-or chains,
 //! pipelines (pipes, redirection files, programs spawned with their descriptors), foreground
 //! waits with the terminal's foreground process, and background jobs.
-use crate::jobs::Job;
+use crate::job::{status_code, Job};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use exos::fs::fd::{self, O_APPEND, O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY};
-use exos::proc::process::{self, Status, SIGINT, SIGKILL};
+use exos::proc::process::{self, SIGINT, SIGKILL};
 use exos::proc::spawn::{self, SpawnError};
 use exos::{fs::cwd, proc::fork, ipc::region, fs::tty};
 use shell::exec_plan::{self, Io, Mode, Plan, Stage};
@@ -313,11 +313,6 @@ impl Shell {
             }
         })
     }
-}
-
-/// The shell's `$?` for a child's end: its code (low 8 bits), or 128 + the signal.
-pub fn status_code(status: Status) -> i32 {
-    (status.code() & 0xff) as i32
 }
 
 fn close_pipes(pipes: &[(u32, u32)]) {

@@ -1,46 +1,15 @@
-//! Background jobs and the builtins: `cd`, `pwd`, `exit`, `export`, `unset`, `jobs`, `wait`,
-//! `kill`, `fg`, `help`. Builtins run in the shell itself, writing to the descriptors the stage's plan
-//! gives them.
-use crate::run::{status_code, Shell};
+//! The builtins: `cd`, `pwd`, `exit`, `export`, `unset`, `jobs`, `wait`, `kill`, `fg`, `help`, and
+//! the shell's bookkeeping of its background jobs (`job.rs`). Builtins run in the shell itself,
+//! writing to the descriptors the stage's plan gives them.
+use crate::job::{status_code, Job};
+use crate::run::Shell;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use exos::proc::process::{self, SIGINT, SIGKILL, SIGTERM};
-use exos::{fs::cwd, fs::fd, ipc::region};
+use exos::{fs::cwd, fs::fd};
 use shell::exec_plan::{Builtin, Stage};
 use shell::expand::split_name_value;
-
-/// A background job: its programs and what they ended with so far.
-pub struct Job {
-    /// `%N`.
-    pub id: usize,
-    /// Its processes (pipeline stages, or one forked shell).
-    pub pids: Vec<u64>,
-    /// Each process's status once reaped.
-    pub statuses: Vec<Option<i32>>,
-    /// The command as typed.
-    pub text: String,
-}
-
-impl Job {
-    fn done(&self) -> bool {
-        self.statuses.iter().all(Option::is_some)
-    }
-
-    /// Reaps the processes that ended (never blocks).
-    fn poll(&mut self) {
-        for (pid, status) in self.pids.iter().zip(self.statuses.iter_mut()) {
-            if status.is_none() && !region::listed(*pid) {
-                *status = Some(process::wait(*pid).map_or(1, status_code));
-            }
-        }
-    }
-
-    fn line(&self, marker: &str) -> String {
-        let state = if self.done() { "Done" } else { "Running" };
-        format!("[{}]{marker} {state:<8}{}", self.id, self.text)
-    }
-}
 
 /// Writes `text` to descriptor `fd` (errors are ignored: nothing better to do with them).
 fn put(fd: u32, text: &str) {
