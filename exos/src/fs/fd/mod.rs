@@ -402,8 +402,8 @@ fn full_path(path: &str) -> alloc::string::String {
     workdir::normalize(path).unwrap_or_else(|_| workdir::resolve(path))
 }
 
-/// The entries of directory `path`, in directory order: the boot archive's (as `bootfs::readdir`)
-/// or, for `/tmp`, the session's files. `ENOTDIR` for a file, `ENOENT`.
+/// The entries of directory `path`, in directory order: the boot archive's (as `bootfs::readdir`,
+/// and `tmp` last in the root) or, for `/tmp`, the session's files. `ENOTDIR` for a file, `ENOENT`.
 pub fn list(path: &str) -> Result<alloc::vec::Vec<DirEntry>, Errno> {
     let full = full_path(path);
     match tmpfs::classify(&full) {
@@ -418,7 +418,15 @@ pub fn list(path: &str) -> Result<alloc::vec::Vec<DirEntry>, Errno> {
         }
         Some(Ok(Some(name))) => tmpfs::open(name, false, false).and(Err(Errno::ENOTDIR)),
         Some(Err(e)) => Err(e),
-        None => Ok(fs::readdir(&full)?.iter().map(|node| DirEntry { name: node.name(), stat: Stat::of(node) }).collect()),
+        None => {
+            let mut out: alloc::vec::Vec<DirEntry> =
+                fs::readdir(&full)?.iter().map(|node| DirEntry { name: node.name(), stat: Stat::of(node) }).collect();
+            // `/tmp` is not in the boot archive, but it is a directory of the root all the same.
+            if full == "/" {
+                out.push(DirEntry { name: "tmp", stat: tmpfs::dir_stat() });
+            }
+            Ok(out)
+        }
     }
 }
 

@@ -64,7 +64,7 @@ fn directories(c: &mut Checks) {
     c.equal("stat /bin", fs::stat("/bin"), Ok(Stat { size: 0, mode: 0o040755, kind: FileKind::Dir }));
     c.equal("stat /", fs::stat("/").map(|s| s.kind), Ok(FileKind::Dir));
     let root: Vec<_> = fs::readdir("/").unwrap_or_default().iter().map(|n| n.name()).collect();
-    c.equal("the root", root, alloc::vec!["bin", "test", "bench", "etc", "usr"]);
+    c.equal("the root, with /tmp", root, alloc::vec!["bin", "test", "bench", "etc", "usr", "tmp"]);
     let share: Vec<_> = fs::readdir("/usr/share").unwrap_or_default().iter().map(|n| (n.name(), n.size())).collect();
     c.equal("/usr/share", share, alloc::vec![("words", WORDS_SIZE), ("numbers", 51)]);
     let Ok(bin) = fd::open("/bin", O_DIRECTORY) else { return c.check("open /bin", false) };
