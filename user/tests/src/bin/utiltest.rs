@@ -174,7 +174,7 @@ fn ls(c: &mut Checks) {
             0,
         ),
     );
-    c.equal("ls (PWD unset): /", no_input(&["ls"]), Run::new("bench\nbin\netc\ntest\nusr\n", "", 0));
+    c.equal("ls (PWD unset): /", no_input(&["ls"]), Run::new("bench\nbin\netc\ntest\ntmp\nusr\n", "", 0));
     c.equal("ls in PWD", run(&["ls"], &["PWD=/usr"], Stdin::Bytes(b"")), Run::new("share\n", "", 0));
     c.equal(
         "ls FILE DIR DIR",
