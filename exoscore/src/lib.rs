@@ -3,7 +3,7 @@
 //! ExOS (`exos/`) links this crate for everything that makes no system call and reads no page of
 //! its own: batches of `page_map` updates (`batch`), the thread scheduling policy (`policy`), the
 //! terminal's line discipline over its shared state (`tty`), placing regions in an address range
-//! (`place`) and the page chains of the `/tmp` pool (`chain`). ExOS keeps the mapping, the
+//! (`place`), the layout of the `/tmp` pool's header (`pool`) and its page chains (`chain`). ExOS keeps the mapping, the
 //! locking across processes and the system calls.
 #![no_std]
 #![forbid(unsafe_code)]

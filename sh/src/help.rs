@@ -1,7 +1,7 @@
 //! What the `help` builtin prints: every builtin ([`Builtin::ALL`], its synopsis and line) and
 //! every tool in /bin with one line from [`TOOLS`]. A host test checks that [`TOOLS`] names
 //! exactly the programs in `user/tools/src/bin` (the programs installed in /bin), so a tool added
-//! without its line fails `cargo test`; the `sh_help` integration test checks the output against
+//! without its line fails `cargo test`; the `sh_help_and_path` integration test checks the output against
 //! the real /bin.
 use crate::exec_plan::Builtin;
 use alloc::format;

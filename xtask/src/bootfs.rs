@@ -48,7 +48,7 @@ pub const MALFORMED_FOLDER: &str = "test";
 /// `/etc/motd`.
 pub const MOTD: &str = "Welcome to Exo, an exokernel.\n\
 The kernel only multiplexes the hardware; everything you see is a library.\n\
-Try: ls /bin, cat /etc/motd, sort /usr/share/words | uniq -c\n";
+Try: help, ls /bin, cat /etc/motd, sort /usr/share/words | uniq -c\n";
 
 /// `/etc/passwd`.
 pub const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\n\

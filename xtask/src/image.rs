@@ -26,14 +26,12 @@ pub fn write_initrd(programs: &[Program], out: &Path) -> Result<Vec<String>, Str
         .find(|(_, name, _)| name == "hello")
         .map(|(_, _, bytes)| bytes.clone());
     let hello = hello.ok_or("there is no user program `hello` (user/tests/src/bin/hello.rs); the malformed ELF files are made from it")?;
+    if let Some((_, name, _)) = files.iter().find(|(_, name, _)| MALFORMED.contains(&name.as_str())) {
+        return Err(format!("user program `{name}` has the name of a generated malformed ELF file"));
+    }
     for (name, bytes) in bad_elves(&hello)
         .map_err(|e| format!("cannot make the malformed ELF files from hello: {e}"))?
     {
-        if files.iter().any(|(_, existing, _)| existing == name) {
-            return Err(format!(
-                "user program `{name}` has the name of a generated malformed ELF file"
-            ));
-        }
         files.push((bootfs::MALFORMED_FOLDER, name.to_string(), bytes));
     }
     let entries = bootfs::tree(files);
@@ -104,6 +102,10 @@ const PROGRAM_HEADER_SIZE: usize = 56;
 const P_VADDR: usize = 16;
 const P_MEMSZ: usize = 40;
 const PT_LOAD: u32 = 1;
+
+/// The names of the malformed files [`bad_elves`] makes, in its order.
+pub const MALFORMED: [&str; 7] =
+    ["bad_truncated", "bad_machine", "bad_kernel_overlap", "bad_segment_overlap", "bad_huge", "bad_entry", "bad_garbage"];
 
 /// The malformed files, each made from a valid ELF64 (`hello`) and named as in the boot archive.
 /// Each one breaks exactly one rule the kernel's loader must check.
@@ -257,6 +259,12 @@ mod unit_tests {
     fn bad(name: &str) -> Vec<u8> {
         let elves = bad_elves(&fake_elf()).unwrap();
         elves.into_iter().find(|(n, _)| *n == name).unwrap().1
+    }
+
+    #[test]
+    fn the_malformed_names_are_those_made() {
+        let made: Vec<&str> = bad_elves(&fake_elf()).unwrap().into_iter().map(|(name, _)| name).collect();
+        assert_eq!(made, MALFORMED);
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! blocking `Mutex` and `Condvar` (`sync.rs`), and the pacer that makes every tick preempt
 //! (`pacer.rs`).
 //!
-//! May call: `sys/`, `rt/` (the slice-end handler, the FPU state).
+//! May call: `sys/`, `rt/` (the slice-end handler, the FPU state), and `proc::process` (a thread
+//! that turns on preemption registers the process's signal check at slice ends).
 pub mod context;
 pub mod pacer;
 pub mod stack;

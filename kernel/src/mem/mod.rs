@@ -1,6 +1,8 @@
 //! Physical memory and address translation: the direct map (`phys`), the frame allocator
 //! (`frames`), the page-ownership table kept in step with it (`owners`), page tables (`paging`) and
-//! the kernel heap. The bottom of the kernel: it calls nothing above it.
+//! the kernel heap. The bottom of the kernel, with `arch/`: besides `arch::x86_64::cpu` (control
+//! registers, TLB) it calls only `stages::stamp` (the stage stamps, compiled out without the
+//! `stages` feature).
 pub mod frames;
 pub mod heap;
 pub mod owners;

@@ -16,7 +16,7 @@
 //! session's writable in-memory files (`tmpfs.rs`): **TmpFile** (a file of the pool, its
 //! generation, the open flags and an offset) and **TmpDir** (`/tmp` itself, a table cursor).
 //!
-//! The page's spare end holds the working directory (`cwd.rs`), copied with the table.
+//! The page's spare end holds the working directory (`workdir.rs`), copied with the table.
 //!
 //! **Pipe lifetime.** A pipe's pages belong to the process that made it with [`pipe`]. That
 //! process keeps the pipes it made in a list in the table page (the unused words of the slots, so

@@ -1,5 +1,5 @@
 //! The descriptor table page as stored: its place in the private region, its header, the
-//! slots, and the working directory kept in its spare end (`cwd.rs` reads and sets it through
+//! slots, and the working directory kept in its spare end (`workdir.rs` reads and sets it through
 //! [`cwd_bytes`] and [`set_cwd_bytes`]). The calls over the table are in `fd/mod.rs`.
 use crate::fs::Errno;
 use crate::ipc::region;
@@ -19,7 +19,7 @@ pub(crate) const MAGIC: u64 = 0x3154_4446_534f_5845; // "EXOSFDT1"
 pub(crate) const HEADER: usize = 16;
 pub(crate) const SLOT: usize = 48;
 pub(crate) const RW: u64 = Rights::READ.0 | Rights::WRITE.0;
-/// After the slots: the working directory (`cwd.rs`), a length word then its bytes.
+/// After the slots: the working directory (`workdir.rs`), a length word then its bytes.
 pub(crate) const CWD_AT: usize = HEADER + MAX_FDS * SLOT;
 /// The longest working directory the page holds.
 pub const CWD_MAX: usize = 4096 - CWD_AT - 8;
@@ -126,7 +126,7 @@ pub(crate) fn cwd_bytes() -> Option<&'static [u8]> {
     Some(&page[CWD_AT + 8..CWD_AT + 8 + len])
 }
 
-/// Stores the working directory (`cwd.rs` checks it first); makes the table if there is none.
+/// Stores the working directory (`workdir.rs` checks it first); makes the table if there is none.
 pub(crate) fn set_cwd_bytes(path: &[u8]) -> Result<(), Errno> {
     if path.len() > CWD_MAX {
         return Err(Errno::EINVAL);

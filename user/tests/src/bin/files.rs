@@ -17,7 +17,7 @@ use user::Checks;
 
 const MOTD: &str = "Welcome to Exo, an exokernel.\n\
 The kernel only multiplexes the hardware; everything you see is a library.\n\
-Try: ls /bin, cat /etc/motd, sort /usr/share/words | uniq -c\n";
+Try: help, ls /bin, cat /etc/motd, sort /usr/share/words | uniq -c\n";
 
 /// The size of /usr/share/words (50 lines).
 const WORDS_SIZE: usize = 315;
