@@ -13,7 +13,7 @@ pub const CWD_MAX: usize = table::CWD_MAX;
 /// The working directory: a normalized absolute path (`/`, `/usr/share`).
 pub fn cwd() -> String {
     match table::cwd_bytes() {
-        Some(bytes) if !bytes.is_empty() => String::from_utf8_lossy(bytes).into_owned(),
+        Some(bytes) if !bytes.is_empty() => String::from_utf8_lossy(&bytes).into_owned(),
         _ => String::from("/"),
     }
 }

@@ -59,8 +59,10 @@ impl Mapped {
 
     /// A view of a range of the library's own areas (`layout.rs`), which the module that owns the
     /// area mapped and keeps mapped while it uses the view (the rule of the module documentation).
+    /// Crate-private: only the library's own modules follow that rule.
     #[inline]
-    pub fn library(base: u64, len: usize) -> Mapped {
+    pub(crate) fn library(base: u64, len: usize) -> Mapped {
+        debug_assert!(in_library_area(base, len), "{base:#x}+{len:#x} is not in a library area");
         // SAFETY: the library-wide rule: the owner of the area mapped it before building the view
         // and unmaps it only after its last use; no Rust object lives in these areas.
         unsafe { Mapped::new(base, len) }
@@ -156,7 +158,7 @@ impl Mapped {
 
 /// Whether `[base, base + len)` lies in one of the library's areas: where only the library maps
 /// pages for its own use (the program's image, heap and stacks are elsewhere).
-pub fn in_library_area(base: u64, len: usize) -> bool {
+pub(crate) fn in_library_area(base: u64, len: usize) -> bool {
     use crate::layout::{INITIAL_STACK, IPC_AREA, MMAP, PRIVATE, STACKS};
     let end = base.saturating_add(len as u64);
     [IPC_AREA, PRIVATE, MMAP, STACKS, INITIAL_STACK].iter().any(|area| area.start <= base && end <= area.end)
@@ -164,23 +166,24 @@ pub fn in_library_area(base: u64, len: usize) -> bool {
 
 /// Copies the 4 KiB page at user address `from` to the one at `to`. Both must be mapped, `to`
 /// writable, and neither may be a Rust object in use (the library's scratch mappings).
-pub fn copy_page(from: u64, to: u64) {
+/// Crate-private: its callers (fork, copy-on-write) hold that rule; a program cannot call it.
+pub(crate) fn copy_page(from: u64, to: u64) {
     // SAFETY: the caller guarantees both pages are mapped (`to` writable) and that no Rust
     // reference points into `to`; 4096 bytes stay within each page (both page-aligned).
     unsafe { core::ptr::copy_nonoverlapping(from as *const u8, to as *mut u8, 4096) }
 }
 
 /// A writable view of the library's scratch page at `va` (mapped read-write by the caller, which
-/// fills it and unmaps it before anything else uses that address).
-pub fn scratch_page(va: u64) -> &'static mut [u8; 4096] {
+/// fills it and unmaps it before anything else uses that address). Crate-private, as `copy_page`.
+pub(crate) fn scratch_page(va: u64) -> &'static mut [u8; 4096] {
     // SAFETY: the caller just mapped a fresh page read-write at `va` (page-aligned) for this use
     // only and holds no other reference to it.
     unsafe { &mut *(va as *mut [u8; 4096]) }
 }
 
 /// The process's start block at `at` (to the end of its page), which stays mapped and unchanged
-/// for the process's life (it sits above the initial stack pointer).
-pub fn start_block(at: u64) -> &'static [u8] {
+/// for the process's life (it sits above the initial stack pointer). Crate-private, as `copy_page`.
+pub(crate) fn start_block(at: u64) -> &'static [u8] {
     let len = (4096 - (at & 0xfff)) as usize;
     // SAFETY: `spawn` maps the start block's page read-write in the child and nothing writes it
     // after start; the caller checked `at` is mapped; the range ends within that page.

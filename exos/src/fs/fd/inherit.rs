@@ -46,8 +46,8 @@ fn build_table(id: u64, env_slot: u64, fds: &[(u32, u32)], spawn: bool) -> Resul
         let _ = sys_page_free(page);
         return Err(e.into());
     }
-    let scratch = crate::sys::shared::scratch_page(SCRATCH);
-    scratch.fill(0);
+    let scratch = crate::sys::shared::Mapped::library(SCRATCH, 4096);
+    scratch.write_bytes(0, &[0; 4096]);
     put(scratch, 0, MAGIC);
     put(scratch, 8, id);
     for (fd, slot) in slots.iter().enumerate() {
@@ -55,7 +55,7 @@ fn build_table(id: u64, env_slot: u64, fds: &[(u32, u32)], spawn: bool) -> Resul
     }
     if let Some(cwd) = cwd_bytes() {
         put(scratch, CWD_AT, cwd.len() as u64);
-        scratch[CWD_AT + 8..CWD_AT + 8 + cwd.len()].copy_from_slice(cwd);
+        scratch.write_bytes(CWD_AT + 8, &cwd);
     }
     sys_page_map(&[MapUpdate { op: MapUpdate::UNMAP, va: SCRATCH, slot: 0, rights: 0 }]);
     let (_, e) = sys_page_map_into(env_slot, &[MapUpdate { op: MapUpdate::GIVE_MAP, va: FD_TABLE, slot: page, rights: RW }]);

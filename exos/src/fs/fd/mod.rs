@@ -73,7 +73,7 @@ fn created_at(k: usize) -> usize {
 }
 
 /// Frees the listed pipe in entry `k` if no live process holds an end of it; whether it did.
-fn collect(page: &mut [u8; 4096], k: usize, me: u64) -> bool {
+fn collect(page: Page, k: usize, me: u64) -> bool {
     let entry = word(page, created_at(k));
     let (base, pages) = (entry & !0xfff, (entry & 0xfff) as usize);
     if entry == 0 || (crate::sys::vm::translate(base).is_some() && !crate::ipc::pipe::unheld(base, pages)) {

@@ -5,7 +5,9 @@ use crate::fs::Errno;
 use crate::ipc::region;
 use crate::proc::process;
 use crate::sys::syscall::{sys_page_alloc, sys_page_free, sys_page_map};
+use crate::sys::shared::Mapped;
 use crate::sys::vm;
+use alloc::vec::Vec;
 use abi::{MapUpdate, Rights, ANY_PAGE};
 
 /// Where the table lives (its own page of the private region).
@@ -52,21 +54,27 @@ pub(crate) struct Slot {
 pub(crate) const FREE: Slot = Slot { kind: Type::Free, cloexec: false, mode: 0, a: 0, b: 0, pos: 0 };
 pub(crate) const CONSOLE: Slot = Slot { kind: Type::Console, ..FREE };
 
-pub(crate) fn page() -> &'static mut [u8; 4096] {
-    // The table page is mapped read-write at FD_TABLE by `table()` before any caller gets here
-    // and is never unmapped; only this module touches it.
-    crate::sys::shared::scratch_page(FD_TABLE)
+/// The table page, a view that copies in and out (no Rust reference into the page is handed
+/// out, so two uses can never alias).
+pub(crate) type Page = Mapped;
+
+/// The view of the table page. It is mapped read-write at FD_TABLE by `table()` (callers check
+/// `has_table` or call `table()` first) and never unmapped.
+pub(crate) fn page() -> Page {
+    Mapped::library(FD_TABLE, 4096)
 }
 
-pub(crate) fn word(page: &[u8; 4096], at: usize) -> u64 {
-    u64::from_le_bytes(page[at..at + 8].try_into().unwrap_or([0; 8]))
+pub(crate) fn word(page: Page, at: usize) -> u64 {
+    let mut bytes = [0; 8];
+    page.read_bytes(at, &mut bytes);
+    u64::from_le_bytes(bytes)
 }
 
-pub(crate) fn put(page: &mut [u8; 4096], at: usize, value: u64) {
-    page[at..at + 8].copy_from_slice(&value.to_le_bytes());
+pub(crate) fn put(page: Page, at: usize, value: u64) {
+    page.write_bytes(at, &value.to_le_bytes());
 }
 
-pub(crate) fn load(page: &[u8; 4096], fd: usize) -> Slot {
+pub(crate) fn load(page: Page, fd: usize) -> Slot {
     let at = HEADER + fd * SLOT;
     let head = word(page, at);
     let kind = match head & 0xff {
@@ -82,7 +90,7 @@ pub(crate) fn load(page: &[u8; 4096], fd: usize) -> Slot {
     Slot { kind, cloexec: head & 0x100 != 0, mode: (head >> 32) as u32, a: word(page, at + 8), b: word(page, at + 16), pos: word(page, at + 24) }
 }
 
-pub(crate) fn store(page: &mut [u8; 4096], fd: usize, slot: Slot) {
+pub(crate) fn store(page: Page, fd: usize, slot: Slot) {
     let at = HEADER + fd * SLOT;
     put(page, at, slot.kind as u64 | u64::from(slot.cloexec) << 8 | u64::from(slot.mode) << 32);
     put(page, at + 8, slot.a);
@@ -96,7 +104,7 @@ pub fn has_table() -> bool {
 }
 
 /// This process's table page, made (console on 0, 1, 2) if it has none.
-pub(crate) fn table() -> Result<&'static mut [u8; 4096], Errno> {
+pub(crate) fn table() -> Result<Page, Errno> {
     if !has_table() {
         if vm::translate(FD_TABLE).is_none() {
             let (_, slot) = sys_page_alloc(ANY_PAGE)?;
@@ -106,7 +114,7 @@ pub(crate) fn table() -> Result<&'static mut [u8; 4096], Errno> {
             }
         }
         let page = page();
-        page.fill(0);
+        page.write_bytes(0, &[0; 4096]);
         put(page, 0, MAGIC);
         put(page, 8, me()?);
         for fd in 0..3 {
@@ -117,13 +125,14 @@ pub(crate) fn table() -> Result<&'static mut [u8; 4096], Errno> {
 }
 
 /// The working directory's bytes as stored (`None` without a table; empty: never set).
-pub(crate) fn cwd_bytes() -> Option<&'static [u8]> {
+pub(crate) fn cwd_bytes() -> Option<Vec<u8>> {
     if !has_table() {
         return None;
     }
     let page = page();
-    let len = (word(page, CWD_AT) as usize).min(CWD_MAX);
-    Some(&page[CWD_AT + 8..CWD_AT + 8 + len])
+    let mut bytes = alloc::vec![0; (word(page, CWD_AT) as usize).min(CWD_MAX)];
+    page.read_bytes(CWD_AT + 8, &mut bytes);
+    Some(bytes)
 }
 
 /// Stores the working directory (`workdir.rs` checks it first); makes the table if there is none.
@@ -133,7 +142,7 @@ pub(crate) fn set_cwd_bytes(path: &[u8]) -> Result<(), Errno> {
     }
     let page = table()?;
     put(page, CWD_AT, path.len() as u64);
-    page[CWD_AT + 8..CWD_AT + 8 + path.len()].copy_from_slice(path);
+    page.write_bytes(CWD_AT + 8, path);
     Ok(())
 }
 
