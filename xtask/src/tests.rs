@@ -388,6 +388,13 @@ const ALL: &[IntegrationTest] = &[
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
+        name: "bad_grant_flood",
+        cmdline_run: "bad_grant_flood,hello",
+        expect: &[checks!("bad_grant_flood"), "'bad_grant_flood' exited with code 0", "hello from ring 3"],
+        forbid: &["FAIL", "'bad_grant_flood' killed"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
         name: "exos_heap",
         cmdline_run: "heap,hello",
         expect: &[checks!("heap"), "'heap' exited with code 0", "hello from ring 3"],
