@@ -148,17 +148,25 @@ pub const CALLS: &[Call] = &[
         verb: "grant",
         args: &["slot", "env", "rights"],
         returns: "the new capability's slot in `env`'s table",
-        rights: "the source needs `GRANT`, and `rights` must be a subset of the source's rights",
+        rights: "the source needs `GRANT`, and `rights` must be a subset of the source's rights; `env` must have consented: it is the caller, one of the caller's descendants, or the caller of the synchronous transfer the caller is serving",
         errors: &[
             ("BadSlot", "`slot` ≥ 1024"),
             ("EmptySlot", "nothing in `slot`"),
-            ("NoRights", "the source lacks `GRANT`, or `rights` has a right the source lacks (amplification)"),
+            ("NoRights", "`env` did not consent (not the caller, not a descendant of it, not the caller it is serving: checked before the slot); or the source lacks `GRANT`, or `rights` has a right the source lacks (amplification)"),
             ("BadArgument", "`rights` has undefined bits"),
-            ("NoSuchEnv", "`env` is not a live environment"),
+            ("NoSuchEnv", "`env` is not a live environment (checked first)"),
             ("TableFull", "`env`'s table is full, or all environments together hold 16384 capabilities"),
         ],
         doc: "Gives environment `env` a capability for the same object, derived from `slot`, with `rights`.",
-        details: "`env` is any live environment's id, including the caller's own (to make a weaker capability).",
+        details: "A grant takes a slot of `env`'s table, which `env` needs for its own pages and children, and
+            ids are public: so a grant lands only where the receiver consented (`kcore::cap::consent`).
+            `env` may be the caller's own id (to make a weaker capability); an environment the caller
+            created, directly or through its descendants (it holds their lives already); or the caller
+            of the synchronous `pct_call` the caller is serving, until it replies (calling a server
+            accepts what it hands over in the call, as an seL4 reply capability with the grant right).
+            Anyone else gets `NoRights`, so a child cannot fill its parent's table. To grant to anyone
+            else, hold a capability with `WRITE` over it and use `page_map`'s `GRANT_MAP`, or ask it
+            to call. See \"Granting: the receiver's consent\".",
         frame: false,
     },
     Call {

@@ -45,6 +45,39 @@ impl fmt::Display for CapError {
     }
 }
 
+/// Why an environment may put a capability into a table (`cap_grant`'s receiver consent).
+///
+/// A grant fills a slot of the receiver's table, which the receiver needs for its own pages and
+/// children: a stranger must not be able to fill it (ids are public). So a grant lands only where
+/// the receiver consented, in one of three ways.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Consent {
+    /// The receiver is the grantor itself.
+    Itself,
+    /// The grantor created the receiver, directly or through its descendants: it holds the
+    /// receiver's life already (ending the grantor ends the receiver), and its table with it.
+    Descendant,
+    /// The receiver is blocked in a synchronous protected control transfer the grantor is serving:
+    /// a caller accepts what the server it called hands it in the call (as a reply capability in
+    /// seL4 may carry the grant right).
+    Caller,
+}
+
+/// Whether environment `from` may grant into `to`'s table, and why: `to`'s `ancestors` are its
+/// creator chain, nearest first (walked only as far as needed), `serving` the callers whose
+/// synchronous calls `from` is serving. `None`: the receiver did not consent (`NoRights`).
+pub fn consent(from: u64, to: u64, serving: impl IntoIterator<Item = u64>, mut ancestors: impl Iterator<Item = u64>) -> Option<Consent> {
+    if from == to {
+        Some(Consent::Itself)
+    } else if serving.into_iter().any(|caller| caller == to) {
+        Some(Consent::Caller)
+    } else if ancestors.any(|a| a == from) {
+        Some(Consent::Descendant)
+    } else {
+        None
+    }
+}
+
 /// A capability removed by a revocation or deletion: who held it, in which slot, over what.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Removed<O> {

@@ -323,6 +323,7 @@ const ALL: &[IntegrationTest] = &[
             "fuzz: seed 0x9e3779b97f4a7c15: 1000000 calls",
             "fuzz: seed 0xdeadbeefcafef00d: 1000000 calls",
             "fuzz: seed 0x2a: 1000000 calls",
+            "fuzz: the stranger's grants into my table: <N> tried, 0 not refused",
             "fuzz: done",
             "'fuzz' exited with code 0",
             "hello from ring 3",
@@ -385,6 +386,13 @@ const ALL: &[IntegrationTest] = &[
         cmdline_run: "bad_ancestor,hello",
         expect: &[checks!("bad_ancestor"), "'bad_ancestor' exited with code 0", "hello from ring 3"],
         forbid: &["FAIL", "'bad_ancestor' killed"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "bad_grant_flood",
+        cmdline_run: "bad_grant_flood,hello",
+        expect: &[checks!("bad_grant_flood"), "'bad_grant_flood' exited with code 0", "hello from ring 3"],
+        forbid: &["FAIL", "'bad_grant_flood' killed"],
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {

@@ -187,3 +187,31 @@ fn free_slots_are_found_lowest_first_after_any_removal() {
     assert_eq!(removed.len(), 12);
     assert_eq!(caps.insert_root(1, 'v', ALL), Ok(0));
 }
+
+#[test]
+fn grant_consent_itself_descendant_or_served_caller() {
+    let none = core::iter::empty::<u64>;
+    assert_eq!(consent(5, 5, None, none()), Some(Consent::Itself));
+    // 5 created 6, which created 7: 5 may fill 6's and 7's tables.
+    assert_eq!(consent(5, 6, None, [5, 1].into_iter()), Some(Consent::Descendant));
+    assert_eq!(consent(5, 7, None, [6, 5, 1].into_iter()), Some(Consent::Descendant));
+    // A server may grant to the caller it serves, and to no one else through that call.
+    assert_eq!(consent(9, 6, Some(6), [5, 1].into_iter()), Some(Consent::Caller));
+    assert_eq!(consent(9, 7, Some(6), [6, 5, 1].into_iter()), None, "the caller's child did not call");
+    // Hostile: a child cannot fill its parent's (or grandparent's, or sibling's) table, nor a
+    // stranger anyone's.
+    assert_eq!(consent(6, 5, None, [1].into_iter()), None, "child into parent");
+    assert_eq!(consent(7, 5, None, [1].into_iter()), None, "grandchild into grandparent");
+    assert_eq!(consent(6, 8, None, [5, 1].into_iter()), None, "into a sibling");
+    assert_eq!(consent(6, 5, Some(4), [1].into_iter()), None, "serving someone else");
+    // Serving is not kept once the reply goes: the caller's consent lasts one call.
+    assert_eq!(consent(9, 6, None, [5, 1].into_iter()), None);
+}
+
+#[test]
+fn consent_walks_ancestors_only_as_far_as_needed() {
+    let mut walked = 0;
+    let chain = [6u64, 5, 1].into_iter().inspect(|_| walked += 1);
+    assert_eq!(consent(6, 7, None, chain), Some(Consent::Descendant));
+    assert_eq!(walked, 1);
+}

@@ -1,17 +1,27 @@
 //! `cap_*` calls: granting, revoking and deleting capabilities.
 use super::SysResult;
+use crate::env::PctState;
 use crate::{bind, cap, envs};
 use abi::{Error, Rights};
 
-/// `cap_grant(slot, env, rights)` by the running environment.
+/// `cap_grant(slot, env, rights)` by the running environment: only into a table whose owner
+/// consented (`kcore::cap::consent`: itself, a descendant, or the caller it is serving), so no
+/// stranger can fill another environment's table.
 pub fn sys_cap_grant(slot: u64, env: u64, rights: u64) -> SysResult {
     let rights = Rights(rights);
     if !rights.is_valid() {
         return Err(Error::BadArgument.into());
     }
-    let id = envs::with_current(|e| e.id);
-    if envs::with_env(env, |_| ()).is_none() {
+    let (id, serving) = envs::with_current(|e| (e.id, match e.pct {
+        PctState::Serving(caller) => caller,
+        _ => None,
+    }));
+    let parent = |of: &u64| envs::with_env(*of, |e| e.parent).flatten();
+    let Some(creator) = envs::with_env(env, |e| e.parent) else {
         return Err(Error::NoSuchEnv.into());
+    };
+    if kcore::cap::consent(id, env, serving, core::iter::successors(creator, parent)).is_none() {
+        return Err(Error::NoRights.into());
     }
     let new = cap::grant_from(id, slot, env, rights)?;
     crate::stats::count(abi::stats::Counter::CapGrants);
