@@ -323,6 +323,7 @@ const ALL: &[IntegrationTest] = &[
             "fuzz: seed 0x9e3779b97f4a7c15: 1000000 calls",
             "fuzz: seed 0xdeadbeefcafef00d: 1000000 calls",
             "fuzz: seed 0x2a: 1000000 calls",
+            "protected control transfers in nested chains alongside",
             "fuzz: done",
             "'fuzz' exited with code 0",
             "hello from ring 3",
