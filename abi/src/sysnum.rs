@@ -221,7 +221,13 @@ pub enum Sysnum {
     ///
     /// The caller blocks and the CPU moves to the callee's entry at once, with the rest of the caller's
     /// slice; no scheduling decision, no copying. The callee's registers are not kept between
-    /// transfers: each starts fresh at the entry.
+    /// transfers: each starts fresh at the entry. Calls nest: a callee may itself `pct_call` other
+    /// environments, and `pct_wait` for (and answer) other callers, before it replies; it owes a
+    /// reply to every caller blocked on it, in any order. The kernel keeps that record on the
+    /// caller's side (the caller is blocked on this callee), so it needs no bound: an environment
+    /// is blocked in one call at a time. The call ends with the callee's `pct_reply` or with
+    /// `NoSuchEnv` when the callee ends first (exits, is killed or destroyed, or is ended because
+    /// no environment can run), whatever it was doing meanwhile; never by hanging.
     ///
     /// Returns: the value the callee passes to `pct_reply`. Rights: `EXECUTE` on the environment capability.
     ///
@@ -230,9 +236,9 @@ pub enum Sysnum {
     /// - [`Error::EmptySlot`]: the capability check failed
     /// - [`Error::NoRights`]: the capability lacks `EXECUTE`
     /// - [`Error::WrongType`]: it names a page
-    /// - [`Error::NoSuchEnv`]: the callee has ended, or ended before replying
+    /// - [`Error::NoSuchEnv`]: the callee has ended, or ended before replying (also while it was calling another environment or waiting for other callers)
     /// - [`Error::NoEntry`]: the callee registered no entry
-    /// - [`Error::Busy`]: the callee is not waiting (running, serving another call, or it is the caller)
+    /// - [`Error::Busy`]: the callee is not waiting (running, serving another call, blocked in a call of its own, or it is the caller)
     PctCall = 13,
     /// `sys_pct_send(slot, a0, a1, a2, a3, a4)`: Asynchronous protected control transfer: like `pct_call`, but the callee only becomes runnable at its entry and the caller goes on.
     ///
@@ -245,20 +251,26 @@ pub enum Sysnum {
     /// - [`Error::WrongType`]: it names a page
     /// - [`Error::NoSuchEnv`]: the callee has ended
     /// - [`Error::NoEntry`]: the callee registered no entry
-    /// - [`Error::Busy`]: the callee is not waiting (running, serving another call, or it is the caller)
+    /// - [`Error::Busy`]: the callee is not waiting (running, serving another call, blocked in a call of its own, or it is the caller)
     PctSend = 14,
-    /// `sys_pct_reply(caller, value)`: Ends the synchronous call being served and moves the CPU straight back to `caller`, whose `pct_call` returns `value`; the replier goes back to waiting.
+    /// `sys_pct_reply(caller, value)`: Answers a synchronous call into the replier and moves the CPU straight back to `caller`, whose `pct_call` returns `value`; the replier goes back to waiting.
     ///
-    /// If `caller` has ended meanwhile, the replier goes back to waiting all the same (no error).
+    /// The replier may owe several callers (it waited for, or was called by, others before answering):
+    /// each `pct_reply` answers the one it names and leaves the others blocked, to be answered by
+    /// later transfers (registers are not kept, so the server keeps their ids in its own memory).
+    /// Whatever the replier did since the call (its own `pct_call`s, `pct_wait`, other replies)
+    /// does not matter. On failure nothing changes.
     ///
-    /// Returns: nothing to the replier on success (it goes back to waiting). Rights: acts on the call being served.
+    /// Returns: nothing to the replier on success (it goes back to waiting). Rights: acts on a call into the replier: `caller` must be blocked in a synchronous `pct_call` to it.
     ///
     /// Errors:
-    /// - [`Error::BadArgument`]: the replier is not serving a synchronous call from `caller`
+    /// - [`Error::BadArgument`]: `caller` is the replier, or a live environment that is not blocked in a synchronous call to the replier (it never called, was answered already, called asynchronously, or is blocked on another environment)
+    /// - [`Error::NoSuchEnv`]: `caller` is not a live environment: it ended while its call was outstanding (or never existed); nothing changes, and the replier goes on running (it may `pct_wait`)
     PctReply = 15,
     /// `sys_pct_wait()`: Stops running and waits at the entry for the next protected control transfer; the caller's registers are not kept.
     ///
-    /// If no environment can run any more, the waiting environment is ended
+    /// Callers the environment has not answered yet stay blocked on it and can be answered from a
+    /// later transfer. If no environment can run any more, the waiting environment is ended
     /// (`... killed: waits for a protected control transfer, but no environment can run`).
     ///
     /// Returns: nothing on success (the next transfer starts at the entry). Rights: acts on the caller only.

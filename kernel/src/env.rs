@@ -55,15 +55,15 @@ pub struct Mapping {
     pub tags: u64,
 }
 
-/// Where an environment stands in protected control transfers.
+/// Where an environment stands in protected control transfers. Whom a server owes a reply is not
+/// here but on its callers' side (`Blocked(server)`), so the server's own calls and waits do not
+/// lose it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PctState {
-    /// Running its own code (not in a transfer).
+    /// Running its own code, or a transfer from its entry.
     Running,
     /// Waiting at its entry point for the next transfer (not runnable).
     Waiting,
-    /// Running a transfer from its entry; `Some(caller)` for a synchronous call to reply to.
-    Serving(Option<u64>),
     /// Blocked in a synchronous call to this environment until it replies (not runnable).
     Blocked(u64),
 }

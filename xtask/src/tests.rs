@@ -324,6 +324,7 @@ const ALL: &[IntegrationTest] = &[
             "fuzz: seed 0xdeadbeefcafef00d: 1000000 calls",
             "fuzz: seed 0x2a: 1000000 calls",
             "fuzz: the stranger's grants into my table: <N> tried, 0 not refused",
+            "protected control transfers in nested chains alongside",
             "fuzz: done",
             "'fuzz' exited with code 0",
             "hello from ring 3",

@@ -12,14 +12,15 @@ pub fn sys_cap_grant(slot: u64, env: u64, rights: u64) -> SysResult {
     if !rights.is_valid() {
         return Err(Error::BadArgument.into());
     }
-    let (id, serving) = envs::with_current(|e| (e.id, match e.pct {
-        PctState::Serving(caller) => caller,
-        _ => None,
-    }));
+    let id = envs::with_current(|e| e.id);
     let parent = |of: &u64| envs::with_env(*of, |e| e.parent).flatten();
-    let Some(creator) = envs::with_env(env, |e| e.parent) else {
+    // The receiver is a caller the grantor serves when it is blocked in a `pct_call` to it (the
+    // caller's side holds that record: a server may owe several replies at once).
+    let Some((creator, calls_me)) = envs::with_env(env, |e| (e.parent, matches!(e.pct, PctState::Blocked(server) if server == id)))
+    else {
         return Err(Error::NoSuchEnv.into());
     };
+    let serving = calls_me.then_some(env);
     if kcore::cap::consent(id, env, serving, core::iter::successors(creator, parent)).is_none() {
         return Err(Error::NoRights.into());
     }

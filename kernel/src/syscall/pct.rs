@@ -8,6 +8,13 @@
 //! form: the callee becomes runnable and the caller goes on. A callee's registers are not kept
 //! between calls: each transfer starts fresh at the entry, which is the library's business.
 //! If a callee ends while a caller is blocked on it, the caller's call fails with `NoSuchEnv`.
+//!
+//! Who a server owes a reply is recorded on the caller's side only: a caller blocked in a
+//! synchronous call is `PctState::Blocked(server)`, and `pct_reply(caller)` is allowed exactly
+//! when that holds. The record is the caller's own, so it survives whatever the server does
+//! meanwhile (its own `pct_call`s, `pct_wait` for other callers, other replies), replies reach
+//! their callers in any order, and it needs no bound: an environment is blocked in one call at a
+//! time, so a server owes at most one reply per environment in the table.
 use super::{NoValue, SysResult};
 use crate::arch::x86_64::entry::TrapFrame;
 use crate::env::{Env, PctState};
@@ -62,7 +69,7 @@ fn call(frame: &mut TrapFrame, sync: bool) -> SysResult {
         let mut start = TrapFrame::new_user(entry, stack_top - 8);
         (start.rdi, start.rsi, start.rdx, start.rcx, start.r8, start.r9) = (me.id, args[0], args[1], args[2], args[3], args[4]);
         callee.frame = start;
-        callee.pct = PctState::Serving(sync.then_some(me.id));
+        callee.pct = PctState::Running;
         callee.runnable = true;
         envs::publish(callee);
         crate::stages::stamp(abi::stages::Point::Checked);
@@ -77,31 +84,22 @@ fn call(frame: &mut TrapFrame, sync: bool) -> SysResult {
     Err(NoValue::InFrame)
 }
 
-/// `pct_reply(caller, value)` (in `rdi`, `rsi`): under one lock when the caller is there to take
-/// the value.
+/// `pct_reply(caller, value)` (in `rdi`, `rsi`): allowed when `caller` is blocked in a synchronous
+/// call to the running environment, under one lock.
 pub fn sys_pct_reply(frame: &mut TrapFrame) -> SysResult {
     let (caller, value) = (frame.rdi, frame.rsi);
-    let serving = |me: &Env| if me.pct == PctState::Serving(Some(caller)) { Ok(caller) } else { Err(Error::BadArgument) };
-    let mut woke = false;
-    let outcome = sched::transfer(frame, serving, |me, c| {
-        stop_serving(me);
-        woke = c.pct == PctState::Blocked(me.id);
-        if woke {
-            (c.pct, c.runnable) = (PctState::Running, true);
-            (c.frame.rax, c.frame.rdx) = (0, value);
-            envs::publish(c);
+    let named = |me: &Env| if caller == me.id { Err(Error::BadArgument) } else { Ok(caller) };
+    sched::transfer(frame, named, |me, c| {
+        if c.pct != PctState::Blocked(me.id) {
+            // Not waiting for this replier's answer: nothing changes.
+            return Err(Error::BadArgument);
         }
-        Ok(woke)
-    });
-    match outcome {
-        Ok(()) if woke => return Err(NoValue::InFrame),
-        Ok(()) => {}
-        // Not serving this caller: nothing changed.
-        Err(Error::BadArgument) => return Err(Error::BadArgument.into()),
-        // The caller is gone.
-        Err(_) => envs::with_current(stop_serving),
-    }
-    idle(frame);
+        stop_serving(me);
+        (c.pct, c.runnable) = (PctState::Running, true);
+        (c.frame.rax, c.frame.rdx) = (0, value);
+        envs::publish(c);
+        Ok(true)
+    })?;
     Err(NoValue::InFrame)
 }
 

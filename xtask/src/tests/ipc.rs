@@ -1,4 +1,5 @@
-//! ExOS IPC between environments (`exos/src/{pipe,shm,lrpc}.rs`): each test runs a program that
+//! ExOS IPC between environments (`exos/src/{pipe,shm,lrpc}.rs`) and nested protected control
+//! transfer (`bad_pct_nested`): each test runs a program that
 //! spawns copies of itself as peers and checks every message, call and failure it sees.
 
 use super::{checks, IntegrationTest};
@@ -45,6 +46,21 @@ pub const IPC: &[IntegrationTest] = &[
             "exo: all programs finished",
         ],
         forbid: &["FAIL", "panic"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "bad_pct_nested",
+        cmdline_run: "bad_pct_nested,hello",
+        expect: &[
+            "'bad_pct_nested.child.child' killed: invalid opcode (#UD)",
+            "'bad_pct_nested.child.child' killed: its parent ended",
+            "'bad_pct_nested.child' killed: invalid opcode (#UD)",
+            checks!("bad_pct_nested"),
+            "'bad_pct_nested' exited with code 0",
+            "hello from ring 3",
+            "exo: all programs finished",
+        ],
+        forbid: &["FAIL", "panic", "exited with code 1"],
         ..IntegrationTest::DEFAULT
     },
 ];

@@ -159,7 +159,7 @@ pub unsafe fn sys_pct_send(slot: u64, a0: u64, a1: u64, a2: u64, a3: u64, a4: u6
     unsafe { syscall6(Sysnum::PctSend as u64, [slot, a0, a1, a2, a3, a4]) }
 }
 
-/// `sys_pct_reply(caller, value)`: Ends the synchronous call being served and moves the CPU straight back to `caller`, whose `pct_call` returns `value`; the replier goes back to waiting.
+/// `sys_pct_reply(caller, value)`: Answers a synchronous call into the replier and moves the CPU straight back to `caller`, whose `pct_call` returns `value`; the replier goes back to waiting.
 ///
 /// # Safety
 /// As [`syscall6`]: the caller answers for what the call does to its memory.

@@ -12,13 +12,22 @@
 //! holds no right over the fuzzer, keeps granting its own page into the fuzzer's table with random
 //! rights while the fuzzer runs: the kernel must refuse every one of those (the fuzzer never
 //! consented), and the fuzzer prints how many were not refused with `NoRights` (the test expects 0).
+//!
+//! Alongside, nested protected control transfer chains run: a driver (a copy of this program)
+//! calls and sends into a chain of servers, each the child of the one before, which at random
+//! consult the next one (synchronously or not), reply to an earlier caller, to garbage, or die. The fuzzer's own random calls (yields, destroys,
+//! frees of the driver's pages) land in the middle of those chains.
 #![no_std]
 #![no_main]
 #![deny(unsafe_code)]
 
-use abi::{Error, MapUpdate, Rights, Sysnum, ANY_PAGE};
+use abi::{Error, MapUpdate, Rights, Sysnum, ANY_ENV, ANY_PAGE};
+use core::sync::atomic::{AtomicU64, Ordering};
 use exos::ipc::region::{parent_of, self_id};
-use exos::sys::syscall::{sys_cap_grant, sys_env_destroy, sys_env_yield, sys_page_alloc, sys_page_map};
+use exos::sys::syscall::{
+    sys_cap_grant, sys_env_destroy, sys_env_exit, sys_env_yield, sys_page_alloc, sys_page_map, sys_pct_call, sys_pct_reply,
+    sys_pct_send, sys_pct_set_entry, sys_pct_wait,
+};
 use user::{mapped_page, mapped_page_mut, spawn};
 
 /// The page the fuzzer shares with the stranger: words 0 (stop), 1 (grants tried), 2 (accepted).
@@ -81,6 +90,117 @@ impl Rng {
     }
 }
 
+/// Servers in a chain below the driver.
+const CHAIN_DEPTH: u64 = 3;
+/// Where a server's entry runs (the lower half of the stack `spawn` gives it).
+const SERVER_STACK_TOP: u64 = user::CHILD_STACK_TOP - 0x2000;
+
+/// A chain member's state (its own copy of this program's data; a child starts with a copy of its
+/// parent's, so `spawn_next` resets it): its depth, its next server (slot + 1, 0: none) and id, its
+/// random state, and callers it holds.
+static DEPTH: AtomicU64 = AtomicU64::new(0);
+static NEXT_SLOT: AtomicU64 = AtomicU64::new(0);
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+static RANDOM: AtomicU64 = AtomicU64::new(0x2545_f491_4f6c_dd1d);
+static HELD: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+
+fn random() -> u64 {
+    let mut x = RANDOM.load(Ordering::Relaxed);
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    RANDOM.store(x, Ordering::Relaxed);
+    x
+}
+
+/// Starts the next member of the chain (a server, at `depth` + 1) from this one, if the chain is not
+/// deep enough yet.
+fn spawn_next(depth: u64) {
+    NEXT_SLOT.store(0, Ordering::Relaxed);
+    NEXT_ID.store(0, Ordering::Relaxed);
+    HELD.iter().for_each(|h| h.store(0, Ordering::Relaxed));
+    DEPTH.store(depth, Ordering::Relaxed);
+    if depth < CHAIN_DEPTH {
+        DEPTH.store(depth + 1, Ordering::Relaxed);
+        let next = user::spawn(server_main, &[]);
+        DEPTH.store(depth, Ordering::Relaxed);
+        if let Ok((id, slot)) = next {
+            NEXT_ID.store(id, Ordering::Relaxed);
+            NEXT_SLOT.store(slot + 1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A call (or send) into the next server with random arguments.
+fn into_next(sync: bool) -> Result<u64, Error> {
+    let slot = NEXT_SLOT.load(Ordering::Relaxed).checked_sub(1).ok_or(Error::EmptySlot)?;
+    let args = [random(), random(), random(), random(), random()];
+    let result = if sync { sys_pct_call(slot, args) } else { sys_pct_send(slot, args).map(|()| 0) };
+    if result == Err(Error::Busy) || result == Err(Error::NoEntry) {
+        let _ = sys_env_yield(NEXT_ID.load(Ordering::Relaxed));
+    }
+    result
+}
+
+/// The driver: calls and sends into the chain forever (the fuzzer ends it).
+extern "C" fn driver_main() -> ! {
+    spawn_next(0);
+    loop {
+        let _ = into_next(!random().is_multiple_of(4));
+        if random().is_multiple_of(8) {
+            let _ = sys_env_yield(ANY_ENV);
+        }
+    }
+}
+
+/// A server: starts the rest of the chain, registers its entry and waits.
+extern "C" fn server_main() -> ! {
+    let depth = DEPTH.load(Ordering::Relaxed);
+    RANDOM.store(RANDOM.load(Ordering::Relaxed) ^ ((depth << 32) | 0x9e37), Ordering::Relaxed);
+    spawn_next(depth);
+    let _ = sys_pct_set_entry(server_entry, SERVER_STACK_TOP).err().unwrap_or_else(sys_pct_wait);
+    sys_env_exit(1)
+}
+
+/// A transfer into a server: one random step, then a reply (to its caller, or an earlier one), or
+/// death.
+extern "C" fn server_entry(caller: u64, a0: u64, a1: u64, _: u64, _: u64, _: u64) -> ! {
+    RANDOM.store((RANDOM.load(Ordering::Relaxed) ^ a0) | 1, Ordering::Relaxed);
+    let held = &HELD[(a1 % 4) as usize];
+    let value = match random() % 16 {
+        0..=5 => into_next(true).unwrap_or(1),
+        6 => into_next(false).map_or(2, |_| into_next(true).unwrap_or(3)),
+        // Answer an earlier caller (still blocked only if the answer to it is still owed), and
+        // keep this one to answer later; the chain's only client is the driver, so a server never
+        // waits holding its caller (that would park the chain for good).
+        7..=10 => {
+            let _ = sys_pct_reply(held.swap(caller, Ordering::Relaxed), a1);
+            a1
+        }
+        11 => {
+            let _ = sys_pct_reply(a1, a0);
+            let _ = sys_pct_reply(random(), a0);
+            4
+        }
+        // The last server dies now and then (the others then call a dead one).
+        12 if a1.is_multiple_of(256) && DEPTH.load(Ordering::Relaxed) == CHAIN_DEPTH => sys_env_exit(3),
+        _ => 5,
+    };
+    let _ = sys_pct_reply(caller, value);
+    // Not a synchronous caller (a send), or it is gone: wait for the next transfer.
+    let _ = sys_pct_wait();
+    sys_env_exit(1)
+}
+
+/// Ends the chain's driver (and with it the chain) if there is one.
+fn end_chain(driver: &mut Option<u64>) {
+    if let Some(slot) = driver.take() {
+        let _ = sys_env_destroy(slot);
+        let _ = exos::sys::syscall::sys_cap_delete(slot);
+    }
+}
+
+
 const SKIPPED: [Sysnum; 4] = [Sysnum::EnvExit, Sysnum::PctWait, Sysnum::ConsoleWrite, Sysnum::EnvStart];
 
 fn main() {
@@ -93,6 +213,11 @@ fn main() {
     // Live environments to grant to: the stranger, and the children the fuzzer's `env_create`s made.
     let mut targets = [stranger_id; 4];
     // The first free slot is the first one past the program's image and stack.
+    // The chain's pages and capability come first, below the slots the random calls aim at, so
+    // the chain lives through the run (unless a stray call still ends it).
+    let transfers = exos::sys::stats::counter(abi::stats::Counter::PctTransfers);
+    let chain = user::spawn(driver_main, &[]).ok();
+    let mut driver = chain.map(|(_, slot)| slot);
     let (_, first_free) = exos::sys::syscall::sys_page_alloc(abi::ANY_PAGE).expect("a page");
     for seed in [0x9e37_79b9_7f4a_7c15u64, 0xdead_beef_cafe_f00d, 42] {
         let mut rng = Rng(seed, first_free);
@@ -119,6 +244,10 @@ fn main() {
                 targets[(issued % 3) as usize + 1] = value >> 16;
             }
             issued += 1;
+            if let Some((id, _)) = chain.filter(|_| issued.is_multiple_of(512)) {
+                // The chain's turn (it yields back now and then).
+                let _ = sys_env_yield(id);
+            }
             ok += u64::from(error.is_none());
         }
         exos::println!("fuzz: seed {seed:#x}: {calls} calls, {ok} succeeded");
@@ -126,6 +255,9 @@ fn main() {
     set(0, 1);
     exos::println!("fuzz: the stranger's grants into my table: {} tried, {} not refused", word(1), word(2));
     let _ = sys_env_destroy(stranger_slot);
+    end_chain(&mut driver);
+    let transfers = exos::sys::stats::counter(abi::stats::Counter::PctTransfers) - transfers;
+    exos::println!("fuzz: {transfers} protected control transfers in nested chains alongside");
     exos::println!("fuzz: done");
 }
 
