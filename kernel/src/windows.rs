@@ -6,7 +6,7 @@
 //! this file calls nothing but `mem`.
 use crate::mem::{frames, owners, paging, phys};
 use abi::layout::{PAGE_SIZE, REPOSSESSED_BASE, REPOSSESSED_CAPACITY, REPOSSESSED_ENTRIES, REVOKE_DEADLINE, REVOKE_PAGES};
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{fence, AtomicU64, Ordering};
 
 /// Maps the windows every address space shares: the ownership table (`mem::owners`), the
 /// capability-count table and the environment-table page (which also holds the slice vector,
@@ -108,12 +108,21 @@ pub fn publish_boot_args(args: &str) -> bool {
 /// Physical address of the environment table page (0 until `init`).
 static ENV_TABLE: AtomicU64 = AtomicU64::new(0);
 
-/// Publishes environment table record `index` (read-only to every environment).
+/// Publishes environment table record `index` (read-only to every environment) under the sequence
+/// protocol (`abi::seqlock`): its sequence word goes odd, the record changes, the word goes even.
+/// (On one CPU with interrupts off no program runs in between; the odd value is the protocol's, for
+/// a reader that could.)
 pub fn publish_env(index: usize, info: abi::EnvInfo) {
     let table = ENV_TABLE.load(Ordering::Acquire);
-    if table != 0 {
+    if table != 0 && index < abi::MAX_ENVS {
         let record = table + index as u64 * 16;
+        let sequence = table + (abi::layout::ENV_SEQ_BASE - abi::layout::ENV_TABLE_BASE) + index as u64 * 8;
+        let (odd, even) = abi::seqlock::bracket(phys::read_u64(sequence));
+        phys::write_u64(sequence, odd);
+        fence(Ordering::Release);
         phys::write_u32s(record, &[info.id, info.parent, info.state, info.pages]);
+        fence(Ordering::Release);
+        phys::write_u64(sequence, even);
     }
 }
 

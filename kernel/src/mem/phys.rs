@@ -107,6 +107,25 @@ pub fn read_u32(pa: u64) -> u32 {
     unsafe { (to_virt(pa) as *const u32).read_volatile() }
 }
 
+/// Reads the little-endian `u64` at `pa` (8-byte aligned) in kernel-owned memory user space may
+/// only read (a published table's sequence word): one volatile load.
+pub fn read_u64(pa: u64) -> u64 {
+    assert!(pa.is_multiple_of(8), "unaligned u64 at {pa:#x}");
+    check(pa, 8);
+    // SAFETY: mapped (checked) and aligned (asserted); a plain load from a kernel-owned table.
+    unsafe { (to_virt(pa) as *const u64).read_volatile() }
+}
+
+/// Writes `value` at `pa` (8-byte aligned) with one volatile store, in kernel-owned memory user
+/// space may only read (a published table's sequence word).
+pub fn write_u64(pa: u64, value: u64) {
+    assert!(pa.is_multiple_of(8), "unaligned u64 at {pa:#x}");
+    check(pa, 8);
+    // SAFETY: mapped (checked) and aligned (asserted); the kernel owns these tables and holds no
+    // reference into them.
+    unsafe { (to_virt(pa) as *mut u64).write_volatile(value) }
+}
+
 /// Fills a frame with zeros.
 pub fn zero_frame(pa: u64) {
     // SAFETY: callers zero frames they just allocated and therefore own exclusively.
