@@ -86,8 +86,8 @@ fn read(address: u64) -> u64 {
 /// Read under the sequence protocol (`abi::seqlock`), so the four words belong to one version of
 /// the record. The read ends: at most `seqlock::TRIES` attempts, and an attempt fails only if this
 /// program lost the CPU inside it while the kernel changed this very record. If every attempt
-/// failed (never seen: that takes `TRIES` such preemptions in a row) it gives the last attempt's
-/// words, which may mix two versions; [`try_env_info`] says so instead.
+/// failed (never seen: that takes `TRIES` such preemptions in a row) it reads the record once more
+/// without the protocol, which may mix two versions; [`try_env_info`] says so instead.
 pub fn env_info(index: usize) -> abi::EnvInfo {
     try_env_info(index).unwrap_or_else(|| env_record(index))
 }
