@@ -46,8 +46,8 @@ pub fn read<T>(mut sequence: impl FnMut() -> u64, mut record: impl FnMut() -> T,
 /// The writer's side, for a sequence value `now`: the value to store before changing the record
 /// (odd) and the one to store after (even).
 pub const fn bracket(now: u64) -> (u64, u64) {
-    let even = now & !1;
-    (even + 1, even + 2)
+    let odd = now | 1;
+    (odd, odd + 1)
 }
 
 #[cfg(test)]

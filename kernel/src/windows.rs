@@ -6,7 +6,7 @@
 //! this file calls nothing but `mem`.
 use crate::mem::{frames, owners, paging, phys};
 use abi::layout::{PAGE_SIZE, REPOSSESSED_BASE, REPOSSESSED_CAPACITY, REPOSSESSED_ENTRIES, REVOKE_DEADLINE, REVOKE_PAGES};
-use core::sync::atomic::{fence, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 
 /// Maps the windows every address space shares: the ownership table (`mem::owners`), the
 /// capability-count table and the environment-table page (which also holds the slice vector,
@@ -115,14 +115,8 @@ static ENV_TABLE: AtomicU64 = AtomicU64::new(0);
 pub fn publish_env(index: usize, info: abi::EnvInfo) {
     let table = ENV_TABLE.load(Ordering::Acquire);
     if table != 0 && index < abi::MAX_ENVS {
-        let record = table + index as u64 * 16;
-        let sequence = table + (abi::layout::ENV_SEQ_BASE - abi::layout::ENV_TABLE_BASE) + index as u64 * 8;
-        let (odd, even) = abi::seqlock::bracket(phys::read_u64(sequence));
-        phys::write_u64(sequence, odd);
-        fence(Ordering::Release);
-        phys::write_u32s(record, &[info.id, info.parent, info.state, info.pages]);
-        fence(Ordering::Release);
-        phys::write_u64(sequence, even);
+        let sequence = (abi::layout::ENV_SEQ_BASE - abi::layout::ENV_TABLE_BASE) as usize + index * 8;
+        phys::write_u32s_sequenced(table, sequence, index * 16, &[info.id, info.parent, info.state, info.pages]);
     }
 }
 

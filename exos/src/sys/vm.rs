@@ -115,6 +115,12 @@ pub fn env_word(index: usize, word: usize) -> u32 {
     unsafe { AtomicU32::from_ptr(at as *mut u32) }.load(Ordering::Relaxed)
 }
 
+/// The id in environment table record `index` (modulo `abi::MAX_ENVS`; 0: free): one word, always
+/// whole, so no sequence is needed for a question about the id alone.
+pub fn env_id(index: usize) -> u32 {
+    env_word(index, 0)
+}
+
 /// The sequence word of environment table record `index` (modulo `abi::MAX_ENVS`;
 /// `abi::layout::ENV_SEQ_BASE`): odd while the kernel changes the record, two more after each change.
 pub fn env_sequence(index: usize) -> u64 {
