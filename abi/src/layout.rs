@@ -76,8 +76,14 @@ pub const BOOT_ARGS_BASE: u64 = ENV_TABLE_BASE + 3136;
 /// Room for the boot arguments, NUL included.
 pub const BOOT_ARGS_MAX: usize = 960;
 /// The environment table: `abi::MAX_ENVS` [`EnvInfo`](crate::EnvInfo) records, one per table
-/// index. Read-only.
+/// index, each guarded by a sequence word at [`ENV_SEQ_BASE`] (a record has four words; read it
+/// with [`crate::seqlock::read`] or it may be half old, half new). Read-only.
 pub const ENV_TABLE_BASE: u64 = 0x0000_7ec0_0000_0000;
+/// The environment table's sequence words: `abi::MAX_ENVS` `u64`s, one per record (word `i` guards
+/// the record at `ENV_TABLE_BASE + 16 * i`). The kernel makes word `i` odd before it rewrites
+/// record `i` and even after; read a record with [`crate::seqlock::read`]. Read-only (same page as
+/// the environment table).
+pub const ENV_SEQ_BASE: u64 = ENV_TABLE_BASE + 1024;
 /// The time-slice vector: `abi::SLICES` `u32`s, the id of the environment owning each position (0:
 /// free), then the `u32` position the timer is at. Read-only (same page as the environment table).
 pub const SLICE_TABLE_BASE: u64 = ENV_TABLE_BASE + 2048;
@@ -136,6 +142,8 @@ mod tests {
         const { assert!(WINDOWS_END <= USER_STACK_TOP - USER_STACK_SIZE) };
         assert_eq!(SELF_MAP_BASE, SELF_MAP_SLOT << 39);
         assert!(overlaps_windows(SELF_MAP_BASE, 1) && !overlaps_windows(0x40_0000, 0x1000));
+        const { assert!(16 * crate::MAX_ENVS as u64 <= ENV_SEQ_BASE - ENV_TABLE_BASE) };
+        const { assert!(ENV_SEQ_BASE + 8 * crate::MAX_ENVS as u64 <= SLICE_TABLE_BASE) };
         const { assert!(PHYS_MAP_BASE < MMIO_BASE && MMIO_BASE < KERNEL_BASE) };
     }
 }

@@ -4,7 +4,8 @@
 //! arguments, rights, errors and documentation; `cargo xtask abi` generates [`Sysnum`] (`sysnum.rs`),
 //! ExOS's stubs, the kernel's dispatch table and docs/ABI.md's reference from it), the error codes ([`Error`])
 //! and the register encoding of a call's result ([`encode_result`] / [`decode_result`], `error.rs`),
-//! the user address-space layout ([`layout`]), and here the types calls exchange: [`Rights`],
+//! the user address-space layout ([`layout`]), the sequence protocol of the published tables
+//! ([`seqlock`]), and here the types calls exchange: [`Rights`],
 //! [`ExceptionFrame`], [`MapUpdate`], [`EnvInfo`], environment ids and the ABI's limits. It has no dependencies and no unsafe code, so both sides can trust it.
 //! `docs/ABI.md` is the prose form of this crate; its "Calls" section is generated from `calls.rs`.
 //!
@@ -19,6 +20,7 @@
 
 pub mod layout;
 pub mod pte;
+pub mod seqlock;
 pub mod stages;
 pub mod stats;
 mod error;

@@ -108,12 +108,15 @@ pub fn publish_boot_args(args: &str) -> bool {
 /// Physical address of the environment table page (0 until `init`).
 static ENV_TABLE: AtomicU64 = AtomicU64::new(0);
 
-/// Publishes environment table record `index` (read-only to every environment).
+/// Publishes environment table record `index` (read-only to every environment) under the sequence
+/// protocol (`abi::seqlock`): its sequence word goes odd, the record changes, the word goes even.
+/// (On one CPU with interrupts off no program runs in between; the odd value is the protocol's, for
+/// a reader that could.)
 pub fn publish_env(index: usize, info: abi::EnvInfo) {
     let table = ENV_TABLE.load(Ordering::Acquire);
-    if table != 0 {
-        let record = table + index as u64 * 16;
-        phys::write_u32s(record, &[info.id, info.parent, info.state, info.pages]);
+    if table != 0 && index < abi::MAX_ENVS {
+        let sequence = (abi::layout::ENV_SEQ_BASE - abi::layout::ENV_TABLE_BASE) as usize + index * 8;
+        phys::write_u32s_sequenced(table, sequence, index * 16, &[info.id, info.parent, info.state, info.pages]);
     }
 }
 

@@ -247,7 +247,7 @@ fn reserve(pages: usize) -> u64 {
 /// Whether the read-only environment table lists environment `id` (no system call). Today's
 /// kernel can leave an ended environment listed (see [`alive`]), so a `true` is only a hint.
 pub fn listed(id: u64) -> bool {
-    id != 0 && u64::from(vm::env_info(abi::env_index(id)).id) == id
+    id != 0 && u64::from(vm::env_id(abi::env_index(id))) == id
 }
 
 /// Whether environment `id` exists.
@@ -260,10 +260,12 @@ pub fn listed(id: u64) -> bool {
 /// that names it and fails with `NoSuchEnv` only if it is gone (a grant from an invalid slot,
 /// which the kernel refuses after looking the environment up, without any effect).
 pub fn alive(id: u64) -> bool {
-    if !listed(id) {
+    // One read of the record (sequence protocol): the id and the page count of one version.
+    let info = vm::env_info(abi::env_index(id));
+    if id == 0 || u64::from(info.id) != id {
         return false;
     }
-    if vm::env_info(abi::env_index(id)).pages > 0 {
+    if info.pages > 0 {
         return true;
     }
     sys_cap_grant(u64::MAX, id, Rights::NONE) != Err(Error::NoSuchEnv)

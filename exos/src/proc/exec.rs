@@ -255,9 +255,13 @@ impl Plan {
 /// Walks the address space: which mappings go and which capabilities can be deleted.
 fn plan(staged: usize) -> Result<Plan, SpawnError> {
     let me = process::id() as u32;
+    // Only this process creates records whose parent is itself, so the parent word alone (one load,
+    // always whole) finds every candidate; the whole record is then read under the sequence protocol.
     let children = (0..MAX_ENVS).any(|i| {
-        let info = vm::env_info(i);
-        info.id != 0 && info.id != me && info.parent == me
+        vm::env_word(i, 1) == me && {
+            let info = vm::env_info(i);
+            info.id != 0 && info.id != me && info.parent == me
+        }
     });
     let (mut kept, mut dropped, mut held) = ([0u64; SLOT_WORDS], [0u64; SLOT_WORDS], [0u64; SLOT_WORDS]);
     let set = |bits: &mut [u64; SLOT_WORDS], slot: u64| bits[(slot / 64) as usize % SLOT_WORDS] |= 1 << (slot % 64);

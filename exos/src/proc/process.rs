@@ -165,7 +165,7 @@ fn number(child: u64) -> Option<usize> {
 static CHILD_IDS: [AtomicU64; MAX_ENVS] = [const { AtomicU64::new(0) }; MAX_ENVS];
 
 fn alive(child: u64) -> bool {
-    u64::from(vm::env_info(env_index(child)).id) == child
+    u64::from(vm::env_id(env_index(child))) == child
 }
 
 /// This process's children not yet reaped: their ids.

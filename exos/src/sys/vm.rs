@@ -1,5 +1,6 @@
-//! What the kernel exposes about memory, read without system calls: the page-ownership table and
-//! the environment's own page tables (through the read-only self-map).
+//! What the kernel exposes about memory, read without system calls: the page-ownership table,
+//! the environment table (under its sequence protocol, `abi::seqlock`) and the environment's own
+//! page tables (through the read-only self-map).
 //!
 //! Reading the self-map: the entry for a user virtual page lives at
 //! `SELF_MAP_BASE + (va >> 12) * 8`; the entries of the upper levels are reached by recursing
@@ -11,6 +12,7 @@ use abi::layout::{OWNER_KERNEL, PAGE_OWNERS_BASE, SELF_MAP_BASE, SELF_MAP_SLOT};
 
 pub use abi::pte::{ACCESSED, DIRTY, NO_EXECUTE, PRESENT, USER, WRITABLE};
 use abi::pte::ADDRESS_MASK;
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// Who owns physical page number `frame`: `None` if it is free, `Some(OWNER_KERNEL)` for the
 /// kernel, else the owning environment's id. `frame` must be below the number of physical pages
@@ -78,15 +80,54 @@ fn read(address: u64) -> u64 {
 }
 
 /// Record `index` of the read-only environment table (`abi::EnvInfo`): who exists, who created
-/// whom, who is runnable, waiting or blocked, and how many pages each holds. `index` must be below `abi::MAX_ENVS`.
+/// whom, who is runnable, waiting or blocked, and how many pages each holds. `index` is taken
+/// modulo `abi::MAX_ENVS`.
+///
+/// Read under the sequence protocol (`abi::seqlock`), so the four words belong to one version of
+/// the record. The read ends: at most `seqlock::TRIES` attempts, and an attempt fails only if this
+/// program lost the CPU inside it while the kernel changed this very record. If every attempt
+/// failed (never seen: that takes `TRIES` such preemptions in a row) it reads the record once more
+/// without the protocol, which may mix two versions; [`try_env_info`] says so instead.
 pub fn env_info(index: usize) -> abi::EnvInfo {
-    let base = abi::layout::ENV_TABLE_BASE + (index as u64 % abi::MAX_ENVS as u64) * 16;
-    let word = |i: u64| {
-        // SAFETY: the kernel maps the environment table read-only at ENV_TABLE_BASE in every
-        // address space; `base` + 12 stays inside it because `index` is reduced modulo MAX_ENVS.
-        unsafe { core::ptr::read_volatile((base + i * 4) as *const u32) }
-    };
-    abi::EnvInfo { id: word(0), parent: word(1), state: word(2), pages: word(3) }
+    try_env_info(index).unwrap_or_else(|| env_record(index))
+}
+
+/// Record `index` of the environment table read under the sequence protocol, or `None` if all
+/// `abi::seqlock::TRIES` attempts overlapped a change of it.
+pub fn try_env_info(index: usize) -> Option<abi::EnvInfo> {
+    abi::seqlock::read(|| env_sequence(index), || env_record(index), abi::seqlock::TRIES)
+}
+
+/// The four words of record `index`, each loaded once, outside the sequence protocol (two versions
+/// may mix if the kernel changes the record between the loads).
+fn env_record(index: usize) -> abi::EnvInfo {
+    abi::EnvInfo { id: env_word(index, 0), parent: env_word(index, 1), state: env_word(index, 2), pages: env_word(index, 3) }
+}
+
+/// Word `word` (0 id, 1 parent, 2 state, 3 pages; taken modulo 4) of environment table record
+/// `index` (modulo `abi::MAX_ENVS`): one atomic load, outside the sequence protocol. One word is
+/// always whole; two such loads may come from two versions of the record (use [`env_info`]).
+pub fn env_word(index: usize, word: usize) -> u32 {
+    let at = abi::layout::ENV_TABLE_BASE + (index % abi::MAX_ENVS) as u64 * 16 + (word % 4) as u64 * 4;
+    // SAFETY: the kernel maps the environment table read-only at ENV_TABLE_BASE in every address
+    // space and never unmaps it; `at` is an aligned u32 inside it (index and word reduced above). An
+    // atomic load of read-only memory is sound (it is a plain load); nothing is written through it.
+    unsafe { AtomicU32::from_ptr(at as *mut u32) }.load(Ordering::Relaxed)
+}
+
+/// The id in environment table record `index` (modulo `abi::MAX_ENVS`; 0: free): one word, always
+/// whole, so no sequence is needed for a question about the id alone.
+pub fn env_id(index: usize) -> u32 {
+    env_word(index, 0)
+}
+
+/// The sequence word of environment table record `index` (modulo `abi::MAX_ENVS`;
+/// `abi::layout::ENV_SEQ_BASE`): odd while the kernel changes the record, two more after each change.
+pub fn env_sequence(index: usize) -> u64 {
+    let at = abi::layout::ENV_SEQ_BASE + (index % abi::MAX_ENVS) as u64 * 8;
+    // SAFETY: the sequence words are MAX_ENVS aligned u64s in the same read-only page as the
+    // environment table; `at` is one of them (index reduced above); only loaded.
+    unsafe { AtomicU64::from_ptr(at as *mut u64) }.load(Ordering::Relaxed)
 }
 
 /// The repossession vector: how many pages the kernel has taken from this environment by force,

@@ -1,6 +1,7 @@
 //! ExOS virtual memory (issue 5 items 3 and 6a): demand-zero regions, mprotect and dirty bits,
 //! protection-fault handlers, shared regions, the Appel-Li primitives, a garbage collector's write
-//! barrier built on them, and hostile accesses the region layer must not map.
+//! barrier built on them, hostile accesses the region layer must not map, and torn reads of the
+//! environment table (issue 16 item 5).
 
 use super::{checks, IntegrationTest};
 
@@ -83,6 +84,13 @@ pub const VM: &[IntegrationTest] = &[
             "hello from ring 3",
         ],
         forbid: &["FAIL", "survived"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "bad_window_torn_read",
+        cmdline_run: "bad_window_torn_read,hello",
+        expect: &[checks!("bad_window_torn_read"), "'bad_window_torn_read' exited with code 0", "hello from ring 3"],
+        forbid: &["FAIL", "'bad_window_torn_read' killed"],
         ..IntegrationTest::DEFAULT
     },
 ];
