@@ -26,6 +26,20 @@ fn hook() {
     println!("execer: on_exec hook ran");
 }
 
+/// A page of its own (page-aligned, one page long) that only [`touch_untouched`] writes, so it is
+/// still copy-on-write in a forked child when that child's exec runs its hooks.
+#[repr(C, align(4096))]
+struct OwnPage([core::sync::atomic::AtomicU64; 512]);
+static UNTOUCHED: OwnPage = OwnPage([const { core::sync::atomic::AtomicU64::new(0) }; 512]);
+
+fn touch_untouched() {
+    UNTOUCHED.0[0].store(1, core::sync::atomic::Ordering::Relaxed);
+}
+
+fn untouched_mapped() -> bool {
+    vm::translate(&raw const UNTOUCHED as u64).is_some()
+}
+
 fn ids() -> (String, String) {
     (format!("{:x}", process::id()), format!("{:x}", process::parent()))
 }
@@ -97,6 +111,21 @@ fn main() -> i64 {
         thread.join().unwrap_or(SpawnError::NotFound)
     });
     c.equal("exec from a thread: the old mappings and pages are gone", status, Status::Exited(78));
+
+    // (3b) A hook that writes a page no one wrote since the fork: the write comes after exec has
+    // looked at what to tear down, and copies the page (copy-on-write), which deletes the
+    // capability the child had for it. Before exec planned after its hooks, the table then
+    // deleted that slot a second time (`EmptySlot`: the process ended with LATE_FAILURE) and the
+    // copy's page stayed held.
+    c.check("the hook's page is mapped", untouched_mapped());
+    let status = fork_exec(|| {
+        if on_exec(touch_untouched).is_err() {
+            return SpawnError::NotFound;
+        }
+        let (id, parent) = ids();
+        exec("exectarget", &["exectarget", "quick", &id, &parent], &[])
+    });
+    c.equal("exec after a hook wrote a copy-on-write page", status, Status::Exited(79));
 
     // (4) No leak in place: a process that execs itself twenty times holds the same pages each time.
     let status = fork_exec(|| {
