@@ -489,6 +489,11 @@ fn switch(prepared: Prepared) -> ! {
     let _ = sys_env_set_slice_upcall(false);
     // Nothing of the old program runs after this but `plan` and `write_table`, which write only
     // the stack just touched and the table pages.
+    if cow::FORKED.load(Ordering::Relaxed) {
+        // What copy-on-write retired and no one holds any more goes now (it is not mapped, so the
+        // plan would not see it), and retired grants once this process has no children.
+        cow::sweep();
+    }
     touch_stack();
     let plan = plan(prepared.staged.len());
     if write_table(&plan, &prepared.staged, prepared.entry, prepared.table_pages).is_err() {
