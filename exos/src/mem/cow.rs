@@ -6,8 +6,17 @@
 //! - makes the page writable again in place, when this process holds the page's root capability
 //!   and the capability-count table says no one else holds one (`vm::refs` = 1), or
 //! - copies it into a fresh page of its own, maps that in its place (one batch), and drops the
-//!   capability it had: a grant is deleted at once; a root still shared with other processes is
-//!   *retired* and freed by [`sweep`] once it is no longer shared.
+//!   capability it had: a grant is deleted at once if this process has no children; a root still
+//!   shared with other processes is *retired* and freed by [`sweep`] once it is no longer shared,
+//!   and so is a grant while this process has children, until it has none.
+//!
+//! Why a grant waits for the children: `fork` grants a child its pages from this process's own
+//! slots, so when this process is itself a forked child, its child's capability for a page is
+//! derived from this process's grant, and deleting a capability deletes everything granted from it
+//! (`cap_delete`), with the mappings made through them. Deleting the grant at once took the page
+//! away from the grandchild, which then faulted on a page that was no longer mapped (or found a
+//! zeroed one in a demand-zero region); and an `exec` in that grandchild could find the grant
+//! it had planned to delete already gone.
 //!
 //! The handler runs on the exception stack and writes nothing but the process-private page
 //! (`private.rs`), which `fork` never shares: a handler that faulted would be ended by the kernel.
@@ -130,12 +139,18 @@ pub fn resolve(va: u64) -> bool {
     if sys_page_map(&swap) != (3, None) {
         return false;
     }
-    if mine {
+    if mine || has_children() {
         retire(slot, frame);
     } else {
         let _ = sys_cap_delete(slot);
     }
     true
+}
+
+/// Whether this process has children not yet reaped (they may hold capabilities `fork` derived
+/// from this process's own).
+fn has_children() -> bool {
+    EXOS_PRIVATE.children.iter().any(|child| child.load(Ordering::Relaxed) != 0)
 }
 
 fn retire(slot: u64, frame: u64) {
@@ -151,21 +166,32 @@ fn retire(slot: u64, frame: u64) {
     // Else the page stays held until the process ends: memory, not correctness.
 }
 
-/// Frees retired pages no other process holds any more.
-pub fn sweep() {
+/// Frees retired pages no other process holds any more, and deletes retired grants once this
+/// process has no children. Returns how many pages it freed (a deleted grant frees none).
+pub fn sweep() -> u64 {
     let private = &EXOS_PRIVATE;
-    let mut kept = 0;
+    let me = private.self_id.load(Ordering::Relaxed) as u32;
+    let children = has_children();
+    let (mut kept, mut freed) = (0, 0);
     for i in 0..private.retired_count.load(Ordering::Relaxed) {
         let record = private.retired[i].load(Ordering::Relaxed);
         let (slot, frame) = (record & 0xfff, record >> 12);
-        if vm::refs(frame) <= 1 {
-            let _ = sys_page_free(slot);
+        if vm::owner(frame) != Some(me) {
+            if !children {
+                let _ = sys_cap_delete(slot);
+            } else {
+                private.retired[kept].store(record, Ordering::Relaxed);
+                kept += 1;
+            }
+        } else if vm::refs(frame) <= 1 {
+            freed += u64::from(sys_page_free(slot).is_ok());
         } else {
             private.retired[kept].store(record, Ordering::Relaxed);
             kept += 1;
         }
     }
     private.retired_count.store(kept, Ordering::Relaxed);
+    freed
 }
 
 /// How many retired pages wait for other processes to let go of them.

@@ -120,9 +120,7 @@ pub fn give_back(pages: u64, deadline: u64) {
 /// Frees up to `pages` pages that hold nothing worth keeping, as [`give_back`] does but without
 /// counting a request; returns the number freed.
 pub fn reclaim(pages: u64) -> u64 {
-    let before = crate::mem::cow::retired() as u64;
-    crate::mem::cow::sweep();
-    let swept = before.saturating_sub(crate::mem::cow::retired() as u64);
+    let swept = crate::mem::cow::sweep();
     R[COW_FREED].fetch_add(swept, Ordering::Relaxed);
     if swept >= pages {
         return swept;

@@ -12,19 +12,32 @@
 //!    nothing: every page of the new image and its stack (start block at the top, carrying this
 //!    process's id) is allocated and filled at a staging address ([`STAGING`]), after the
 //!    copy-on-write pages that `exec` keeps are made private (the new program has no copy-on-write
-//!    handler until it forks); then a **table of
-//!    system calls** is written in the private region ([`TABLE_VA`]): remove the exception handler,
-//!    the PCT entry; `UNMAP` every mapping that goes (batched `page_map`, 512 updates a call);
-//!    `cap_delete` each capability that backed only those (a root page is freed only when no other
-//!    capability names it, and a grant is deleted only when this process has no live children
-//!    that could hold capabilities derived from it); then `UNMAP` each staged page and `MAP` it at
-//!    its final address with its segment's rights.
-//! 2. **Switch**: hooks registered with [`on_exec`] run, the slice upcall is turned off, and the
-//!    CPU jumps to a small position-independent **trampoline** copied into an executable page of the
-//!    private region ([`TRAMPOLINE_VA`]). It uses registers only: it runs the table (a failing call
-//!    there, e.g. the kernel out of page-table pages, ends the process with [`LATE_FAILURE`], written
-//!    to the status page too, as the old program is gone), then sets `rsp` and `rdi` as `spawn`
-//!    gives a child, clears the other registers and jumps to the new entry point.
+//!    handler until it forks); the trampoline and the table's pages (sized from the address space
+//!    as it is then, plus [`TABLE_SLACK`]) are mapped.
+//! 2. **Switch**: hooks registered with [`on_exec`] run, close-on-exec descriptors are closed, the
+//!    slice upcall is turned off. Then, when nothing of the old program will write memory any
+//!    more, the **table of system calls** is written in the private region ([`TABLE_VA`]):
+//!    remove the exception handler, the PCT entry; `UNMAP` every mapping that goes (batched
+//!    `page_map`, 512 updates a call); `cap_delete` each capability that backed only those (a
+//!    root page is freed only when no other capability names it, and a grant is deleted only when
+//!    this process has no live children that could hold capabilities derived from it); then
+//!    `UNMAP` each staged page and `MAP` it at its final address with its segment's rights. The
+//!    CPU jumps to a small position-independent **trampoline** copied into an executable page of
+//!    the private region ([`TRAMPOLINE_VA`]). It uses registers only: it runs the table (any
+//!    failing call, e.g. the kernel out of page-table pages, ends the process with
+//!    [`LATE_FAILURE`], written to the status page too, as the old program is gone), then sets
+//!    `rsp` and `rdi` as `spawn` gives a child, clears the other registers and jumps to the new
+//!    entry point.
+//!
+//! The table is planned last because it names capabilities by slot, and a write to a
+//! copy-on-write page changes which slot backs it: `cow::resolve` maps a fresh copy through a new
+//! slot and deletes the grant it had (or retires a root still shared). When the table was written
+//! in the first half, the hooks, the descriptors' closing and this module's own stack frames
+//! could still write a page not yet copied since the `fork`; the table then deleted that grant's
+//! slot a second time (`cap_delete` → `EmptySlot`, which the trampoline used to take for
+//! success) and never freed the copy. Whether such a page was met depended on where the linker
+//! put the statics and how deep the stack went, i.e. on the binary's layout. Now every slot the
+//! table deletes is live when the trampoline runs, and each is deleted once (a bit per slot).
 //!
 //! The new program's `exos_start` reads its id from the start block, so `process::id` is the same.
 //! What is lost: the old program's library state, e.g. its children's capabilities (the new
@@ -106,10 +119,10 @@ fn run_hooks() {
 /// image that would overlap what `exec` keeps; out of pages, quota or capability slots).
 pub fn exec(name: &str, argv: &[&str], vars: &[&str]) -> SpawnError {
     match prepare(name, argv, vars) {
-        Ok(table) => {
+        Ok(prepared) => {
             // The process now runs `name` (for `ps`); a refused name changes nothing else.
             let _ = sys_env_set_name(SELF_ENV, name.rsplit('/').next().unwrap_or(name));
-            switch(table)
+            switch(prepared)
         }
         Err(e) => {
             release(STAGING.start, STAGING.end);
@@ -119,8 +132,20 @@ pub fn exec(name: &str, argv: &[&str], vars: &[&str]) -> SpawnError {
     }
 }
 
-/// Everything that can fail; returns the table's address.
-fn prepare(name: &str, argv: &[&str], vars: &[&str]) -> Result<u64, SpawnError> {
+/// What [`prepare`] leaves for [`switch`]: the staged image, its entry point, and how many table
+/// pages are mapped at [`TABLE_VA`] (for the plan as it looked then, plus [`TABLE_SLACK`]).
+struct Prepared {
+    staged: Vec<Staged>,
+    entry: u64,
+    table_pages: usize,
+}
+
+/// Table pages mapped beyond what the address space needed when [`prepare`] looked, for what the
+/// hooks map after it (one page holds 128 more `page_map` updates).
+const TABLE_SLACK: usize = 1;
+
+/// Everything that can fail: the staged image, the trampoline and the table's pages.
+fn prepare(name: &str, argv: &[&str], vars: &[&str]) -> Result<Prepared, SpawnError> {
     let bytes = spawn::find(name).ok_or(SpawnError::NotFound)?;
     let image = elf::check(bytes).map_err(SpawnError::BadElf)?;
     let mut block = [0u8; 4096];
@@ -134,10 +159,23 @@ fn prepare(name: &str, argv: &[&str], vars: &[&str]) -> Result<u64, SpawnError> 
     }
     make_kept_pages_private()?;
     let staged = stage(bytes, &image, &block[..block_len])?;
-    let plan = plan(staged.len())?;
-    write_table(&plan, &staged, image.entry)?;
+    // Sized from the address space as it is now; the table itself is written by `switch`, after
+    // the last code of the old program has run (see `plan`).
+    let table_pages = plan(staged.len()).pages() + TABLE_SLACK;
+    map_table(0, table_pages)?;
     install_trampoline()?;
-    Ok(TABLE_VA)
+    Ok(Prepared { staged, entry: image.entry, table_pages })
+}
+
+/// Maps table pages `from..to` (fresh, zeroed, read-write) at [`TABLE_VA`].
+fn map_table(from: usize, to: usize) -> Result<(), SpawnError> {
+    if TABLE_VA + to as u64 * PAGE_SIZE > EXEC_AREA.end {
+        return Err(Error::TooLong.into());
+    }
+    for i in from as u64..to as u64 {
+        map_fresh(TABLE_VA + i * PAGE_SIZE, 0)?;
+    }
+    Ok(())
 }
 
 /// A page of the new image: its final address, capability slot and rights.
@@ -253,7 +291,11 @@ impl Plan {
 }
 
 /// Walks the address space: which mappings go and which capabilities can be deleted.
-fn plan(staged: usize) -> Result<Plan, SpawnError> {
+///
+/// The walk is a snapshot of which capability slot backs each page, so it must come after the
+/// last write of the old program (a write to a copy-on-write page swaps the page's slot, see the
+/// module documentation): [`switch`] calls it last, after touching the stack it runs on.
+fn plan(staged: usize) -> Plan {
     let me = process::id() as u32;
     // Only this process creates records whose parent is itself, so the parent word alone (one load,
     // always whole) finds every candidate; the whole record is then read under the sequence protocol.
@@ -286,20 +328,17 @@ fn plan(staged: usize) -> Result<Plan, SpawnError> {
     });
     let delete: [u64; SLOT_WORDS] = core::array::from_fn(|i| dropped[i] & !kept[i] & !held[i]);
     let deletes = delete.iter().map(|w| w.count_ones() as usize).sum();
-    Ok(Plan { drops, delete, deletes, staged })
+    Plan { drops, delete, deletes, staged }
 }
 
-/// Allocates the table pages and writes the table.
-fn write_table(plan: &Plan, staged: &[Staged], entry: u64) -> Result<(), SpawnError> {
+/// Writes the table into the `mapped` table pages, mapping more first if the plan needs them.
+fn write_table(plan: &Plan, staged: &[Staged], entry: u64, mapped: usize) -> Result<(), SpawnError> {
     let pages = plan.pages();
-    if TABLE_VA + pages as u64 * PAGE_SIZE > EXEC_AREA.end {
-        return Err(Error::TooLong.into());
+    if pages > mapped {
+        map_table(mapped, pages)?;
     }
-    for i in 0..pages as u64 {
-        map_fresh(TABLE_VA + i * PAGE_SIZE, 0)?;
-    }
-    // SAFETY: `pages` fresh zeroed pages were just mapped read-write at TABLE_VA, contiguous, in
-    // the private region where nothing else refers to them.
+    // SAFETY: at least `pages` fresh zeroed pages are mapped read-write at TABLE_VA, contiguous,
+    // in the private region where nothing else refers to them.
     let table = unsafe { core::slice::from_raw_parts_mut(TABLE_VA as *mut u64, pages * 512) };
     let updates_at = plan.entry_words();
     let put = |table: &mut [u64], i: usize, u: MapUpdate| {
@@ -332,8 +371,6 @@ fn write_table(plan: &Plan, staged: &[Staged], entry: u64) -> Result<(), SpawnEr
         table[at + 1..at + 4].copy_from_slice(&args);
         e += 1;
     };
-    // The trampoline takes `cap_delete` failing with `EmptySlot` for success (numbers checked here).
-    const _: () = assert!(Sysnum::CapDelete as u64 == 21 && Error::EmptySlot as u64 == 9);
     call(table, Sysnum::EnvSetExceptionHandler, [0, 0, 0]);
     call(table, Sysnum::PctSetEntry, [0, 0, 0]);
     let update_va = |i: usize| TABLE_VA + ((updates_at + i * 4) * 8) as u64;
@@ -381,14 +418,7 @@ core::arch::global_asm!(
     "    mov r9, [r13 + 48]",
     "    syscall",
     "    test rax, rax",
-    "    jz 6f",
-    // `cap_delete` of a slot already empty (its capability went with another one deleted before
-    // it): the capability is gone all the same.
-    "    cmp qword ptr [r13], 21",
-    "    jne 4f",
-    "    cmp rax, 9",
-    "    jne 4f",
-    "6:",
+    "    jnz 4f",
     "    add r13, 64",
     "    dec r12",
     "    jmp 2b",
@@ -442,11 +472,38 @@ fn install_trampoline() -> Result<(), Error> {
     }
 }
 
-/// The point of no return: hooks, close-on-exec descriptors, then the trampoline.
-fn switch(table: u64) -> ! {
+/// How much stack the plan and the table's writing may use below `switch`'s frame.
+const PLAN_STACK: usize = 8 * 1024;
+
+/// Writes [`PLAN_STACK`] bytes of stack below the caller's frame, so that the pages the plan
+/// and the table's writing then run on are private and mapped: a copy-on-write or demand-zero
+/// fault during the walk would change the address space being walked.
+#[inline(never)]
+fn touch_stack() {
+    let mut area = [0u8; PLAN_STACK];
+    core::hint::black_box(&mut area);
+}
+
+/// The point of no return: hooks, close-on-exec descriptors, then the plan and the table, then
+/// the trampoline. A failure from here on (no page for a table the hooks made longer) ends the
+/// process with [`LATE_FAILURE`].
+fn switch(prepared: Prepared) -> ! {
     run_hooks();
     crate::fs::fd::on_exec();
     let _ = sys_env_set_slice_upcall(false);
+    // Nothing of the old program runs after this but `plan` and `write_table`, which write only
+    // the stack just touched and the table pages.
+    if cow::FORKED.load(Ordering::Relaxed) {
+        // What copy-on-write retired and no one holds any more goes now (it is not mapped, so the
+        // plan would not see it), and retired grants once this process has no children.
+        cow::sweep();
+    }
+    touch_stack();
+    let plan = plan(prepared.staged.len());
+    if write_table(&plan, &prepared.staged, prepared.entry, prepared.table_pages).is_err() {
+        process::exit(LATE_FAILURE);
+    }
+    let table = TABLE_VA;
     // SAFETY: the trampoline page holds the trampoline's code (read-execute) and `table` the table
     // it runs, both in the private region the table leaves mapped; the trampoline uses no stack
     // and never returns here: it ends in the new program or in `env_exit`.

@@ -1,7 +1,8 @@
 //! `exec` in ExOS: a forked child becomes another program in place (same id, parent, status
 //! page), failures leave the caller running, the old image, heap, regions and stacks are gone and
 //! their pages freed, fork+exec+wait leaks nothing, and a region page fork made copy-on-write is
-//! the new program's own. At the end `execer` itself (a boot program)
+//! the new program's own; exec works when its hooks write copy-on-write pages, and a grandchild
+//! keeps (and can exec after) a page its forked parent copied on write. At the end `execer` itself (a boot program)
 //! becomes `exectarget`.
 #![no_std]
 #![no_main]
@@ -17,6 +18,7 @@ use exos::proc::process::{self, Status};
 use exos::proc::spawn::SpawnError;
 use exos::{proc::fork, mem::mmap, println, thread::stack, sys::vm};
 use exos::proc::spawn::ElfError;
+use core::sync::atomic::Ordering::Relaxed;
 use user::Checks;
 
 static HOOK_RAN: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
@@ -24,6 +26,23 @@ static HOOK_RAN: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool
 fn hook() {
     HOOK_RAN.store(true, core::sync::atomic::Ordering::Relaxed);
     println!("execer: on_exec hook ran");
+}
+
+/// A page of its own (page-aligned, one page long) that only [`touch_untouched`] writes, so it is
+/// still copy-on-write in a forked child when that child's exec runs its hooks.
+#[repr(C, align(4096))]
+struct OwnPage([core::sync::atomic::AtomicU64; 512]);
+static UNTOUCHED: OwnPage = OwnPage([const { core::sync::atomic::AtomicU64::new(0) }; 512]);
+
+/// A page of its own that a forked child writes after forking a grandchild (test 3c).
+static GRANDCHILD_PAGE: OwnPage = OwnPage([const { core::sync::atomic::AtomicU64::new(0) }; 512]);
+
+fn touch_untouched() {
+    UNTOUCHED.0[0].store(1, Relaxed);
+}
+
+fn untouched_mapped() -> bool {
+    vm::translate(&raw const UNTOUCHED as u64).is_some()
 }
 
 fn ids() -> (String, String) {
@@ -97,6 +116,56 @@ fn main() -> i64 {
         thread.join().unwrap_or(SpawnError::NotFound)
     });
     c.equal("exec from a thread: the old mappings and pages are gone", status, Status::Exited(78));
+
+    // (3b) A hook that writes a page no one wrote since the fork: the write comes after exec has
+    // looked at what to tear down, and copies the page (copy-on-write), which deletes the
+    // capability the child had for it. Before exec planned after its hooks, the table then
+    // deleted that slot a second time (`EmptySlot`: the process ended with LATE_FAILURE) and the
+    // copy's page stayed held.
+    c.check("the hook's page is mapped", untouched_mapped());
+    let status = fork_exec(|| {
+        if on_exec(touch_untouched).is_err() {
+            return SpawnError::NotFound;
+        }
+        let (id, parent) = ids();
+        exec("exectarget", &["exectarget", "quick", &id, &parent], &[])
+    });
+    c.equal("exec after a hook wrote a copy-on-write page", status, Status::Exited(79));
+
+    // (3c) A grandchild keeps its pages when its parent (itself a forked child) copies one on
+    // write: the parent's copy-on-write used to delete its grant for the page at once, and with it
+    // the capability `fork` had derived from it for the grandchild, and the grandchild's mapping
+    // (it then faulted on the page; an exec of its could find the grant it planned to delete gone).
+    // Written here, so the child holds the page through a grant derived from this process's root
+    // and writes it first after it forked the grandchild.
+    GRANDCHILD_PAGE.0[0].store(5, Relaxed);
+    let status = fork_exec(|| {
+        let status = match fork::fork() {
+            Ok(0) => {
+                // The parent writes as soon as `fork` returns there; give it the CPU.
+                for _ in 0..20 {
+                    let _ = exos::sys::syscall::sys_env_yield(process::parent());
+                }
+                if vm::translate(&raw const GRANDCHILD_PAGE as u64).is_none() || GRANDCHILD_PAGE.0[0].load(Relaxed) != 5 {
+                    println!("execer: FAIL: the grandchild lost its copy-on-write page");
+                    process::exit(4);
+                }
+                let (id, parent) = ids();
+                let e = exec("exectarget", &["exectarget", "quick", &id, &parent], &[]);
+                println!("execer: FAIL: exec returned {e}");
+                process::exit(2)
+            }
+            Ok(grandchild) => {
+                // The first write since the fork: a copy-on-write copy of a page this process
+                // holds through a grant, from which the grandchild's capability was derived.
+                GRANDCHILD_PAGE.0[0].store(6, Relaxed);
+                process::wait(grandchild).unwrap_or(Status::Killed)
+            }
+            Err(_) => Status::Killed,
+        };
+        process::exit(if status == Status::Exited(79) { 79 } else { 5 })
+    });
+    c.equal("a grandchild keeps its pages after its parent's copy-on-write, and execs", status, Status::Exited(79));
 
     // (4) No leak in place: a process that execs itself twenty times holds the same pages each time.
     let status = fork_exec(|| {
