@@ -3,11 +3,13 @@
 //! names the region, the end and who holds it (so the handle can later live in a file-descriptor
 //! table and be inherited over `fork`).
 //!
-//! Page 0 (the header) holds the ring's byte counters, one lock per side and the table of
-//! holders: each environment that holds ends has an entry with its id and how many read and
-//! write ends it holds. The number of readers (writers) is the sum over *live* holders, so an
-//! environment that dies without closing counts as closed: the environment table (read without a
-//! system call) says who is alive. Pages 1.. are the ring.
+//! Page 0 (the header) holds the ring's byte counters, one lock per side, the table of holders
+//! and a change counter: each environment that holds ends has an entry with its id and how many
+//! read and write ends it holds. The number of readers (writers) is the sum over *live* holders,
+//! so an environment that dies without closing counts as closed: the environment table (read
+//! without a system call) says who is alive. Every registration and drop of an end bumps the
+//! change counter, and a count is taken again until no change overlapped it (an end handed on,
+//! then dropped by its giver, is never missed in both places). Pages 1.. are the ring.
 //!
 //! - `read` blocks while the ring is empty and some writer is alive, returns at least one byte, and
 //!   returns 0 (end of file) once every writer has closed or died.
@@ -38,6 +40,8 @@ const WRITE_LOCK_AT: usize = 32;
 const READ_LOCK_AT: usize = 40;
 /// How many holder entries have ever been used (entries beyond are free).
 const USED_AT: usize = 48;
+/// How many times an end was registered or dropped (see `Shared::count`).
+const CHANGES_AT: usize = 56;
 const HOLDERS_AT: usize = 64;
 /// Holder entries: `id`, `readers`, `writers`, spare (32 bytes each).
 const HOLDERS: usize = abi::MAX_ENVS;
@@ -108,7 +112,34 @@ impl Shared {
 
     /// How many ends of kind `end` live environments hold; `strict`: make sure the holders are
     /// alive (see `region::alive`), else trust the environment table's hint (`region::listed`).
+    ///
+    /// The entries are read one by one while other environments change them, and an end can
+    /// move between entries: the shell registers a child's end (a new entry, or a reused one
+    /// anywhere in the table) and then drops its own. A pass that read the shell's entry after
+    /// the drop and the child's before the registration would count neither and report no
+    /// holder at all (a writer would take it for a broken pipe, a reader for end of file). Every
+    /// registration and drop bumps the change counter *after* it is made, so a pass during
+    /// which the counter did not move saw every completed registration that came before any
+    /// drop it saw: the pass is repeated until the counter holds still.
     fn count(&self, end: End, strict: bool) -> u64 {
+        let changes = self.word(CHANGES_AT);
+        let mut tries = 0u32;
+        loop {
+            let before = changes.load(Ordering::Acquire);
+            let n = self.count_once(end, strict);
+            if changes.load(Ordering::Acquire) == before {
+                return n;
+            }
+            tries += 1;
+            if tries.is_multiple_of(8) {
+                // Someone keeps changing the table: let it finish.
+                region::yield_to(0);
+            }
+        }
+    }
+
+    /// One pass of [`Self::count`] over the holder entries.
+    fn count_once(&self, end: End, strict: bool) -> u64 {
         (0..self.used())
             .filter(|&i| {
                 let id = self.holder(i, 0).load(Ordering::Acquire);
@@ -116,6 +147,11 @@ impl Shared {
             })
             .map(|i| self.holder(i, end as usize).load(Ordering::Acquire))
             .sum()
+    }
+
+    /// Records that an end was registered or dropped (after the change is made).
+    fn changed(&self) {
+        self.word(CHANGES_AT).fetch_add(1, Ordering::AcqRel);
     }
 
     /// The holder entry of environment `id`.
@@ -127,6 +163,7 @@ impl Shared {
     fn add(&self, id: u64, end: End) -> Result<(), PipeError> {
         if let Some(i) = self.entry_of(id) {
             self.holder(i, end as usize).fetch_add(1, Ordering::AcqRel);
+            self.changed();
             return Ok(());
         }
         for i in 0..HOLDERS {
@@ -137,6 +174,7 @@ impl Shared {
                 self.holder(i, End::Write as usize).store(u64::from(end == End::Write), Ordering::Relaxed);
                 self.word(USED_AT).fetch_max(i as u64 + 1, Ordering::AcqRel);
                 self.holder(i, 0).store(id, Ordering::Release);
+                self.changed();
                 return Ok(());
             }
         }
@@ -147,6 +185,7 @@ impl Shared {
     fn remove(&self, end: End) {
         if let Some(i) = self.entry_of(self.me) {
             let _ = self.holder(i, end as usize).fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+            self.changed();
         }
     }
 
