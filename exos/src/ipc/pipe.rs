@@ -118,27 +118,44 @@ impl Shared {
     /// anywhere in the table) and then drops its own. A pass that read the shell's entry after
     /// the drop and the child's before the registration would count neither and report no
     /// holder at all (a writer would take it for a broken pipe, a reader for end of file). Every
-    /// registration and drop bumps the change counter *after* it is made, so a pass during
-    /// which the counter did not move saw every completed registration that came before any
-    /// drop it saw: the pass is repeated until the counter holds still.
+    /// registration and drop bumps the change counter *after* it is made, so a pass that found
+    /// none while the counter did not move saw every registration that came before any drop it
+    /// saw: "none" is only believed from such a pass. (A pass that finds some may count an end
+    /// twice while it moves; callers only act on none.)
+    #[inline]
     fn count(&self, end: End, strict: bool) -> u64 {
+        let before = self.word(CHANGES_AT).load(Ordering::Acquire);
+        match self.count_once(end, strict) {
+            0 => self.recount(end, strict, before),
+            n => n,
+        }
+    }
+
+    /// [`Self::count`] after a pass that found none, begun when the change counter was `before`.
+    #[cold]
+    #[inline(never)]
+    fn recount(&self, end: End, strict: bool, mut before: u64) -> u64 {
         let changes = self.word(CHANGES_AT);
         let mut tries = 0u32;
         loop {
-            let before = changes.load(Ordering::Acquire);
-            let n = self.count_once(end, strict);
-            if changes.load(Ordering::Acquire) == before {
-                return n;
+            let after = changes.load(Ordering::Acquire);
+            if after == before {
+                return 0;
             }
+            before = after;
             tries += 1;
             if tries.is_multiple_of(8) {
                 // Someone keeps changing the table: let it finish.
                 region::yield_to(0);
             }
+            if let n @ 1.. = self.count_once(end, strict) {
+                return n;
+            }
         }
     }
 
     /// One pass of [`Self::count`] over the holder entries.
+    #[inline]
     fn count_once(&self, end: End, strict: bool) -> u64 {
         (0..self.used())
             .filter(|&i| {
