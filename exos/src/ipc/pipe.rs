@@ -122,7 +122,6 @@ impl Shared {
     /// none while the counter did not move saw every registration that came before any drop it
     /// saw: "none" is only believed from such a pass. (A pass that finds some may count an end
     /// twice while it moves; callers only act on none.)
-    #[inline]
     fn count(&self, end: End, strict: bool) -> u64 {
         let before = self.word(CHANGES_AT).load(Ordering::Acquire);
         match self.count_once(end, strict) {
@@ -155,7 +154,6 @@ impl Shared {
     }
 
     /// One pass of [`Self::count`] over the holder entries.
-    #[inline]
     fn count_once(&self, end: End, strict: bool) -> u64 {
         (0..self.used())
             .filter(|&i| {
