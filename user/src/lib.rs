@@ -118,6 +118,17 @@ pub fn mapped_page(page: u64) -> &'static [u8; 4096] {
     unsafe { &*(page as *const [u8; 4096]) }
 }
 
+/// Word `i` (little-endian) of the page mapped at `page`: a page a test shares with its children
+/// to pass counts and flags.
+pub fn page_word(page: u64, i: usize) -> u64 {
+    u64::from_le_bytes(mapped_page(page)[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]))
+}
+
+/// Sets word `i` (little-endian) of the page mapped writable at `page` (see [`page_word`]).
+pub fn set_page_word(page: u64, i: usize, value: u64) {
+    mapped_page_mut(page)[i * 8..i * 8 + 8].copy_from_slice(&value.to_le_bytes());
+}
+
 /// A raw system call returning `(rdx, error)`, for hostile tests that pass arguments no typed
 /// wrapper would.
 pub fn raw_syscall(number: u64, args: [u64; 6]) -> (u64, Option<abi::Error>) {

@@ -7,30 +7,22 @@
 
 use abi::{MapUpdate, Rights, ANY_PAGE};
 use exos::sys::syscall::*;
-use user::{mapped_page, mapped_page_mut, spawn, Checks};
+use user::{Checks, page_word, set_page_word, spawn};
 
 const SHARED: u64 = 0x6100_0000;
 
-fn word(i: usize) -> u64 {
-    u64::from_le_bytes(mapped_page(SHARED)[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]))
-}
-
-fn set(i: usize, value: u64) {
-    mapped_page_mut(SHARED)[i * 8..i * 8 + 8].copy_from_slice(&value.to_le_bytes());
-}
-
 fn wait_for(i: usize) -> u64 {
-    while word(i) == 0 {
+    while page_word(SHARED, i) == 0 {
         let _ = sys_env_yield(abi::ANY_ENV);
     }
-    word(i)
+    page_word(SHARED, i)
 }
 
 /// The middle generation: spawns the grandchild with the shared page (its granted slot, in word 0).
 extern "C" fn middle() -> ! {
     let shared_slot = wait_for(0) - 1;
     let (grandchild, _) = spawn(bottom, &[(SHARED, shared_slot)]).expect("spawning the grandchild");
-    set(1, grandchild);
+    set_page_word(SHARED, 1, grandchild);
     loop {
         let _ = sys_env_yield(abi::ANY_ENV);
     }
@@ -40,7 +32,7 @@ extern "C" fn middle() -> ! {
 extern "C" fn bottom() -> ! {
     let slot = wait_for(2) - 1;
     let result = sys_env_destroy(slot);
-    set(3, result.err().map_or(u64::MAX, |e| e.code()));
+    set_page_word(SHARED, 3, result.err().map_or(u64::MAX, |e| e.code()));
     loop {
         let _ = sys_env_yield(abi::ANY_ENV);
     }
@@ -53,10 +45,10 @@ fn main() -> i64 {
     c.equal("map shared", sys_page_map(&[MapUpdate { op: MapUpdate::MAP, va: SHARED, slot: shared, rights: rw }]), (1, None));
     let (middle_id, middle_slot) = spawn(middle, &[(SHARED, shared)]).expect("spawning the middle");
     let granted = sys_cap_grant(shared, middle_id, Rights(rw | Rights::GRANT.0)).expect("granting the shared page");
-    set(0, granted + 1);
+    set_page_word(SHARED, 0, granted + 1);
     let grandchild = wait_for(1);
     let over_middle = sys_cap_grant(middle_slot, grandchild, Rights::ALL).expect("granting a capability over the middle");
-    set(2, over_middle + 1);
+    set_page_word(SHARED, 2, over_middle + 1);
     let code = wait_for(3);
     c.equal("destroying one's own ancestor is refused", abi::Error::from_code(code), Some(abi::Error::BadArgument));
     c.equal("the middle is still alive", exos::sys::vm::env_info(abi::env_index(middle_id)).id as u64, middle_id);

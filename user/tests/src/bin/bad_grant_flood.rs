@@ -9,19 +9,11 @@
 use abi::{Error, MapUpdate, Rights, ANY_PAGE};
 use exos::ipc::region::{parent_of, self_id};
 use exos::sys::syscall::*;
-use user::{mapped_page, mapped_page_mut, spawn, Checks};
+use user::{Checks, page_word, set_page_word, spawn};
 
 const SHARED: u64 = 0x6100_0000;
 /// More grants than a table has slots.
 const FLOOD: u64 = 1100;
-
-fn word(i: usize) -> u64 {
-    u64::from_le_bytes(mapped_page(SHARED)[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]))
-}
-
-fn set(i: usize, value: u64) {
-    mapped_page_mut(SHARED)[i * 8..i * 8 + 8].copy_from_slice(&value.to_le_bytes());
-}
 
 /// The attacker: grants its own page to its parent until something stops it. Writes how many
 /// grants the kernel accepted (word 1) and the first error's code (word 2, `u64::MAX`: none),
@@ -50,9 +42,9 @@ extern "C" fn flooder() -> ! {
         }
         Err(e) => (0, e.code()),
     };
-    set(1, accepted);
-    set(2, first_error);
-    set(0, 1);
+    set_page_word(SHARED, 1, accepted);
+    set_page_word(SHARED, 2, first_error);
+    set_page_word(SHARED, 0, 1);
     loop {
         let _ = sys_env_yield(abi::ANY_ENV);
     }
@@ -64,11 +56,11 @@ fn main() -> i64 {
     let rw = Rights::READ.0 | Rights::WRITE.0;
     c.equal("map shared", sys_page_map(&[MapUpdate { op: MapUpdate::MAP, va: SHARED, slot: shared, rights: rw }]), (1, None));
     let (child, child_slot) = spawn(flooder, &[(SHARED, shared)]).expect("spawning the flooder");
-    while word(0) == 0 {
+    while page_word(SHARED, 0) == 0 {
         let _ = sys_env_yield(child);
     }
-    c.equal("the child's flood into my table is refused", Error::from_code(word(2)), Some(Error::NoRights));
-    c.equal("not one of its grants reached my table", word(1), 0);
+    c.equal("the child's flood into my table is refused", Error::from_code(page_word(SHARED, 2)), Some(Error::NoRights));
+    c.equal("not one of its grants reached my table", page_word(SHARED, 1), 0);
     let page = sys_page_alloc(ANY_PAGE);
     c.check("page_alloc still works", page.is_ok());
     let created = sys_env_create();

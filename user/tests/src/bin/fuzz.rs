@@ -28,18 +28,10 @@ use exos::sys::syscall::{
     sys_cap_grant, sys_env_destroy, sys_env_exit, sys_env_yield, sys_page_alloc, sys_page_map, sys_pct_call, sys_pct_reply,
     sys_pct_send, sys_pct_set_entry, sys_pct_wait,
 };
-use user::{mapped_page, mapped_page_mut, spawn};
+use user::{page_word, set_page_word, spawn};
 
 /// The page the fuzzer shares with the stranger: words 0 (stop), 1 (grants tried), 2 (accepted).
 const SHARED: u64 = 0x6100_0000;
-
-fn word(i: usize) -> u64 {
-    u64::from_le_bytes(mapped_page(SHARED)[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]))
-}
-
-fn set(i: usize, value: u64) {
-    mapped_page_mut(SHARED)[i * 8..i * 8 + 8].copy_from_slice(&value.to_le_bytes());
-}
 
 /// A child with no right over the fuzzer: grants its own page into the fuzzer's table, with random
 /// rights, until told to stop (word 0); counts the attempts and the grants the kernel accepted.
@@ -47,12 +39,12 @@ extern "C" fn stranger() -> ! {
     let parent = parent_of(self_id().unwrap_or(0));
     let mut rng = Rng(0x5eed_1234_5678_9abc, 0);
     if let Ok((_, page)) = sys_page_alloc(ANY_PAGE) {
-        while word(0) == 0 {
+        while page_word(SHARED, 0) == 0 {
             let rights = Rights(rng.next() % 16);
             if sys_cap_grant(page, parent, rights) != Err(Error::NoRights) {
-                set(2, word(2) + 1);
+                set_page_word(SHARED, 2, page_word(SHARED, 2) + 1);
             }
-            set(1, word(1) + 1);
+            set_page_word(SHARED, 1, page_word(SHARED, 1) + 1);
             let _ = sys_env_yield(abi::ANY_ENV);
         }
     }
@@ -252,8 +244,8 @@ fn main() {
         }
         exos::println!("fuzz: seed {seed:#x}: {calls} calls, {ok} succeeded");
     }
-    set(0, 1);
-    exos::println!("fuzz: the stranger's grants into my table: {} tried, {} not refused", word(1), word(2));
+    set_page_word(SHARED, 0, 1);
+    exos::println!("fuzz: the stranger's grants into my table: {} tried, {} not refused", page_word(SHARED, 1), page_word(SHARED, 2));
     let _ = sys_env_destroy(stranger_slot);
     end_chain(&mut driver);
     let transfers = exos::sys::stats::counter(abi::stats::Counter::PctTransfers) - transfers;

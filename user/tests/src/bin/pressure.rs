@@ -11,7 +11,7 @@ use abi::{env_index, Error, MapUpdate, Rights, ANY_PAGE, MAX_ENVS};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use exos::sys::syscall::*;
 use exos::sys::vm;
-use user::{mapped_page, mapped_page_mut, spawn, Checks};
+use user::{Checks, page_word, set_page_word, spawn};
 
 /// The budget the test boots with (`user_pages=`).
 const BUDGET: u64 = 160;
@@ -26,14 +26,6 @@ const REPOSSESSED: usize = 4;
 const VITAL_OK: usize = 5;
 const DONE: usize = 6;
 
-fn word(i: usize) -> u64 {
-    u64::from_le_bytes(mapped_page(SHARED)[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]))
-}
-
-fn set(i: usize, value: u64) {
-    mapped_page_mut(SHARED)[i * 8..i * 8 + 8].copy_from_slice(&value.to_le_bytes());
-}
-
 /// The hog's pages (slots), newest last.
 static SLOTS: [AtomicU64; 128] = [const { AtomicU64::new(0) }; 128];
 static HELD: AtomicUsize = AtomicUsize::new(0);
@@ -47,12 +39,12 @@ fn give_back(pages: u64, _deadline: u64) {
             freed += 1;
         }
     }
-    set(FREED, freed);
-    set(ASKED, pages);
+    set_page_word(SHARED, FREED, freed);
+    set_page_word(SHARED, ASKED, pages);
 }
 
 fn ignore(pages: u64, _deadline: u64) {
-    set(ASKED, pages);
+    set_page_word(SHARED, ASKED, pages);
 }
 
 fn resume_anything(_: &mut abi::ExceptionFrame) -> bool {
@@ -61,7 +53,7 @@ fn resume_anything(_: &mut abi::ExceptionFrame) -> bool {
 
 extern "C" fn hog_main() -> ! {
     exos::rt::exception::set_handler(resume_anything).expect("handler");
-    exos::rt::exception::set_revoke_handler(if word(MODE) == 1 { give_back } else { ignore });
+    exos::rt::exception::set_revoke_handler(if page_word(SHARED, MODE) == 1 { give_back } else { ignore });
     let used: u64 = (0..MAX_ENVS).map(|i| u64::from(vm::env_info(i).pages)).sum();
     for (i, held) in SLOTS.iter().take(BUDGET.saturating_sub(used).min(128) as usize).enumerate() {
         match sys_page_alloc(ANY_PAGE) {
@@ -73,17 +65,17 @@ extern "C" fn hog_main() -> ! {
     for vital in &SLOTS[..2] {
         let _ = sys_page_set_vital(vital.load(Ordering::Relaxed), true);
     }
-    set(READY, HELD.load(Ordering::Relaxed) as u64);
+    set_page_word(SHARED, READY, HELD.load(Ordering::Relaxed) as u64);
     loop {
         let (count, _) = vm::repossessed();
-        if count > 0 && word(REPOSSESSED) == 0 {
-            set(REPOSSESSED, count);
+        if count > 0 && page_word(SHARED, REPOSSESSED) == 0 {
+            set_page_word(SHARED, REPOSSESSED, count);
             // The vital pages must still be mine: mapping them works.
             let ok = (0..2).all(|i| {
                 let update = MapUpdate { op: MapUpdate::MAP, va: 0x6200_0000 + i * 4096, slot: SLOTS[i as usize].load(Ordering::Relaxed), rights: Rights::READ.0 };
                 sys_page_map(&[update]) == (1, None)
             });
-            set(VITAL_OK, u64::from(ok));
+            set_page_word(SHARED, VITAL_OK, u64::from(ok));
         }
         let _ = sys_env_yield(abi::ANY_ENV);
     }
@@ -92,11 +84,11 @@ extern "C" fn hog_main() -> ! {
 /// One round: returns whether the parent got its page.
 fn round(c: &mut Checks, mode: u64, shared: u64) -> bool {
     for i in 0..8 {
-        set(i, 0);
+        set_page_word(SHARED, i, 0);
     }
-    set(MODE, mode);
+    set_page_word(SHARED, MODE, mode);
     let (hog, hog_slot) = spawn(hog_main, &[(SHARED, shared)]).expect("spawning the hog");
-    while word(READY) == 0 {
+    while page_word(SHARED, READY) == 0 {
         let _ = sys_env_yield(hog);
     }
     c.check("the hog took the rest of the budget", vm::env_info(env_index(hog)).pages > 16);
@@ -118,18 +110,18 @@ fn round(c: &mut Checks, mode: u64, shared: u64) -> bool {
     }
     // The hog may still be inside its handler (the timer can preempt it between two frees).
     let mut rounds = 0;
-    while mode == 1 && (word(ASKED) == 0 || word(FREED) < word(ASKED)) && rounds < 100_000 {
+    while mode == 1 && (page_word(SHARED, ASKED) == 0 || page_word(SHARED, FREED) < page_word(SHARED, ASKED)) && rounds < 100_000 {
         let _ = sys_env_yield(hog);
         rounds += 1;
     }
     if mode == 2 {
-        while word(REPOSSESSED) == 0 {
+        while page_word(SHARED, REPOSSESSED) == 0 {
             let _ = sys_env_yield(hog);
         }
     }
-    set(DONE, 1);
+    set_page_word(SHARED, DONE, 1);
     exos::println!("pressure: round {mode}: hog asked for {} pages, freed {}, repossessed {}, vital pages intact: {}",
-                   word(ASKED), word(FREED), word(REPOSSESSED), word(VITAL_OK) == 1);
+                   page_word(SHARED, ASKED), page_word(SHARED, FREED), page_word(SHARED, REPOSSESSED), page_word(SHARED, VITAL_OK) == 1);
     if let Some((_, slot)) = got {
         let _ = sys_page_free(slot);
     }
@@ -144,11 +136,11 @@ fn main() -> i64 {
     c.equal("map shared", sys_page_map(&[MapUpdate { op: MapUpdate::MAP, va: SHARED, slot: shared, rights: rw }]), (1, None));
     let got = round(&mut c, 1, shared);
     c.check("cooperative: the parent gets a page", got);
-    c.equal("cooperative: the hog chose and freed what was asked", (word(ASKED), word(FREED), word(REPOSSESSED)), (16, 16, 0));
+    c.equal("cooperative: the hog chose and freed what was asked", (page_word(SHARED, ASKED), page_word(SHARED, FREED), page_word(SHARED, REPOSSESSED)), (16, 16, 0));
     let got = round(&mut c, 2, shared);
     c.check("selfish: the parent still gets a page", got);
-    c.equal("selfish: the kernel repossessed what was asked", (word(ASKED), word(FREED), word(REPOSSESSED)), (16, 0, 16));
-    c.check("selfish: vital pages were spared", word(VITAL_OK) == 1);
+    c.equal("selfish: the kernel repossessed what was asked", (page_word(SHARED, ASKED), page_word(SHARED, FREED), page_word(SHARED, REPOSSESSED)), (16, 0, 16));
+    c.check("selfish: vital pages were spared", page_word(SHARED, VITAL_OK) == 1);
     c.finish()
 }
 

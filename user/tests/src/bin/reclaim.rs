@@ -15,7 +15,7 @@
 use abi::{env_index, MapUpdate, Rights, ANY_ENV, ANY_PAGE, MAX_ENVS};
 use exos::sys::syscall::*;
 use exos::{mem::mmap, proc::process, mem::reclaim, sys::vm};
-use user::{mapped_page, mapped_page_mut, Checks};
+use user::{Checks, mapped_page, mapped_page_mut, page_word, set_page_word};
 
 /// The budget the test boots with (`user_pages=`).
 const BUDGET: u64 = 800;
@@ -49,17 +49,9 @@ const PARENT_ID: usize = 20;
 /// Whether phase 1 ended with the child's answer (parent's half).
 const PHASE1: usize = 22;
 
-fn word(i: usize) -> u64 {
-    u64::from_le_bytes(mapped_page(CTRL)[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]))
-}
-
-fn set(i: usize, value: u64) {
-    mapped_page_mut(CTRL)[i * 8..i * 8 + 8].copy_from_slice(&value.to_le_bytes());
-}
-
 /// This process's half of the control page.
 fn half() -> usize {
-    if process::id() == word(PARENT_ID) { 0 } else { CHILD }
+    if process::id() == page_word(CTRL, PARENT_ID) { 0 } else { CHILD }
 }
 
 /// Pages held by every environment.
@@ -102,7 +94,7 @@ fn sweep(base: u64, tag: u64, first: bool) -> u64 {
         }
         if i.is_multiple_of(16) {
             let h = half();
-            set(h + PEAK, word(h + PEAK).max(held()));
+            set_page_word(CTRL, h + PEAK, page_word(CTRL, h + PEAK).max(held()));
         }
     }
     bad
@@ -123,8 +115,8 @@ fn timed_give_back(pages: u64, deadline: u64) {
     let t0 = rdtsc();
     reclaim::give_back(pages, deadline);
     let h = half();
-    set(h + CYCLES, word(h + CYCLES) + (rdtsc() - t0));
-    set(h + ANSWERS, word(h + ANSWERS) + 1);
+    set_page_word(CTRL, h + CYCLES, page_word(CTRL, h + CYCLES) + (rdtsc() - t0));
+    set_page_word(CTRL, h + ANSWERS, page_word(CTRL, h + ANSWERS) + 1);
 }
 
 /// Writes the next 32 KiB of stack, so its pages are this process's own before memory runs out.
@@ -152,10 +144,10 @@ fn fill_budget(base: u64) -> bool {
         }
     }
     let until = vm::sysinfo().ticks + PHASE1_TICKS;
-    while word(CHILD + ANSWERS) == 0 && vm::sysinfo().ticks < until {
+    while page_word(CTRL, CHILD + ANSWERS) == 0 && vm::sysinfo().ticks < until {
         let _ = sys_env_yield(ANY_ENV);
     }
-    word(CHILD + ANSWERS) > 0
+    page_word(CTRL, CHILD + ANSWERS) > 0
 }
 
 /// Both processes: (phase 1) the child reads its first clean pages and idles while the parent
@@ -168,16 +160,16 @@ fn run(tag: u64) -> u64 {
         for i in (0..PHASE1_PAGES).filter(|&i| !is_dirty_page(i)) {
             read_page(base + i * 4096);
         }
-        set(CHILD + READY, 1);
-        while word(GO) == 0 {
+        set_page_word(CTRL, CHILD + READY, 1);
+        while page_word(CTRL, GO) == 0 {
             let _ = sys_env_yield(ANY_ENV);
         }
     } else {
-        while word(CHILD + READY) == 0 {
+        while page_word(CTRL, CHILD + READY) == 0 {
             let _ = sys_env_yield(ANY_ENV);
         }
-        set(PHASE1, u64::from(fill_budget(base)));
-        set(GO, 1);
+        set_page_word(CTRL, PHASE1, u64::from(fill_budget(base)));
+        set_page_word(CTRL, GO, 1);
     }
     let mut bad = 0;
     for n in 0..SWEEPS {
@@ -185,17 +177,17 @@ fn run(tag: u64) -> u64 {
     }
     let s = reclaim::stats();
     for (i, v) in [s.requests, s.inline, s.asked, s.cow, s.clean, s.evicted, s.busy, s.waits, s.slowest].into_iter().enumerate() {
-        set(h + STATS + i, v);
+        set_page_word(CTRL, h + STATS + i, v);
     }
-    set(h + MISMATCHES, bad);
-    set(h + REPOSSESSED, vm::repossessed().0);
+    set_page_word(CTRL, h + MISMATCHES, bad);
+    set_page_word(CTRL, h + REPOSSESSED, vm::repossessed().0);
     let _ = mmap::munmap(base, TOUCH * 4096);
-    set(h + DONE, 1);
+    set_page_word(CTRL, h + DONE, 1);
     bad
 }
 
 fn stat(h: usize, i: usize) -> u64 {
-    word(h + STATS + i)
+    page_word(CTRL, h + STATS + i)
 }
 
 fn main() -> i64 {
@@ -203,7 +195,7 @@ fn main() -> i64 {
     let (_, ctrl) = sys_page_alloc(ANY_PAGE).expect("control page");
     let rw = Rights::READ.0 | Rights::WRITE.0 | exos::mem::cow::MAP_SHARED;
     c.equal("map the control page", sys_page_map(&[MapUpdate { op: MapUpdate::MAP, va: CTRL, slot: ctrl, rights: rw }]), (1, None));
-    set(PARENT_ID, process::id());
+    set_page_word(CTRL, PARENT_ID, process::id());
     exos::rt::exception::set_revoke_handler(timed_give_back);
     let before = used();
     let pid = exos::proc::fork::fork().expect("fork");
@@ -219,21 +211,21 @@ fn main() -> i64 {
         let (requests, inline) = (stat(h, 0), stat(h, 1));
         let upcalls = requests - inline;
         exos::println!("reclaim: {who}: held at most {} pages; {requests} requests answered ({upcalls} upcalls, {inline} inline), {} pages asked; gave back {} clean + {} copy-on-write, evicted {} own clean pages; busy {}, waited {}; slowest answer {} ticks after the request; {} cycles per answer",
-                       word(h + PEAK), stat(h, 2), stat(h, 4), stat(h, 3), stat(h, 5), stat(h, 6), stat(h, 7), stat(h, 8),
-                       word(h + CYCLES) / requests.max(1));
-        set(h + UPCALLS, upcalls);
+                       page_word(CTRL, h + PEAK), stat(h, 2), stat(h, 4), stat(h, 3), stat(h, 5), stat(h, 6), stat(h, 7), stat(h, 8),
+                       page_word(CTRL, h + CYCLES) / requests.max(1));
+        set_page_word(CTRL, h + UPCALLS, upcalls);
     }
     c.equal("the child survived", status, Ok(process::Status::Exited(0)));
-    c.check("both finished", word(DONE) == 1 && word(CHILD + DONE) == 1);
-    c.equal("every pattern intact, every clean page zero (parent, child)", (bad, word(MISMATCHES), word(CHILD + MISMATCHES)), (0, 0, 0));
-    c.check("each held well beyond a third of the budget at some point", word(PEAK) > BUDGET / 3 && word(CHILD + PEAK) > BUDGET / 3);
+    c.check("both finished", page_word(CTRL, DONE) == 1 && page_word(CTRL, CHILD + DONE) == 1);
+    c.equal("every pattern intact, every clean page zero (parent, child)", (bad, page_word(CTRL, MISMATCHES), page_word(CTRL, CHILD + MISMATCHES)), (0, 0, 0));
+    c.check("each held well beyond a third of the budget at some point", page_word(CTRL, PEAK) > BUDGET / 3 && page_word(CTRL, CHILD + PEAK) > BUDGET / 3);
     let recycled: u64 = [0, CHILD].iter().map(|&h| stat(h, 4) + stat(h, 5)).sum();
     c.check("enough clean pages were given back or evicted for both to sweep", recycled >= 2 * TOUCH - (BUDGET - before));
     c.check("the parent answered requests", stat(0, 0) >= 1 && stat(0, 4) >= 16);
     c.check("the child answered requests", stat(CHILD, 0) >= 1 && stat(CHILD, 4) >= 16);
-    c.check("phase 1: the idle child answered the upcall", word(PHASE1) == 1 && word(CHILD + UPCALLS) >= 1);
+    c.check("phase 1: the idle child answered the upcall", page_word(CTRL, PHASE1) == 1 && page_word(CTRL, CHILD + UPCALLS) >= 1);
     c.check("every answer came before its deadline", stat(0, 8) < abi::REVOKE_DEADLINE_TICKS && stat(CHILD, 8) < abi::REVOKE_DEADLINE_TICKS);
-    c.equal("nothing repossessed (parent, child)", (word(REPOSSESSED), word(CHILD + REPOSSESSED)), (0, 0));
+    c.equal("nothing repossessed (parent, child)", (page_word(CTRL, REPOSSESSED), page_word(CTRL, CHILD + REPOSSESSED)), (0, 0));
     c.equal("no request found the region list busy", (stat(0, 6), stat(CHILD, 6)), (0, 0));
     c.finish()
 }

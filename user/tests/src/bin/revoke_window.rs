@@ -15,7 +15,7 @@ use abi::{Error, ExceptionFrame, MapUpdate, Rights, ANY_PAGE, MAX_ENVS};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use exos::sys::syscall::*;
 use exos::sys::vm;
-use user::{mapped_page, mapped_page_mut, spawn, Checks};
+use user::{Checks, page_word, set_page_word, spawn};
 
 const BUDGET: u64 = 160;
 const SHARED: u64 = 0x6100_0000;
@@ -40,14 +40,6 @@ const WORDS: usize = 13;
 const PARTIAL: u64 = 1;
 const INLINE: u64 = 2;
 
-fn word(i: usize) -> u64 {
-    u64::from_le_bytes(mapped_page(SHARED)[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]))
-}
-
-fn set(i: usize, value: u64) {
-    mapped_page_mut(SHARED)[i * 8..i * 8 + 8].copy_from_slice(&value.to_le_bytes());
-}
-
 static SLOTS: [AtomicU64; 128] = [const { AtomicU64::new(0) }; 128];
 static HELD: AtomicUsize = AtomicUsize::new(0);
 
@@ -65,23 +57,23 @@ fn free(pages: u64) -> u64 {
 
 fn see_request() {
     let (pages, deadline) = vm::revocation().unwrap_or((0, 0));
-    set(SEEN_PAGES, pages);
-    set(SEEN_DEADLINE, deadline);
+    set_page_word(SHARED, SEEN_PAGES, pages);
+    set_page_word(SHARED, SEEN_DEADLINE, deadline);
 }
 
 /// Round 1's revocation handler: frees 10 of what is asked.
 fn partial(pages: u64, deadline: u64) {
-    set(UPCALLS, word(UPCALLS) + 1);
-    set(UPCALL_PAGES, pages);
-    set(UPCALL_DEADLINE, deadline);
+    set_page_word(SHARED, UPCALLS, page_word(SHARED, UPCALLS) + 1);
+    set_page_word(SHARED, UPCALL_PAGES, pages);
+    set_page_word(SHARED, UPCALL_DEADLINE, deadline);
     see_request();
-    set(FREED, free(10));
-    set(AFTER_PAGES, vm::revocation().map_or(0, |(p, _)| p));
+    set_page_word(SHARED, FREED, free(10));
+    set_page_word(SHARED, AFTER_PAGES, vm::revocation().map_or(0, |(p, _)| p));
 }
 
 /// Round 2's revocation handler: must never run (the request is met inline).
 fn count_upcall(_pages: u64, _deadline: u64) {
-    set(UPCALLS, word(UPCALLS) + 1);
+    set_page_word(SHARED, UPCALLS, page_word(SHARED, UPCALLS) + 1);
 }
 
 /// Round 2's exception handler: waits here (yielding) for the request, answers it from the
@@ -92,8 +84,8 @@ fn answer_inline(frame: &mut ExceptionFrame) -> bool {
         let _ = sys_env_yield(abi::ANY_ENV);
     }
     see_request();
-    set(FREED, free(word(SEEN_PAGES)));
-    set(AFTER_PAGES, vm::revocation().map_or(0, |(p, _)| p));
+    set_page_word(SHARED, FREED, free(page_word(SHARED, SEEN_PAGES)));
+    set_page_word(SHARED, AFTER_PAGES, vm::revocation().map_or(0, |(p, _)| p));
     frame.rip += 2;
     true
 }
@@ -106,7 +98,7 @@ fn invalid_opcode() {
 }
 
 extern "C" fn hog_main() -> ! {
-    let inline = word(MODE) == INLINE;
+    let inline = page_word(SHARED, MODE) == INLINE;
     exos::rt::exception::set_handler(answer_inline).expect("handler");
     exos::rt::exception::set_revoke_handler(if inline { count_upcall } else { partial });
     let used: u64 = (0..MAX_ENVS).map(|i| u64::from(vm::env_info(i).pages)).sum();
@@ -120,20 +112,20 @@ extern "C" fn hog_main() -> ! {
     for vital in &SLOTS[..2] {
         let _ = sys_page_set_vital(vital.load(Ordering::Relaxed), true);
     }
-    set(READY, HELD.load(Ordering::Relaxed) as u64);
+    set_page_word(SHARED, READY, HELD.load(Ordering::Relaxed) as u64);
     if inline {
         invalid_opcode();
     }
     loop {
         let (count, _) = vm::repossessed();
-        if (count > 0 || inline && word(FREED) > 0) && word(CLEARED) == 0 {
-            set(REPOSSESSED, count);
+        if (count > 0 || inline && page_word(SHARED, FREED) > 0) && page_word(SHARED, CLEARED) == 0 {
+            set_page_word(SHARED, REPOSSESSED, count);
             let ok = (0..2).all(|i| {
                 let update = MapUpdate { op: MapUpdate::MAP, va: 0x6200_0000 + i * 4096, slot: SLOTS[i as usize].load(Ordering::Relaxed), rights: Rights::READ.0 };
                 sys_page_map(&[update]) == (1, None)
             });
-            set(VITAL_OK, u64::from(ok));
-            set(CLEARED, u64::from(vm::revocation().is_none()) + 1);
+            set_page_word(SHARED, VITAL_OK, u64::from(ok));
+            set_page_word(SHARED, CLEARED, u64::from(vm::revocation().is_none()) + 1);
         }
         let _ = sys_env_yield(abi::ANY_ENV);
     }
@@ -142,11 +134,11 @@ extern "C" fn hog_main() -> ! {
 /// One round: returns whether the parent got its page.
 fn round(mode: u64, shared: u64) -> bool {
     for i in 0..WORDS {
-        set(i, 0);
+        set_page_word(SHARED, i, 0);
     }
-    set(MODE, mode);
+    set_page_word(SHARED, MODE, mode);
     let (hog, hog_slot) = spawn(hog_main, &[(SHARED, shared)]).expect("spawning the hog");
-    while word(READY) == 0 {
+    while page_word(SHARED, READY) == 0 {
         let _ = sys_env_yield(hog);
     }
     let mut got = None;
@@ -165,17 +157,17 @@ fn round(mode: u64, shared: u64) -> bool {
     // Round 1 ends with the repossession, round 2 with the inline answer; then a few more ticks
     // in which a wrongly pending upcall would arrive.
     let until = vm::sysinfo().ticks + 300;
-    while word(CLEARED) == 0 && vm::sysinfo().ticks < until {
+    while page_word(SHARED, CLEARED) == 0 && vm::sysinfo().ticks < until {
         let _ = sys_env_yield(hog);
     }
     let settle = vm::sysinfo().ticks + 2 * abi::REVOKE_DEADLINE_TICKS;
     while vm::sysinfo().ticks < settle {
         let _ = sys_env_yield(hog);
     }
-    set(DONE, 1);
+    set_page_word(SHARED, DONE, 1);
     exos::println!("revoke_window: round {mode}: upcall ({}, {}), {} upcalls, page showed ({}, {}) then {}, freed {}, repossessed {}, vital pages intact: {}, request cleared: {}",
-                   word(UPCALL_PAGES), word(UPCALL_DEADLINE), word(UPCALLS), word(SEEN_PAGES), word(SEEN_DEADLINE), word(AFTER_PAGES),
-                   word(FREED), word(REPOSSESSED), word(VITAL_OK) == 1, word(CLEARED) == 2);
+                   page_word(SHARED, UPCALL_PAGES), page_word(SHARED, UPCALL_DEADLINE), page_word(SHARED, UPCALLS), page_word(SHARED, SEEN_PAGES), page_word(SHARED, SEEN_DEADLINE), page_word(SHARED, AFTER_PAGES),
+                   page_word(SHARED, FREED), page_word(SHARED, REPOSSESSED), page_word(SHARED, VITAL_OK) == 1, page_word(SHARED, CLEARED) == 2);
     if let Some((_, slot)) = got {
         let _ = sys_page_free(slot);
     }
@@ -191,16 +183,16 @@ fn main() -> i64 {
     c.equal("no request pending against the parent", vm::revocation(), None);
     let got = round(PARTIAL, shared);
     c.check("partial: the parent gets a page", got);
-    c.equal("partial: the upcall asked for 16, the page showed the same request", (word(UPCALL_PAGES), word(SEEN_PAGES), word(SEEN_DEADLINE)), (16, 16, word(UPCALL_DEADLINE)));
-    c.equal("partial: 10 freed, the page shows 6 still owed", (word(FREED), word(AFTER_PAGES)), (10, 6));
-    c.equal("partial: the kernel took exactly what was owed", word(REPOSSESSED), 6);
-    c.check("partial: vital pages spared, request cleared", word(VITAL_OK) == 1 && word(CLEARED) == 2);
+    c.equal("partial: the upcall asked for 16, the page showed the same request", (page_word(SHARED, UPCALL_PAGES), page_word(SHARED, SEEN_PAGES), page_word(SHARED, SEEN_DEADLINE)), (16, 16, page_word(SHARED, UPCALL_DEADLINE)));
+    c.equal("partial: 10 freed, the page shows 6 still owed", (page_word(SHARED, FREED), page_word(SHARED, AFTER_PAGES)), (10, 6));
+    c.equal("partial: the kernel took exactly what was owed", page_word(SHARED, REPOSSESSED), 6);
+    c.check("partial: vital pages spared, request cleared", page_word(SHARED, VITAL_OK) == 1 && page_word(SHARED, CLEARED) == 2);
     let got = round(INLINE, shared);
     c.check("inline: the parent gets a page", got);
-    c.equal("inline: the page showed 16 owed, the hog freed them, none left", (word(SEEN_PAGES), word(FREED), word(AFTER_PAGES)), (16, 16, 0));
-    c.check("inline: a deadline was shown", word(SEEN_DEADLINE) > 0);
-    c.equal("inline: no upcall followed, nothing repossessed", (word(UPCALLS), word(REPOSSESSED)), (0, 0));
-    c.check("inline: vital pages kept, request cleared", word(VITAL_OK) == 1 && word(CLEARED) == 2);
+    c.equal("inline: the page showed 16 owed, the hog freed them, none left", (page_word(SHARED, SEEN_PAGES), page_word(SHARED, FREED), page_word(SHARED, AFTER_PAGES)), (16, 16, 0));
+    c.check("inline: a deadline was shown", page_word(SHARED, SEEN_DEADLINE) > 0);
+    c.equal("inline: no upcall followed, nothing repossessed", (page_word(SHARED, UPCALLS), page_word(SHARED, REPOSSESSED)), (0, 0));
+    c.check("inline: vital pages kept, request cleared", page_word(SHARED, VITAL_OK) == 1 && page_word(SHARED, CLEARED) == 2);
     c.finish()
 }
 
