@@ -18,6 +18,8 @@ pub fn init() {
     let refs = frames::alloc_contiguous(pages).expect("no memory for the capability-count table");
     for p in 0..pages {
         phys::zero_frame(refs + p * PAGE_SIZE);
+        // Taken after the ownership table was built: record them as the kernel's.
+        owners::set(refs + p * PAGE_SIZE, abi::layout::OWNER_KERNEL);
     }
     ENTRIES.store(count, Ordering::Relaxed);
     REFS.store(refs, Ordering::Release);

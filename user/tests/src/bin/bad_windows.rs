@@ -7,7 +7,7 @@
 #![no_main]
 #![deny(unsafe_code)]
 
-use abi::layout::{ENV_TABLE_BASE, PAGE_OWNERS_BASE, REPOSSESSED_BASE, SELF_MAP_BASE};
+use abi::layout::{ENV_TABLE_BASE, OWNER_KERNEL, PAGE_OWNERS_BASE, PAGE_REFS_BASE, REPOSSESSED_BASE, SELF_MAP_BASE};
 use abi::Error;
 use exos::sys::syscall::*;
 use user::Checks;
@@ -32,6 +32,16 @@ fn main() -> i64 {
     }
     c.equal("exception stack straddling into the windows", sys_env_set_exception_handler(entry, REPOSSESSED_BASE - 4096, 8192), Err(Error::BadAddress));
     c.equal("a PCT stack in the self-map", sys_pct_set_entry(never, stack_table + 4096), Err(Error::BadAddress));
+    // The kernel's shared tables are the kernel's pages in the ownership window (not free ones a
+    // library could count on, or ask for with `page_alloc`).
+    for (what, base) in [
+        ("the page-ownership table's first page", PAGE_OWNERS_BASE),
+        ("the capability-count table's first page", PAGE_REFS_BASE),
+        ("the environment table", ENV_TABLE_BASE),
+    ] {
+        let frame = exos::sys::vm::translate(base).map(|entry| (entry & abi::pte::ADDRESS_MASK) >> 12);
+        c.equal(what, frame.map(exos::sys::vm::owner), Some(Some(OWNER_KERNEL)));
+    }
     c.finish()
 }
 
