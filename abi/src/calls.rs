@@ -524,11 +524,79 @@ pub const CALLS: &[Call] = &[
         errors: &[("BadAddress", "`[ptr, ptr+len)` is not inside user space or wraps (so `len` = `u64::MAX` fails), or its first `min(len, 4096)` bytes are not all mapped user-writable (a read-only or copy-on-write page included; checked even when nothing is buffered, and nothing is consumed)")],
         doc: "Copies up to `min(len, MAX_CONSOLE_READ)` (4096) bytes typed at the serial console, oldest first, to the caller's memory at `ptr`. Never blocks.",
         details: "Bytes come exactly as the terminal sent them (Enter is `\\r`, Ctrl-C 0x03, arrows `ESC [ A`...):
-            no editing, no echo; that is the library's line discipline (`exos::fs::tty`). The kernel polls the
-            UART into a 4096-byte ring at every timer tick and at every call (no receive interrupt; bytes
-            beyond a full ring are dropped); `SysInfo::console_input` publishes how many bytes wait, so a
-            library can poll memory instead of calling.",
+            no editing, no echo; that is the library's line discipline (`exos::fs::tty`). The kernel drains the
+            UART into a 4096-byte ring on its receive interrupt (IRQ 4) and at every call (bytes beyond
+            a full ring are dropped), and wakes environments sleeping in `env_wait(WAIT_CONSOLE)`;
+            `SysInfo::console_input` publishes how many bytes wait, so a library can look at memory
+            instead of calling.",
         frame: false,
+    },
+    Call {
+        number: 24,
+        object: "env",
+        verb: "wait",
+        args: &["events", "deadline", "word", "expected"],
+        returns: "what ended the wait: bits 0..8 the events that fired (`WAIT_*`), bits 8..32 the interrupt lines consumed, bits 32..64 the notification bits consumed; 0 when a revocation request interrupted the wait",
+        rights: "acts on the caller only (`WAIT_WORD`: the caller must have `word` mapped readable)",
+        errors: &[
+            ("BadArgument", "`events` is 0 or has a bit outside `WAIT_ALL`; `deadline` is not 0 without `WAIT_DEADLINE`; `word` or `expected` is not 0 without `WAIT_WORD`; `word` is not 8-byte aligned; `WAIT_IRQ` and the caller owns no interrupt line"),
+            ("BadAddress", "`WAIT_WORD` and `word` is not a user address mapped readable by the caller"),
+            ("NoEntry", "`WAIT_PCT` and the caller registered no entry (`pct_set_entry`)"),
+        ],
+        doc: "Sleeps (not runnable, using no CPU) until one of `events` happens, and says which.",
+        details: "Events: `WAIT_NOTIFY` (a notification is pending: `env_notify`, or `NOTIFY_CHILD`, which the
+            kernel sets when an environment the caller created ends), `WAIT_CONSOLE` (typed bytes wait
+            for `console_read`), `WAIT_DEADLINE` (`deadline`, in nanoseconds since boot (`abi::now_ns`
+            over `SysInfo`'s clock), has passed), `WAIT_PCT` (a protected control transfer arrives: it
+            starts fresh at the entry as after `pct_wait` and the wait is abandoned, so it is never
+            reported), `WAIT_IRQ` (an interrupt line the caller owns fired) and `WAIT_WORD` (the u64 at
+            `word` differs from `expected` at the call, or `page_wake` named it since). If an event
+            holds already the call returns at once; otherwise the CPU goes to another environment, or
+            halts if none can run. Notification bits and interrupt lines are consumed only when asked
+            for. A revocation request interrupts the wait (result 0) so the upcall can run. If no
+            environment can run and nothing that could ever wake the caller remains (no deadline,
+            console or interrupt wait anywhere), the caller is ended like any stuck environment.",
+        frame: true,
+    },
+    Call {
+        number: 25,
+        object: "env",
+        verb: "notify",
+        args: &["slot", "bits"],
+        returns: "0",
+        rights: "`EXECUTE` on the environment capability (the right to send to it, as `pct_send`)",
+        errors: &[
+            ("BadSlot", CAP_ERRORS_NOTE),
+            ("EmptySlot", CAP_ERRORS_NOTE),
+            ("NoRights", "the capability lacks `EXECUTE`"),
+            ("WrongType", "it names a page"),
+            ("NoSuchEnv", "the environment has ended"),
+            ("BadArgument", "`bits` is 0 or holds `NOTIFY_CHILD` (bit 31, the kernel's)"),
+        ],
+        doc: "ORs `bits` into the pending notification word of the environment named by capability `slot`, waking it if it waits for `WAIT_NOTIFY`.",
+        details: "Notifications are sticky: bits sent before the target waits make its next `env_wait` with
+            `WAIT_NOTIFY` return at once, so a wake cannot be lost between a check and the wait. The
+            caller goes on running (to hand the CPU over, follow with `env_yield(target)`). An
+            environment may notify itself.",
+        frame: false,
+    },
+    Call {
+        number: 26,
+        object: "page",
+        verb: "wake",
+        args: &["word", "count", "donate"],
+        returns: "how many environments were woken",
+        rights: "having the page of `word` mapped (readable): whoever shares the page may wake its waiters",
+        errors: &[
+            ("BadArgument", "`word` is not 8-byte aligned, `count` is 0, or `donate` is not 0 or 1"),
+            ("BadAddress", "`word` is not a user address mapped readable by the caller"),
+        ],
+        doc: "Wakes up to `count` environments sleeping in `env_wait(WAIT_WORD)` on the same physical word as the caller's `word`; with `donate` = 1 the CPU moves at once to the first one woken.",
+        details: "Waiters are matched by physical address, so processes that share a page (pipes between
+            siblings, shared memory) wake each other without holding capabilities over each other;
+            the virtual addresses may differ. Waking is a hint: a woken environment re-checks its
+            condition. Lowest table index first.",
+        frame: true,
     },
 ];
 

@@ -73,6 +73,7 @@ pub const SYSINFO_BASE: u64 = ENV_TABLE_BASE + 3072;
 /// NUL-terminated UTF-8 of at most [`BOOT_ARGS_MAX`] bytes with the NUL (empty if there was no
 /// `--`). Read-only (same page as the environment table).
 pub const BOOT_ARGS_BASE: u64 = ENV_TABLE_BASE + 3136;
+const _: () = assert!(SYSINFO_BASE + core::mem::size_of::<crate::SysInfo>() as u64 <= BOOT_ARGS_BASE);
 /// Room for the boot arguments, NUL included.
 pub const BOOT_ARGS_MAX: usize = 960;
 /// The environment table: `abi::MAX_ENVS` [`EnvInfo`](crate::EnvInfo) records, one per table

@@ -44,9 +44,60 @@ pub struct SysInfo {
     pub free_pages: u64,
     /// Timer ticks since boot (`TICK_MS` milliseconds each).
     pub ticks: u64,
-    /// Bytes typed at the console that wait for `console_read` (as of the last tick or read).
+    /// Bytes typed at the console that wait for `console_read` (as of the last interrupt or read).
     pub console_input: u64,
+    /// The TSC value at time zero of [`now_ns`] (the kernel's first instruction).
+    pub boot_tsc: u64,
+    /// TSC cycles per millisecond (measured at boot; 0 before).
+    pub tsc_per_ms: u64,
+    /// Nanoseconds since boot as of the last interrupt the kernel took (a coarse clock; for the
+    /// exact time read the TSC and use [`now_ns`]).
+    pub uptime_ns: u64,
 }
+
+/// Nanoseconds since boot at TSC value `tsc`, from the clock published in [`SysInfo`]: the unit of
+/// `env_wait`'s deadline. 0 if the TSC rate is not known.
+pub const fn now_ns(tsc: u64, boot_tsc: u64, tsc_per_ms: u64) -> u64 {
+    if tsc_per_ms == 0 {
+        return 0;
+    }
+    let elapsed = tsc.saturating_sub(boot_tsc) as u128;
+    let ns = elapsed * 1_000_000 / tsc_per_ms as u128;
+    if ns > u64::MAX as u128 { u64::MAX } else { ns as u64 }
+}
+
+/// `env_wait` event: a notification (`env_notify`, or the kernel's [`NOTIFY_CHILD`]) is pending.
+/// The pending bits are consumed and returned in bits 32..64 of the result.
+pub const WAIT_NOTIFY: u64 = 1 << 0;
+/// `env_wait` event: bytes typed at the console wait for `console_read` (level-triggered: it
+/// holds until they are read).
+pub const WAIT_CONSOLE: u64 = 1 << 1;
+/// `env_wait` event: the deadline (nanoseconds since boot, [`now_ns`]) has passed.
+pub const WAIT_DEADLINE: u64 = 1 << 2;
+/// `env_wait` event: a protected control transfer arrives. It is never reported: the transfer
+/// starts fresh at the caller's entry, as after `pct_wait`, and the `env_wait` is abandoned.
+pub const WAIT_PCT: u64 = 1 << 3;
+/// `env_wait` event: an interrupt line the caller owns fired; the lines (bit `n` = line `n`) are
+/// consumed and returned in bits 8..32 of the result.
+pub const WAIT_IRQ: u64 = 1 << 4;
+/// `env_wait` event: the 8-byte word at `word` no longer holds `expected` when the call is made,
+/// or `page_wake` was called on it since.
+pub const WAIT_WORD: u64 = 1 << 5;
+/// Every `env_wait` event.
+pub const WAIT_ALL: u64 = WAIT_NOTIFY | WAIT_CONSOLE | WAIT_DEADLINE | WAIT_PCT | WAIT_IRQ | WAIT_WORD;
+/// The bits of `env_wait`'s result that say which events fired.
+pub const WAIT_EVENTS_MASK: u64 = 0xff;
+/// Where the interrupt lines start in `env_wait`'s result.
+pub const WAIT_IRQ_SHIFT: u32 = 8;
+/// How many interrupt lines an environment can own (bits 8..32 of the result).
+pub const IRQ_LINES: u32 = 24;
+/// Where the notification bits start in `env_wait`'s result.
+pub const WAIT_NOTIFY_SHIFT: u32 = 32;
+/// The notification bit the kernel sets in an environment when one of the environments it
+/// created ends. `env_notify` may not send it.
+pub const NOTIFY_CHILD: u32 = 1 << 31;
+/// The notification bits `env_notify` may send.
+pub const NOTIFY_USER_BITS: u32 = !NOTIFY_CHILD;
 
 /// Milliseconds between timer ticks.
 pub const TICK_MS: u64 = 10;
@@ -116,6 +167,8 @@ pub const ENV_RUNNABLE: u32 = 2;
 pub const ENV_WAITING: u32 = 3;
 /// [`EnvInfo::state`]: blocked in a synchronous protected control transfer.
 pub const ENV_BLOCKED: u32 = 4;
+/// [`EnvInfo::state`]: sleeping in `env_wait` until one of the events it asked for.
+pub const ENV_SLEEPING: u32 = 5;
 
 /// `page_alloc`'s argument for "any free page".
 pub const ANY_PAGE: u64 = u64::MAX;

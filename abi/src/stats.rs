@@ -65,11 +65,17 @@ pub enum Counter {
     ConsoleBytesOut,
     /// Bytes read from the console by programs.
     ConsoleBytesIn,
+    /// Times the CPU halted because no environment could run (`sti; hlt` until an interrupt).
+    IdleHalts,
+    /// Microseconds the CPU spent halted.
+    IdleMicros,
+    /// Environments woken from `env_wait`.
+    Wakeups,
 }
 
 impl Counter {
     /// Every counter, in index order.
-    pub const ALL: [Counter; 16] = [
+    pub const ALL: [Counter; 19] = [
         Counter::ExceptionUpcalls,
         Counter::FaultKills,
         Counter::SliceEndUpcalls,
@@ -86,6 +92,9 @@ impl Counter {
         Counter::PagesRepossessed,
         Counter::ConsoleBytesOut,
         Counter::ConsoleBytesIn,
+        Counter::IdleHalts,
+        Counter::IdleMicros,
+        Counter::Wakeups,
     ];
 
     /// The counter's index in the window's counter array.
@@ -112,6 +121,9 @@ impl Counter {
             Counter::PagesRepossessed => "pages repossessed",
             Counter::ConsoleBytesOut => "console bytes out",
             Counter::ConsoleBytesIn => "console bytes in",
+            Counter::IdleHalts => "idle halts",
+            Counter::IdleMicros => "idle microseconds",
+            Counter::Wakeups => "wakeups from env_wait",
         }
     }
 }

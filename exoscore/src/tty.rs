@@ -30,6 +30,9 @@ pub struct Terminal {
     pub interrupt: AtomicU64,
     /// Ctrl-C presses seen, ever.
     pub interrupts: AtomicU64,
+    /// Bumped whenever typed input changed the state (the library's readers sleep on this word
+    /// and are woken when it moves).
+    pub changes: AtomicU64,
     line_len: AtomicU64,
     queue_head: AtomicU64,
     queue_len: AtomicU64,
@@ -64,6 +67,7 @@ impl Terminal {
             foreground: AtomicU64::new(0),
             interrupt: AtomicU64::new(0),
             interrupts: AtomicU64::new(0),
+            changes: AtomicU64::new(0),
             line_len: AtomicU64::new(0),
             queue_head: AtomicU64::new(0),
             queue_len: AtomicU64::new(0),

@@ -116,6 +116,15 @@ pub struct Env {
     /// Whether TLB entries tagged with its PCID may be stale (new environment, or pages unmapped
     /// while it was not running): the next switch to it flushes them.
     pub tlb_stale: bool,
+    /// What it sleeps for in `env_wait` (not runnable meanwhile), if it does (`wait.rs`).
+    pub wait: Option<crate::wait::Wait>,
+    /// Pending notification bits (`env_notify`, `abi::NOTIFY_CHILD`), consumed by `env_wait`.
+    pub notify: u32,
+    /// Interrupt lines it owns (bit n: line n). None can be bound yet (the device issues will add
+    /// the binding call); `env_wait(WAIT_IRQ)` needs at least one.
+    pub irq_lines: u32,
+    /// Lines among those that fired and were not consumed by `env_wait` yet.
+    pub irq_pending: u32,
 }
 
 impl Env {
@@ -142,6 +151,10 @@ impl Env {
             tlb_stale: true,
             tables: 0,
             selectors: [0; 4],
+            wait: None,
+            notify: 0,
+            irq_lines: 0,
+            irq_pending: 0,
         }
     }
 

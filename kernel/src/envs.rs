@@ -159,6 +159,7 @@ pub fn take(id: u64) -> Option<Env> {
 /// Publishes `env`'s record in the read-only environment table.
 pub fn publish(env: &Env) {
     let state = match env.pct {
+        _ if env.wait.is_some() => abi::ENV_SLEEPING,
         PctState::Waiting => abi::ENV_WAITING,
         PctState::Blocked(_) => abi::ENV_BLOCKED,
         _ if env.runnable => abi::ENV_RUNNABLE,

@@ -1,16 +1,18 @@
 //! Console input: bytes typed at the serial console, kept in a kernel ring buffer until a program
 //! takes them with `console_read` (`syscall/console.rs`).
 //!
-//! Polled, not interrupt-driven: the UART's receive FIFO is drained at every timer tick (10 ms)
-//! and at every `console_read`. The kernel keeps interrupts off in ring 0 and routes no legacy IRQ
-//! (the 8259s are masked, there is no I/O APIC driver), so polling costs nothing new: one port read
-//! per tick when idle. Under QEMU nothing is ever lost (the emulated UART only takes bytes from its
-//! backend while its FIFO has room); on a real 16550 at 115200 baud a paste longer than the
-//! 16-byte FIFO within one tick could overrun it, which typing never does.
+//! Interrupt-driven: the UART raises its "received data available" interrupt (FIFO trigger level,
+//! or the FIFO timeout for fewer bytes) on IRQ 4; the master 8259 (every other line masked) passes
+//! it to the CPU through LAPIC LINT0 programmed as ExtINT, on vector `legacy::COM1_VECTOR`. (The
+//! 8259 route needs no I/O APIC driver, and the PC's COM1 is wired to it on every machine QEMU
+//! models.) The handler drains the FIFO into the ring, and the trap handler wakes the environments
+//! sleeping in `env_wait(WAIT_CONSOLE)`, or the idle CPU. `console_read` drains it too. Under QEMU
+//! nothing is ever lost (the emulated UART only takes bytes from its backend while its FIFO has
+//! room).
 //!
-//! The number of bytes buffered is published in `SysInfo::console_input` (updated at each tick and
-//! each read), so a waiting library can poll memory instead of making the call.
-use crate::arch::x86_64::serial;
+//! The number of bytes buffered is published in `SysInfo::console_input` (updated at each
+//! interrupt and each read), so a waiting library can look at memory instead of making the call.
+use crate::arch::x86_64::{lapic, legacy, serial};
 
 /// Buffered bytes beyond this are dropped (the oldest are kept: what was typed first is read first).
 const CAPACITY: usize = 4096;
@@ -65,8 +67,23 @@ pub fn consume(n: usize) {
     crate::stats::add(abi::stats::Counter::ConsoleBytesIn, n as u64);
 }
 
-/// Called at each timer tick: drains the UART and publishes the count.
-pub fn tick() {
+/// The UART's receive interrupt: drains it and publishes the count (the trap handler then wakes
+/// the environments waiting for input).
+pub fn interrupt() {
     let pending = poll();
     crate::windows::publish_console_input(pending as u64);
+}
+
+/// How many typed bytes wait for `console_read`.
+pub fn pending() -> usize {
+    RING.lock().len
+}
+
+/// Turns on the receive interrupt (IRQ 4 through the master 8259, delivered as ExtINT on LINT0)
+/// and takes what arrived before it.
+pub fn init() {
+    serial::enable_receive_interrupt();
+    legacy::unmask_com1();
+    lapic::enable_extint();
+    interrupt();
 }

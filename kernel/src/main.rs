@@ -14,13 +14,15 @@
 //! - `env`, `envs`, `cap`, `slice`, `page`: the data structures (an environment's record, the
 //!   environment table, the capability space, the time-slice vector, page accounting).
 //! - `bind`: secure bindings, made and undone. `upcall`, `revoke`: upcalls and the abort protocol.
-//! - `sched`: the run queue. `teardown`: the one path that takes an environment apart.
+//! - `sched`: the run queue. `wait`: sleeping in `env_wait` and waking. `idle`: the halted CPU.
+//!   `teardown`: the one path that takes an environment apart.
 //! - `loader`, `runlist`, `exit`: boot programs, and what runs when an environment ends.
 //! - `syscall` (one file per object, dispatch table generated from `abi/src/calls.rs`), `trap`:
 //!   what happens on each entry.
 //!
 //! Invariants: one CPU; interrupts are disabled whenever the CPU is in ring 0 (they arrive only
-//! from ring 3), so the kernel is never re-entered and its locks are never contended.
+//! from ring 3, or in the idle loop, which holds no lock and no state on its stack), so the kernel
+//! is never re-entered and its locks are never contended.
 #![no_std]
 #![no_main]
 #![deny(unsafe_code)]
@@ -40,6 +42,7 @@ mod console;
 mod env;
 mod envs;
 mod exit;
+mod idle;
 mod input;
 mod loader;
 #[allow(unsafe_code)]
@@ -60,6 +63,7 @@ mod teardown;
 mod trap;
 mod uaccess;
 mod upcall;
+mod wait;
 mod windows;
 
 use arch::x86_64::{cpu, entry, gdt, idt, lapic, legacy};
@@ -95,7 +99,10 @@ extern "C" fn kmain(protocol: u32, info: u32, entry_tsc: u64) -> ! {
     log::info!("cpu: {features:?}");
     init_memory(&boot);
     legacy::disable_pics();
-    lapic::init(TIMER_PERIOD_MS);
+    lapic::init(TIMER_PERIOD_MS, entry_tsc);
+    let (boot_tsc, tsc_per_ms) = lapic::clock();
+    windows::publish_clock(boot_tsc, tsc_per_ms);
+    input::init();
     entry::init_syscall();
     if let Some(pages) = cmdline.user_pages {
         page::set_budget(pages);

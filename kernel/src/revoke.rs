@@ -4,7 +4,8 @@
 //! environments together hold their budget, `user_pages=`), the kernel picks the environment that
 //! holds the most pages and asks it for `REVOKE_BATCH` of them back: a revocation upcall, delivered
 //! like an exception (vector `abi::REVOKE_VECTOR`, the number of pages in `error_code`, the deadline
-//! tick in `fault_address`) the next time it runs. The library chooses which pages and frees them.
+//! tick in `fault_address`) the next time it runs (one sleeping in `env_wait` is woken for it, its
+//! wait returning 0). The library chooses which pages and frees them.
 //! If it has not freed them when the deadline passes, or it cannot take the upcall, the kernel
 //! repossesses pages itself (the abort protocol): highest capability slots first (a program's
 //! image and stack hold its lowest slots), never a page the environment marked vital, each recorded in its repossession vector (`REPOSSESSED_BASE`).
@@ -41,6 +42,8 @@ pub fn pressure(requester: u64) {
             let revocation = Revocation { owed: REVOKE_BATCH.min(env.pages), deadline: lapic::ticks() + DEADLINE_TICKS, delivered: false };
             env.revoke = Some(revocation);
             env.publish_revocation();
+            // A sleeper must run to answer: its wait ends with no event (result 0).
+            crate::wait::interrupt(env);
             log::info!("env {} '{}' asked for {} pages by tick {}", env.id, env.name, revocation.owed, revocation.deadline);
         });
     }

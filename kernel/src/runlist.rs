@@ -75,7 +75,7 @@ fn start_program(id: u64) -> TrapFrame {
 fn finish() -> ! {
     let (mode, free_at_start) = with(|list| (list.mode, list.free_at_start));
     let free_now = frames::free_count();
-    kprintln!("exo: all programs finished ({} timer ticks taken in ring 3)", lapic::ticks());
+    kprintln!("exo: all programs finished ({} timer interrupts taken)", lapic::interrupts());
     if entry::nmi_count() > 0 {
         kprintln!("exo: {} NMIs arrived (counted and ignored)", entry::nmi_count());
     }

@@ -96,10 +96,35 @@ pub fn switch_away(frame: &mut TrapFrame) -> bool {
     })
 }
 
-/// Makes the next runnable environment current (the running one has ended) and returns its
-/// registers; `None` if none can run.
+/// Makes the next runnable environment current (the running one has ended, or the CPU is idle)
+/// and returns its registers; `None` if none can run.
 pub fn resume_next() -> Option<TrapFrame> {
-    envs::with(|t| next_runnable(t).map(|next| resume(t, next)))
+    envs::with(|t| any_runnable(t).map(|next| resume(t, next)))
+}
+
+/// The CPU is idle and an interrupt's `frame` is in the frame slot: makes the next runnable
+/// environment current and loads its registers into `frame`; false (nothing changes) if none can
+/// run.
+pub fn resume_into_frame(frame: &mut TrapFrame) -> bool {
+    envs::with(|t| match any_runnable(t) {
+        Some(next) => {
+            resume_into(t, next, frame);
+            true
+        }
+        None => false,
+    })
+}
+
+/// The running environment sleeps and no other can run: saves its registers from `frame` (which
+/// holds its result so far) as a switch would, before the CPU goes idle (`idle.rs`).
+pub fn park(frame: &TrapFrame) {
+    envs::with(|t| {
+        if let Some(env) = t.get_mut(t.current) {
+            entry::park_fpu();
+            env.frame = *frame;
+            env.selectors = cpu::read_data_selectors();
+        }
+    });
 }
 
 /// Makes environment `id` runnable and current (a boot program's first run) and returns its
@@ -117,6 +142,13 @@ pub fn start(id: u64) -> TrapFrame {
 #[inline(always)]
 fn next_runnable(t: &Table) -> Option<usize> {
     t.runnable_after(t.current)
+}
+
+/// Any runnable environment, round robin after the current one, the current one last (it may have
+/// been woken while the CPU was idle).
+fn any_runnable(t: &mut Table) -> Option<usize> {
+    let current = t.current;
+    next_runnable(t).or_else(|| t.get_mut(current).is_some_and(|e| e.runnable).then_some(current))
 }
 
 /// Saves the running environment's registers from `frame` and loads `next`'s into it.

@@ -2,13 +2,14 @@
 //!
 //! [`release`] is the only code that returns what an environment held, whether it exited, was
 //! killed, was destroyed through a capability, ended with its parent, could never run again, or
-//! failed to load: its time slices, the calls blocked on it (they fail with `NoSuchEnv`), every
+//! failed to load: its time slices, the calls blocked on it (they fail with `NoSuchEnv`), a
+//! notification to its creator (`abi::NOTIFY_CHILD`, which wakes a creator waiting for it), every
 //! mapping in its address space made through a capability (once), its capabilities with what
 //! they hold (`bind::remove_env`: their mappings elsewhere, their pages), its published record,
 //! and finally its address space. [`destroy`] and [`end`] take environments out of the table,
 //! children first, and report them.
 //!
-//! Calls `envs`, `slice`, `bind`, `windows`, `mem::paging` and `stats`.
+//! Calls `envs`, `wait`, `slice`, `bind`, `windows`, `mem::paging` and `stats`.
 use crate::env::{Env, PctState};
 use crate::mem::paging;
 use crate::{bind, envs, kprintln};
@@ -55,8 +56,9 @@ pub fn end_children(parent: u64) {
     }
 }
 
-/// Nothing can run, but environments remain (waiting for transfers, blocked, or never started):
-/// nothing can ever wake them, so they end.
+/// Nothing can run, but environments remain (waiting for transfers, blocked, sleeping for
+/// notifications or words only, or never started) and no sleeper waits for anything that can
+/// happen without them (`wait::can_wake`): nothing can ever wake them, so they end.
 pub fn end_stuck() {
     for id in envs::ids() {
         destroy(id, "no environment can ever run it again");
@@ -99,6 +101,10 @@ pub fn release(mut env: Env) {
             envs::publish(caller);
         }
     });
+    // Its creator hears of it (`NOTIFY_CHILD`), waking it if it waits for notifications.
+    if let Some(parent) = env.parent {
+        crate::wait::notify(parent, abi::NOTIFY_CHILD);
+    }
     // Its own mappings first: then only capabilities mapped elsewhere need looking for, and its
     // address space keeps only the pages the capabilities hold (freed with them).
     bind::unmap_all(&mut env);

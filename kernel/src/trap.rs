@@ -1,4 +1,6 @@
-//! Interrupts and exceptions: the timer, spurious interrupts, and faults.
+//! Interrupts and exceptions: the timer, the console's receive interrupt (IRQ 4 through the 8259
+//! and LINT0), spurious interrupts, and faults. Each interrupt wakes the sleepers it makes ready
+//! (`wait::check_all`); one taken while the CPU is idle goes on to `idle::interrupted`.
 //!
 //! A fault in ring 3 goes to the environment's exception handler (`upcall.rs`); without one, it ends
 //! the environment with a message naming it, the fault, the instruction and (for page faults) the
@@ -8,7 +10,7 @@
 use crate::arch::x86_64::entry::{self, TrapFrame};
 use crate::arch::x86_64::{cpu, idt, lapic, legacy};
 use crate::teardown::Outcome;
-use crate::{envs, exit, sched};
+use crate::{envs, exit, idle, sched, wait};
 use crate::{uaccess, upcall};
 use alloc::format;
 use alloc::string::String;
@@ -24,15 +26,24 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
 
 fn dispatch(frame: &mut TrapFrame) {
     match frame.vector as u8 {
-        v if v < 32 => exception(frame),
+        v if v < 32 => return exception(frame),
         lapic::TIMER_VECTOR => {
-            crate::windows::tick(lapic::tick());
-            crate::input::tick();
+            lapic::tick();
+            crate::windows::tick(lapic::ticks(), lapic::now_ns());
             lapic::eoi();
             crate::stats::tick(frame.is_from_user().then(envs::current_index));
+            crate::revoke::check_deadlines();
             if frame.is_from_user() {
-                crate::revoke::check_deadlines();
+                wait::check_all();
                 sched::preempt(frame);
+            }
+        }
+        legacy::COM1_VECTOR => {
+            crate::input::interrupt();
+            crate::windows::tick(lapic::ticks(), lapic::now_ns());
+            legacy::pic_eoi();
+            if frame.is_from_user() {
+                wait::check_all();
             }
         }
         lapic::SPURIOUS_VECTOR => {}
@@ -41,6 +52,10 @@ fn dispatch(frame: &mut TrapFrame) {
             log::warn!("unexpected interrupt vector {v:#x}");
             lapic::eoi();
         }
+    }
+    // An interrupt in the idle loop: maybe an environment can run now.
+    if !frame.is_from_user() && idle::active() {
+        idle::interrupted(frame);
     }
 }
 

@@ -54,6 +54,18 @@ pub fn write_words_to_user<const N: usize>(root: u64, dst: u64, words: &[u64; N]
     copy_to_user(root, dst, bytes)
 }
 
+/// Reads the 8-byte aligned word at user address `va` in address space `root` (mapped
+/// user-readable) and returns it with its physical address (what `env_wait` and `page_wake` match
+/// waiters by).
+pub fn read_word(root: u64, va: u64) -> Result<(u64, u64), Error> {
+    let (mut value, mut pa) = (0, 0);
+    for_each_page(root, va, 8, paging::USER, |at, _, _| {
+        pa = at;
+        value = u64::from_le_bytes(phys::bytes(at, 8).try_into().expect("8 bytes"));
+    })?;
+    Ok((value, pa))
+}
+
 /// Checks that `len` bytes at user address `dst` in address space `root` are mapped
 /// user-writable (what [`copy_to_user`] would accept), without writing anything.
 pub fn check_writable(root: u64, dst: u64, len: usize) -> Result<(), Error> {

@@ -68,12 +68,18 @@ pub fn publish_initrd(bytes: &[u8]) {
     write_sysinfo(|info| info.initrd_size = bytes.len() as u64);
 }
 
-/// Updates the published system information (`SYSINFO_BASE`); called at every timer tick.
-pub fn tick(ticks: u64) {
+/// Updates the published system information (`SYSINFO_BASE`); called at every interrupt.
+pub fn tick(ticks: u64, now_ns: u64) {
     write_sysinfo(|info| {
         info.ticks = ticks;
+        info.uptime_ns = now_ns;
         info.free_pages = frames::free_count();
     });
+}
+
+/// Publishes the clock (`abi::now_ns`'s parameters): the TSC at time zero and its rate.
+pub fn publish_clock(boot_tsc: u64, tsc_per_ms: u64) {
+    write_sysinfo(|info| (info.boot_tsc, info.tsc_per_ms) = (boot_tsc, tsc_per_ms));
 }
 
 /// Publishes how many typed bytes wait for `console_read` (`input.rs`).
@@ -88,9 +94,19 @@ fn write_sysinfo(change: impl FnOnce(&mut abi::SysInfo)) {
     }
     let base = table + (abi::layout::SYSINFO_BASE - abi::layout::ENV_TABLE_BASE);
     let word = |i: u64| u64::from(phys::read_u32(base + i * 8)) | u64::from(phys::read_u32(base + i * 8 + 4)) << 32;
-    let mut info = abi::SysInfo { initrd_size: word(0), total_pages: word(1), free_pages: word(2), ticks: word(3), console_input: word(4) };
+    let mut info = abi::SysInfo {
+        initrd_size: word(0),
+        total_pages: word(1),
+        free_pages: word(2),
+        ticks: word(3),
+        console_input: word(4),
+        boot_tsc: word(5),
+        tsc_per_ms: word(6),
+        uptime_ns: word(7),
+    };
     change(&mut info);
-    for (i, value) in [info.initrd_size, info.total_pages, info.free_pages, info.ticks, info.console_input].into_iter().enumerate() {
+    let words = [info.initrd_size, info.total_pages, info.free_pages, info.ticks, info.console_input, info.boot_tsc, info.tsc_per_ms, info.uptime_ns];
+    for (i, value) in words.into_iter().enumerate() {
         phys::write_u32(base + i as u64 * 8, value as u32);
         phys::write_u32(base + i as u64 * 8 + 4, (value >> 32) as u32);
     }

@@ -13,7 +13,10 @@
 //! ended is overtaken).
 //!
 //! **Moving input**: [`pump`] takes what the kernel buffered (only when `SysInfo::console_input`
-//! says something waits, so an idle poll costs no system call) and applies it. Cooked mode:
+//! says something waits, so an idle poll costs no system call) and applies it, then bumps the
+//! page's `changes` word and wakes whoever sleeps on it. A reader with nothing to take sleeps
+//! (`env_wait`) until console input arrives or `changes` moves (another process of the session
+//! pumped), so an idle terminal costs no CPU. Cooked mode:
 //! printable bytes go to the line and are echoed; Enter (`\r` or `\n`) completes the line;
 //! backspace (0x7f or 0x08) erases one character (`"\x08 \x08"`); Ctrl-U the whole line; Ctrl-D
 //! completes the line without a newline (on an empty line: end of file, a read returns 0); Ctrl-C
@@ -31,8 +34,8 @@ use crate::proc::process::{self, Status, SIGINT};
 use crate::sys::syscall::{sys_console_read, sys_console_write, sys_page_alloc, sys_page_free, sys_page_map, sys_page_map_into};
 use crate::ipc::region;
 use crate::sys::shared::Mapped;
-use crate::sys::vm;
-use abi::{Error, MapUpdate, Rights, ANY_PAGE, MAX_CONSOLE_WRITE};
+use crate::sys::{vm, wait};
+use abi::{Error, MapUpdate, Rights, ANY_PAGE, MAX_CONSOLE_WRITE, WAIT_CONSOLE};
 use core::sync::atomic::Ordering::*;
 
 /// Where the terminal's shared page is mapped in every process of the session.
@@ -145,6 +148,10 @@ pub fn pump() -> Pumped {
         }
     }
     echo.flush();
+    if pumped.bytes > 0 {
+        // Readers and waiters of the session sleep on this word: input moved.
+        wait::bump(&s.changes);
+    }
     deliver_interrupt(s);
     pumped
 }
@@ -167,20 +174,35 @@ fn deliver_interrupt(s: &State) {
 /// Reads input. Cooked mode: waits for a complete line and returns it with its `\n` (at most
 /// `buf.len()` bytes; the rest comes with the next read), or the bytes before a Ctrl-D; 0 means
 /// end of file (Ctrl-D on an empty line). Raw mode: waits for at least one byte and returns what
-/// is queued. Waiting polls the kernel and yields the CPU; pending signals are acted on meanwhile.
+/// is queued. Waiting sleeps (`env_wait`) until console input arrives or another process of the
+/// session moves input (the `changes` word); pending signals are acted on meanwhile.
 pub fn read(buf: &mut [u8]) -> Result<usize, Error> {
     if buf.is_empty() {
         return Ok(0);
     }
     let s = state();
     loop {
+        let seen = changes();
         pump();
         if let Some(n) = take(s, buf) {
             return Ok(n);
         }
         process::check_signals();
-        region::yield_to(0);
+        sleep(seen);
     }
+}
+
+/// The session's input counter: read it before [`pump`] and pass it to [`sleep`].
+pub fn changes() -> u64 {
+    state().changes.load(Acquire)
+}
+
+/// Sleeps until something a terminal waiter cares about happens: bytes typed at the console,
+/// input another process of the session moved since the counter read `seen` (a line it queued, a
+/// Ctrl-C it recorded), or a notification (a child's end, a signal). Returns at once if the
+/// counter moved already. The caller then pumps and looks again.
+pub fn sleep(seen: u64) {
+    wait::sleep_on(&state().changes, seen, WAIT_CONSOLE, None);
 }
 
 /// What a read can take from the queue now, if anything (`Terminal::take`, under the lock).
@@ -242,12 +264,13 @@ pub fn wait_foreground(pid: u64) -> Result<Status, Error> {
     }
     set_foreground(pid);
     let status = loop {
+        let seen = changes();
         pump();
         if !region::listed(pid) {
             break process::wait(pid);
         }
         process::check_signals();
-        region::yield_to(pid);
+        sleep(seen);
     };
     set_foreground(process::id());
     status

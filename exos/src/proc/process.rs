@@ -5,12 +5,13 @@
 //! `CHILDREN_BASE + k * 4096` (`k`: the library's number for the child, kept until it is reaped) and in the child at [`STATUS_VA`]. The child writes its exit
 //! status there before `env_exit`; the parent sets pending signals there. A child the kernel ended
 //! (a fault nobody handled) never writes it, so `wait` reports it as killed. A parent reaps a
-//! child when the kernel's environment table shows the environment gone.
+//! child when the kernel's environment table shows the environment gone; `wait` sleeps until
+//! then (the kernel notifies a creator when a child ends).
 //!
 //! Signals (`SIGINT`, `SIGKILL`, `SIGTERM`, `SIGCHLD`) are delivered by the library: `SIGKILL`
-//! destroys the child through its capability; the others set a bit the child's library notices at
-//! its next slice-end upcall (at most one timer tick later) or whenever it calls into the process
-//! layer, and then runs the handler the program set or the default action (end the process for INT
+//! destroys the child through its capability; the others set a bit and notify the child (waking it
+//! if it sleeps: every ExOS sleep waits for notifications); its library notices at its next
+//! slice-end upcall (at most one timer tick later) or whenever it calls into the process layer, and then runs the handler the program set or the default action (end the process for INT
 //! and TERM, nothing for CHLD). A parent gets `SIGCHLD` when it notices a child has ended.
 //!
 //! As in the kernel, a process's children end with it: there is no reparenting to an init.
@@ -19,8 +20,8 @@ use crate::rt::hook::Hook;
 use crate::rt::private::EXOS_PRIVATE;
 use crate::sys::shared::Mapped;
 use crate::sys::syscall::*;
-use crate::sys::vm;
-use abi::{env_index, Error, MapUpdate, Rights, ANY_ENV, ANY_PAGE, MAX_ENVS};
+use crate::sys::{vm, wait};
+use abi::{env_index, Error, MapUpdate, Rights, ANY_PAGE, MAX_ENVS};
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 pub const SIGINT: u32 = 2;
@@ -182,9 +183,9 @@ pub fn wait(pid: u64) -> Result<Status, Error> {
         if !alive(pid) {
             return Ok(reap(number(pid).ok_or(Error::NoSuchEnv)?, slot));
         }
-        if sys_env_yield(pid).is_err() {
-            let _ = sys_env_yield(ANY_ENV);
-        }
+        // The kernel notifies a creator when its child ends (`NOTIFY_CHILD`), sticky, so an end
+        // between the look above and the sleep is not missed.
+        wait::sleep(0, None);
     }
 }
 
@@ -204,7 +205,7 @@ pub fn wait_any() -> Result<(u64, Status), Error> {
         if !any {
             return Err(Error::NoSuchEnv);
         }
-        let _ = sys_env_yield(ANY_ENV);
+        wait::sleep(0, None);
     }
 }
 
@@ -261,6 +262,8 @@ pub fn kill(pid: u64, sig: u32) -> Result<(), Error> {
     }
     SIGNAL_EXIT[index].store(1, Ordering::Relaxed);
     word(child_page(index), PENDING).fetch_or(1 << sig, Ordering::AcqRel);
+    // Wakes it if it sleeps (every ExOS sleep waits for notifications), then lets it act.
+    let _ = sys_env_notify(slot, wait::NOTIFY_SIGNAL);
     let _ = sys_env_yield(pid);
     Ok(())
 }

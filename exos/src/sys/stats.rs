@@ -72,12 +72,13 @@ pub fn processes() -> impl Iterator<Item = Process> {
 }
 
 /// A one-letter state, as `ps` prints it: R runnable, W waiting for a transfer, B blocked in one,
-/// N not started.
+/// S sleeping in `env_wait`, N not started.
 pub fn state_letter(state: u32) -> char {
     match state {
         abi::ENV_RUNNABLE => 'R',
         abi::ENV_WAITING => 'W',
         abi::ENV_BLOCKED => 'B',
+        abi::ENV_SLEEPING => 'S',
         abi::ENV_NOT_STARTED => 'N',
         _ => '?',
     }

@@ -226,3 +226,26 @@ pub fn sys_console_read(buf: &mut [u8]) -> Result<usize, Error> {
     let (rax, rdx) = unsafe { stubs::sys_console_read(buf.as_mut_ptr() as u64, buf.len() as u64) };
     decode_result(rax, rdx).map(|n| n as usize).map_err(|e| e.unwrap_or(Error::BadArgument))
 }
+
+/// Sleeps until one of `events` (`abi::WAIT_*`) happens: `deadline` in nanoseconds since boot
+/// (`vm::now_ns`) with `WAIT_DEADLINE`, else 0; `word` and `expected` with `WAIT_WORD`, else 0.
+/// Returns the raw result: bits 0..8 the events that fired, 8..32 the interrupt lines, 32..64
+/// the notification bits consumed (0: a revocation request interrupted the wait).
+pub fn sys_env_wait(events: u64, deadline: u64, word: u64, expected: u64) -> Result<u64, Error> {
+    // SAFETY: the call only reads the word at `word` (checked by the kernel).
+    decode(unsafe { stubs::sys_env_wait(events, deadline, word, expected) })
+}
+
+/// ORs `bits` into the pending notifications of the environment named by capability `slot`
+/// (`EXECUTE` needed), waking it if it waits for them.
+pub fn sys_env_notify(slot: u64, bits: u32) -> Result<(), Error> {
+    // SAFETY: the call changes no memory of the caller's.
+    decode(unsafe { stubs::sys_env_notify(slot, u64::from(bits)) }).map(drop)
+}
+
+/// Wakes up to `count` environments sleeping on the word at `word` (a page the caller has mapped);
+/// `donate`: the CPU moves at once to the first woken. Returns how many were woken.
+pub fn sys_page_wake(word: u64, count: u64, donate: bool) -> Result<u64, Error> {
+    // SAFETY: the call only reads the word at `word` (checked by the kernel).
+    decode(unsafe { stubs::sys_page_wake(word, count, u64::from(donate)) })
+}

@@ -177,13 +177,32 @@ pub fn refs(frame: u64) -> u32 {
     unsafe { core::ptr::read_volatile((abi::layout::PAGE_REFS_BASE + frame * 4) as *const u32) }
 }
 
-/// The system information the kernel publishes (boot archive size, pages, ticks, console input).
+/// The system information the kernel publishes (boot archive size, pages, ticks, console input,
+/// the clock).
 pub fn sysinfo() -> abi::SysInfo {
     let word = |i: u64| {
-        // SAFETY: the kernel maps the system-information block read-only at SYSINFO_BASE (five u64s).
-        unsafe { core::ptr::read_volatile((abi::layout::SYSINFO_BASE + (i % 5) * 8) as *const u64) }
+        // SAFETY: the kernel maps the system-information block read-only at SYSINFO_BASE (eight u64s).
+        unsafe { core::ptr::read_volatile((abi::layout::SYSINFO_BASE + (i % 8) * 8) as *const u64) }
     };
-    abi::SysInfo { initrd_size: word(0), total_pages: word(1), free_pages: word(2), ticks: word(3), console_input: word(4) }
+    abi::SysInfo {
+        initrd_size: word(0),
+        total_pages: word(1),
+        free_pages: word(2),
+        ticks: word(3),
+        console_input: word(4),
+        boot_tsc: word(5),
+        tsc_per_ms: word(6),
+        uptime_ns: word(7),
+    }
+}
+
+/// Nanoseconds since boot, exactly (the TSC over the clock the kernel publishes): the unit of
+/// `env_wait`'s deadlines.
+pub fn now_ns() -> u64 {
+    let info = sysinfo();
+    // SAFETY: `rdtsc` only reads the time-stamp counter (the kernel leaves it readable in ring 3).
+    let tsc = unsafe { core::arch::x86_64::_rdtsc() };
+    abi::now_ns(tsc, info.boot_tsc, info.tsc_per_ms)
 }
 
 /// The boot programs' arguments: the kernel command line after its `--` (empty if none). The

@@ -1,12 +1,13 @@
 //! `env_*` calls: creating, starting, naming and ending environments, their exception handler and
-//! slice-end upcalls, and giving the CPU away.
+//! slice-end upcalls, giving the CPU away, sleeping until an event (`env_wait`) and notifying.
 use super::{NoValue, SysResult};
 use crate::arch::x86_64::entry::TrapFrame;
 use crate::env::{Env, ExceptionHandler, PctState};
 use crate::teardown::{self, Outcome};
+use crate::wait::{self, Wait};
 use crate::{cap, envs, exit, sched, uaccess};
 use abi::layout::{is_user_range, overlaps_windows, USER_END, USER_START};
-use abi::{Error, Rights, MIN_EXCEPTION_STACK};
+use abi::{Error, Rights, MIN_EXCEPTION_STACK, WAIT_ALL, WAIT_DEADLINE, WAIT_IRQ, WAIT_PCT, WAIT_WORD};
 use alloc::string::String;
 
 /// `env_exit(code)`.
@@ -126,5 +127,64 @@ pub fn sys_env_set_name(env: u64, ptr: u64, len: u64) -> SysResult {
     }
     envs::with_env(id, |e| e.name = String::from(name)).ok_or(Error::NoSuchEnv)?;
     crate::stats::set_name(abi::env_index(id), name, false);
+    Ok(0)
+}
+
+/// `env_wait(events, deadline, word, expected)` (in `rdi`, `rsi`, `rdx`, `r10`): returns at once
+/// if an event holds, else sleeps (the result is written into the saved registers on wake-up).
+pub fn sys_env_wait(regs: &mut TrapFrame) -> SysResult {
+    let (events, deadline, word, expected) = (regs.rdi, regs.rsi, regs.rdx, regs.r10);
+    if events == 0 || events & !WAIT_ALL != 0 {
+        return Err(Error::BadArgument.into());
+    }
+    if (events & WAIT_DEADLINE == 0 && deadline != 0) || (events & WAIT_WORD == 0 && (word | expected) != 0) {
+        return Err(Error::BadArgument.into());
+    }
+    let (word, word_fired) = match events & WAIT_WORD {
+        0 => (0, false),
+        _ if !word.is_multiple_of(8) => return Err(Error::BadArgument.into()),
+        _ => {
+            let (value, pa) = uaccess::read_word(envs::current_root(), word)?;
+            (pa, value != expected)
+        }
+    };
+    let now = wait::Now::read();
+    let done = envs::with_current(|env| {
+        if events & WAIT_IRQ != 0 && env.irq_lines == 0 {
+            return Err(Error::BadArgument);
+        }
+        if events & WAIT_PCT != 0 && env.pct_entry.is_none() {
+            return Err(Error::NoEntry);
+        }
+        env.wait = Some(Wait { events, deadline, word, word_fired });
+        if let Some(result) = wait::outcome(env, now) {
+            env.wait = None;
+            return Ok(Some(result));
+        }
+        env.runnable = false;
+        if events & WAIT_PCT != 0 {
+            env.pct = PctState::Waiting;
+        }
+        envs::publish(env);
+        Ok(None)
+    })?;
+    if let Some(result) = done {
+        return Ok(result);
+    }
+    (regs.rax, regs.rdx) = (0, 0);
+    exit::block(regs, "waits for events that nothing can ever cause (no environment can run)");
+    Err(NoValue::InFrame)
+}
+
+/// `env_notify(slot, bits)`: `EXECUTE` over the target.
+pub fn sys_env_notify(slot: u64, bits: u64) -> SysResult {
+    let caller = envs::with_current(|env| env.id);
+    let id = cap::env_of(caller, slot, Rights::EXECUTE)?;
+    if bits == 0 || bits & !u64::from(abi::NOTIFY_USER_BITS) != 0 {
+        return Err(Error::BadArgument.into());
+    }
+    if !wait::notify(id, bits as u32) {
+        return Err(Error::NoSuchEnv.into());
+    }
     Ok(0)
 }

@@ -1,5 +1,6 @@
 //! `page_*` calls: allocating and freeing physical pages, marking them vital, and the checked
-//! batch of mapping updates (`page_map`, the hardware secure binding: `bind.rs` applies each update).
+//! batch of mapping updates (`page_map`, the hardware secure binding: `bind.rs` applies each update),
+//! and waking the environments that sleep on a word of a page (`page_wake`).
 use super::{NoValue, SysResult};
 use crate::cap::{self, Object};
 use crate::mem::owners;
@@ -141,4 +142,21 @@ pub fn sys_page_set_vital(slot: u64, vital: u64) -> SysResult {
         1 => Err(Error::QuotaExceeded),
         _ => Err(Error::BadArgument),
     })?)
+}
+
+/// `page_wake(word, count, donate)` (in `rdi`, `rsi`, `rdx`): the authority is having the word's
+/// page mapped; returns how many sleepers were woken, and with `donate` moves the CPU to the first.
+pub fn sys_page_wake(regs: &mut TrapFrame) -> SysResult {
+    let (word, count, donate) = (regs.rdi, regs.rsi, regs.rdx);
+    if !word.is_multiple_of(8) || count == 0 || donate > 1 {
+        return Err(Error::BadArgument.into());
+    }
+    let (_, pa) = crate::uaccess::read_word(crate::envs::current_root(), word)?;
+    let (woken, first) = crate::wait::wake_word(pa, count);
+    (regs.rax, regs.rdx) = (0, woken);
+    if let (1, Some(first)) = (donate, first) {
+        // The woken environment is runnable: the switch cannot fail.
+        let _ = crate::sched::yield_to(regs, first);
+    }
+    Err(NoValue::InFrame)
 }

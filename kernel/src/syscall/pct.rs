@@ -18,7 +18,7 @@
 use super::{NoValue, SysResult};
 use crate::arch::x86_64::entry::TrapFrame;
 use crate::env::{Env, PctState};
-use crate::{cap, envs, exit, sched, teardown};
+use crate::{cap, envs, exit, sched};
 use abi::layout::{is_user_range, overlaps_windows, USER_END, USER_START};
 use abi::{Error, Rights};
 
@@ -66,6 +66,9 @@ fn call(frame: &mut TrapFrame, sync: bool) -> SysResult {
         if callee.pct != PctState::Waiting {
             return Err(Error::Busy);
         }
+        // A callee sleeping in `env_wait(WAIT_PCT | ...)` abandons the wait: the transfer starts
+        // fresh at the entry, as after `pct_wait`.
+        callee.wait = None;
         let mut start = TrapFrame::new_user(entry, stack_top - 8);
         (start.rdi, start.rsi, start.rdx, start.rcx, start.r8, start.r9) = (me.id, args[0], args[1], args[2], args[3], args[4]);
         callee.frame = start;
@@ -121,16 +124,6 @@ pub fn sys_pct_wait(frame: &mut TrapFrame) -> SysResult {
         Ok::<(), Error>(())
     })?;
     (frame.rax, frame.rdx) = (0, 0);
-    idle(frame);
+    exit::block(frame, "waits for a protected control transfer, but no environment can run");
     Err(NoValue::InFrame)
-}
-
-/// The running environment just stopped being runnable: move to another, or, if none can run,
-/// end it (nothing could ever transfer into it again).
-fn idle(frame: &mut TrapFrame) {
-    if !sched::switch_away(frame) {
-        exit::end_current(teardown::Outcome::Killed(alloc::string::String::from(
-            "waits for a protected control transfer, but no environment can run",
-        )));
-    }
 }

@@ -9,7 +9,7 @@ use super::{cap, console, env, page, pct, slice, SysResult};
 use crate::arch::x86_64::entry::TrapFrame;
 
 /// How many calls there are: numbers are dense from 0.
-pub(super) const CALLS: u64 = 24;
+pub(super) const CALLS: u64 = 27;
 
 /// Runs the handler of call `regs.rax`; an unknown number is `BadSysnum`.
 #[inline(always)]
@@ -103,6 +103,16 @@ pub(super) fn dispatch(regs: &mut TrapFrame) -> SysResult {
         23 => {
             let (ptr, len) = (regs.rdi, regs.rsi);
             console::sys_console_read(ptr, len)
+        }
+        24 => {
+            env::sys_env_wait(regs)
+        }
+        25 => {
+            let (slot, bits) = (regs.rdi, regs.rsi);
+            env::sys_env_notify(slot, bits)
+        }
+        26 => {
+            page::sys_page_wake(regs)
         }
         _ => Err(abi::Error::BadSysnum.into()),
     }

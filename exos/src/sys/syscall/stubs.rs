@@ -248,3 +248,33 @@ pub unsafe fn sys_console_read(ptr: u64, len: u64) -> (u64, u64) {
     // SAFETY: the caller upholds `syscall6`'s contract (this function's).
     unsafe { syscall6(Sysnum::ConsoleRead as u64, [ptr, len, 0, 0, 0, 0]) }
 }
+
+/// `sys_env_wait(events, deadline, word, expected)`: Sleeps (not runnable, using no CPU) until one of `events` happens, and says which.
+///
+/// # Safety
+/// As [`syscall6`]: the caller answers for what the call does to its memory.
+#[inline(always)]
+pub unsafe fn sys_env_wait(events: u64, deadline: u64, word: u64, expected: u64) -> (u64, u64) {
+    // SAFETY: the caller upholds `syscall6`'s contract (this function's).
+    unsafe { syscall6(Sysnum::EnvWait as u64, [events, deadline, word, expected, 0, 0]) }
+}
+
+/// `sys_env_notify(slot, bits)`: ORs `bits` into the pending notification word of the environment named by capability `slot`, waking it if it waits for `WAIT_NOTIFY`.
+///
+/// # Safety
+/// As [`syscall6`]: the caller answers for what the call does to its memory.
+#[inline(always)]
+pub unsafe fn sys_env_notify(slot: u64, bits: u64) -> (u64, u64) {
+    // SAFETY: the caller upholds `syscall6`'s contract (this function's).
+    unsafe { syscall6(Sysnum::EnvNotify as u64, [slot, bits, 0, 0, 0, 0]) }
+}
+
+/// `sys_page_wake(word, count, donate)`: Wakes up to `count` environments sleeping in `env_wait(WAIT_WORD)` on the same physical word as the caller's `word`; with `donate` = 1 the CPU moves at once to the first one woken.
+///
+/// # Safety
+/// As [`syscall6`]: the caller answers for what the call does to its memory.
+#[inline(always)]
+pub unsafe fn sys_page_wake(word: u64, count: u64, donate: u64) -> (u64, u64) {
+    // SAFETY: the caller upholds `syscall6`'s contract (this function's).
+    unsafe { syscall6(Sysnum::PageWake as u64, [word, count, donate, 0, 0, 0]) }
+}

@@ -20,7 +20,8 @@
 //!
 //! Invariants: the kernel runs with interrupts disabled (SFMASK and interrupt gates clear IF), so the
 //! frame of the running environment is always at [`frame_slot`]; entries from ring 0 are only
-//! exceptions (kernel bugs, which panic) and NMIs, which the entry code only counts. DF and (with SMAP) AC are cleared on
+//! exceptions (kernel bugs, which panic), NMIs, which the entry code only counts, and interrupts
+//! taken in the idle loop ([`halt_until_interrupts`]), whose frame is also at [`frame_slot`]. DF and (with SMAP) AC are cleared on
 //! entry, because a hostile program may set them before it traps.
 use super::gdt;
 
@@ -117,6 +118,22 @@ pub fn enter_user(frame: &TrapFrame) -> ! {
     unsafe {
         slot.write(*frame);
         core::arch::asm!("mov rsp, {0}", "jmp exit_to_user", in(reg) slot, options(noreturn));
+    }
+}
+
+/// Halts the CPU until interrupts arrive, for good on this stack: resets the stack to the top of
+/// the trap stack and runs `sti; hlt` in a loop in ring 0. An interrupt then builds its
+/// [`TrapFrame`] exactly at [`frame_slot`] (the top is 16-byte aligned and a ring-0 interrupt
+/// pushes on the current stack), so the dispatcher sees it where it sees any frame: it either
+/// returns into the loop (a kernel frame) or loads an environment's registers into the slot and
+/// leaves for ring 3 through the common exit. The idle CPU's entry (`idle.rs`).
+pub fn halt_until_interrupts() -> ! {
+    let top = gdt::trap_stack_top_addr();
+    // SAFETY: nothing on the trap stack is live: the caller abandons its own frames (they lie
+    // below the top), holds no lock and no borrow into the stack. The loop touches no memory; the
+    // interrupts it lets in return to it with `iretq` or leave for ring 3.
+    unsafe {
+        core::arch::asm!("mov rsp, {0}", "2:", "sti", "hlt", "cli", "jmp 2b", in(reg) top, options(noreturn));
     }
 }
 

@@ -1,5 +1,6 @@
-//! Legacy PC devices: the two 8259 PICs (remapped and masked, never used), the 8254 PIT (only to
-//! measure the TSC and LAPIC timer rates at boot), and QEMU's `isa-debug-exit` port.
+//! Legacy PC devices: the two 8259 PICs (remapped; every line masked but COM1's IRQ 4, which
+//! reaches the CPU through LAPIC LINT0 as ExtINT), the 8254 PIT (only to measure the TSC and LAPIC
+//! timer rates at boot), and QEMU's `isa-debug-exit` port.
 use super::cpu::{inb, outb, outl};
 
 /// Vectors the 8259s are remapped to, so that a spurious IRQ can never look like an exception.
@@ -21,6 +22,23 @@ pub fn disable_pics() {
         outb(0x21, 0xff);
         outb(0xa1, 0xff);
     }
+}
+
+/// The ISA line of COM1.
+pub const COM1_IRQ: u8 = 4;
+/// The vector COM1's receive interrupt arrives on.
+pub const COM1_VECTOR: u8 = PIC_VECTOR_BASE + COM1_IRQ;
+
+/// Unmasks IRQ 4 (COM1) on the master 8259; every other line stays masked.
+pub fn unmask_com1() {
+    // SAFETY: writes the master PIC's interrupt mask (port 0x21), initialized by `disable_pics`.
+    unsafe { outb(0x21, !(1u8 << COM1_IRQ)) };
+}
+
+/// Ends the master 8259's interrupt in service (non-specific EOI).
+pub fn pic_eoi() {
+    // SAFETY: the non-specific end-of-interrupt command to the master PIC's command port.
+    unsafe { outb(0x20, 0x20) };
 }
 
 /// PIT input clock, Hz.

@@ -1,7 +1,8 @@
 //! The serial console on COM1 (port 0x3f8), through the `uart_16550` crate.
 //!
 //! All kernel output and the console system calls go here; [`receive`] drains what arrived
-//! (polled by `input.rs`, the receive side is never interrupt-driven). The port sits behind a spin lock; the
+//! (`input.rs` calls it on the receive interrupt, IRQ 4, which [`enable_receive_interrupt`] turns
+//! on, and at every `console_read`). The port sits behind a spin lock; the
 //! panic path uses [`write_raw`], which bypasses the lock so that a panic while printing still gets out.
 use core::fmt::{self, Write};
 use uart_16550::backend::PioBackend;
@@ -18,6 +19,21 @@ pub fn init() {
     // A missing UART is not fatal (real machines without COM1): output is then dropped.
     if uart.init(Config::default()).is_ok() {
         *PORT.lock() = Some(uart);
+    }
+}
+
+/// Makes COM1 raise IRQ 4 when received bytes wait (FIFO trigger level or its timeout): the
+/// "received data available" interrupt only, with OUT2 set so the line reaches the 8259.
+pub fn enable_receive_interrupt() {
+    if PORT.lock().is_none() {
+        return;
+    }
+    // SAFETY: COM1's interrupt-enable (0x3f9) and modem-control (0x3fc) registers belong to the
+    // kernel (`init`); DLAB is clear after the crate's initialization, so 0x3f9 is IER.
+    unsafe {
+        super::cpu::outb(COM1 + 1, 0x01);
+        let mcr = super::cpu::inb(COM1 + 4);
+        super::cpu::outb(COM1 + 4, mcr | 0x08);
     }
 }
 

@@ -1,7 +1,6 @@
-//! `sleep SECONDS`: waits SECONDS (a decimal number, up to 3 fractional digits: `1`, `0.5`) of
-//! the kernel's timer ticks (`vm::sysinfo().ticks`, `abi::TICK_MS` each), rounded up to a whole
-//! tick. Between two looks at the clock it gives its CPU away (`sys_env_yield(ANY_ENV)`), so it
-//! costs the others almost nothing; pending signals (`kill`, Ctrl-C) are acted on in the loop.
+//! `sleep SECONDS`: waits SECONDS (a decimal number, up to 3 fractional digits: `1`, `0.5`) by the
+//! kernel's clock (nanoseconds since boot), sleeping in `env_wait` with a deadline, so it costs no
+//! CPU (the CPU halts if nothing else runs); a signal (`kill`, Ctrl-C) wakes it and is acted on.
 #![no_std]
 #![no_main]
 #![deny(unsafe_code)]
@@ -38,11 +37,11 @@ fn main() -> i64 {
     let Some(ms) = millis(operand) else {
         return util::usage_error(&alloc::format!("sleep: invalid time '{operand}'"), USAGE);
     };
-    let until = exos::sys::vm::sysinfo().ticks + ms.div_ceil(abi::TICK_MS);
-    while exos::sys::vm::sysinfo().ticks < until {
-        let _ = exos::sys::syscall::sys_env_yield(abi::ANY_ENV);
+    let until = exos::sys::wait::now_ns().saturating_add(ms.saturating_mul(1_000_000));
+    exos::sys::wait::sleep_until(until, || {
         exos::proc::process::check_signals();
-    }
+        false
+    });
     0
 }
 

@@ -243,12 +243,16 @@ impl Shell {
             let start = tty::interrupts();
             let mut killed = false;
             while region::listed(pid) {
+                let seen = tty::changes();
                 tty::pump();
                 if !killed && tty::interrupts() >= start + 2 {
                     killed = process::kill(pid, SIGKILL).is_ok();
                 }
                 process::check_signals();
-                region::yield_to(pid);
+                if region::listed(pid) {
+                    // Until typing, input another process moved, or the child's end.
+                    tty::sleep(seen);
+                }
             }
             tty::set_foreground(process::id());
         }
