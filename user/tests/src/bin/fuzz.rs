@@ -5,7 +5,10 @@
 //!
 //! Slot-like arguments start past the slots of the program's own image and stack. Calls that would
 //! end or park the fuzzer itself (`env_exit`, `pct_wait`), print garbage
-//! (`console_write`), or start children at random addresses (`env_start`) are left out.
+//! (`console_write`), or start children at random addresses (`env_start`) are left out. A valid
+//! `env_wait` mask gets a near deadline added (it would otherwise sleep for good, waiting for a
+//! notification or console input nobody sends); `env_notify` and `page_wake` (with donation)
+//! land on the chain and the stranger as they may.
 //!
 //! Grants between environments: half the fuzzer's `cap_grant`s go to a live environment (a child
 //! it created, or the `stranger` child below) instead of a random id, and a started child, which
@@ -227,6 +230,12 @@ fn main() {
             let own = [Sysnum::PageFree, Sysnum::CapDelete, Sysnum::CapRevoke, Sysnum::EnvDestroy];
             if Sysnum::try_from(number).is_ok_and(|s| own.contains(&s)) && args[0] < first_free {
                 args[0] += first_free;
+            }
+            // A valid `env_wait` mask gets a near deadline (up to 2 ms), so the fuzzer never sleeps
+            // for good; its other arguments (word, expected, the mask itself) stay random.
+            if number == Sysnum::EnvWait as u64 && args[0] != 0 && args[0] & !abi::WAIT_ALL == 0 {
+                args[0] |= abi::WAIT_DEADLINE;
+                args[1] = exos::sys::wait::now_ns() + rng.next() % 2_000_000;
             }
             if number == Sysnum::CapGrant as u64 && rng.next() & 1 == 0 {
                 args[1] = targets[(rng.next() % targets.len() as u64) as usize];
