@@ -5,11 +5,11 @@
 //! `syscall/<object>.rs` and gives it its arguments from the caller's saved registers (`rdi`, `rsi`,
 //! `rdx`, `r10`, `r8`, `r9`); calls that may switch environments, and `page_map`, get the registers
 //! themselves.
-use super::{cap, console, env, page, pct, slice, SysResult};
+use super::{budget, cap, console, env, page, pct, slice, SysResult};
 use crate::arch::x86_64::entry::TrapFrame;
 
 /// How many calls there are: numbers are dense from 0.
-pub(super) const CALLS: u64 = 24;
+pub(super) const CALLS: u64 = 26;
 
 /// Runs the handler of call `regs.rax`; an unknown number is `BadSysnum`.
 #[inline(always)]
@@ -47,7 +47,8 @@ pub(super) fn dispatch(regs: &mut TrapFrame) -> SysResult {
             page::sys_page_map(regs)
         }
         8 => {
-            env::sys_env_create()
+            let budget = regs.rdi;
+            env::sys_env_create(budget)
         }
         9 => {
             let (slot, rip, rsp, arg) = (regs.rdi, regs.rsi, regs.rdx, regs.r10);
@@ -103,6 +104,14 @@ pub(super) fn dispatch(regs: &mut TrapFrame) -> SysResult {
         23 => {
             let (ptr, len) = (regs.rdi, regs.rsi);
             console::sys_console_read(ptr, len)
+        }
+        24 => {
+            let (env, pages) = (regs.rdi, regs.rsi);
+            budget::sys_budget_give(env, pages)
+        }
+        25 => {
+            let (env, pages) = (regs.rdi, regs.rsi);
+            budget::sys_budget_take(env, pages)
         }
         _ => Err(abi::Error::BadSysnum.into()),
     }

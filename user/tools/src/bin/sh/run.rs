@@ -8,6 +8,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use exos::fs::fd::{self, O_APPEND, O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY};
 use exos::proc::process::{self, SIGINT, SIGKILL};
+use exos::proc::budget;
 use exos::proc::spawn::{self, SpawnError};
 use exos::{fs::cwd, proc::fork, ipc::region, fs::tty};
 use shell::exec_plan::{self, Io, Mode, Plan, Stage};
@@ -193,6 +194,7 @@ impl Shell {
         // Programs first, builtins after (so a builtin writing into a pipe has its reader).
         let mut started: Vec<(usize, u64)> = Vec::new();
         let mut statuses: Vec<i32> = alloc::vec![0; stages.len()];
+        let programs = stages.iter().filter(|stage| !self.is_builtin(stage)).count();
         for pass in [false, true] {
             for (k, stage) in stages.iter().enumerate() {
                 if self.is_builtin(stage) != pass {
@@ -205,7 +207,14 @@ impl Shell {
                 if pass {
                     statuses[k] = self.builtin(stage, fds[1], fds[2]);
                 } else {
-                    match self.spawn(stage, &fds) {
+                    // Memory: a background job gets the default share; a foreground pipeline
+                    // shares all the shell can spare (a lone command gets all of it).
+                    let budget = if background {
+                        budget::DEFAULT_PAGES
+                    } else {
+                        budget::remaining() / programs.saturating_sub(started.len()).max(1) as u64
+                    };
+                    match self.spawn(stage, &fds, budget) {
                         Ok(pid) => started.push((k, pid)),
                         Err(status) => statuses[k] = status,
                     }
@@ -275,7 +284,7 @@ impl Shell {
     }
 
     /// Starts a stage's program with descriptors `fds`; `Err(status)` if it cannot.
-    fn spawn(&self, stage: &Stage, fds: &[u32; 3]) -> Result<u64, i32> {
+    fn spawn(&self, stage: &Stage, fds: &[u32; 3], budget: u64) -> Result<u64, i32> {
         let name = &stage.argv[0];
         let path = if name.contains('/') {
             cwd::normalize(name).unwrap_or_else(|_| name.clone())
@@ -294,7 +303,7 @@ impl Shell {
         let vars = self.child_vars(&stage.assigns);
         let vars: Vec<&str> = vars.iter().map(String::as_str).collect();
         let map = [(0, fds[0]), (1, fds[1]), (2, fds[2])];
-        spawn::spawn_with(&path, &argv, &vars, &map).map_err(|e| match e {
+        spawn::spawn_budget(&path, &argv, &vars, &map, budget).map_err(|e| match e {
             SpawnError::NotFound if name.contains('/') => {
                 exos::eprintln!("sh: {name}: {}", exos::fs::lookup(&path).err().unwrap_or(exos::fs::Errno::ENOENT));
                 NOT_FOUND
