@@ -27,13 +27,17 @@ pub const BUDGET: &[IntegrationTest] = &[
     },
     IntegrationTest {
         name: "scale_fork_bomb",
-        cmdline_run: "sh -- PATH=/bin:/test; spin & forkbomb; echoargs shell alive; jobs; kill -KILL %1; wait %1; free",
+        cmdline_run: "sh -- PATH=/bin:/test; spin & BUDGET=4M forkbomb; echoargs shell alive; jobs; kill -KILL %1; wait %1; \
+                      BUDGET=lots echoargs; echoargs s=$?; free",
         expect: &[
+            "forkbomb: my budget is 1024 pages",
             "forkbomb: the bomb was refused: Some(OutOfMemory)",
             checks!("forkbomb"),
             "'forkbomb' exited with code 0",
             "echoargs: argv[2] = alive",
             "Running",
+            "sh: BUDGET=lots: not a size",
+            "echoargs: argv[1] = s=2",
             " budgets      limit       used       free  pid name",
             "'sh' exited with code 0",
         ],

@@ -62,6 +62,13 @@ fn main() -> i64 {
     let rw = Rights::READ.0 | Rights::WRITE.0;
     c.equal("map the shared page", sys_page_map(&[MapUpdate { op: MapUpdate::MAP, va: SHARED, slot: page, rights: rw | MAP_SHARED }]), (1, None));
     let mine = exos::proc::budget::own();
+    // The shell gave this program the budget it asked for (`BUDGET=4M forkbomb`), plus its image
+    // and record (well under 512 pages).
+    let asked = (1024..1024 + 512).contains(&mine.limit);
+    c.check("the budget asked for at the shell", asked);
+    if asked {
+        exos::println!("forkbomb: my budget is 1024 pages and my image");
+    }
     exos::proc::budget::set_default(BOMB_BUDGET);
     let child = fork().expect("forking the bomb's root");
     if child == 0 {

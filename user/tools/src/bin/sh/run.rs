@@ -209,14 +209,21 @@ impl Shell {
                 } else {
                     // Memory: a background job gets the default share; a foreground pipeline
                     // shares all the shell can spare (a lone command gets all of it).
-                    let budget = if background {
-                        budget::DEFAULT_PAGES
-                    } else {
-                        budget::remaining() / programs.saturating_sub(started.len()).max(1) as u64
+                    // (`BUDGET=64M cmd` asks for a budget of its own.)
+                    let asked = stage.assigns.iter().rev().find(|(name, _)| name == exec_plan::BUDGET_VAR);
+                    let budget = match asked.map(|(_, value)| (value, exec_plan::budget_pages(value))) {
+                        Some((_, Some(pages))) => Some(pages),
+                        Some((value, None)) => {
+                            exos::eprintln!("sh: {}={value}: not a size (pages, or bytes with K, M or G)", exec_plan::BUDGET_VAR);
+                            None
+                        }
+                        None if background => Some(budget::DEFAULT_PAGES),
+                        None => Some(budget::remaining() / programs.saturating_sub(started.len()).max(1) as u64),
                     };
-                    match self.spawn(stage, &fds, budget) {
-                        Ok(pid) => started.push((k, pid)),
-                        Err(status) => statuses[k] = status,
+                    match budget.map(|budget| self.spawn(stage, &fds, budget)) {
+                        Some(Ok(pid)) => started.push((k, pid)),
+                        Some(Err(status)) => statuses[k] = status,
+                        None => statuses[k] = 2,
                     }
                 }
                 for fd in opened {
