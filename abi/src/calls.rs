@@ -111,12 +111,12 @@ pub const CALLS: &[Call] = &[
         verb: "alloc",
         args: &["frame"],
         returns: "`physical address | slot` (slots are below 4096, addresses page-aligned)",
-        rights: "none needed; counts against the caller's quota of `PAGE_QUOTA` (768) pages",
+        rights: "none needed; charges one page to the caller's budget",
         errors: &[
             ("Busy", "the page is in use: by another environment, by the caller, or by the kernel (its image, heap, page tables, the ownership table), or it is not RAM (device memory, holes)"),
             ("BadArgument", "`frame` is beyond physical memory"),
             ("NoMemory", "`ANY_PAGE` and no page is free, or all environments together hold the budget set with `user_pages=N` (a revocation request starts, see \"Revocation and the abort protocol\")"),
-            ("QuotaExceeded", "the caller already holds `PAGE_QUOTA` pages"),
+            ("OutOfMemory", "the caller's budget has no page left (see \"Memory budgets\")"),
             ("TableFull", "the caller's capability table (1024 slots) is full, or all environments together hold 16384 capabilities"),
         ],
         doc: "Allocates physical page number `frame`, or any free page when `frame` = `ANY_PAGE` (`u64::MAX`), zeroed, and puts a root capability with all rights (`rwxg`) for it in the caller's first free slot.",
@@ -200,8 +200,9 @@ pub const CALLS: &[Call] = &[
             ("AlreadyMapped", "`MAP`, `GIVE_MAP` or `GRANT_MAP` over a mapped page (including the program's own image and stack)"),
             ("NotMapped", "`UNMAP`/`PROTECT` of a page not mapped through a capability; a `PROTECT_RANGE` with such a page anywhere in it"),
             ("Busy", "`GIVE_MAP` of a page that has grants or is mapped somewhere"),
-            ("NoMemory", "no page for a new page-table page"),
-            ("QuotaExceeded", "the target environment already has 2048 capability mappings, or its mappings already cost 512 page-table frames (the kernel memory one environment can consume is bounded), or all environments together already have 16384; `GIVE_MAP` to a target that holds `PAGE_QUOTA` pages"),
+            ("NoMemory", "no free frame for a new page-table page"),
+            ("OutOfMemory", "the budget that pays cannot cover the page-table pages or the mapping record the update needs (the caller's; for `GIVE_MAP` to an environment the caller did not create, the target's, which must also take the page)"),
+            ("QuotaExceeded", "the target environment already has `MAX_MAPPINGS` (8192) capability mappings, or all environments together already have `MAX_TOTAL_MAPPINGS` (32768): the records live on the fixed kernel heap"),
         ],
         doc: "Applies `count` `MapUpdate`s read from the caller's memory at `updates`, in order, each checked against the capability it names, to the address space of `env`, stopping at the first failure: the hardware secure binding.",
         details: "`env` is `SELF_ENV` (`u64::MAX`) for the caller's own address space, or the slot of a
@@ -214,7 +215,7 @@ pub const CALLS: &[Call] = &[
             | `UNMAP` (1) | remove the mapping at `va` | `va` was mapped through a capability |
             | `PROTECT` (2) | change the mapping at `va` to `rights` | `va` was mapped through a capability, and `rights` are within those the mapping was made with (`NoRights` otherwise: a read-only view given to another environment stays read-only). The capability is not looked up again: a mapping lives only as long as its capability, whose rights never change, and its rights were checked against the capability when it was made |
             | `PROTECT_RANGE` (5) | `PROTECT` of the `slot` consecutive pages from `va` (`slot` is a page count, 1 to `MAX_MAP_PAGES`), all or none | as `PROTECT`, for every page of the range; on any failure no page changes |
-            | `GIVE_MAP` (3) | into another environment only: move the caller's root capability `slot` to the target's table (the page's ownership and quota move with it) and map it at `va` through the target's new slot | the capability is a page's root (`NoRights` otherwise), has no grants and is mapped nowhere (`Busy`: unmap it first), has `rights`; the target holds fewer than `PAGE_QUOTA` pages |
+            | `GIVE_MAP` (3) | into another environment only: move the caller's root capability `slot` to the target's table (the page's ownership and its charge move with it) and map it at `va` through the target's new slot | the capability is a page's root (`NoRights` otherwise), has no grants and is mapped nowhere (`Busy`: unmap it first), has `rights`; the target's budget can take the page (a child of the caller: its budget grows by the page, out of the caller's) |
             | `GRANT_MAP` (4) | into another environment only: grant the target a capability derived from `slot` with `rights` + `GRANT` and map it at `va` through that new slot | the source has `rights` and `GRANT` (as `cap_grant`) |
 
             `rights` may also carry two **tag bits**, `MapUpdate::TAG0` (`1 << 8`) and `TAG1` (`1 << 9`), for
@@ -235,7 +236,7 @@ pub const CALLS: &[Call] = &[
 
             Revoking or freeing a capability removes the mappings made through it. The pages the kernel loads a
             boot program's image and initial stack into are ordinary pages of the program: root capabilities in
-            its own table (its lowest slots, counted in its quota), mapped through them; it may share, give,
+            its own table (its lowest slots, charged to its budget), mapped through them; it may share, give,
             protect (within the segment's rights), unmap or free them like any other.",
         frame: true,
     },
@@ -243,16 +244,19 @@ pub const CALLS: &[Call] = &[
         number: 8,
         object: "env",
         verb: "create",
-        args: &[],
+        args: &["budget"],
         returns: "`(id << 16) | slot`: the child's id and the slot of a root capability over it with all rights",
-        rights: "none",
+        rights: "none; `budget` pages move from the caller's budget to the child's",
         errors: &[
-            ("NoMemory", "all `MAX_ENVS` (64) environments exist, or no page for its tables"),
+            ("OutOfMemory", "the caller's budget has fewer than `budget` pages free, or `budget` < `ENV_RECORD_PAGES` (6: the child's own record is charged to it)"),
+            ("NoMemory", "all `MAX_ENVS` (64) environments exist, or no free frame for its tables"),
             ("TableFull", "the caller's capability table is full (the child is not created)"),
         ],
-        doc: "Creates a child environment of the caller: an empty address space (the kernel half and the read-only windows only), no capabilities, not runnable.",
+        doc: "Creates a child environment of the caller with a memory budget of `budget` pages taken from the caller's: an empty address space (the kernel half and the read-only windows only), no capabilities, not runnable.",
         details: "An environment id is a table index (low 10 bits) plus a generation, so the id of an ended
-            environment never names a later one. A new environment is named as its creator plus `.child`.",
+            environment never names a later one. A new environment is named as its creator plus `.child`.
+            The child's record (`ENV_RECORD_PAGES`) is charged to its budget at once; when it ends, its whole
+            budget goes back to the caller (see \"Memory budgets\").",
         frame: false,
     },
     Call {
@@ -598,5 +602,44 @@ pub const CALLS: &[Call] = &[
             condition. Lowest table index first.",
         frame: true,
     },
+    Call {
+        number: 27,
+        object: "budget",
+        verb: "give",
+        args: &["env", "pages"],
+        returns: "0",
+        rights: "`WRITE` over an environment the caller created",
+        errors: &[
+            ("BadSlot", "the capability errors of `env`"),
+            ("EmptySlot", "the capability errors of `env`"),
+            ("WrongType", "the capability errors of `env`"),
+            ("NoRights", "the capability errors of `env`; or the caller did not create it"),
+            ("NoSuchEnv", "the capability errors of `env`"),
+            ("OutOfMemory", "the caller's budget has fewer than `pages` pages free, or the child's budget would pass `u64::MAX`"),
+        ],
+        doc: "Moves `pages` pages of the caller's free budget to its child `env`'s budget.",
+        details: "The pages stay charged to the caller (as the child's budget) until the child gives them back
+            (`budget_take` by the caller) or ends.",
+        frame: false,
+    },
+    Call {
+        number: 28,
+        object: "budget",
+        verb: "take",
+        args: &["env", "pages"],
+        returns: "0",
+        rights: "`WRITE` over an environment the caller created",
+        errors: &[
+            ("BadSlot", "the capability errors of `env`"),
+            ("EmptySlot", "the capability errors of `env`"),
+            ("WrongType", "the capability errors of `env`"),
+            ("NoRights", "the capability errors of `env`; or the caller did not create it"),
+            ("NoSuchEnv", "the capability errors of `env`"),
+            ("OutOfMemory", "the child's budget has fewer than `pages` pages free (a budget is never taken below what is charged to it)"),
+        ],
+        doc: "Takes `pages` pages of child `env`'s free budget back into the caller's.",
+        details: "Only free budget moves: what the child has charged (its pages, tables, its own children's
+            budgets) stays until it frees it or ends.",
+        frame: false,
+    },
 ];
-

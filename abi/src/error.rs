@@ -16,7 +16,8 @@ pub enum Error {
     BadArgument = 4,
     /// No free physical page.
     NoMemory = 5,
-    /// The caller already holds its quota of pages.
+    /// A fixed per-environment limit was reached (more than `MAX_VITAL` vital pages, or more
+    /// mapping records than `bind::MAX_MAPPINGS`). Memory itself is limited by budgets ([`Error::OutOfMemory`]).
     QuotaExceeded = 6,
     /// The named physical page is in use.
     Busy = 7,
@@ -38,11 +39,16 @@ pub enum Error {
     WrongType = 15,
     /// The target environment has no protected-control-transfer entry point.
     NoEntry = 16,
+    /// The caller's memory budget cannot cover what it asked for (a page, a page-table page, mapping
+    /// records, a child's budget or record). Unlike [`Error::NoMemory`] (the machine has no free
+    /// frame, which starts a revocation request), this is the caller's own limit: only freeing its
+    /// own pages, ending children or getting more budget from its creator helps.
+    OutOfMemory = 17,
 }
 
 impl Error {
     /// Every error, in code order.
-    pub const ALL: [Error; 16] = [
+    pub const ALL: [Error; 17] = [
         Error::BadSysnum,
         Error::BadAddress,
         Error::TooLong,
@@ -59,6 +65,7 @@ impl Error {
         Error::NoSuchEnv,
         Error::WrongType,
         Error::NoEntry,
+        Error::OutOfMemory,
     ];
 
     /// The error's numeric code, as it appears in `rax`.
@@ -90,6 +97,7 @@ impl Error {
             Error::NoSuchEnv => "no such environment",
             Error::WrongType => "capability names another kind of object",
             Error::NoEntry => "no entry point registered",
+            Error::OutOfMemory => "memory budget exhausted",
         }
     }
 }

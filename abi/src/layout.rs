@@ -15,6 +15,7 @@
 //!  0x0000_7f80_0000_0000 ├──────────────────────────────┤ WINDOWS_END
 //!                        │ self-map of own page tables  │ 0x0000_7f00_0000_0000  SELF_MAP_BASE (r/o)
 //!                        │ boot archive (initrd)        │ 0x0000_7ee0_0000_0000  INITRD_BASE (r/o)
+//!                        │ budget table                 │ 0x0000_7ed0_0000_0000  BUDGET_TABLE_BASE (r/o)
 //!                        │ env table, slices, sysinfo   │ 0x0000_7ec0_0000_0000  ENV_TABLE_BASE (r/o)
 //!                        │ capability counts per page   │ 0x0000_7ea0_0000_0000  PAGE_REFS_BASE (r/o)
 //!                        │ page-ownership table         │ 0x0000_7e80_0000_0000  PAGE_OWNERS_BASE (r/o)
@@ -63,6 +64,13 @@ pub const PAGE_OWNERS_BASE: u64 = 0x0000_7e80_0000_0000;
 /// root and every grant, in all environments). A library sees whether a page it owns is shared
 /// (copy-on-write needs to know). Read-only.
 pub const PAGE_REFS_BASE: u64 = 0x0000_7ea0_0000_0000;
+/// The budget table: `abi::MAX_ENVS` [`BudgetInfo`](crate::BudgetInfo) records (16 bytes), one
+/// per environment-table index: the environment's memory budget and how much of it is charged
+/// (`ps` and `free` read it). A record of a free index is zero. The two words are written one after
+/// the other (a reader may see one change before the other). Read-only.
+pub const BUDGET_TABLE_BASE: u64 = 0x0000_7ed0_0000_0000;
+/// Pages of the budget table.
+pub const BUDGET_TABLE_PAGES: u64 = (crate::MAX_ENVS as u64 * 16).div_ceil(PAGE_SIZE);
 /// The boot archive (the initrd, a cpio `newc` archive holding every program), read-only, at a
 /// page-aligned copy; its length is [`SysInfo`](crate::SysInfo)`::initrd_size`.
 pub const INITRD_BASE: u64 = 0x0000_7ee0_0000_0000;

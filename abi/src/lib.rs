@@ -159,6 +159,26 @@ pub struct EnvInfo {
     pub pages: u32,
 }
 
+/// One record of the read-only budget table at `layout::BUDGET_TABLE_BASE` (16 bytes): an
+/// environment's memory budget, in pages.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BudgetInfo {
+    /// Pages the environment may have charged at once (given by its creator; a boot program's is
+    /// all the RAM free when it was loaded).
+    pub limit: u64,
+    /// Pages charged now: its pages, page-table pages and mapping records it caused, its own
+    /// record, and the budgets it gave its living children.
+    pub used: u64,
+}
+
+impl BudgetInfo {
+    /// Pages it may still charge.
+    pub const fn free(&self) -> u64 {
+        self.limit.saturating_sub(self.used)
+    }
+}
+
 /// [`EnvInfo::state`]: created, not started.
 pub const ENV_NOT_STARTED: u32 = 1;
 /// [`EnvInfo::state`]: runnable.
@@ -172,8 +192,12 @@ pub const ENV_SLEEPING: u32 = 5;
 
 /// `page_alloc`'s argument for "any free page".
 pub const ANY_PAGE: u64 = u64::MAX;
-/// The most pages one environment may hold through `page_alloc`.
-pub const PAGE_QUOTA: u64 = 768;
+/// Pages of budget the kernel charges an environment for its own record: its PML4, its
+/// repossession page and the three page-table pages that map it, and its saved registers and
+/// FPU area. `env_create`'s budget must cover at least this.
+pub const ENV_RECORD_PAGES: u64 = 6;
+/// Capability mapping records charged as one page of budget (their kernel memory).
+pub const RECORDS_PER_PAGE: u64 = 32;
 /// The most updates one `page_map` call applies.
 pub const MAX_MAP_BATCH: u64 = 512;
 /// The most pages one `page_map` call changes, a [`MapUpdate::PROTECT_RANGE`] counting as its

@@ -40,13 +40,13 @@ pub enum Sysnum {
     EnvSetExceptionHandler = 2,
     /// `sys_page_alloc(frame)`: Allocates physical page number `frame`, or any free page when `frame` = `ANY_PAGE` (`u64::MAX`), zeroed, and puts a root capability with all rights (`rwxg`) for it in the caller's first free slot.
     ///
-    /// Returns: `physical address | slot` (slots are below 4096, addresses page-aligned). Rights: none needed; counts against the caller's quota of `PAGE_QUOTA` (768) pages.
+    /// Returns: `physical address | slot` (slots are below 4096, addresses page-aligned). Rights: none needed; charges one page to the caller's budget.
     ///
     /// Errors:
     /// - [`Error::Busy`]: the page is in use: by another environment, by the caller, or by the kernel (its image, heap, page tables, the ownership table), or it is not RAM (device memory, holes)
     /// - [`Error::BadArgument`]: `frame` is beyond physical memory
     /// - [`Error::NoMemory`]: `ANY_PAGE` and no page is free, or all environments together hold the budget set with `user_pages=N` (a revocation request starts, see "Revocation and the abort protocol")
-    /// - [`Error::QuotaExceeded`]: the caller already holds `PAGE_QUOTA` pages
+    /// - [`Error::OutOfMemory`]: the caller's budget has no page left (see "Memory budgets")
     /// - [`Error::TableFull`]: the caller's capability table (1024 slots) is full, or all environments together hold 16384 capabilities
     PageAlloc = 3,
     /// `sys_page_free(slot)`: Frees the page behind the root capability in `slot`.
@@ -107,7 +107,7 @@ pub enum Sysnum {
     /// | `UNMAP` (1) | remove the mapping at `va` | `va` was mapped through a capability |
     /// | `PROTECT` (2) | change the mapping at `va` to `rights` | `va` was mapped through a capability, and `rights` are within those the mapping was made with (`NoRights` otherwise: a read-only view given to another environment stays read-only). The capability is not looked up again: a mapping lives only as long as its capability, whose rights never change, and its rights were checked against the capability when it was made |
     /// | `PROTECT_RANGE` (5) | `PROTECT` of the `slot` consecutive pages from `va` (`slot` is a page count, 1 to `MAX_MAP_PAGES`), all or none | as `PROTECT`, for every page of the range; on any failure no page changes |
-    /// | `GIVE_MAP` (3) | into another environment only: move the caller's root capability `slot` to the target's table (the page's ownership and quota move with it) and map it at `va` through the target's new slot | the capability is a page's root (`NoRights` otherwise), has no grants and is mapped nowhere (`Busy`: unmap it first), has `rights`; the target holds fewer than `PAGE_QUOTA` pages |
+    /// | `GIVE_MAP` (3) | into another environment only: move the caller's root capability `slot` to the target's table (the page's ownership and its charge move with it) and map it at `va` through the target's new slot | the capability is a page's root (`NoRights` otherwise), has no grants and is mapped nowhere (`Busy`: unmap it first), has `rights`; the target's budget can take the page (a child of the caller: its budget grows by the page, out of the caller's) |
     /// | `GRANT_MAP` (4) | into another environment only: grant the target a capability derived from `slot` with `rights` + `GRANT` and map it at `va` through that new slot | the source has `rights` and `GRANT` (as `cap_grant`) |
     ///
     /// `rights` may also carry two **tag bits**, `MapUpdate::TAG0` (`1 << 8`) and `TAG1` (`1 << 9`), for
@@ -128,7 +128,7 @@ pub enum Sysnum {
     ///
     /// Revoking or freeing a capability removes the mappings made through it. The pages the kernel loads a
     /// boot program's image and initial stack into are ordinary pages of the program: root capabilities in
-    /// its own table (its lowest slots, counted in its quota), mapped through them; it may share, give,
+    /// its own table (its lowest slots, charged to its budget), mapped through them; it may share, give,
     /// protect (within the segment's rights), unmap or free them like any other.
     ///
     /// Returns: the number of updates applied. **On failure `rax` is the first failure's error and `rdx` is still the number applied** (= the index of the failing update); updates before it stay applied. Rights: per update, on the capability it names (see the table); on `env`: `WRITE`.
@@ -145,18 +145,22 @@ pub enum Sysnum {
     /// - [`Error::AlreadyMapped`]: `MAP`, `GIVE_MAP` or `GRANT_MAP` over a mapped page (including the program's own image and stack)
     /// - [`Error::NotMapped`]: `UNMAP`/`PROTECT` of a page not mapped through a capability; a `PROTECT_RANGE` with such a page anywhere in it
     /// - [`Error::Busy`]: `GIVE_MAP` of a page that has grants or is mapped somewhere
-    /// - [`Error::NoMemory`]: no page for a new page-table page
-    /// - [`Error::QuotaExceeded`]: the target environment already has 2048 capability mappings, or its mappings already cost 512 page-table frames (the kernel memory one environment can consume is bounded), or all environments together already have 16384; `GIVE_MAP` to a target that holds `PAGE_QUOTA` pages
+    /// - [`Error::NoMemory`]: no free frame for a new page-table page
+    /// - [`Error::OutOfMemory`]: the budget that pays cannot cover the page-table pages or the mapping record the update needs (the caller's; for `GIVE_MAP` to an environment the caller did not create, the target's, which must also take the page)
+    /// - [`Error::QuotaExceeded`]: the target environment already has `MAX_MAPPINGS` (8192) capability mappings, or all environments together already have `MAX_TOTAL_MAPPINGS` (32768): the records live on the fixed kernel heap
     PageMap = 7,
-    /// `sys_env_create()`: Creates a child environment of the caller: an empty address space (the kernel half and the read-only windows only), no capabilities, not runnable.
+    /// `sys_env_create(budget)`: Creates a child environment of the caller with a memory budget of `budget` pages taken from the caller's: an empty address space (the kernel half and the read-only windows only), no capabilities, not runnable.
     ///
     /// An environment id is a table index (low 10 bits) plus a generation, so the id of an ended
     /// environment never names a later one. A new environment is named as its creator plus `.child`.
+    /// The child's record (`ENV_RECORD_PAGES`) is charged to its budget at once; when it ends, its whole
+    /// budget goes back to the caller (see "Memory budgets").
     ///
-    /// Returns: `(id << 16) | slot`: the child's id and the slot of a root capability over it with all rights. Rights: none.
+    /// Returns: `(id << 16) | slot`: the child's id and the slot of a root capability over it with all rights. Rights: none; `budget` pages move from the caller's budget to the child's.
     ///
     /// Errors:
-    /// - [`Error::NoMemory`]: all `MAX_ENVS` (64) environments exist, or no page for its tables
+    /// - [`Error::OutOfMemory`]: the caller's budget has fewer than `budget` pages free, or `budget` < `ENV_RECORD_PAGES` (6: the child's own record is charged to it)
+    /// - [`Error::NoMemory`]: all `MAX_ENVS` (64) environments exist, or no free frame for its tables
     /// - [`Error::TableFull`]: the caller's capability table is full (the child is not created)
     EnvCreate = 8,
     /// `sys_env_start(slot, rip, rsp, arg)`: Makes the environment named by capability `slot` runnable at `rip` with stack pointer `rsp` and `rdi` = `arg`.
@@ -421,11 +425,41 @@ pub enum Sysnum {
     /// - [`Error::BadArgument`]: `word` is not 8-byte aligned, `count` is 0, or `donate` is not 0 or 1
     /// - [`Error::BadAddress`]: `word` is not a user address mapped readable by the caller
     PageWake = 26,
+    /// `sys_budget_give(env, pages)`: Moves `pages` pages of the caller's free budget to its child `env`'s budget.
+    ///
+    /// The pages stay charged to the caller (as the child's budget) until the child gives them back
+    /// (`budget_take` by the caller) or ends.
+    ///
+    /// Returns: 0. Rights: `WRITE` over an environment the caller created.
+    ///
+    /// Errors:
+    /// - [`Error::BadSlot`]: the capability errors of `env`
+    /// - [`Error::EmptySlot`]: the capability errors of `env`
+    /// - [`Error::WrongType`]: the capability errors of `env`
+    /// - [`Error::NoRights`]: the capability errors of `env`; or the caller did not create it
+    /// - [`Error::NoSuchEnv`]: the capability errors of `env`
+    /// - [`Error::OutOfMemory`]: the caller's budget has fewer than `pages` pages free, or the child's budget would pass `u64::MAX`
+    BudgetGive = 27,
+    /// `sys_budget_take(env, pages)`: Takes `pages` pages of child `env`'s free budget back into the caller's.
+    ///
+    /// Only free budget moves: what the child has charged (its pages, tables, its own children's
+    /// budgets) stays until it frees it or ends.
+    ///
+    /// Returns: 0. Rights: `WRITE` over an environment the caller created.
+    ///
+    /// Errors:
+    /// - [`Error::BadSlot`]: the capability errors of `env`
+    /// - [`Error::EmptySlot`]: the capability errors of `env`
+    /// - [`Error::WrongType`]: the capability errors of `env`
+    /// - [`Error::NoRights`]: the capability errors of `env`; or the caller did not create it
+    /// - [`Error::NoSuchEnv`]: the capability errors of `env`
+    /// - [`Error::OutOfMemory`]: the child's budget has fewer than `pages` pages free (a budget is never taken below what is charged to it)
+    BudgetTake = 28,
 }
 
 impl Sysnum {
     /// Every call, in number order (generated from `calls::CALLS` like the rest of this file).
-    pub const ALL: [Sysnum; 27] = [
+    pub const ALL: [Sysnum; 29] = [
         Sysnum::ConsoleWrite,
         Sysnum::EnvExit,
         Sysnum::EnvSetExceptionHandler,
@@ -453,6 +487,8 @@ impl Sysnum {
         Sysnum::EnvWait,
         Sysnum::EnvNotify,
         Sysnum::PageWake,
+        Sysnum::BudgetGive,
+        Sysnum::BudgetTake,
     ];
 
     /// The call's name (`sys_<object>_<verb>`), as the library OS's wrapper and the kernel's
@@ -486,6 +522,8 @@ impl Sysnum {
             Sysnum::EnvWait => "sys_env_wait",
             Sysnum::EnvNotify => "sys_env_notify",
             Sysnum::PageWake => "sys_page_wake",
+            Sysnum::BudgetGive => "sys_budget_give",
+            Sysnum::BudgetTake => "sys_budget_take",
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Hardware-free kernel logic, unit-tested on the host with `cargo test -p kcore`.
 //!
 //! The kernel links this crate and calls it for everything that needs no hardware: checking ELF
-//! executables (`elf`), capability tables and revocation (`cap`), reading the boot archive (`initrd`), the physical memory map (`memmap`),
+//! executables (`elf`), memory-budget arithmetic (`budget`), capability tables and revocation (`cap`), reading the boot archive (`initrd`), the physical memory map (`memmap`),
 //! the frame bitmap (`frames`), the command line (`cmdline`) and the sorted address map that holds
 //! an environment's mappings (`vamap`). `memmap` and `frames` work
 //! without a heap because they run before the kernel has one.
@@ -10,6 +10,7 @@
 
 extern crate alloc;
 
+pub mod budget;
 pub mod cap;
 pub mod cmdline;
 pub mod elf;

@@ -10,32 +10,37 @@
 //!
 //! When capabilities go (revoked, deleted, or their environment ends), this file undoes what they
 //! allowed: the mappings made through them, in every environment, and, for a page's root
-//! capability, the page itself, credited to its owner's quota ([`revoke`], [`delete`],
+//! capability, the page itself, refunded to its owner's budget ([`revoke`], [`delete`],
 //! [`remove_env`]).
+//!
+//! Every mapping has a payer (`Mapping::payer`, `budget.rs`): the environment whose `page_map`
+//! made it (for `GIVE_MAP`, the receiver, whose page it becomes; for a boot program's image, the
+//! program). The payer is charged for the mapping record and for the page-table pages the mapping
+//! adds; unmapping refunds the record and frees the page-table pages it leaves empty, refunding
+//! whoever paid for them.
 //!
 //! Every entry made through a capability of the mapped environment's own table carries
 //! `pte::OWN_SLOT` and the slot (bits 52..61), and the library's two tag bits, so a library reads
 //! through the self-map which of its capabilities backs each page.
 use crate::cap::{self, Object};
 use crate::env::{Env, Mapping};
-use crate::envs;
-use crate::mem::{frames, owners, paging};
+use crate::{budget, envs};
+use crate::mem::{owners, paging};
 use alloc::vec::Vec;
 use kcore::cap::Removed;
 use abi::layout::{is_user_range, overlaps_windows, PAGE_SIZE};
 use abi::pte::{OWN_SLOT, SLOT_SHIFT};
-use abi::{env_index, Error, MapUpdate, Rights, MAX_MAP_PAGES, PAGE_QUOTA};
+use abi::{env_index, Error, MapUpdate, Rights, MAX_MAP_PAGES};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-/// The most pages one environment may have mapped through capabilities.
-pub const MAX_MAPPINGS: usize = 2048;
+/// The most pages one environment may have mapped through capabilities (its records are one
+/// sorted vector on the kernel heap).
+pub const MAX_MAPPINGS: usize = 8192;
 /// The most capability mappings all environments together may have (their records live on the
-/// kernel heap, which must never run out).
-pub const MAX_TOTAL_MAPPINGS: usize = 16384;
+/// fixed kernel heap, which must never run out). Each record is also charged to its payer's budget
+/// (`abi::RECORDS_PER_PAGE` a page), so one environment's share is bounded by its budget.
+pub const MAX_TOTAL_MAPPINGS: usize = 32768;
 static MAPPINGS: AtomicUsize = AtomicUsize::new(0);
-
-/// The most page-table frames one environment's mappings may cost.
-pub const MAX_TABLES: u64 = 512;
 
 /// Applies one update to `env`'s address space on behalf of environment `caller` (`giver` is the
 /// caller's own record when `env` is another environment).
@@ -55,13 +60,12 @@ pub fn apply(env: &mut Env, caller: u64, giver: Option<&mut Env>, u: &MapUpdate)
                 return Err(Error::WrongType);
             };
             room(env, u.va)?;
-            install(env, u.va, pa, Mapping { owner: env_index(caller), slot: u.slot, ceiling: rights, tags })
+            install(env, u.va, pa, Mapping { owner: env_index(caller), slot: u.slot, ceiling: rights, tags, payer: caller })
         }
         MapUpdate::UNMAP => {
             let mapping = env.mappings.remove(u.va).ok_or(Error::NotMapped)?;
-            cap::note_mappings(mapping.owner, mapping.slot, -1);
-            MAPPINGS.fetch_sub(1, Ordering::Relaxed);
-            paging::unmap(env.root, u.va);
+            forget_mapping(&mapping);
+            paging::unmap_pruned(env.root, u.va, &mut budget::table_freed);
             note_unmapped(env);
             Ok(())
         }
@@ -75,7 +79,7 @@ pub fn apply(env: &mut Env, caller: u64, giver: Option<&mut Env>, u: &MapUpdate)
             };
             room(env, u.va)?;
             let slot = cap::grant_from(caller, u.slot, env.id, rights.union(Rights::GRANT))? as u64;
-            let mapping = Mapping { owner: env_index(env.id), slot, ceiling: rights, tags };
+            let mapping = Mapping { owner: env_index(env.id), slot, ceiling: rights, tags, payer: caller };
             install(env, u.va, pa, mapping).inspect_err(|_| {
                 // Unmapped and not a root: deleting it frees nothing and takes no other lock.
                 let _ = delete(env.id, slot);
@@ -117,7 +121,9 @@ fn protect(env: &mut Env, va: u64, pages: u64, rights: u64) -> Result<(), Error>
 }
 
 /// `GIVE_MAP`: the caller's root capability `u.slot` (unmapped, without grants) moves to `env`,
-/// with the page's ownership and quota, and is mapped there.
+/// with the page's ownership and its charge, and is mapped there (the receiver pays for the
+/// mapping). A child of the caller gets the budget for all of it from the caller; any other
+/// receiver's budget must have room.
 fn give_map(env: &mut Env, caller: u64, giver: &mut Env, u: &MapUpdate) -> Result<(), Error> {
     let (rights, tags) = mapping_rights(u.rights)?;
     let Object::Page(pa) = cap::check(caller, u.slot, rights)? else {
@@ -130,18 +136,45 @@ fn give_map(env: &mut Env, caller: u64, giver: &mut Env, u: &MapUpdate) -> Resul
     if cap::mappings(env_index(caller), u.slot) > 0 {
         return Err(Error::Busy);
     }
-    if env.pages >= PAGE_QUOTA {
-        return Err(Error::QuotaExceeded);
-    }
     room(env, u.va)?;
-    let slot = cap::give(caller, u.slot, env.id)? as u64;
-    let mapping = Mapping { owner: env_index(env.id), slot, ceiling: rights, tags };
+    // The page, the page-table pages and the record, all charged to the receiver.
+    let receiver = env.id;
+    let cost = 1 + paging::tables_needed(env.root, u.va) + budget::record_cost(receiver);
+    let funded = budget::is_child(caller, receiver);
+    if funded {
+        budget::give(caller, receiver, cost)?;
+    }
+    let unfund = || {
+        if funded {
+            let back = budget::take(caller, receiver, cost);
+            debug_assert!(back.is_ok(), "a child's budget for a given page could not go back");
+        }
+    };
+    if let Err(e) = budget::transfer(caller, receiver, 1) {
+        unfund();
+        return Err(e);
+    }
+    let unmove = || {
+        // The giver refunded the page just now, so it has room for it again.
+        let back = budget::transfer(receiver, caller, 1);
+        debug_assert!(back.is_ok(), "a given page's charge could not go back");
+        unfund();
+    };
+    let slot = match cap::give(caller, u.slot, env.id) {
+        Ok(slot) => slot as u64,
+        Err(e) => {
+            unmove();
+            return Err(e);
+        }
+    };
+    let mapping = Mapping { owner: env_index(env.id), slot, ceiling: rights, tags, payer: env.id };
     if let Err(e) = install(env, u.va, pa, mapping) {
         // Back to the giver: its table has at least the slot just emptied, so this cannot fail.
         // (Deleting the capability instead would free the page, which takes the environment table's lock
         // that this call already holds.)
         let back = cap::give(env.id, slot, caller);
         debug_assert!(back.is_ok(), "a given page could not go back");
+        unmove();
         return Err(e);
     }
     giver.page_gone(u.slot);
@@ -158,23 +191,38 @@ fn room(env: &Env, va: u64) -> Result<(), Error> {
     if env.mappings.contains_key(va) || paging::translate(env.root, va).is_some() {
         return Err(Error::AlreadyMapped);
     }
-    // The kernel's own memory spent on an environment is bounded too: mapping records live on the
-    // kernel heap, and sparse mappings cost page-table frames.
-    if env.mappings.len() >= MAX_MAPPINGS || env.tables >= MAX_TABLES || MAPPINGS.load(Ordering::Relaxed) >= MAX_TOTAL_MAPPINGS {
+    // Mapping records live on the fixed kernel heap (page-table pages and records are charged to
+    // budgets when the mapping is made: `install`).
+    if env.mappings.len() >= MAX_MAPPINGS || MAPPINGS.load(Ordering::Relaxed) >= MAX_TOTAL_MAPPINGS {
         return Err(Error::QuotaExceeded);
     }
     Ok(())
 }
 
-/// Maps `pa` at `va` in `env` as `mapping` says and records it (after [`room`] said yes).
+/// Maps `pa` at `va` in `env` as `mapping` says and records it (after [`room`] said yes), charging
+/// `mapping.payer` for the record and the page-table pages it adds (`OutOfMemory` if its budget
+/// cannot cover them: nothing changes).
 pub fn install(env: &mut Env, va: u64, pa: u64, mapping: Mapping) -> Result<(), Error> {
-    let free_before = frames::free_count();
-    let mapped = paging::map(env.root, va, pa, pte_flags(env_index(env.id), &mapping, mapping.ceiling));
-    env.tables += free_before - frames::free_count();
-    mapped.map_err(|e| match e {
-        paging::MapError::OutOfMemory => Error::NoMemory,
-        paging::MapError::AlreadyMapped => Error::AlreadyMapped,
-    })?;
+    let payer = mapping.payer;
+    let tables = paging::tables_needed(env.root, va);
+    budget::charge_tables(payer, tables)?;
+    if let Err(e) = budget::charge_record(payer) {
+        budget::uncharge_tables(payer, tables);
+        return Err(e);
+    }
+    let mut created = 0;
+    let mapped = paging::map_noting(env.root, va, pa, pte_flags(env_index(env.id), &mapping, mapping.ceiling), &mut |frame| {
+        created += 1;
+        budget::note_table(payer, frame);
+    });
+    budget::uncharge_tables(payer, tables.saturating_sub(created));
+    if let Err(e) = mapped {
+        budget::refund_record(payer);
+        return Err(match e {
+            paging::MapError::OutOfMemory => Error::NoMemory,
+            paging::MapError::AlreadyMapped => Error::AlreadyMapped,
+        });
+    }
     env.mappings.insert(va, mapping);
     cap::note_mappings(mapping.owner, mapping.slot, 1);
     MAPPINGS.fetch_add(1, Ordering::Relaxed);
@@ -211,9 +259,8 @@ pub fn unmap_slot(env: &mut Env, owner: usize, slot: u64) {
     env.mappings.retain(|va, m| {
         let keep = m.owner != owner || m.slot != slot;
         if !keep {
-            paging::unmap(root, va);
-            cap::note_mappings(m.owner, m.slot, -1);
-            MAPPINGS.fetch_sub(1, Ordering::Relaxed);
+            paging::unmap_pruned(root, va, &mut budget::table_freed);
+            forget_mapping(m);
             removed = true;
         }
         keep
@@ -232,13 +279,19 @@ fn note_unmapped(env: &mut Env) {
 }
 
 /// Removes every mapping in `env` made through a capability (its address space is going away; the
-/// pages belong to their capabilities, not to it).
+/// pages belong to their capabilities, not to it; its page-table pages go with it, refunded then).
 pub fn unmap_all(env: &mut Env) {
     for (va, m) in core::mem::take(&mut env.mappings) {
         paging::unmap(env.root, va);
-        cap::note_mappings(m.owner, m.slot, -1);
-        MAPPINGS.fetch_sub(1, Ordering::Relaxed);
+        forget_mapping(&m);
     }
+}
+
+/// A mapping record went: its capability and its payer are told.
+fn forget_mapping(m: &Mapping) {
+    cap::note_mappings(m.owner, m.slot, -1);
+    MAPPINGS.fetch_sub(1, Ordering::Relaxed);
+    budget::refund_record(m.payer);
 }
 
 /// Revokes everything granted from `owner`'s `slot` and undoes what it allowed; returns how many
@@ -266,7 +319,7 @@ pub fn remove_env(env: &mut Env) {
 
 /// Undoes what removed capabilities allowed: removes the mappings made through them, in every
 /// environment (`dying` is one that has already left the table), and frees the pages whose root
-/// capability went, crediting the owner's quota.
+/// capability went, refunding the owner's budget.
 fn release(removed: Vec<Removed<Object>>, mut dying: Option<&mut Env>) {
     for r in removed {
         cap::forget(r.object);
@@ -283,6 +336,7 @@ fn release(removed: Vec<Removed<Object>>, mut dying: Option<&mut Env>) {
             crate::stats::count(abi::stats::Counter::PagesFreed);
             let credit = |env: &mut Env| {
                 if env_index(env.id) == r.owner {
+                    budget::refund(env.id, 1);
                     env.pages -= 1;
                     env.page_gone(r.slot as u64);
                     envs::publish(env);

@@ -53,6 +53,9 @@ pub struct Mapping {
     pub ceiling: abi::Rights,
     /// The library's tag bits (`abi::pte::TAG0 | TAG1`) in its page-table entry.
     pub tags: u64,
+    /// The id of the environment charged for the record and the page-table pages it added
+    /// (`budget.rs`).
+    pub payer: u64,
 }
 
 /// Where an environment stands in protected control transfers. Whom a server owes a reply is not
@@ -97,7 +100,7 @@ pub struct Env {
     pub exception_handler: Option<ExceptionHandler>,
     /// Pages mapped through capabilities, by virtual address.
     pub mappings: VaMap<Mapping>,
-    /// Pages held through `page_alloc` (counted against `abi::PAGE_QUOTA`).
+    /// Pages held through `page_alloc` (each also charged to its budget, `budget.rs`).
     pub pages: u64,
     /// Protected-control-transfer entry point and stack top.
     pub pct_entry: Option<(u64, u64)>,
@@ -111,8 +114,6 @@ pub struct Env {
     pub slice_end_pending: bool,
     /// Its data-segment selectors (DS, ES, FS, GS) while it is not running.
     pub selectors: [u16; 4],
-    /// Page-table frames its capability mappings have cost (bounded by `bind::MAX_TABLES`).
-    pub tables: u64,
     /// Whether TLB entries tagged with its PCID may be stale (new environment, or pages unmapped
     /// while it was not running): the next switch to it flushes them.
     pub tlb_stale: bool,
@@ -129,7 +130,7 @@ pub struct Env {
 
 impl Env {
     /// A new, not yet runnable environment over address space `root`, whose registers start as
-    /// `frame`; everything else (capabilities, handlers, mappings, quotas) starts empty.
+    /// `frame`; everything else (capabilities, handlers, mappings) starts empty.
     pub fn new(id: u64, name: String, parent: Option<u64>, root: u64, frame: TrapFrame) -> Env {
         Env {
             id,
@@ -149,7 +150,6 @@ impl Env {
             slice_upcall: false,
             slice_end_pending: false,
             tlb_stale: true,
-            tables: 0,
             selectors: [0; 4],
             wait: None,
             notify: 0,

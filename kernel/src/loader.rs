@@ -1,7 +1,7 @@
 //! Loading an ELF program from the boot archive into a new environment.
 //!
 //! Every page of the image and stack is an ordinary page of the environment: a root capability in
-//! its own table (counted against its quota), mapped through it, exactly as if the program had
+//! its own table (charged to its budget), mapped through it, exactly as if the program had
 //! allocated and mapped it itself, so its library can share, give or free it like any other.
 //!
 //! The image is checked first (`kcore::elf::check`: machine, type, every segment inside user space,
@@ -14,7 +14,7 @@ use crate::env::{Env, Mapping};
 use crate::mem::{owners, paging, phys};
 use crate::{bind, cap};
 use abi::layout::{PAGE_SIZE, USER_STACK_SIZE, USER_STACK_TOP};
-use abi::{env_index, Rights, PAGE_QUOTA};
+use abi::{env_index, Rights};
 use alloc::string::String;
 use core::fmt;
 use kcore::elf::{self, ElfError, Segment};
@@ -34,7 +34,7 @@ impl fmt::Display for LoadError {
         match self {
             LoadError::Elf(e) => write!(f, "{e}"),
             LoadError::OutOfMemory => f.write_str("out of memory while loading"),
-            LoadError::TooManyPages(n) => write!(f, "image and stack need {n} pages, more than the quota of {PAGE_QUOTA}"),
+            LoadError::TooManyPages(n) => write!(f, "image and stack need {n} pages, more than the free memory"),
         }
     }
 }
@@ -46,10 +46,16 @@ pub fn load(id: u64, name: &str, bytes: &[u8]) -> Result<Env, LoadError> {
         let (first, end) = s.page_range();
         (end - first) / PAGE_SIZE
     }).sum::<u64>() + USER_STACK_SIZE / PAGE_SIZE;
-    if pages > PAGE_QUOTA {
+    // A boot program's budget is all the memory free now; its record is charged to it first.
+    crate::budget::open_boot(id).map_err(|_| LoadError::OutOfMemory)?;
+    if pages > crate::budget::free(id) {
+        crate::budget::close(id);
         return Err(LoadError::TooManyPages(pages));
     }
-    let root = paging::new_address_space().ok_or(LoadError::OutOfMemory)?;
+    let Some(root) = paging::new_address_space() else {
+        crate::budget::close(id);
+        return Err(LoadError::OutOfMemory);
+    };
     let mut env = Env::new(id, String::from(name), None, root, TrapFrame::new_user(image.entry, USER_STACK_TOP));
     let filled = image.segments.iter().try_for_each(|s| load_segment(&mut env, s, bytes)).and_then(|()| map_stack(&mut env));
     if let Err(e) = filled {
@@ -93,16 +99,21 @@ fn map_stack(env: &mut Env) -> Result<(), LoadError> {
 /// Gives `env` a fresh zeroed page as a root capability of its own (as if it had allocated it
 /// with `page_alloc`) and maps it at `page` through it; returns the frame.
 fn adopt(env: &mut Env, page: u64, rights: Rights) -> Result<u64, LoadError> {
-    let frame = owners::alloc_zeroed().ok_or(LoadError::OutOfMemory)?;
+    crate::budget::charge(env.id, 1).map_err(|_| LoadError::OutOfMemory)?;
+    let Some(frame) = owners::alloc_zeroed() else {
+        crate::budget::refund(env.id, 1);
+        return Err(LoadError::OutOfMemory);
+    };
     let Ok(slot) = cap::insert_root(env.id, cap::Object::Page(frame), Rights::ALL) else {
         owners::free(frame);
+        crate::budget::refund(env.id, 1);
         return Err(LoadError::OutOfMemory);
     };
     env.pages += 1;
     crate::page::note_held(frame, env.id);
     // `check` refused overlapping segments, so the page is free; only page tables can run out.
     // On failure the capability stays and goes (with its frame) when the caller removes the env.
-    let mapping = Mapping { owner: env_index(env.id), slot: slot as u64, ceiling: rights, tags: 0 };
+    let mapping = Mapping { owner: env_index(env.id), slot: slot as u64, ceiling: rights, tags: 0, payer: env.id };
     bind::install(env, page, frame, mapping).map_err(|_| LoadError::OutOfMemory)?;
     Ok(frame)
 }

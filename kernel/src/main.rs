@@ -36,6 +36,7 @@ use cmem as _;
 #[allow(unsafe_code)]
 mod arch;
 mod bind;
+mod budget;
 mod boot;
 mod cap;
 mod console;
@@ -142,6 +143,7 @@ fn init_memory(boot: &boot::BootInfo) {
     mem::heap::init();
     windows::init();
     stats::init();
+    budget::init();
     log::info!("mem: {} frames free after page tables and heap", mem::frames::free_count());
 }
 

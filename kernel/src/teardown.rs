@@ -6,7 +6,7 @@
 //! notification to its creator (`abi::NOTIFY_CHILD`, which wakes a creator waiting for it), every
 //! mapping in its address space made through a capability (once), its capabilities with what
 //! they hold (`bind::remove_env`: their mappings elsewhere, their pages), its published record,
-//! and finally its address space. [`destroy`] and [`end`] take environments out of the table,
+//! its address space, and finally its budget (back to its creator, `budget::close`). [`destroy`] and [`end`] take environments out of the table,
 //! children first, and report them.
 //!
 //! Calls `envs`, `wait`, `slice`, `bind`, `windows`, `mem::paging` and `stats`.
@@ -115,5 +115,7 @@ pub fn release(mut env: Env) {
     if paging::is_active(env.root) {
         paging::activate(paging::kernel_root());
     }
-    paging::destroy_address_space(env.root);
+    paging::destroy_address_space_noting(env.root, &mut crate::budget::table_freed);
+    // Last: everything it paid for is refunded; its budget goes back to its creator.
+    crate::budget::close(env.id);
 }

@@ -139,6 +139,28 @@ pub fn search_path<'a>(name: &'a str, path: &'a str) -> impl Iterator<Item = Str
         .map(move |dir| format!("{}/{name}", dir.trim_end_matches('/')))
 }
 
+/// The variable that sets a program's memory budget when assigned before it (`BUDGET=64M cmd`).
+pub const BUDGET_VAR: &str = "BUDGET";
+
+/// A memory budget written as a number of pages (`512`) or of bytes with a `K`, `M` or `G` suffix
+/// (`64M`, rounded up to whole 4 KiB pages); `None` if it is neither (or overflows).
+pub fn budget_pages(text: &str) -> Option<u64> {
+    let (digits, unit) = match text.as_bytes().last()? {
+        b'K' | b'k' => (&text[..text.len() - 1], 1u64 << 10),
+        b'M' | b'm' => (&text[..text.len() - 1], 1 << 20),
+        b'G' | b'g' => (&text[..text.len() - 1], 1 << 30),
+        _ => (text, 0),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: u64 = digits.parse().ok()?;
+    if unit == 0 {
+        return Some(n);
+    }
+    Some(n.checked_mul(unit)?.div_ceil(4096))
+}
+
 /// One command of a pipeline, expanded and wired.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stage {

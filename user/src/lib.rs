@@ -129,6 +129,23 @@ pub fn set_page_word(page: u64, i: usize, value: u64) {
     mapped_page_mut(page)[i * 8..i * 8 + 8].copy_from_slice(&value.to_le_bytes());
 }
 
+/// The budget for a bare child a test creates with `env_create`: ExOS's default share, and at
+/// least the child's own record.
+pub fn child_pages() -> u64 {
+    exos::proc::budget::child_budget().max(abi::ENV_RECORD_PAGES)
+}
+
+/// How many physical pages the page-ownership table says environment `id` owns.
+pub fn pages_owned_by(id: u64) -> u64 {
+    let total = exos::sys::vm::sysinfo().total_pages;
+    (0..total).filter(|&frame| exos::sys::vm::owner(frame).map(u64::from) == Some(id)).count() as u64
+}
+
+/// This environment's own budget (limit and use).
+pub fn own_budget() -> abi::BudgetInfo {
+    exos::proc::budget::own()
+}
+
 /// A raw system call returning `(rdx, error)`, for hostile tests that pass arguments no typed
 /// wrapper would.
 pub fn raw_syscall(number: u64, args: [u64; 6]) -> (u64, Option<abi::Error>) {
@@ -174,18 +191,40 @@ pub mod child_code {
     pub const READ_PARENT: [u8; 8] = [0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x30];
 }
 
+/// The entry of the copy [`spawn_budget`] is starting (each copy keeps the value it was copied with).
+static SPAWNED_ENTRY: AtomicU64 = AtomicU64::new(0);
+
+/// Where a copy made by [`spawn_budget`] starts: it records its own id (its copy of ExOS's
+/// memory holds its parent's, and its budget is read through it), then runs its entry.
+extern "C" fn spawned(id: u64) -> ! {
+    exos::proc::process::set_id(id);
+    let entry = SPAWNED_ENTRY.load(Ordering::Relaxed);
+    // SAFETY: `spawn_budget` stored a valid `extern "C" fn() -> !` here before copying this
+    // program's memory into the child, and nothing else writes the word.
+    let entry: extern "C" fn() -> ! = unsafe { core::mem::transmute::<u64, extern "C" fn() -> !>(entry) };
+    entry()
+}
+
 /// Starts a copy of this program in a new child environment at `entry`, the way a library OS
 /// spawns: every page of the program image (from 4 MiB up to 16 MiB beyond, as the self-map shows
 /// it) is copied into a fresh page and mapped into the child with the same rights, and a 16 KiB
 /// stack is mapped at `CHILD_STACK_TOP`. `shared` pages (virtual address, capability slot) are
 /// mapped read-write into the child too. Returns the child's id and the slot of its capability.
 pub fn spawn(entry: extern "C" fn() -> !, shared: &[(u64, u64)]) -> Result<(u64, u64), abi::Error> {
+    spawn_budget(entry, shared, exos::proc::budget::child_budget())
+}
+
+/// [`spawn`] with a memory budget of `budget` pages for the child (its image and stack are this
+/// program's pages mapped into it, so they are charged here, not to the child).
+pub fn spawn_budget(entry: extern "C" fn() -> !, shared: &[(u64, u64)], budget: u64) -> Result<(u64, u64), abi::Error> {
+    // The copy starts in `spawned`, which takes its entry from its copy of this word.
+    SPAWNED_ENTRY.store(entry as *const () as u64, Ordering::Relaxed);
     use abi::{MapUpdate, Rights, ANY_PAGE};
-    use exos::sys::syscall::{sys_env_create, sys_env_start, sys_page_alloc, sys_page_map, sys_page_map_into};
+    use exos::sys::syscall::{sys_env_create, sys_page_alloc, sys_page_map, sys_page_map_into};
     use exos::sys::vm;
     const SCRATCH: u64 = 0x5f00_0000;
     let map = |va, slot, rights: u64| MapUpdate { op: MapUpdate::MAP, va, slot, rights };
-    let (id, child) = sys_env_create()?;
+    let (id, child) = sys_env_create(abi::ENV_RECORD_PAGES)?;
     let fail = |(_, e): (u64, Option<abi::Error>)| e.map_or(Ok(()), Err);
     for va in (0x40_0000..0x140_0000).step_by(4096) {
         let Some(entry) = vm::translate(va) else { continue };
@@ -209,7 +248,10 @@ pub fn spawn(entry: extern "C" fn() -> !, shared: &[(u64, u64)]) -> Result<(u64,
     for &(va, slot) in shared {
         fail(sys_page_map_into(child, &[map(va, slot, Rights::READ.0 | Rights::WRITE.0)]))?;
     }
-    sys_env_start(child, entry as *const () as u64, CHILD_STACK_TOP - 8)?;
+    if budget > abi::ENV_RECORD_PAGES {
+        exos::sys::syscall::sys_budget_give(child, budget - abi::ENV_RECORD_PAGES)?;
+    }
+    exos::sys::syscall::sys_env_start_with(child, spawned as *const () as u64, CHILD_STACK_TOP - 8, id)?;
     Ok((id, child))
 }
 

@@ -173,7 +173,7 @@ impl Batches {
 }
 
 fn build_child(saved_rsp: u64) -> Result<u64, Error> {
-    let (id, slot) = sys_env_create()?;
+    let (id, slot) = sys_env_create(abi::ENV_RECORD_PAGES)?;
     match fill_child(slot) {
         Ok(()) => {}
         Err(e) => {
@@ -187,6 +187,11 @@ fn build_child(saved_rsp: u64) -> Result<u64, Error> {
             crate::fs::Errno::Kernel(e) => e,
             _ => Error::BadArgument,
         });
+    }
+    // Its budget last: the pages copied into it did not have to fit beside it.
+    if let Err(e) = crate::proc::budget::endow(slot, crate::proc::budget::child_budget()) {
+        let _ = sys_env_destroy(slot);
+        return Err(e);
     }
     if let Err(e) = process::attach_child(id, slot) {
         let _ = sys_env_destroy(slot);

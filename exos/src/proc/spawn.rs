@@ -83,11 +83,19 @@ pub fn spawn(name: &str, argv: &[&str], vars: &[&str]) -> Result<u64, SpawnError
 /// starts (pipes mapped into it, each end counted for it); descriptors not listed are not
 /// inherited. With an empty list the child gets no table (console on 0, 1, 2).
 pub fn spawn_with(name: &str, argv: &[&str], vars: &[&str], fds: &[(u32, u32)]) -> Result<u64, SpawnError> {
+    spawn_budget(name, argv, vars, fds, crate::proc::budget::DEFAULT_PAGES)
+}
+
+/// [`spawn_with`] with a memory budget of `budget` pages out of this process's, at most what
+/// leaves it `proc::budget::RESERVE_PAGES` (`u64::MAX`: all it can spare, what a shell gives its
+/// foreground command; the default is `proc::budget::DEFAULT_PAGES`). The image pages are given to
+/// the child on top of that (they come back with its budget).
+pub fn spawn_budget(name: &str, argv: &[&str], vars: &[&str], fds: &[(u32, u32)], budget: u64) -> Result<u64, SpawnError> {
     let bytes = find(name).ok_or(SpawnError::NotFound)?;
     let image = elf::check(bytes).map_err(SpawnError::BadElf)?;
     let mut block = [0u8; 4096];
     let block_len = start_block(&mut block, 0, argv, vars)?;
-    let (id, child) = sys_env_create()?;
+    let (id, child) = sys_env_create(abi::ENV_RECORD_PAGES)?;
     // The child is named after its program (for `ps`); a name the kernel refuses is no reason to fail.
     let _ = sys_env_set_name(child, name.rsplit('/').next().unwrap_or(name));
     let built = build(child, bytes, &image, id, &mut block[..block_len]).and_then(|()| {
@@ -96,7 +104,8 @@ pub fn spawn_with(name: &str, argv: &[&str], vars: &[&str], fds: &[(u32, u32)]) 
         }
         crate::fs::fd::give_table(id, child, fds).map_err(SpawnError::Fd)
     }).and_then(|()| crate::fs::tty::share_with(child).map_err(SpawnError::from))
-        .and_then(|()| crate::fs::tmpfs::share_with(child).map_err(SpawnError::from));
+        .and_then(|()| crate::fs::tmpfs::share_with(child).map_err(SpawnError::from))
+        .and_then(|()| crate::proc::budget::endow(child, budget).map_err(SpawnError::from));
     if let Err(e) = built.and_then(|()| process::attach_child(id, child).map_err(SpawnError::from)) {
         let _ = sys_env_destroy(child);
         return Err(e);

@@ -52,6 +52,8 @@ pub struct Process {
     pub pages: u32,
     /// Timer ticks it has run.
     pub ticks: u64,
+    /// Its memory budget and the pages charged to it (`abi::BudgetInfo`).
+    pub budget: abi::BudgetInfo,
     /// Its name.
     pub name: Name,
 }
@@ -66,6 +68,7 @@ pub fn processes() -> impl Iterator<Item = Process> {
             state: info.state,
             pages: info.pages,
             ticks: run_ticks(i),
+            budget: vm::budget_info(i),
             name: name(i),
         })
     })

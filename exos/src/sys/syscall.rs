@@ -105,12 +105,25 @@ pub fn sys_page_map_into(env: u64, updates: &[MapUpdate]) -> (u64, Option<Error>
     (rdx, if rax == 0 { None } else { Some(Error::from_code(rax).unwrap_or(Error::BadArgument)) })
 }
 
-/// Creates an empty, not yet runnable child environment. Returns its id and the slot of the
+/// Creates an empty, not yet runnable child environment with a memory budget of `budget` pages
+/// out of the caller's (`crate::proc::budget` chooses one). Returns its id and the slot of the
 /// capability over it.
-pub fn sys_env_create() -> Result<(u64, u64), Error> {
+pub fn sys_env_create(budget: u64) -> Result<(u64, u64), Error> {
     // SAFETY: the call changes no memory of the caller's.
-    let value = decode(unsafe { stubs::sys_env_create() })?;
+    let value = decode(unsafe { stubs::sys_env_create(budget) })?;
     Ok((value >> 16, value & 0xffff))
+}
+
+/// Moves `pages` pages of the caller's free budget to the child named by capability `env`.
+pub fn sys_budget_give(env: u64, pages: u64) -> Result<(), Error> {
+    // SAFETY: the call changes no memory of the caller's.
+    decode(unsafe { stubs::sys_budget_give(env, pages) }).map(|_| ())
+}
+
+/// Takes `pages` pages of the free budget of the child named by capability `env` back.
+pub fn sys_budget_take(env: u64, pages: u64) -> Result<(), Error> {
+    // SAFETY: the call changes no memory of the caller's.
+    decode(unsafe { stubs::sys_budget_take(env, pages) }).map(|_| ())
 }
 
 /// Starts the environment named by capability `slot` at `rip` with stack `rsp`.

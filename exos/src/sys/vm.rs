@@ -79,6 +79,18 @@ fn read(address: u64) -> u64 {
     unsafe { core::ptr::read_volatile(address as *const u64) }
 }
 
+/// Record `index` of the read-only budget table (`abi::BudgetInfo`, `abi::layout::BUDGET_TABLE_BASE`):
+/// the memory budget of the environment at that index, in pages (zero for a free index). The two
+/// words are loaded one after the other (one may be a change newer than the other).
+pub fn budget_info(index: usize) -> abi::BudgetInfo {
+    let at = abi::layout::BUDGET_TABLE_BASE + (index % abi::MAX_ENVS) as u64 * 16;
+    // SAFETY: the kernel maps the budget table read-only at BUDGET_TABLE_BASE in every address space
+    // and never unmaps it; `at` and `at + 8` are aligned u64s inside it (index reduced above); only
+    // loaded.
+    let word = |a: u64| unsafe { AtomicU64::from_ptr(a as *mut u64) }.load(Ordering::Relaxed);
+    abi::BudgetInfo { limit: word(at), used: word(at + 8) }
+}
+
 /// Record `index` of the read-only environment table (`abi::EnvInfo`): who exists, who created
 /// whom, who is runnable, waiting or blocked, and how many pages each holds. `index` is taken
 /// modulo `abi::MAX_ENVS`.

@@ -35,7 +35,7 @@ pub struct Pacer {
 impl Pacer {
     /// Creates and starts a pacer (it costs one environment and one page).
     pub fn start() -> Result<Pacer, Error> {
-        let (_, env) = sys_env_create()?;
+        let (_, env) = sys_env_create(crate::proc::budget::child_budget().max(abi::ENV_RECORD_PAGES))?;
         let (_, page) = match sys_page_alloc(ANY_PAGE) {
             Ok(page) => page,
             Err(e) => {

@@ -45,8 +45,8 @@ fn nx() -> u64 {
 }
 
 /// Returns the entry for `va` at `level` (1 = 4 KiB leaf, 2 = 2 MiB leaf), creating missing tables
-/// above it with `table_flags`.
-fn walk_create(root: u64, va: u64, level: u32, table_flags: u64) -> Result<&'static mut u64, MapError> {
+/// above it with `table_flags` (each new table's frame is passed to `created`).
+fn walk_create(root: u64, va: u64, level: u32, table_flags: u64, created: &mut dyn FnMut(u64)) -> Result<&'static mut u64, MapError> {
     let mut table = root;
     for l in (level + 1..=4).rev() {
         // SAFETY: `table` is a page-table page of an address space the kernel is editing; the kernel
@@ -56,6 +56,7 @@ fn walk_create(root: u64, va: u64, level: u32, table_flags: u64) -> Result<&'sta
         if *entry & PRESENT == 0 {
             let fresh = owners::alloc_zeroed().ok_or(MapError::OutOfMemory)?;
             *entry = fresh | table_flags;
+            created(fresh);
         }
         assert!(*entry & HUGE == 0, "walk through a huge page at {va:#x}");
         table = *entry & ADDRESS_MASK;
@@ -66,8 +67,14 @@ fn walk_create(root: u64, va: u64, level: u32, table_flags: u64) -> Result<&'sta
 
 /// Maps the 4 KiB page at `va` to frame `pa` with `flags` (PRESENT is added).
 pub fn map(root: u64, va: u64, pa: u64, flags: u64) -> Result<(), MapError> {
+    map_noting(root, va, pa, flags, &mut |_| {})
+}
+
+/// [`map`], passing the frame of each page-table page it creates to `created` (the caller charges
+/// them: `budget.rs`).
+pub fn map_noting(root: u64, va: u64, pa: u64, flags: u64, created: &mut dyn FnMut(u64)) -> Result<(), MapError> {
     let table_flags = PRESENT | WRITABLE | (flags & USER);
-    let entry = walk_create(root, va, 1, table_flags)?;
+    let entry = walk_create(root, va, 1, table_flags, created)?;
     if *entry & PRESENT != 0 {
         return Err(MapError::AlreadyMapped);
     }
@@ -155,6 +162,68 @@ pub fn unmap(root: u64, va: u64) -> Option<u64> {
     let frame = *entry & ADDRESS_MASK;
     *entry = 0;
     flush(root, va);
+    Some(frame)
+}
+
+/// How many page-table pages mapping a 4 KiB page at `va` would create (0 to 3).
+pub fn tables_needed(root: u64, va: u64) -> u64 {
+    let mut table = root;
+    for level in (2..=4).rev() {
+        // SAFETY: read-only use of a page-table page; nothing writes it concurrently (one CPU, IF=0).
+        let entry = unsafe { phys::table_mut(table) }[index(va, level)];
+        if entry & PRESENT == 0 {
+            return level as u64 - 1;
+        }
+        if entry & HUGE != 0 {
+            return 0;
+        }
+        table = entry & ADDRESS_MASK;
+    }
+    0
+}
+
+/// [`unmap`], then frees the page-table pages of the user half that the removal left empty (the
+/// last-level table, then the ones above it, never the root), passing each freed frame to `freed`
+/// (its payer gets it back: `budget.rs`).
+pub fn unmap_pruned(root: u64, va: u64, freed: &mut dyn FnMut(u64)) -> Option<u64> {
+    let frame = unmap(root, va)?;
+    let slot = index(va, 4);
+    if slot >= 256 || slot == OWNERS_SLOT || slot == SELF_MAP_SLOT as usize || slot == index(abi::layout::REPOSSESSED_BASE, 4) {
+        return Some(frame);
+    }
+    // The tables on the walk: the PML4, PDPT, PD and PT (all present: `unmap` found the leaf).
+    let mut walk = [root; 4];
+    for level in (2..=4u32).rev() {
+        let at = 4 - level as usize;
+        // SAFETY: a page-table page of an address space the kernel is editing (single-threaded).
+        let entry = unsafe { phys::table_mut(walk[at]) }[index(va, level)];
+        walk[at + 1] = entry & ADDRESS_MASK;
+    }
+    let mut pruned = false;
+    for level in 1..=3u32 {
+        let at = 4 - level as usize;
+        let table = walk[at];
+        // SAFETY: as above.
+        let entries = unsafe { phys::table_mut(table) };
+        if entries.chunks_exact(8).any(|c| c.iter().fold(0, |any, e| any | e) & PRESENT != 0) {
+            break;
+        }
+        // SAFETY: as above (the parent table, a distinct frame).
+        let parent = unsafe { phys::table_mut(walk[at - 1]) };
+        parent[index(va, level + 1)] = 0;
+        freed(table);
+        owners::free(table);
+        pruned = true;
+    }
+    if pruned && is_active(root) {
+        // The TLB may hold the removed upper entries (paging-structure caches) and, through the
+        // self-map, translations to the freed tables themselves (a library reading its page-table
+        // entries would read a reused frame): drop this address space's non-global entries.
+        // (Another address space is flushed before it runs again: `bind::note_unmapped`.)
+        // SAFETY: CR3 gets its own value back (the same tables and PCID); the write drops this
+        // address space's non-global TLB entries, the kernel's global ones stay.
+        unsafe { cpu::write_cr3(cpu::read_cr3()) };
+    }
     Some(frame)
 }
 
@@ -246,6 +315,12 @@ pub fn user_flags(rights: abi::Rights) -> u64 {
 /// Frees every frame of the user half (leaf pages and tables), then the root itself. The kernel's
 /// windows (shared ownership tables, the self-map) are left alone.
 pub fn destroy_address_space(root: u64) {
+    destroy_address_space_noting(root, &mut |_| {});
+}
+
+/// [`destroy_address_space`], passing the frame of every page-table page it frees below the root
+/// to `freed`.
+pub fn destroy_address_space_noting(root: u64, freed: &mut dyn FnMut(u64)) {
     // SAFETY: the address space is no longer in use (the caller switched away from it).
     let entries = unsafe { phys::table_mut(root) };
     for (slot, entry) in entries[..256].iter_mut().enumerate() {
@@ -254,27 +329,28 @@ pub fn destroy_address_space(root: u64) {
             continue;
         }
         if *entry & PRESENT != 0 {
-            free_table(*entry & ADDRESS_MASK, 3);
+            free_table(*entry & ADDRESS_MASK, 3, freed);
             *entry = 0;
         }
     }
     owners::free(root);
 }
 
-fn free_table(table: u64, level: u32) {
+fn free_table(table: u64, level: u32, freed: &mut dyn FnMut(u64)) {
     // SAFETY: a user-half table of an address space being destroyed; nobody else references it.
     let entries = unsafe { phys::table_mut(table) };
     // Tables are mostly empty: eight entries are tested at once (the OR compiles to vector code).
     for chunk in entries.chunks_exact_mut(8).filter(|c| c.iter().fold(0, |any, e| any | e) & PRESENT != 0) {
         for entry in chunk.iter_mut().filter(|e| **e & PRESENT != 0) {
             if level > 1 {
-                free_table(*entry & ADDRESS_MASK, level - 1);
+                free_table(*entry & ADDRESS_MASK, level - 1, freed);
             } else {
                 owners::free(*entry & ADDRESS_MASK);
             }
             *entry = 0;
         }
     }
+    freed(table);
     owners::free(table);
 }
 
@@ -348,7 +424,7 @@ pub fn init(ram: impl Iterator<Item = (u64, u64)>) {
     for (start, end) in ram {
         let mut pa = start & !(HUGE_SIZE - 1);
         while pa < end {
-            let entry = walk_create(root, PHYS_MAP_BASE + pa, 2, PRESENT | WRITABLE).expect("out of memory");
+            let entry = walk_create(root, PHYS_MAP_BASE + pa, 2, PRESENT | WRITABLE, &mut |_| {}).expect("out of memory");
             *entry = pa | PRESENT | WRITABLE | HUGE | GLOBAL | nx();
             pa += HUGE_SIZE;
         }

@@ -32,10 +32,14 @@ pub fn sys_env_set_exception_handler(entry: u64, stack_base: u64, stack_size: u6
     Ok(0)
 }
 
-/// `env_create()`: returns `(id << 16) | slot`.
-pub fn sys_env_create() -> SysResult {
+/// `env_create(budget)`: returns `(id << 16) | slot`.
+pub fn sys_env_create(budget: u64) -> SysResult {
     let parent = envs::with_current(|env| env.id);
-    let id = envs::create(|id| envs::with_current(|p| Env::new_child(id, p))).map_err(|e| e.unwrap_or(Error::NoMemory))?;
+    let id = envs::create(|id| {
+        crate::budget::open_child(parent, id, budget)?;
+        envs::with_current(|p| Env::new_child(id, p)).inspect_err(|_| crate::budget::close(id))
+    })
+    .map_err(|e| e.unwrap_or(Error::NoMemory))?;
     match cap::insert_root(parent, cap::Object::Env(id), Rights::ALL) {
         Ok(slot) => Ok((id << 16) | slot as u64),
         Err(e) => {

@@ -6,6 +6,7 @@
 //! A handler decodes and checks its arguments, then acts through the kernel's mechanisms below it
 //! (environment table, capability space, bindings, page accounting, run queue, teardown). Nothing
 //! below calls up into this folder.
+mod budget;
 mod cap;
 mod console;
 mod env;

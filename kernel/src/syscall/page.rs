@@ -4,17 +4,25 @@
 use super::{NoValue, SysResult};
 use crate::cap::{self, Object};
 use crate::mem::owners;
-use crate::{bind, envs, page, revoke, uaccess};
+use crate::{bind, budget, envs, page, revoke, uaccess};
 use crate::arch::x86_64::entry::TrapFrame;
 use crate::env::Env;
-use abi::{encode_partial, Error, MapUpdate, Rights, ANY_PAGE, MAX_MAP_BATCH, MAX_MAP_PAGES, PAGE_QUOTA, SELF_ENV};
+use abi::{encode_partial, Error, MapUpdate, Rights, ANY_PAGE, MAX_MAP_BATCH, MAX_MAP_PAGES, SELF_ENV};
 
-/// `page_alloc(frame)`: returns `physical address | slot`.
+/// `page_alloc(frame)`: returns `physical address | slot`. The page is charged to the caller's
+/// budget first (`OutOfMemory`: its own limit), then taken from the machine (`NoMemory`: none free,
+/// which asks someone for pages back).
 pub fn sys_page_alloc(frame: u64) -> SysResult {
     let id = envs::with_current(|env| env.id);
-    if envs::with_current(|env| env.pages) >= PAGE_QUOTA {
-        return Err(Error::QuotaExceeded.into());
+    budget::charge(id, 1)?;
+    let allocated = take_frame(id, frame);
+    if allocated.is_err() {
+        budget::refund(id, 1);
     }
+    allocated
+}
+
+fn take_frame(id: u64, frame: u64) -> SysResult {
     if page::over_budget() {
         revoke::pressure(id);
         return Err(Error::NoMemory.into());

@@ -5,11 +5,11 @@
 //! `syscall/<object>.rs` and gives it its arguments from the caller's saved registers (`rdi`, `rsi`,
 //! `rdx`, `r10`, `r8`, `r9`); calls that may switch environments, and `page_map`, get the registers
 //! themselves.
-use super::{cap, console, env, page, pct, slice, SysResult};
+use super::{budget, cap, console, env, page, pct, slice, SysResult};
 use crate::arch::x86_64::entry::TrapFrame;
 
 /// How many calls there are: numbers are dense from 0.
-pub(super) const CALLS: u64 = 27;
+pub(super) const CALLS: u64 = 29;
 
 /// Runs the handler of call `regs.rax`; an unknown number is `BadSysnum`.
 #[inline(always)]
@@ -47,7 +47,8 @@ pub(super) fn dispatch(regs: &mut TrapFrame) -> SysResult {
             page::sys_page_map(regs)
         }
         8 => {
-            env::sys_env_create()
+            let budget = regs.rdi;
+            env::sys_env_create(budget)
         }
         9 => {
             let (slot, rip, rsp, arg) = (regs.rdi, regs.rsi, regs.rdx, regs.r10);
@@ -113,6 +114,14 @@ pub(super) fn dispatch(regs: &mut TrapFrame) -> SysResult {
         }
         26 => {
             page::sys_page_wake(regs)
+        }
+        27 => {
+            let (env, pages) = (regs.rdi, regs.rsi);
+            budget::sys_budget_give(env, pages)
+        }
+        28 => {
+            let (env, pages) = (regs.rdi, regs.rsi);
+            budget::sys_budget_take(env, pages)
         }
         _ => Err(abi::Error::BadSysnum.into()),
     }

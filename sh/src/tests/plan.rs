@@ -1,6 +1,6 @@
 //! Tests of pipeline plans: pipes, redirections in order, builtins, expansion of file names.
 use super::expand::MapEnv;
-use crate::exec_plan::{Builtin, DEFAULT_PATH, Io, Mode, Plan, PlanError, builtin, plan, search_path};
+use crate::exec_plan::{Builtin, DEFAULT_PATH, Io, Mode, Plan, PlanError, budget_pages, builtin, plan, search_path};
 use crate::parse::parse;
 use alloc::string::{String, ToString};
 use alloc::vec;
@@ -195,4 +195,15 @@ fn the_search_path_is_tried_in_order() {
     assert_eq!(found("/bin/cat", "/bin"), Vec::<String>::new(), "a path is not searched");
     assert_eq!(found("./x", "/bin"), Vec::<String>::new());
     assert_eq!(found("", "/bin"), Vec::<String>::new());
+}
+
+#[test]
+fn budgets_in_pages_or_bytes() {
+    assert_eq!(budget_pages("512"), Some(512));
+    assert_eq!(budget_pages("64M"), Some(16384));
+    assert_eq!(budget_pages("1k"), Some(1), "bytes round up to a whole page");
+    assert_eq!(budget_pages("2G"), Some(524_288));
+    for bad in ["", "M", "-1", "1.5M", "12Q", "99999999999999999999", "18446744073709551615G"] {
+        assert_eq!(budget_pages(bad), None, "{bad}");
+    }
 }

@@ -89,14 +89,14 @@ pub unsafe fn sys_page_map(env: u64, updates: u64, count: u64) -> (u64, u64) {
     unsafe { syscall6(Sysnum::PageMap as u64, [env, updates, count, 0, 0, 0]) }
 }
 
-/// `sys_env_create()`: Creates a child environment of the caller: an empty address space (the kernel half and the read-only windows only), no capabilities, not runnable.
+/// `sys_env_create(budget)`: Creates a child environment of the caller with a memory budget of `budget` pages taken from the caller's: an empty address space (the kernel half and the read-only windows only), no capabilities, not runnable.
 ///
 /// # Safety
 /// As [`syscall6`]: the caller answers for what the call does to its memory.
 #[inline(always)]
-pub unsafe fn sys_env_create() -> (u64, u64) {
+pub unsafe fn sys_env_create(budget: u64) -> (u64, u64) {
     // SAFETY: the caller upholds `syscall6`'s contract (this function's).
-    unsafe { syscall6(Sysnum::EnvCreate as u64, [0, 0, 0, 0, 0, 0]) }
+    unsafe { syscall6(Sysnum::EnvCreate as u64, [budget, 0, 0, 0, 0, 0]) }
 }
 
 /// `sys_env_start(slot, rip, rsp, arg)`: Makes the environment named by capability `slot` runnable at `rip` with stack pointer `rsp` and `rdi` = `arg`.
@@ -277,4 +277,24 @@ pub unsafe fn sys_env_notify(slot: u64, bits: u64) -> (u64, u64) {
 pub unsafe fn sys_page_wake(word: u64, count: u64, donate: u64) -> (u64, u64) {
     // SAFETY: the caller upholds `syscall6`'s contract (this function's).
     unsafe { syscall6(Sysnum::PageWake as u64, [word, count, donate, 0, 0, 0]) }
+}
+
+/// `sys_budget_give(env, pages)`: Moves `pages` pages of the caller's free budget to its child `env`'s budget.
+///
+/// # Safety
+/// As [`syscall6`]: the caller answers for what the call does to its memory.
+#[inline(always)]
+pub unsafe fn sys_budget_give(env: u64, pages: u64) -> (u64, u64) {
+    // SAFETY: the caller upholds `syscall6`'s contract (this function's).
+    unsafe { syscall6(Sysnum::BudgetGive as u64, [env, pages, 0, 0, 0, 0]) }
+}
+
+/// `sys_budget_take(env, pages)`: Takes `pages` pages of child `env`'s free budget back into the caller's.
+///
+/// # Safety
+/// As [`syscall6`]: the caller answers for what the call does to its memory.
+#[inline(always)]
+pub unsafe fn sys_budget_take(env: u64, pages: u64) -> (u64, u64) {
+    // SAFETY: the caller upholds `syscall6`'s contract (this function's).
+    unsafe { syscall6(Sysnum::BudgetTake as u64, [env, pages, 0, 0, 0, 0]) }
 }

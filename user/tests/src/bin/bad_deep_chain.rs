@@ -21,6 +21,9 @@ extern "C" fn child_main() -> ! {
 }
 
 fn main() {
+    // Each level passes on all the memory it can spare (a copy keeps this setting), so the chain
+    // is as deep as the environment table, not as its budget.
+    exos::proc::budget::set_default(u64::MAX);
     let _ = spawn(child_main, &[]).expect("spawn");
     for _ in 0..3000 {
         let _ = sys_env_yield(abi::ANY_ENV);

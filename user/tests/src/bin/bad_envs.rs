@@ -15,7 +15,7 @@ fn main() -> i64 {
     let mut c = Checks::new("bad_envs");
     let (pa, page) = sys_page_alloc(ANY_PAGE).expect("a page");
     let me = u64::from(exos::sys::vm::owner(pa >> 12).unwrap_or(0));
-    let (child, slot) = sys_env_create().expect("a child");
+    let (child, slot) = sys_env_create(user::child_pages()).expect("a child");
 
     c.equal("start through a page capability", sys_env_start(page, 0x40_0000, 0x50_0000), Err(Error::WrongType));
     c.equal("destroy through a page capability", sys_env_destroy(page), Err(Error::WrongType));
@@ -50,7 +50,7 @@ fn main() -> i64 {
     c.equal("grant to a made-up id", sys_cap_grant(page, 0x1234_5678, Rights::READ), Err(Error::NoSuchEnv));
     c.equal("destroy", sys_env_destroy(slot), Ok(()));
     // The dead child's table slot is reused by the next child; the old capability must not reach it.
-    let (successor, successor_slot) = sys_env_create().expect("a successor child");
+    let (successor, successor_slot) = sys_env_create(user::child_pages()).expect("a successor child");
     c.check("the successor has a new id", successor != child);
     c.equal("start the successor through the dead child's capability", sys_env_start(slot, 0x40_0000, 0x50_0000), Err(Error::NoSuchEnv));
     c.equal("yield to the dead child's id", sys_env_yield(child), Err(Error::NoSuchEnv));
@@ -64,7 +64,7 @@ fn main() -> i64 {
     let mut slots = [0u64; MAX_ENVS];
     let mut made = 0;
     let failure = loop {
-        match sys_env_create() {
+        match sys_env_create(user::child_pages()) {
             Ok((_, s)) if made < MAX_ENVS => {
                 slots[made] = s;
                 made += 1;

@@ -24,7 +24,7 @@ fn main() -> i64 {
     let mut c = Checks::new("bad_give");
     let (pa, page) = sys_page_alloc(ANY_PAGE).expect("a page");
     let me = u64::from(vm::owner(pa >> 12).unwrap_or(0));
-    let (child, child_slot) = sys_env_create().expect("a child");
+    let (child, child_slot) = sys_env_create(user::child_pages()).expect("a child");
     let pages = |id: u64| vm::env_info(env_index(id)).pages;
 
     // The image is made of ordinary capabilities of mine, visible in the page-table entries.

@@ -63,7 +63,7 @@ fn main() -> i64 {
     c.equal("not one of its grants reached my table", page_word(SHARED, 1), 0);
     let page = sys_page_alloc(ANY_PAGE);
     c.check("page_alloc still works", page.is_ok());
-    let created = sys_env_create();
+    let created = sys_env_create(user::child_pages());
     c.check("env_create still works", created.is_ok());
     // The parent may still grant into its own child (it consented by creating it).
     if let Ok((_, slot)) = page {

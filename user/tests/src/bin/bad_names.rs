@@ -55,7 +55,7 @@ fn main() -> i64 {
     c.equal("an empty slot", set_name_raw(200, b"x".as_ptr() as u64, 1), Some(Error::EmptySlot));
     c.equal("a slot beyond the table", set_name_raw(1 << 40, b"x".as_ptr() as u64, 1), Some(Error::BadSlot));
     c.equal("back to a known name", sys_env_set_name(SELF_ENV, &accents), Ok(()));
-    match sys_env_create() {
+    match sys_env_create(user::child_pages()) {
         Ok((child, child_slot)) => {
             let ci = env_index(child);
             let inherited = alloc::format!("{}.", &accents[..30]);

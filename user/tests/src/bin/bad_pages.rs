@@ -1,7 +1,7 @@
 //! Hostile test: every way to get at memory the caller does not own through the page and
 //! capability calls. Kernel memory, page tables, the ownership table and device memory must never
 //! be allocatable or mappable; slots must be checked; rights must never grow; revoked and freed
-//! capabilities must be dead; batches must stop at the first failure; the quota must hold.
+//! capabilities must be dead; batches must stop at the first failure; budgets must hold.
 //! It exits holding pages, mappings and grants, so the kernel must clean all of them up
 //! (the test run forbids `exo: LEAK`).
 #![no_std]
@@ -9,10 +9,10 @@
 #![deny(unsafe_code)]
 
 use abi::layout::{KERNEL_BASE, PAGE_OWNERS_BASE, SELF_MAP_BASE, SELF_MAP_SLOT, USER_END};
-use abi::{Error, MapUpdate, Rights, ANY_PAGE, MAX_MAP_BATCH, PAGE_QUOTA};
-use exos::sys::syscall::{sys_cap_grant, sys_cap_revoke, sys_page_alloc, sys_page_free, sys_page_map, sys_page_set_vital};
+use abi::{Error, MapUpdate, Rights, ANY_PAGE, MAX_MAP_BATCH};
+use exos::sys::syscall::{sys_cap_grant, sys_cap_revoke, sys_env_exit, sys_env_yield, sys_page_alloc, sys_page_free, sys_page_map, sys_page_set_vital};
 use exos::sys::vm;
-use user::{install_probes, write_faults, Checks};
+use user::{install_probes, page_word, set_page_word, write_faults, Checks};
 
 const VA: u64 = 0x2000_0000;
 const R: u64 = Rights::READ.0;
@@ -117,33 +117,26 @@ fn main() -> i64 {
     // A kernel pointer for the update array needs the raw call.
     c.equal("batch from a kernel pointer", raw_map(KERNEL_BASE, 1), (0, Some(Error::BadAddress)));
 
-    // The quota holds, and the pages come back when freed.
-    let mut slots = [0u64; PAGE_QUOTA as usize];
-    // Held already: the program's image and stack (the loader's pages are its own) and the first page.
-    let already = u64::from(vm::env_info(abi::env_index(me)).pages);
-    let mut held = already;
-    let mut last = Ok((0, 0));
-    while held < PAGE_QUOTA + 1 {
-        last = sys_page_alloc(ANY_PAGE);
-        match last {
-            Ok((_, s)) => {
-                slots[(held - already) as usize] = s;
-                held += 1;
-            }
-            Err(_) => break,
-        }
+    // A budget holds (a child with a small one), and its pages come back when it ends.
+    let (_, shared) = sys_page_alloc(ANY_PAGE).expect("a page to share");
+    c.equal("share a page with the child", map(SHARED, shared, RW), (1, None));
+    let (child_id, _) = user::spawn_budget(budget_child, &[(SHARED, shared)], CHILD_BUDGET).expect("a child with a small budget");
+    while page_word(SHARED, DONE) == 0 || vm::env_id(abi::env_index(child_id)) != 0 {
+        let _ = sys_env_yield(abi::ANY_ENV);
     }
-    c.equal("quota: allocations stop at PAGE_QUOTA", (held, last.err()), (PAGE_QUOTA, Some(Error::QuotaExceeded)));
-    for s in &slots[..(held - already) as usize] {
-        let _ = sys_page_free(*s);
-    }
-    c.check("after freeing, allocation works again", sys_page_alloc(ANY_PAGE).is_ok());
+    c.equal("budget: allocations stop exactly at the budget, with OutOfMemory", (page_word(SHARED, ALLOC_SHORT), page_word(SHARED, ALLOC_ERROR)), (0, Error::OutOfMemory.code()));
+    c.check("budget: the child held pages up to its limit", page_word(SHARED, ALLOCATED) + abi::ENV_RECORD_PAGES + 1 >= CHILD_BUDGET);
+    c.equal("after freeing, allocation works again", page_word(SHARED, REALLOC), 0);
+    c.equal("sparse mappings stop at the budget (page-table pages are charged)", page_word(SHARED, SPARSE_ERROR), Error::OutOfMemory.code());
+    c.check("the child's sparse mappings cost page-table pages", page_word(SHARED, SPARSE_MAPPED) > 0 && page_word(SHARED, SPARSE_MAPPED) < CHILD_BUDGET);
+    c.equal("every page of the child came back", user::pages_owned_by(child_id), 0);
+    c.equal("and its budget went back", vm::budget_info(abi::env_index(child_id)), abi::BudgetInfo::default());
 
-    // The kernel memory a program can make the kernel spend is bounded too: mapping records (one
-    // page mapped at thousands of addresses) and page-table frames (mappings 2 MiB apart).
+    // The kernel memory a program can make the kernel spend on mapping records is bounded too (one
+    // page mapped at thousands of addresses).
     let (_, one) = sys_page_alloc(ANY_PAGE).expect("one page");
     let mut first_failure = None;
-    'records: for batch in 0..8u64 {
+    'records: for batch in 0..20u64 {
         let updates: [MapUpdate; 512] = core::array::from_fn(|i| MapUpdate { op: MapUpdate::MAP, va: 0x5000_0000 + (batch * 512 + i as u64) * 4096, slot: one, rights: R });
         if let (_, Some(e)) = sys_page_map(&updates) {
             first_failure = Some(e);
@@ -152,20 +145,57 @@ fn main() -> i64 {
     }
     c.equal("mapping one page at thousands of addresses stops at the quota", first_failure, Some(Error::QuotaExceeded));
     let _ = sys_page_free(one);
-    let (_, one) = sys_page_alloc(ANY_PAGE).expect("one page");
-    let mut first_failure = None;
-    for i in 0..2048u64 {
-        if let (_, Some(e)) = map(0x80_0000_0000 + i * (2 << 20), one, R) {
-            first_failure = Some(e);
-            break;
-        }
-    }
-    c.equal("sparse mappings stop at the page-table quota", first_failure, Some(Error::QuotaExceeded));
-    let _ = sys_page_free(one);
 
     // Exit holding pages, mappings and a grant: the kernel must take them all back.
     let _ = sys_cap_grant(slot, me, Rights::READ);
     c.finish()
+}
+
+/// The budget of the child that runs into it, and the page it reports through (u64 words).
+const CHILD_BUDGET: u64 = 64;
+const SHARED: u64 = 0x6100_0000;
+const ALLOCATED: usize = 0;
+const ALLOC_SHORT: usize = 1;
+const ALLOC_ERROR: usize = 2;
+const REALLOC: usize = 3;
+const SPARSE_MAPPED: usize = 4;
+const SPARSE_ERROR: usize = 5;
+const DONE: usize = 6;
+
+/// Allocates its whole free budget (every allocation must succeed), then one page more (must be
+/// refused), frees them, then maps one page sparsely until refused; reports and exits holding it.
+extern "C" fn budget_child() -> ! {
+    let free = user::own_budget().free();
+    let mut slots = [0u64; CHILD_BUDGET as usize];
+    let mut got = 0;
+    for slot in slots.iter_mut().take(free as usize) {
+        match sys_page_alloc(ANY_PAGE) {
+            Ok((_, s)) => {
+                *slot = s;
+                got += 1;
+            }
+            Err(_) => break,
+        }
+    }
+    set_page_word(SHARED, ALLOCATED, got);
+    set_page_word(SHARED, ALLOC_SHORT, free - got);
+    set_page_word(SHARED, ALLOC_ERROR, sys_page_alloc(ANY_PAGE).err().map_or(0, |e| e.code()));
+    for s in &slots[..got as usize] {
+        let _ = sys_page_free(*s);
+    }
+    set_page_word(SHARED, REALLOC, sys_page_alloc(ANY_PAGE).err().map_or(0, |e| e.code() + 100));
+    let (_, one) = sys_page_alloc(ANY_PAGE).unwrap_or((0, 0));
+    let mut mapped = 0;
+    for i in 0..2048u64 {
+        if let (_, Some(e)) = map(0x80_0000_0000 + i * (2 << 20), one, R) {
+            set_page_word(SHARED, SPARSE_ERROR, e.code());
+            break;
+        }
+        mapped += 1;
+    }
+    set_page_word(SHARED, SPARSE_MAPPED, mapped);
+    set_page_word(SHARED, DONE, 1);
+    sys_env_exit(0)
 }
 
 fn raw_map(updates: u64, count: u64) -> (u64, Option<Error>) {

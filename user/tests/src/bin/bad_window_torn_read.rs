@@ -36,7 +36,7 @@ extern "C" fn churner_main() -> ! {
     let mut child = None;
     for step in 0u64.. {
         match step % 3 {
-            0 => child = sys_env_create().ok().map(|(_, slot)| slot),
+            0 => child = sys_env_create(user::child_pages()).ok().map(|(_, slot)| slot),
             1 => {
                 if let Some(slot) = child.take() {
                     let _ = sys_env_destroy(slot);

@@ -26,7 +26,7 @@ fn spawn(c: &mut Checks, code: &[u8], shared_slot: u64, code_va: u64) -> (u64, u
     let (_, code_slot) = sys_page_alloc(ANY_PAGE).expect("code page");
     c.equal("map the code page here", sys_page_map(&[map(code_va, code_slot, RW)]), (1, None));
     mapped_page_mut(code_va)[..code.len()].copy_from_slice(code);
-    let (id, slot) = sys_env_create().expect("creating a child");
+    let (id, slot) = sys_env_create(user::child_pages()).expect("creating a child");
     let updates = [map(CHILD_CODE, code_slot, RX), map(CHILD_SHARED, shared_slot, RW)];
     c.equal("map code and shared page into the child", sys_page_map_into(slot, &updates), (2, None));
     c.equal("start the child", sys_env_start(slot, CHILD_CODE, CHILD_SHARED + 0x1000), Ok(()));
@@ -65,7 +65,7 @@ fn main() -> i64 {
     c.equal("destroy the spinner", sys_env_destroy(spinner_slot), Ok(()));
     c.equal("the environment table shows its slot free", exos::sys::vm::env_info(abi::env_index(spinner)).id, 0);
     c.equal("its id is dead", sys_env_yield(spinner), Err(Error::NoSuchEnv));
-    let (fresh, fresh_slot) = sys_env_create().expect("another child");
+    let (fresh, fresh_slot) = sys_env_create(user::child_pages()).expect("another child");
     c.check("a new environment never reuses a dead id", fresh != spinner && fresh != child);
     c.equal("destroy it", sys_env_destroy(fresh_slot), Ok(()));
 
@@ -74,7 +74,7 @@ fn main() -> i64 {
     while sys_env_yield(faulty).is_ok() {}
 
     // Grant across environments, then revoke.
-    let (other, other_slot) = sys_env_create().expect("a child to grant to");
+    let (other, other_slot) = sys_env_create(user::child_pages()).expect("a child to grant to");
     let granted = sys_cap_grant(shared_slot, other, Rights::READ);
     c.check("grant a read-only page capability to another environment", granted.is_ok());
     c.equal("revoke it", sys_cap_revoke(shared_slot), Ok(1));

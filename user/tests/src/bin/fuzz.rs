@@ -16,6 +16,11 @@
 //! rights while the fuzzer runs: the kernel must refuse every one of those (the fuzzer never
 //! consented), and the fuzzer prints how many were not refused with `NoRights` (the test expects 0).
 //!
+//! Budgets: half the `env_create`s ask for a small budget (so children exist), and half the
+//! `budget_give`/`budget_take` calls aim at one of those children with a small page count; every
+//! page of budget must come back too (the kernel prints `exo: LEAK` when an environment ends with
+//! a charge it cannot account for).
+//!
 //! Alongside, nested protected control transfer chains run: a driver (a copy of this program)
 //! calls and sends into a chain of servers, each the child of the one before, which at random
 //! consult the next one (synchronously or not), reply to an earlier caller, to garbage, or die. The fuzzer's own random calls (yields, destroys,
@@ -207,6 +212,8 @@ fn main() {
     let (stranger_id, stranger_slot) = spawn(stranger, &[(SHARED, shared)]).expect("spawning the stranger");
     // Live environments to grant to: the stranger, and the children the fuzzer's `env_create`s made.
     let mut targets = [stranger_id; 4];
+    // Slots of the children the fuzzer's `env_create`s made, for the budget calls to aim at.
+    let mut children = [0u64; 4];
     // The first free slot is the first one past the program's image and stack.
     // The chain's pages and capability come first, below the slots the random calls aim at, so
     // the chain lives through the run (unless a stray call still ends it).
@@ -240,9 +247,18 @@ fn main() {
             if number == Sysnum::CapGrant as u64 && rng.next() & 1 == 0 {
                 args[1] = targets[(rng.next() % targets.len() as u64) as usize];
             }
+            // Budgets: often small enough to be granted, aimed at a child that exists.
+            if number == Sysnum::EnvCreate as u64 && rng.next() & 1 == 0 {
+                args[0] = rng.next() % 80;
+            }
+            if (number == Sysnum::BudgetGive as u64 || number == Sysnum::BudgetTake as u64) && rng.next() & 1 == 0 {
+                args[0] = children[(rng.next() % children.len() as u64) as usize];
+                args[1] = rng.next() % 64;
+            }
             let (value, error) = user::raw_syscall(number, args);
             if number == Sysnum::EnvCreate as u64 && error.is_none() {
                 targets[(issued % 3) as usize + 1] = value >> 16;
+                children[(issued % 4) as usize] = value & 0xffff;
             }
             issued += 1;
             if let Some((id, _)) = chain.filter(|_| issued.is_multiple_of(512)) {

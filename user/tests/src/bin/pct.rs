@@ -74,7 +74,7 @@ fn main() -> i64 {
 
     // Failures.
     c.equal("call through a page capability", sys_pct_call(shared, [0; 5]), Err(Error::WrongType));
-    let (empty, empty_slot) = sys_env_create().expect("a child with no entry");
+    let (empty, empty_slot) = sys_env_create(user::child_pages()).expect("a child with no entry");
     c.equal("call a child with no entry", sys_pct_call(empty_slot, [0; 5]), Err(Error::NoEntry));
     let (pa, _) = sys_page_alloc(ANY_PAGE).expect("a page");
     let my_id = u64::from(exos::sys::vm::owner(pa >> 12).unwrap_or(0));

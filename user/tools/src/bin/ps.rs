@@ -1,5 +1,7 @@
 //! `ps`: the system-wide process table, read from the kernel's environment table and statistics
-//! window (no system call): id, parent, state, pages held, CPU time, name.
+//! window (no system call): each environment's memory budget and the pages charged to it (its
+//! pages, page tables, mapping records, its own record, its children's budgets; from the budget
+//! table), then id, parent, state, pages held, CPU time, name.
 #![no_std]
 #![no_main]
 #![deny(unsafe_code)]
@@ -8,11 +10,13 @@ use exos::println;
 use exos::sys::stats;
 
 fn main() -> i64 {
-    println!("{:>6} {:>6} S {:>5} {:>9} NAME", "PID", "PPID", "PAGES", "TIME");
+    println!("{:>9} {:>9} {:>6} {:>6} S {:>5} {:>9} NAME", "BUDGET", "USED", "PID", "PPID", "PAGES", "TIME");
     for p in stats::processes() {
         let ms = p.ticks * abi::TICK_MS;
         println!(
-            "{:>6} {:>6} {} {:>5} {:>3}:{:02}.{:02} {}",
+            "{:>9} {:>9} {:>6} {:>6} {} {:>5} {:>3}:{:02}.{:02} {}",
+            p.budget.limit,
+            p.budget.used,
             p.id,
             p.parent,
             stats::state_letter(p.state),

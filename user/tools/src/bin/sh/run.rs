@@ -8,6 +8,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use exos::fs::fd::{self, O_APPEND, O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY};
 use exos::proc::process::{self, SIGINT, SIGKILL};
+use exos::proc::budget;
 use exos::proc::spawn::{self, SpawnError};
 use exos::{fs::cwd, proc::fork, ipc::region, fs::tty};
 use shell::exec_plan::{self, Io, Mode, Plan, Stage};
@@ -193,6 +194,7 @@ impl Shell {
         // Programs first, builtins after (so a builtin writing into a pipe has its reader).
         let mut started: Vec<(usize, u64)> = Vec::new();
         let mut statuses: Vec<i32> = alloc::vec![0; stages.len()];
+        let programs = stages.iter().filter(|stage| !self.is_builtin(stage)).count();
         for pass in [false, true] {
             for (k, stage) in stages.iter().enumerate() {
                 if self.is_builtin(stage) != pass {
@@ -205,9 +207,23 @@ impl Shell {
                 if pass {
                     statuses[k] = self.builtin(stage, fds[1], fds[2]);
                 } else {
-                    match self.spawn(stage, &fds) {
-                        Ok(pid) => started.push((k, pid)),
-                        Err(status) => statuses[k] = status,
+                    // Memory: a background job gets the default share; a foreground pipeline
+                    // shares all the shell can spare (a lone command gets all of it).
+                    // (`BUDGET=64M cmd` asks for a budget of its own.)
+                    let asked = stage.assigns.iter().rev().find(|(name, _)| name == exec_plan::BUDGET_VAR);
+                    let budget = match asked.map(|(_, value)| (value, exec_plan::budget_pages(value))) {
+                        Some((_, Some(pages))) => Some(pages),
+                        Some((value, None)) => {
+                            exos::eprintln!("sh: {}={value}: not a size (pages, or bytes with K, M or G)", exec_plan::BUDGET_VAR);
+                            None
+                        }
+                        None if background => Some(budget::DEFAULT_PAGES),
+                        None => Some(budget::remaining() / programs.saturating_sub(started.len()).max(1) as u64),
+                    };
+                    match budget.map(|budget| self.spawn(stage, &fds, budget)) {
+                        Some(Ok(pid)) => started.push((k, pid)),
+                        Some(Err(status)) => statuses[k] = status,
+                        None => statuses[k] = 2,
                     }
                 }
                 for fd in opened {
@@ -279,7 +295,7 @@ impl Shell {
     }
 
     /// Starts a stage's program with descriptors `fds`; `Err(status)` if it cannot.
-    fn spawn(&self, stage: &Stage, fds: &[u32; 3]) -> Result<u64, i32> {
+    fn spawn(&self, stage: &Stage, fds: &[u32; 3], budget: u64) -> Result<u64, i32> {
         let name = &stage.argv[0];
         let path = if name.contains('/') {
             cwd::normalize(name).unwrap_or_else(|_| name.clone())
@@ -298,7 +314,7 @@ impl Shell {
         let vars = self.child_vars(&stage.assigns);
         let vars: Vec<&str> = vars.iter().map(String::as_str).collect();
         let map = [(0, fds[0]), (1, fds[1]), (2, fds[2])];
-        spawn::spawn_with(&path, &argv, &vars, &map).map_err(|e| match e {
+        spawn::spawn_budget(&path, &argv, &vars, &map, budget).map_err(|e| match e {
             SpawnError::NotFound if name.contains('/') => {
                 exos::eprintln!("sh: {name}: {}", exos::fs::lookup(&path).err().unwrap_or(exos::fs::Errno::ENOENT));
                 NOT_FOUND
