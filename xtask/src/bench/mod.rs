@@ -494,7 +494,7 @@ fn relative_command(command: &Command) -> String {
 
 /// The shared QEMU command line plus, in instruction mode, deterministic instruction counting.
 fn bench_qemu_command(accel: Accel, media: &Media, mode: Mode) -> Command {
-    let mut command = qemu::qemu_command(accel, media, Serial::Stdio);
+    let mut command = qemu::qemu_command(accel, qemu::DEFAULT_MEM, media, Serial::Stdio);
     if mode == Mode::Instructions {
         command.args(["-icount", "shift=0,sleep=off", "-seed", "1"]);
     }
