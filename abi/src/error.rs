@@ -38,11 +38,14 @@ pub enum Error {
     WrongType = 15,
     /// The target environment has no protected-control-transfer entry point.
     NoEntry = 16,
+    /// The range would cover part of a 2 MiB page mapping (unmapping or protecting part of one is
+    /// refused: change the whole 2 MiB, or map it with 4 KiB pages).
+    SplitsHugePage = 17,
 }
 
 impl Error {
     /// Every error, in code order.
-    pub const ALL: [Error; 16] = [
+    pub const ALL: [Error; 17] = [
         Error::BadSysnum,
         Error::BadAddress,
         Error::TooLong,
@@ -59,6 +62,7 @@ impl Error {
         Error::NoSuchEnv,
         Error::WrongType,
         Error::NoEntry,
+        Error::SplitsHugePage,
     ];
 
     /// The error's numeric code, as it appears in `rax`.
@@ -90,6 +94,7 @@ impl Error {
             Error::NoSuchEnv => "no such environment",
             Error::WrongType => "capability names another kind of object",
             Error::NoEntry => "no entry point registered",
+            Error::SplitsHugePage => "range covers part of a 2 MiB page",
         }
     }
 }

@@ -40,6 +40,7 @@ mod console;
 mod env;
 mod envs;
 mod exit;
+mod extent;
 mod input;
 mod loader;
 #[allow(unsafe_code)]

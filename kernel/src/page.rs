@@ -34,3 +34,27 @@ pub fn over_budget() -> bool {
 pub fn note_freed() {
     HELD.fetch_sub(1, Ordering::Relaxed);
 }
+
+/// Charges `pages` new pages (an extent) to `env`: refused with `QuotaExceeded` past its quota
+/// (`abi::PAGE_QUOTA`), and with `NoMemory` when all
+/// environments together would pass `user_pages=`. The one place extent pages are charged:
+/// memory budgets replace this check with the budget's charge, and [`credit`] with its refund.
+pub fn charge(env: &mut crate::env::Env, pages: u64) -> Result<(), abi::Error> {
+    if env.pages.saturating_add(pages) > abi::PAGE_QUOTA {
+        return Err(abi::Error::QuotaExceeded);
+    }
+    if HELD.load(Ordering::Relaxed).saturating_add(pages) > BUDGET.load(Ordering::Relaxed) {
+        // The caller starts a revocation request (`revoke::pressure`) once it has let go of `env`.
+        return Err(abi::Error::NoMemory);
+    }
+    env.pages += pages;
+    HELD.fetch_add(pages, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Gives back what [`charge`] took: `env` no longer holds `pages` pages (an extent freed, or its
+/// allocation failed after the charge).
+pub fn credit(env: &mut crate::env::Env, pages: u64) {
+    env.pages -= pages;
+    HELD.fetch_sub(pages, Ordering::Relaxed);
+}

@@ -57,7 +57,10 @@ fn walk_create(root: u64, va: u64, level: u32, table_flags: u64) -> Result<&'sta
             let fresh = owners::alloc_zeroed().ok_or(MapError::OutOfMemory)?;
             *entry = fresh | table_flags;
         }
-        assert!(*entry & HUGE == 0, "walk through a huge page at {va:#x}");
+        // A 2 MiB page maps `va` already (an extent mapping).
+        if *entry & HUGE != 0 {
+            return Err(MapError::AlreadyMapped);
+        }
         table = *entry & ADDRESS_MASK;
     }
     // SAFETY: as above.
@@ -73,6 +76,74 @@ pub fn map(root: u64, va: u64, pa: u64, flags: u64) -> Result<(), MapError> {
     }
     *entry = (pa & ADDRESS_MASK) | flags | PRESENT;
     Ok(())
+}
+
+/// Maps the 2 MiB page at `va` (2 MiB-aligned) to the 2 MiB-aligned physical range at `pa` with
+/// `flags` (PRESENT and HUGE are added). A page table left empty there by earlier 4 KiB unmaps is
+/// freed and replaced; returns how many page-table frames that freed (0 or 1).
+pub fn map_huge(root: u64, va: u64, pa: u64, flags: u64) -> Result<u64, MapError> {
+    debug_assert!(va.is_multiple_of(HUGE_SIZE) && pa.is_multiple_of(HUGE_SIZE));
+    let table_flags = PRESENT | WRITABLE | (flags & USER);
+    let entry = walk_create(root, va, 2, table_flags)?;
+    let mut freed = 0;
+    if *entry & PRESENT != 0 {
+        if *entry & HUGE != 0 {
+            return Err(MapError::AlreadyMapped);
+        }
+        let table = *entry & ADDRESS_MASK;
+        // SAFETY: a user page table of the address space being edited; only read here.
+        if unsafe { phys::table_mut(table) }.iter().any(|e| e & PRESENT != 0) {
+            return Err(MapError::AlreadyMapped);
+        }
+        *entry = 0;
+        owners::free(table);
+        freed = 1;
+        // The table's own translations may be cached (paging-structure caches).
+        flush_all(root);
+    }
+    *entry = (pa & ADDRESS_MASK) | flags | PRESENT | HUGE;
+    Ok(freed)
+}
+
+/// Removes the 2 MiB mapping at `va`; returns the physical range it mapped, if it was one.
+pub fn unmap_huge(root: u64, va: u64) -> Option<u64> {
+    let entry = huge_entry(root, va)?;
+    let pa = *entry & ADDRESS_MASK;
+    *entry = 0;
+    flush(root, va);
+    Some(pa)
+}
+
+/// Rewrites the flags of the 2 MiB mapping at `va` (keeping its frame); false if there is none.
+pub fn protect_huge(root: u64, va: u64, flags: u64) -> bool {
+    let Some(entry) = huge_entry(root, va) else { return false };
+    *entry = (*entry & ADDRESS_MASK) | flags | PRESENT | HUGE;
+    flush(root, va);
+    true
+}
+
+/// The present 2 MiB entry for `va`, if any.
+fn huge_entry(root: u64, va: u64) -> Option<&'static mut u64> {
+    let mut table = root;
+    for level in [4, 3] {
+        // SAFETY: a page-table page of an address space the kernel is editing (single-threaded).
+        let entry = unsafe { phys::table_mut(table) }[index(va, level)];
+        if entry & PRESENT == 0 || entry & HUGE != 0 {
+            return None;
+        }
+        table = entry & ADDRESS_MASK;
+    }
+    // SAFETY: as above; the caller holds the one reference to it.
+    let entry = &mut unsafe { phys::table_mut(table) }[index(va, 2)];
+    (*entry & (PRESENT | HUGE) == PRESENT | HUGE).then_some(entry)
+}
+
+/// Drops the TLB entries (and paging-structure caches) of `root` when it is the active address space.
+fn flush_all(root: u64) {
+    if is_active(root) {
+        // SAFETY: CR3 gets its own value back; the kernel's global entries stay.
+        unsafe { cpu::write_cr3(cpu::read_cr3()) };
+    }
 }
 
 /// The frame behind `va` and the **effective** rights of the whole walk, if mapped: `PRESENT`, then
@@ -267,7 +338,11 @@ fn free_table(table: u64, level: u32) {
     // Tables are mostly empty: eight entries are tested at once (the OR compiles to vector code).
     for chunk in entries.chunks_exact_mut(8).filter(|c| c.iter().fold(0, |any, e| any | e) & PRESENT != 0) {
         for entry in chunk.iter_mut().filter(|e| **e & PRESENT != 0) {
-            if level > 1 {
+            if level == 2 && *entry & HUGE != 0 {
+                // Extent mappings are removed (and their frames freed with their capability) before an
+                // address space goes; a 2 MiB page is never a table to walk.
+                debug_assert!(false, "a 2 MiB mapping left in a dying address space");
+            } else if level > 1 {
                 free_table(*entry & ADDRESS_MASK, level - 1);
             } else {
                 owners::free(*entry & ADDRESS_MASK);

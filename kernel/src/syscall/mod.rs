@@ -9,6 +9,7 @@
 mod cap;
 mod console;
 mod env;
+mod extent;
 mod page;
 mod pct;
 mod slice;

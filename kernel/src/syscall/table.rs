@@ -5,11 +5,11 @@
 //! `syscall/<object>.rs` and gives it its arguments from the caller's saved registers (`rdi`, `rsi`,
 //! `rdx`, `r10`, `r8`, `r9`); calls that may switch environments, and `page_map`, get the registers
 //! themselves.
-use super::{cap, console, env, page, pct, slice, SysResult};
+use super::{cap, console, env, extent, page, pct, slice, SysResult};
 use crate::arch::x86_64::entry::TrapFrame;
 
 /// How many calls there are: numbers are dense from 0.
-pub(super) const CALLS: u64 = 24;
+pub(super) const CALLS: u64 = 29;
 
 /// Runs the handler of call `regs.rax`; an unknown number is `BadSysnum`.
 #[inline(always)]
@@ -103,6 +103,26 @@ pub(super) fn dispatch(regs: &mut TrapFrame) -> SysResult {
         23 => {
             let (ptr, len) = (regs.rdi, regs.rsi);
             console::sys_console_read(ptr, len)
+        }
+        24 => {
+            let (pages, align) = (regs.rdi, regs.rsi);
+            extent::sys_extent_alloc(pages, align)
+        }
+        25 => {
+            let slot = regs.rdi;
+            extent::sys_extent_free(slot)
+        }
+        26 => {
+            let (env, slot, va, first, pages, rights) = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9);
+            extent::sys_extent_map(env, slot, va, first, pages, rights)
+        }
+        27 => {
+            let (env, va, pages) = (regs.rdi, regs.rsi, regs.rdx);
+            extent::sys_extent_unmap(env, va, pages)
+        }
+        28 => {
+            let (env, va, pages, rights) = (regs.rdi, regs.rsi, regs.rdx, regs.r10);
+            extent::sys_extent_protect(env, va, pages, rights)
         }
         _ => Err(abi::Error::BadSysnum.into()),
     }
