@@ -56,7 +56,7 @@ fn main() -> i64 {
     // --- bad_extent_huge_beyond: one page, 2 MiB-aligned; a 2 MiB page over it would map 511
     // pages that are not the caller's.
     let one = sys_extent_alloc(1, HUGE_PAGES);
-    c.check("a one-page extent, 2 MiB-aligned", one.is_ok_and(|(pa, _)| pa % HUGE == 0));
+    c.check("a one-page extent, 2 MiB-aligned", one.is_ok_and(|(pa, _)| pa.is_multiple_of(HUGE)));
     let (one_pa, one) = one.unwrap_or((0, 0));
     c.equal("a 2 MiB page over a one-page extent", sys_extent_map(SELF_ENV, one, va(0), 0, HUGE_PAGES, RW | EXTENT_HUGE), Err(Error::BadArgument));
     c.equal("... mapped nothing", vm::translate(va(0)), None);
@@ -72,7 +72,7 @@ fn main() -> i64 {
 
     // --- bad_extent_misaligned, over a 2 MiB-aligned extent of 520 pages.
     let big = sys_extent_alloc(HUGE_PAGES + 8, HUGE_PAGES);
-    c.check("a 520-page extent, 2 MiB-aligned", big.is_ok_and(|(pa, _)| pa % HUGE == 0));
+    c.check("a 520-page extent, 2 MiB-aligned", big.is_ok_and(|(pa, _)| pa.is_multiple_of(HUGE)));
     let (big_pa, big) = big.unwrap_or((0, 0));
     c.check("each of its pages is mine, named by one capability", (0..HUGE_PAGES + 8).all(|i| vm::owner(big_pa / PAGE + i) == Some(me) && vm::refs(big_pa / PAGE + i) == 1));
     c.equal("2 MiB pages at an unaligned address", sys_extent_map(SELF_ENV, big, va(1) + PAGE, 0, HUGE_PAGES, RW | EXTENT_HUGE), Err(Error::BadAddress));

@@ -28,7 +28,7 @@ fn held() -> u32 {
 /// Whether the 2 MiB from `va` map 2 MiB-aligned contiguous frames (as a 2 MiB page does).
 fn huge(va: u64) -> bool {
     let first = vm::physical(va);
-    first.is_some_and(|pa| pa % HUGE == 0) && (0..HUGE_PAGES).all(|i| vm::physical(va + i * PAGE) == first.map(|pa| pa + i * PAGE))
+    first.is_some_and(|pa| pa.is_multiple_of(HUGE)) && (0..HUGE_PAGES).all(|i| vm::physical(va + i * PAGE) == first.map(|pa| pa + i * PAGE))
 }
 
 fn main() -> i64 {
@@ -44,7 +44,7 @@ fn main() -> i64 {
     let base = mmap::map(Spec::extent(len, RW));
     c.check("an extent region of 2 MiB + 12 KiB", base.is_ok());
     let base = base.unwrap_or(0);
-    c.check("... starts 2 MiB-aligned", base % HUGE == 0);
+    c.check("... starts 2 MiB-aligned", base.is_multiple_of(HUGE));
     c.equal("... held by two extents", extent::count(), 2);
     c.check("... the first 2 MiB is one 2 MiB page of contiguous frames", huge(base));
     c.check("... the tail is mapped", (0..3).all(|i| vm::translate(base + HUGE + i * PAGE).is_some()));
