@@ -642,4 +642,126 @@ pub const CALLS: &[Call] = &[
             budgets) stays until it frees it or ends.",
         frame: false,
     },
+    Call {
+        number: 29,
+        object: "extent",
+        verb: "alloc",
+        args: &["pages", "align"],
+        returns: "`physical address | slot` of the first page (slots are below 4096, addresses page-aligned)",
+        rights: "none needed; the extent's pages are charged to the caller's budget",
+        errors: &[
+            ("BadArgument", "`pages` is 0, or `align` is not a power of two from 1 to `HUGE_PAGES` (512)"),
+            ("TooLong", "`pages` > `MAX_EXTENT_PAGES` (8192)"),
+            ("OutOfMemory", "the caller's budget cannot cover the extent's pages"),
+            ("NoMemory", "no run of `pages` free physically contiguous pages with that alignment, or all environments together hold the budget set with `user_pages=N` (a revocation request starts)"),
+            ("TableFull", "the caller's capability table (1024 slots) is full, or all environments together hold 16384 capabilities"),
+        ],
+        doc: "Allocates an extent: `pages` physically contiguous zeroed pages, the first aligned to `align` pages, and puts a root capability with all rights (`rwxg`) naming the whole range in the caller's first free slot.",
+        details: "One capability names the whole range: it is mapped with `extent_map`, freed with
+            `extent_free`, and may be granted whole with `cap_grant` (there is no call that names part of
+            an extent, so no part of it can be granted, given or freed). `align` = `HUGE_PAGES` gives an
+            extent that `extent_map` can map with 2 MiB pages. Every page is recorded as the caller's in
+            the ownership table and counted in the capability-count table. See \"Extents\".",
+        frame: false,
+    },
+    Call {
+        number: 30,
+        object: "extent",
+        verb: "free",
+        args: &["slot"],
+        returns: "the number of pages freed",
+        rights: "the extent's root capability",
+        errors: &[
+            ("BadSlot", "`slot` ≥ 1024"),
+            ("EmptySlot", "nothing in `slot`"),
+            ("WrongType", "the capability does not name an extent"),
+            ("NoRights", "not the extent's root capability (a grant cannot free it)"),
+            ("Busy", "a mapping still goes through the capability or one granted from it: unmap first"),
+        ],
+        doc: "Frees the extent of root capability `slot`: every capability granted from it goes, and all its pages return to the free pool.",
+        details: "Unlike `page_free`, a mapped extent is refused (`Busy`) rather than unmapped behind the
+            library's back: its mappings are large, and a library that still maps one has a bug. The
+            kernel's own removals (revocation, repossession, `cap_delete`, the environment's end) unmap
+            first.",
+        frame: false,
+    },
+    Call {
+        number: 31,
+        object: "extent",
+        verb: "map",
+        args: &["env", "slot", "va", "first", "pages", "rights"],
+        returns: "0",
+        rights: "the extent capability in `slot` with `rights`; on `env`: `WRITE` (or `SELF_ENV`)",
+        errors: &[
+            ("BadSlot", "the capability check of `env` or `slot` failed"),
+            ("EmptySlot", "as `BadSlot`"),
+            ("NoRights", "as `BadSlot`; or `rights` beyond the capability's"),
+            ("WrongType", "`slot` does not name an extent, or `env` does not name an environment"),
+            ("NoSuchEnv", "the `env` environment has ended"),
+            ("BadArgument", "`pages` is 0; `[first, first + pages)` is not inside the extent; `rights` without `READ`, with `GRANT` or with undefined bits; with `EXTENT_HUGE`, `pages` not a multiple of `HUGE_PAGES`"),
+            ("TooLong", "`pages` > `MAX_EXTENT_PAGES` (8192)"),
+            ("BadAddress", "`va` unaligned, the range outside user space or in a read-only window; with `EXTENT_HUGE`, `va` or the physical address of page `first` not 2 MiB-aligned"),
+            ("AlreadyMapped", "a page of the range is mapped already (nothing changes)"),
+            ("QuotaExceeded", "the environment has `MAX_EXTENT_MAPPINGS` (1024) extent mappings"),
+            ("OutOfMemory", "the caller's budget cannot cover the page-table pages the range may need (nothing changes)"),
+            ("NoMemory", "no frame for a page table (nothing changes)"),
+        ],
+        doc: "Maps pages `[first, first + pages)` of the extent in `slot` at `va` in `env`'s address space with `rights` (`READ` required, `WRITE`, `EXECUTE`, plus `EXTENT_HUGE` for 2 MiB pages), all or nothing, in one call.",
+        details: "The library chooses the page size; the kernel checks it: with `EXTENT_HUGE` every 2 MiB
+            page lies inside the capability's range and is aligned virtually and physically. One mapping
+            record covers the whole range (it counts as one mapping of the capability), so revoking or
+            deleting the capability removes it everywhere. Entries carry no `OWN_SLOT` bits (the
+            library keeps its own record of which extent backs a range). Pages of an extent mapping are
+            changed only through `extent_unmap` and `extent_protect`; `page_map` sees them as not
+            mapped through a capability (`NotMapped`) and refuses to map over them (`AlreadyMapped`).",
+        frame: false,
+    },
+    Call {
+        number: 32,
+        object: "extent",
+        verb: "unmap",
+        args: &["env", "va", "pages"],
+        returns: "0",
+        rights: "on `env`: `WRITE` (or `SELF_ENV`)",
+        errors: &[
+            ("BadSlot", "the capability errors of `env`"),
+            ("EmptySlot", "the capability errors of `env`"),
+            ("NoRights", "the capability errors of `env`"),
+            ("WrongType", "the capability errors of `env`"),
+            ("NoSuchEnv", "the capability errors of `env`"),
+            ("BadArgument", "`pages` is 0"),
+            ("TooLong", "`pages` > `MAX_EXTENT_PAGES` (8192)"),
+            ("BadAddress", "`va` unaligned, or the range outside user space or in a read-only window"),
+            ("NotMapped", "a page of the range is not mapped through an extent (nothing changes)"),
+            ("SplitsHugePage", "the range covers part of a 2 MiB page (nothing changes)"),
+            ("QuotaExceeded", "cutting a hole in a mapping would make more than `MAX_EXTENT_MAPPINGS` records"),
+        ],
+        doc: "Removes the extent mappings of `[va, va + pages * 4096)` in `env`'s address space, all or nothing; mappings that extend past the range keep their other parts.",
+        details: "The extent itself stays (free it with `extent_free` once nothing maps it).",
+        frame: false,
+    },
+    Call {
+        number: 33,
+        object: "extent",
+        verb: "protect",
+        args: &["env", "va", "pages", "rights"],
+        returns: "0",
+        rights: "`rights` within those each mapping was made with; on `env`: `WRITE` (or `SELF_ENV`)",
+        errors: &[
+            ("BadSlot", "the capability errors of `env`"),
+            ("EmptySlot", "the capability errors of `env`"),
+            ("NoRights", "the capability errors of `env`; or `rights` beyond a mapping's"),
+            ("WrongType", "the capability errors of `env`"),
+            ("NoSuchEnv", "the capability errors of `env`"),
+            ("BadArgument", "`pages` is 0; `rights` without `READ`, with `GRANT` or with undefined bits"),
+            ("TooLong", "`pages` > `MAX_EXTENT_PAGES` (8192)"),
+            ("BadAddress", "`va` unaligned, or the range outside user space or in a read-only window"),
+            ("NotMapped", "a page of the range is not mapped through an extent (nothing changes)"),
+            ("SplitsHugePage", "the range covers part of a 2 MiB page (nothing changes)"),
+            ("QuotaExceeded", "splitting a mapping would make more than `MAX_EXTENT_MAPPINGS` records"),
+        ],
+        doc: "Sets the protection of the extent-mapped pages `[va, va + pages * 4096)` in `env`'s address space to `rights`, all or nothing.",
+        details: "`rights` = `READ` makes them read-only; to take every right away, unmap them.",
+        frame: false,
+    },
 ];

@@ -44,11 +44,14 @@ pub enum Error {
     /// frame, which starts a revocation request), this is the caller's own limit: only freeing its
     /// own pages, ending children or getting more budget from its creator helps.
     OutOfMemory = 17,
+    /// The range would cover part of a 2 MiB page mapping (unmapping or protecting part of one is
+    /// refused: change the whole 2 MiB, or map it with 4 KiB pages).
+    SplitsHugePage = 18,
 }
 
 impl Error {
     /// Every error, in code order.
-    pub const ALL: [Error; 17] = [
+    pub const ALL: [Error; 18] = [
         Error::BadSysnum,
         Error::BadAddress,
         Error::TooLong,
@@ -66,6 +69,7 @@ impl Error {
         Error::WrongType,
         Error::NoEntry,
         Error::OutOfMemory,
+        Error::SplitsHugePage,
     ];
 
     /// The error's numeric code, as it appears in `rax`.
@@ -98,6 +102,7 @@ impl Error {
             Error::WrongType => "capability names another kind of object",
             Error::NoEntry => "no entry point registered",
             Error::OutOfMemory => "memory budget exhausted",
+            Error::SplitsHugePage => "range covers part of a 2 MiB page",
         }
     }
 }

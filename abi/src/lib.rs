@@ -198,6 +198,17 @@ pub const ANY_PAGE: u64 = u64::MAX;
 pub const ENV_RECORD_PAGES: u64 = 6;
 /// Capability mapping records charged as one page of budget (their kernel memory).
 pub const RECORDS_PER_PAGE: u64 = 32;
+/// The most pages one extent holds (`extent_alloc`), and the most one `extent_map`,
+/// `extent_unmap` or `extent_protect` call changes: 32 MiB, so the kernel's work per call (zeroing,
+/// capability counts, page-table entries) stays bounded. 1 GiB is 32 extents.
+pub const MAX_EXTENT_PAGES: u64 = 8192;
+/// Pages in a 2 MiB page.
+pub const HUGE_PAGES: u64 = 512;
+/// `extent_map` rights flag: map with 2 MiB pages (the virtual address and the physical address
+/// of the first page mapped 2 MiB-aligned, the page count a multiple of [`HUGE_PAGES`]).
+pub const EXTENT_HUGE: u64 = 1 << 16;
+/// The most extent mappings (`extent_map` records) one environment may have.
+pub const MAX_EXTENT_MAPPINGS: usize = 1024;
 /// The most updates one `page_map` call applies.
 pub const MAX_MAP_BATCH: u64 = 512;
 /// The most pages one `page_map` call changes, a [`MapUpdate::PROTECT_RANGE`] counting as its

@@ -455,11 +455,108 @@ pub enum Sysnum {
     /// - [`Error::NoSuchEnv`]: the capability errors of `env`
     /// - [`Error::OutOfMemory`]: the child's budget has fewer than `pages` pages free (a budget is never taken below what is charged to it)
     BudgetTake = 28,
+    /// `sys_extent_alloc(pages, align)`: Allocates an extent: `pages` physically contiguous zeroed pages, the first aligned to `align` pages, and puts a root capability with all rights (`rwxg`) naming the whole range in the caller's first free slot.
+    ///
+    /// One capability names the whole range: it is mapped with `extent_map`, freed with
+    /// `extent_free`, and may be granted whole with `cap_grant` (there is no call that names part of
+    /// an extent, so no part of it can be granted, given or freed). `align` = `HUGE_PAGES` gives an
+    /// extent that `extent_map` can map with 2 MiB pages. Every page is recorded as the caller's in
+    /// the ownership table and counted in the capability-count table. See "Extents".
+    ///
+    /// Returns: `physical address | slot` of the first page (slots are below 4096, addresses page-aligned). Rights: none needed; the extent's pages are charged to the caller's budget.
+    ///
+    /// Errors:
+    /// - [`Error::BadArgument`]: `pages` is 0, or `align` is not a power of two from 1 to `HUGE_PAGES` (512)
+    /// - [`Error::TooLong`]: `pages` > `MAX_EXTENT_PAGES` (8192)
+    /// - [`Error::OutOfMemory`]: the caller's budget cannot cover the extent's pages
+    /// - [`Error::NoMemory`]: no run of `pages` free physically contiguous pages with that alignment, or all environments together hold the budget set with `user_pages=N` (a revocation request starts)
+    /// - [`Error::TableFull`]: the caller's capability table (1024 slots) is full, or all environments together hold 16384 capabilities
+    ExtentAlloc = 29,
+    /// `sys_extent_free(slot)`: Frees the extent of root capability `slot`: every capability granted from it goes, and all its pages return to the free pool.
+    ///
+    /// Unlike `page_free`, a mapped extent is refused (`Busy`) rather than unmapped behind the
+    /// library's back: its mappings are large, and a library that still maps one has a bug. The
+    /// kernel's own removals (revocation, repossession, `cap_delete`, the environment's end) unmap
+    /// first.
+    ///
+    /// Returns: the number of pages freed. Rights: the extent's root capability.
+    ///
+    /// Errors:
+    /// - [`Error::BadSlot`]: `slot` ≥ 1024
+    /// - [`Error::EmptySlot`]: nothing in `slot`
+    /// - [`Error::WrongType`]: the capability does not name an extent
+    /// - [`Error::NoRights`]: not the extent's root capability (a grant cannot free it)
+    /// - [`Error::Busy`]: a mapping still goes through the capability or one granted from it: unmap first
+    ExtentFree = 30,
+    /// `sys_extent_map(env, slot, va, first, pages, rights)`: Maps pages `[first, first + pages)` of the extent in `slot` at `va` in `env`'s address space with `rights` (`READ` required, `WRITE`, `EXECUTE`, plus `EXTENT_HUGE` for 2 MiB pages), all or nothing, in one call.
+    ///
+    /// The library chooses the page size; the kernel checks it: with `EXTENT_HUGE` every 2 MiB
+    /// page lies inside the capability's range and is aligned virtually and physically. One mapping
+    /// record covers the whole range (it counts as one mapping of the capability), so revoking or
+    /// deleting the capability removes it everywhere. Entries carry no `OWN_SLOT` bits (the
+    /// library keeps its own record of which extent backs a range). Pages of an extent mapping are
+    /// changed only through `extent_unmap` and `extent_protect`; `page_map` sees them as not
+    /// mapped through a capability (`NotMapped`) and refuses to map over them (`AlreadyMapped`).
+    ///
+    /// Returns: 0. Rights: the extent capability in `slot` with `rights`; on `env`: `WRITE` (or `SELF_ENV`).
+    ///
+    /// Errors:
+    /// - [`Error::BadSlot`]: the capability check of `env` or `slot` failed
+    /// - [`Error::EmptySlot`]: as `BadSlot`
+    /// - [`Error::NoRights`]: as `BadSlot`; or `rights` beyond the capability's
+    /// - [`Error::WrongType`]: `slot` does not name an extent, or `env` does not name an environment
+    /// - [`Error::NoSuchEnv`]: the `env` environment has ended
+    /// - [`Error::BadArgument`]: `pages` is 0; `[first, first + pages)` is not inside the extent; `rights` without `READ`, with `GRANT` or with undefined bits; with `EXTENT_HUGE`, `pages` not a multiple of `HUGE_PAGES`
+    /// - [`Error::TooLong`]: `pages` > `MAX_EXTENT_PAGES` (8192)
+    /// - [`Error::BadAddress`]: `va` unaligned, the range outside user space or in a read-only window; with `EXTENT_HUGE`, `va` or the physical address of page `first` not 2 MiB-aligned
+    /// - [`Error::AlreadyMapped`]: a page of the range is mapped already (nothing changes)
+    /// - [`Error::QuotaExceeded`]: the environment has `MAX_EXTENT_MAPPINGS` (1024) extent mappings
+    /// - [`Error::OutOfMemory`]: the caller's budget cannot cover the page-table pages the range may need (nothing changes)
+    /// - [`Error::NoMemory`]: no frame for a page table (nothing changes)
+    ExtentMap = 31,
+    /// `sys_extent_unmap(env, va, pages)`: Removes the extent mappings of `[va, va + pages * 4096)` in `env`'s address space, all or nothing; mappings that extend past the range keep their other parts.
+    ///
+    /// The extent itself stays (free it with `extent_free` once nothing maps it).
+    ///
+    /// Returns: 0. Rights: on `env`: `WRITE` (or `SELF_ENV`).
+    ///
+    /// Errors:
+    /// - [`Error::BadSlot`]: the capability errors of `env`
+    /// - [`Error::EmptySlot`]: the capability errors of `env`
+    /// - [`Error::NoRights`]: the capability errors of `env`
+    /// - [`Error::WrongType`]: the capability errors of `env`
+    /// - [`Error::NoSuchEnv`]: the capability errors of `env`
+    /// - [`Error::BadArgument`]: `pages` is 0
+    /// - [`Error::TooLong`]: `pages` > `MAX_EXTENT_PAGES` (8192)
+    /// - [`Error::BadAddress`]: `va` unaligned, or the range outside user space or in a read-only window
+    /// - [`Error::NotMapped`]: a page of the range is not mapped through an extent (nothing changes)
+    /// - [`Error::SplitsHugePage`]: the range covers part of a 2 MiB page (nothing changes)
+    /// - [`Error::QuotaExceeded`]: cutting a hole in a mapping would make more than `MAX_EXTENT_MAPPINGS` records
+    ExtentUnmap = 32,
+    /// `sys_extent_protect(env, va, pages, rights)`: Sets the protection of the extent-mapped pages `[va, va + pages * 4096)` in `env`'s address space to `rights`, all or nothing.
+    ///
+    /// `rights` = `READ` makes them read-only; to take every right away, unmap them.
+    ///
+    /// Returns: 0. Rights: `rights` within those each mapping was made with; on `env`: `WRITE` (or `SELF_ENV`).
+    ///
+    /// Errors:
+    /// - [`Error::BadSlot`]: the capability errors of `env`
+    /// - [`Error::EmptySlot`]: the capability errors of `env`
+    /// - [`Error::NoRights`]: the capability errors of `env`; or `rights` beyond a mapping's
+    /// - [`Error::WrongType`]: the capability errors of `env`
+    /// - [`Error::NoSuchEnv`]: the capability errors of `env`
+    /// - [`Error::BadArgument`]: `pages` is 0; `rights` without `READ`, with `GRANT` or with undefined bits
+    /// - [`Error::TooLong`]: `pages` > `MAX_EXTENT_PAGES` (8192)
+    /// - [`Error::BadAddress`]: `va` unaligned, or the range outside user space or in a read-only window
+    /// - [`Error::NotMapped`]: a page of the range is not mapped through an extent (nothing changes)
+    /// - [`Error::SplitsHugePage`]: the range covers part of a 2 MiB page (nothing changes)
+    /// - [`Error::QuotaExceeded`]: splitting a mapping would make more than `MAX_EXTENT_MAPPINGS` records
+    ExtentProtect = 33,
 }
 
 impl Sysnum {
     /// Every call, in number order (generated from `calls::CALLS` like the rest of this file).
-    pub const ALL: [Sysnum; 29] = [
+    pub const ALL: [Sysnum; 34] = [
         Sysnum::ConsoleWrite,
         Sysnum::EnvExit,
         Sysnum::EnvSetExceptionHandler,
@@ -489,6 +586,11 @@ impl Sysnum {
         Sysnum::PageWake,
         Sysnum::BudgetGive,
         Sysnum::BudgetTake,
+        Sysnum::ExtentAlloc,
+        Sysnum::ExtentFree,
+        Sysnum::ExtentMap,
+        Sysnum::ExtentUnmap,
+        Sysnum::ExtentProtect,
     ];
 
     /// The call's name (`sys_<object>_<verb>`), as the library OS's wrapper and the kernel's
@@ -524,6 +626,11 @@ impl Sysnum {
             Sysnum::PageWake => "sys_page_wake",
             Sysnum::BudgetGive => "sys_budget_give",
             Sysnum::BudgetTake => "sys_budget_take",
+            Sysnum::ExtentAlloc => "sys_extent_alloc",
+            Sysnum::ExtentFree => "sys_extent_free",
+            Sysnum::ExtentMap => "sys_extent_map",
+            Sysnum::ExtentUnmap => "sys_extent_unmap",
+            Sysnum::ExtentProtect => "sys_extent_protect",
         }
     }
 }

@@ -28,11 +28,17 @@ impl Placer {
     /// moves past it and a guard page). `NoMemory` when the area is used up, `BadAddress` for an
     /// unaligned address or one outside user space or inside the kernel's windows.
     pub fn place(&mut self, addr: Option<u64>, pages: u64) -> Result<u64, Error> {
+        self.place_aligned(addr, pages, PAGE)
+    }
+
+    /// As [`Placer::place`], a chosen start being a multiple of `align` bytes (a power of two, at
+    /// least a page: 2 MiB lets a region use 2 MiB pages).
+    pub fn place_aligned(&mut self, addr: Option<u64>, pages: u64, align: u64) -> Result<u64, Error> {
         let len = pages * PAGE;
         let start = match addr {
             Some(a) => a,
             None => {
-                let a = self.next;
+                let a = self.next.checked_next_multiple_of(align).ok_or(Error::NoMemory)?;
                 self.next = a.checked_add(len + PAGE).filter(|&n| n <= self.end).ok_or(Error::NoMemory)?;
                 a
             }
@@ -73,6 +79,15 @@ mod tests {
         assert_eq!(p.place(None, 2), Ok(AREA.start));
         assert_eq!(p.place(None, 1), Ok(AREA.start + 3 * PAGE));
         assert_eq!(p.next, AREA.start + 5 * PAGE);
+    }
+
+    #[test]
+    fn an_aligned_region_skips_to_the_boundary() {
+        let mut p = Placer::new(AREA.start + PAGE..AREA.end);
+        assert_eq!(p.place_aligned(None, 1, 4 * PAGE), Ok(AREA.start + 4 * PAGE));
+        assert_eq!(p.next, AREA.start + 6 * PAGE);
+        assert_eq!(p.place_aligned(None, 7, 4 * PAGE), Ok(AREA.start + 8 * PAGE), "then the area runs out exactly");
+        assert_eq!(p.place_aligned(None, 1, 4 * PAGE), Err(Error::NoMemory));
     }
 
     #[test]

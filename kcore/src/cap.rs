@@ -158,6 +158,20 @@ impl<O: Copy> CapSpace<O> {
         self.node_of(owner, slot).map_or(0, |node| self.nodes[node].as_ref().expect("live").mappings)
     }
 
+    /// How many mappings go through `owner`'s `slot` and every capability granted from it,
+    /// transitively (0 for an empty slot): an extent is freed only when this is 0.
+    pub fn subtree_mappings(&self, owner: usize, slot: u64) -> u32 {
+        let Ok(root) = self.node_of(owner, slot) else { return 0 };
+        let mut stack = alloc::vec![root];
+        let mut total = 0u32;
+        while let Some(node) = stack.pop() {
+            let n = self.nodes[node].as_ref().expect("live");
+            total = total.saturating_add(n.mappings);
+            stack.extend_from_slice(&n.children);
+        }
+        total
+    }
+
     /// Whether `owner`'s `slot` holds a root capability (one not granted from another).
     pub fn is_root(&self, owner: usize, slot: u64) -> Result<bool, CapError> {
         let node = self.node_of(owner, slot)?;

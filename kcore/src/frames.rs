@@ -134,6 +134,20 @@ impl<'a> FrameAllocator<'a> {
         Ok(())
     }
 
+    /// Frees the allocated frames `[first, first + count)` (an extent), all or none: every one must
+    /// be in the map and in use.
+    pub fn free_range(&mut self, first: u64, count: u64) -> Result<(), FrameError> {
+        let end = first.checked_add(count).ok_or(FrameError::OutOfRange(first))?;
+        if end > self.frame_count {
+            return Err(FrameError::OutOfRange(end - 1));
+        }
+        if let Some(frame) = (first..end).find(|&f| !self.is_used(f)) {
+            return Err(FrameError::DoubleFree(frame));
+        }
+        self.release_range(first, count);
+        Ok(())
+    }
+
     /// Whether `frame` is in the map and free.
     pub fn is_free(&self, frame: u64) -> bool {
         frame < self.frame_count && !self.is_used(frame)

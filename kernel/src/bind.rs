@@ -9,9 +9,9 @@
 //! can never be mapped: only pages named by a capability are.
 //!
 //! When capabilities go (revoked, deleted, or their environment ends), this file undoes what they
-//! allowed: the mappings made through them, in every environment, and, for a page's root
-//! capability, the page itself, refunded to its owner's budget ([`revoke`], [`delete`],
-//! [`remove_env`]).
+//! allowed: the mappings made through them, in every environment (extent mappings through
+//! `extent.rs`), and, for a page's or an extent's root capability, its pages, refunded to its
+//! owner's budget ([`revoke`], [`delete`], [`remove_env`]).
 //!
 //! Every mapping has a payer (`Mapping::payer`, `budget.rs`): the environment whose `page_map`
 //! made it (for `GIVE_MAP`, the receiver, whose page it becomes; for a boot program's image, the
@@ -254,6 +254,7 @@ fn mapping_rights(bits: u64) -> Result<(Rights, u64), Error> {
 /// Removes every mapping in `env` made through capability `slot` of environment index `owner`
 /// (without allocating: this runs when capabilities die, whatever the heap's state).
 pub fn unmap_slot(env: &mut Env, owner: usize, slot: u64) {
+    crate::extent::remove_slot(env, owner, slot);
     let root = env.root;
     let mut removed = false;
     env.mappings.retain(|va, m| {
@@ -281,6 +282,7 @@ fn note_unmapped(env: &mut Env) {
 /// Removes every mapping in `env` made through a capability (its address space is going away; the
 /// pages belong to their capabilities, not to it; its page-table pages go with it, refunded then).
 pub fn unmap_all(env: &mut Env) {
+    crate::extent::unmap_all(env);
     for (va, m) in core::mem::take(&mut env.mappings) {
         paging::unmap(env.root, va);
         forget_mapping(&m);
@@ -328,6 +330,21 @@ fn release(removed: Vec<Removed<Object>>, mut dying: Option<&mut Env>) {
             envs::for_each_env(|env| unmap_slot(env, r.owner, r.slot as u64));
             if let Some(env) = dying.as_deref_mut() {
                 unmap_slot(env, r.owner, r.slot as u64);
+            }
+        }
+        if let (Object::Extent { pa, pages }, true) = (r.object, r.root) {
+            owners::free_extent(pa, pages);
+            crate::stats::add(abi::stats::Counter::PagesFreed, pages);
+            let credit = |env: &mut Env| {
+                if env_index(env.id) == r.owner {
+                    crate::page::credit(env, pages);
+                    env.pages_gone(r.slot as u64, pages);
+                    envs::publish(env);
+                }
+            };
+            envs::for_each_env(credit);
+            if let Some(env) = dying.as_deref_mut() {
+                credit(env);
             }
         }
         if let (Object::Page(pa), true) = (r.object, r.root) {

@@ -17,6 +17,8 @@ pub enum Object {
     Page(u64),
     /// An environment, by id (a dead one's id never matches a live environment again).
     Env(u64),
+    /// An extent: `pages` physically contiguous pages from physical address `pa`.
+    Extent { pa: u64, pages: u64 },
 }
 
 /// The most capabilities all environments together may hold (they live on the kernel heap).
@@ -44,10 +46,17 @@ pub fn insert_root(owner: u64, object: Object, rights: Rights) -> Result<usize, 
     Ok(slot)
 }
 
-/// Keeps the published capability count of a page (`PAGE_REFS_BASE`) in step.
+/// Keeps the published capability count of a page (`PAGE_REFS_BASE`) in step: an extent's
+/// capability counts on every one of its pages (at most `MAX_EXTENT_PAGES`).
 fn counted(object: Object, delta: i32) {
-    if let Object::Page(pa) = object {
-        crate::windows::add_ref(pa, delta);
+    match object {
+        Object::Page(pa) => crate::windows::add_ref(pa, delta),
+        Object::Extent { pa, pages } => {
+            for i in 0..pages {
+                crate::windows::add_ref(pa + i * abi::layout::PAGE_SIZE, delta);
+            }
+        }
+        Object::Env(_) => {}
     }
 }
 
@@ -86,6 +95,11 @@ pub fn mappings(owner: usize, slot: u64) -> u32 {
     CAPS.lock().mappings(owner, slot)
 }
 
+/// How many mappings go through that capability of `owner`'s and those granted from it.
+pub fn subtree_mappings(owner: usize, slot: u64) -> u32 {
+    CAPS.lock().subtree_mappings(owner, slot)
+}
+
 /// Whether `owner`'s `slot` holds a root capability.
 pub fn is_root(owner: u64, slot: u64) -> Result<bool, Error> {
     CAPS.lock().is_root(env_index(owner), slot).map_err(error)
@@ -96,7 +110,16 @@ pub fn page_roots(owner: u64) -> Vec<(usize, u64)> {
     let roots = CAPS.lock().roots(env_index(owner));
     roots.into_iter().filter_map(|(slot, object)| match object {
         Object::Page(pa) => Some((slot, pa)),
-        Object::Env(_) => None,
+        _ => None,
+    }).collect()
+}
+
+/// The extents environment `owner` holds root capabilities for: (slot, physical address, pages).
+pub fn extent_roots(owner: u64) -> Vec<(usize, u64, u64)> {
+    let roots = CAPS.lock().roots(env_index(owner));
+    roots.into_iter().filter_map(|(slot, object)| match object {
+        Object::Extent { pa, pages } => Some((slot, pa, pages)),
+        _ => None,
     }).collect()
 }
 
@@ -126,6 +149,6 @@ pub fn env_of(caller: u64, slot: u64, need: Rights) -> Result<u64, Error> {
     match check(caller, slot, need)? {
         Object::Env(id) if envs::with_env(id, |_| ()).is_some() => Ok(id),
         Object::Env(_) => Err(Error::NoSuchEnv),
-        Object::Page(_) => Err(Error::WrongType),
+        Object::Page(_) | Object::Extent { .. } => Err(Error::WrongType),
     }
 }

@@ -100,7 +100,10 @@ pub struct Env {
     pub exception_handler: Option<ExceptionHandler>,
     /// Pages mapped through capabilities, by virtual address.
     pub mappings: VaMap<Mapping>,
-    /// Pages held through `page_alloc` (each also charged to its budget, `budget.rs`).
+    /// Ranges mapped through extent capabilities (`extent.rs`), apart from the per-page mappings.
+    pub extents: kcore::extent::ExtentMaps,
+    /// Pages held through `page_alloc` and `extent_alloc` (each also charged to its budget,
+    /// `budget.rs`, by `page::charge` or `page_alloc`).
     pub pages: u64,
     /// Protected-control-transfer entry point and stack top.
     pub pct_entry: Option<(u64, u64)>,
@@ -142,6 +145,7 @@ impl Env {
             fpu: FpuArea::initial(),
             exception_handler: None,
             mappings: VaMap::new(),
+            extents: kcore::extent::ExtentMaps::new(),
             pages: 0,
             pct_entry: None,
             pct: PctState::Running,
@@ -169,9 +173,14 @@ impl Env {
     /// repossessed): it is no longer vital, and it counts toward the revocation pending against
     /// the environment (the request is over when every page asked for is counted).
     pub fn page_gone(&mut self, slot: u64) {
+        self.pages_gone(slot, 1);
+    }
+
+    /// As [`Env::page_gone`] for the `count` pages of an extent (root capability `slot`).
+    pub fn pages_gone(&mut self, slot: u64, count: u64) {
         self.vital.retain(|&s| s != slot);
         let Some(r) = self.revoke.as_mut() else { return };
-        r.owed = r.owed.saturating_sub(1);
+        r.owed = r.owed.saturating_sub(count);
         if r.owed == 0 {
             self.revoke = None;
         }

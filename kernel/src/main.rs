@@ -44,6 +44,7 @@ mod env;
 mod envs;
 mod exit;
 mod idle;
+mod extent;
 mod input;
 mod loader;
 #[allow(unsafe_code)]

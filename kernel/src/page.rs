@@ -1,5 +1,5 @@
-//! Pages environments hold: the accounting behind `page_alloc`'s limits. Each environment holds at
-//! most `abi::PAGE_QUOTA` pages (counted in its `Env::pages`), and all together at most the budget
+//! Pages environments hold: the accounting behind `page_alloc`'s limits. Each environment's pages
+//! are charged to its memory budget (`budget.rs`; counted in its `Env::pages`), and all together hold at most the budget
 //! set with `user_pages=` on the command line (counted here); the allocation itself is
 //! `syscall/page.rs`'s, the ownership table `mem::owners`'.
 use crate::mem::owners;
@@ -33,4 +33,27 @@ pub fn over_budget() -> bool {
 /// A page allocated through `page_alloc` was freed.
 pub fn note_freed() {
     HELD.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// Charges `pages` new pages (an extent) to `env`: to its memory budget first (`OutOfMemory`: its
+/// own limit, `budget.rs`), then to the machine (`NoMemory` when all environments together would
+/// pass `user_pages=`). The one place extent pages are charged; [`credit`] gives them back.
+pub fn charge(env: &mut crate::env::Env, pages: u64) -> Result<(), abi::Error> {
+    crate::budget::charge(env.id, pages)?;
+    if HELD.load(Ordering::Relaxed).saturating_add(pages) > BUDGET.load(Ordering::Relaxed) {
+        crate::budget::refund(env.id, pages);
+        // The caller starts a revocation request (`revoke::pressure`) once it has let go of `env`.
+        return Err(abi::Error::NoMemory);
+    }
+    env.pages += pages;
+    HELD.fetch_add(pages, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Gives back what [`charge`] took: `env` no longer holds `pages` pages (an extent freed, or its
+/// allocation failed after the charge).
+pub fn credit(env: &mut crate::env::Env, pages: u64) {
+    env.pages -= pages;
+    HELD.fetch_sub(pages, Ordering::Relaxed);
+    crate::budget::refund(env.id, pages);
 }

@@ -8,7 +8,8 @@
 //! wait returning 0). The library chooses which pages and frees them.
 //! If it has not freed them when the deadline passes, or it cannot take the upcall, the kernel
 //! repossesses pages itself (the abort protocol): highest capability slots first (a program's
-//! image and stack hold its lowest slots), never a page the environment marked vital, each recorded in its repossession vector (`REPOSSESSED_BASE`).
+//! image and stack hold its lowest slots), then whole extents if pages were not enough, never a
+//! page the environment marked vital, each recorded in its repossession vector (`REPOSSESSED_BASE`).
 //!
 //! A request counts every page the environment lets go of (frees, or gives to another
 //! environment) until `REVOKE_BATCH` are counted; then it is over (an upcall not yet delivered is
@@ -84,13 +85,26 @@ pub fn check_deadlines() {
 fn repossess(id: u64, count: u64) {
     let vital = envs::with_env(id, |env| env.vital.clone()).unwrap_or_default();
     let victims: Vec<(usize, u64)> = cap::page_roots(id).into_iter().rev().filter(|(slot, _)| !vital.contains(&(*slot as u64))).take(count as usize).collect();
+    let mut taken = 0;
     for &(slot, pa) in &victims {
         if bind::delete(id, slot as u64).is_ok() {
             crate::stats::count(abi::stats::Counter::PagesRepossessed);
             envs::with_env(id, |env| windows::record_repossessed(env.root, pa));
+            taken += 1;
+        }
+    }
+    // Still owed: whole extents, highest slots first (an extent is taken whole, never in part).
+    for (slot, pa, pages) in cap::extent_roots(id).into_iter().rev().filter(|(slot, ..)| !vital.contains(&(*slot as u64))) {
+        if taken >= count {
+            break;
+        }
+        if bind::delete(id, slot as u64).is_ok() {
+            crate::stats::add(abi::stats::Counter::PagesRepossessed, pages);
+            envs::with_env(id, |env| windows::record_repossessed(env.root, pa));
+            taken += pages;
         }
     }
     envs::with_env(id, |env| {
-        kprintln!("exo: env {} '{}' missed its revocation deadline: repossessed {} pages", env.id, env.name, victims.len());
+        kprintln!("exo: env {} '{}' missed its revocation deadline: repossessed {} pages", env.id, env.name, taken);
     });
 }

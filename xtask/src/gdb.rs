@@ -15,14 +15,14 @@ use std::process::{Command, Stdio};
 const GDB_STUB: &str = "localhost:1234";
 
 /// Builds, starts QEMU halted (`-s -S`), writes `target/exo/gdbinit` and execs gdb on it.
-pub fn gdb_command(request: qemu::AccelRequest, cmdline: Option<&str>) -> Result<u8, String> {
+pub fn gdb_command(request: qemu::AccelRequest, mem: qemu::MemSize, cmdline: Option<&str>) -> Result<u8, String> {
     crate::install::ensure_installed(&crate::qemu::QEMU_TOOLS)?;
     let artifacts = build::build_all()?;
     let gdbinit = write_gdbinit(&artifacts.kernel)?;
     let accel = qemu::choose_accel(request);
     println!("xtask: {}", accel.describe());
     let media = Media::kernel(&artifacts, cmdline.unwrap_or(crate::qemu::DEFAULT_CMDLINE));
-    let mut qemu = qemu::qemu_command(accel.accel, &media, Serial::Stdio);
+    let mut qemu = qemu::qemu_command(accel.accel, mem, &media, Serial::Stdio);
     qemu.args(["-s", "-S"]);
     if !crate::install::missing_tools(&crate::install::GDB_TOOLS).is_empty() {
         print_manual_steps(&qemu, &gdbinit);

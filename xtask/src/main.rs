@@ -28,7 +28,7 @@ mod test;
 mod tests;
 
 use clap::{CommandFactory, Parser, Subcommand};
-use qemu::AccelRequest;
+use qemu::{AccelRequest, MemSize};
 use std::process::ExitCode;
 
 /// Exo's host tool: build, boot, test and measure the exokernel.
@@ -55,6 +55,9 @@ enum Command {
     Run {
         #[command(flatten)]
         accel: AccelArg,
+        /// The guest's RAM: a whole number with M or G (e.g. 512M, 4G).
+        #[arg(long, value_name = "SIZE", value_parser = MemSize::parse, default_value = "1G")]
+        mem: MemSize,
         /// Kernel command line options, added to the defaults (e.g. "log=debug").
         #[arg(long)]
         cmdline: Option<String>,
@@ -118,6 +121,9 @@ enum Command {
     Gdb {
         #[command(flatten)]
         accel: AccelArg,
+        /// The guest's RAM: a whole number with M or G (e.g. 512M, 4G).
+        #[arg(long, value_name = "SIZE", value_parser = MemSize::parse, default_value = "1G")]
+        mem: MemSize,
         /// Kernel command line options, added to the defaults.
         #[arg(long)]
         cmdline: Option<String>,
@@ -177,11 +183,11 @@ fn check(command: &Command) -> Result<(), String> {
 fn dispatch(command: Command) -> Result<u8, String> {
     match command {
         Command::Build => build::build_command(),
-        Command::Run { accel, cmdline, command } if command.is_empty() => {
-            qemu::run_command(accel.request, cmdline.as_deref())
+        Command::Run { accel, mem, cmdline, command } if command.is_empty() => {
+            qemu::run_command(accel.request, mem, cmdline.as_deref())
         }
-        Command::Run { accel, cmdline, command } => {
-            oneshot::run_line(accel.request, cmdline.as_deref(), &command.join(" "))
+        Command::Run { accel, mem, cmdline, command } => {
+            oneshot::run_line(accel.request, mem, cmdline.as_deref(), &command.join(" "))
         }
         Command::Test { filter, accel, jobs } => test::test_command(filter.as_deref(), accel.request, jobs),
         Command::Bench { accel, repeats, quick, icount, filter } => {
@@ -190,7 +196,7 @@ fn dispatch(command: Command) -> Result<u8, String> {
         }
         Command::Abi { check } => abi::abi_command(check),
         Command::Lint => lint::lint_command(),
-        Command::Gdb { accel, cmdline } => gdb::gdb_command(accel.request, cmdline.as_deref()),
+        Command::Gdb { accel, mem, cmdline } => gdb::gdb_command(accel.request, mem, cmdline.as_deref()),
         Command::Iso { cmdline } => iso::iso_command(cmdline.as_deref()),
     }
 }
@@ -206,6 +212,7 @@ fn at_least_one(value: &str) -> Result<usize, String> {
 #[cfg(test)]
 mod unit_tests {
     use super::*;
+    use qemu::DEFAULT_MEM;
 
     /// Parses `cargo xtask ARGS`; `Err` carries clap's rendered message.
     fn parse(args: &[&str]) -> Result<Option<Command>, String> {
@@ -276,12 +283,23 @@ mod unit_tests {
     fn run_takes_one_command_line_after_double_dash() {
         let args = ["run", "--accel", "tcg", "--", "echo hello | wc -c", "--help"];
         let expected =
-            Command::Run { accel: accel(AccelRequest::Tcg), cmdline: None, command: vec!["echo hello | wc -c".into(), "--help".into()] };
+            Command::Run { accel: accel(AccelRequest::Tcg), mem: DEFAULT_MEM, cmdline: None, command: vec!["echo hello | wc -c".into(), "--help".into()] };
         assert_eq!(parse(&args), Ok(Some(expected)));
         let args = ["run", "--cmdline", "mode=run log=debug"];
-        let expected = Command::Run { accel: accel(AccelRequest::Auto), cmdline: Some("mode=run log=debug".into()), command: vec![] };
+        let expected = Command::Run { accel: accel(AccelRequest::Auto), mem: DEFAULT_MEM, cmdline: Some("mode=run log=debug".into()), command: vec![] };
         assert_eq!(parse(&args), Ok(Some(expected)));
         assert_eq!(parse(&["run", "--", " "]), Err("`run --` needs a command line after `--`".into()));
+    }
+
+    #[test]
+    fn run_and_gdb_take_the_memory_size() {
+        let expected = Command::Run { accel: accel(AccelRequest::Auto), mem: MemSize(4096), cmdline: None, command: vec!["memtouch 2048".into()] };
+        assert_eq!(parse(&["run", "--mem", "4G", "--", "memtouch 2048"]), Ok(Some(expected)));
+        let expected = Command::Run { accel: accel(AccelRequest::Tcg), mem: MemSize(512), cmdline: None, command: vec![] };
+        assert_eq!(parse_str("run --mem=512M --accel tcg"), Ok(Some(expected)));
+        let expected = Command::Gdb { accel: accel(AccelRequest::Auto), mem: MemSize(2048), cmdline: None };
+        assert_eq!(parse_str("gdb --mem 2g"), Ok(Some(expected)));
+        assert_eq!(DEFAULT_MEM, MemSize(1024), "the default is 1 GiB");
     }
 
     #[test]
@@ -296,6 +314,10 @@ mod unit_tests {
             ("bench --repeats 0", "must be a whole number of at least 1, not `0`"),
             ("test a b", "unexpected argument 'b'"),
             ("run extra", "unexpected argument 'extra'"),
+            ("run --mem", "a value is required for '--mem <SIZE>'"),
+            ("run --mem 4X", "`4X` is not a memory size"),
+            ("run --mem 16M", "16 MiB is outside 64M"),
+            ("test --mem 4G", "unexpected argument '--mem'"),
             ("test --icount", "unexpected argument '--icount'"),
             ("bench --icount=yes", "unexpected value 'yes' for '--icount'"),
             ("bench --icount --accel kvm", "only TCG can do"),

@@ -1,6 +1,7 @@
 //! QEMU: command line, accelerator choice, `run`.
 //!
-//! Every boot uses the same machine (`-machine pc`, 256 MiB, one CPU, no display, no reboot, and
+//! Every boot uses the same machine (`-machine pc`, [`DEFAULT_MEM`] (1 GiB) of RAM unless `--mem`
+//! says otherwise, one CPU, no display, no reboot, and
 //! the isa-debug-exit device at port 0xf4). The kernel's exit protocol: writing v to port 0xf4
 //! makes QEMU exit with status (v << 1) | 1, so 1 is a clean finish, 3 a kernel panic, and 0 means
 //! QEMU stopped on its own (a triple fault or reset under `-no-reboot`, or Ctrl-A X).
@@ -31,7 +32,7 @@ pub const FIRST_USER_INSTRUCTION: &str = "exo: boot: first user instruction";
 
 /// The `run` subcommand: build, boot with the serial console on this terminal, and report the
 /// wall time from QEMU start to the first user instruction.
-pub fn run_command(request: AccelRequest, cmdline: Option<&str>) -> Result<u8, String> {
+pub fn run_command(request: AccelRequest, mem: MemSize, cmdline: Option<&str>) -> Result<u8, String> {
     crate::install::ensure_installed(&crate::qemu::QEMU_TOOLS)?;
     let artifacts = build::build_all()?;
     let accel = choose_accel(request);
@@ -39,6 +40,7 @@ pub fn run_command(request: AccelRequest, cmdline: Option<&str>) -> Result<u8, S
     let cmdline = cmdline.unwrap_or(DEFAULT_CMDLINE);
     let mut command = qemu_command(
         accel.accel,
+        mem,
         &Media::kernel(&artifacts, cmdline),
         Serial::MonitorOnStdio,
     );
@@ -181,14 +183,57 @@ pub enum Serial {
     Terminal,
 }
 
-/// The QEMU command for one boot.
-pub fn qemu_command(accel: Accel, media: &Media, serial: Serial) -> Command {
+/// The guest's RAM, in MiB (`--mem SIZE`: a whole number with the suffix `M` or `G`, e.g. `512M`,
+/// `4G`; a bare number is MiB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemSize(pub u64);
+
+/// The RAM every boot gets unless `--mem` (or a test) says otherwise: 1 GiB.
+pub const DEFAULT_MEM: MemSize = MemSize(1024);
+
+impl MemSize {
+    /// The smallest RAM Exo boots in (the kernel, its tables and the boot programs), and the most
+    /// this QEMU machine takes here (`-machine pc` with 1 TiB of guest RAM is QEMU's to refuse).
+    const MIN_MIB: u64 = 64;
+    const MAX_MIB: u64 = 1 << 20;
+
+    /// Parses `--mem`'s value: `512M`, `4G`, `2048` (MiB); case-insensitive suffix, optional `iB`/`B`.
+    pub fn parse(text: &str) -> Result<MemSize, String> {
+        let lower = text.trim().to_ascii_lowercase();
+        let body = lower.strip_suffix("ib").or_else(|| lower.strip_suffix('b')).unwrap_or(&lower);
+        let (digits, scale) = match body.strip_suffix('g') {
+            Some(digits) => (digits, 1024),
+            None => (body.strip_suffix('m').unwrap_or(body), 1),
+        };
+        let mib = digits
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| n.checked_mul(scale))
+            .ok_or_else(|| format!("`{text}` is not a memory size (a whole number with M or G, e.g. 512M or 4G)"))?;
+        if !(Self::MIN_MIB..=Self::MAX_MIB).contains(&mib) {
+            return Err(format!("{mib} MiB is outside {}M..{}G", Self::MIN_MIB, Self::MAX_MIB >> 10));
+        }
+        Ok(MemSize(mib))
+    }
+
+    /// QEMU's `-m` value.
+    pub fn qemu_arg(self) -> String {
+        format!("{}M", self.0)
+    }
+}
+
+impl std::fmt::Display for MemSize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_multiple_of(1024) { write!(f, "{}G", self.0 / 1024) } else { write!(f, "{}M", self.0) }
+    }
+}
+
+/// The QEMU command for one boot with `mem` of RAM.
+pub fn qemu_command(accel: Accel, mem: MemSize, media: &Media, serial: Serial) -> Command {
     let mut command = Command::new(QEMU);
+    command.args(["-machine", "pc", "-m"]);
+    command.arg(mem.qemu_arg());
     command.args([
-        "-machine",
-        "pc",
-        "-m",
-        "256M",
         "-smp",
         "1",
         "-display",
@@ -483,19 +528,37 @@ mod unit_tests {
             initrd: Path::new("i"),
             cmdline: "mode=test run=a,b",
         };
-        let line = shell_words(&qemu_command(Accel::Tcg, &media, Serial::Stdio));
-        let expected = "qemu-system-x86_64 -machine pc -m 256M -smp 1 -display none -no-reboot \
+        let line = shell_words(&qemu_command(Accel::Tcg, DEFAULT_MEM, &media, Serial::Stdio));
+        let expected = "qemu-system-x86_64 -machine pc -m 1024M -smp 1 -display none -no-reboot \
             -device isa-debug-exit,iobase=0xf4,iosize=0x04 -accel tcg -cpu max -serial stdio -monitor none \
             -kernel k -initrd i -append 'mode=test run=a,b'";
         assert_eq!(line, expected);
         let line = shell_words(&qemu_command(
             Accel::Kvm,
+            MemSize(4096),
             &Media::Cdrom(Path::new("x.iso")),
             Serial::MonitorOnStdio,
         ));
+        assert!(line.contains(" -m 4096M "), "{line}");
         assert!(line.ends_with(
             "-accel kvm -cpu host,-arch-capabilities -chardev stdio,id=s0,mux=on,signal=off -serial chardev:s0 -mon chardev=s0,mode=readline -cdrom x.iso -boot d"
         ));
+    }
+
+    #[test]
+    fn memory_sizes_take_m_and_g_suffixes() {
+        assert_eq!(MemSize::parse("4G"), Ok(MemSize(4096)));
+        assert_eq!(MemSize::parse("512M"), Ok(MemSize(512)));
+        assert_eq!(MemSize::parse("512m"), Ok(MemSize(512)));
+        assert_eq!(MemSize::parse("2GiB"), Ok(MemSize(2048)));
+        assert_eq!(MemSize::parse("1536"), Ok(MemSize(1536)));
+        assert_eq!(MemSize(4096).to_string(), "4G");
+        assert_eq!(MemSize(1536).to_string(), "1536M");
+        assert!(MemSize::parse("4T").unwrap_err().contains("not a memory size"));
+        assert!(MemSize::parse("").unwrap_err().contains("not a memory size"));
+        assert!(MemSize::parse("-1G").unwrap_err().contains("not a memory size"));
+        assert!(MemSize::parse("32M").unwrap_err().contains("outside 64M"));
+        assert!(MemSize::parse("99999999999999999999G").unwrap_err().contains("not a memory size"));
     }
 
     #[test]

@@ -250,7 +250,7 @@ fn boot(test: &IntegrationTest, context: &Context) -> Result<Captured, String> {
     let cmdline = test.cmdline();
     if let Some(drive) = test.interactive {
         let media = Media::kernel(&context.artifacts, &cmdline);
-        let command = qemu::qemu_command(context.accel, &media, Serial::Terminal);
+        let command = qemu::qemu_command(context.accel, test.mem(), &media, Serial::Terminal);
         return crate::pty::run(command, drive, test.timeout);
     }
     let command = match test.boot {
@@ -261,7 +261,7 @@ fn boot(test: &IntegrationTest, context: &Context) -> Result<Captured, String> {
                 initrd: initrd.as_deref().unwrap_or(&context.artifacts.initrd),
                 cmdline: &cmdline,
             };
-            qemu::qemu_command(context.accel, &media, Serial::Stdio)
+            qemu::qemu_command(context.accel, test.mem(), &media, Serial::Stdio)
         }
         Boot::Iso => {
             context
@@ -269,7 +269,7 @@ fn boot(test: &IntegrationTest, context: &Context) -> Result<Captured, String> {
                 .clone()
                 .map_err(|e| format!("cannot build the ISO: {e}"))?;
             let iso = iso::build_iso(&context.artifacts, &cmdline, &test_dir("test-iso", test))?;
-            qemu::qemu_command(context.accel, &Media::Cdrom(&iso), Serial::Stdio)
+            qemu::qemu_command(context.accel, test.mem(), &Media::Cdrom(&iso), Serial::Stdio)
         }
     };
     qemu::run_captured(command, test.timeout)

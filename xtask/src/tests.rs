@@ -37,6 +37,8 @@ pub struct IntegrationTest {
     /// An interactive test: QEMU runs on a pseudo-terminal (`pty.rs`) and this function types
     /// and expects; the transcript is then judged as the serial output.
     pub interactive: Option<crate::pty::Driver>,
+    /// The guest's RAM in MiB, when the test needs other than the default (`qemu::DEFAULT_MEM`).
+    pub mem_mib: Option<u64>,
 }
 
 /// The line the kernel prints when it panics.
@@ -56,7 +58,13 @@ impl IntegrationTest {
         timeout: Duration::from_secs(30),
         initrd: None,
         interactive: None,
+        mem_mib: None,
     };
+
+    /// The RAM this test boots with.
+    pub fn mem(&self) -> crate::qemu::MemSize {
+        self.mem_mib.map_or(crate::qemu::DEFAULT_MEM, crate::qemu::MemSize)
+    }
 
     /// The kernel command line for this test.
     pub fn cmdline(&self) -> String {

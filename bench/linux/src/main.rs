@@ -64,6 +64,7 @@ fn main() {
     processes::bench_spawn(runner, if init { c"/init" } else { c"/proc/self/exe" });
     processes::bench_fork(runner);
     vm::bench_first_touch(runner);
+    vm::bench_large(runner);
     println!("BENCH done");
 
     if init {

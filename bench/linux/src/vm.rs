@@ -1,6 +1,8 @@
 //! Virtual memory: the Appel-Li primitives (Appel and Li, ASPLOS 1991; the exokernel paper's
 //! table 10) `prot1`, `prot100`, `unprot100`, `trap`, `appel1`, `appel2`, with `mprotect` and a
-//! SIGSEGV handler (calls.rs), and `first_touch` (demand-zero faults of a fresh anonymous region).
+//! SIGSEGV handler (calls.rs), `first_touch` (demand-zero faults of a fresh anonymous region), and
+//! large memory (`bench_large`: 2 MiB allocated and mapped in one call with 4 KiB or 2 MiB pages,
+//! 1 GiB mapped and touched).
 
 use crate::calls::{OPEN_PAGE, UNPROTECT, UNPROTECT_AND_PROTECT_OPEN, on_segv, set_handler_mode, set_signal};
 use crate::measure::{PAGE, Rng, Runner, die, per_op, rdtsc};
@@ -170,5 +172,48 @@ pub fn bench_first_touch(runner: Runner) {
         let ticks = rdtsc() - t0;
         unmap(region, ITERS as usize);
         per_op(ticks, ITERS)
+    });
+}
+
+/// `madvise` of `[region, region + len)`; `false` when the kernel refuses (an old kernel without
+/// `MADV_POPULATE_WRITE`, or no transparent huge pages).
+fn advise(region: *mut u8, len: usize, advice: i32) -> bool {
+    // SAFETY: the range lies in one of the benchmark's own mappings, which no Rust reference
+    // points into.
+    unsafe { libc::madvise(region.cast(), len, advice) == 0 }
+}
+
+/// Large memory, the counterparts of Exo's extents (issue 15): allocating and mapping 2 MiB in one
+/// call (`madvise(MADV_POPULATE_WRITE)` after `mmap`), with 4 KiB pages (`MADV_NOHUGEPAGE`) and as
+/// one transparent huge page (`MADV_HUGEPAGE` on a 2 MiB-aligned range); and mapping and touching
+/// 1 GiB (`mmap`, then one write to each page, each a demand-zero fault). Unmapping is not timed.
+pub fn bench_large(runner: Runner) {
+    const MB2: usize = 2 << 20;
+    for (name, advice) in [("map_2m_pages", libc::MADV_NOHUGEPAGE), ("map_2m_huge", libc::MADV_HUGEPAGE)] {
+        let mut refused = false;
+        runner.run(name, 1, || {
+            let t0 = rdtsc();
+            // Twice the size, so that a 2 MiB-aligned 2 MiB lies inside.
+            let region = map_anonymous(2 * MB2 / PAGE);
+            let aligned = region.wrapping_add(region.align_offset(MB2));
+            refused |= !advise(aligned, MB2, advice) || !advise(aligned, MB2, libc::MADV_POPULATE_WRITE);
+            let ticks = rdtsc() - t0;
+            unmap(region, 2 * MB2 / PAGE);
+            per_op(ticks, 1)
+        });
+        if refused {
+            println!("BENCHINFO {name}: madvise refused (no MADV_POPULATE_WRITE or transparent huge pages)");
+        }
+    }
+    const GIB_PAGES: usize = (1 << 30) / PAGE;
+    runner.run("touch_1g", 1, || {
+        let t0 = rdtsc();
+        let region = map_anonymous(GIB_PAGES);
+        for i in 0..GIB_PAGES {
+            touch(region.wrapping_add(i * PAGE), 1);
+        }
+        let ticks = rdtsc() - t0;
+        unmap(region, GIB_PAGES);
+        per_op(ticks, 1)
     });
 }

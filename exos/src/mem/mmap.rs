@@ -23,7 +23,7 @@
 //! `false`. The region list is behind a lock that is only ever tried: a call that finds it taken
 //! (from an exception handler that interrupted the library itself) fails with `Error::Busy`
 //! instead of deadlocking, and a fault that finds it taken is not handled.
-pub use crate::mem::regions::{Access, Fault, FaultHandler, Kind, RegionInfo, BATCH, MAX_REGION, PAGE};
+pub use crate::mem::regions::{Access, Fault, FaultHandler, Kind, RegionInfo, BATCH, MAX_EXTENT_REGION, MAX_REGION, PAGE};
 use crate::mem::regions::{check_prot, state_bytes, with_state, Page, Region, NO_SLOT, STATE};
 use crate::sys::syscall::{sys_page_alloc, sys_page_free};
 pub use crate::mem::protect::{clean, is_dirty, mprotect, protect_pages};
@@ -63,6 +63,13 @@ impl Spec {
         Spec { kind: Kind::Shared, ..Spec::anonymous(len, prot) }
     }
 
+    /// A region whose pages exist from the start, from physically contiguous extents mapped with
+    /// 2 MiB pages where the range allows (`sys::extent`): large memory in a few system calls.
+    /// Its protection may not be `NONE`.
+    pub const fn extent(len: u64, prot: Rights) -> Spec {
+        Spec { kind: Kind::Extent, ..Spec::anonymous(len, prot) }
+    }
+
     /// At this address instead of one the library chooses.
     pub const fn at(self, addr: u64) -> Spec {
         Spec { addr: Some(addr), ..self }
@@ -79,11 +86,13 @@ impl Spec {
     }
 }
 
-/// Whole pages in `len` bytes, for a region (`TooLong` past [`MAX_REGION`], `BadArgument` for 0).
-fn page_count(len: u64) -> Result<u64, Error> {
+/// Whole pages in `len` bytes, for a region of `kind` (`TooLong` past [`MAX_REGION`], or
+/// [`MAX_EXTENT_REGION`] for an extent region; `BadArgument` for 0).
+fn page_count(len: u64, kind: Kind) -> Result<u64, Error> {
+    let max = if kind == Kind::Extent { MAX_EXTENT_REGION } else { MAX_REGION };
     match len {
         0 => Err(Error::BadArgument),
-        l if l > MAX_REGION => Err(Error::TooLong),
+        l if l > max => Err(Error::TooLong),
         l => Ok(l.div_ceil(PAGE)),
     }
 }
@@ -110,17 +119,22 @@ pub fn mmap(len: u64, prot: Rights) -> Result<u64, Error> {
 /// page), and for shared regions whatever `page_alloc` and `page_map` answer (nothing is left
 /// behind on failure).
 pub fn map(spec: Spec) -> Result<u64, Error> {
-    let pages = page_count(spec.len)?;
+    let pages = page_count(spec.len, spec.kind)?;
     check_prot(spec.prot)?;
     check_prot(spec.max)?;
     if !spec.max.contains(spec.prot) || !spec.max.contains(Rights::READ) || spec.kind == Kind::Attached {
+        return Err(Error::BadArgument);
+    }
+    if spec.kind == Kind::Extent && spec.prot == Rights::NONE {
         return Err(Error::BadArgument);
     }
     ensure_handler()?;
     crate::mem::reclaim::install_default();
     let prot = spec.prot.0 as u8;
     let start = with_state(|s| {
-        let start = s.place(spec.addr, pages)?;
+        // Extent regions start on a 2 MiB boundary when the library chooses, for 2 MiB pages.
+        let align = if spec.kind == Kind::Extent { abi::HUGE_PAGES * PAGE } else { PAGE };
+        let start = s.place_aligned(spec.addr, pages, align)?;
         let page = Page { slot: NO_SLOT, prot, written: false };
         let region = Region { start, pages: alloc::vec![page; pages as usize], max: spec.max, kind: spec.kind, handler: spec.handler };
         Ok(s.insert(region))
@@ -129,6 +143,17 @@ pub fn map(spec: Spec) -> Result<u64, Error> {
         && let Err(e) = populate(start)
     {
         let _ = munmap(start, pages * PAGE);
+        return Err(e);
+    }
+    if spec.kind == Kind::Extent
+        && let Err(e) = crate::sys::extent::map(start, pages, spec.prot)
+    {
+        // Nothing is mapped (all or nothing): only the region goes.
+        let _ = with_state(|s| {
+            let r = s.find(start).ok_or(Error::NotMapped)?;
+            s.regions.remove(r);
+            Ok(())
+        });
         return Err(e);
     }
     Ok(start)
@@ -169,6 +194,14 @@ pub fn munmap(addr: u64, len: u64) -> Result<(), Error> {
                 continue;
             }
             let (lo, hi) = (start.max(addr), stop.min(end));
+            if r.kind == Kind::Extent
+                && let Err(e) = crate::sys::extent::unmap(lo, (hi - lo) / PAGE)
+            {
+                // Part of a 2 MiB page: nothing of this region changes.
+                first_error = first_error.and(Err(e));
+                s.regions.push(r);
+                continue;
+            }
             let after = r.pages.split_off(((hi - start) / PAGE) as usize);
             let removed = r.pages.split_off(((lo - start) / PAGE) as usize);
             for (i, page) in removed.iter().enumerate().filter(|(_, p)| p.backed()) {
@@ -191,6 +224,21 @@ pub fn munmap(addr: u64, len: u64) -> Result<(), Error> {
         }
         first_error
     })
+}
+
+/// In a child right after `fork`: its extent regions hold copies of the parent's pages as pages of
+/// its own (`fork` copied them), so they become anonymous regions over those pages.
+pub fn after_fork() {
+    let _ = with_state(|s| {
+        for region in s.regions.iter_mut().filter(|r| r.kind == Kind::Extent) {
+            region.kind = Kind::Anonymous;
+            let start = region.start;
+            for (i, page) in region.pages.iter_mut().enumerate() {
+                page.slot = crate::sys::vm::own_slot(start + i as u64 * PAGE).map_or(NO_SLOT, |slot| slot as u16);
+            }
+        }
+        Ok(())
+    });
 }
 
 /// Sets (or with `None` removes) the protection-fault handler of the region holding `addr`.

@@ -1,7 +1,8 @@
 //! Virtual memory as library policy: regions with demand-zero pages, protection changes and
 //! per-region fault handlers (`mmap.rs`, `protect.rs`), regions across environments (`share.rs`),
 //! the Appel-Li primitives (`appel.rs`), copy-on-write (`cow.rs`), the region list
-//! (`regions.rs`; its `page_map` batches are `exoscore::batch`), and the answer
+//! (`regions.rs`; its `page_map` batches are `exoscore::batch`; extent regions use
+//! `sys::extent`), and the answer
 //! to the kernel's revocation requests (`reclaim.rs`).
 //!
 //! May call: `sys/`, `rt/` (registering handlers, the private page) and `exoscore`. Nothing here

@@ -7,7 +7,7 @@
 //! per run; their dirty bits (which the kernel's fresh entries clear) are read through the
 //! self-map once per page table. Scattered pages ([`protect_pages`]) are checked and sent one by
 //! one, in one call.
-use crate::mem::regions::{check_prot, with_state, Batch, PAGE};
+use crate::mem::regions::{check_prot, with_state, Batch, Kind, PAGE};
 use crate::sys::vm;
 use abi::{Error, Rights};
 
@@ -94,6 +94,9 @@ fn protect_span(addr: u64, len: u64, prot: Option<Rights>) -> Result<(), Error> 
             if !region.max.contains(prot.unwrap_or(Rights::NONE)) {
                 return Err(Error::NoRights);
             }
+            if region.kind == Kind::Extent && prot == Some(Rights::NONE) {
+                return Err(Error::BadArgument);
+            }
             at = region.end();
         }
         if at < end {
@@ -107,6 +110,16 @@ fn protect_span(addr: u64, len: u64, prot: Option<Rights>) -> Result<(), Error> 
                 break;
             }
             let (lo, n) = ((at - region.start) / PAGE, (end.min(region.end()) - at) / PAGE);
+            if region.kind == Kind::Extent {
+                // Extent pages change through `extent_protect`, one call per extent.
+                if let Some(new) = prot {
+                    run.flush(batch)?;
+                    crate::sys::extent::protect(at, n, new)?;
+                    region.pages[lo as usize..(lo + n) as usize].iter_mut().for_each(|p| p.prot = new.0 as u8);
+                }
+                at += n * PAGE;
+                continue;
+            }
             let (max, entries) = (region.max, &mut region.pages[lo as usize..(lo + n) as usize]);
             let mut result = Ok(());
             vm::for_each_entry(at, n, |i, pte| {
@@ -148,6 +161,9 @@ pub fn protect_pages(changes: &[(u64, Rights)]) -> Result<(), Error> {
             if !s.regions[r].max.contains(prot) {
                 return Err(Error::NoRights);
             }
+            if s.regions[r].kind == Kind::Extent && prot == Rights::NONE {
+                return Err(Error::BadArgument);
+            }
         }
         for &(page, new) in changes {
             let r = s.find(page).ok_or(Error::NotMapped)?;
@@ -155,6 +171,13 @@ pub fn protect_pages(changes: &[(u64, Rights)]) -> Result<(), Error> {
             let (max, index) = (region.max, ((page - region.start) / PAGE) as usize);
             let entry = &mut region.pages[index];
             let old = Rights(u64::from(entry.prot));
+            if region.kind == Kind::Extent {
+                if old != new {
+                    crate::sys::extent::protect(page, 1, new)?;
+                    entry.prot = new.0 as u8;
+                }
+                continue;
+            }
             entry.prot = new.0 as u8;
             if entry.backed() && old != new {
                 entry.written |= is_dirty(page); // the rewrite clears the bit

@@ -15,6 +15,9 @@ use spin::Mutex;
 pub const PAGE: u64 = 4096;
 /// The largest region, in bytes (its bookkeeping is 4 bytes a page).
 pub const MAX_REGION: u64 = 1 << 30;
+/// The largest extent region (`Kind::Extent`), in bytes: what `sys::extent` can hold
+/// (`MAX_EXTENTS` extents of `abi::MAX_EXTENT_PAGES` pages).
+pub const MAX_EXTENT_REGION: u64 = crate::sys::extent::MAX_EXTENTS as u64 * abi::MAX_EXTENT_PAGES * PAGE / 2;
 /// The most updates the library sends in one `page_map` call (the kernel's `MAX_MAP_BATCH`).
 pub const BATCH: usize = abi::MAX_MAP_BATCH as usize;
 
@@ -57,6 +60,12 @@ pub enum Kind {
     /// Pages named by capabilities another environment granted (`share::attach`); `munmap` unmaps them
     /// only (the kernel has no call to drop a granted capability, so the slots stay in use).
     Attached,
+    /// Pages from extents (`sys::extent`), all allocated and mapped at creation with 2 MiB pages
+    /// where the range allows (a few system calls for any size); `munmap` unmaps them and frees
+    /// each extent once none of its pages is mapped. Unmapping or protecting part of a 2 MiB page
+    /// is refused (`SplitsHugePage`), and so is protection `NONE` (`BadArgument`: unmap instead).
+    /// `fork` gives the child copies of their pages as ordinary pages (an anonymous region there).
+    Extent,
 }
 
 /// One page of a region: its capability slot (`NO_SLOT` until it has a page), protection, and
@@ -208,8 +217,13 @@ impl State {
 
     /// Places `pages` pages at `addr` or at the next free address; checks the range.
     pub(crate) fn place(&mut self, addr: Option<u64>, pages: u64) -> Result<u64, Error> {
+        self.place_aligned(addr, pages, PAGE)
+    }
+
+    /// As [`State::place`], a chosen start being a multiple of `align` bytes.
+    pub(crate) fn place_aligned(&mut self, addr: Option<u64>, pages: u64, align: u64) -> Result<u64, Error> {
         let len = pages * PAGE;
-        let start = self.placer.place(addr, pages)?;
+        let start = self.placer.place_aligned(addr, pages, align)?;
         let taken = (0..pages).any(|i| vm::translate(start + i * PAGE).is_some());
         if !self.is_free(start, start + len) || taken {
             return Err(Error::AlreadyMapped);

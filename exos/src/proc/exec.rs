@@ -18,7 +18,8 @@
 //!    slice upcall is turned off. Then, when nothing of the old program will write memory any
 //!    more, the **table of system calls** is written in the private region ([`TABLE_VA`]):
 //!    remove the exception handler, the PCT entry; `UNMAP` every mapping that goes (batched
-//!    `page_map`, 512 updates a call); `cap_delete` each capability that backed only those (a
+//!    `page_map`, 512 updates a call); `cap_delete` each extent (`sys::extent`: that removes its
+//!    mappings, 2 MiB pages included, and frees it) and each capability that backed only those (a
 //!    root page is freed only when no other capability names it, and a grant is deleted only when
 //!    this process has no live children that could hold capabilities derived from it); then
 //!    `UNMAP` each staged page and `MAP` it at its final address with its segment's rights. The
@@ -308,9 +309,11 @@ fn plan(staged: usize) -> Plan {
     let (mut kept, mut dropped, mut held) = ([0u64; SLOT_WORDS], [0u64; SLOT_WORDS], [0u64; SLOT_WORDS]);
     let set = |bits: &mut [u64; SLOT_WORDS], slot: u64| bits[(slot / 64) as usize % SLOT_WORDS] |= 1 << (slot % 64);
     let mut drops = 0;
+    // Extents go whole: one `cap_delete` each removes their mappings and frees them.
+    crate::sys::extent::for_each(|extent| set(&mut dropped, extent.slot));
     let _ = vm::for_each_mapped(|va, entry| {
         let Some(slot) = abi::pte::own_slot(entry) else {
-            drops += usize::from(!survives(va));
+            drops += usize::from(!survives(va) && !crate::sys::extent::contains(va));
             return Ok::<(), ()>(());
         };
         if survives(va) {
@@ -347,7 +350,7 @@ fn write_table(plan: &Plan, staged: &[Staged], entry: u64, mapped: usize) -> Res
     };
     let mut n = 0;
     let walked = vm::for_each_mapped(|va, _| {
-        if survives(va) {
+        if survives(va) || crate::sys::extent::contains(va) {
             return Ok(());
         }
         if n == plan.drops {

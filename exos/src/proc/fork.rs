@@ -7,7 +7,8 @@
 //! - marks writable pages copy-on-write on both sides (`PROTECT` here, `GRANT_MAP` read-only with
 //!   the `COW` tag there; `cow.rs` resolves the writes),
 //! - keeps pages tagged `SHARED` shared writable (shared memory, pipes),
-//! - copies what it cannot share: pages mapped through another environment's capability, and its
+//! - copies what it cannot share: pages mapped through another environment's capability or
+//!   through an extent (`sys::extent`: such entries carry no `OWN_SLOT`), and its
 //!   exception stack (the handler must never fault), which the child gets as its own pages
 //!   (`GIVE_MAP`); the process-private page (`rt::private`) starts zeroed in the child; the
 //!   file-descriptor table (also private) is copied by `fd::fork_into`.
@@ -59,6 +60,9 @@ pub fn fork() -> Result<u64, Error> {
     match result {
         0 => {
             process::after_fork_child();
+            // The parent's extents were copied into pages of the child's own.
+            crate::sys::extent::after_fork();
+            crate::mem::mmap::after_fork();
             Ok(0)
         }
         r if r > 0 => Ok(r as u64),

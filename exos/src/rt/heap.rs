@@ -1,6 +1,7 @@
 //! The program's heap: `linked_list_allocator` over pages the library itself allocates and maps at
 //! `HEAP_BASE` as it grows (64 KiB at a time), so `alloc` (Vec, String, Box, BTreeMap) works in
-//! every Exo program. The pages are ordinary page capabilities of the program.
+//! every Exo program. The pages are ordinary page capabilities of the program; a growth of 2 MiB
+//! or more (a large allocation) comes from extents instead (`sys::extent`).
 #![allow(unsafe_code)]
 
 use crate::sys::syscall::{sys_page_alloc, sys_page_map};
@@ -20,8 +21,15 @@ struct Allocator(LockedHeap);
 #[global_allocator]
 static ALLOCATOR: Allocator = Allocator(LockedHeap::empty());
 
+/// Growths of at least this much come from extents (`sys::extent`: a few system calls, 2 MiB
+/// pages where aligned) rather than page by page.
+const EXTENT_GROWTH: u64 = 2 << 20;
+
 /// Maps `bytes` (a multiple of the page size) of fresh read-write pages at `at`.
 fn map_pages(at: u64, bytes: u64) -> bool {
+    if bytes >= EXTENT_GROWTH {
+        return crate::sys::extent::map(at, bytes / PAGE, Rights::READ.union(Rights::WRITE)).is_ok();
+    }
     (0..bytes / PAGE).all(|i| {
         let Ok((_, slot)) = sys_page_alloc(ANY_PAGE) else { return false };
         let update = MapUpdate { op: MapUpdate::MAP, va: at + i * PAGE, slot, rights: Rights::READ.0 | Rights::WRITE.0 };

@@ -78,6 +78,40 @@ pub fn sys_page_free(slot: u64) -> Result<(), Error> {
     decode(unsafe { stubs::sys_page_free(slot) }).map(drop)
 }
 
+/// Allocates an extent of `pages` physically contiguous zeroed pages, the first aligned to
+/// `align` pages (1 to `abi::HUGE_PAGES`). Returns (physical address of its first page, slot).
+pub fn sys_extent_alloc(pages: u64, align: u64) -> Result<(u64, u64), Error> {
+    // SAFETY: the call changes no memory of the caller's.
+    let value = decode(unsafe { stubs::sys_extent_alloc(pages, align) })?;
+    Ok((value & !0xfff, value & 0xfff))
+}
+
+/// Frees the extent of root capability `slot` (refused with `Busy` while anything maps it);
+/// returns how many pages went.
+pub fn sys_extent_free(slot: u64) -> Result<u64, Error> {
+    // SAFETY: nothing maps the extent (the kernel refuses otherwise), so no memory of the caller's changes.
+    decode(unsafe { stubs::sys_extent_free(slot) })
+}
+
+/// Maps pages `[first, first + pages)` of the extent in `slot` at `va` in environment `env`
+/// (`abi::SELF_ENV` or a capability slot) with `rights` (plus `abi::EXTENT_HUGE` for 2 MiB pages).
+pub fn sys_extent_map(env: u64, slot: u64, va: u64, first: u64, pages: u64, rights: u64) -> Result<(), Error> {
+    // SAFETY: the kernel maps only pages nothing maps yet, so no memory the program uses changes.
+    decode(unsafe { stubs::sys_extent_map(env, slot, va, first, pages, rights) }).map(drop)
+}
+
+/// Removes the extent mappings of `[va, va + pages * 4096)` in `env`.
+pub fn sys_extent_unmap(env: u64, va: u64, pages: u64) -> Result<(), Error> {
+    // SAFETY: the program must not use the range through Rust references any more (its business).
+    decode(unsafe { stubs::sys_extent_unmap(env, va, pages) }).map(drop)
+}
+
+/// Sets the protection of the extent mappings of `[va, va + pages * 4096)` in `env` to `rights`.
+pub fn sys_extent_protect(env: u64, va: u64, pages: u64, rights: abi::Rights) -> Result<(), Error> {
+    // SAFETY: as for `sys_extent_unmap`: taking rights away is the program's business.
+    decode(unsafe { stubs::sys_extent_protect(env, va, pages, rights.0) }).map(drop)
+}
+
 /// Grants environment `env` a capability derived from `slot` with `rights`; returns its slot.
 pub fn sys_cap_grant(slot: u64, env: u64, rights: abi::Rights) -> Result<u64, Error> {
     // SAFETY: the call changes no memory of the caller's.

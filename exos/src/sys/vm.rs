@@ -11,7 +11,7 @@
 use abi::layout::{OWNER_KERNEL, PAGE_OWNERS_BASE, SELF_MAP_BASE, SELF_MAP_SLOT};
 
 pub use abi::pte::{ACCESSED, DIRTY, NO_EXECUTE, PRESENT, USER, WRITABLE};
-use abi::pte::ADDRESS_MASK;
+use abi::pte::{ADDRESS_MASK, HUGE};
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// Who owns physical page number `frame`: `None` if it is free, `Some(OWNER_KERNEL)` for the
@@ -34,21 +34,36 @@ pub fn is_kernel(owner: u32) -> bool {
 /// page is `entry & 0x000f_ffff_ffff_f000`.
 pub fn translate(va: u64) -> Option<u64> {
     let page = (va & 0x0000_7fff_ffff_ffff) >> 12;
-    if !has_leaf_table(page) {
-        return None;
+    match directory_entry(page) {
+        Some(pde) if pde & HUGE != 0 => Some(huge_part(pde, page % 512)),
+        Some(_) => {
+            let entry = read(SELF_MAP_BASE + page * 8);
+            (entry & PRESENT != 0).then_some(entry)
+        }
+        None => None,
     }
-    let entry = read(SELF_MAP_BASE + page * 8);
-    (entry & PRESENT != 0).then_some(entry)
 }
 
-/// Whether the levels above the last-level table of page number `page` are present (so the
-/// self-map can read its entry).
-fn has_leaf_table(page: u64) -> bool {
+/// The present page-directory entry above page number `page` (a last-level table, or a 2 MiB
+/// page), if the levels above it are present.
+fn directory_entry(page: u64) -> Option<u64> {
     let r = SELF_MAP_SLOT;
     let pml4e = (r << 39) | (r << 30) | (r << 21) | (r << 12) | ((page >> 27) << 3);
     let pdpte = (r << 39) | (r << 30) | (r << 21) | ((page >> 18) << 3);
     let pde = (r << 39) | (r << 30) | ((page >> 9) << 3);
-    [pml4e, pdpte, pde].into_iter().all(|address| read(address) & PRESENT != 0)
+    if [pml4e, pdpte].into_iter().all(|address| read(address) & PRESENT != 0) {
+        Some(read(pde)).filter(|e| e & PRESENT != 0)
+    } else {
+        None
+    }
+}
+
+/// The entry a 4 KiB page would have for page `index` (0..512) of the 2 MiB page of directory
+/// entry `pde`: its frame, and the 2 MiB entry's flags without `HUGE` (an extent mapping: the
+/// library sees every page of it like a 4 KiB one, with no `OWN_SLOT`).
+pub fn huge_part(pde: u64, index: u64) -> u64 {
+    let base = pde & ADDRESS_MASK & !((512 * 4096) - 1);
+    (base + index * 4096) | (pde & !ADDRESS_MASK & !HUGE)
 }
 
 /// Calls `f(i, entry)` for the `pages` pages from `va` in order, `entry` being what [`translate`]
@@ -59,9 +74,13 @@ pub fn for_each_entry(va: u64, pages: u64, mut f: impl FnMut(u64, Option<u64>)) 
     while i < pages {
         let page = first + i;
         let in_table = (512 - page % 512).min(pages - i);
-        let present = has_leaf_table(page);
+        let pde = directory_entry(page).unwrap_or(0);
         for k in 0..in_table {
-            let entry = if present { read(SELF_MAP_BASE + (page + k) * 8) } else { 0 };
+            let entry = match pde {
+                0 => 0,
+                pde if pde & HUGE != 0 => huge_part(pde, (page + k) % 512),
+                _ => read(SELF_MAP_BASE + (page + k) * 8),
+            };
             f(i + k, (entry & PRESENT != 0).then_some(entry));
         }
         i += in_table;
@@ -253,7 +272,11 @@ pub fn for_each_mapped<E>(mut f: impl FnMut(u64, u64) -> Result<(), E>) -> Resul
             return Ok(());
         }
         for_each_present((r << 39) | (r << 30) | (r << 21) | (i << 12), 0..512, |j, _| {
-            for_each_present((r << 39) | (r << 30) | (i << 21) | (j << 12), 0..512, |k, _| {
+            for_each_present((r << 39) | (r << 30) | (i << 21) | (j << 12), 0..512, |k, pde| {
+                if pde & HUGE != 0 {
+                    // A 2 MiB page (an extent mapping): its 512 pages, as 4 KiB entries.
+                    return (0..512).try_for_each(|l| f((i << 39) | (j << 30) | (k << 21) | (l << 12), huge_part(pde, l)));
+                }
                 for_each_present((r << 39) | (i << 30) | (j << 21) | (k << 12), 0..512, |l, entry| {
                     f((i << 39) | (j << 30) | (k << 21) | (l << 12), entry)
                 })

@@ -215,3 +215,21 @@ fn consent_walks_ancestors_only_as_far_as_needed() {
     assert_eq!(consent(6, 7, None, chain), Some(Consent::Descendant));
     assert_eq!(walked, 1);
 }
+
+#[test]
+fn subtree_mappings_count_the_grants_of_grants() {
+    let mut caps: CapSpace<char> = CapSpace::new();
+    let root = caps.insert_root(0, 'e', ALL).unwrap() as u64;
+    let child = caps.grant(0, root, 1, ALL).unwrap() as u64;
+    let grandchild = caps.grant(1, child, 2, Rights::READ).unwrap() as u64;
+    assert_eq!(caps.subtree_mappings(0, root), 0);
+    caps.note_mappings(2, grandchild, 2);
+    caps.note_mappings(0, root, 1);
+    assert_eq!(caps.subtree_mappings(0, root), 3);
+    assert_eq!(caps.subtree_mappings(1, child), 2);
+    assert_eq!(caps.mappings(0, root), 1, "its own count is apart");
+    caps.note_mappings(2, grandchild, -2);
+    caps.note_mappings(0, root, -1);
+    assert_eq!(caps.subtree_mappings(0, root), 0);
+    assert_eq!(caps.subtree_mappings(0, 99), 0, "an empty slot");
+}

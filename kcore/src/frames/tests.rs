@@ -159,3 +159,20 @@ fn matches_a_model() {
         assert_eq!(frames.is_free(frame), !used[frame as usize]);
     }
 }
+
+#[test]
+fn an_extent_is_freed_whole_or_not_at_all() {
+    let mut storage = [0u64; 4];
+    let mut frames = FrameAllocator::new(&mut storage, 256).unwrap();
+    frames.release_range(0, 256);
+    let first = frames.alloc_contiguous(64, 32).unwrap();
+    assert_eq!(first % 32, 0);
+    assert_eq!(frames.free_count(), 192);
+    assert_eq!(frames.free_range(first, 65), Err(FrameError::DoubleFree(first + 64)), "one past the extent is free");
+    assert_eq!(frames.free_count(), 192, "nothing freed");
+    assert_eq!(frames.free_range(250, 10), Err(FrameError::OutOfRange(259)));
+    assert_eq!(frames.free_range(u64::MAX, 2), Err(FrameError::OutOfRange(u64::MAX)));
+    assert_eq!(frames.free_range(first, 64), Ok(()));
+    assert_eq!(frames.free_count(), 256);
+    assert_eq!(frames.free_range(first, 64), Err(FrameError::DoubleFree(first)));
+}

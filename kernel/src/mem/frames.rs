@@ -70,6 +70,23 @@ pub fn alloc_contiguous(count: u64) -> Option<u64> {
     with(|f| f.alloc_contiguous(count, 1)).map(|frame| frame * PAGE_SIZE)
 }
 
+/// Allocates `count` physically contiguous frames, the first a multiple of `align` frames, zeroed;
+/// returns the first address.
+pub fn alloc_contiguous_zeroed(count: u64, align: u64) -> Option<u64> {
+    let pa = with(|f| f.alloc_contiguous(count, align))? * PAGE_SIZE;
+    for i in 0..count {
+        super::phys::zero_frame(pa + i * PAGE_SIZE);
+    }
+    Some(pa)
+}
+
+/// Returns `count` contiguous frames from `pa` to the free pool.
+pub fn free_contiguous(pa: u64, count: u64) {
+    if let Err(e) = with(|f| f.free_range(pa / PAGE_SIZE, count)) {
+        panic!("freeing the extent {pa:#x}+{count} pages: {e}");
+    }
+}
+
 /// Returns a frame to the free pool.
 pub fn free(pa: u64) {
     if let Err(e) = with(|f| f.free(pa / PAGE_SIZE)) {

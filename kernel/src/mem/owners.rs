@@ -58,6 +58,24 @@ pub fn alloc_at_zeroed(frame: u64) -> Result<u64, FrameError> {
     Ok(pa)
 }
 
+/// Allocates an extent: `count` contiguous frames aligned to `align` frames, zeroed, owned by
+/// `owner`; returns the first address.
+pub fn alloc_extent(count: u64, align: u64, owner: u32) -> Option<u64> {
+    let pa = frames::alloc_contiguous_zeroed(count, align)?;
+    for i in 0..count {
+        set(pa + i * PAGE_SIZE, owner);
+    }
+    Some(pa)
+}
+
+/// Returns an extent's `count` frames from `pa` to the free pool.
+pub fn free_extent(pa: u64, count: u64) {
+    frames::free_contiguous(pa, count);
+    for i in 0..count {
+        set(pa + i * PAGE_SIZE, 0);
+    }
+}
+
 /// Returns a frame to the free pool.
 pub fn free(pa: u64) {
     frames::free(pa);

@@ -58,7 +58,10 @@ fn walk_create(root: u64, va: u64, level: u32, table_flags: u64, created: &mut d
             *entry = fresh | table_flags;
             created(fresh);
         }
-        assert!(*entry & HUGE == 0, "walk through a huge page at {va:#x}");
+        // A 2 MiB page maps `va` already (an extent mapping).
+        if *entry & HUGE != 0 {
+            return Err(MapError::AlreadyMapped);
+        }
         table = *entry & ADDRESS_MASK;
     }
     // SAFETY: as above.
@@ -80,6 +83,74 @@ pub fn map_noting(root: u64, va: u64, pa: u64, flags: u64, created: &mut dyn FnM
     }
     *entry = (pa & ADDRESS_MASK) | flags | PRESENT;
     Ok(())
+}
+
+/// Maps the 2 MiB page at `va` (2 MiB-aligned) to the 2 MiB-aligned physical range at `pa` with
+/// `flags` (PRESENT and HUGE are added), passing each page-table page it creates to `created`. A
+/// page table left empty there by earlier 4 KiB unmaps is freed (passed to `freed` first) and
+/// replaced.
+pub fn map_huge(root: u64, va: u64, pa: u64, flags: u64, created: &mut dyn FnMut(u64), freed: &mut dyn FnMut(u64)) -> Result<(), MapError> {
+    debug_assert!(va.is_multiple_of(HUGE_SIZE) && pa.is_multiple_of(HUGE_SIZE));
+    let table_flags = PRESENT | WRITABLE | (flags & USER);
+    let entry = walk_create(root, va, 2, table_flags, created)?;
+    if *entry & PRESENT != 0 {
+        if *entry & HUGE != 0 {
+            return Err(MapError::AlreadyMapped);
+        }
+        let table = *entry & ADDRESS_MASK;
+        // SAFETY: a user page table of the address space being edited; only read here.
+        if unsafe { phys::table_mut(table) }.iter().any(|e| e & PRESENT != 0) {
+            return Err(MapError::AlreadyMapped);
+        }
+        *entry = 0;
+        freed(table);
+        owners::free(table);
+        // The table's own translations may be cached (paging-structure caches).
+        flush_all(root);
+    }
+    *entry = (pa & ADDRESS_MASK) | flags | PRESENT | HUGE;
+    Ok(())
+}
+
+/// Removes the 2 MiB mapping at `va`; returns the physical range it mapped, if it was one.
+pub fn unmap_huge(root: u64, va: u64) -> Option<u64> {
+    let entry = huge_entry(root, va)?;
+    let pa = *entry & ADDRESS_MASK;
+    *entry = 0;
+    flush(root, va);
+    Some(pa)
+}
+
+/// Rewrites the flags of the 2 MiB mapping at `va` (keeping its frame); false if there is none.
+pub fn protect_huge(root: u64, va: u64, flags: u64) -> bool {
+    let Some(entry) = huge_entry(root, va) else { return false };
+    *entry = (*entry & ADDRESS_MASK) | flags | PRESENT | HUGE;
+    flush(root, va);
+    true
+}
+
+/// The present 2 MiB entry for `va`, if any.
+fn huge_entry(root: u64, va: u64) -> Option<&'static mut u64> {
+    let mut table = root;
+    for level in [4, 3] {
+        // SAFETY: a page-table page of an address space the kernel is editing (single-threaded).
+        let entry = unsafe { phys::table_mut(table) }[index(va, level)];
+        if entry & PRESENT == 0 || entry & HUGE != 0 {
+            return None;
+        }
+        table = entry & ADDRESS_MASK;
+    }
+    // SAFETY: as above; the caller holds the one reference to it.
+    let entry = &mut unsafe { phys::table_mut(table) }[index(va, 2)];
+    (*entry & (PRESENT | HUGE) == PRESENT | HUGE).then_some(entry)
+}
+
+/// Drops the TLB entries (and paging-structure caches) of `root` when it is the active address space.
+fn flush_all(root: u64) {
+    if is_active(root) {
+        // SAFETY: CR3 gets its own value back; the kernel's global entries stay.
+        unsafe { cpu::write_cr3(cpu::read_cr3()) };
+    }
 }
 
 /// The frame behind `va` and the **effective** rights of the whole walk, if mapped: `PRESENT`, then
@@ -342,7 +413,11 @@ fn free_table(table: u64, level: u32, freed: &mut dyn FnMut(u64)) {
     // Tables are mostly empty: eight entries are tested at once (the OR compiles to vector code).
     for chunk in entries.chunks_exact_mut(8).filter(|c| c.iter().fold(0, |any, e| any | e) & PRESENT != 0) {
         for entry in chunk.iter_mut().filter(|e| **e & PRESENT != 0) {
-            if level > 1 {
+            if level == 2 && *entry & HUGE != 0 {
+                // Extent mappings are removed (and their frames freed with their capability) before an
+                // address space goes; a 2 MiB page is never a table to walk.
+                debug_assert!(false, "a 2 MiB mapping left in a dying address space");
+            } else if level > 1 {
                 free_table(*entry & ADDRESS_MASK, level - 1, freed);
             } else {
                 owners::free(*entry & ADDRESS_MASK);

@@ -10,6 +10,7 @@ mod budget;
 mod cap;
 mod console;
 mod env;
+mod extent;
 mod page;
 mod pct;
 mod slice;

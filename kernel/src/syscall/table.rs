@@ -5,11 +5,11 @@
 //! `syscall/<object>.rs` and gives it its arguments from the caller's saved registers (`rdi`, `rsi`,
 //! `rdx`, `r10`, `r8`, `r9`); calls that may switch environments, and `page_map`, get the registers
 //! themselves.
-use super::{budget, cap, console, env, page, pct, slice, SysResult};
+use super::{budget, cap, console, env, extent, page, pct, slice, SysResult};
 use crate::arch::x86_64::entry::TrapFrame;
 
 /// How many calls there are: numbers are dense from 0.
-pub(super) const CALLS: u64 = 29;
+pub(super) const CALLS: u64 = 34;
 
 /// Runs the handler of call `regs.rax`; an unknown number is `BadSysnum`.
 #[inline(always)]
@@ -122,6 +122,26 @@ pub(super) fn dispatch(regs: &mut TrapFrame) -> SysResult {
         28 => {
             let (env, pages) = (regs.rdi, regs.rsi);
             budget::sys_budget_take(env, pages)
+        }
+        29 => {
+            let (pages, align) = (regs.rdi, regs.rsi);
+            extent::sys_extent_alloc(pages, align)
+        }
+        30 => {
+            let slot = regs.rdi;
+            extent::sys_extent_free(slot)
+        }
+        31 => {
+            let (env, slot, va, first, pages, rights) = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9);
+            extent::sys_extent_map(env, slot, va, first, pages, rights)
+        }
+        32 => {
+            let (env, va, pages) = (regs.rdi, regs.rsi, regs.rdx);
+            extent::sys_extent_unmap(env, va, pages)
+        }
+        33 => {
+            let (env, va, pages, rights) = (regs.rdi, regs.rsi, regs.rdx, regs.r10);
+            extent::sys_extent_protect(env, va, pages, rights)
         }
         _ => Err(abi::Error::BadSysnum.into()),
     }

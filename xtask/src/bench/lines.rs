@@ -191,5 +191,33 @@ pub(super) const LINES: &[Line] = &[
         exo_needs: "ExOS demand paging",
         note: "Write one byte to each page of a fresh anonymous region (Linux: `mmap(MAP_ANONYMOUS)`, 1024 pages a repeat), per page. Exo: an `exos::mem::mmap` demand-zero region (256 pages a repeat: the page quota is 768); the region layer's fault handler allocates a page (`page_alloc`) and maps it (`page_map`).",
     },
+    Line {
+        label: "allocate + map 2 MiB, 4 KiB pages",
+        exo: "map_2m_pages",
+        linux: Some("map_2m_pages"),
+        exo_needs: "-",
+        note: "Exo (`vmbench.rs`): 512 `page_alloc`s (each a zeroed page and its capability) and one `page_map` of 512 `MAP` updates. Linux: `mmap` of 4 MiB, then on its 2 MiB-aligned half `madvise(MADV_NOHUGEPAGE)` and `madvise(MADV_POPULATE_WRITE)` (every page allocated, zeroed and mapped in one call). Unmapping and freeing are not timed. One operation = the whole 2 MiB.",
+    },
+    Line {
+        label: "allocate + map 2 MiB extent, 4 KiB pages",
+        exo: "map_2m_extent_pages",
+        linux: Some("map_2m_pages"),
+        exo_needs: "extents",
+        note: "Exo: `extent_alloc` of 512 pages (one capability over a physically contiguous zeroed range) and one `extent_map` with 4 KiB page-table entries: two system calls. Linux: as the line above (its closest: populate 2 MiB of small pages in one call).",
+    },
+    Line {
+        label: "allocate + map 2 MiB extent, one 2 MiB page",
+        exo: "map_2m_huge",
+        linux: Some("map_2m_huge"),
+        exo_needs: "extents",
+        note: "Exo: `extent_alloc` of 512 pages aligned to 2 MiB and one `extent_map` with `EXTENT_HUGE` (one page-directory entry). Linux: `madvise(MADV_HUGEPAGE)` then `madvise(MADV_POPULATE_WRITE)` on a 2 MiB-aligned 2 MiB of a fresh `mmap` (one transparent huge page when the guest kernel has them; a `BENCHINFO` line says when it refused).",
+    },
+    Line {
+        label: "map and touch 1 GiB",
+        exo: "touch_1g",
+        linux: Some("touch_1g"),
+        exo_needs: "memory budgets (the 3 MiB page quota refuses 1 GiB)",
+        note: "Exo: an extent region of 1 GiB (`mmap::Spec::extent`: 32 extents of 32 MiB, each allocated and mapped with 2 MiB pages in two system calls), then one write to each of its 262,144 pages. Linux: `mmap` of 1 GiB anonymous memory, then one write to each page (each a demand-zero fault; transparent huge pages as the guest kernel's default says). Unmapping is not timed. Both boots have 2 GiB of RAM for this line.",
+    },
 ];
 

@@ -492,9 +492,13 @@ fn relative_command(command: &Command) -> String {
     qemu::shell_words(command).replace(&format!("{}/", workspace_root().display()), "")
 }
 
+/// The RAM of every benchmark boot, both sides: 2 GiB, so that the Linux guest can map and touch
+/// 1 GiB (`touch_1g`) beside its own kernel and page cache.
+pub const BENCH_MEM: qemu::MemSize = qemu::MemSize(2048);
+
 /// The shared QEMU command line plus, in instruction mode, deterministic instruction counting.
 fn bench_qemu_command(accel: Accel, media: &Media, mode: Mode) -> Command {
-    let mut command = qemu::qemu_command(accel, media, Serial::Stdio);
+    let mut command = qemu::qemu_command(accel, BENCH_MEM, media, Serial::Stdio);
     if mode == Mode::Instructions {
         command.args(["-icount", "shift=0,sleep=off", "-seed", "1"]);
     }

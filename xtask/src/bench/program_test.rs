@@ -8,7 +8,8 @@ use super::*;
 /// primitive); `pct` and `pct_async` use Linux's `pipe` figure.
 const LINUX_NAMES: &[&str] = &[
     "null_call", "null_syscall", "getppid", "exc_bp", "exc_ud", "exc_pf", "prot1", "prot100", "unprot100", "trap",
-    "appel1", "appel2", "pipe", "pipe_4k", "shm", "yield", "spawn", "fork", "first_touch",
+    "appel1", "appel2", "pipe", "pipe_4k", "shm", "yield", "spawn", "fork", "first_touch", "map_2m_pages", "map_2m_huge",
+    "touch_1g",
 ];
 
 #[test]

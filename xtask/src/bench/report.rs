@@ -75,7 +75,7 @@ pub(super) fn benchmarks_markdown(table: &str, results: &Results, context: &Cont
     );
     let _ = writeln!(doc, "- date: {} (UTC), whole run {:.0} s", today(), context.duration.as_secs_f64());
     let _ = writeln!(doc, "- machine: {}", machine());
-    let _ = writeln!(doc, "- QEMU: {}, `-machine pc -m 256M -smp 1 -accel {accel} -cpu {}`", qemu_version(),
+    let _ = writeln!(doc, "- QEMU: {}, `-machine pc -m {} -smp 1 -accel {accel} -cpu {}`", qemu_version(), super::BENCH_MEM.qemu_arg(),
                      if context.accel == Accel::Tcg { "max" } else { "host" });
     let _ = writeln!(doc, "- Linux guest kernel: {} (Debian `{KERNEL_META_PACKAGE}`), command line `{LINUX_CMDLINE}`",
                      context.guest_kernel.as_deref().unwrap_or("not run"));

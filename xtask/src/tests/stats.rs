@@ -44,6 +44,8 @@ pub const STATS: &[IntegrationTest] = &[
             "'exostat' exited with code 0",
         ],
         forbid: &["FAIL", "panicked", "killed"],
+        // The exact page total `free` prints depends on the RAM: this test pins it.
+        mem_mib: Some(256),
         ..IntegrationTest::DEFAULT
     },
 ];

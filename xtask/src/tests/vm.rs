@@ -1,11 +1,41 @@
 //! ExOS virtual memory (issue 5 items 3 and 6a): demand-zero regions, mprotect and dirty bits,
 //! protection-fault handlers, shared regions, the Appel-Li primitives, a garbage collector's write
 //! barrier built on them, hostile accesses the region layer must not map, and torn reads of the
-//! environment table (issue 16 item 5).
+//! environment table (issue 16 item 5); extents and 2 MiB pages, hostile and through ExOS, and
+//! `memtouch` (issue 15 item 3).
 
 use super::{checks, IntegrationTest};
 
 pub const VM: &[IntegrationTest] = &[
+    IntegrationTest {
+        name: "extents",
+        cmdline_run: "vm_extents,hello",
+        expect: &[checks!("vm_extents"), "'vm_extents' exited with code 0", "hello from ring 3"],
+        forbid: &["FAIL", "unhandled"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "bad_extents",
+        cmdline_run: "bad_extents,hello",
+        expect: &[checks!("bad_extents"), "'bad_extents' exited with code 0", "hello from ring 3"],
+        forbid: &["FAIL", "unhandled"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "memtouch_2_mib",
+        // As `cargo xtask run -- 'memtouch 2'`: the most the 3 MiB page quota allows with the shell
+        // running (memory budgets let `cargo xtask run --mem 4G -- 'memtouch 2048'` do the same).
+        cmdline_run: "sh -- memtouch 2; memtouch 0; memtouch 4096",
+        expect: &[
+            "touched 2 MiB in ",
+            " ms (allocate and map ",
+            "memtouch: invalid size '0'",
+            "memtouch: cannot allocate 4096 MiB: ",
+            "'sh' exited with code 1",
+        ],
+        forbid: &["FAIL", "panicked", "KERNEL"],
+        ..IntegrationTest::DEFAULT
+    },
     IntegrationTest {
         name: "demand_zero",
         cmdline_run: "vm_demand,hello",

@@ -298,3 +298,53 @@ pub unsafe fn sys_budget_take(env: u64, pages: u64) -> (u64, u64) {
     // SAFETY: the caller upholds `syscall6`'s contract (this function's).
     unsafe { syscall6(Sysnum::BudgetTake as u64, [env, pages, 0, 0, 0, 0]) }
 }
+
+/// `sys_extent_alloc(pages, align)`: Allocates an extent: `pages` physically contiguous zeroed pages, the first aligned to `align` pages, and puts a root capability with all rights (`rwxg`) naming the whole range in the caller's first free slot.
+///
+/// # Safety
+/// As [`syscall6`]: the caller answers for what the call does to its memory.
+#[inline(always)]
+pub unsafe fn sys_extent_alloc(pages: u64, align: u64) -> (u64, u64) {
+    // SAFETY: the caller upholds `syscall6`'s contract (this function's).
+    unsafe { syscall6(Sysnum::ExtentAlloc as u64, [pages, align, 0, 0, 0, 0]) }
+}
+
+/// `sys_extent_free(slot)`: Frees the extent of root capability `slot`: every capability granted from it goes, and all its pages return to the free pool.
+///
+/// # Safety
+/// As [`syscall6`]: the caller answers for what the call does to its memory.
+#[inline(always)]
+pub unsafe fn sys_extent_free(slot: u64) -> (u64, u64) {
+    // SAFETY: the caller upholds `syscall6`'s contract (this function's).
+    unsafe { syscall6(Sysnum::ExtentFree as u64, [slot, 0, 0, 0, 0, 0]) }
+}
+
+/// `sys_extent_map(env, slot, va, first, pages, rights)`: Maps pages `[first, first + pages)` of the extent in `slot` at `va` in `env`'s address space with `rights` (`READ` required, `WRITE`, `EXECUTE`, plus `EXTENT_HUGE` for 2 MiB pages), all or nothing, in one call.
+///
+/// # Safety
+/// As [`syscall6`]: the caller answers for what the call does to its memory.
+#[inline(always)]
+pub unsafe fn sys_extent_map(env: u64, slot: u64, va: u64, first: u64, pages: u64, rights: u64) -> (u64, u64) {
+    // SAFETY: the caller upholds `syscall6`'s contract (this function's).
+    unsafe { syscall6(Sysnum::ExtentMap as u64, [env, slot, va, first, pages, rights]) }
+}
+
+/// `sys_extent_unmap(env, va, pages)`: Removes the extent mappings of `[va, va + pages * 4096)` in `env`'s address space, all or nothing; mappings that extend past the range keep their other parts.
+///
+/// # Safety
+/// As [`syscall6`]: the caller answers for what the call does to its memory.
+#[inline(always)]
+pub unsafe fn sys_extent_unmap(env: u64, va: u64, pages: u64) -> (u64, u64) {
+    // SAFETY: the caller upholds `syscall6`'s contract (this function's).
+    unsafe { syscall6(Sysnum::ExtentUnmap as u64, [env, va, pages, 0, 0, 0]) }
+}
+
+/// `sys_extent_protect(env, va, pages, rights)`: Sets the protection of the extent-mapped pages `[va, va + pages * 4096)` in `env`'s address space to `rights`, all or nothing.
+///
+/// # Safety
+/// As [`syscall6`]: the caller answers for what the call does to its memory.
+#[inline(always)]
+pub unsafe fn sys_extent_protect(env: u64, va: u64, pages: u64, rights: u64) -> (u64, u64) {
+    // SAFETY: the caller upholds `syscall6`'s contract (this function's).
+    unsafe { syscall6(Sysnum::ExtentProtect as u64, [env, va, pages, rights, 0, 0]) }
+}

@@ -12,6 +12,8 @@
 #![no_main]
 #![allow(unsafe_code)]
 
+extern crate alloc;
+
 use abi::Rights;
 use exos::mem::appel::{self, PROTECTED, UNPROTECTED};
 use exos::mem::mmap::{self, PAGE};
@@ -170,8 +172,70 @@ pub fn run(quick: bool) -> i64 {
         t
     });
     let _ = PROTECTED;
+    large();
     println!("BENCH vmbench done");
     0
+}
+
+/// Large memory (issue 15): allocating and mapping 2 MiB with 4 KiB pages (`page_alloc` per page,
+/// one `page_map` of 512 updates), from an extent with 4 KiB pages (two calls) and from a 2 MiB-
+/// aligned extent as one 2 MiB page (two calls); unmapping and freeing are not timed. Then
+/// `touch_1g`: an extent region of 1 GiB (`mmap::Spec::extent`) allocated, mapped and written page
+/// by page, when the page quota lets this program hold 1 GiB (memory budgets); otherwise a
+/// `BENCHINFO` line says why it was skipped.
+fn large() {
+    use exos::sys::syscall::{sys_extent_alloc, sys_extent_free, sys_extent_map, sys_extent_unmap, sys_page_free, sys_page_map};
+    use abi::{MapUpdate, ANY_PAGE, EXTENT_HUGE, HUGE_PAGES, SELF_ENV};
+    const AT: u64 = 0x5000_0000;
+    let rw = Rights::READ.0 | Rights::WRITE.0;
+    let n = HUGE_PAGES;
+    let mut slots = alloc::vec![0u64; n as usize];
+    let mut updates = alloc::vec![MapUpdate::default(); n as usize];
+    measure("map_2m_pages", 1, 1, || {
+        let t0 = rdtsc();
+        for (i, (slot, update)) in slots.iter_mut().zip(updates.iter_mut()).enumerate() {
+            *slot = ok("page_alloc", exos::sys::syscall::sys_page_alloc(ANY_PAGE)).1;
+            *update = MapUpdate { op: MapUpdate::MAP, va: AT + i as u64 * PAGE, slot: *slot, rights: rw };
+        }
+        let mapped = sys_page_map(&updates);
+        let t = rdtsc() - t0;
+        ok("page_map", if mapped.1.is_none() { Ok(()) } else { Err(mapped.1.unwrap_or(abi::Error::BadArgument)) });
+        for &slot in slots.iter() {
+            ok("page_free", sys_page_free(slot));
+        }
+        t
+    });
+    for (name, align, huge) in [("map_2m_extent_pages", 1, 0), ("map_2m_huge", HUGE_PAGES, EXTENT_HUGE)] {
+        measure(name, 1, 1, || {
+            let t0 = rdtsc();
+            let (_, slot) = ok("extent_alloc", sys_extent_alloc(n, align));
+            ok("extent_map", sys_extent_map(SELF_ENV, slot, AT, 0, n, rw | huge));
+            let t = rdtsc() - t0;
+            ok("extent_unmap", sys_extent_unmap(SELF_ENV, AT, n));
+            ok("extent_free", sys_extent_free(slot));
+            t
+        });
+    }
+    drop((slots, updates));
+    let len = 1 << 30;
+    let spec = mmap::Spec::extent(len, Rights(rw));
+    // One trial first: on this branch the page quota (3 MiB) refuses 1 GiB.
+    match mmap::map(spec) {
+        Err(e) => println!("BENCHINFO touch_1g skipped: {e}"),
+        Ok(region) => {
+            ok("munmap", mmap::munmap(region, len));
+            measure("touch_1g", 1, 1, || {
+                let t0 = rdtsc();
+                let region = ok("mmap", mmap::map(spec));
+                for i in 0..len / PAGE {
+                    store(region + i * PAGE, 1);
+                }
+                let t = rdtsc() - t0;
+                ok("munmap", mmap::munmap(region, len));
+                t
+            });
+        }
+    }
 }
 
 /// `vmbench [--quick]`: every line, with one repeat each under `--quick`.

@@ -3,6 +3,9 @@
 //! addresses, the special values). The kernel must not panic or hang, and every page must come
 //! back when the program ends (the test run forbids `exo: LEAK`).
 //!
+//! Half the extent calls (`extent_*`) get nearly valid sizes, alignments, addresses and rights
+//! (`shape_extent_call`), so they reach the checks past the first ones.
+//!
 //! Slot-like arguments start past the slots of the program's own image and stack. Calls that would
 //! end or park the fuzzer itself (`env_exit`, `pct_wait`), print garbage
 //! (`console_write`), or start children at random addresses (`env_start`) are left out. A valid
@@ -201,6 +204,36 @@ fn end_chain(driver: &mut Option<u64>) {
 }
 
 
+/// Where the fuzzer's extent calls aim: eight 2 MiB-aligned slots (some calls are shifted by a
+/// page, to miss the alignment).
+const EXTENT_AREA: u64 = 0x6400_0000;
+
+/// Half the extent calls get nearly valid arguments, so they pass the first checks and reach the
+/// interesting ones (2 MiB alignment, the range inside the extent, overlaps, partial 2 MiB pages):
+/// sizes of 1, 8, 511, 512 or 520 pages, alignments of 1 or 512 pages, addresses in
+/// [`EXTENT_AREA`], rights with and without `EXTENT_HUGE`.
+/// `extent_map` and `extent_free` name one of the `recent` extents the fuzzer allocated.
+fn shape_extent_call(number: u64, args: &mut [u64; 6], rng: &mut Rng, recent: &[u64; 4]) {
+    let extent = [Sysnum::ExtentAlloc, Sysnum::ExtentMap, Sysnum::ExtentUnmap, Sysnum::ExtentProtect, Sysnum::ExtentFree];
+    let Ok(call) = Sysnum::try_from(number) else { return };
+    if !extent.contains(&call) || rng.next() & 1 == 0 {
+        return;
+    }
+    let r = rng.next();
+    let pages = [1, 8, 511, 512, 520][(r % 5) as usize];
+    let va = EXTENT_AREA + ((r >> 8) % 8) * (2 << 20) + if r & (1 << 20) != 0 { 4096 } else { 0 };
+    let rights = [Rights::READ.0, Rights::READ.0 | Rights::WRITE.0][((r >> 21) & 1) as usize] | if r & (1 << 22) != 0 { abi::EXTENT_HUGE } else { 0 };
+    let env = if r & (1 << 23) != 0 { abi::SELF_ENV } else { args[0] };
+    let slot = recent[((r >> 40) % 4) as usize];
+    match call {
+        Sysnum::ExtentAlloc => *args = [pages, if r & (1 << 24) != 0 { 512 } else { 1 }, 0, 0, 0, 0],
+        Sysnum::ExtentMap => *args = [env, slot, va, (r >> 32) % 16, pages, rights],
+        Sysnum::ExtentFree => args[0] = slot,
+        Sysnum::ExtentUnmap => *args = [env, va, pages, 0, 0, 0],
+        _ => *args = [env, va, pages, rights & !abi::EXTENT_HUGE, 0, 0],
+    }
+}
+
 const SKIPPED: [Sysnum; 4] = [Sysnum::EnvExit, Sysnum::PctWait, Sysnum::ConsoleWrite, Sysnum::EnvStart];
 
 fn main() {
@@ -223,18 +256,21 @@ fn main() {
     let (_, first_free) = exos::sys::syscall::sys_page_alloc(abi::ANY_PAGE).expect("a page");
     for seed in [0x9e37_79b9_7f4a_7c15u64, 0xdead_beef_cafe_f00d, 42] {
         let mut rng = Rng(seed, first_free);
-        let (mut issued, mut ok) = (0u64, 0u64);
+        let (mut issued, mut ok, mut extents, mut recent) = (0u64, 0u64, [0u64; 5], [first_free; 4]);
         while issued < calls {
+            // One in twenty is garbage; the others spread over every call (the draw is not
+            // `n % ALL.len()` with `n < 19`, which never reached the calls numbered 19 and up).
             let number = match rng.next() % 20 {
                 19 => rng.next(),
-                n => n % Sysnum::ALL.len() as u64,
+                _ => rng.next() % Sysnum::ALL.len() as u64,
             };
             if Sysnum::try_from(number).is_ok_and(|s| SKIPPED.contains(&s)) {
                 continue;
             }
             let mut args = [rng.argument(), rng.argument(), rng.argument(), rng.argument(), rng.argument(), rng.argument()];
+            shape_extent_call(number, &mut args, &mut rng, &recent);
             // Freeing or deleting its own image (or the stranger) would only end the fuzzer (the test).
-            let own = [Sysnum::PageFree, Sysnum::CapDelete, Sysnum::CapRevoke, Sysnum::EnvDestroy];
+            let own = [Sysnum::PageFree, Sysnum::CapDelete, Sysnum::CapRevoke, Sysnum::EnvDestroy, Sysnum::ExtentFree];
             if Sysnum::try_from(number).is_ok_and(|s| own.contains(&s)) && args[0] < first_free {
                 args[0] += first_free;
             }
@@ -243,6 +279,10 @@ fn main() {
             if number == Sysnum::EnvWait as u64 && args[0] != 0 && args[0] & !abi::WAIT_ALL == 0 {
                 args[0] |= abi::WAIT_DEADLINE;
                 args[1] = exos::sys::wait::now_ns() + rng.next() % 2_000_000;
+            }
+            // Renaming itself would only change the name the test reads its exit line by.
+            if number == Sysnum::EnvSetName as u64 && args[0] == abi::SELF_ENV {
+                args[0] = first_free;
             }
             if number == Sysnum::CapGrant as u64 && rng.next() & 1 == 0 {
                 args[1] = targets[(rng.next() % targets.len() as u64) as usize];
@@ -266,8 +306,16 @@ fn main() {
                 let _ = sys_env_yield(id);
             }
             ok += u64::from(error.is_none());
+            if number == Sysnum::ExtentAlloc as u64 && error.is_none() {
+                recent[(issued % 4) as usize] = value & 0xfff;
+            }
+            if let Some(i) = [Sysnum::ExtentAlloc, Sysnum::ExtentMap, Sysnum::ExtentUnmap, Sysnum::ExtentProtect, Sysnum::ExtentFree].iter().position(|&s| s as u64 == number) {
+                extents[i] += u64::from(error.is_none());
+            }
         }
         exos::println!("fuzz: seed {seed:#x}: {calls} calls, {ok} succeeded");
+        let [alloc, map, unmap, protect, free] = extents;
+        exos::println!("fuzz: extent calls that succeeded: {alloc} alloc, {map} map, {unmap} unmap, {protect} protect, {free} free");
     }
     set_page_word(SHARED, 0, 1);
     exos::println!("fuzz: the stranger's grants into my table: {} tried, {} not refused", page_word(SHARED, 1), page_word(SHARED, 2));
