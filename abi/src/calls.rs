@@ -72,8 +72,10 @@ pub const CALLS: &[Call] = &[
             ("BadAddress", "`[ptr, ptr+len)` is not entirely inside user space (`USER_START..USER_END`; this includes `ptr` = 0 even when `len` = 0), wraps around, lies in a read-only window, or any page of it is not mapped user-readable by the caller"),
         ],
         doc: "Writes `len` bytes from the caller's memory at `ptr` to the console.",
-        details: "",
-        frame: false,
+        details: "The serial line is slow (tens of microseconds a byte under emulation), so a long write goes
+            out in pieces of `CONSOLE_PIECE` bytes, the call restarting itself between them (docs/ABI.md,
+            \"Bounded kernel work\"): interrupts are never held off for a whole write.",
+        frame: true,
     },
     Call {
         number: 1,

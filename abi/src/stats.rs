@@ -8,6 +8,8 @@
 //! | 0 | `MAX_ENVS` names of [`NAME_LEN`] bytes, one per environment-table index, NUL-padded UTF-8 |
 //! | 2048 | `MAX_ENVS` `u64`s: timer ticks each environment has run (since its index was last reused) |
 //! | 2560 | [`COUNTERS`] `u64` counters: `0..SYSCALL_COUNTERS` system calls by number, then [`Counter`] |
+//! | [`IRQ_OFF_OFFSET`] | `u64`: the longest stretch the kernel ran with interrupts off (one kernel entry), in TSC cycles |
+//! | [`TICK_CYCLES_OFFSET`] | `u64`: TSC cycles in one timer tick (`TICK_MS`), to compare the stretch with |
 //!
 //! The kernel refreshes the counters at every timer tick, so a reader sees them at most one tick
 //! old; names change when an environment is created or renamed (`env_set_name`).
@@ -24,6 +26,10 @@ pub const NAMES_OFFSET: usize = 0;
 pub const RUN_TICKS_OFFSET: usize = NAMES_OFFSET + MAX_ENVS * NAME_LEN;
 /// Offset of the counters.
 pub const COUNTERS_OFFSET: usize = RUN_TICKS_OFFSET + MAX_ENVS * 8;
+/// Offset of the longest interrupts-off stretch (cycles; after the counters).
+pub const IRQ_OFF_OFFSET: usize = COUNTERS_OFFSET + COUNTERS * 8;
+/// Offset of the timer tick's length in cycles.
+pub const TICK_CYCLES_OFFSET: usize = IRQ_OFF_OFFSET + 8;
 /// Counter slots reserved for system calls, indexed by call number.
 pub const SYSCALL_COUNTERS: usize = 32;
 /// Number of counters (system calls, then [`Counter`]s).
@@ -150,6 +156,7 @@ mod tests {
     #[test]
     fn the_layout_fits_one_page_and_counters_are_dense() {
         const { assert!(COUNTERS_OFFSET + COUNTERS * 8 <= 4096) };
+        const { assert!(TICK_CYCLES_OFFSET + 8 <= crate::stages::KERNEL_LOG_OFFSET) };
         for (i, c) in Counter::ALL.iter().enumerate() {
             assert_eq!(*c as usize, i);
             assert_eq!(c.index(), SYSCALL_COUNTERS + i);

@@ -13,6 +13,10 @@ use crate::*;
 pub enum Sysnum {
     /// `sys_console_write(ptr, len)`: Writes `len` bytes from the caller's memory at `ptr` to the console.
     ///
+    /// The serial line is slow (tens of microseconds a byte under emulation), so a long write goes
+    /// out in pieces of `CONSOLE_PIECE` bytes, the call restarting itself between them (docs/ABI.md,
+    /// "Bounded kernel work"): interrupts are never held off for a whole write.
+    ///
     /// Returns: `len` (the number of bytes written). Rights: none.
     ///
     /// Errors:

@@ -5,15 +5,32 @@
 //! owner's table, the object, the rights, the capability it was granted from, and those granted
 //! from it. An environment names capabilities only by slot; slots and nodes are the kernel's.
 //!
+//! Each node also indexes the mappings made through it (a [`MapSet`] of (environment index,
+//! virtual address)), so the kernel undoes a removed capability's mappings by looking only at
+//! them, never at every environment's mappings.
+//!
 //! Invariants: a table slot and its node always point at each other; a child's rights are a subset
 //! of its parent's; removing a node removes its whole subtree (revocation is transitive). The space
 //! is generic over the object type so that it can be tested on the host.
+//!
+//! Long removals come in bounded pieces ([`CapSpace::revoke_some`], [`CapSpace::delete_some`]): a
+//! piece removes nodes until its work (a node and its mappings) reaches the bound; what is left
+//! hangs directly under the node being revoked (a removed node's children move up to it, so every
+//! remaining capability stays below all its remaining ancestors and revocation stays transitive).
 use abi::Rights;
+use alloc::collections::BTreeSet;
 use alloc::vec::Vec;
 use core::fmt;
 
-/// How many slots each environment's table has.
+/// The most slots an environment's table can grow to: an environment's own mappings carry their
+/// slot in 10 bits of the page-table entry (`abi::pte::SLOT_SHIFT`), which is how a library finds
+/// the capability behind each of its pages.
 pub const MAX_SLOTS: usize = 1024;
+/// Slots a table grows by (it starts empty and grows on demand, one piece at a time).
+pub const TABLE_GROWTH: usize = 64;
+/// Capability nodes per piece of the node arena (it grows a piece at a time, never moving a node:
+/// no large reallocation and copy while the kernel runs with interrupts off).
+pub const NODE_CHUNK: usize = 64;
 
 /// Why a capability operation failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,17 +95,87 @@ pub fn consent(from: u64, to: u64, serving: impl IntoIterator<Item = u64>, mut a
     }
 }
 
+/// The mappings made through one capability: (environment table index, virtual address) pairs.
+///
+/// Most capabilities are mapped once or not at all, so the first mapping is kept inline (no
+/// allocation on the `page_map` path); further ones go to an ordered set (logarithmic insert and
+/// remove, however many).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MapSet {
+    first: Option<(usize, u64)>,
+    rest: BTreeSet<(usize, u64)>,
+}
+
+impl MapSet {
+    /// No mappings.
+    pub const fn new() -> MapSet {
+        MapSet { first: None, rest: BTreeSet::new() }
+    }
+
+    /// How many mappings.
+    pub fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
+    /// Records a mapping at `va` in the environment at table index `env`.
+    pub fn insert(&mut self, env: usize, va: u64) {
+        match self.first {
+            None => self.first = Some((env, va)),
+            Some(first) if first == (env, va) => {}
+            Some(_) => {
+                self.rest.insert((env, va));
+            }
+        }
+    }
+
+    /// Forgets the mapping at `va` in `env`; returns whether it was recorded.
+    pub fn remove(&mut self, env: usize, va: u64) -> bool {
+        if self.first == Some((env, va)) {
+            self.first = self.rest.pop_first();
+            true
+        } else {
+            self.rest.remove(&(env, va))
+        }
+    }
+
+    /// Takes one mapping out (any), if there is one.
+    pub fn pop(&mut self) -> Option<(usize, u64)> {
+        let taken = self.first.take();
+        self.first = self.rest.pop_first();
+        taken
+    }
+
+    /// The mappings (environment index, virtual address).
+    pub fn iter(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        self.first.into_iter().chain(self.rest.iter().copied())
+    }
+}
+
 /// A capability removed by a revocation or deletion: who held it, in which slot, over what.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Removed<O> {
     pub owner: usize,
     pub slot: usize,
     pub object: O,
     /// Whether it was a root capability (the one that came with the object's allocation).
     pub root: bool,
-    /// How many mappings still went through it (as [`CapSpace::note_mappings`] counted them): the
-    /// kernel looks for mappings to remove only when this is not 0.
-    pub mappings: u32,
+    /// The mappings still made through it (as [`CapSpace::note_mapped`] recorded them): the kernel
+    /// removes exactly these.
+    pub mappings: MapSet,
+    /// How many extent mappings (runs) still went through it (as [`CapSpace::note_extent_runs`]
+    /// counted them): the kernel looks for runs to remove only when this is not 0.
+    pub extent_runs: u32,
+}
+
+/// The work a removal of `nodes` capabilities with `mappings` mappings in all stands for: what
+/// [`CapSpace::revoke_some`] bounds.
+pub const fn removal_work(nodes: usize, mappings: usize) -> usize {
+    nodes + mappings
 }
 
 struct Node<O> {
@@ -97,16 +184,60 @@ struct Node<O> {
     object: O,
     rights: Rights,
     parent: Option<usize>,
+    /// Its index in its parent's `children` (so detaching it is one swap, however many siblings).
+    pos: usize,
     children: Vec<usize>,
-    /// Mappings made through it (counted by the kernel).
-    mappings: u32,
+    /// Mappings made through it (recorded by the kernel).
+    mappings: MapSet,
+    /// Extent mappings (runs) made through it (counted by the kernel).
+    extent_runs: u32,
+}
+
+/// The capability nodes, by index, in pieces of [`NODE_CHUNK`] that never move once allocated.
+struct Arena<O> {
+    chunks: Vec<Vec<Option<Node<O>>>>,
+    len: usize,
+}
+
+impl<O> Arena<O> {
+    const fn new() -> Arena<O> {
+        Arena { chunks: Vec::new(), len: 0 }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Appends `node` (a new piece when the last is full); returns its index.
+    fn push(&mut self, node: Option<Node<O>>) -> usize {
+        if self.len.is_multiple_of(NODE_CHUNK) {
+            self.chunks.push(Vec::with_capacity(NODE_CHUNK));
+        }
+        self.chunks.last_mut().expect("a piece with room").push(node);
+        self.len += 1;
+        self.len - 1
+    }
+}
+
+impl<O> core::ops::Index<usize> for Arena<O> {
+    type Output = Option<Node<O>>;
+    fn index(&self, i: usize) -> &Option<Node<O>> {
+        &self.chunks[i / NODE_CHUNK][i % NODE_CHUNK]
+    }
+}
+
+impl<O> core::ops::IndexMut<usize> for Arena<O> {
+    fn index_mut(&mut self, i: usize) -> &mut Option<Node<O>> {
+        &mut self.chunks[i / NODE_CHUNK][i % NODE_CHUNK]
+    }
 }
 
 /// All capabilities of all environments.
 pub struct CapSpace<O> {
-    nodes: Vec<Option<Node<O>>>,
+    nodes: Arena<O>,
     free_nodes: Vec<usize>,
-    /// `tables[env][slot]` = node index.
+    /// `tables[env][slot]` = node index. A table starts empty and grows by [`TABLE_GROWTH`] slots
+    /// when it has no free slot, up to [`MAX_SLOTS`].
     tables: Vec<Vec<Option<usize>>>,
     /// `first_free[env]`: every slot below it is in use (where the search for a free one starts).
     first_free: Vec<usize>,
@@ -120,7 +251,7 @@ impl<O: Copy> Default for CapSpace<O> {
 
 impl<O: Copy> CapSpace<O> {
     pub const fn new() -> Self {
-        CapSpace { nodes: Vec::new(), free_nodes: Vec::new(), tables: Vec::new(), first_free: Vec::new() }
+        CapSpace { nodes: Arena::new(), free_nodes: Vec::new(), tables: Vec::new(), first_free: Vec::new() }
     }
 
     /// Gives `owner` a new root capability over `object` (e.g. a page it just allocated).
@@ -144,21 +275,38 @@ impl<O: Copy> CapSpace<O> {
         Ok(object)
     }
 
-    /// Counts `delta` more mappings made through `owner`'s `slot` (an empty slot is ignored: its
-    /// capability was removed, and [`Removed::mappings`] said how many were left).
-    pub fn note_mappings(&mut self, owner: usize, slot: u64, delta: i32) {
+    /// Records a mapping at `va` in the environment at table index `env`, made through `owner`'s
+    /// `slot` (an empty slot is ignored).
+    pub fn note_mapped(&mut self, owner: usize, slot: u64, env: usize, va: u64) {
         if let Ok(node) = self.node_of(owner, slot) {
-            let n = self.nodes[node].as_mut().expect("live");
-            n.mappings = n.mappings.wrapping_add_signed(delta);
+            self.nodes[node].as_mut().expect("live").mappings.insert(env, va);
         }
     }
 
-    /// How many mappings go through `owner`'s `slot` (0 for an empty slot).
-    pub fn mappings(&self, owner: usize, slot: u64) -> u32 {
-        self.node_of(owner, slot).map_or(0, |node| self.nodes[node].as_ref().expect("live").mappings)
+    /// Forgets that mapping (an empty slot is ignored: its capability was removed, and
+    /// [`Removed::mappings`] carried its mappings out).
+    pub fn note_unmapped(&mut self, owner: usize, slot: u64, env: usize, va: u64) {
+        if let Ok(node) = self.node_of(owner, slot) {
+            self.nodes[node].as_mut().expect("live").mappings.remove(env, va);
+        }
     }
 
-    /// How many mappings go through `owner`'s `slot` and every capability granted from it,
+    /// Counts `delta` more extent mappings (runs) made through `owner`'s `slot` (an empty slot is
+    /// ignored: its capability was removed, and [`Removed::extent_runs`] said how many were left).
+    pub fn note_extent_runs(&mut self, owner: usize, slot: u64, delta: i32) {
+        if let Ok(node) = self.node_of(owner, slot) {
+            let n = self.nodes[node].as_mut().expect("live");
+            n.extent_runs = n.extent_runs.wrapping_add_signed(delta);
+        }
+    }
+
+    /// How many page mappings go through `owner`'s `slot` (0 for an empty slot).
+    pub fn mappings(&self, owner: usize, slot: u64) -> usize {
+        self.node_of(owner, slot).map_or(0, |node| self.nodes[node].as_ref().expect("live").mappings.len())
+    }
+
+    /// How many mappings (page mappings and extent runs) go through `owner`'s `slot` and every
+    /// capability granted from it,
     /// transitively (0 for an empty slot): an extent is freed only when this is 0.
     pub fn subtree_mappings(&self, owner: usize, slot: u64) -> u32 {
         let Ok(root) = self.node_of(owner, slot) else { return 0 };
@@ -166,7 +314,7 @@ impl<O: Copy> CapSpace<O> {
         let mut total = 0u32;
         while let Some(node) = stack.pop() {
             let n = self.nodes[node].as_ref().expect("live");
-            total = total.saturating_add(n.mappings);
+            total = total.saturating_add(n.mappings.len() as u32).saturating_add(n.extent_runs);
             stack.extend_from_slice(&n.children);
         }
         total
@@ -223,6 +371,48 @@ impl<O: Copy> CapSpace<O> {
         Ok(removed)
     }
 
+    /// Removes capabilities granted from `owner`'s `slot`, transitively, until the work of what
+    /// was removed ([`removal_work`]) reaches `budget` (at least one goes if any is left). Returns
+    /// what was removed and whether the revocation is complete (nothing granted from the slot is
+    /// left). The children of a removed capability move up to the slot's node, still below every
+    /// remaining ancestor.
+    pub fn revoke_some(&mut self, owner: usize, slot: u64, budget: usize) -> Result<(Vec<Removed<O>>, bool), CapError> {
+        let node = self.node_of(owner, slot)?;
+        let mut removed = Vec::new();
+        let mut work = 0;
+        while work < budget.max(1) {
+            let Some(child) = self.nodes[node].as_mut().expect("live").children.pop() else { break };
+            let gone = self.nodes[child].take().expect("live child");
+            self.clear_slot(gone.owner, gone.slot);
+            self.free_nodes.push(child);
+            let base = self.nodes[node].as_ref().expect("live").children.len();
+            for (i, &grandchild) in gone.children.iter().enumerate() {
+                let g = self.nodes[grandchild].as_mut().expect("live grandchild");
+                (g.parent, g.pos) = (Some(node), base + i);
+            }
+            self.nodes[node].as_mut().expect("live").children.extend_from_slice(&gone.children);
+            work += removal_work(1, gone.mappings.len() + gone.extent_runs as usize);
+            removed.push(Removed { owner: gone.owner, slot: gone.slot, object: gone.object, root: false, mappings: gone.mappings, extent_runs: gone.extent_runs });
+        }
+        let done = self.nodes[node].as_ref().expect("live").children.is_empty();
+        Ok((removed, done))
+    }
+
+    /// Like [`delete`](Self::delete) in bounded pieces: revokes as [`revoke_some`](Self::revoke_some)
+    /// does, and removes the capability itself (last in the returned list) once nothing granted
+    /// from it is left and the budget allows. Returns whether the slot is now empty.
+    pub fn delete_some(&mut self, owner: usize, slot: u64, budget: usize) -> Result<(Vec<Removed<O>>, bool), CapError> {
+        let (mut removed, revoked) = self.revoke_some(owner, slot, budget)?;
+        let used: usize = removed.iter().map(|r| removal_work(1, r.mappings.len() + r.extent_runs as usize)).sum();
+        if !revoked || (used >= budget.max(1) && !removed.is_empty()) {
+            return Ok((removed, false));
+        }
+        let node = self.node_of(owner, slot)?;
+        self.detach(node);
+        self.remove_subtree(node, &mut removed);
+        Ok((removed, true))
+    }
+
     /// Removes `owner`'s `slot` and everything granted from it. Returns what was removed (the
     /// capability itself first).
     pub fn delete(&mut self, owner: usize, slot: u64) -> Result<Vec<Removed<O>>, CapError> {
@@ -275,7 +465,7 @@ impl<O: Copy> CapSpace<O> {
             return Err(CapError::SlotOutOfRange(slot));
         }
         let table = self.tables.get(owner).ok_or(CapError::EmptySlot(slot))?;
-        table[slot as usize].ok_or(CapError::EmptySlot(slot))
+        table.get(slot as usize).copied().flatten().ok_or(CapError::EmptySlot(slot))
     }
 
     /// The first free slot of `owner`'s table (created on first use).
@@ -287,13 +477,27 @@ impl<O: Copy> CapSpace<O> {
             self.first_free.resize(owner + 1, 0);
         }
         let table = &mut self.tables[owner];
-        if table.is_empty() {
-            table.resize(MAX_SLOTS, None);
-        }
         let from = self.first_free[owner];
-        let slot = table[from..].iter().position(Option::is_none).map(|i| from + i).ok_or(CapError::TableFull)?;
+        let slot = match table.get(from..).and_then(|rest| rest.iter().position(Option::is_none)) {
+            Some(i) => from + i,
+            None if table.len() < MAX_SLOTS => {
+                let slot = table.len();
+                table.resize((slot + TABLE_GROWTH).min(MAX_SLOTS), None);
+                slot
+            }
+            None => return Err(CapError::TableFull),
+        };
         self.first_free[owner] = slot;
         Ok(slot)
+    }
+
+    /// The bytes `owner`'s table would grow by to take one more capability (0 when it has a free
+    /// slot or is at [`MAX_SLOTS`]): the kernel charges this to the owner before it inserts.
+    pub fn growth(&self, owner: usize) -> usize {
+        let Some(table) = self.tables.get(owner) else { return TABLE_GROWTH * core::mem::size_of::<Option<usize>>() };
+        let from = self.first_free.get(owner).copied().unwrap_or(0);
+        let full = table.get(from..).is_none_or(|rest| rest.iter().all(Option::is_some));
+        if full && table.len() < MAX_SLOTS { TABLE_GROWTH * core::mem::size_of::<Option<usize>>() } else { 0 }
     }
 
     /// Empties `owner`'s `slot`.
@@ -304,16 +508,14 @@ impl<O: Copy> CapSpace<O> {
 
     fn insert(&mut self, owner: usize, object: O, rights: Rights, parent: Option<usize>) -> Result<usize, CapError> {
         let slot = self.free_slot(owner)?;
-        let node = Node { owner, slot, object, rights, parent, children: Vec::new(), mappings: 0 };
+        let pos = parent.map_or(0, |p| self.nodes[p].as_ref().expect("live parent").children.len());
+        let node = Node { owner, slot, object, rights, parent, pos, children: Vec::new(), mappings: MapSet::new(), extent_runs: 0 };
         let index = match self.free_nodes.pop() {
             Some(i) => {
                 self.nodes[i] = Some(node);
                 i
             }
-            None => {
-                self.nodes.push(Some(node));
-                self.nodes.len() - 1
-            }
+            None => self.nodes.push(Some(node)),
         };
         self.tables[owner][slot] = Some(index);
         if let Some(p) = parent {
@@ -324,8 +526,15 @@ impl<O: Copy> CapSpace<O> {
 
     /// Unlinks `node` from its parent's children.
     fn detach(&mut self, node: usize) {
-        if let Some(p) = self.nodes[node].as_ref().expect("live").parent {
-            self.nodes[p].as_mut().expect("live parent").children.retain(|&c| c != node);
+        let n = self.nodes[node].as_ref().expect("live");
+        let (parent, pos) = (n.parent, n.pos);
+        if let Some(p) = parent {
+            let siblings = &mut self.nodes[p].as_mut().expect("live parent").children;
+            debug_assert_eq!(siblings[pos], node);
+            siblings.swap_remove(pos);
+            if let Some(&moved) = siblings.get(pos) {
+                self.nodes[moved].as_mut().expect("live sibling").pos = pos;
+            }
         }
     }
 
@@ -335,9 +544,9 @@ impl<O: Copy> CapSpace<O> {
             let node = self.nodes[index].take().expect("live node in subtree");
             self.clear_slot(node.owner, node.slot);
             self.free_nodes.push(index);
-            let (owner, slot, object, mappings) = (node.owner, node.slot, node.object, node.mappings);
-            removed.push(Removed { owner, slot, object, root: node.parent.is_none(), mappings });
+            let root = node.parent.is_none();
             stack.extend(node.children);
+            removed.push(Removed { owner: node.owner, slot: node.slot, object: node.object, root, mappings: node.mappings, extent_runs: node.extent_runs });
         }
     }
 }

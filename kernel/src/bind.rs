@@ -64,7 +64,7 @@ pub fn apply(env: &mut Env, caller: u64, giver: Option<&mut Env>, u: &MapUpdate)
         }
         MapUpdate::UNMAP => {
             let mapping = env.mappings.remove(u.va).ok_or(Error::NotMapped)?;
-            forget_mapping(&mapping);
+            forget_mapping(env_index(env.id), u.va, &mapping);
             paging::unmap_pruned(env.root, u.va, &mut budget::table_freed);
             note_unmapped(env);
             Ok(())
@@ -224,7 +224,7 @@ pub fn install(env: &mut Env, va: u64, pa: u64, mapping: Mapping) -> Result<(), 
         });
     }
     env.mappings.insert(va, mapping);
-    cap::note_mappings(mapping.owner, mapping.slot, 1);
+    cap::note_mapped(mapping.owner, mapping.slot, env_index(env.id), va);
     MAPPINGS.fetch_add(1, Ordering::Relaxed);
     Ok(())
 }
@@ -251,24 +251,10 @@ fn mapping_rights(bits: u64) -> Result<(Rights, u64), Error> {
     Ok((rights, tags << 2))
 }
 
-/// Removes every mapping in `env` made through capability `slot` of environment index `owner`
-/// (without allocating: this runs when capabilities die, whatever the heap's state).
-pub fn unmap_slot(env: &mut Env, owner: usize, slot: u64) {
+/// Removes every extent run in `env` made through capability `slot` of environment index `owner`
+/// (the capability went; runs are counted in it, not listed: `extent.rs`).
+fn unmap_extent_runs(env: &mut Env, owner: usize, slot: u64) {
     crate::extent::remove_slot(env, owner, slot);
-    let root = env.root;
-    let mut removed = false;
-    env.mappings.retain(|va, m| {
-        let keep = m.owner != owner || m.slot != slot;
-        if !keep {
-            paging::unmap_pruned(root, va, &mut budget::table_freed);
-            forget_mapping(m);
-            removed = true;
-        }
-        keep
-    });
-    if removed {
-        note_unmapped(env);
-    }
 }
 
 /// A translation of `env` was removed or weakened. In the active address space `paging` has
@@ -283,32 +269,59 @@ fn note_unmapped(env: &mut Env) {
 /// pages belong to their capabilities, not to it; its page-table pages go with it, refunded then).
 pub fn unmap_all(env: &mut Env) {
     crate::extent::unmap_all(env);
+    let index = env_index(env.id);
     for (va, m) in core::mem::take(&mut env.mappings) {
         paging::unmap(env.root, va);
-        forget_mapping(&m);
+        forget_mapping(index, va, &m);
     }
 }
 
-/// A mapping record went: its capability and its payer are told.
-fn forget_mapping(m: &Mapping) {
-    cap::note_mappings(m.owner, m.slot, -1);
+/// A mapping record at `va` in the environment at table index `env` went: its capability's index
+/// and its payer are told.
+fn forget_mapping(env: usize, va: u64, m: &Mapping) {
+    cap::note_unmapped(m.owner, m.slot, env, va);
     MAPPINGS.fetch_sub(1, Ordering::Relaxed);
     budget::refund_record(m.payer);
 }
 
-/// Revokes everything granted from `owner`'s `slot` and undoes what it allowed; returns how many
-/// capabilities went.
-pub fn revoke(owner: u64, slot: u64) -> Result<u64, Error> {
-    let removed = cap::revoke(owner, slot)?;
-    let count = removed.len() as u64;
-    release(removed, None);
-    Ok(count)
+/// The work one kernel entry does at most when it removes capabilities (`kcore::cap::removal_work`:
+/// a capability counts 1, each of its mappings 1): with the mapping index this is well under a
+/// millisecond, a small fraction of a timer tick, on the slowest machine the tests run on
+/// (measured: docs/ABI.md, "Bounded kernel work"). A call with more to do does this much and is
+/// restarted ([`Progress::Again`]).
+pub const REMOVAL_WORK: usize = 1024;
+
+/// How far a bounded removal got.
+pub enum Progress {
+    /// Complete: this many capabilities went in this piece.
+    Done(u64),
+    /// This many went; more is left, the call must run again.
+    Again(u64),
 }
 
-/// Deletes `owner`'s `slot` and everything granted from it, and undoes what they allowed.
-pub fn delete(owner: u64, slot: u64) -> Result<(), Error> {
-    let removed = cap::delete(owner, slot)?;
+/// Revokes everything granted from `owner`'s `slot`, a bounded piece at a time ([`REMOVAL_WORK`]),
+/// and undoes what the removed capabilities allowed.
+pub fn revoke_some(owner: u64, slot: u64) -> Result<Progress, Error> {
+    let (removed, done) = cap::revoke_some(owner, slot, REMOVAL_WORK)?;
+    let count = removed.len() as u64;
     release(removed, None);
+    Ok(if done { Progress::Done(count) } else { Progress::Again(count) })
+}
+
+/// Deletes `owner`'s `slot` and everything granted from it, a bounded piece at a time (the slot
+/// itself last), and undoes what they allowed.
+pub fn delete_some(owner: u64, slot: u64) -> Result<Progress, Error> {
+    let (removed, done) = cap::delete_some(owner, slot, REMOVAL_WORK)?;
+    let count = removed.len() as u64;
+    release(removed, None);
+    Ok(if done { Progress::Done(count) } else { Progress::Again(count) })
+}
+
+/// Deletes `owner`'s `slot` and everything granted from it, whole (the kernel's own uses: the
+/// abort protocol's repossession and a failed grant-map, where the capability has no grants or
+/// its holder's table bounds them).
+pub fn delete(owner: u64, slot: u64) -> Result<(), Error> {
+    while let Progress::Again(_) = delete_some(owner, slot)? {}
     Ok(())
 }
 
@@ -319,50 +332,90 @@ pub fn remove_env(env: &mut Env) {
     release(removed, Some(env));
 }
 
-/// Undoes what removed capabilities allowed: removes the mappings made through them, in every
-/// environment (`dying` is one that has already left the table), and frees the pages whose root
-/// capability went, refunding the owner's budget.
+/// Undoes what removed capabilities allowed: removes exactly the mappings recorded in them (each
+/// environment's at once; extent runs, which are counted rather than listed, by looking at each
+/// environment's runs), and frees the pages whose root capability went, refunding the owner's
+/// budget. `dying` is an environment that has already left the table. The cost is proportional to
+/// what was removed (capabilities and their mappings), not to the page mappings that exist.
 fn release(removed: Vec<Removed<Object>>, mut dying: Option<&mut Env>) {
+    // The mappings to remove: (environment index, address, capability owner, slot), by environment.
+    let mut unmaps: Vec<(usize, u64, usize, u64)> = Vec::new();
+    for r in &removed {
+        unmaps.extend(r.mappings.iter().map(|(env, va)| (env, va, r.owner, r.slot as u64)));
+    }
+    unmaps.sort_unstable();
+    for group in unmaps.chunk_by(|a, b| a.0 == b.0) {
+        with_index(group[0].0, dying.as_deref_mut(), |env| unmap_listed(env, group));
+    }
     for r in removed {
         cap::forget(r.object);
-        // Every mapping is counted in its capability, so one that had none needs no search.
-        if r.mappings > 0 {
-            envs::for_each_env(|env| unmap_slot(env, r.owner, r.slot as u64));
+        if r.extent_runs > 0 {
+            envs::for_each_env(|env| unmap_extent_runs(env, r.owner, r.slot as u64));
             if let Some(env) = dying.as_deref_mut() {
-                unmap_slot(env, r.owner, r.slot as u64);
+                unmap_extent_runs(env, r.owner, r.slot as u64);
             }
         }
         if let (Object::Extent { pa, pages }, true) = (r.object, r.root) {
             owners::free_extent(pa, pages);
             crate::stats::add(abi::stats::Counter::PagesFreed, pages);
-            let credit = |env: &mut Env| {
-                if env_index(env.id) == r.owner {
-                    crate::page::credit(env, pages);
-                    env.pages_gone(r.slot as u64, pages);
-                    envs::publish(env);
-                }
-            };
-            envs::for_each_env(credit);
-            if let Some(env) = dying.as_deref_mut() {
-                credit(env);
-            }
+            with_index(r.owner, dying.as_deref_mut(), |env| {
+                crate::page::credit(env, pages);
+                env.pages_gone(r.slot as u64, pages);
+                envs::publish(env);
+            });
         }
         if let (Object::Page(pa), true) = (r.object, r.root) {
             owners::free(pa);
             crate::page::note_freed();
             crate::stats::count(abi::stats::Counter::PagesFreed);
-            let credit = |env: &mut Env| {
-                if env_index(env.id) == r.owner {
-                    budget::refund(env.id, 1);
-                    env.pages -= 1;
-                    env.page_gone(r.slot as u64);
-                    envs::publish(env);
-                }
-            };
-            envs::for_each_env(credit);
-            if let Some(env) = dying.as_deref_mut() {
-                credit(env);
-            }
+            with_index(r.owner, dying.as_deref_mut(), |env| {
+                budget::refund(env.id, 1);
+                env.pages -= 1;
+                env.page_gone(r.slot as u64);
+                envs::publish(env);
+            });
         }
     }
+}
+
+/// Runs `f` on the environment at table index `index`: `dying` if it is that one (out of the
+/// table), else the live one there, if any.
+fn with_index(index: usize, dying: Option<&mut Env>, f: impl FnOnce(&mut Env)) {
+    match dying {
+        Some(env) if env_index(env.id) == index => f(env),
+        _ => envs::with(|t| t.get_mut(index).map(f)).unwrap_or(()),
+    }
+}
+
+/// Removes from `env` the mappings `listed` (its own, sorted by address, each with the capability
+/// it must have been made through): one search each for a few, one pass for many.
+fn unmap_listed(env: &mut Env, listed: &[(usize, u64, usize, u64)]) {
+    let root = env.root;
+    let unmap = |va: u64, m: &Mapping, owner: usize, slot: u64| {
+        debug_assert!(m.owner == owner && m.slot == slot, "the mapping index disagrees with the mapping at {va:#x}");
+        paging::unmap_pruned(root, va, &mut budget::table_freed);
+        // Its capability is gone (and its index with it): only the record's count and payer.
+        MAPPINGS.fetch_sub(1, Ordering::Relaxed);
+        budget::refund_record(m.payer);
+    };
+    if listed.len() <= 4 {
+        for &(_, va, owner, slot) in listed {
+            if let Some(m) = env.mappings.remove(va) {
+                unmap(va, &m, owner, slot);
+            }
+        }
+    } else {
+        let mut next = listed.iter().peekable();
+        env.mappings.retain(|va, m| {
+            while next.next_if(|l| l.1 < va).is_some() {}
+            match next.next_if(|l| l.1 == va) {
+                Some(&(_, _, owner, slot)) => {
+                    unmap(va, m, owner, slot);
+                    false
+                }
+                None => true,
+            }
+        });
+    }
+    note_unmapped(env);
 }

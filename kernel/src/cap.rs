@@ -83,15 +83,28 @@ pub fn check(owner: u64, slot: u64, need: Rights) -> Result<Object, Error> {
     CAPS.lock().check(env_index(owner), slot, need).map_err(error)
 }
 
-/// Counts `delta` more mappings through the capability in slot `slot` of the environment at table
-/// index `owner` (`bind` counts every mapping it makes or removes: a page is given away only while
-/// nothing maps it, and a removed capability's mappings are searched for only when it had some).
-pub fn note_mappings(owner: usize, slot: u64, delta: i32) {
-    CAPS.lock().note_mappings(owner, slot, delta);
+/// Records the mapping at `va` in the environment at table index `env`, made through the
+/// capability in slot `slot` of the environment at table index `owner` (`bind` records every
+/// mapping it makes and forgets every one it removes: a page is given away only while nothing maps
+/// it, and a removed capability carries exactly its mappings out, for `bind` to remove).
+pub fn note_mapped(owner: usize, slot: u64, env: usize, va: u64) {
+    CAPS.lock().note_mapped(owner, slot, env, va);
+}
+
+/// Forgets that mapping (it was removed).
+pub fn note_unmapped(owner: usize, slot: u64, env: usize, va: u64) {
+    CAPS.lock().note_unmapped(owner, slot, env, va);
+}
+
+/// Counts `delta` more extent mappings (runs, `extent.rs`) made through `owner`'s `slot`: an
+/// extent is freed only when none is left, and a removed capability with runs makes `bind` look
+/// for them.
+pub fn note_extent_runs(owner: usize, slot: u64, delta: i32) {
+    CAPS.lock().note_extent_runs(owner, slot, delta);
 }
 
 /// How many mappings go through that capability.
-pub fn mappings(owner: usize, slot: u64) -> u32 {
+pub fn mappings(owner: usize, slot: u64) -> usize {
     CAPS.lock().mappings(owner, slot)
 }
 
@@ -123,15 +136,17 @@ pub fn extent_roots(owner: u64) -> Vec<(usize, u64, u64)> {
     }).collect()
 }
 
-/// Removes everything granted from `owner`'s `slot` from the capability space (not the
-/// capability itself); returns what went. `bind::revoke` undoes what they allowed.
-pub fn revoke(owner: u64, slot: u64) -> Result<Vec<Removed<Object>>, Error> {
-    CAPS.lock().revoke(env_index(owner), slot).map_err(error)
+/// Removes what was granted from `owner`'s `slot` (not the capability itself), transitively, as
+/// far as `budget` units of work allow (`kcore::cap::removal_work`:
+/// a capability and its mappings); also says whether the revocation is complete.
+pub fn revoke_some(owner: u64, slot: u64, budget: usize) -> Result<(Vec<Removed<Object>>, bool), Error> {
+    CAPS.lock().revoke_some(env_index(owner), slot, budget).map_err(error)
 }
 
-/// Removes `owner`'s `slot` and everything granted from it; returns what went.
-pub fn delete(owner: u64, slot: u64) -> Result<Vec<Removed<Object>>, Error> {
-    CAPS.lock().delete(env_index(owner), slot).map_err(error)
+/// Removes `owner`'s `slot` and everything granted from it as far as `budget` allows (the slot
+/// itself last); returns what went and whether the slot is now empty.
+pub fn delete_some(owner: u64, slot: u64, budget: usize) -> Result<(Vec<Removed<Object>>, bool), Error> {
+    CAPS.lock().delete_some(env_index(owner), slot, budget).map_err(error)
 }
 
 /// Removes every capability of the environment at table index `owner`; returns what went.

@@ -3,7 +3,7 @@
 //!
 //! Every change is first checked and recorded in the environment's `kcore::extent::ExtentMaps`
 //! (all or nothing), then applied to the page tables here. Each run counts as one mapping of the
-//! capability it was made through (`cap::note_mappings`), so freeing an extent that is still mapped
+//! capability it was made through (`cap::note_extent_runs`), so freeing an extent that is still mapped
 //! is refused, and removing the capability (revocation, deletion, the end of its environment)
 //! finds its runs (`bind::release` calls [`remove_slot`]). The system calls are
 //! `syscall/extent.rs`'s; this file calls `cap`, `mem` and nothing above them.
@@ -86,7 +86,7 @@ pub fn map(env: &mut Env, run: Run, payer: u64) -> Result<(), Error> {
         });
     }
     env.extents.insert(run, MAX_EXTENT_MAPPINGS).map_err(error)?;
-    cap::note_mappings(run.owner, run.slot, 1);
+    cap::note_extent_runs(run.owner, run.slot, 1);
     Ok(())
 }
 
@@ -96,7 +96,7 @@ pub fn unmap(env: &mut Env, va: u64, pages: u64) -> Result<(), Error> {
     count_splits(&change);
     for run in &change.runs {
         clear(env, run);
-        cap::note_mappings(run.owner, run.slot, -1);
+        cap::note_extent_runs(run.owner, run.slot, -1);
     }
     note_unmapped(env);
     Ok(())
@@ -124,7 +124,7 @@ pub fn protect(env: &mut Env, va: u64, pages: u64, rights: abi::Rights) -> Resul
 /// A run split in two counts as one more mapping of its capability.
 fn count_splits(change: &Change) {
     for &(owner, slot) in &change.split {
-        cap::note_mappings(owner, slot, 1);
+        cap::note_extent_runs(owner, slot, 1);
     }
 }
 
@@ -134,7 +134,7 @@ pub fn remove_slot(env: &mut Env, owner: usize, slot: u64) {
     let gone = env.extents.remove_slot(owner, slot);
     for run in &gone {
         clear(env, run);
-        cap::note_mappings(run.owner, run.slot, -1);
+        cap::note_extent_runs(run.owner, run.slot, -1);
     }
     if !gone.is_empty() {
         note_unmapped(env);
@@ -145,7 +145,7 @@ pub fn remove_slot(env: &mut Env, owner: usize, slot: u64) {
 pub fn unmap_all(env: &mut Env) {
     for run in env.extents.take_all() {
         clear(env, &run);
-        cap::note_mappings(run.owner, run.slot, -1);
+        cap::note_extent_runs(run.owner, run.slot, -1);
     }
 }
 

@@ -4,7 +4,9 @@
 //! Counting is a relaxed load and store of a kernel static (one CPU, no lock prefix): the hot paths
 //! (system-call dispatch, exception upcall) pay two instructions for it. The counters are copied to
 //! the window at every timer tick and whenever an environment ends; names are written when they
-//! change.
+//! change. The window also carries the longest stretch the kernel ran with interrupts off
+//! (`arch::x86_64::irqoff`) and the timer tick's length in cycles, refreshed with the counters.
+use crate::arch::x86_64::{irqoff, lapic};
 use crate::mem::{owners, paging, phys};
 use abi::stats::{self, Counter, COUNTERS, COUNTERS_OFFSET, NAME_LEN, NAMES_OFFSET, RUN_TICKS_OFFSET};
 use abi::MAX_ENVS;
@@ -90,4 +92,6 @@ pub fn publish() {
         chunk.copy_from_slice(&c.load(Ordering::Relaxed).to_le_bytes());
     }
     phys::write(page + COUNTERS_OFFSET as u64, &bytes);
+    phys::write(page + stats::IRQ_OFF_OFFSET as u64, &irqoff::longest().to_le_bytes());
+    phys::write(page + stats::TICK_CYCLES_OFFSET as u64, &(lapic::tsc_per_ms() * abi::TICK_MS).to_le_bytes());
 }

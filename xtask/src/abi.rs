@@ -284,7 +284,8 @@ mod tests {
             assert!(text.contains(&format!("{}::{}(", call.object, call.name())), "{}", call.name());
         }
         assert!(text.contains("env::sys_env_yield(regs)"));
-        assert!(text.contains("let (ptr, len) = (regs.rdi, regs.rsi);\n            console::sys_console_write(ptr, len)"));
+        assert!(text.contains("console::sys_console_write(regs)"), "console_write restarts itself: it gets the registers");
+        assert!(text.contains("let (slot, env, rights) = (regs.rdi, regs.rsi, regs.rdx);\n            cap::sys_cap_grant(slot, env, rights)"));
     }
 
     #[test]

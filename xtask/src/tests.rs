@@ -335,12 +335,13 @@ const ALL: &[IntegrationTest] = &[
             "fuzz: seed 0x2a: 1000000 calls",
             "fuzz: the stranger's grants into my table: <N> tried, 0 not refused",
             "protected control transfers in nested chains alongside",
+            ", under one tick (",
             "fuzz: done",
             "'fuzz' exited with code 0",
             "hello from ring 3",
             "exo: all programs finished",
         ],
-        forbid: &["'fuzz' killed"],
+        forbid: &["'fuzz' killed", "NOT under one tick"],
         timeout: Duration::from_secs(120),
         ..IntegrationTest::DEFAULT
     },
@@ -404,6 +405,14 @@ const ALL: &[IntegrationTest] = &[
         cmdline_run: "bad_grant_flood,hello",
         expect: &[checks!("bad_grant_flood"), "'bad_grant_flood' exited with code 0", "hello from ring 3"],
         forbid: &["FAIL", "'bad_grant_flood' killed"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "bad_revoke_large",
+        cmdline_run: "bad_revoke_large,hello",
+        expect: &[checks!("bad_revoke_large"), "'bad_revoke_large' exited with code 0", "hello from ring 3"],
+        forbid: &["FAIL", "'bad_revoke_large' killed"],
+        timeout: Duration::from_secs(60),
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {

@@ -39,6 +39,17 @@ pub fn all_counters() -> [u64; COUNTERS] {
     core::array::from_fn(|i| read_u64(COUNTERS_OFFSET + i * 8))
 }
 
+/// The longest stretch the kernel has run with interrupts off (one kernel entry), in TSC cycles,
+/// as of the last timer tick or environment end.
+pub fn longest_irq_off() -> u64 {
+    read_u64(stats::IRQ_OFF_OFFSET)
+}
+
+/// TSC cycles in one timer tick (`abi::TICK_MS`).
+pub fn tick_cycles() -> u64 {
+    read_u64(stats::TICK_CYCLES_OFFSET)
+}
+
 /// One row of the process table.
 #[derive(Clone, Copy, Debug)]
 pub struct Process {

@@ -55,8 +55,8 @@ fn revocation_is_transitive_and_leaves_the_source() {
     let other = caps.insert_root(3, 'q', ALL).unwrap() as u64;
     let removed = caps.revoke(1, root).unwrap();
     assert_eq!(removed.len(), 2);
-    assert!(removed.contains(&Removed { owner: 2, slot: b as usize, object: 'p', root: false, mappings: 0 }));
-    assert!(removed.contains(&Removed { owner: 3, slot: c as usize, object: 'p', root: false, mappings: 0 }));
+    assert!(removed.contains(&Removed { owner: 2, slot: b as usize, object: 'p', root: false, mappings: MapSet::new() }));
+    assert!(removed.contains(&Removed { owner: 3, slot: c as usize, object: 'p', root: false, mappings: MapSet::new() }));
     assert_eq!(caps.lookup(2, b), Err(CapError::EmptySlot(b)), "stale after revoke");
     assert_eq!(caps.lookup(3, c), Err(CapError::EmptySlot(c)));
     assert_eq!(caps.lookup(1, root), Ok(('p', ALL)));
@@ -114,7 +114,7 @@ fn give_moves_a_root_with_its_object() {
     assert_eq!(caps.roots(2), [(moved as usize, 'p')]);
     // Deleting it from its new owner reports the new owner and slot.
     let removed = caps.delete(2, moved).unwrap();
-    assert_eq!(removed, [Removed { owner: 2, slot: moved as usize, object: 'p', root: true, mappings: 0 }]);
+    assert_eq!(removed, [Removed { owner: 2, slot: moved as usize, object: 'p', root: true, mappings: MapSet::new() }]);
 }
 
 #[test]
@@ -136,33 +136,143 @@ fn give_refuses_grants_and_granted_capabilities() {
     assert_eq!(full.lookup(1, b), Ok(('q', ALL)));
 }
 
+/// A set holding exactly `pairs`.
+fn set_of(pairs: &[(usize, u64)]) -> MapSet {
+    let mut set = MapSet::new();
+    for &(env, va) in pairs {
+        set.insert(env, va);
+    }
+    set
+}
+
 #[test]
-fn mapping_counts_follow_the_capability_and_come_out_with_it() {
+fn mappings_follow_the_capability_and_come_out_with_it() {
     let mut caps = CapSpace::new();
     let root = caps.insert_root(1, 'p', ALL).unwrap() as u64;
     let granted = caps.grant(1, root, 2, RW).unwrap() as u64;
-    caps.note_mappings(1, root, 1);
-    caps.note_mappings(2, granted, 1);
-    caps.note_mappings(2, granted, 1);
-    caps.note_mappings(2, granted, -1);
+    caps.note_mapped(1, root, 1, 0x1000);
+    caps.note_mapped(2, granted, 2, 0x2000);
+    caps.note_mapped(2, granted, 5, 0x3000);
+    caps.note_unmapped(2, granted, 2, 0x2000);
     assert_eq!((caps.mappings(1, root), caps.mappings(2, granted)), (1, 1));
-    // An empty slot counts nothing and ignores changes.
-    caps.note_mappings(2, 999, 1);
+    // An empty slot records nothing and ignores changes.
+    caps.note_mapped(2, 999, 2, 0x1000);
     assert_eq!(caps.mappings(2, 999), 0);
     let removed = caps.revoke(1, root).unwrap();
-    assert_eq!(removed, [Removed { owner: 2, slot: granted as usize, object: 'p', root: false, mappings: 1 }]);
-    caps.note_mappings(2, granted, -1);
-    assert_eq!(caps.mappings(2, granted), 0, "a removed capability's slot counts nothing");
-    // A slot reused by a new capability starts from 0.
+    assert_eq!(removed, [Removed { owner: 2, slot: granted as usize, object: 'p', root: false, mappings: set_of(&[(5, 0x3000)]) }]);
+    caps.note_unmapped(2, granted, 5, 0x3000);
+    assert_eq!(caps.mappings(2, granted), 0, "a removed capability's slot records nothing");
+    // A slot reused by a new capability starts empty.
     let again = caps.grant(1, root, 2, RW).unwrap() as u64;
     assert_eq!((again, caps.mappings(2, again)), (granted, 0));
-    // The count moves with a given root.
-    caps.note_mappings(1, root, -1);
+    // The mappings move with a given root.
+    caps.note_unmapped(1, root, 1, 0x1000);
     caps.revoke(1, root).unwrap();
-    caps.note_mappings(1, root, 2);
+    caps.note_mapped(1, root, 1, 0x5000);
+    caps.note_mapped(1, root, 4, 0x5000);
     let moved = caps.give(1, root, 3).unwrap() as u64;
     assert_eq!(caps.mappings(3, moved), 2);
-    assert_eq!(caps.delete(3, moved).unwrap()[0].mappings, 2);
+    assert_eq!(caps.delete(3, moved).unwrap()[0].mappings, set_of(&[(1, 0x5000), (4, 0x5000)]));
+}
+
+#[test]
+fn a_map_set_behaves_like_a_set() {
+    let mut set = MapSet::new();
+    let mut model = alloc::collections::BTreeSet::new();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..4000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let (env, va) = ((x % 5) as usize, (x >> 8) % 40 * 4096);
+        if x.is_multiple_of(3) {
+            assert_eq!(set.remove(env, va), model.remove(&(env, va)));
+        } else if x.is_multiple_of(7) {
+            let popped = set.pop();
+            assert_eq!(popped.is_some(), !model.is_empty());
+            if let Some(p) = popped {
+                assert!(model.remove(&p));
+            }
+        } else {
+            set.insert(env, va);
+            model.insert((env, va));
+        }
+        assert_eq!(set.len(), model.len());
+        assert_eq!(set.is_empty(), model.is_empty());
+    }
+    let mut listed: Vec<(usize, u64)> = set.iter().collect();
+    listed.sort();
+    assert!(listed.into_iter().eq(model.into_iter()));
+}
+
+#[test]
+fn revocation_in_pieces_removes_the_same_capabilities_and_keeps_the_rest_below() {
+    // A tree: root -> a (3 mapped children, one with a grandchild) and b, plus a stranger's node.
+    let build = || {
+        let mut caps = CapSpace::new();
+        let root = caps.insert_root(0, 'p', ALL).unwrap() as u64;
+        let a = caps.grant(0, root, 1, ALL).unwrap() as u64;
+        let mut deep = Vec::new();
+        for env in 2..5 {
+            let s = caps.grant(1, a, env, ALL).unwrap() as u64;
+            caps.note_mapped(env, s, env, 0x1000);
+            deep.push((env, s));
+        }
+        let g = caps.grant(2, deep[0].1, 6, Rights::READ).unwrap() as u64;
+        caps.grant(0, root, 7, RW).unwrap();
+        caps.insert_root(9, 'q', ALL).unwrap();
+        (caps, root, g)
+    };
+    let (mut whole, root, _) = build();
+    let mut expected: Vec<(usize, usize)> = whole.revoke(0, root).unwrap().iter().map(|r| (r.owner, r.slot)).collect();
+    expected.sort();
+    let (mut pieces, root, g) = build();
+    let mut got = Vec::new();
+    let mut calls = 0;
+    loop {
+        calls += 1;
+        let (removed, done) = pieces.revoke_some(0, root, 2).unwrap();
+        assert!(!removed.is_empty() || done);
+        // A piece stops once its work reaches the bound (one more node may cross it).
+        let work: usize = removed.iter().map(|r| removal_work(1, r.mappings.len())).sum();
+        assert!(work < 2 + 2, "piece work {work}");
+        got.extend(removed.iter().map(|r| (r.owner, r.slot)));
+        if done {
+            break;
+        }
+        // Between pieces every remaining capability is still below the root: revoking a
+        // remaining one works, and the root still stands.
+        assert!(pieces.lookup(0, root).is_ok());
+    }
+    got.sort();
+    assert_eq!(got, expected);
+    assert!(calls > 2, "the bound split the work");
+    assert_eq!(pieces.lookup(6, g), Err(CapError::EmptySlot(g)));
+    assert_eq!(pieces.live(), 2, "the root and the stranger's capability are left");
+    // Deleting in pieces ends with the slot itself.
+    let (mut del, root, _) = build();
+    let last = loop {
+        let (removed, done) = del.delete_some(0, root, 3).unwrap();
+        if done {
+            break removed;
+        }
+    };
+    assert_eq!(last.last().map(|r| (r.owner, r.root)), Some((0, true)));
+    assert_eq!(del.lookup(0, root), Err(CapError::EmptySlot(root)));
+    assert_eq!(del.live(), 1);
+}
+
+#[test]
+fn detaching_one_of_many_siblings_keeps_the_others_reachable() {
+    let mut caps = CapSpace::new();
+    let root = caps.insert_root(0, 'p', ALL).unwrap() as u64;
+    let slots: Vec<u64> = (0..50).map(|_| caps.grant(0, root, 1, ALL).unwrap() as u64).collect();
+    for &s in slots.iter().step_by(3) {
+        caps.delete(1, s).unwrap();
+    }
+    let removed = caps.revoke(0, root).unwrap();
+    assert_eq!(removed.len(), 50 - slots.iter().step_by(3).count());
+    assert_eq!(caps.live(), 1);
 }
 
 #[test]
@@ -223,13 +333,39 @@ fn subtree_mappings_count_the_grants_of_grants() {
     let child = caps.grant(0, root, 1, ALL).unwrap() as u64;
     let grandchild = caps.grant(1, child, 2, Rights::READ).unwrap() as u64;
     assert_eq!(caps.subtree_mappings(0, root), 0);
-    caps.note_mappings(2, grandchild, 2);
-    caps.note_mappings(0, root, 1);
+    caps.note_extent_runs(2, grandchild, 2);
+    caps.note_mapped(0, root, 5, 0x1000);
     assert_eq!(caps.subtree_mappings(0, root), 3);
     assert_eq!(caps.subtree_mappings(1, child), 2);
     assert_eq!(caps.mappings(0, root), 1, "its own count is apart");
-    caps.note_mappings(2, grandchild, -2);
-    caps.note_mappings(0, root, -1);
+    caps.note_extent_runs(2, grandchild, -2);
+    caps.note_unmapped(0, root, 5, 0x1000);
     assert_eq!(caps.subtree_mappings(0, root), 0);
     assert_eq!(caps.subtree_mappings(0, 99), 0, "an empty slot");
+}
+
+#[test]
+fn tables_grow_in_pieces_on_demand_up_to_the_slot_limit() {
+    let mut caps = CapSpace::new();
+    let piece = TABLE_GROWTH * core::mem::size_of::<Option<usize>>();
+    assert_eq!(caps.growth(3), piece, "a table that does not exist yet grows on its first insert");
+    for i in 0..TABLE_GROWTH {
+        assert_eq!(caps.growth(3), if i == 0 { piece } else { 0 });
+        caps.insert_root(3, 'x', ALL).unwrap();
+    }
+    assert_eq!(caps.growth(3), piece, "a full piece means the next insert grows the table");
+    assert_eq!(caps.insert_root(3, 'y', ALL), Ok(TABLE_GROWTH));
+    assert_eq!(caps.growth(3), 0);
+    // Slots beyond the table's current size are empty, not out of range.
+    assert_eq!(caps.lookup(3, (MAX_SLOTS - 1) as u64), Err(CapError::EmptySlot(MAX_SLOTS as u64 - 1)));
+    // Many nodes: the arena grows in pieces and every node stays where it is.
+    let root = caps.insert_root(4, 'r', ALL).unwrap() as u64;
+    for env in 10..40 {
+        for _ in 0..100 {
+            caps.grant(4, root, env, RW).unwrap();
+        }
+    }
+    assert_eq!(caps.live(), TABLE_GROWTH + 2 + 3000);
+    assert_eq!(caps.revoke(4, root).unwrap().len(), 3000);
+    assert_eq!(caps.growth(3), 0);
 }

@@ -1,5 +1,6 @@
 //! `cap_*` calls: granting, revoking and deleting capabilities.
-use super::SysResult;
+use super::{NoValue, SysResult};
+use crate::bind::Progress;
 use crate::env::PctState;
 use crate::{bind, cap, envs};
 use abi::{Error, Rights};
@@ -29,15 +30,33 @@ pub fn sys_cap_grant(slot: u64, env: u64, rights: u64) -> SysResult {
     Ok(new as u64)
 }
 
-/// `cap_revoke(slot)` by the running environment: returns how many capabilities went.
+/// `cap_revoke(slot)` by the running environment: returns how many capabilities went. A large
+/// revocation goes in bounded pieces, the call restarting itself ([`NoValue::Restart`]) until it
+/// is complete; the count of the pieces so far is kept in the environment's record.
 pub fn sys_cap_revoke(slot: u64) -> SysResult {
-    let id = envs::with_current(|env| env.id);
-    Ok(bind::revoke(id, slot)?)
+    let (id, before) = envs::with_current(|env| {
+        let before = env.revoking.take().filter(|&(s, _)| s == slot).map_or(0, |(_, n)| n);
+        (env.id, before)
+    });
+    match bind::revoke_some(id, slot)? {
+        Progress::Done(n) => Ok(before + n),
+        Progress::Again(n) => {
+            envs::with_current(|env| env.revoking = Some((slot, before + n)));
+            Err(NoValue::Restart)
+        }
+    }
 }
 
-/// `cap_delete(slot)` by the running environment.
+/// `cap_delete(slot)` by the running environment (in bounded pieces, restarting, like `cap_revoke`).
 pub fn sys_cap_delete(slot: u64) -> SysResult {
     let id = envs::with_current(|env| env.id);
-    bind::delete(id, slot)?;
-    Ok(0)
+    finish(bind::delete_some(id, slot)?)
+}
+
+/// The result of a bounded deletion: 0 when complete, else the call restarts.
+pub fn finish(progress: Progress) -> SysResult {
+    match progress {
+        Progress::Done(_) => Ok(0),
+        Progress::Again(_) => Err(NoValue::Restart),
+    }
 }

@@ -17,6 +17,7 @@ mod slice;
 mod table;
 
 use crate::arch::x86_64::entry::TrapFrame;
+use crate::arch::x86_64::irqoff;
 use crate::stages::stamp;
 use abi::stages::Point;
 use abi::Error;
@@ -29,6 +30,11 @@ pub enum NoValue {
     /// the CPU moved to another environment, or that environment's registers (the calls that
     /// switch environments), or a count with an error (`page_map` stopped at a failure).
     InFrame,
+    /// The call did a bounded piece of its work and more is left: the caller is sent back to its
+    /// `syscall` instruction with its registers untouched, so it makes the same call again (after
+    /// any interrupt that became pending, with interrupts on in between). docs/ABI.md, "Bounded
+    /// kernel work".
+    Restart,
 }
 
 impl From<Error> for NoValue {
@@ -47,6 +53,7 @@ pub type SysResult = Result<u64, NoValue>;
 #[allow(unsafe_code)] // An entry symbol for the stub: `no_mangle` is unsafe to declare.
 #[unsafe(no_mangle)]
 extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
+    irqoff::enter();
     stamp(Point::Dispatch);
     crate::stats::syscall(frame.rax);
     stamp(Point::Decoded);
@@ -58,6 +65,27 @@ extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
         (frame.rax, frame.rdx) = (Error::BadSysnum.code(), 0);
     }
     stamp(Point::Done);
+    irqoff::leave();
+}
+
+/// What identifies a call restarted in pieces (`Env::restart` keeps it with how far its earlier
+/// pieces got): number, instruction, stack and first three arguments. A handler that interrupts a
+/// restarted call runs on another stack, so it cannot be taken for the call resuming.
+fn restart_key(frame: &TrapFrame) -> [u64; 6] {
+    [frame.rax, frame.rip, frame.rsp, frame.rdi, frame.rsi, frame.rdx]
+}
+
+/// How far the earlier pieces of the call in `frame` got (0: it is not resuming).
+pub fn resumed(frame: &TrapFrame) -> u64 {
+    let key = restart_key(frame);
+    crate::envs::with_current(|env| env.restart.take().filter(|(k, _)| *k == key).map_or(0, |(_, done)| done))
+}
+
+/// The call in `frame` has done `done` and must run again: records it and restarts it.
+pub fn again(frame: &TrapFrame, done: u64) -> NoValue {
+    let key = restart_key(frame);
+    crate::envs::with_current(|env| env.restart = Some((key, done)));
+    NoValue::Restart
 }
 
 /// Encodes `result` in `rax`/`rdx` (see `abi`'s register convention).
@@ -67,5 +95,8 @@ fn reply(frame: &mut TrapFrame, result: SysResult) {
         Ok(value) => (frame.rax, frame.rdx) = (0, value),
         Err(NoValue::Error(e)) => (frame.rax, frame.rdx) = (e.code(), 0),
         Err(NoValue::InFrame) => {}
+        // `rax` still holds the call number and the arguments their registers; `syscall` is two
+        // bytes long (0f 05).
+        Err(NoValue::Restart) => frame.rip -= 2,
     }
 }

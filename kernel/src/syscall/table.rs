@@ -16,8 +16,7 @@ pub(super) const CALLS: u64 = 34;
 pub(super) fn dispatch(regs: &mut TrapFrame) -> SysResult {
     match regs.rax {
         0 => {
-            let (ptr, len) = (regs.rdi, regs.rsi);
-            console::sys_console_write(ptr, len)
+            console::sys_console_write(regs)
         }
         1 => {
             let code = regs.rdi;

@@ -111,6 +111,7 @@ pub fn syscall_entry_address() -> u64 {
 /// Leaves the kernel for good on this stack: copies `frame` into the frame slot, resets the stack to
 /// it and runs the common exit. Used for the first entry into ring 3 and after an environment ends.
 pub fn enter_user(frame: &TrapFrame) -> ! {
+    super::irqoff::leave();
     let slot = frame_slot();
     // SAFETY: the slot is the top of the trap stack, reserved for the frame. The caller holds no
     // borrow into that region (it is either running on the boot stack or about to abandon its own

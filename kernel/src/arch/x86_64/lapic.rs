@@ -141,6 +141,11 @@ pub fn tsc_calibrated() -> bool {
     TSC_PER_MS.load(Ordering::Relaxed) != 0
 }
 
+/// TSC cycles per millisecond (0 before calibration).
+pub fn tsc_per_ms() -> u64 {
+    TSC_PER_MS.load(Ordering::Relaxed)
+}
+
 /// Converts TSC cycles to microseconds (0 before calibration).
 pub fn cycles_to_us(cycles: u64) -> u64 {
     match TSC_PER_MS.load(Ordering::Relaxed) {

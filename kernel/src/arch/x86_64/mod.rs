@@ -8,6 +8,7 @@ pub mod cpu;
 pub mod entry;
 pub mod gdt;
 pub mod idt;
+pub mod irqoff;
 pub mod lapic;
 pub mod legacy;
 pub mod serial;

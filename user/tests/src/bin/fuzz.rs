@@ -323,6 +323,14 @@ fn main() {
     end_chain(&mut driver);
     let transfers = exos::sys::stats::counter(abi::stats::Counter::PctTransfers) - transfers;
     exos::println!("fuzz: {transfers} protected control transfers in nested chains alongside");
+    // The statistics window is refreshed at each tick: wait for one past the last call.
+    let now = exos::sys::vm::sysinfo().ticks;
+    while exos::sys::vm::sysinfo().ticks < now + 2 {
+        let _ = sys_env_yield(ANY_ENV);
+    }
+    let (longest, tick) = (exos::sys::stats::longest_irq_off(), exos::sys::stats::tick_cycles());
+    let verdict = if tick > 0 && longest < tick { "under" } else { "NOT under" };
+    exos::println!("fuzz: longest interrupts-off stretch {longest} cycles, {verdict} one tick ({tick} cycles)");
     exos::println!("fuzz: done");
 }
 

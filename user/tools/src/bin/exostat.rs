@@ -25,6 +25,9 @@ fn main() -> i64 {
     for c in Counter::ALL {
         println!("  {:>12}  {}", stats::counter(c), c.name());
     }
+    let (longest, tick) = (stats::longest_irq_off(), stats::tick_cycles());
+    let percent = (longest * 100).checked_div(tick).unwrap_or(0);
+    println!("longest interrupts-off stretch: {longest} cycles ({percent}% of a {} ms tick)", abi::TICK_MS);
     println!("environments:");
     println!("  {:>6} {:>6} S {:>5} {:>7} NAME", "ID", "PARENT", "PAGES", "TICKS");
     for p in stats::processes() {
