@@ -31,7 +31,7 @@ pub const IRQ_OFF_OFFSET: usize = COUNTERS_OFFSET + COUNTERS * 8;
 /// Offset of the timer tick's length in cycles.
 pub const TICK_CYCLES_OFFSET: usize = IRQ_OFF_OFFSET + 8;
 /// Counter slots reserved for system calls, indexed by call number.
-pub const SYSCALL_COUNTERS: usize = 32;
+pub const SYSCALL_COUNTERS: usize = 40;
 /// Number of counters (system calls, then [`Counter`]s).
 pub const COUNTERS: usize = SYSCALL_COUNTERS + Counter::ALL.len();
 

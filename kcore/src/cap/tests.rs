@@ -55,8 +55,8 @@ fn revocation_is_transitive_and_leaves_the_source() {
     let other = caps.insert_root(3, 'q', ALL).unwrap() as u64;
     let removed = caps.revoke(1, root).unwrap();
     assert_eq!(removed.len(), 2);
-    assert!(removed.contains(&Removed { owner: 2, slot: b as usize, object: 'p', root: false, mappings: MapSet::new() }));
-    assert!(removed.contains(&Removed { owner: 3, slot: c as usize, object: 'p', root: false, mappings: MapSet::new() }));
+    assert!(removed.contains(&Removed { owner: 2, slot: b as usize, object: 'p', root: false, mappings: MapSet::new(), extent_runs: 0 }));
+    assert!(removed.contains(&Removed { owner: 3, slot: c as usize, object: 'p', root: false, mappings: MapSet::new(), extent_runs: 0 }));
     assert_eq!(caps.lookup(2, b), Err(CapError::EmptySlot(b)), "stale after revoke");
     assert_eq!(caps.lookup(3, c), Err(CapError::EmptySlot(c)));
     assert_eq!(caps.lookup(1, root), Ok(('p', ALL)));
@@ -114,7 +114,7 @@ fn give_moves_a_root_with_its_object() {
     assert_eq!(caps.roots(2), [(moved as usize, 'p')]);
     // Deleting it from its new owner reports the new owner and slot.
     let removed = caps.delete(2, moved).unwrap();
-    assert_eq!(removed, [Removed { owner: 2, slot: moved as usize, object: 'p', root: true, mappings: MapSet::new() }]);
+    assert_eq!(removed, [Removed { owner: 2, slot: moved as usize, object: 'p', root: true, mappings: MapSet::new(), extent_runs: 0 }]);
 }
 
 #[test]
@@ -159,7 +159,7 @@ fn mappings_follow_the_capability_and_come_out_with_it() {
     caps.note_mapped(2, 999, 2, 0x1000);
     assert_eq!(caps.mappings(2, 999), 0);
     let removed = caps.revoke(1, root).unwrap();
-    assert_eq!(removed, [Removed { owner: 2, slot: granted as usize, object: 'p', root: false, mappings: set_of(&[(5, 0x3000)]) }]);
+    assert_eq!(removed, [Removed { owner: 2, slot: granted as usize, object: 'p', root: false, mappings: set_of(&[(5, 0x3000)]), extent_runs: 0 }]);
     caps.note_unmapped(2, granted, 5, 0x3000);
     assert_eq!(caps.mappings(2, granted), 0, "a removed capability's slot records nothing");
     // A slot reused by a new capability starts empty.
