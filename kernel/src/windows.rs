@@ -28,7 +28,7 @@ pub fn init() {
     paging::map_shared_window(abi::layout::PAGE_OWNERS_BASE, table, pages);
     paging::map_shared_window(abi::layout::PAGE_REFS_BASE, refs, pages);
     paging::map_shared_window(abi::layout::ENV_TABLE_BASE, env_table, 1);
-    write_sysinfo(|info| info.total_pages = count);
+    write_sysinfo(|info| (info.total_pages, info.frames) = (frames::usable_count(), count));
     log::info!("ownership table of {count} pages at {table:#x} ({pages} frames)");
 }
 
@@ -88,9 +88,9 @@ fn write_sysinfo(change: impl FnOnce(&mut abi::SysInfo)) {
     }
     let base = table + (abi::layout::SYSINFO_BASE - abi::layout::ENV_TABLE_BASE);
     let word = |i: u64| u64::from(phys::read_u32(base + i * 8)) | u64::from(phys::read_u32(base + i * 8 + 4)) << 32;
-    let mut info = abi::SysInfo { initrd_size: word(0), total_pages: word(1), free_pages: word(2), ticks: word(3), console_input: word(4) };
+    let mut info = abi::SysInfo { initrd_size: word(0), total_pages: word(1), free_pages: word(2), ticks: word(3), console_input: word(4), frames: word(5) };
     change(&mut info);
-    for (i, value) in [info.initrd_size, info.total_pages, info.free_pages, info.ticks, info.console_input].into_iter().enumerate() {
+    for (i, value) in [info.initrd_size, info.total_pages, info.free_pages, info.ticks, info.console_input, info.frames].into_iter().enumerate() {
         phys::write_u32(base + i as u64 * 8, value as u32);
         phys::write_u32(base + i as u64 * 8 + 4, (value >> 32) as u32);
     }

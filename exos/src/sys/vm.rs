@@ -199,10 +199,10 @@ pub fn refs(frame: u64) -> u32 {
 /// The system information the kernel publishes (boot archive size, pages, ticks, console input).
 pub fn sysinfo() -> abi::SysInfo {
     let word = |i: u64| {
-        // SAFETY: the kernel maps the system-information block read-only at SYSINFO_BASE (five u64s).
-        unsafe { core::ptr::read_volatile((abi::layout::SYSINFO_BASE + (i % 5) * 8) as *const u64) }
+        // SAFETY: the kernel maps the system-information block read-only at SYSINFO_BASE (six u64s).
+        unsafe { core::ptr::read_volatile((abi::layout::SYSINFO_BASE + (i % 6) * 8) as *const u64) }
     };
-    abi::SysInfo { initrd_size: word(0), total_pages: word(1), free_pages: word(2), ticks: word(3), console_input: word(4) }
+    abi::SysInfo { initrd_size: word(0), total_pages: word(1), free_pages: word(2), ticks: word(3), console_input: word(4), frames: word(5) }
 }
 
 /// The boot programs' arguments: the kernel command line after its `--` (empty if none). The
