@@ -80,10 +80,10 @@ pub const SYSINFO_BASE: u64 = ENV_TABLE_BASE + 3072;
 /// The boot programs' arguments: the kernel command line after its standalone `--` word, as
 /// NUL-terminated UTF-8 of at most [`BOOT_ARGS_MAX`] bytes with the NUL (empty if there was no
 /// `--`). Read-only (same page as the environment table).
-pub const BOOT_ARGS_BASE: u64 = ENV_TABLE_BASE + 3136;
+pub const BOOT_ARGS_BASE: u64 = ENV_TABLE_BASE + 3200;
 const _: () = assert!(SYSINFO_BASE + core::mem::size_of::<crate::SysInfo>() as u64 <= BOOT_ARGS_BASE);
 /// Room for the boot arguments, NUL included.
-pub const BOOT_ARGS_MAX: usize = 960;
+pub const BOOT_ARGS_MAX: usize = 896;
 /// The environment table: `abi::MAX_ENVS` [`EnvInfo`](crate::EnvInfo) records, one per table
 /// index, each guarded by a sequence word at [`ENV_SEQ_BASE`] (a record has four words; read it
 /// with [`crate::seqlock::read`] or it may be half old, half new). Read-only.

@@ -38,7 +38,8 @@ use core::fmt;
 pub struct SysInfo {
     /// Length in bytes of the boot archive at `layout::INITRD_BASE`.
     pub initrd_size: u64,
-    /// Physical pages of RAM the kernel manages (free or in use).
+    /// Physical pages of RAM the kernel manages (free or in use): the usable RAM of the firmware's
+    /// map, not the holes between its ranges.
     pub total_pages: u64,
     /// Physical pages free now.
     pub free_pages: u64,
@@ -53,6 +54,10 @@ pub struct SysInfo {
     /// Nanoseconds since boot as of the last interrupt the kernel took (a coarse clock; for the
     /// exact time read the TSC and use [`now_ns`]).
     pub uptime_ns: u64,
+    /// Entries of the page-ownership and capability-count tables: physical page numbers
+    /// `0..frames`, up to the highest usable page (with 4 GiB or more this spans the PCI hole
+    /// below 4 GiB, whose pages show as the kernel's, so it exceeds `total_pages`).
+    pub frames: u64,
 }
 
 /// Nanoseconds since boot at TSC value `tsc`, from the clock published in [`SysInfo`]: the unit of

@@ -134,12 +134,13 @@ fn init_memory(boot: &boot::BootInfo) {
     }
     // Low memory (BIOS data, option ROMs) and the kernel image itself.
     let kernel_end = mem::kernel_image_end();
+    let ram_bytes = map.usable_bytes();
     map.reserve(0, kernel_end).expect("memory map full");
     for (start, end) in boot.reserved.iter() {
         map.reserve(start, end).expect("memory map full");
     }
     log::info!("mem: {} MiB usable, kernel ends at {kernel_end:#x}", map.usable_bytes() >> 20);
-    mem::frames::init(&mut map);
+    mem::frames::init(&mut map, ram_bytes);
     mem::paging::init(boot.ram.iter());
     mem::heap::init();
     windows::init();

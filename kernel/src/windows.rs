@@ -28,7 +28,7 @@ pub fn init() {
     paging::map_shared_window(abi::layout::PAGE_OWNERS_BASE, table, pages);
     paging::map_shared_window(abi::layout::PAGE_REFS_BASE, refs, pages);
     paging::map_shared_window(abi::layout::ENV_TABLE_BASE, env_table, 1);
-    write_sysinfo(|info| info.total_pages = count);
+    write_sysinfo(|info| (info.total_pages, info.frames) = (frames::usable_count(), count));
     log::info!("ownership table of {count} pages at {table:#x} ({pages} frames)");
 }
 
@@ -103,9 +103,10 @@ fn write_sysinfo(change: impl FnOnce(&mut abi::SysInfo)) {
         boot_tsc: word(5),
         tsc_per_ms: word(6),
         uptime_ns: word(7),
+        frames: word(8),
     };
     change(&mut info);
-    let words = [info.initrd_size, info.total_pages, info.free_pages, info.ticks, info.console_input, info.boot_tsc, info.tsc_per_ms, info.uptime_ns];
+    let words = [info.initrd_size, info.total_pages, info.free_pages, info.ticks, info.console_input, info.boot_tsc, info.tsc_per_ms, info.uptime_ns, info.frames];
     for (i, value) in words.into_iter().enumerate() {
         phys::write_u32(base + i as u64 * 8, value as u32);
         phys::write_u32(base + i as u64 * 8 + 4, (value >> 32) as u32);

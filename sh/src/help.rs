@@ -19,6 +19,7 @@ pub const TOOLS: &[(&str, &str)] = &[
     ("head", "the first lines of files"),
     ("init", "the demo tour of what a program sees in its environment"),
     ("ls", "list directories"),
+    ("memtouch", "allocate and write N MiB, and say how long it took"),
     ("ps", "the process table"),
     ("sh", "the shell (sh -c LINE, sh FILE)"),
     ("sleep", "wait some seconds"),

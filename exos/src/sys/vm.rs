@@ -212,8 +212,8 @@ pub fn refs(frame: u64) -> u32 {
 /// the clock).
 pub fn sysinfo() -> abi::SysInfo {
     let word = |i: u64| {
-        // SAFETY: the kernel maps the system-information block read-only at SYSINFO_BASE (eight u64s).
-        unsafe { core::ptr::read_volatile((abi::layout::SYSINFO_BASE + (i % 8) * 8) as *const u64) }
+        // SAFETY: the kernel maps the system-information block read-only at SYSINFO_BASE (nine u64s).
+        unsafe { core::ptr::read_volatile((abi::layout::SYSINFO_BASE + (i % 9) * 8) as *const u64) }
     };
     abi::SysInfo {
         initrd_size: word(0),
@@ -224,6 +224,7 @@ pub fn sysinfo() -> abi::SysInfo {
         boot_tsc: word(5),
         tsc_per_ms: word(6),
         uptime_ns: word(7),
+        frames: word(8),
     }
 }
 

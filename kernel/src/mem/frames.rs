@@ -10,10 +10,12 @@ use kcore::frames::{FrameAllocator, FrameError};
 use kcore::memmap::MemoryMap;
 
 static FRAMES: spin::Mutex<Option<FrameAllocator<'static>>> = spin::Mutex::new(None);
+/// Frames of usable RAM (the firmware map's, the kernel's own included).
+static USABLE: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
 /// Builds the allocator from the usable ranges of `map` (kernel image, boot data and initrd already
-/// reserved). The bitmap itself is placed in the first usable range below 1 GiB that can hold it.
-pub fn init(map: &mut MemoryMap) {
+/// reserved); `ram_bytes` is all the usable RAM, reservations included. The bitmap itself is placed in the first usable range below 1 GiB that can hold it.
+pub fn init(map: &mut MemoryMap, ram_bytes: u64) {
     let frame_count = map.highest_usable_end() / PAGE_SIZE;
     let words = FrameAllocator::storage_words(frame_count);
     let bytes = (words as u64 * 8).next_multiple_of(PAGE_SIZE);
@@ -33,6 +35,7 @@ pub fn init(map: &mut MemoryMap) {
     for (s, e) in map.usable() {
         frames.release_range(s / PAGE_SIZE, (e - s) / PAGE_SIZE);
     }
+    USABLE.store(ram_bytes / PAGE_SIZE, core::sync::atomic::Ordering::Relaxed);
     *FRAMES.lock() = Some(frames);
 }
 
@@ -58,6 +61,11 @@ pub fn alloc_at_zeroed(frame: u64) -> Result<u64, FrameError> {
 /// Whether frame number `frame` is free.
 pub fn is_free(frame: u64) -> bool {
     with(|f| f.is_free(frame))
+}
+
+/// How many frames of usable RAM there are (free or not; holes not counted).
+pub fn usable_count() -> u64 {
+    USABLE.load(core::sync::atomic::Ordering::Relaxed)
 }
 
 /// How many frames physical memory has (free or not).

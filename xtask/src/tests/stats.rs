@@ -29,7 +29,7 @@ pub const STATS: &[IntegrationTest] = &[
             " ps",
             "'ps' exited with code 0",
             "              total       used       free    by envs",
-            "   pages      65504 ",
+            "   pages      65407 ",
             "'free' exited with code 0",
             "up 0:00:00.",
             "1 environments, 1 runnable",

@@ -58,7 +58,7 @@ fn main() -> i64 {
     c.equal("the slot is empty after giving", sys_page_free(loose), Err(Error::EmptySlot));
     let loose_pa = {
         // The page went to the child: find it by ownership.
-        (0..vm::sysinfo().total_pages).find(|&f| vm::owner(f) == Some(child as u32))
+        (0..vm::sysinfo().frames).find(|&f| vm::owner(f) == Some(child as u32))
     };
     c.check("the child owns a page now", loose_pa.is_some());
     c.equal("quota moved with it", (pages(me), pages(child)), (before_me - 1, before_child + 1));

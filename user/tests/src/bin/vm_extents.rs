@@ -3,8 +3,9 @@
 //! writes, refuses `munmap`/`mprotect` of part of a 2 MiB page and of protection `NONE`, protects
 //! and unmaps whole 2 MiB pages and edges, frees each extent once none of its pages is mapped, and
 //! gives its pages back. A forked child gets a private copy (its writes do not reach the parent);
-//! a large heap allocation comes from extents too. The page count of the process is back to its
-//! starting figure at the end.
+//! a large heap allocation comes from extents too; a child holding extents (a 2 MiB page, small
+//! pages, a heap growth) can `exec` another program. The page count of the process is back to its
+//! starting figure once its region is gone.
 #![no_std]
 #![no_main]
 #![deny(unsafe_code)]
@@ -105,6 +106,23 @@ fn main() -> i64 {
     big[(2 << 20) - 1] = 7;
     c.check("a 2 MiB heap allocation came from extents", extent::count() > extents && core::hint::black_box(&big)[(2 << 20) - 1] == 7);
     drop(big);
+
+    // exec from a process holding extents (a 2 MiB page, small pages, a heap growth): its table of
+    // calls deletes them; the new program starts clean.
+    match exos::proc::fork::fork() {
+        Ok(0) => {
+            let held = mmap::map(Spec::extent(HUGE + 3 * PAGE, RW)).is_ok();
+            let heap = core::hint::black_box(alloc::vec![1u8; 2 << 20]);
+            let e = exos::proc::exec::exec("hello", &["hello"], &[]);
+            exos::println!("vm_extents: exec failed: {e:?} (held {held}, heap {})", heap.len());
+            exos::proc::process::exit(1)
+        }
+        Ok(child) => {
+            let status = exos::proc::process::wait(child);
+            c.equal("exec from a process holding extents runs the new program", status, Ok(exos::proc::process::Status::Exited(0)));
+        }
+        Err(e) => c.check(&alloc::format!("fork: {e}"), false),
+    }
     c.finish()
 }
 
