@@ -204,25 +204,34 @@ fn room(env: &Env, va: u64) -> Result<(), Error> {
 /// cannot cover them: nothing changes).
 pub fn install(env: &mut Env, va: u64, pa: u64, mapping: Mapping) -> Result<(), Error> {
     let payer = mapping.payer;
-    let tables = paging::tables_needed(env.root, va);
-    budget::charge_tables(payer, tables)?;
-    if let Err(e) = budget::charge_record(payer) {
-        budget::uncharge_tables(payer, tables);
+    budget::charge_record(payer)?;
+    // Page-table pages are charged once made (most mappings make none): if the payer cannot
+    // cover them, the mapping is taken down again with the tables it made.
+    let (mut created, mut count) = ([0u64; 3], 0);
+    let mapped = paging::map_noting(env.root, va, pa, pte_flags(env_index(env.id), &mapping, mapping.ceiling), &mut |frame| {
+        if let Some(slot) = created.get_mut(count) {
+            *slot = frame;
+        }
+        count += 1;
+    });
+    let tables = budget::charge_tables(payer, count as u64);
+    if let (Ok(()), Err(_)) = (mapped, tables) {
+        paging::unmap_pruned(env.root, va, &mut budget::table_freed);
+    }
+    if let Err(e) = mapped.map_err(|e| match e {
+        paging::MapError::OutOfMemory => Error::NoMemory,
+        paging::MapError::AlreadyMapped => Error::AlreadyMapped,
+    }).and(tables) {
+        if e == Error::NoMemory && tables.is_ok() {
+            // The tables made before the machine ran out stay, charged (the next mapping uses them).
+            created.iter().take(count).for_each(|&frame| budget::note_table(payer, frame));
+        } else if tables.is_ok() {
+            budget::uncharge_tables(payer, count as u64);
+        }
+        budget::refund_record(payer);
         return Err(e);
     }
-    let mut created = 0;
-    let mapped = paging::map_noting(env.root, va, pa, pte_flags(env_index(env.id), &mapping, mapping.ceiling), &mut |frame| {
-        created += 1;
-        budget::note_table(payer, frame);
-    });
-    budget::uncharge_tables(payer, tables.saturating_sub(created));
-    if let Err(e) = mapped {
-        budget::refund_record(payer);
-        return Err(match e {
-            paging::MapError::OutOfMemory => Error::NoMemory,
-            paging::MapError::AlreadyMapped => Error::AlreadyMapped,
-        });
-    }
+    created.iter().take(count).for_each(|&frame| budget::note_table(payer, frame));
     env.mappings.insert(va, mapping);
     cap::note_mappings(mapping.owner, mapping.slot, 1);
     MAPPINGS.fetch_add(1, Ordering::Relaxed);

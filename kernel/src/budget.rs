@@ -83,14 +83,18 @@ fn publish(index: usize, account: &Account) {
     }
 }
 
-/// Runs `f` on the live account of environment `id` and publishes it; `NoSuchEnv` if there is none.
+/// Runs `f` on the live account of environment `id` and publishes it if its budget changed;
+/// `NoSuchEnv` if there is none.
 #[inline(always)]
 fn with<R>(id: u64, f: impl FnOnce(&mut Account) -> Result<R, Error>) -> Result<R, Error> {
     let index = env_index(id);
     let mut accounts = ACCOUNTS.lock();
     let account = accounts.get_mut(index).filter(|a| a.id == id && id != 0).ok_or(Error::NoSuchEnv)?;
+    let before = account.budget;
     let result = f(account);
-    publish(index, account);
+    if account.budget != before {
+        publish(index, account);
+    }
     result
 }
 
