@@ -65,7 +65,8 @@ pub fn apply(env: &mut Env, caller: u64, giver: Option<&mut Env>, u: &MapUpdate)
         MapUpdate::UNMAP => {
             let mapping = env.mappings.remove(u.va).ok_or(Error::NotMapped)?;
             forget_mapping(&mapping);
-            paging::unmap_pruned(env.root, u.va, &mut budget::table_freed);
+            let owner = env.id;
+            paging::unmap_pruned(env.root, u.va, &mut |table| budget::release_table(owner, table));
             note_unmapped(env);
             Ok(())
         }
@@ -216,7 +217,9 @@ pub fn install(env: &mut Env, va: u64, pa: u64, mapping: Mapping) -> Result<(), 
     });
     let tables = budget::charge_tables(payer, count as u64);
     if let (Ok(()), Err(_)) = (mapped, tables) {
-        paging::unmap_pruned(env.root, va, &mut budget::table_freed);
+        // The tables just made are nobody's yet: all of them go (and nothing is refunded).
+        let fresh = &created[..count.min(3)];
+        paging::unmap_pruned(env.root, va, &mut |table| fresh.contains(&table));
     }
     if let Err(e) = mapped.map_err(|e| match e {
         paging::MapError::OutOfMemory => Error::NoMemory,
@@ -263,12 +266,12 @@ fn mapping_rights(bits: u64) -> Result<(Rights, u64), Error> {
 /// Removes every mapping in `env` made through capability `slot` of environment index `owner`
 /// (without allocating: this runs when capabilities die, whatever the heap's state).
 pub fn unmap_slot(env: &mut Env, owner: usize, slot: u64) {
-    let root = env.root;
+    let (root, id) = (env.root, env.id);
     let mut removed = false;
     env.mappings.retain(|va, m| {
         let keep = m.owner != owner || m.slot != slot;
         if !keep {
-            paging::unmap_pruned(root, va, &mut budget::table_freed);
+            paging::unmap_pruned(root, va, &mut |table| budget::release_table(id, table));
             forget_mapping(m);
             removed = true;
         }

@@ -322,6 +322,24 @@ pub fn note_table(payer: u64, frame: u64) {
     }
 }
 
+/// Whether the empty page-table page `frame` of environment `owner`'s address space is to be freed
+/// now (then its payer gets the page back): yes when another environment paid for it (a mapper
+/// gets its tables back when its mappings go); an environment's own tables stay for its next
+/// mappings (still charged to it, freed with its address space), so unmapping and mapping again in
+/// one place does not make and zero tables each time.
+pub fn release_table(owner: u64, frame: u64) -> bool {
+    let payers = PAYERS.load(Ordering::Acquire);
+    if payers == 0 || frame / PAGE_SIZE >= FRAMES.load(Ordering::Relaxed) {
+        return false;
+    }
+    let payer = u64::from(phys::read_u32(payers + frame / PAGE_SIZE * 4));
+    if payer == 0 || payer == owner {
+        return false;
+    }
+    table_freed(frame);
+    true
+}
+
 /// The page-table page `frame` is being freed: its payer, if any, gets the page back.
 pub fn table_freed(frame: u64) {
     let payers = PAYERS.load(Ordering::Acquire);
