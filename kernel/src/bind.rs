@@ -66,7 +66,7 @@ pub fn apply(env: &mut Env, caller: u64, giver: Option<&mut Env>, u: &MapUpdate)
             let mapping = env.mappings.remove(u.va).ok_or(Error::NotMapped)?;
             forget_mapping(&mapping);
             let owner = env.id;
-            paging::unmap_pruned(env.root, u.va, &mut |table| budget::release_table(owner, table));
+            paging::unmap_pruned(env.root, u.va, &mut |table| budget::paid_by_other(owner, table), &mut budget::table_freed);
             note_unmapped(env);
             Ok(())
         }
@@ -140,31 +140,11 @@ fn give_map(env: &mut Env, caller: u64, giver: &mut Env, u: &MapUpdate) -> Resul
     room(env, u.va)?;
     // The page, the page-table pages and the record, all charged to the receiver.
     let receiver = env.id;
-    let cost = 1 + paging::tables_needed(env.root, u.va) + budget::record_cost(receiver);
-    let funded = budget::is_child(caller, receiver);
-    if funded {
-        budget::give(caller, receiver, cost)?;
-    }
-    let unfund = || {
-        if funded {
-            let back = budget::take(caller, receiver, cost);
-            debug_assert!(back.is_ok(), "a child's budget for a given page could not go back");
-        }
-    };
-    if let Err(e) = budget::transfer(caller, receiver, 1) {
-        unfund();
-        return Err(e);
-    }
-    let unmove = || {
-        // The giver refunded the page just now, so it has room for it again.
-        let back = budget::transfer(receiver, caller, 1);
-        debug_assert!(back.is_ok(), "a given page's charge could not go back");
-        unfund();
-    };
-    let slot = match cap::give(caller, u.slot, env.id) {
+    let moved = budget::move_page(caller, receiver, paging::tables_needed(env.root, u.va))?;
+    let slot = match cap::give(caller, u.slot, receiver) {
         Ok(slot) => slot as u64,
         Err(e) => {
-            unmove();
+            budget::unmove_page(caller, receiver, moved);
             return Err(e);
         }
     };
@@ -175,7 +155,7 @@ fn give_map(env: &mut Env, caller: u64, giver: &mut Env, u: &MapUpdate) -> Resul
         // that this call already holds.)
         let back = cap::give(env.id, slot, caller);
         debug_assert!(back.is_ok(), "a given page could not go back");
-        unmove();
+        budget::unmove_page(caller, receiver, moved);
         return Err(e);
     }
     giver.page_gone(u.slot);
@@ -219,7 +199,7 @@ pub fn install(env: &mut Env, va: u64, pa: u64, mapping: Mapping) -> Result<(), 
     if let (Ok(()), Err(_)) = (mapped, tables) {
         // The tables just made are nobody's yet: all of them go (and nothing is refunded).
         let fresh = &created[..count.min(3)];
-        paging::unmap_pruned(env.root, va, &mut |table| fresh.contains(&table));
+        paging::unmap_pruned(env.root, va, &mut |table| fresh.contains(&table), &mut |_| {});
     }
     if let Err(e) = mapped.map_err(|e| match e {
         paging::MapError::OutOfMemory => Error::NoMemory,
@@ -271,7 +251,7 @@ pub fn unmap_slot(env: &mut Env, owner: usize, slot: u64) {
     env.mappings.retain(|va, m| {
         let keep = m.owner != owner || m.slot != slot;
         if !keep {
-            paging::unmap_pruned(root, va, &mut |table| budget::release_table(id, table));
+            paging::unmap_pruned(root, va, &mut |table| budget::paid_by_other(id, table), &mut budget::table_freed);
             forget_mapping(m);
             removed = true;
         }
