@@ -11,7 +11,8 @@
 //! - A capability mapping charges its payer (the environment whose `page_map` made it; for
 //!   `GIVE_MAP` the receiver) for the page-table pages it adds ([`charge_tables`], then
 //!   [`note_table`] for each frame), refunded when the table is freed ([`table_freed`]: emptied by
-//!   unmaps, or its address space destroyed), and for its mapping record, one page per
+//!   an unmap when another environment paid for it ([`paid_by_other`]; an environment's own empty
+//!   tables stay for reuse), or its address space destroyed), and for its mapping record, one page per
 //!   `abi::RECORDS_PER_PAGE` ([`charge_record`], [`refund_record`]).
 //! - When an environment ends ([`close`]) its budget returns to its creator; page-table pages it
 //!   paid for that still serve other mappings are then paid for by the creator.

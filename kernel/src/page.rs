@@ -1,7 +1,7 @@
-//! Pages environments hold: the accounting behind `page_alloc`'s limits. Each environment holds at
-//! most `abi::PAGE_QUOTA` pages (counted in its `Env::pages`), and all together at most the budget
-//! set with `user_pages=` on the command line (counted here); the allocation itself is
-//! `syscall/page.rs`'s, the ownership table `mem::owners`'.
+//! Pages environments hold: the machine-wide count behind `page_alloc`'s `NoMemory`. All
+//! environments together hold at most the limit set with `user_pages=` on the command line
+//! (counted here); each environment's own limit is its memory budget (`budget.rs`); the
+//! allocation itself is `syscall/page.rs`'s, the ownership table `mem::owners`'.
 use crate::mem::owners;
 use abi::layout::PAGE_SIZE;
 use core::sync::atomic::{AtomicU64, Ordering};
