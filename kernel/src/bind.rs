@@ -65,7 +65,8 @@ pub fn apply(env: &mut Env, caller: u64, giver: Option<&mut Env>, u: &MapUpdate)
         MapUpdate::UNMAP => {
             let mapping = env.mappings.remove(u.va).ok_or(Error::NotMapped)?;
             forget_mapping(env_index(env.id), u.va, &mapping);
-            paging::unmap_pruned(env.root, u.va, &mut budget::table_freed);
+            let owner = env.id;
+            paging::unmap_pruned(env.root, u.va, &mut |table| budget::paid_by_other(owner, table), &mut budget::table_freed);
             note_unmapped(env);
             Ok(())
         }
@@ -139,31 +140,11 @@ fn give_map(env: &mut Env, caller: u64, giver: &mut Env, u: &MapUpdate) -> Resul
     room(env, u.va)?;
     // The page, the page-table pages and the record, all charged to the receiver.
     let receiver = env.id;
-    let cost = 1 + paging::tables_needed(env.root, u.va) + budget::record_cost(receiver);
-    let funded = budget::is_child(caller, receiver);
-    if funded {
-        budget::give(caller, receiver, cost)?;
-    }
-    let unfund = || {
-        if funded {
-            let back = budget::take(caller, receiver, cost);
-            debug_assert!(back.is_ok(), "a child's budget for a given page could not go back");
-        }
-    };
-    if let Err(e) = budget::transfer(caller, receiver, 1) {
-        unfund();
-        return Err(e);
-    }
-    let unmove = || {
-        // The giver refunded the page just now, so it has room for it again.
-        let back = budget::transfer(receiver, caller, 1);
-        debug_assert!(back.is_ok(), "a given page's charge could not go back");
-        unfund();
-    };
-    let slot = match cap::give(caller, u.slot, env.id) {
+    let moved = budget::move_page(caller, receiver, paging::tables_needed(env.root, u.va))?;
+    let slot = match cap::give(caller, u.slot, receiver) {
         Ok(slot) => slot as u64,
         Err(e) => {
-            unmove();
+            budget::unmove_page(caller, receiver, moved);
             return Err(e);
         }
     };
@@ -174,7 +155,7 @@ fn give_map(env: &mut Env, caller: u64, giver: &mut Env, u: &MapUpdate) -> Resul
         // that this call already holds.)
         let back = cap::give(env.id, slot, caller);
         debug_assert!(back.is_ok(), "a given page could not go back");
-        unmove();
+        budget::unmove_page(caller, receiver, moved);
         return Err(e);
     }
     giver.page_gone(u.slot);
@@ -204,25 +185,36 @@ fn room(env: &Env, va: u64) -> Result<(), Error> {
 /// cannot cover them: nothing changes).
 pub fn install(env: &mut Env, va: u64, pa: u64, mapping: Mapping) -> Result<(), Error> {
     let payer = mapping.payer;
-    let tables = paging::tables_needed(env.root, va);
-    budget::charge_tables(payer, tables)?;
-    if let Err(e) = budget::charge_record(payer) {
-        budget::uncharge_tables(payer, tables);
+    budget::charge_record(payer)?;
+    // Page-table pages are charged once made (most mappings make none): if the payer cannot
+    // cover them, the mapping is taken down again with the tables it made.
+    let (mut created, mut count) = ([0u64; 3], 0);
+    let mapped = paging::map_noting(env.root, va, pa, pte_flags(env_index(env.id), &mapping, mapping.ceiling), &mut |frame| {
+        if let Some(slot) = created.get_mut(count) {
+            *slot = frame;
+        }
+        count += 1;
+    });
+    let tables = budget::charge_tables(payer, count as u64);
+    if let (Ok(()), Err(_)) = (mapped, tables) {
+        // The tables just made are nobody's yet: all of them go (and nothing is refunded).
+        let fresh = &created[..count.min(3)];
+        paging::unmap_pruned(env.root, va, &mut |table| fresh.contains(&table), &mut |_| {});
+    }
+    if let Err(e) = mapped.map_err(|e| match e {
+        paging::MapError::OutOfMemory => Error::NoMemory,
+        paging::MapError::AlreadyMapped => Error::AlreadyMapped,
+    }).and(tables) {
+        if e == Error::NoMemory && tables.is_ok() {
+            // The tables made before the machine ran out stay, charged (the next mapping uses them).
+            created.iter().take(count).for_each(|&frame| budget::note_table(payer, frame));
+        } else if tables.is_ok() {
+            budget::uncharge_tables(payer, count as u64);
+        }
+        budget::refund_record(payer);
         return Err(e);
     }
-    let mut created = 0;
-    let mapped = paging::map_noting(env.root, va, pa, pte_flags(env_index(env.id), &mapping, mapping.ceiling), &mut |frame| {
-        created += 1;
-        budget::note_table(payer, frame);
-    });
-    budget::uncharge_tables(payer, tables.saturating_sub(created));
-    if let Err(e) = mapped {
-        budget::refund_record(payer);
-        return Err(match e {
-            paging::MapError::OutOfMemory => Error::NoMemory,
-            paging::MapError::AlreadyMapped => Error::AlreadyMapped,
-        });
-    }
+    created.iter().take(count).for_each(|&frame| budget::note_table(payer, frame));
     env.mappings.insert(va, mapping);
     cap::note_mapped(mapping.owner, mapping.slot, env_index(env.id), va);
     MAPPINGS.fetch_add(1, Ordering::Relaxed);
@@ -390,10 +382,10 @@ fn with_index(index: usize, dying: Option<&mut Env>, f: impl FnOnce(&mut Env)) {
 /// Removes from `env` the mappings `listed` (its own, sorted by address, each with the capability
 /// it must have been made through): one search each for a few, one pass for many.
 fn unmap_listed(env: &mut Env, listed: &[(usize, u64, usize, u64)]) {
-    let root = env.root;
+    let (root, id) = (env.root, env.id);
     let unmap = |va: u64, m: &Mapping, owner: usize, slot: u64| {
         debug_assert!(m.owner == owner && m.slot == slot, "the mapping index disagrees with the mapping at {va:#x}");
-        paging::unmap_pruned(root, va, &mut budget::table_freed);
+        paging::unmap_pruned(root, va, &mut |table| budget::paid_by_other(id, table), &mut budget::table_freed);
         // Its capability is gone (and its index with it): only the record's count and payer.
         MAPPINGS.fetch_sub(1, Ordering::Relaxed);
         budget::refund_record(m.payer);

@@ -7,11 +7,12 @@
 //!   what its creator gives it out of its own, at `env_create` ([`open_child`]) or later
 //!   ([`give`], [`take`]). Each account is charged its environment's own record
 //!   (`abi::ENV_RECORD_PAGES`) at once.
-//! - `page_alloc` charges a page, freeing refunds it; `GIVE_MAP` moves the charge ([`transfer`]).
+//! - `page_alloc` charges a page, freeing refunds it; `GIVE_MAP` moves the charge ([`move_page`]).
 //! - A capability mapping charges its payer (the environment whose `page_map` made it; for
 //!   `GIVE_MAP` the receiver) for the page-table pages it adds ([`charge_tables`], then
 //!   [`note_table`] for each frame), refunded when the table is freed ([`table_freed`]: emptied by
-//!   unmaps, or its address space destroyed), and for its mapping record, one page per
+//!   an unmap when another environment paid for it ([`paid_by_other`]; an environment's own empty
+//!   tables stay for reuse), or its address space destroyed), and for its mapping record, one page per
 //!   `abi::RECORDS_PER_PAGE` ([`charge_record`], [`refund_record`]).
 //! - When an environment ends ([`close`]) its budget returns to its creator; page-table pages it
 //!   paid for that still serve other mappings are then paid for by the creator.
@@ -83,19 +84,23 @@ fn publish(index: usize, account: &Account) {
     }
 }
 
-/// Runs `f` on the live account of environment `id` and publishes it; `NoSuchEnv` if there is none.
+/// Runs `f` on the live account of environment `id` and publishes it if its budget changed;
+/// `NoSuchEnv` if there is none.
 #[inline(always)]
 fn with<R>(id: u64, f: impl FnOnce(&mut Account) -> Result<R, Error>) -> Result<R, Error> {
     let index = env_index(id);
     let mut accounts = ACCOUNTS.lock();
     let account = accounts.get_mut(index).filter(|a| a.id == id && id != 0).ok_or(Error::NoSuchEnv)?;
+    let before = account.budget;
     let result = f(account);
-    publish(index, account);
+    if account.budget != before {
+        publish(index, account);
+    }
     result
 }
 
-/// Runs `f` on the live accounts of `parent` and its child `child`.
-fn with_pair<R>(parent: u64, child: u64, f: impl FnOnce(&mut Account, &mut Account) -> Result<R, Error>) -> Result<R, Error> {
+/// Runs `f` on the live accounts of two distinct environments.
+fn with_pair_any<R>(parent: u64, child: u64, f: impl FnOnce(&mut Account, &mut Account) -> Result<R, Error>) -> Result<R, Error> {
     let (i, j) = (env_index(parent), env_index(child));
     if i == j || i >= MAX_ENVS || j >= MAX_ENVS {
         return Err(Error::NoSuchEnv);
@@ -104,7 +109,7 @@ fn with_pair<R>(parent: u64, child: u64, f: impl FnOnce(&mut Account, &mut Accou
     let (low, high) = accounts.split_at_mut(i.max(j));
     let (a, b) = (&mut low[i.min(j)], &mut high[0]);
     let (p, c) = if i < j { (a, b) } else { (b, a) };
-    if p.id != parent || c.id != child || parent == 0 {
+    if p.id != parent || c.id != child || parent == 0 || child == 0 {
         return Err(Error::NoSuchEnv);
     }
     let result = f(p, c);
@@ -131,7 +136,7 @@ pub fn open_child(parent: u64, id: u64, pages: u64) -> Result<(), Error> {
         return Err(Error::OutOfMemory);
     }
     ACCOUNTS.lock()[env_index(id)] = Account { id, parent, ..EMPTY };
-    let opened = with_pair(parent, id, |p, c| {
+    let opened = with_pair_any(parent, id, |p, c| {
         arith::give(&mut p.budget, &mut c.budget, pages).map_err(out_of_memory)?;
         c.budget.charge(ENV_RECORD_PAGES).map_err(out_of_memory)
     });
@@ -206,7 +211,7 @@ pub fn refund(id: u64, pages: u64) {
 
 /// Moves `pages` of `parent`'s free budget to its child `child`.
 pub fn give(parent: u64, child: u64, pages: u64) -> Result<(), Error> {
-    with_pair(parent, child, |p, c| {
+    with_pair_any(parent, child, |p, c| {
         if c.parent != parent {
             return Err(Error::NoRights);
         }
@@ -216,7 +221,7 @@ pub fn give(parent: u64, child: u64, pages: u64) -> Result<(), Error> {
 
 /// Moves `pages` of child `child`'s free budget back to `parent`.
 pub fn take(parent: u64, child: u64, pages: u64) -> Result<(), Error> {
-    with_pair(parent, child, |p, c| {
+    with_pair_any(parent, child, |p, c| {
         if c.parent != parent {
             return Err(Error::NoRights);
         }
@@ -224,41 +229,48 @@ pub fn take(parent: u64, child: u64, pages: u64) -> Result<(), Error> {
     })
 }
 
-/// Moves the charge of `pages` from `from` to `to` (pages change hands); `to` must have room.
-pub fn transfer(from: u64, to: u64, pages: u64) -> Result<(), Error> {
-    let (i, j) = (env_index(from), env_index(to));
-    if i == j {
-        return Err(Error::BadArgument);
-    }
-    // `with_pair` only checks both are alive; `transfer` needs no parenthood.
-    let mut accounts = ACCOUNTS.lock();
-    let (low, high) = accounts.split_at_mut(i.max(j));
-    let (a, b) = (&mut low[i.min(j)], &mut high[0]);
-    let (f, t) = if i < j { (a, b) } else { (b, a) };
-    if f.id != from || t.id != to || from == 0 || to == 0 {
-        return Err(Error::NoSuchEnv);
-    }
-    let moved = arith::transfer(&mut f.budget, &mut t.budget, pages).map_err(out_of_memory);
-    publish(i, f);
-    publish(j, t);
-    moved
+/// What [`move_page`] did, for [`unmove_page`].
+#[derive(Clone, Copy)]
+pub struct Moved {
+    /// Budget given to the receiver with the page (0 unless it is the giver's child).
+    funded: u64,
 }
 
-/// Whether `child`'s creator is `parent`.
-pub fn is_child(parent: u64, child: u64) -> bool {
-    let accounts = ACCOUNTS.lock();
-    accounts.get(env_index(child)).is_some_and(|a| a.id == child && a.parent == parent && parent != 0)
+/// A page changes hands (`GIVE_MAP`): its charge moves from `giver` to `receiver`, which will also
+/// pay for `tables` new page-table pages and the mapping's record. A child of the giver gets the
+/// budget for all of that from the giver; any other receiver needs room. All or nothing, under one
+/// lock.
+pub fn move_page(giver: u64, receiver: u64, tables: u64) -> Result<Moved, Error> {
+    with_pair_any(giver, receiver, |g, r| {
+        let funded = if r.parent == giver {
+            let cost = 1 + tables + u64::from(r.records.is_multiple_of(RECORDS_PER_PAGE));
+            arith::give(&mut g.budget, &mut r.budget, cost).map_err(out_of_memory)?;
+            cost
+        } else {
+            0
+        };
+        if let Err(e) = arith::transfer(&mut g.budget, &mut r.budget, 1) {
+            let back = arith::take(&mut g.budget, &mut r.budget, funded);
+            debug_assert!(back.is_ok(), "a child's budget for a given page could not go back");
+            return Err(out_of_memory(e));
+        }
+        Ok(Moved { funded })
+    })
+}
+
+/// Undoes a [`move_page`] whose mapping could not be made (the receiver's charges for it were
+/// already refunded).
+pub fn unmove_page(giver: u64, receiver: u64, moved: Moved) {
+    let _ = with_pair_any(giver, receiver, |g, r| {
+        let back = arith::transfer(&mut r.budget, &mut g.budget, 1).and_then(|()| arith::take(&mut g.budget, &mut r.budget, moved.funded));
+        debug_assert!(back.is_ok(), "a given page's charge could not go back");
+        Ok(())
+    });
 }
 
 /// Free pages of `id`'s budget (0 if it does not exist).
 pub fn free(id: u64) -> u64 {
     with(id, |a| Ok(a.budget.free())).unwrap_or(0)
-}
-
-/// Pages a new mapping record costs `payer` now: 1 when it starts a new group of
-/// `RECORDS_PER_PAGE`, else 0.
-pub fn record_cost(payer: u64) -> u64 {
-    with(payer, |a| Ok(u64::from(a.records.is_multiple_of(RECORDS_PER_PAGE)))).unwrap_or(1)
 }
 
 /// Charges `payer` for one more mapping record (a page for every `RECORDS_PER_PAGE`).
@@ -316,6 +328,21 @@ pub fn note_table(payer: u64, frame: u64) {
     if payers != 0 && frame / PAGE_SIZE < FRAMES.load(Ordering::Relaxed) {
         phys::write_u32(payers + frame / PAGE_SIZE * 4, payer as u32);
     }
+}
+
+/// Whether page-table page `frame` of environment `owner`'s address space, once empty, is freed
+/// at once ([`table_freed`] then gives its payer the page back): yes when another environment paid
+/// for it (a mapper gets its tables back when its mappings go); an environment's own tables stay
+/// for its next mappings (still charged to it, freed with its address space), so unmapping and
+/// mapping again in one place does not make and zero tables each time.
+#[inline]
+pub fn paid_by_other(owner: u64, frame: u64) -> bool {
+    let payers = PAYERS.load(Ordering::Acquire);
+    if payers == 0 || frame / PAGE_SIZE >= FRAMES.load(Ordering::Relaxed) {
+        return false;
+    }
+    let payer = u64::from(phys::read_u32(payers + frame / PAGE_SIZE * 4));
+    payer != 0 && payer != owner
 }
 
 /// The page-table page `frame` is being freed: its payer, if any, gets the page back.

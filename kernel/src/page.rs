@@ -1,7 +1,8 @@
-//! Pages environments hold: the accounting behind `page_alloc`'s limits. Each environment's pages
-//! are charged to its memory budget (`budget.rs`; counted in its `Env::pages`), and all together hold at most the budget
-//! set with `user_pages=` on the command line (counted here); the allocation itself is
-//! `syscall/page.rs`'s, the ownership table `mem::owners`'.
+//! Pages environments hold: the machine-wide count behind `page_alloc`'s `NoMemory`. All
+//! environments together hold at most the limit set with `user_pages=` on the command line
+//! (counted here); each environment's own limit is its memory budget (`budget.rs`); the
+//! allocation itself is `syscall/page.rs`'s, the ownership table `mem::owners`'. Extent pages are
+//! charged and credited in one place here (`charge`, `credit`: the budget, then the machine).
 use crate::mem::owners;
 use abi::layout::PAGE_SIZE;
 use core::sync::atomic::{AtomicU64, Ordering};

@@ -22,6 +22,10 @@ pub const DEFAULT_PAGES: u64 = 2048;
 /// What a parent keeps for itself when it gives budgets away: 1 MiB.
 pub const RESERVE_PAGES: u64 = 256;
 
+/// The budget `fork` leaves its caller at least (it fails with `OutOfMemory` below it): room for
+/// the copy-on-write copies the parent makes after the fork, of its stack and data.
+pub const FORK_MIN: u64 = 64;
+
 static DEFAULT: AtomicU64 = AtomicU64::new(DEFAULT_PAGES);
 
 /// Sets the budget this process's children get by default (from now on).

@@ -40,10 +40,15 @@ const BATCH: usize = 128;
 /// parent and 0 in the child.
 ///
 /// Errors: `NoMemory` when no environment or page is left, `TableFull` when capability tables are
-/// full, `QuotaExceeded` when this process's page quota is reached: the parent goes on, nothing
-/// half-built remains.
+/// full, `OutOfMemory` when this process's budget is used up, or would leave it less than
+/// `budget::FORK_MIN` pages for its own copy-on-write copies afterwards (so a fork bomb's processes
+/// see `fork` fail rather than die of their children): the parent goes on, nothing half-built
+/// remains.
 pub fn fork() -> Result<u64, Error> {
     cow::sweep();
+    if crate::proc::budget::own().free() < crate::proc::budget::FORK_MIN {
+        return Err(Error::OutOfMemory);
+    }
     // The first fork registers the layers a process with children needs (copy-on-write, its
     // answer to a page shortage, signals at slice ends) and sets the flag, before the child's copy
     // is taken: the child inherits them, and no later fork writes them again (after a fork their

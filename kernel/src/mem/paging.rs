@@ -254,9 +254,10 @@ pub fn tables_needed(root: u64, va: u64) -> u64 {
 }
 
 /// [`unmap`], then frees the page-table pages of the user half that the removal left empty (the
-/// last-level table, then the ones above it, never the root), passing each freed frame to `freed`
-/// (its payer gets it back: `budget.rs`).
-pub fn unmap_pruned(root: u64, va: u64, freed: &mut dyn FnMut(u64)) -> Option<u64> {
+/// last-level table, then the ones above it, never the root) and that `may_free(frame)` allows
+/// (asked first: a table that may not go is not even scanned), passing each freed frame to `freed`
+/// (its accounting: `budget.rs`); it stops at the first one kept.
+pub fn unmap_pruned(root: u64, va: u64, may_free: &mut dyn FnMut(u64) -> bool, freed: &mut dyn FnMut(u64)) -> Option<u64> {
     let frame = unmap(root, va)?;
     let slot = index(va, 4);
     if slot >= 256 || slot == OWNERS_SLOT || slot == SELF_MAP_SLOT as usize || slot == index(abi::layout::REPOSSESSED_BASE, 4) {
@@ -276,7 +277,7 @@ pub fn unmap_pruned(root: u64, va: u64, freed: &mut dyn FnMut(u64)) -> Option<u6
         let table = walk[at];
         // SAFETY: as above.
         let entries = unsafe { phys::table_mut(table) };
-        if entries.chunks_exact(8).any(|c| c.iter().fold(0, |any, e| any | e) & PRESENT != 0) {
+        if !may_free(table) || entries.chunks_exact(8).any(|c| c.iter().fold(0, |any, e| any | e) & PRESENT != 0) {
             break;
         }
         // SAFETY: as above (the parent table, a distinct frame).

@@ -4,7 +4,8 @@ use super::SysResult;
 use crate::{budget, cap, envs};
 use abi::Rights;
 
-/// `budget_give(env, pages)`.
+/// `budget_give(env, pages)`. (Cold: kept out of the dispatcher.)
+#[inline(never)]
 pub fn sys_budget_give(env: u64, pages: u64) -> SysResult {
     let caller = envs::current_id();
     let child = cap::env_of(caller, env, Rights::WRITE)?;
@@ -12,7 +13,8 @@ pub fn sys_budget_give(env: u64, pages: u64) -> SysResult {
     Ok(0)
 }
 
-/// `budget_take(env, pages)`.
+/// `budget_take(env, pages)`. (Cold: kept out of the dispatcher.)
+#[inline(never)]
 pub fn sys_budget_take(env: u64, pages: u64) -> SysResult {
     let caller = envs::current_id();
     let child = cap::env_of(caller, env, Rights::WRITE)?;

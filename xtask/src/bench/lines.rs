@@ -189,7 +189,7 @@ pub(super) const LINES: &[Line] = &[
         exo: "first_touch",
         linux: Some("first_touch"),
         exo_needs: "ExOS demand paging",
-        note: "Write one byte to each page of a fresh anonymous region (Linux: `mmap(MAP_ANONYMOUS)`, 1024 pages a repeat), per page. Exo: an `exos::mem::mmap` demand-zero region (256 pages a repeat: the page quota is 768); the region layer's fault handler allocates a page (`page_alloc`) and maps it (`page_map`).",
+        note: "Write one byte to each page of a fresh anonymous region (Linux: `mmap(MAP_ANONYMOUS)`, 1024 pages a repeat), per page. Exo: an `exos::mem::mmap` demand-zero region (256 pages a repeat: a capability table has 1,024 slots); the region layer's fault handler allocates a page (`page_alloc`) and maps it (`page_map`).",
     },
     Line {
         label: "allocate + map 2 MiB, 4 KiB pages",

@@ -2,7 +2,7 @@
 //! `exos::mem::appel` (Appel and Li, ASPLOS 1991; the exokernel paper's Table 10) and the first touch of
 //! a demand-zero page, measured exactly as the Linux program `bench/linux` (`linuxbench`) measures its counterparts (same
 //! names, iteration counts, random sequences and untimed parts; first_touch uses 256 pages per
-//! repeat instead of 1024 because of the 768-page quota).
+//! repeat instead of 1024: a capability table has 1,024 slots, and the program holds its image too).
 //!
 //! Each line is `BENCH name=<id> median=<ticks per op> min=<ticks per op> iters=<n>` over
 //! `user::bench::REPEATS` repeats, as in `bench.rs`; a tick is a TSC cycle, or one guest instruction under
