@@ -54,9 +54,8 @@ fn ticks_per_second() -> f64 {
         .unwrap_or(100.0)
 }
 
-/// Sends `line` and Enter at once and returns the seconds until the next prompt.
+/// Sends `line` and Enter at once (at the prompt) and returns the seconds until the next prompt.
 fn time_command(pty: &mut Pty, line: &str) -> Result<f64, String> {
-    pty.expect(PROMPT, Duration::from_secs(30))?;
     let start = Instant::now();
     pty.send(format!("{line}\r").as_bytes())?;
     // The echo of the line first, then the prompt after the command's end.
@@ -70,6 +69,7 @@ pub fn measure(accel: Accel, kernel: &std::path::Path, initrd: &std::path::Path)
     let media = Media::Kernel { kernel, initrd, cmdline: qemu::DEFAULT_CMDLINE };
     let mut pty = Pty::start(qemu::qemu_command(accel, &media, Serial::Terminal))?;
     pty.expect("Welcome to Exo", Duration::from_secs(60))?;
+    pty.expect(PROMPT, Duration::from_secs(30))?;
     // The prompt is printed after the banner; let the boot settle before measuring.
     std::thread::sleep(Duration::from_secs(2));
     let pid = pty.pid();
