@@ -315,7 +315,7 @@ pub const CALLS: &[Call] = &[
         args: &["id"],
         returns: "0, when the caller next runs",
         rights: "none: no right is needed to give away one's own CPU time",
-        errors: &[("NoSuchEnv", "`id` is not a live, runnable (started, not waiting or blocked) environment")],
+        errors: &[("NoSuchEnv", "`id` is not a live, runnable (started, not waiting, blocked or sleeping in `env_wait`) environment")],
         doc: "Gives the rest of the caller's CPU slice to environment `id` now (`ANY_ENV` = `u64::MAX`: to the next runnable one).",
         details: "The timer (every 10 ms) moves the CPU round-robin among runnable environments, so an environment
             that spins cannot starve the others.",
@@ -349,7 +349,7 @@ pub const CALLS: &[Call] = &[
             ("WrongType", "it names a page"),
             ("NoSuchEnv", "the callee has ended, or ended before replying (also while it was calling another environment or waiting for other callers)"),
             ("NoEntry", "the callee registered no entry"),
-            ("Busy", "the callee is not waiting (running, serving another call, blocked in a call of its own, or it is the caller)"),
+            ("Busy", "the callee is not waiting (running, serving another call, blocked in a call of its own, sleeping in `env_wait` without `WAIT_PCT`, or it is the caller)"),
         ],
         doc: "Synchronous protected control transfer into the environment named by capability `slot`, which must be waiting (`pct_wait`).",
         details: "The caller blocks and the CPU moves to the callee's entry at once, with the rest of the caller's
@@ -377,7 +377,7 @@ pub const CALLS: &[Call] = &[
             ("WrongType", "it names a page"),
             ("NoSuchEnv", "the callee has ended"),
             ("NoEntry", "the callee registered no entry"),
-            ("Busy", "the callee is not waiting (running, serving another call, blocked in a call of its own, or it is the caller)"),
+            ("Busy", "the callee is not waiting (running, serving another call, blocked in a call of its own, sleeping in `env_wait` without `WAIT_PCT`, or it is the caller)"),
         ],
         doc: "Asynchronous protected control transfer: like `pct_call`, but the callee only becomes runnable at its entry and the caller goes on.",
         details: "",
@@ -412,7 +412,9 @@ pub const CALLS: &[Call] = &[
         errors: &[("NoEntry", "no entry point is registered")],
         doc: "Stops running and waits at the entry for the next protected control transfer; the caller's registers are not kept.",
         details: "Callers the environment has not answered yet stay blocked on it and can be answered from a
-            later transfer. If no environment can run any more, the waiting environment is ended
+            later transfer. `env_wait(WAIT_PCT | ...)` is the same wait with other events (a
+            deadline: a time-out). If no environment can run any more and no sleeper can be woken
+            (by a deadline or console input), the waiting environment is ended
             (`... killed: waits for a protected control transfer, but no environment can run`).",
         frame: true,
     },

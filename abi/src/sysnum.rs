@@ -212,7 +212,7 @@ pub enum Sysnum {
     /// Returns: 0, when the caller next runs. Rights: none: no right is needed to give away one's own CPU time.
     ///
     /// Errors:
-    /// - [`Error::NoSuchEnv`]: `id` is not a live, runnable (started, not waiting or blocked) environment
+    /// - [`Error::NoSuchEnv`]: `id` is not a live, runnable (started, not waiting, blocked or sleeping in `env_wait`) environment
     EnvYield = 11,
     /// `sys_pct_set_entry(entry, stack_top)`: Registers where protected control transfers into the caller land; `entry` = 0 removes it.
     ///
@@ -246,7 +246,7 @@ pub enum Sysnum {
     /// - [`Error::WrongType`]: it names a page
     /// - [`Error::NoSuchEnv`]: the callee has ended, or ended before replying (also while it was calling another environment or waiting for other callers)
     /// - [`Error::NoEntry`]: the callee registered no entry
-    /// - [`Error::Busy`]: the callee is not waiting (running, serving another call, blocked in a call of its own, or it is the caller)
+    /// - [`Error::Busy`]: the callee is not waiting (running, serving another call, blocked in a call of its own, sleeping in `env_wait` without `WAIT_PCT`, or it is the caller)
     PctCall = 13,
     /// `sys_pct_send(slot, a0, a1, a2, a3, a4)`: Asynchronous protected control transfer: like `pct_call`, but the callee only becomes runnable at its entry and the caller goes on.
     ///
@@ -259,7 +259,7 @@ pub enum Sysnum {
     /// - [`Error::WrongType`]: it names a page
     /// - [`Error::NoSuchEnv`]: the callee has ended
     /// - [`Error::NoEntry`]: the callee registered no entry
-    /// - [`Error::Busy`]: the callee is not waiting (running, serving another call, blocked in a call of its own, or it is the caller)
+    /// - [`Error::Busy`]: the callee is not waiting (running, serving another call, blocked in a call of its own, sleeping in `env_wait` without `WAIT_PCT`, or it is the caller)
     PctSend = 14,
     /// `sys_pct_reply(caller, value)`: Answers a synchronous call into the replier and moves the CPU straight back to `caller`, whose `pct_call` returns `value`; the replier goes back to waiting.
     ///
@@ -278,7 +278,9 @@ pub enum Sysnum {
     /// `sys_pct_wait()`: Stops running and waits at the entry for the next protected control transfer; the caller's registers are not kept.
     ///
     /// Callers the environment has not answered yet stay blocked on it and can be answered from a
-    /// later transfer. If no environment can run any more, the waiting environment is ended
+    /// later transfer. `env_wait(WAIT_PCT | ...)` is the same wait with other events (a
+    /// deadline: a time-out). If no environment can run any more and no sleeper can be woken
+    /// (by a deadline or console input), the waiting environment is ended
     /// (`... killed: waits for a protected control transfer, but no environment can run`).
     ///
     /// Returns: nothing on success (the next transfer starts at the entry). Rights: acts on the caller only.

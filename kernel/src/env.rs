@@ -71,6 +71,20 @@ pub enum PctState {
     Blocked(u64),
 }
 
+/// What a sleeping environment waits for (`env_wait`'s arguments, checked; `wait.rs` decides
+/// when it holds and wakes it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Wait {
+    /// The `WAIT_*` events it asked for.
+    pub events: u64,
+    /// With `WAIT_DEADLINE`: nanoseconds since boot.
+    pub deadline: u64,
+    /// With `WAIT_WORD`: the physical address of the word (waiters are matched by it).
+    pub word: u64,
+    /// With `WAIT_WORD`: the word differed from the expected value, or `page_wake` named it.
+    pub word_fired: bool,
+}
+
 /// A revocation the kernel asked an environment for (`revoke.rs`), not settled yet.
 #[derive(Clone, Copy, Debug)]
 pub struct Revocation {
@@ -127,7 +141,7 @@ pub struct Env {
     /// while it was not running): the next switch to it flushes them.
     pub tlb_stale: bool,
     /// What it sleeps for in `env_wait` (not runnable meanwhile), if it does (`wait.rs`).
-    pub wait: Option<crate::wait::Wait>,
+    pub wait: Option<Wait>,
     /// Pending notification bits (`env_notify`, `abi::NOTIFY_CHILD`), consumed by `env_wait`.
     pub notify: u32,
     /// Interrupt lines it owns (bit n: line n). None can be bound yet (the device issues will add

@@ -158,12 +158,13 @@ pub fn take(id: u64) -> Option<Env> {
 
 /// Publishes `env`'s record in the read-only environment table.
 pub fn publish(env: &Env) {
+    // A sleeper is never runnable (and may wait for a transfer too: it shows as sleeping).
     let state = match env.pct {
-        _ if env.wait.is_some() => abi::ENV_SLEEPING,
-        PctState::Waiting => abi::ENV_WAITING,
         PctState::Blocked(_) => abi::ENV_BLOCKED,
         _ if env.runnable => abi::ENV_RUNNABLE,
-        _ => abi::ENV_NOT_STARTED,
+        _ if env.wait.is_some() => abi::ENV_SLEEPING,
+        PctState::Waiting => abi::ENV_WAITING,
+        PctState::Running => abi::ENV_NOT_STARTED,
     };
     let parent = env.parent.unwrap_or(0) as u32;
     crate::windows::publish_env(env_index(env.id), abi::EnvInfo { id: env.id as u32, parent, state, pages: env.pages as u32 });

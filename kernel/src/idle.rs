@@ -10,7 +10,8 @@
 //! frame, which is exactly the frame slot) and the periodic time-slice tick restarts; otherwise
 //! the timer is re-armed and the CPU halts again. No periodic tick runs while idle; the clock is
 //! the TSC, so time (ticks, uptime, revocation deadlines) stays right across idle periods.
-//! Halts and the time spent halted are counted in the statistics window.
+//! Halts and the time spent halted are counted in the statistics window (published when the CPU
+//! leaves idle, since no tick publishes it meanwhile).
 //!
 //! Calls `wait`, `sched`, `stats` and `arch`.
 use crate::arch::x86_64::entry::{self, TrapFrame};
@@ -46,6 +47,8 @@ pub fn interrupted(frame: &mut TrapFrame) {
     if sched::resume_into_frame(frame) {
         let since = IDLE_SINCE.swap(0, Ordering::Relaxed);
         crate::stats::add(Counter::IdleMicros, lapic::cycles_to_us(cpu::rdtsc().saturating_sub(since)));
+        // No tick published the counters while idle.
+        crate::stats::publish();
         lapic::periodic();
     } else {
         arm_timer();

@@ -14,21 +14,9 @@
 //! Calls `envs` (the table), `input` (whether bytes wait) and `arch` (the clock).
 use crate::arch::x86_64::lapic;
 use crate::env::{Env, PctState};
+pub use crate::env::Wait;
 use crate::envs;
 use abi::{WAIT_CONSOLE, WAIT_DEADLINE, WAIT_IRQ, WAIT_IRQ_SHIFT, WAIT_NOTIFY, WAIT_NOTIFY_SHIFT, WAIT_PCT, WAIT_WORD};
-
-/// What a sleeping environment waits for (`env_wait`'s arguments, checked).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Wait {
-    /// The `WAIT_*` events it asked for.
-    pub events: u64,
-    /// With `WAIT_DEADLINE`: nanoseconds since boot.
-    pub deadline: u64,
-    /// With `WAIT_WORD`: the physical address of the word (waiters are matched by it).
-    pub word: u64,
-    /// With `WAIT_WORD`: the word differed from the expected value, or `page_wake` named it.
-    pub word_fired: bool,
-}
 
 /// What the machine looks like to a sleeper right now (read once per wake-up pass).
 #[derive(Clone, Copy, Debug)]

@@ -84,6 +84,11 @@ impl Pty {
         Ok(Pty { master, child, transcript, reader: Some(reader), cursor: 0 })
     }
 
+    /// The QEMU process's id (for reading its CPU time in `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Everything the guest printed so far, as text.
     pub fn transcript(&self) -> String {
         String::from_utf8_lossy(&self.transcript.lock().unwrap_or_else(|e| e.into_inner())).into_owned()

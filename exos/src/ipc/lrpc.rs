@@ -305,10 +305,26 @@ impl Client {
 fn transfer(server: u64, slot: u64, args: [u64; 5]) -> Result<u64, LrpcError> {
     loop {
         match sys_pct_call(slot, args) {
-            Err(Error::Busy | Error::NoEntry) => region::yield_to(server),
+            Err(Error::Busy | Error::NoEntry) => wait_for_server(server),
             Err(Error::NoSuchEnv) => return Err(LrpcError::ServerGone),
             Err(e) => return Err(LrpcError::Kernel(e)),
             Ok(value) => return Ok(value),
         }
+    }
+}
+
+/// The server is not at its entry: give it the CPU if it can run; if it is blocked in a call of
+/// its own, give the CPU to whoever runs (its callee); if it sleeps, sleep a millisecond (no
+/// transfer can wake a caller: it is the one who transfers) instead of spinning.
+#[cold]
+#[inline(never)]
+fn wait_for_server(server: u64) {
+    if region::runnable(server) {
+        region::yield_to(server);
+    } else if crate::sys::vm::env_word(abi::env_index(server), 2) == abi::ENV_BLOCKED {
+        region::yield_to(0);
+    } else {
+        let soon = crate::sys::wait::now_ns().saturating_add(1_000_000);
+        crate::sys::wait::sleep(0, Some(soon));
     }
 }

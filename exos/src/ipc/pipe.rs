@@ -17,8 +17,14 @@
 //!   reader has closed or died. Writers take the write lock for the whole call, and a write of at
 //!   most [`ATOMIC_WRITE`] bytes waits for room for all of it and then publishes it at once, so it
 //!   is never interleaved with other writers' data (nor cut short by its writer's death).
-//! - A blocked side gives the CPU straight to a peer (`sys_env_yield`): a writer when waiting for
-//!   data, a reader when waiting for room. A lock held by a dead environment is taken over.
+//! - A blocked side gives the CPU straight to a peer that can run (`sys_env_yield`: a writer
+//!   when waiting for data, a reader when waiting for room), the fast hand-off; if no peer can
+//!   run (it sleeps itself, say reading the terminal), it sleeps (`region::wait_word`) on the
+//!   header word it waits to see move: a reader on the head, a writer on the tail, a locker on
+//!   the lock. Whoever moves one of those (a write, a read, an unlock, a dropped end, which
+//!   wakes both) calls the kernel (`page_wake`) only when the header's sleepers count says
+//!   someone sleeps. A sleep lasts at most `region::POLL_NS`, so a peer that died without
+//!   closing is noticed. A lock held by a dead environment is taken over.
 use crate::ipc::region::{self, Region};
 use abi::Error;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -46,6 +52,11 @@ const HOLDERS_AT: usize = 64;
 /// Holder entries: `id`, `readers`, `writers`, spare (32 bytes each).
 const HOLDERS: usize = abi::MAX_ENVS;
 const HOLDER_SIZE: usize = 32;
+/// How many environments sleep on a word of the header (`region::wait_word`): readers on
+/// `HEAD_AT` (waiting for data), writers on `TAIL_AT` (waiting for room), either on a lock word.
+/// Whoever moves one of those words calls the kernel to wake them only if some do.
+const SLEEPERS_AT: usize = HOLDERS_AT + HOLDERS * HOLDER_SIZE;
+const _: () = assert!(SLEEPERS_AT + 8 <= PAGE);
 /// An entry being (re)claimed by an environment that registers a holder.
 const CLAIMING: u64 = u64::MAX;
 
@@ -164,9 +175,26 @@ impl Shared {
             .sum()
     }
 
-    /// Records that an end was registered or dropped (after the change is made).
+    /// Records that an end was registered or dropped (after the change is made): a reader
+    /// waiting for data may now see end of file, a writer waiting for room a broken pipe.
     fn changed(&self) {
         self.word(CHANGES_AT).fetch_add(1, Ordering::AcqRel);
+        self.wake(HEAD_AT);
+        self.wake(TAIL_AT);
+    }
+
+    /// The header word at `offset` moved: wakes whoever sleeps on it.
+    #[inline(always)]
+    fn wake(&self, offset: usize) {
+        region::wake_word(self.word(offset), self.word(SLEEPERS_AT));
+    }
+
+    /// Waits until the header word at `offset` may have moved from `seen`: the CPU goes to `peer`
+    /// if it can run, else this environment sleeps on the word (at most `region::POLL_NS`, so a
+    /// peer that died is noticed).
+    #[inline(always)]
+    fn block(&self, offset: usize, seen: u64, peer: u64) {
+        region::wait_word(self.word(offset), seen, peer, self.word(SLEEPERS_AT));
     }
 
     /// The holder entry of environment `id`.
@@ -215,28 +243,39 @@ impl Shared {
                         return;
                     }
                 }
-                Err(holder) => region::yield_to(holder),
+                // The holder may sleep inside its call (a reader waiting for data): then sleep
+                // until the lock word moves.
+                Err(holder) => self.block(offset, holder, holder),
             }
         }
     }
 
-    fn unlock(&self, offset: usize) {
+    /// Lets go of the lock at `offset` after a call that moved the header word at `moved` (the
+    /// head after a write, the tail after a read): wakes whoever sleeps on either (one load of
+    /// the sleepers count when nobody does).
+    fn unlock(&self, offset: usize, moved: usize) {
         self.word(offset).store(0, Ordering::Release);
+        if self.word(SLEEPERS_AT).load(Ordering::Acquire) != 0 {
+            self.wake(offset);
+            self.wake(moved);
+        }
     }
 
-    /// Gives the CPU to an environment holding an end of kind `end`, other than this one.
-    fn wait_for(&self, end: End, rotor: &mut usize) {
+    /// Waits for an environment holding an end of kind `end`, other than this one, to act on the
+    /// header word at `offset` (which showed `seen`): gives it the CPU if it can run, else sleeps
+    /// until the word moves.
+    fn wait_for(&self, end: End, rotor: &mut usize, offset: usize, seen: u64) {
         let used = self.used();
         for k in 0..used {
             let i = (*rotor + k) % used;
             let id = self.holder(i, 0).load(Ordering::Acquire);
             if id != self.me && id != CLAIMING && self.holder(i, end as usize).load(Ordering::Acquire) > 0 && region::listed(id) {
                 *rotor = i + 1;
-                region::yield_to(id);
+                self.block(offset, seen, id);
                 return;
             }
         }
-        region::yield_to(0);
+        self.block(offset, seen, 0);
     }
 
     /// Copies ring bytes starting at stream position `at` into `out`.
@@ -453,32 +492,35 @@ impl PipeReader {
         }
         let s = &self.shared;
         s.lock(READ_LOCK_AT);
+        // Takes what is there; `Err(head)`: empty, the head word showed `head`.
         let take = |buf: &mut [u8]| {
             let tail = s.word(TAIL_AT).load(Ordering::Relaxed);
             let head = s.word(HEAD_AT).load(Ordering::Acquire);
             let n = ((head - tail) as usize).min(buf.len());
-            if n > 0 {
-                s.copy_out(tail, &mut buf[..n]);
-                s.word(TAIL_AT).store(tail + n as u64, Ordering::Release);
+            if n == 0 {
+                return Err(head);
             }
-            n
+            s.copy_out(tail, &mut buf[..n]);
+            s.word(TAIL_AT).store(tail + n as u64, Ordering::Release);
+            Ok(n)
         };
         let n = loop {
-            if let n @ 1.. = take(buf) {
+            if let Ok(n) = take(buf) {
                 break n;
             }
             // Empty. Count the writers, then look again: data written before the last writer
             // closed (or died) is never taken for end of file.
             let writers = s.count(End::Write, true);
-            if let n @ 1.. = take(buf) {
-                break n;
-            }
+            let head = match take(buf) {
+                Ok(n) => break n,
+                Err(head) => head,
+            };
             if writers == 0 {
                 break 0;
             }
-            s.wait_for(End::Write, &mut self.rotor);
+            s.wait_for(End::Write, &mut self.rotor, HEAD_AT, head);
         };
-        s.unlock(READ_LOCK_AT);
+        s.unlock(READ_LOCK_AT, TAIL_AT);
         Ok(n)
     }
 
@@ -530,9 +572,13 @@ impl PipeWriter {
                 done += n;
                 continue;
             }
-            s.wait_for(End::Read, &mut self.rotor);
+            if done > 0 {
+                // Data for a reader that sleeps waiting for it, before this writer waits.
+                s.wake(HEAD_AT);
+            }
+            s.wait_for(End::Read, &mut self.rotor, TAIL_AT, tail);
         };
-        s.unlock(WRITE_LOCK_AT);
+        s.unlock(WRITE_LOCK_AT, HEAD_AT);
         result
     }
 

@@ -2,7 +2,10 @@
 //! (`pipe.rs`, `shm.rs`, `lrpc.rs`). This module owns where regions go in the address space, how
 //! they are created, handed to another environment and attached there, and the few facts about
 //! other environments IPC needs without a system call: whether a peer is alive (the read-only
-//! environment table) and how to give the CPU to it.
+//! environment table) and how to give the CPU to it, or sleep until it moves a word of a shared
+//! page ([`wait_word`], [`wake_word`]: the futex pattern over `env_wait(WAIT_WORD)` and
+//! `page_wake`, whose authority is having the page mapped, so siblings need no capability over
+//! each other).
 //!
 //! A region is mapped at the same virtual address in every environment that holds it (so a pipe
 //! handle stays valid across `spawn` and, later, `fork`). Its pages belong to the environment that
@@ -15,7 +18,7 @@
 
 use crate::sys::syscall::{sys_cap_grant, sys_env_yield, sys_page_alloc, sys_page_free, sys_page_map, sys_page_map_into};
 use crate::sys::shared::Shared;
-use crate::sys::vm;
+use crate::sys::{vm, wait};
 use abi::{Error, MapUpdate, Rights, ANY_ENV, ANY_PAGE};
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -295,6 +298,55 @@ pub fn lock_shared(word: &AtomicU64) {
 /// Lets go of a lock word taken with [`lock_shared`].
 pub fn unlock_shared(word: &AtomicU64) {
     word.store(0, Ordering::Release);
+}
+
+/// How long a sleep in [`wait_word`] lasts at most: a peer that dies without touching the word
+/// wakes nobody, so waiters look again (at its liveness) this often.
+pub const POLL_NS: u64 = 50_000_000;
+
+/// Waits, for a condition the caller just found false, until `word` may have moved from `seen`
+/// (the value it showed when the caller found the condition false): gives the CPU straight to
+/// `peer` if it can run (the fast hand-off between two processes on one CPU: one `env_yield`,
+/// which the kernel refuses if the peer cannot run; no sleep, no wake-up call), else sleeps on
+/// `word` (`env_wait(WAIT_WORD)`, counted in `sleepers` so that wakers know to call the kernel)
+/// for at most [`POLL_NS`]. Returns at once if `word` moved already. The caller looks at its
+/// condition (and its peer's liveness) again.
+#[inline(always)]
+pub fn wait_word(word: &AtomicU64, seen: u64, peer: u64, sleepers: &AtomicU64) {
+    if peer == 0 || sys_env_yield(peer).is_err() {
+        sleep_on_word(word, seen, sleepers);
+    }
+}
+
+/// [`wait_word`]'s sleep.
+#[cold]
+#[inline(never)]
+fn sleep_on_word(word: &AtomicU64, seen: u64, sleepers: &AtomicU64) {
+    sleepers.fetch_add(1, Ordering::AcqRel);
+    let deadline = wait::now_ns().saturating_add(POLL_NS);
+    wait::sleep_on(word, seen, 0, Some(deadline));
+    sleepers.fetch_sub(1, Ordering::AcqRel);
+}
+
+/// After a change to `word` (a store the caller made): wakes whoever sleeps on it in
+/// [`wait_word`], if anyone does (one load when nobody sleeps).
+#[inline(always)]
+pub fn wake_word(word: &AtomicU64, sleepers: &AtomicU64) {
+    if sleepers.load(Ordering::Acquire) != 0 {
+        wake_sleepers(word);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn wake_sleepers(word: &AtomicU64) {
+    wait::wake(word, false);
+}
+
+/// Whether environment `id` is listed as runnable in the environment table (a hint).
+pub fn runnable(id: u64) -> bool {
+    let index = abi::env_index(id);
+    id != 0 && vm::env_word(index, 2) == abi::ENV_RUNNABLE && u64::from(vm::env_id(index)) == id
 }
 
 /// Gives the CPU to `peer` if it can run, else to anyone (0 or an unknown id: anyone). Blocking

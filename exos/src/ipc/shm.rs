@@ -1,6 +1,7 @@
 //! Shared-memory channels: a region shared by two environments carrying messages one way, as a
 //! single-producer single-consumer queue of fixed slots with sequence numbers, and a blocking
-//! receive that gives the CPU to the sender while the queue is empty.
+//! receive that gives the CPU to the sender while the queue is empty (or, if the sender cannot
+//! run, sleeps on the slot's sequence word until the sender moves it: `region::wait_word`).
 //!
 //! Page 0 holds the header (who sends, who receives, how many messages each side has handled);
 //! pages 1.. hold the slots, [`SLOT_SIZE`] bytes each: a sequence word, the message length and up
@@ -31,6 +32,9 @@ const SENT_AT: usize = 32;
 const RECEIVED_AT: usize = 40;
 /// Nonzero once the creator has said who is on each side.
 const CONNECTED_AT: usize = 48;
+/// How many sides sleep on a slot's sequence word (`region::wait_word`): a side that moves a
+/// sequence word calls the kernel to wake them only if some do.
+const SLEEPERS_AT: usize = 56;
 
 /// Why a channel operation failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,6 +162,7 @@ impl End {
 
     /// Waits until the sequence word of message `n`'s slot is `expected`; false if the peer died
     /// first.
+    #[inline(always)]
     fn wait(&self, n: u64, expected: u64) -> bool {
         let sequence = self.word(slot_offset(n, self.slots));
         loop {
@@ -172,8 +177,19 @@ impl End {
             if !peer_alive {
                 return false;
             }
-            region::yield_to(self.peer);
+            // To the peer if it can run; else sleep until the sequence word moves.
+            let seen = sequence.load(Ordering::Acquire);
+            if seen != expected {
+                region::wait_word(sequence, seen, self.peer, self.word(SLEEPERS_AT));
+            }
         }
+    }
+
+    /// The sequence word of the slot at `slot` moved to `value`: wakes a peer sleeping on it.
+    fn publish(&self, slot: usize, value: u64) {
+        let sequence = self.word(slot);
+        sequence.store(value, Ordering::Release);
+        region::wake_word(sequence, self.word(SLEEPERS_AT));
     }
 }
 
@@ -201,7 +217,7 @@ impl Sender {
         let slot = slot_offset(n, e.slots);
         e.word(slot + 8).store(message.len() as u64, Ordering::Relaxed);
         e.region.write_bytes(slot + 16, message);
-        e.word(slot).store(n + 1, Ordering::Release);
+        e.publish(slot, n + 1);
         e.word(SENT_AT).store(n + 1, Ordering::Relaxed);
         Ok(())
     }
@@ -249,7 +265,7 @@ impl Receiver {
         let len = (e.word(slot + 8).load(Ordering::Relaxed) as usize).min(MAX_MESSAGE);
         let copy = len.min(buf.len());
         e.region.read_bytes(slot + 16, &mut buf[..copy]);
-        e.word(slot).store(n + e.slots, Ordering::Release);
+        e.publish(slot, n + e.slots);
         e.word(RECEIVED_AT).store(n + 1, Ordering::Relaxed);
         len
     }

@@ -235,6 +235,17 @@ fn reap(index: usize, env_slot: u64) -> Status {
     status
 }
 
+/// Sleeps `ms` milliseconds by the kernel's clock (the CPU halts if nothing else runs), acting on
+/// signals as they come (a signal's notification wakes the sleep; the default action of INT or
+/// TERM ends the process).
+pub fn sleep_ms(ms: u64) {
+    let until = wait::now_ns().saturating_add(ms.saturating_mul(1_000_000));
+    wait::sleep_until(until, || {
+        check_signals();
+        false
+    });
+}
+
 /// The signal a parent ended a child with (by child number), reported by `wait`.
 static KILLED_WITH: [AtomicU64; MAX_ENVS] = [const { AtomicU64::new(0) }; MAX_ENVS];
 /// Children the parent sent a signal whose default action ends them (so an exit code of

@@ -147,7 +147,7 @@ pub(super) const LINES: &[Line] = &[
         exo: "pipe",
         linux: Some("pipe"),
         exo_needs: "ExOS pipes",
-        note: "Write one byte to a process that echoes it back through a second pipe; read the echo. Both processes on one CPU. Exo: ExOS pipes (`exos/src/ipc/pipe.rs`), a ring in pages shared by the two environments; a blocked side gives its CPU to the other with `env_yield` (`user/benches/src/bin/ipcbench.rs`).",
+        note: "Write one byte to a process that echoes it back through a second pipe; read the echo. Both processes on one CPU. Exo: ExOS pipes (`exos/src/ipc/pipe.rs`), a ring in pages shared by the two environments; a blocked side gives its CPU to the other with `env_yield` (it would sleep on the ring's head or tail word, `env_wait(WAIT_WORD)`, only if the other could not run) (`user/benches/src/bin/ipcbench.rs`).",
     },
     Line {
         label: "pipe round trip (4 KiB)",
@@ -161,7 +161,7 @@ pub(super) const LINES: &[Line] = &[
         exo: "shm",
         linux: Some("shm"),
         exo_needs: "ExOS shm",
-        note: "An 8-byte message to a process that echoes it back, both ways through shared memory. Exo: ExOS channels (`exos/src/ipc/shm.rs`), a queue of sequence-numbered slots; the waiting side gives its CPU to the other with `env_yield`. Linux: a `MAP_SHARED` anonymous page between two processes on one CPU, each side waiting on a sequence word with `futex`.",
+        note: "An 8-byte message to a process that echoes it back, both ways through shared memory. Exo: ExOS channels (`exos/src/ipc/shm.rs`), a queue of sequence-numbered slots; the waiting side gives its CPU to the other with `env_yield` (it would sleep on the slot's sequence word only if the other could not run). Linux: a `MAP_SHARED` anonymous page between two processes on one CPU, each side waiting on a sequence word with `futex`.",
     },
     Line {
         label: "LRPC round trip (null procedure)",
@@ -175,7 +175,7 @@ pub(super) const LINES: &[Line] = &[
         exo: "spawn",
         linux: Some("spawn"),
         exo_needs: "-",
-        note: "Start a program that exits at once with status 0 and wait for it. Exo (`procbench.rs`): `exos::proc::spawn::spawn(\"true\", ...)`, the library's ELF loader building the child from the boot archive page by page (`page_alloc`, copy, `GIVE_MAP`) with its start block, status page, terminal and `/tmp` pool, then `process::wait` (the parent yields until the child's environment is gone and reaps it). Linux: `posix_spawn` of the benchmark program itself (`/init` in the guest, `/proc/self/exe` natively) with the argument `exit`, which makes it exit 0 at once, then `waitpid`. Both create a fresh address space from a program file, run it to its exit and reap it: the whole cost of starting a program.",
+        note: "Start a program that exits at once with status 0 and wait for it. Exo (`procbench.rs`): `exos::proc::spawn::spawn(\"true\", ...)`, the library's ELF loader building the child from the boot archive page by page (`page_alloc`, copy, `GIVE_MAP`) with its start block, status page, terminal and `/tmp` pool, then `process::wait` (the parent sleeps until the kernel's `NOTIFY_CHILD` says the child ended, and reaps it). Linux: `posix_spawn` of the benchmark program itself (`/init` in the guest, `/proc/self/exe` natively) with the argument `exit`, which makes it exit 0 at once, then `waitpid`. Both create a fresh address space from a program file, run it to its exit and reap it: the whole cost of starting a program.",
     },
     Line {
         label: "fork + exit + wait",

@@ -25,6 +25,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 mod format;
+pub mod idle;
 mod lines;
 mod linux;
 mod outputs;
@@ -347,6 +348,9 @@ pub fn bench_command(request: AccelRequest, repeats: usize, quick: bool, icount:
     if filter == Some("stages") {
         return stages_only(request);
     }
+    if filter == Some("idle") {
+        return idle_only(request);
+    }
     let selected = select_lines(filter);
     if selected.is_empty() {
         return Err(format!("no benchmark line matches `{}`", filter.unwrap_or_default()));
@@ -439,7 +443,16 @@ pub fn bench_command(request: AccelRequest, repeats: usize, quick: bool, icount:
     println!("\n{table}");
     // The breakdown runs with the full bench only (its two builds would double --quick's time).
     let stages = if quick || filter.is_some() { None } else { stage_breakdown(accel, modes) };
+    // The idle machine, in the plain boots' accelerator (a full or time run only: it measures time).
+    let idle = (!icount && filter.is_none()).then(|| {
+        eprintln!("xtask: bench: the idle machine ({} s at the shell's prompt, then sleep 2)", idle::IDLE_SECONDS);
+        idle::measure(accel, &artifacts.kernel, &artifacts.initrd)
+    });
+    if let Some(idle) = &idle {
+        println!("{}", idle_markdown(idle));
+    }
     let context = Context {
+        idle,
         accel,
         repeats,
         commands,
@@ -452,6 +465,17 @@ pub fn bench_command(request: AccelRequest, repeats: usize, quick: bool, icount:
     write_outputs(&table, &results, &context, quick || filter.is_some())?;
     let exo_ok = modes.iter().map(|&mode| results.column(Side::Exo, mode)).all(|c| c.failure.is_none() && c.runs > 0);
     Ok(if exo_ok { 0 } else { 1 })
+}
+
+/// `cargo xtask bench idle`: only the idle machine's figures, printed (nothing is written).
+fn idle_only(request: AccelRequest) -> Result<u8, String> {
+    install::ensure_installed(&crate::qemu::QEMU_TOOLS)?;
+    let artifacts = build::build_all()?;
+    let choice = qemu::choose_accel(request);
+    println!("xtask: bench: {}", choice.describe());
+    let figures = idle::measure(choice.accel, &artifacts.kernel, &artifacts.initrd);
+    println!("{}", idle_markdown(&figures));
+    Ok(u8::from(figures.is_err()))
 }
 
 /// Builds and boots the instrumented pair in each mode; the breakdown's Markdown section, or

@@ -17,6 +17,31 @@ pub(super) struct Context {
     pub(super) quick: bool,
     /// The stage breakdown's section (Markdown), when it ran.
     pub(super) stages: Option<String>,
+    /// The idle machine's figures (`idle.rs`), when they were measured (or why not).
+    pub(super) idle: Option<Result<idle::IdleFigures, String>>,
+}
+
+/// The idle machine's section of docs/BENCHMARKS.md.
+pub(super) fn idle_markdown(idle: &Result<idle::IdleFigures, String>) -> String {
+    let mut doc = String::from("## The idle machine
+
+");
+    match idle {
+        Ok(f) => {
+            let _ = writeln!(doc, "Measured by `xtask/src/bench/idle.rs` (`cargo xtask bench idle` alone): the shell booted as by `cargo xtask run`, on a pseudo-terminal.
+");
+            let _ = writeln!(doc, "| measure | figure | goal |
+|---|---|---|");
+            let _ = writeln!(doc, "| host CPU of QEMU, shell idle at its prompt ({:.0} s, `/proc/<pid>/stat` utime+stime) | {:.2}% of one core | < 2% |", f.window, f.cpu_percent);
+            let _ = writeln!(doc, "| `sleep 2` typed at the shell, Enter to next prompt | {:.3} s | |", f.sleep2);
+            let _ = writeln!(doc, "| `sleep 0` the same way (the cost of any command) | {:.3} s | |", f.sleep0);
+            let _ = writeln!(doc, "| so the sleep itself (difference) | {:.3} s ({:+.1}%) | within 2% of 2 s |", f.sleep2 - f.sleep0, ((f.sleep2 - f.sleep0) / 2.0 - 1.0) * 100.0);
+        }
+        Err(why) => {
+            let _ = writeln!(doc, "Not measured: {why}");
+        }
+    }
+    doc
 }
 
 /// The host: CPU model and count, from /proc/cpuinfo.
@@ -106,6 +131,9 @@ pub(super) fn benchmarks_markdown(table: &str, results: &Results, context: &Cont
     }
     if let Some(stages) = &context.stages {
         let _ = writeln!(doc, "\n{stages}");
+    }
+    if let Some(idle) = &context.idle {
+        let _ = writeln!(doc, "\n{}", idle_markdown(idle));
     }
     let _ = writeln!(doc, "\n## Runs\n");
     for (side, mode) in [

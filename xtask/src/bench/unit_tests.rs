@@ -93,6 +93,7 @@ fn missing_exo_lines_name_their_mechanism_and_are_never_numbers() {
     assert_eq!(pct[2], "13,000");
     assert_eq!(pct[3], "-");
     let context = Context {
+        idle: None,
         accel: Accel::Tcg,
         repeats: 1,
         commands: vec![],

@@ -4,6 +4,58 @@
 //! wake through the shell (`sleep` at the shell, which halts the CPU, and input typed into it).
 
 use super::{checks, IntegrationTest};
+use crate::pty::Pty;
+use std::time::{Duration, Instant};
+
+/// How long one interactive step may take.
+const STEP: Duration = Duration::from_secs(20);
+
+/// The number `exostat` printed before `label` on its line, in `text`.
+fn counter(text: &str, label: &str) -> Option<u64> {
+    text.lines().rev().find(|l| l.trim_end().ends_with(label))?.split_whitespace().next()?.parse().ok()
+}
+
+/// At the shell's prompt the CPU halts and typing wakes it; `sleep` sleeps, and so does a pipe's
+/// reader whose writer sleeps; Ctrl-C wakes a sleeping `sleep` (its parent's signal notifies it).
+fn drive(t: &mut Pty) -> Result<(), String> {
+    t.expect("Welcome to Exo, an exokernel.", STEP)?;
+    t.expect("exo:/$ ", STEP)?;
+    // Idle at the prompt for a while: only the console's interrupt can wake the shell.
+    std::thread::sleep(Duration::from_millis(1500));
+    t.type_line("exostat")?;
+    let stats = t.expect("wakeups from env_wait", STEP)?;
+    t.expect("exo:/$ ", STEP)?;
+    let halts = counter(&stats, "idle halts").ok_or("no idle halts line")?;
+    let idle = counter(&stats, "idle microseconds").ok_or("no idle microseconds line")?;
+    if halts == 0 || idle < 1_000_000 {
+        return Err(format!("the CPU did not halt at the prompt: {halts} halts, {idle} us idle\n{stats}"));
+    }
+    let start = Instant::now();
+    t.type_line("sleep 1 | cat; echo piped")?;
+    t.expect("piped", STEP)?;
+    t.expect("exo:/$ ", STEP)?;
+    if start.elapsed() < Duration::from_millis(1000) {
+        return Err(format!("sleep 1 | cat took {:?}", start.elapsed()));
+    }
+    t.type_line("sleep 30")?;
+    std::thread::sleep(Duration::from_millis(500));
+    t.send(b"\x03")?;
+    t.expect("^C", STEP)?;
+    t.expect("exo:/$ ", Duration::from_secs(5))?;
+    t.type_line("echo status $?")?;
+    t.expect("status 130", STEP)?;
+    t.expect("exo:/$ ", STEP)?;
+    t.type_line("exostat")?;
+    let stats = t.expect("wakeups from env_wait", STEP)?;
+    t.expect("exo:/$ ", STEP)?;
+    let later = counter(&stats, "idle microseconds").ok_or("no idle microseconds line")?;
+    if later < idle + 1_000_000 {
+        return Err(format!("sleep 1 | cat did not leave the CPU idle: {idle} -> {later} us\n{stats}"));
+    }
+    t.type_line("exit 5")?;
+    t.expect("'sh' exited with code 5", STEP)?;
+    Ok(())
+}
 
 pub const WAITS: &[IntegrationTest] = &[
     IntegrationTest {
@@ -24,6 +76,15 @@ pub const WAITS: &[IntegrationTest] = &[
             "exo: all programs finished",
         ],
         forbid: &["FAIL"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "wait_console_through_the_shell",
+        cmdline_run: "sh",
+        expect: &["Welcome to Exo, an exokernel.", "piped", "status 130", "'sh' exited with code 5"],
+        forbid: &["panicked", "'sh' killed"],
+        timeout: Duration::from_secs(120),
+        interactive: Some(drive),
         ..IntegrationTest::DEFAULT
     },
 ];

@@ -102,15 +102,24 @@ fn deadlines(c: &mut Checks) {
         let end = wait::now_ns();
         c.equal("a deadline fires", result, Ok(WAIT_DEADLINE));
         c.check("never before the deadline", end >= deadline);
-        // One-shot timer while idle: late by the crossing's cost only (generous for TCG).
-        c.check("on time (within 5 ms)", end - deadline < 5_000_000);
-        if end - deadline >= 5_000_000 {
-            exos::println!("waits: {ms} ms deadline {} us late", (end - deadline) / 1000);
-        }
+        // One-shot timer while idle: late by the crossing's cost only, plus whatever the host
+        // makes QEMU wait (a loaded host delays its timers by milliseconds): generous, but it
+        // still catches a wake that waits for a periodic tick that does not run while idle.
+        c.check("on time (within 30 ms)", end - deadline < 30_000_000);
+        exos::println!("waits: {ms} ms deadline: woken {} us late", (end - deadline) / 1000);
     }
+    // No periodic tick while idle: a 100 ms sleep takes one timer interrupt (the one-shot), a few
+    // at most (an early one re-armed), not the ten a 10 ms tick would. (Waking publishes the
+    // counters, so both reads are fresh.)
+    let _ = sys_env_wait(WAIT_DEADLINE, wait::now_ns() + 1_000_000, 0, 0);
+    let ticks = stats::counter(Counter::TimerTicks);
+    let _ = sys_env_wait(WAIT_DEADLINE, wait::now_ns() + 100_000_000, 0, 0);
+    let taken = stats::counter(Counter::TimerTicks) - ticks;
+    exos::println!("waits: a 100 ms idle sleep took {taken} timer interrupts");
+    c.check("no periodic tick while idle (at most 3 timer interrupts in 100 ms)", taken <= 3);
     let start = wait::now_ns();
     c.equal("a past deadline returns at once", sys_env_wait(WAIT_DEADLINE, 1, 0, 0), Ok(WAIT_DEADLINE));
-    c.check("without sleeping", wait::now_ns() - start < 5_000_000);
+    c.check("without sleeping", wait::now_ns() - start < 30_000_000);
     // Published at the next timer interrupt: wait for one (a sleep of a tick and more).
     let _ = sys_env_wait(WAIT_DEADLINE, wait::now_ns() + 25_000_000, 0, 0);
     let mut spins = 0u64;

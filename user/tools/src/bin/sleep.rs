@@ -37,11 +37,7 @@ fn main() -> i64 {
     let Some(ms) = millis(operand) else {
         return util::usage_error(&alloc::format!("sleep: invalid time '{operand}'"), USAGE);
     };
-    let until = exos::sys::wait::now_ns().saturating_add(ms.saturating_mul(1_000_000));
-    exos::sys::wait::sleep_until(until, || {
-        exos::proc::process::check_signals();
-        false
-    });
+    exos::proc::process::sleep_ms(ms);
     0
 }
 
