@@ -178,6 +178,13 @@ pub(super) const LINES: &[Line] = &[
         note: "Start a program that exits at once with status 0 and wait for it. Exo (`procbench.rs`): `exos::proc::spawn::spawn(\"true\", ...)`, the library's ELF loader building the child from the boot archive page by page (`page_alloc`, copy, `GIVE_MAP`) with its start block, status page, terminal and `/tmp` pool, then `process::wait` (the parent sleeps until the kernel's `NOTIFY_CHILD` says the child ended, and reaps it). Linux: `posix_spawn` of the benchmark program itself (`/init` in the guest, `/proc/self/exe` natively) with the argument `exit`, which makes it exit 0 at once, then `waitpid`. Both create a fresh address space from a program file, run it to its exit and reap it: the whole cost of starting a program.",
     },
     Line {
+        label: "create + destroy an environment",
+        exo: "env_create",
+        linux: None,
+        exo_needs: "-",
+        note: "The kernel's bare protection domain: `env_create` with the smallest budget (the record's own `ENV_RECORD_PAGES`: PML4, repossession page and its tables, registers and FPU area), then `env_destroy` and `cap_delete` of its capability (`procbench.rs`). No program is loaded and nothing is mapped: what an environment costs the kernel. Environments created per second is one over its time (the \"Scale\" section). Linux has no such object (a process always comes with a program and a copy of a parent: see `spawn` and `fork`).",
+    },
+    Line {
         label: "fork + exit + wait",
         exo: "fork",
         linux: Some("fork"),
@@ -216,7 +223,7 @@ pub(super) const LINES: &[Line] = &[
         label: "map and touch 1 GiB",
         exo: "touch_1g",
         linux: Some("touch_1g"),
-        exo_needs: "memory budgets (the 3 MiB page quota refuses 1 GiB)",
+        exo_needs: "-",
         note: "Exo: an extent region of 1 GiB (`mmap::Spec::extent`: 32 extents of 32 MiB, each allocated and mapped with 2 MiB pages in two system calls), then one write to each of its 262,144 pages. Linux: `mmap` of 1 GiB anonymous memory, then one write to each page (each a demand-zero fault; transparent huge pages as the guest kernel's default says). Unmapping is not timed. Both boots have 2 GiB of RAM for this line.",
     },
 ];

@@ -86,6 +86,25 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
+/// The scale section of docs/BENCHMARKS.md: rates derived from the time columns (one over a line's
+/// time per operation), or `None` in a run without time figures.
+pub(super) fn scale_markdown(results: &Results) -> Option<String> {
+    let exo = results.column(Side::Exo, Mode::Time);
+    let guest = results.column(Side::LinuxGuest, Mode::Time);
+    if exo.runs == 0 {
+        return None;
+    }
+    let per_second = |ns: Option<f64>| ns.filter(|&ns| ns > 0.0).map_or("not measured".to_string(), |ns| format!("{:.0} per second", 1e9 / ns));
+    let seconds = |ns: Option<f64>| ns.map_or("not measured".to_string(), |ns| format!("{:.2} s", ns / 1e9));
+    let mut doc = String::from("## Scale\n\nRates from the *time* columns above (plain boots; one over the median time per operation):\n\n");
+    let _ = writeln!(doc, "| figure | Exo | Linux guest |\n|---|---|---|");
+    let _ = writeln!(doc, "| environments created per second (`env_create`: a bare environment, created and destroyed) | {} | no such object |", per_second(exo.median_of("env_create")));
+    let _ = writeln!(doc, "| programs started per second (`spawn` + exit + wait) | {} | {} |", per_second(exo.median_of("spawn")), per_second(guest.median_of("spawn")));
+    let _ = writeln!(doc, "| processes forked per second (`fork` + exit + wait) | {} | {} |", per_second(exo.median_of("fork")), per_second(guest.median_of("fork")));
+    let _ = writeln!(doc, "| time to map and touch 1 GiB (`touch_1g`) | {} | {} |", seconds(exo.median_of("touch_1g")), seconds(guest.median_of("touch_1g")));
+    Some(doc)
+}
+
 /// docs/BENCHMARKS.md.
 pub(super) fn benchmarks_markdown(table: &str, results: &Results, context: &Context) -> String {
     let mut doc = String::new();
@@ -134,6 +153,9 @@ pub(super) fn benchmarks_markdown(table: &str, results: &Results, context: &Cont
     }
     if let Some(idle) = &context.idle {
         let _ = writeln!(doc, "\n{}", idle_markdown(idle));
+    }
+    if let Some(scale) = scale_markdown(results) {
+        let _ = writeln!(doc, "\n{scale}");
     }
     let _ = writeln!(doc, "\n## Runs\n");
     for (side, mode) in [

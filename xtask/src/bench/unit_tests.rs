@@ -242,3 +242,18 @@ fn an_icount_run_shows_only_instruction_columns() {
     let all = Results { lines: select_lines(None), ..Results::default() };
     assert!(all.rows().iter().all(|row| row.len() == all.header().len()));
 }
+
+#[test]
+fn the_scale_section_needs_time_figures_and_turns_times_into_rates() {
+    let mut results = Results::default();
+    assert_eq!(report::scale_markdown(&results), None, "no time run, no section");
+    let samples: BTreeMap<String, Sample> = [("env_create", 50_000.0), ("spawn", 2_000_000.0), ("touch_1g", 1.5e9)]
+        .into_iter()
+        .map(|(name, ns)| (name.to_string(), Sample { median: ns, min: ns, iters: 1 }))
+        .collect();
+    results.column_mut(Side::Exo, Mode::Time).add_run(&samples, 1.0);
+    let doc = report::scale_markdown(&results).expect("a section");
+    assert!(doc.contains("| 20000 per second | no such object |"), "{doc}");
+    assert!(doc.contains("| 500 per second | not measured |"), "{doc}");
+    assert!(doc.contains("| 1.50 s | not measured |"), "{doc}");
+}

@@ -11,7 +11,7 @@ pub const QUICK_LINES: &[&str] = &[
     "pipe", "pipe_4k", "shm", "lrpc", "null_call", "null_syscall", "limit_syscall", "limit_exception", "exc_bp", "exc_ud", "exc_pf", "pct",
     "dirty", "prot1", "prot100", "unprot100", "trap", "appel1", "appel2", "first_touch",
     "map_2m_pages", "map_2m_extent_pages", "map_2m_huge", "touch_1g",
-    "yield", "pct_async", "getppid", "fork", "spawn",
+    "yield", "pct_async", "getppid", "fork", "spawn", "env_create",
 ];
 
 /// Lines of the table Exo cannot print yet, each with what it waits for in a comment (none now:
@@ -42,7 +42,7 @@ pub const BENCH: &[IntegrationTest] = &[IntegrationTest {
         line!("touch_1g"),
         "BENCH vmbench done",
         "'vmbench' exited with code 0",
-        line!("yield"), line!("pct_async"), line!("getppid"), line!("fork"), line!("spawn"),
+        line!("yield"), line!("pct_async"), line!("getppid"), line!("fork"), line!("spawn"), line!("env_create"),
         "BENCH procbench done",
         "'procbench' exited with code 0",
     ],

@@ -7,7 +7,10 @@
 //! - `getppid`: `exos::proc::process::parent()`, measured in a forked child (a boot program has no
 //!   parent); the library answers from the child's status page, without the kernel;
 //! - `fork`: `exos::proc::fork::fork()` of a child that exits at once, and `process::wait` for it;
-//! - `spawn`: `exos::proc::spawn::spawn("true", ...)` and `process::wait` for it.
+//! - `spawn`: `exos::proc::spawn::spawn("true", ...)` and `process::wait` for it;
+//! - `env_create`: the kernel's bare environment: `env_create` with the smallest budget (its own
+//!   record, `abi::ENV_RECORD_PAGES`) and `env_destroy` of it (no program, nothing mapped):
+//!   environments created per second is one over its time.
 //!
 //! The peers of `yield` and `pct_async` are copies of this program started by `user::spawn`
 //! (statics pass them what they need) and destroyed once measured, before the first `fork`. After
@@ -22,7 +25,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use exos::proc::process::{self, Status};
 use exos::println;
 use user::bench::{self, measure};
-use exos::sys::syscall::{sys_cap_delete, sys_env_destroy, sys_env_exit, sys_env_yield, sys_pct_send, sys_pct_set_entry, sys_pct_wait};
+use exos::sys::syscall::{sys_cap_delete, sys_env_create, sys_env_destroy, sys_env_exit, sys_env_yield, sys_pct_send, sys_pct_set_entry, sys_pct_wait};
 
 /// The environment a `yield` peer yields back to (set before `user::spawn` copies the statics).
 static YIELD_BACK_TO: AtomicU64 = AtomicU64::new(0);
@@ -33,6 +36,7 @@ const ITERS_PCT_ASYNC: u64 = 2_000;
 const ITERS_GETPPID: u64 = 20_000;
 const ITERS_FORK: u64 = 20;
 const ITERS_SPAWN: u64 = 20;
+const ITERS_ENV_CREATE: u64 = 200;
 /// Extra fork+wait and spawn+wait operations between the two page counts of the leak check.
 const LEAK_CHECK_OPS: u64 = 32;
 
@@ -140,6 +144,21 @@ fn fork_exit_wait() -> bool {
     }
 }
 
+/// One bare environment created and destroyed, and its capability slot emptied.
+fn env_create_destroy() -> bool {
+    match sys_env_create(abi::ENV_RECORD_PAGES) {
+        Ok((_, slot)) => {
+            let destroyed = sys_env_destroy(slot).is_ok();
+            let _ = sys_cap_delete(slot); // destroy may have emptied the slot already
+            destroyed
+        }
+        Err(e) => {
+            println!("procbench: env_create: {e:?}");
+            false
+        }
+    }
+}
+
 /// One spawn of `true`, and the wait for it.
 fn spawn_exit_wait() -> bool {
     match exos::proc::spawn::spawn("true", &["true"], &[]) {
@@ -193,7 +212,9 @@ pub fn run(quick: bool) -> i64 {
         && no_leak("fork", fork_exit_wait)
         && spawn_exit_wait()
         && measure("spawn", ITERS_SPAWN, spawn_exit_wait)
-        && no_leak("spawn", spawn_exit_wait);
+        && no_leak("spawn", spawn_exit_wait)
+        && measure("env_create", ITERS_ENV_CREATE, env_create_destroy)
+        && no_leak("env_create", env_create_destroy);
     if ok {
         println!("BENCH procbench done");
     }
