@@ -27,6 +27,9 @@ use abi::pte::{OWN_SLOT, SLOT_SHIFT};
 use abi::{env_index, Error, MapUpdate, Rights, MAX_MAP_PAGES, PAGE_QUOTA};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+// A capability's mapping index packs an environment's table index with a page address.
+const _: () = assert!(abi::MAX_ENVS <= kcore::cap::MAPSET_ENVS);
+
 /// The most pages one environment may have mapped through capabilities.
 pub const MAX_MAPPINGS: usize = 2048;
 /// The most capability mappings all environments together may have (their records live on the

@@ -113,10 +113,8 @@ pub struct Env {
     pub selectors: [u16; 4],
     /// Page-table frames its capability mappings have cost (bounded by `bind::MAX_TABLES`).
     pub tables: u64,
-    /// A `cap_revoke` restarted in bounded pieces (`syscall/cap.rs`): the slot and how many
-    /// capabilities the pieces so far removed (the last piece returns the total).
-    pub revoking: Option<(u64, u64)>,
-    /// A call restarted in pieces (`page_map`, `console_write`): which, and how far it got
+    /// A call restarted in pieces (`page_map`, `console_write`, `cap_revoke`, `cap_delete`,
+    /// `page_free`): which, and how far it got
     /// (`syscall::resumed`).
     pub restart: Option<([u64; 6], u64)>,
     /// Whether TLB entries tagged with its PCID may be stale (new environment, or pages unmapped
@@ -148,7 +146,6 @@ impl Env {
             tlb_stale: true,
             tables: 0,
             selectors: [0; 4],
-            revoking: None,
             restart: None,
         }
     }

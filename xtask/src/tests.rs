@@ -37,7 +37,19 @@ pub struct IntegrationTest {
     /// An interactive test: QEMU runs on a pseudo-terminal (`pty.rs`) and this function types
     /// and expects; the transcript is then judged as the serial output.
     pub interactive: Option<crate::pty::Driver>,
+    /// More QEMU arguments for this boot (after the usual ones, so a later `-m` wins): e.g. more
+    /// memory.
+    pub qemu_args: &'static [&'static str],
+    /// Under TCG, boot with [`ICOUNT`], so that time in the guest follows the instructions it runs
+    /// and not the host's load: a test that judges how long the kernel held interrupts off needs
+    /// it. (KVM runs on the real time-stamp counter and cannot count instructions.)
+    pub icount: bool,
 }
+
+/// QEMU arguments that make guest time follow guest instructions (one instruction, one
+/// nanosecond; no sleeping): for tests that judge the longest interrupts-off stretch, which host
+/// load would otherwise inflate (a host that deschedules QEMU mid-entry adds its pause).
+pub const ICOUNT: &[&str] = &["-icount", "shift=0,sleep=off"];
 
 /// The line the kernel prints when it panics.
 pub const KERNEL_PANIC: &str = "KERNEL PANIC";
@@ -56,6 +68,8 @@ impl IntegrationTest {
         timeout: Duration::from_secs(30),
         initrd: None,
         interactive: None,
+        qemu_args: &[],
+        icount: false,
     };
 
     /// The kernel command line for this test.
@@ -333,6 +347,7 @@ const ALL: &[IntegrationTest] = &[
         ],
         forbid: &["'fuzz' killed", "NOT under one tick"],
         timeout: Duration::from_secs(120),
+        icount: true,
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
@@ -403,6 +418,7 @@ const ALL: &[IntegrationTest] = &[
         expect: &[checks!("bad_revoke_large"), "'bad_revoke_large' exited with code 0", "hello from ring 3"],
         forbid: &["FAIL", "'bad_revoke_large' killed"],
         timeout: Duration::from_secs(60),
+        icount: true,
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
