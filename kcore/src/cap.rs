@@ -259,10 +259,47 @@ impl<O> core::ops::IndexMut<usize> for Arena<O> {
     }
 }
 
+/// The indices of free nodes, a stack kept in pieces of [`NODE_CHUNK`] * 16 entries, so it never
+/// needs one large block of kernel memory (a table of a hundred thousand freed nodes would).
+struct FreeList {
+    pieces: Vec<Vec<u32>>,
+    len: usize,
+}
+
+impl FreeList {
+    const PIECE: usize = NODE_CHUNK * 16;
+
+    const fn new() -> FreeList {
+        FreeList { pieces: Vec::new(), len: 0 }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, index: usize) {
+        if self.pieces.last().is_none_or(|p| p.len() == Self::PIECE) {
+            self.pieces.push(Vec::with_capacity(Self::PIECE));
+        }
+        self.pieces.last_mut().expect("a piece with room").push(index as u32);
+        self.len += 1;
+    }
+
+    fn pop(&mut self) -> Option<usize> {
+        let piece = self.pieces.last_mut()?;
+        let index = piece.pop()?;
+        if piece.is_empty() {
+            self.pieces.pop();
+        }
+        self.len -= 1;
+        Some(index as usize)
+    }
+}
+
 /// All capabilities of all environments.
 pub struct CapSpace<O> {
     nodes: Arena<O>,
-    free_nodes: Vec<usize>,
+    free_nodes: FreeList,
     /// `tables[env][slot]` = node index. A table starts empty and grows by [`TABLE_GROWTH`] slots
     /// when it has no free slot, up to [`MAX_SLOTS`].
     tables: Vec<Vec<Option<usize>>>,
@@ -278,7 +315,7 @@ impl<O: Copy> Default for CapSpace<O> {
 
 impl<O: Copy> CapSpace<O> {
     pub const fn new() -> Self {
-        CapSpace { nodes: Arena::new(), free_nodes: Vec::new(), tables: Vec::new(), first_free: Vec::new() }
+        CapSpace { nodes: Arena::new(), free_nodes: FreeList::new(), tables: Vec::new(), first_free: Vec::new() }
     }
 
     /// Gives `owner` a new root capability over `object` (e.g. a page it just allocated).

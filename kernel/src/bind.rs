@@ -25,17 +25,15 @@ use kcore::cap::Removed;
 use abi::layout::{is_user_range, overlaps_windows, PAGE_SIZE};
 use abi::pte::{OWN_SLOT, SLOT_SHIFT};
 use abi::{env_index, Error, MapUpdate, Rights, MAX_MAP_PAGES, PAGE_QUOTA};
-use core::sync::atomic::{AtomicUsize, Ordering};
 
 // A capability's mapping index packs an environment's table index with a page address.
 const _: () = assert!(abi::MAX_ENVS <= kcore::cap::MAPSET_ENVS);
 
-/// The most pages one environment may have mapped through capabilities.
+/// The most pages one environment may have mapped through capabilities (its mapping records live
+/// on the kernel heap; until memory budgets charge them to the environment, this bounds one
+/// environment's share). All environments together are bounded by the heap's reserve
+/// (`mem::heap::has_room`), not by a fixed count.
 pub const MAX_MAPPINGS: usize = 2048;
-/// The most capability mappings all environments together may have (their records live on the
-/// kernel heap, which must never run out).
-pub const MAX_TOTAL_MAPPINGS: usize = 16384;
-static MAPPINGS: AtomicUsize = AtomicUsize::new(0);
 
 /// The most page-table frames one environment's mappings may cost.
 pub const MAX_TABLES: u64 = 512;
@@ -63,7 +61,6 @@ pub fn apply(env: &mut Env, caller: u64, giver: Option<&mut Env>, u: &MapUpdate)
         MapUpdate::UNMAP => {
             let mapping = env.mappings.remove(u.va).ok_or(Error::NotMapped)?;
             cap::note_unmapped(mapping.owner, mapping.slot, env_index(env.id), u.va);
-            MAPPINGS.fetch_sub(1, Ordering::Relaxed);
             paging::unmap(env.root, u.va);
             note_unmapped(env);
             Ok(())
@@ -163,8 +160,11 @@ fn room(env: &Env, va: u64) -> Result<(), Error> {
     }
     // The kernel's own memory spent on an environment is bounded too: mapping records live on the
     // kernel heap, and sparse mappings cost page-table frames.
-    if env.mappings.len() >= MAX_MAPPINGS || env.tables >= MAX_TABLES || MAPPINGS.load(Ordering::Relaxed) >= MAX_TOTAL_MAPPINGS {
+    if env.mappings.len() >= MAX_MAPPINGS || env.tables >= MAX_TABLES {
         return Err(Error::QuotaExceeded);
+    }
+    if !crate::mem::heap::has_room() {
+        return Err(Error::NoMemory);
     }
     Ok(())
 }
@@ -180,7 +180,6 @@ pub fn install(env: &mut Env, va: u64, pa: u64, mapping: Mapping) -> Result<(), 
     })?;
     env.mappings.insert(va, mapping);
     cap::note_mapped(mapping.owner, mapping.slot, env_index(env.id), va);
-    MAPPINGS.fetch_add(1, Ordering::Relaxed);
     Ok(())
 }
 
@@ -221,7 +220,6 @@ pub fn unmap_all(env: &mut Env) {
     for (va, m) in core::mem::take(&mut env.mappings) {
         paging::unmap(env.root, va);
         cap::note_unmapped(m.owner, m.slot, index, va);
-        MAPPINGS.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -318,7 +316,6 @@ fn unmap_listed(env: &mut Env, listed: &[(usize, u64, usize, u64)]) {
     let unmap = |va: u64, m: &Mapping, owner: usize, slot: u64| {
         debug_assert!(m.owner == owner && m.slot == slot, "the mapping index disagrees with the mapping at {va:#x}");
         paging::unmap(root, va);
-        MAPPINGS.fetch_sub(1, Ordering::Relaxed);
     };
     if listed.len() <= 4 {
         for &(_, va, owner, slot) in listed {
