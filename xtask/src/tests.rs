@@ -422,6 +422,14 @@ const ALL: &[IntegrationTest] = &[
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
+        name: "scale_envs_1000",
+        cmdline_run: "scale_envs,hello",
+        expect: &["scale_envs: <N> environments live at once, 1000 of 1000 leaves answered", checks!("scale_envs"), "'scale_envs' exited with code 0", "hello from ring 3"],
+        forbid: &["FAIL", "'scale_envs' killed"],
+        timeout: Duration::from_secs(120),
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
         name: "exos_heap",
         cmdline_run: "heap,hello",
         expect: &[checks!("heap"), "'heap' exited with code 0", "hello from ring 3"],
