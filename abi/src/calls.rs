@@ -142,7 +142,7 @@ pub const CALLS: &[Call] = &[
         details: "Every capability granted from it is revoked and every mapping made through any of them is
             removed first (with TLB invalidation); the page returns to the free pool (it is zeroed
             before anyone gets it again).",
-        frame: false,
+        frame: true,
     },
     Call {
         number: 5,
@@ -181,7 +181,7 @@ pub const CALLS: &[Call] = &[
         errors: &[("BadSlot", "`slot` ≥ 1024"), ("EmptySlot", "nothing in `slot`")],
         doc: "Revokes every capability granted from `slot`, transitively (grants of grants), and removes every mapping made through them.",
         details: "The capability in `slot` itself stays.",
-        frame: false,
+        frame: true,
     },
     Call {
         number: 7,
@@ -497,7 +497,7 @@ pub const CALLS: &[Call] = &[
         doc: "Deletes the capability in `slot` and every capability granted from it, transitively; the mappings made through any of them go, in every environment.",
         details: "On a page's root capability this is `page_free`. A library uses it to drop a capability it
             no longer needs (e.g. after copying a copy-on-write page).",
-        frame: false,
+        frame: true,
     },
     Call {
         number: 22,

@@ -75,27 +75,32 @@ pub const BUDGET_TABLE_PAGES: u64 = (crate::MAX_ENVS as u64 * 16).div_ceil(PAGE_
 /// page-aligned copy; its length is [`SysInfo`](crate::SysInfo)`::initrd_size`.
 pub const INITRD_BASE: u64 = 0x0000_7ee0_0000_0000;
 /// System information ([`SysInfo`](crate::SysInfo)), updated by the kernel at every timer tick.
-/// Read-only (same page as the environment table).
-pub const SYSINFO_BASE: u64 = ENV_TABLE_BASE + 3072;
+/// Read-only (same page as the time-slice vector).
+pub const SYSINFO_BASE: u64 = SLICE_TABLE_BASE + 1024;
 /// The boot programs' arguments: the kernel command line after its standalone `--` word, as
 /// NUL-terminated UTF-8 of at most [`BOOT_ARGS_MAX`] bytes with the NUL (empty if there was no
-/// `--`). Read-only (same page as the environment table).
-pub const BOOT_ARGS_BASE: u64 = ENV_TABLE_BASE + 3200;
+/// `--`). Read-only (same page as the time-slice vector).
+pub const BOOT_ARGS_BASE: u64 = SLICE_TABLE_BASE + 1152;
 const _: () = assert!(SYSINFO_BASE + core::mem::size_of::<crate::SysInfo>() as u64 <= BOOT_ARGS_BASE);
 /// Room for the boot arguments, NUL included.
-pub const BOOT_ARGS_MAX: usize = 896;
+pub const BOOT_ARGS_MAX: usize = 960;
 /// The environment table: `abi::MAX_ENVS` [`EnvInfo`](crate::EnvInfo) records, one per table
 /// index, each guarded by a sequence word at [`ENV_SEQ_BASE`] (a record has four words; read it
-/// with [`crate::seqlock::read`] or it may be half old, half new). Read-only.
+/// with [`crate::seqlock::read`] or it may be half old, half new). Read-only. The window is
+/// [`ENV_WINDOW_PAGES`] pages: the records, the sequence words, then one page with the time-slice
+/// vector, the system information and the boot arguments.
 pub const ENV_TABLE_BASE: u64 = 0x0000_7ec0_0000_0000;
 /// The environment table's sequence words: `abi::MAX_ENVS` `u64`s, one per record (word `i` guards
 /// the record at `ENV_TABLE_BASE + 16 * i`). The kernel makes word `i` odd before it rewrites
-/// record `i` and even after; read a record with [`crate::seqlock::read`]. Read-only (same page as
-/// the environment table).
-pub const ENV_SEQ_BASE: u64 = ENV_TABLE_BASE + 1024;
+/// record `i` and even after; read a record with [`crate::seqlock::read`]. Read-only.
+pub const ENV_SEQ_BASE: u64 = ENV_TABLE_BASE + 16 * crate::MAX_ENVS as u64;
 /// The time-slice vector: `abi::SLICES` `u32`s, the id of the environment owning each position (0:
-/// free), then the `u32` position the timer is at. Read-only (same page as the environment table).
-pub const SLICE_TABLE_BASE: u64 = ENV_TABLE_BASE + 2048;
+/// free), then the `u32` position the timer is at. Read-only (the last page of the environment
+/// table's window).
+pub const SLICE_TABLE_BASE: u64 = ENV_SEQ_BASE + 8 * crate::MAX_ENVS as u64;
+/// Pages of the environment table's window (records, sequence words, and the page of the slice
+/// vector, system information and boot arguments).
+pub const ENV_WINDOW_PAGES: u64 = (SLICE_TABLE_BASE - ENV_TABLE_BASE) / PAGE_SIZE + 1;
 /// The owner value of pages the kernel keeps.
 pub const OWNER_KERNEL: u32 = u32::MAX;
 /// The environment's own page tables, through a recursive PML4 entry (slot 254). Read-only.
@@ -153,6 +158,10 @@ mod tests {
         assert!(overlaps_windows(SELF_MAP_BASE, 1) && !overlaps_windows(0x40_0000, 0x1000));
         const { assert!(16 * crate::MAX_ENVS as u64 <= ENV_SEQ_BASE - ENV_TABLE_BASE) };
         const { assert!(ENV_SEQ_BASE + 8 * crate::MAX_ENVS as u64 <= SLICE_TABLE_BASE) };
+        const { assert!(SLICE_TABLE_BASE.is_multiple_of(PAGE_SIZE)) };
+        const { assert!(SLICE_TABLE_BASE + 4 * (crate::SLICES as u64 + 1) <= SYSINFO_BASE) };
+        const { assert!(BOOT_ARGS_BASE + BOOT_ARGS_MAX as u64 <= SLICE_TABLE_BASE + PAGE_SIZE) };
+        const { assert!(ENV_TABLE_BASE + ENV_WINDOW_PAGES * PAGE_SIZE <= crate::stats::STATS_BASE) };
         const { assert!(PHYS_MAP_BASE < MMIO_BASE && MMIO_BASE < KERNEL_BASE) };
     }
 }

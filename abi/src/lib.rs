@@ -133,11 +133,21 @@ pub const ANY_ENV: u64 = u64::MAX;
 /// `page_map`'s environment argument for "my own address space".
 pub const SELF_ENV: u64 = u64::MAX;
 
-/// The most environments that can exist at once.
-pub const MAX_ENVS: usize = 64;
+/// The most environments that can exist at once (the windows that publish them, the kernel's
+/// table and its scans are sized by it; everything is written for up to 4,096, the mapping index
+/// packs 12 bits of table index). 1,024 until memory budgets contain a fork bomb: with more, one
+/// exhausts RAM before the table fills, and the abort protocol then takes pages from bystanders
+/// (test `fork_fifty_children_and_a_bomb`); docs/ABI.md, "Limits".
+pub const MAX_ENVS: usize = 1024;
 /// Bits of an environment id that hold its index in the kernel's table; the rest is a generation,
 /// bumped each time the index is reused, so the id of a dead environment never names its successor.
 pub const ENV_INDEX_BITS: u32 = 10;
+/// The generation bits of an id: ids keep 31 bits in all (an id fits a `u32` below
+/// `layout::OWNER_KERNEL`), so 31 - `ENV_INDEX_BITS` bits of generation before the kernel retires
+/// an index.
+pub const ENV_GENERATION_MASK: u64 = (1 << (31 - ENV_INDEX_BITS)) - 1;
+
+const _: () = assert!(MAX_ENVS == 1 << ENV_INDEX_BITS);
 
 /// The table index of environment id `id`.
 pub const fn env_index(id: u64) -> usize {
@@ -147,7 +157,7 @@ pub const fn env_index(id: u64) -> usize {
 /// The id of the environment at `index` in generation `generation` (ids are never 0 and always fit
 /// in 32 bits, below `layout::OWNER_KERNEL`).
 pub const fn env_id(index: usize, generation: u32) -> u64 {
-    ((generation as u64 & 0x1f_ffff) << ENV_INDEX_BITS) | index as u64
+    ((generation as u64 & ENV_GENERATION_MASK) << ENV_INDEX_BITS) | index as u64
 }
 
 /// One record of the read-only environment table at `layout::ENV_TABLE_BASE` (16 bytes).

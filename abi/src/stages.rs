@@ -25,8 +25,8 @@ pub const LOG_WORDS: usize = 1 + LOG_LEN;
 pub const TSC_BITS: u32 = 48;
 const TSC_MASK: u64 = (1 << TSC_BITS) - 1;
 
-const _: () = assert!(crate::stats::COUNTERS_OFFSET + crate::stats::COUNTERS * 8 <= KERNEL_LOG_OFFSET);
-const _: () = assert!(KERNEL_LOG_OFFSET + LOG_WORDS * 8 <= 4096);
+const _: () = assert!(crate::stats::TICK_CYCLES_OFFSET + 8 <= KERNEL_LOG_OFFSET);
+const _: () = assert!(KERNEL_LOG_OFFSET + LOG_WORDS * 8 <= crate::stats::NAMES_OFFSET);
 const _: () = assert!(LOG_LEN.is_power_of_two(), "the entry code indexes the ring with a mask");
 
 /// A stamped point. Kernel points are below 32, library points from 32.

@@ -1,35 +1,39 @@
 //! The statistics window: what the kernel counts, published read-only at [`STATS_BASE`] so any
 //! program (`exostat`, `ps`, `uptime`) can read it without a system call.
 //!
-//! Layout of the page (little-endian):
+//! Layout of the window ([`STATS_PAGES`] pages, little-endian):
 //!
 //! | offset | contents |
 //! |---|---|
-//! | 0 | `MAX_ENVS` names of [`NAME_LEN`] bytes, one per environment-table index, NUL-padded UTF-8 |
-//! | 2048 | `MAX_ENVS` `u64`s: timer ticks each environment has run (since its index was last reused) |
-//! | 2560 | [`COUNTERS`] `u64` counters: `0..SYSCALL_COUNTERS` system calls by number, then [`Counter`] |
+//! | 0 | [`COUNTERS`] `u64` counters: `0..SYSCALL_COUNTERS` system calls by number, then [`Counter`] |
 //! | [`IRQ_OFF_OFFSET`] | `u64`: the longest stretch the kernel ran with interrupts off (one kernel entry), in TSC cycles |
 //! | [`TICK_CYCLES_OFFSET`] | `u64`: TSC cycles in one timer tick (`TICK_MS`), to compare the stretch with |
+//! | 3072 | the kernel's stage ring (`crate::stages`) |
+//! | [`NAMES_OFFSET`] (4096) | `MAX_ENVS` names of [`NAME_LEN`] bytes, one per environment-table index, NUL-padded UTF-8 |
+//! | [`RUN_TICKS_OFFSET`] | `MAX_ENVS` `u64`s: timer ticks each environment has run (since its index was last reused) |
 //!
 //! The kernel refreshes the counters at every timer tick, so a reader sees them at most one tick
-//! old; names change when an environment is created or renamed (`env_set_name`).
+//! old; a run-tick count changes at the tick it counts; names change when an environment is
+//! created or renamed (`env_set_name`).
 use crate::layout::ENV_TABLE_BASE;
 use crate::MAX_ENVS;
 
-/// The statistics page (the page after the environment table). Read-only.
-pub const STATS_BASE: u64 = ENV_TABLE_BASE + 4096;
+/// The statistics window (1 MiB after the environment table's). Read-only.
+pub const STATS_BASE: u64 = ENV_TABLE_BASE + 0x10_0000;
 /// Bytes of an environment name (longer names are cut at a character boundary).
 pub const NAME_LEN: usize = 32;
-/// Offset of the names.
-pub const NAMES_OFFSET: usize = 0;
-/// Offset of the run-tick counts.
-pub const RUN_TICKS_OFFSET: usize = NAMES_OFFSET + MAX_ENVS * NAME_LEN;
 /// Offset of the counters.
-pub const COUNTERS_OFFSET: usize = RUN_TICKS_OFFSET + MAX_ENVS * 8;
+pub const COUNTERS_OFFSET: usize = 0;
 /// Offset of the longest interrupts-off stretch (cycles; after the counters).
 pub const IRQ_OFF_OFFSET: usize = COUNTERS_OFFSET + COUNTERS * 8;
 /// Offset of the timer tick's length in cycles.
 pub const TICK_CYCLES_OFFSET: usize = IRQ_OFF_OFFSET + 8;
+/// Offset of the names (the page after the counters and the stage ring).
+pub const NAMES_OFFSET: usize = 4096;
+/// Offset of the run-tick counts.
+pub const RUN_TICKS_OFFSET: usize = NAMES_OFFSET + MAX_ENVS * NAME_LEN;
+/// Pages of the statistics window.
+pub const STATS_PAGES: usize = (RUN_TICKS_OFFSET + MAX_ENVS * 8).div_ceil(4096);
 /// Counter slots reserved for system calls, indexed by call number.
 pub const SYSCALL_COUNTERS: usize = 40;
 /// Number of counters (system calls, then [`Counter`]s).
@@ -154,9 +158,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_layout_fits_one_page_and_counters_are_dense() {
-        const { assert!(COUNTERS_OFFSET + COUNTERS * 8 <= 4096) };
+    fn the_layout_fits_its_pages_and_counters_are_dense() {
         const { assert!(TICK_CYCLES_OFFSET + 8 <= crate::stages::KERNEL_LOG_OFFSET) };
+        const { assert!(RUN_TICKS_OFFSET.is_multiple_of(8) && NAMES_OFFSET.is_multiple_of(4096)) };
         for (i, c) in Counter::ALL.iter().enumerate() {
             assert_eq!(*c as usize, i);
             assert_eq!(c.index(), SYSCALL_COUNTERS + i);

@@ -58,9 +58,13 @@ pub const FORK_SCRATCH: u64 = PRIVATE.start + 0x1000;
 pub const SPAWN_SCRATCH: u64 = PRIVATE.start + 0x2000;
 /// This process's status page (shared with its parent).
 pub const STATUS_VA: u64 = 0x0000_7d00_0001_0000;
-/// Children's status pages: `CHILDREN_BASE + k * 4096`, `k < abi::MAX_ENVS`.
+/// The most children one process has at once (created and not yet reaped): the library's own
+/// limit, independent of the kernel's `abi::MAX_ENVS` (its records, the status-page area and the
+/// signal bit mask are sized by it). A process tree holds as many processes as the kernel allows.
+pub const MAX_CHILDREN: usize = 64;
+/// Children's status pages: `CHILDREN_BASE + k * 4096`, `k < MAX_CHILDREN`.
 pub const CHILDREN_BASE: u64 = 0x0000_7d00_0010_0000;
-pub const CHILDREN: Range<u64> = CHILDREN_BASE..CHILDREN_BASE + abi::MAX_ENVS as u64 * PAGE;
+pub const CHILDREN: Range<u64> = CHILDREN_BASE..CHILDREN_BASE + MAX_CHILDREN as u64 * PAGE;
 /// `exec`'s trampoline page, then its table of system calls.
 pub const TRAMPOLINE_VA: u64 = 0x0000_7d00_0100_0000;
 pub const EXEC_AREA: Range<u64> = TRAMPOLINE_VA..0x0000_7d00_0200_0000;

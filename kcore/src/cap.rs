@@ -97,62 +97,94 @@ pub fn consent(from: u64, to: u64, serving: impl IntoIterator<Item = u64>, mut a
 
 /// The mappings made through one capability: (environment table index, virtual address) pairs.
 ///
-/// Most capabilities are mapped once or not at all, so the first mapping is kept inline (no
-/// allocation on the `page_map` path); further ones go to an ordered set (logarithmic insert and
-/// remove, however many).
+/// A pair is packed in one word, the index in the low 12 bits of the page-aligned address (0 is
+/// never a pair: user addresses start above the null guard). Most capabilities are mapped once, or
+/// twice (a page shared copy-on-write by a parent and its child), or not at all, so the first two
+/// pairs are kept inline (no allocation on the `page_map` path, and a small capability node);
+/// further ones go to an ordered set (logarithmic insert and remove, however many).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MapSet {
-    first: Option<(usize, u64)>,
-    rest: BTreeSet<(usize, u64)>,
+    inline: [u64; 2],
+    // Boxed on purpose: one word in every capability node instead of three, for a set that
+    // almost no capability has (node moves are on the map and teardown paths).
+    #[allow(clippy::box_collection)]
+    rest: Option<alloc::boxed::Box<BTreeSet<u64>>>,
+}
+
+/// Environment indices a [`MapSet`] can hold (below the page offset).
+pub const MAPSET_ENVS: usize = 4096;
+
+fn pack(env: usize, va: u64) -> u64 {
+    debug_assert!(env < MAPSET_ENVS && va.is_multiple_of(4096) && va != 0, "a mapping is a page of a user address");
+    va | env as u64
+}
+
+fn unpack(word: u64) -> (usize, u64) {
+    ((word & 0xfff) as usize, word & !0xfff)
 }
 
 impl MapSet {
     /// No mappings.
     pub const fn new() -> MapSet {
-        MapSet { first: None, rest: BTreeSet::new() }
+        MapSet { inline: [0, 0], rest: None }
     }
 
     /// How many mappings.
     pub fn len(&self) -> usize {
-        usize::from(self.first.is_some()) + self.rest.len()
+        usize::from(self.inline[0] != 0) + usize::from(self.inline[1] != 0) + self.rest.as_ref().map_or(0, |r| r.len())
     }
 
-    /// Whether there are none.
+    /// Whether there are none (the inline places fill first and are refilled from the set).
     pub fn is_empty(&self) -> bool {
-        self.first.is_none()
+        self.inline[0] == 0
     }
 
-    /// Records a mapping at `va` in the environment at table index `env`.
+    /// Records a mapping at `va` (page-aligned, not 0) in the environment at table index `env`
+    /// (below [`MAPSET_ENVS`]). An address maps one page: the kernel never records the same
+    /// mapping twice.
     pub fn insert(&mut self, env: usize, va: u64) {
-        match self.first {
-            None => self.first = Some((env, va)),
-            Some(first) if first == (env, va) => {}
-            Some(_) => {
-                self.rest.insert((env, va));
+        let word = pack(env, va);
+        if self.inline[0] == 0 {
+            self.inline[0] = word;
+        } else if self.inline[1] == 0 {
+            self.inline[1] = word;
+        } else {
+            self.rest.get_or_insert_default().insert(word);
+        }
+    }
+
+    /// Forgets the mapping at `va` in `env`; returns whether it was recorded. The inline places
+    /// stay filled first: the second, or one from the set, moves into a hole.
+    pub fn remove(&mut self, env: usize, va: u64) -> bool {
+        let word = pack(env, va);
+        if self.inline[0] == word {
+            self.inline[0] = core::mem::take(&mut self.inline[1]);
+        } else if self.inline[1] == word {
+            self.inline[1] = 0;
+        } else {
+            return self.rest.as_mut().is_some_and(|r| r.remove(&word));
+        }
+        if let Some(rest) = self.rest.as_mut() {
+            self.inline[1] = rest.pop_first().unwrap_or(0);
+            if rest.is_empty() {
+                self.rest = None;
             }
         }
-    }
-
-    /// Forgets the mapping at `va` in `env`; returns whether it was recorded.
-    pub fn remove(&mut self, env: usize, va: u64) -> bool {
-        if self.first == Some((env, va)) {
-            self.first = self.rest.pop_first();
-            true
-        } else {
-            self.rest.remove(&(env, va))
-        }
+        true
     }
 
     /// Takes one mapping out (any), if there is one.
     pub fn pop(&mut self) -> Option<(usize, u64)> {
-        let taken = self.first.take();
-        self.first = self.rest.pop_first();
-        taken
+        let (env, va) = unpack(self.inline[0]);
+        (self.inline[0] != 0).then(|| {
+            self.remove(env, va);
+            (env, va)
+        })
     }
 
     /// The mappings (environment index, virtual address).
     pub fn iter(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
-        self.first.into_iter().chain(self.rest.iter().copied())
+        self.inline.iter().copied().filter(|&w| w != 0).chain(self.rest.iter().flat_map(|r| r.iter().copied())).map(unpack)
     }
 }
 
@@ -232,10 +264,47 @@ impl<O> core::ops::IndexMut<usize> for Arena<O> {
     }
 }
 
+/// The indices of free nodes, a stack kept in pieces of [`NODE_CHUNK`] * 16 entries, so it never
+/// needs one large block of kernel memory (a table of a hundred thousand freed nodes would).
+struct FreeList {
+    pieces: Vec<Vec<u32>>,
+    len: usize,
+}
+
+impl FreeList {
+    const PIECE: usize = NODE_CHUNK * 16;
+
+    const fn new() -> FreeList {
+        FreeList { pieces: Vec::new(), len: 0 }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, index: usize) {
+        if self.pieces.last().is_none_or(|p| p.len() == Self::PIECE) {
+            self.pieces.push(Vec::with_capacity(Self::PIECE));
+        }
+        self.pieces.last_mut().expect("a piece with room").push(index as u32);
+        self.len += 1;
+    }
+
+    fn pop(&mut self) -> Option<usize> {
+        let piece = self.pieces.last_mut()?;
+        let index = piece.pop()?;
+        if piece.is_empty() {
+            self.pieces.pop();
+        }
+        self.len -= 1;
+        Some(index as usize)
+    }
+}
+
 /// All capabilities of all environments.
 pub struct CapSpace<O> {
     nodes: Arena<O>,
-    free_nodes: Vec<usize>,
+    free_nodes: FreeList,
     /// `tables[env][slot]` = node index. A table starts empty and grows by [`TABLE_GROWTH`] slots
     /// when it has no free slot, up to [`MAX_SLOTS`].
     tables: Vec<Vec<Option<usize>>>,
@@ -251,7 +320,7 @@ impl<O: Copy> Default for CapSpace<O> {
 
 impl<O: Copy> CapSpace<O> {
     pub const fn new() -> Self {
-        CapSpace { nodes: Arena::new(), free_nodes: Vec::new(), tables: Vec::new(), first_free: Vec::new() }
+        CapSpace { nodes: Arena::new(), free_nodes: FreeList::new(), tables: Vec::new(), first_free: Vec::new() }
     }
 
     /// Gives `owner` a new root capability over `object` (e.g. a page it just allocated).

@@ -31,16 +31,15 @@ use kcore::cap::Removed;
 use abi::layout::{is_user_range, overlaps_windows, PAGE_SIZE};
 use abi::pte::{OWN_SLOT, SLOT_SHIFT};
 use abi::{env_index, Error, MapUpdate, Rights, MAX_MAP_PAGES};
-use core::sync::atomic::{AtomicUsize, Ordering};
+
+// A capability's mapping index packs an environment's table index with a page address.
+const _: () = assert!(abi::MAX_ENVS <= kcore::cap::MAPSET_ENVS);
 
 /// The most pages one environment may have mapped through capabilities (its records are one
-/// sorted vector on the kernel heap).
+/// sorted vector on the kernel heap). Each record is also charged to its payer's budget
+/// (`abi::RECORDS_PER_PAGE` a page), and all environments together are bounded by the heap's
+/// reserve (`mem::heap::has_room`), not by a fixed count.
 pub const MAX_MAPPINGS: usize = 8192;
-/// The most capability mappings all environments together may have (their records live on the
-/// fixed kernel heap, which must never run out). Each record is also charged to its payer's budget
-/// (`abi::RECORDS_PER_PAGE` a page), so one environment's share is bounded by its budget.
-pub const MAX_TOTAL_MAPPINGS: usize = 32768;
-static MAPPINGS: AtomicUsize = AtomicUsize::new(0);
 
 /// Applies one update to `env`'s address space on behalf of environment `caller` (`giver` is the
 /// caller's own record when `env` is another environment).
@@ -172,10 +171,13 @@ fn room(env: &Env, va: u64) -> Result<(), Error> {
     if env.mappings.contains_key(va) || paging::translate(env.root, va).is_some() {
         return Err(Error::AlreadyMapped);
     }
-    // Mapping records live on the fixed kernel heap (page-table pages and records are charged to
+    // Mapping records live on the kernel heap (page-table pages and records are charged to
     // budgets when the mapping is made: `install`).
-    if env.mappings.len() >= MAX_MAPPINGS || MAPPINGS.load(Ordering::Relaxed) >= MAX_TOTAL_MAPPINGS {
+    if env.mappings.len() >= MAX_MAPPINGS {
         return Err(Error::QuotaExceeded);
+    }
+    if !crate::mem::heap::has_room() {
+        return Err(Error::NoMemory);
     }
     Ok(())
 }
@@ -217,7 +219,6 @@ pub fn install(env: &mut Env, va: u64, pa: u64, mapping: Mapping) -> Result<(), 
     created.iter().take(count).for_each(|&frame| budget::note_table(payer, frame));
     env.mappings.insert(va, mapping);
     cap::note_mapped(mapping.owner, mapping.slot, env_index(env.id), va);
-    MAPPINGS.fetch_add(1, Ordering::Relaxed);
     Ok(())
 }
 
@@ -272,7 +273,6 @@ pub fn unmap_all(env: &mut Env) {
 /// and its payer are told.
 fn forget_mapping(env: usize, va: u64, m: &Mapping) {
     cap::note_unmapped(m.owner, m.slot, env, va);
-    MAPPINGS.fetch_sub(1, Ordering::Relaxed);
     budget::refund_record(m.payer);
 }
 
@@ -386,8 +386,7 @@ fn unmap_listed(env: &mut Env, listed: &[(usize, u64, usize, u64)]) {
     let unmap = |va: u64, m: &Mapping, owner: usize, slot: u64| {
         debug_assert!(m.owner == owner && m.slot == slot, "the mapping index disagrees with the mapping at {va:#x}");
         paging::unmap_pruned(root, va, &mut |table| budget::paid_by_other(id, table), &mut budget::table_freed);
-        // Its capability is gone (and its index with it): only the record's count and payer.
-        MAPPINGS.fetch_sub(1, Ordering::Relaxed);
+        // Its capability is gone (and its index with it): only the record's payer.
         budget::refund_record(m.payer);
     };
     if listed.len() <= 4 {

@@ -10,6 +10,7 @@ use abi::{env_index, Error, Rights};
 use alloc::vec::Vec;
 use kcore::cap::{CapError, CapSpace, Removed};
 
+
 /// What a capability names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Object {
@@ -21,8 +22,6 @@ pub enum Object {
     Extent { pa: u64, pages: u64 },
 }
 
-/// The most capabilities all environments together may hold (they live on the kernel heap).
-pub const MAX_TOTAL_CAPS: usize = 16384;
 
 static CAPS: spin::Mutex<CapSpace<Object>> = spin::Mutex::new(CapSpace::new());
 
@@ -36,12 +35,35 @@ fn error(e: CapError) -> Error {
     }
 }
 
+/// Whether environment `owner` (table index) may take one more capability: the kernel heap has
+/// room (it holds every capability node and table), and the growth of its table, if it must grow
+/// (`kcore::cap::TABLE_GROWTH` slots at a time), is charged to it ([`charge_table_growth`]).
+fn room(caps: &CapSpace<Object>, owner: usize) -> Result<(), Error> {
+    if !crate::mem::heap::has_room() {
+        return Err(Error::NoMemory);
+    }
+    match caps.growth(owner) {
+        0 => Ok(()),
+        bytes => charge_table_growth(owner, bytes),
+    }
+}
+
+/// The one place capability-table growth is charged: environment `owner`'s table grows by
+/// `bytes` of kernel memory. Today the kernel heap's reserve ([`room`]) bounds all tables together
+/// and the 1,024-slot ceiling each one; a per-environment memory budget charges `bytes` here (and
+/// refuses with `NoMemory` when the owner's budget is spent).
+pub fn charge_table_growth(owner: usize, bytes: usize) -> Result<(), Error> {
+    let _ = (owner, bytes);
+    Ok(())
+}
+
 /// Gives environment `owner` a root capability over `object`; returns its slot.
 pub fn insert_root(owner: u64, object: Object, rights: Rights) -> Result<usize, Error> {
-    if CAPS.lock().live() >= MAX_TOTAL_CAPS {
-        return Err(Error::TableFull);
-    }
-    let slot = CAPS.lock().insert_root(env_index(owner), object, rights).map_err(error)?;
+    let slot = {
+        let mut caps = CAPS.lock();
+        room(&caps, env_index(owner))?;
+        caps.insert_root(env_index(owner), object, rights).map_err(error)?
+    };
     counted(object, 1);
     Ok(slot)
 }
@@ -62,15 +84,18 @@ fn counted(object: Object, delta: i32) {
 
 /// Moves `owner`'s root capability `slot` (no grants) to environment `to`; returns the new slot.
 pub fn give(owner: u64, slot: u64, to: u64) -> Result<usize, Error> {
-    CAPS.lock().give(env_index(owner), slot, env_index(to)).map_err(error)
+    let mut caps = CAPS.lock();
+    match caps.growth(env_index(to)) {
+        0 => {}
+        bytes => charge_table_growth(env_index(to), bytes)?,
+    }
+    caps.give(env_index(owner), slot, env_index(to)).map_err(error)
 }
 
 /// Grants environment `to` a capability derived from `owner`'s `slot`; returns the new slot.
 pub fn grant_from(owner: u64, slot: u64, to: u64, rights: Rights) -> Result<usize, Error> {
     let mut caps = CAPS.lock();
-    if caps.live() >= MAX_TOTAL_CAPS {
-        return Err(Error::TableFull);
-    }
+    room(&caps, env_index(to))?;
     let new = caps.grant(env_index(owner), slot, env_index(to), rights).map_err(error)?;
     let (object, _) = caps.lookup(env_index(to), new as u64).map_err(error)?;
     drop(caps);

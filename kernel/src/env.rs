@@ -131,10 +131,8 @@ pub struct Env {
     pub slice_end_pending: bool,
     /// Its data-segment selectors (DS, ES, FS, GS) while it is not running.
     pub selectors: [u16; 4],
-    /// A `cap_revoke` restarted in bounded pieces (`syscall/cap.rs`): the slot and how many
-    /// capabilities the pieces so far removed (the last piece returns the total).
-    pub revoking: Option<(u64, u64)>,
-    /// A call restarted in pieces (`page_map`, `console_write`): which, and how far it got
+    /// A call restarted in pieces (`page_map`, `console_write`, `cap_revoke`, `cap_delete`,
+    /// `page_free`): which, and how far it got
     /// (`syscall::resumed`).
     pub restart: Option<([u64; 6], u64)>,
     /// Whether TLB entries tagged with its PCID may be stale (new environment, or pages unmapped
@@ -179,7 +177,6 @@ impl Env {
             notify: 0,
             irq_lines: 0,
             irq_pending: 0,
-            revoking: None,
             restart: None,
         }
     }

@@ -1,25 +1,31 @@
 //! The environment table: every environment that exists, by table index, and which one runs.
 //!
-//! The table holds at most `abi::MAX_ENVS` environments; an id is a table index plus a generation,
-//! so a stale id never names a newer environment (an index whose generation would wrap is retired).
+//! The table holds at most `abi::MAX_ENVS` environments (4,096; each record is boxed, so an empty
+//! index costs a pointer, and the kernel heap's reserve bounds how many exist at once); an id is a
+//! table index plus a generation, so a stale id never names a newer environment (an index whose
+//! generation would wrap is retired). Indices are handed out lowest first and the scans (the run
+//! queue's among them) stop at the highest index in use.
 //! Every change to an environment's scheduling state is published in the read-only environment
 //! table window ([`publish`]). One lock covers the table; the run queue (`sched.rs`) switches
 //! under it. Lock order: this lock may be held while the capability space's is taken, never the
 //! other way round. This file calls only `env`, `windows` and `stats`.
 use crate::env::{Env, PctState};
 use abi::{env_id, env_index, MAX_ENVS};
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 /// Every environment, and the index of the running one.
 pub struct Table {
-    envs: Vec<Option<Env>>,
-    generations: [u32; MAX_ENVS],
+    envs: Vec<Option<Box<Env>>>,
+    generations: Vec<u32>,
+    /// One past the highest index in use (the scans stop there).
+    top: usize,
     /// Index of the running environment (meaningful while any exists).
     pub current: usize,
 }
 
-/// The last generation an environment-table index can have (ids keep 21 bits of it).
-const MAX_GENERATION: u32 = 0x1f_ffff;
+/// The last generation an environment-table index can have (ids keep `abi::ENV_GENERATION_MASK`).
+const MAX_GENERATION: u32 = abi::ENV_GENERATION_MASK as u32;
 
 static TABLE: spin::Mutex<Option<Table>> = spin::Mutex::new(None);
 
@@ -27,7 +33,7 @@ static TABLE: spin::Mutex<Option<Table>> = spin::Mutex::new(None);
 pub fn init() {
     let mut envs = Vec::new();
     envs.resize_with(MAX_ENVS, || None);
-    *TABLE.lock() = Some(Table { envs, generations: [0; MAX_ENVS], current: 0 });
+    *TABLE.lock() = Some(Table { envs, generations: alloc::vec![0; MAX_ENVS], top: 0, current: 0 });
 }
 
 /// Runs `f` on the whole table, under its lock (the run queue's switches).
@@ -40,28 +46,30 @@ impl Table {
     /// The environment at table index `i`, if one lives there.
     #[inline(always)]
     pub fn get_mut(&mut self, i: usize) -> Option<&mut Env> {
-        self.envs.get_mut(i)?.as_mut()
+        self.envs.get_mut(i)?.as_deref_mut()
     }
 
     /// The first runnable environment after index `i`, wrapping round, other than `i` itself.
     #[inline(always)]
     pub fn runnable_after(&self, i: usize) -> Option<usize> {
-        let runnable = |e: &Option<Env>| e.as_ref().is_some_and(|e| e.runnable);
+        let runnable = |e: &Option<Box<Env>>| e.as_ref().is_some_and(|e| e.runnable);
         let after = i + 1;
-        let later = self.envs.get(after..).and_then(|rest| rest.iter().position(runnable)).map(|k| after + k);
-        later.or_else(|| self.envs.get(..i)?.iter().position(runnable))
+        // `i` may be past the highest index in use (its environment just ended).
+        let used = &self.envs[..self.top];
+        let later = used.get(after..).and_then(|rest| rest.iter().position(runnable)).map(|k| after + k);
+        later.or_else(|| used[..i.min(used.len())].iter().position(runnable))
     }
 
     /// The running environment.
     pub fn current_mut(&mut self) -> &mut Env {
         let current = self.current;
-        self.envs[current].as_mut().expect("no running environment")
+        self.envs[current].as_deref_mut().expect("no running environment")
     }
 
     /// The live environments at table indices `i` and `j` (distinct, in range) at once.
     pub fn two_mut(&mut self, i: usize, j: usize) -> Option<(&mut Env, &mut Env)> {
         let (low, high) = self.envs.split_at_mut(i.max(j));
-        let (x, y) = (low[i.min(j)].as_mut()?, high[0].as_mut()?);
+        let (x, y) = (low[i.min(j)].as_deref_mut()?, high[0].as_deref_mut()?);
         Some(if i < j { (x, y) } else { (y, x) })
     }
 }
@@ -90,7 +98,7 @@ pub fn current_root() -> u64 {
 /// Runs `f` on the live environment with id `id`, or returns `None` if there is none (never
 /// existed, or ended: its generation moved on).
 pub fn with_env<R>(id: u64, f: impl FnOnce(&mut Env) -> R) -> Option<R> {
-    with(|t| t.envs.get_mut(env_index(id))?.as_mut().filter(|e| e.id == id).map(f))
+    with(|t| t.envs.get_mut(env_index(id))?.as_deref_mut().filter(|e| e.id == id).map(f))
 }
 
 /// Runs `f` on two distinct live environments at once, or returns `None` if either is gone (or
@@ -108,17 +116,20 @@ pub fn with_two<R>(a: u64, b: u64, f: impl FnOnce(&mut Env, &mut Env) -> R) -> O
 
 /// Runs `f` on every live environment.
 pub fn for_each_env(mut f: impl FnMut(&mut Env)) {
-    with(|t| t.envs.iter_mut().flatten().for_each(&mut f));
+    with(|t| {
+        let top = t.top;
+        t.envs[..top].iter_mut().flatten().for_each(|env| f(env))
+    });
 }
 
 /// The ids of every live environment.
 pub fn ids() -> Vec<u64> {
-    with(|t| t.envs.iter().flatten().map(|e| e.id).collect())
+    with(|t| t.envs[..t.top].iter().flatten().map(|e| e.id).collect())
 }
 
 /// The ids of the environments `parent` created.
 pub fn children_of(parent: u64) -> Vec<u64> {
-    with(|t| t.envs.iter().flatten().filter(|e| e.parent == Some(parent)).map(|e| e.id).collect())
+    with(|t| t.envs[..t.top].iter().flatten().filter(|e| e.parent == Some(parent)).map(|e| e.id).collect())
 }
 
 /// Whether `ancestor` created `id`, directly or through its descendants.
@@ -136,9 +147,14 @@ pub fn is_ancestor(ancestor: u64, id: u64) -> bool {
 /// Reserves a table slot and builds an environment in it with `build(id)`. The new environment is
 /// not runnable until it is started.
 pub fn create<E>(build: impl FnOnce(u64) -> Result<Env, E>) -> Result<u64, Option<E>> {
+    if !crate::mem::heap::has_room() {
+        return Err(None);
+    }
     let id = with(|t| {
         // An index whose generation would wrap is retired, so an old id can never name a new one.
         let index = (0..MAX_ENVS).find(|&i| t.envs[i].is_none() && t.generations[i] < MAX_GENERATION)?;
+        // Reserved at once (the generation moved on): the environment is built outside the lock.
+        t.top = t.top.max(index + 1);
         t.generations[index] += 1;
         Some(env_id(index, t.generations[index]))
     })
@@ -147,13 +163,19 @@ pub fn create<E>(build: impl FnOnce(u64) -> Result<Env, E>) -> Result<u64, Optio
     publish(&env);
     crate::stats::set_name(env_index(id), &env.name, true);
     crate::stats::count(abi::stats::Counter::EnvsCreated);
-    with(|t| t.envs[env_index(id)] = Some(env));
+    with(|t| t.envs[env_index(id)] = Some(Box::new(env)));
     Ok(id)
 }
 
 /// Takes environment `id` out of the table (it is ending), if it is there.
 pub fn take(id: u64) -> Option<Env> {
-    with(|t| t.envs.get_mut(env_index(id))?.take_if(|e| e.id == id))
+    with(|t| {
+        let env = t.envs.get_mut(env_index(id))?.take_if(|e| e.id == id)?;
+        while t.top > 0 && t.envs[t.top - 1].is_none() {
+            t.top -= 1;
+        }
+        Some(*env)
+    })
 }
 
 /// Publishes `env`'s record in the read-only environment table.

@@ -7,7 +7,7 @@
 //! change. The window also carries the longest stretch the kernel ran with interrupts off
 //! (`arch::x86_64::irqoff`) and the timer tick's length in cycles, refreshed with the counters.
 use crate::arch::x86_64::{irqoff, lapic};
-use crate::mem::{owners, paging, phys};
+use crate::mem::{paging, phys};
 use abi::stats::{self, Counter, COUNTERS, COUNTERS_OFFSET, NAME_LEN, NAMES_OFFSET, RUN_TICKS_OFFSET};
 use abi::MAX_ENVS;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -17,12 +17,12 @@ static RUN_TICKS: [AtomicU64; MAX_ENVS] = [const { AtomicU64::new(0) }; MAX_ENVS
 /// Physical address of the window's page (0 until `init`).
 static PAGE: AtomicU64 = AtomicU64::new(0);
 
-/// Allocates the window's page and maps it in every address space.
+/// Allocates the window's pages (contiguous) and maps them in every address space.
 pub fn init() {
-    let page = owners::alloc_zeroed().expect("no memory for the statistics window");
+    let page = crate::windows::kernel_pages(stats::STATS_PAGES as u64).expect("no memory for the statistics window");
     PAGE.store(page, Ordering::Release);
     crate::stages::init(page);
-    paging::map_shared_window(stats::STATS_BASE, page, 1);
+    paging::map_shared_window(stats::STATS_BASE, page, stats::STATS_PAGES as u64);
 }
 
 fn bump(index: usize, by: u64) {
@@ -52,12 +52,13 @@ pub fn syscall(n: u64) {
 /// Records the name of the environment at table `index` (cut to fit), and clears its run ticks
 /// when the index is taken by a new environment (`fresh`).
 pub fn set_name(index: usize, name: &str, fresh: bool) {
-    if let (true, Some(t)) = (fresh, RUN_TICKS.get(index)) {
-        t.store(0, Ordering::Relaxed);
-    }
     let page = PAGE.load(Ordering::Acquire);
     if page == 0 || index >= MAX_ENVS {
         return;
+    }
+    if fresh {
+        RUN_TICKS[index].store(0, Ordering::Relaxed);
+        phys::write(page + (RUN_TICKS_OFFSET + index * 8) as u64, &0u64.to_le_bytes());
     }
     let mut record = [0u8; NAME_LEN];
     let name = stats::fit_name(name);
@@ -69,24 +70,22 @@ pub fn set_name(index: usize, name: &str, fresh: bool) {
 /// publishes the counters and run ticks.
 pub fn tick(running: Option<usize>) {
     count(Counter::TimerTicks);
-    if let Some(t) = running.and_then(|i| RUN_TICKS.get(i)) {
-        t.store(t.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    let page = PAGE.load(Ordering::Acquire);
+    if let (Some(i), true) = (running.filter(|&i| i < MAX_ENVS), page != 0) {
+        let ticks = RUN_TICKS[i].load(Ordering::Relaxed) + 1;
+        RUN_TICKS[i].store(ticks, Ordering::Relaxed);
+        phys::write(page + (RUN_TICKS_OFFSET + i * 8) as u64, &ticks.to_le_bytes());
     }
     publish();
 }
 
-/// Copies the counters and run ticks to the window (at every tick, and when an environment ends,
-/// so a program started after another ended sees everything it did).
+/// Copies the counters to the window (at every tick, and when an environment ends, so a program
+/// started after another ended sees everything it did). Run ticks are written as they change.
 pub fn publish() {
     let page = PAGE.load(Ordering::Acquire);
     if page == 0 {
         return;
     }
-    let mut bytes = [0u8; MAX_ENVS * 8];
-    for (chunk, t) in bytes.chunks_exact_mut(8).zip(&RUN_TICKS) {
-        chunk.copy_from_slice(&t.load(Ordering::Relaxed).to_le_bytes());
-    }
-    phys::write(page + RUN_TICKS_OFFSET as u64, &bytes);
     let mut bytes = [0u8; COUNTERS * 8];
     for (chunk, c) in bytes.chunks_exact_mut(8).zip(&COUNTS) {
         chunk.copy_from_slice(&c.load(Ordering::Relaxed).to_le_bytes());

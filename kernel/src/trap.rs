@@ -8,7 +8,7 @@
 //! panics, with one exception: a fault on the instruction that returns to ring 3 is caused by the
 //! user state being restored, so it ends the environment instead.
 use crate::arch::x86_64::entry::{self, TrapFrame};
-use crate::arch::x86_64::{cpu, idt, irqoff, lapic, legacy};
+use crate::arch::x86_64::{cpu, idt, lapic, legacy};
 use crate::teardown::Outcome;
 use crate::{envs, exit, idle, sched, wait};
 use crate::{uaccess, upcall};
@@ -19,11 +19,9 @@ use alloc::string::String;
 #[allow(unsafe_code)] // An entry symbol for the stub: `no_mangle` is unsafe to declare.
 #[unsafe(no_mangle)]
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
-    irqoff::enter();
     crate::stages::stamp(abi::stages::Point::Dispatch);
     dispatch(frame);
     crate::stages::stamp(abi::stages::Point::Done);
-    irqoff::leave();
 }
 
 fn dispatch(frame: &mut TrapFrame) {

@@ -23,13 +23,24 @@ pub fn init() {
     }
     ENTRIES.store(count, Ordering::Relaxed);
     REFS.store(refs, Ordering::Release);
-    let env_table = owners::alloc_zeroed().expect("no memory for the environment table");
+    let env_table = kernel_pages(abi::layout::ENV_WINDOW_PAGES).expect("no memory for the environment table");
     ENV_TABLE.store(env_table, Ordering::Release);
     paging::map_shared_window(abi::layout::PAGE_OWNERS_BASE, table, pages);
     paging::map_shared_window(abi::layout::PAGE_REFS_BASE, refs, pages);
-    paging::map_shared_window(abi::layout::ENV_TABLE_BASE, env_table, 1);
+    paging::map_shared_window(abi::layout::ENV_TABLE_BASE, env_table, abi::layout::ENV_WINDOW_PAGES);
     write_sysinfo(|info| (info.total_pages, info.frames) = (frames::usable_count(), count));
     log::info!("ownership table of {count} pages at {table:#x} ({pages} frames)");
+}
+
+/// `pages` contiguous zeroed frames the kernel keeps for a window (recorded as the kernel's in the
+/// ownership table); the first one's physical address.
+pub fn kernel_pages(pages: u64) -> Option<u64> {
+    let first = frames::alloc_contiguous(pages)?;
+    for p in 0..pages {
+        phys::zero_frame(first + p * PAGE_SIZE);
+        owners::set(first + p * PAGE_SIZE, abi::layout::OWNER_KERNEL);
+    }
+    Some(first)
 }
 
 /// How many pages the capability-count table describes (0 until `init`).
@@ -124,7 +135,8 @@ pub fn publish_boot_args(args: &str) -> bool {
     true
 }
 
-/// Physical address of the environment table page (0 until `init`).
+/// Physical address of the environment table's first page (0 until `init`; its
+/// `ENV_WINDOW_PAGES` pages are contiguous).
 static ENV_TABLE: AtomicU64 = AtomicU64::new(0);
 
 /// Publishes environment table record `index` (read-only to every environment) under the sequence
@@ -135,7 +147,7 @@ pub fn publish_env(index: usize, info: abi::EnvInfo) {
     let table = ENV_TABLE.load(Ordering::Acquire);
     if table != 0 && index < abi::MAX_ENVS {
         let sequence = (abi::layout::ENV_SEQ_BASE - abi::layout::ENV_TABLE_BASE) as usize + index * 8;
-        phys::write_u32s_sequenced(table, sequence, index * 16, &[info.id, info.parent, info.state, info.pages]);
+        phys::write_u32s_sequenced(table, abi::layout::ENV_WINDOW_PAGES, sequence, index * 16, &[info.id, info.parent, info.state, info.pages]);
     }
 }
 

@@ -261,7 +261,12 @@ fn boot(test: &IntegrationTest, context: &Context) -> Result<Captured, String> {
                 initrd: initrd.as_deref().unwrap_or(&context.artifacts.initrd),
                 cmdline: &cmdline,
             };
-            qemu::qemu_command(context.accel, test.mem(), &media, Serial::Stdio)
+            let mut command = qemu::qemu_command(context.accel, test.mem(), &media, Serial::Stdio);
+            if test.icount && context.accel == Accel::Tcg {
+                command.args(crate::tests::ICOUNT);
+            }
+            command.args(test.qemu_args);
+            command
         }
         Boot::Iso => {
             context

@@ -49,8 +49,9 @@ const USED_AT: usize = 48;
 /// How many times an end was registered or dropped (see `Shared::count`).
 const CHANGES_AT: usize = 56;
 const HOLDERS_AT: usize = 64;
-/// Holder entries: `id`, `readers`, `writers`, spare (32 bytes each).
-const HOLDERS: usize = abi::MAX_ENVS;
+/// Holder entries: `id`, `readers`, `writers`, spare (32 bytes each): the most environments one
+/// pipe can have holding an end (its control page's room; a library limit, not the kernel's).
+const HOLDERS: usize = 64;
 const HOLDER_SIZE: usize = 32;
 /// How many environments sleep on a word of the header (`region::wait_word`): readers on
 /// `HEAD_AT` (waiting for data), writers on `TAIL_AT` (waiting for room), either on a lock word.

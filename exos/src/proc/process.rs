@@ -21,7 +21,8 @@ use crate::rt::private::EXOS_PRIVATE;
 use crate::sys::shared::Mapped;
 use crate::sys::syscall::*;
 use crate::sys::{vm, wait};
-use abi::{env_index, Error, MapUpdate, Rights, ANY_PAGE, MAX_ENVS};
+use abi::{env_index, Error, MapUpdate, Rights, ANY_PAGE};
+use crate::layout::MAX_CHILDREN;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 pub const SIGINT: u32 = 2;
@@ -138,7 +139,7 @@ pub(crate) fn forget_child(child: u64) {
 
 /// Capability slots (+1) of the children's status pages, by child number. Only the parent's own
 /// view matters; a child clears its copy in [`after_fork_child`].
-static STATUS_SLOTS: [AtomicU64; MAX_ENVS] = [const { AtomicU64::new(0) }; MAX_ENVS];
+static STATUS_SLOTS: [AtomicU64; MAX_CHILDREN] = [const { AtomicU64::new(0) }; MAX_CHILDREN];
 /// Children whose end was already announced with SIGCHLD (bit per child number).
 static ANNOUNCED: AtomicU64 = AtomicU64::new(0);
 
@@ -163,7 +164,7 @@ fn number(child: u64) -> Option<usize> {
 }
 
 /// Ids of the children, by child number (0: none).
-static CHILD_IDS: [AtomicU64; MAX_ENVS] = [const { AtomicU64::new(0) }; MAX_ENVS];
+static CHILD_IDS: [AtomicU64; MAX_CHILDREN] = [const { AtomicU64::new(0) }; MAX_CHILDREN];
 
 fn alive(child: u64) -> bool {
     u64::from(vm::env_id(env_index(child))) == child
@@ -247,10 +248,10 @@ pub fn sleep_ms(ms: u64) {
 }
 
 /// The signal a parent ended a child with (by child number), reported by `wait`.
-static KILLED_WITH: [AtomicU64; MAX_ENVS] = [const { AtomicU64::new(0) }; MAX_ENVS];
+static KILLED_WITH: [AtomicU64; MAX_CHILDREN] = [const { AtomicU64::new(0) }; MAX_CHILDREN];
 /// Children the parent sent a signal whose default action ends them (so an exit code of
 /// 128 + n reads as that signal).
-static SIGNAL_EXIT: [AtomicU64; MAX_ENVS] = [const { AtomicU64::new(0) }; MAX_ENVS];
+static SIGNAL_EXIT: [AtomicU64; MAX_CHILDREN] = [const { AtomicU64::new(0) }; MAX_CHILDREN];
 
 /// Sends signal `sig` to `pid`, which must be this process or one of its children.
 /// Errors: `NoSuchEnv` for anyone else, `BadArgument` for an unknown signal.

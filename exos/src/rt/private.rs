@@ -12,8 +12,8 @@ pub(crate) const MAX_RETIRED: usize = 128;
 pub struct Private {
     /// This process's environment id (0 until known).
     pub self_id: AtomicU64,
-    /// Capability slots (+1) over children's environments, by table index.
-    pub children: [AtomicU64; abi::MAX_ENVS],
+    /// Capability slots (+1) over children's environments, by child number.
+    pub children: [AtomicU64; crate::layout::MAX_CHILDREN],
     pub(crate) retired_count: AtomicUsize,
     /// `slot | frame << 12` of retired root capabilities.
     pub(crate) retired: [AtomicU64; MAX_RETIRED],
@@ -30,7 +30,7 @@ const _: () = assert!(size_of::<Private>() == 4096);
 
 pub static EXOS_PRIVATE: Private = Private {
     self_id: AtomicU64::new(0),
-    children: [const { AtomicU64::new(0) }; abi::MAX_ENVS],
+    children: [const { AtomicU64::new(0) }; crate::layout::MAX_CHILDREN],
     retired_count: AtomicUsize::new(0),
     retired: [const { AtomicU64::new(0) }; MAX_RETIRED],
     reclaim: [const { AtomicU64::new(0) }; 16],

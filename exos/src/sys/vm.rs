@@ -156,8 +156,8 @@ pub fn env_id(index: usize) -> u32 {
 /// `abi::layout::ENV_SEQ_BASE`): odd while the kernel changes the record, two more after each change.
 pub fn env_sequence(index: usize) -> u64 {
     let at = abi::layout::ENV_SEQ_BASE + (index % abi::MAX_ENVS) as u64 * 8;
-    // SAFETY: the sequence words are MAX_ENVS aligned u64s in the same read-only page as the
-    // environment table; `at` is one of them (index reduced above); only loaded.
+    // SAFETY: the sequence words are MAX_ENVS aligned u64s in the read-only environment table
+    // window; `at` is one of them (index reduced above); only loaded.
     unsafe { AtomicU64::from_ptr(at as *mut u64) }.load(Ordering::Relaxed)
 }
 
@@ -311,10 +311,11 @@ fn for_each_present<E>(table: u64, indices: core::ops::Range<u64>, mut f: impl F
 
 
 /// The u64 at byte `offset` of the kernel's statistics window (`abi::stats`; clamped to an
-/// aligned word inside its page).
+/// aligned word inside its `STATS_PAGES` pages).
 pub fn stats_word(offset: usize) -> u64 {
-    let offset = offset.min(4096 - 8) & !7;
-    // SAFETY: the kernel maps the statistics page read-only at STATS_BASE in every address space;
-    // `offset` is clamped to an aligned u64 inside that page; volatile: the kernel writes it.
+    let offset = offset.min(abi::stats::STATS_PAGES * 4096 - 8) & !7;
+    // SAFETY: the kernel maps the statistics window (STATS_PAGES pages) read-only at STATS_BASE in
+    // every address space; `offset` is clamped to an aligned u64 inside it; volatile: the kernel
+    // writes it.
     unsafe { core::ptr::read_volatile((abi::stats::STATS_BASE + offset as u64) as *const u64) }
 }

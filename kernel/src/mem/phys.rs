@@ -107,30 +107,30 @@ pub fn read_u32(pa: u64) -> u32 {
     unsafe { (to_virt(pa) as *const u32).read_volatile() }
 }
 
-/// Writes `values` as consecutive `u32`s at byte `record` (4-byte aligned) of the frame at `frame`
-/// inside the bracket of the `u64` sequence word at byte `sequence` (8-byte aligned) of the same
-/// frame: the word goes to the odd value of `abi::seqlock::bracket`, the values are stored, the
+/// Writes `values` as consecutive `u32`s at byte `record` (4-byte aligned) of the `frames`
+/// contiguous frames from `frame` inside the bracket of the `u64` sequence word at byte `sequence`
+/// (8-byte aligned) of the same run: the word goes to the odd value of `abi::seqlock::bracket`, the values are stored, the
 /// word goes to the even one; every store volatile, in kernel-owned memory user space may only
 /// read (a published table's record). Inlined with one check: this runs on every protected control
 /// transfer and every `page_alloc`, and a caller's constant offsets fold the bounds away.
 #[inline(always)]
-pub fn write_u32s_sequenced<const N: usize>(frame: u64, sequence: usize, record: usize, values: &[u32; N]) {
-    let size = PAGE_SIZE as usize;
+pub fn write_u32s_sequenced<const N: usize>(frame: u64, frames: u64, sequence: usize, record: usize, values: &[u32; N]) {
+    let size = (frames * PAGE_SIZE) as usize;
     assert!(
         frame.is_multiple_of(PAGE_SIZE) && sequence.is_multiple_of(8) && sequence <= size - 8 && record.is_multiple_of(4) && record <= size - 4 * N,
-        "a sequenced record outside its frame"
+        "a sequenced record outside its frames"
     );
-    check(frame, PAGE_SIZE);
+    check(frame, size as u64);
     let word = (to_virt(frame) + sequence as u64) as *mut u64;
     let base = (to_virt(frame) + record as u64) as *mut u32;
-    // SAFETY: both addresses are mapped (the frame is checked), aligned and inside that frame
+    // SAFETY: both addresses are mapped (the run is checked), aligned and inside that run
     // (asserted); the kernel owns these tables and holds no reference into them.
     let (odd, even) = abi::seqlock::bracket(unsafe { word.read_volatile() });
     // SAFETY: as above.
     unsafe { word.write_volatile(odd) };
     fence(Ordering::Release);
     for (i, &value) in values.iter().enumerate() {
-        // SAFETY: as above (`i` < N, and the record fits in the frame).
+        // SAFETY: as above (`i` < N, and the record fits in the run).
         unsafe { base.add(i).write_volatile(value) };
     }
     fence(Ordering::Release);

@@ -1,5 +1,6 @@
 //! `cap_*` calls: granting, revoking and deleting capabilities.
-use super::{NoValue, SysResult};
+use super::SysResult;
+use crate::arch::x86_64::entry::TrapFrame;
 use crate::bind::Progress;
 use crate::env::PctState;
 use crate::{bind, cap, envs};
@@ -30,33 +31,32 @@ pub fn sys_cap_grant(slot: u64, env: u64, rights: u64) -> SysResult {
     Ok(new as u64)
 }
 
-/// `cap_revoke(slot)` by the running environment: returns how many capabilities went. A large
-/// revocation goes in bounded pieces, the call restarting itself ([`NoValue::Restart`]) until it
-/// is complete; the count of the pieces so far is kept in the environment's record.
-pub fn sys_cap_revoke(slot: u64) -> SysResult {
-    let (id, before) = envs::with_current(|env| {
-        let before = env.revoking.take().filter(|&(s, _)| s == slot).map_or(0, |(_, n)| n);
-        (env.id, before)
-    });
+/// `cap_revoke(slot)` by the running environment, the slot in `rdi`: returns how many
+/// capabilities went. A large revocation goes in bounded pieces, the call restarting itself
+/// (`syscall::again`) until it is complete; the pieces' count so far is kept in the environment's
+/// record (`syscall::resumed`).
+pub fn sys_cap_revoke(regs: &mut TrapFrame) -> SysResult {
+    let slot = regs.rdi;
+    let before = super::resumed(regs);
+    let id = envs::with_current(|env| env.id);
     match bind::revoke_some(id, slot)? {
         Progress::Done(n) => Ok(before + n),
-        Progress::Again(n) => {
-            envs::with_current(|env| env.revoking = Some((slot, before + n)));
-            Err(NoValue::Restart)
-        }
+        Progress::Again(n) => Err(super::again(regs, before + n)),
     }
 }
 
-/// `cap_delete(slot)` by the running environment (in bounded pieces, restarting, like `cap_revoke`).
-pub fn sys_cap_delete(slot: u64) -> SysResult {
+/// `cap_delete(slot)` by the running environment, the slot in `rdi` (in bounded pieces,
+/// restarting, like `cap_revoke`).
+pub fn sys_cap_delete(regs: &mut TrapFrame) -> SysResult {
+    let slot = regs.rdi;
     let id = envs::with_current(|env| env.id);
-    finish(bind::delete_some(id, slot)?)
+    finish(regs, bind::delete_some(id, slot)?)
 }
 
 /// The result of a bounded deletion: 0 when complete, else the call restarts.
-pub fn finish(progress: Progress) -> SysResult {
+pub fn finish(regs: &mut TrapFrame, progress: Progress) -> SysResult {
     match progress {
         Progress::Done(_) => Ok(0),
-        Progress::Again(_) => Err(NoValue::Restart),
+        Progress::Again(n) => Err(super::again(regs, n)),
     }
 }

@@ -17,7 +17,6 @@ mod slice;
 mod table;
 
 use crate::arch::x86_64::entry::TrapFrame;
-use crate::arch::x86_64::irqoff;
 use crate::stages::stamp;
 use abi::stages::Point;
 use abi::Error;
@@ -28,13 +27,9 @@ pub enum NoValue {
     Error(Error),
     /// The registers to return to are already in the frame: the caller's own result, saved before
     /// the CPU moved to another environment, or that environment's registers (the calls that
-    /// switch environments), or a count with an error (`page_map` stopped at a failure).
+    /// switch environments), or a count with an error (`page_map` stopped at a failure), or the
+    /// call itself, to be made again ([`again`]).
     InFrame,
-    /// The call did a bounded piece of its work and more is left: the caller is sent back to its
-    /// `syscall` instruction with its registers untouched, so it makes the same call again (after
-    /// any interrupt that became pending, with interrupts on in between). docs/ABI.md, "Bounded
-    /// kernel work".
-    Restart,
 }
 
 impl From<Error> for NoValue {
@@ -53,7 +48,6 @@ pub type SysResult = Result<u64, NoValue>;
 #[allow(unsafe_code)] // An entry symbol for the stub: `no_mangle` is unsafe to declare.
 #[unsafe(no_mangle)]
 extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
-    irqoff::enter();
     stamp(Point::Dispatch);
     crate::stats::syscall(frame.rax);
     stamp(Point::Decoded);
@@ -65,7 +59,6 @@ extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
         (frame.rax, frame.rdx) = (Error::BadSysnum.code(), 0);
     }
     stamp(Point::Done);
-    irqoff::leave();
 }
 
 /// What identifies a call restarted in pieces (`Env::restart` keeps it with how far its earlier
@@ -81,11 +74,16 @@ pub fn resumed(frame: &TrapFrame) -> u64 {
     crate::envs::with_current(|env| env.restart.take().filter(|(k, _)| *k == key).map_or(0, |(_, done)| done))
 }
 
-/// The call in `frame` has done `done` and must run again: records it and restarts it.
-pub fn again(frame: &TrapFrame, done: u64) -> NoValue {
+/// The call in `frame` did a bounded piece of its work (`done` so far) and more is left: records
+/// how far it got and sends the caller back to its `syscall` instruction with its registers
+/// untouched (`rax` still the call number, the arguments in theirs; `syscall` is two bytes, 0f 05),
+/// so it makes the same call again after any interrupt that became pending. docs/ABI.md, "Bounded
+/// kernel work".
+pub fn again(frame: &mut TrapFrame, done: u64) -> NoValue {
     let key = restart_key(frame);
     crate::envs::with_current(|env| env.restart = Some((key, done)));
-    NoValue::Restart
+    frame.rip -= 2;
+    NoValue::InFrame
 }
 
 /// Encodes `result` in `rax`/`rdx` (see `abi`'s register convention).
@@ -95,8 +93,5 @@ fn reply(frame: &mut TrapFrame, result: SysResult) {
         Ok(value) => (frame.rax, frame.rdx) = (0, value),
         Err(NoValue::Error(e)) => (frame.rax, frame.rdx) = (e.code(), 0),
         Err(NoValue::InFrame) => {}
-        // `rax` still holds the call number and the arguments their registers; `syscall` is two
-        // bytes long (0f 05).
-        Err(NoValue::Restart) => frame.rip -= 2,
     }
 }

@@ -55,8 +55,9 @@ fn take_frame(id: u64, frame: u64) -> SysResult {
     }
 }
 
-/// `page_free(slot)`.
-pub fn sys_page_free(slot: u64) -> SysResult {
+/// `page_free(slot)`, the slot in `rdi` (in bounded pieces, restarting, like `cap_delete`).
+pub fn sys_page_free(regs: &mut TrapFrame) -> SysResult {
+    let slot = regs.rdi;
     let id = envs::with_current(|env| env.id);
     if !matches!(cap::check(id, slot, Rights::NONE)?, Object::Page(_)) {
         return Err(Error::WrongType.into());
@@ -64,107 +65,129 @@ pub fn sys_page_free(slot: u64) -> SysResult {
     if !cap::is_root(id, slot)? {
         return Err(Error::NoRights.into());
     }
-    super::cap::finish(bind::delete_some(id, slot)?)
+    super::cap::finish(regs, bind::delete_some(id, slot)?)
 }
 
 /// Updates a `page_map` call reads onto the stack; larger batches go through the heap.
 const INLINE_UPDATES: usize = 8;
 
-/// The most updates one kernel entry applies (and at most [`PIECE_PAGES`] pages): a larger batch
-/// is applied in pieces, the call restarting itself (`NoValue::Restart`) after each, so no entry
-/// runs long with interrupts off (128 grant-maps, the dearest update, take about 2 ms under TCG,
-/// a fifth of a tick; docs/ABI.md, "Bounded kernel work").
+
+/// The most updates one kernel entry applies: a larger batch is applied in pieces, the call
+/// restarting itself (`syscall::again`) after each, so no entry runs long with interrupts off
+/// (128 grant-maps, the dearest update, take about 2 ms under TCG, a fifth of a tick; docs/ABI.md,
+/// "Bounded kernel work"). The pages one call changes stay bounded by `MAX_MAP_PAGES`.
 pub const PIECE_UPDATES: usize = 128;
-/// The most pages one piece changes (one `PROTECT_RANGE` update is never split).
-pub const PIECE_PAGES: u64 = 1024;
 
 /// `page_map(env, updates, count)`, the arguments in `rdi`, `rsi`, `rdx`: returns the number
 /// applied; on a failure, `rax` is its error and `rdx` still the number applied before it.
-/// A batch of more than [`PIECE_UPDATES`] goes in pieces: the environment's record keeps how far
-/// the call got (`syscall::resumed`).
+/// A batch of more than [`PIECE_UPDATES`] goes in pieces ([`map_in_pieces`]); a smaller one, the
+/// common case, takes the direct path.
 pub fn sys_page_map(regs: &mut TrapFrame) -> SysResult {
     let (target, updates, count) = (regs.rdi, regs.rsi, regs.rdx);
     if count > MAX_MAP_BATCH {
         return Err(Error::TooLong.into());
     }
-    let resumed = if count as usize > PIECE_UPDATES { super::resumed(regs) } else { 0 };
-    let (done, outcome) = map_piece(target, updates, count, resumed)?;
-    match outcome {
-        Piece::Complete => Ok(done),
-        Piece::More => Err(super::again(regs, done)),
-        Piece::Failed(e) => {
+    if count as usize > PIECE_UPDATES {
+        return map_in_pieces(regs);
+    }
+    let target = target_of(target)?;
+    // Small batches (the common case: one protection change) are read onto the stack; the
+    // allocator costs more than the rest of the call.
+    let mut inline = [0u8; INLINE_UPDATES * MapUpdate::SIZE];
+    let mut heap = alloc::vec::Vec::new();
+    let bytes: &mut [u8] = if count as usize <= INLINE_UPDATES {
+        &mut inline[..count as usize * MapUpdate::SIZE]
+    } else {
+        heap.resize(count as usize * MapUpdate::SIZE, 0);
+        &mut heap
+    };
+    uaccess::copy_from_user(envs::current_root(), updates, bytes)?;
+    check_pages(bytes)?;
+    crate::stages::stamp(abi::stages::Point::Checked);
+    let (done, failure) = apply_batch(target, bytes);
+    match failure {
+        None => Ok(done),
+        Some(e) => {
             (regs.rax, regs.rdx) = encode_partial(done, Some(e));
             Err(NoValue::InFrame)
         }
     }
 }
 
-/// How a piece of a `page_map` batch ended.
-enum Piece {
-    /// The whole batch is applied.
-    Complete,
-    /// This piece is applied; more updates are left.
-    More,
-    /// An update failed (the count says how many were applied before it).
-    Failed(Error),
-}
-
-/// Applies the updates of `page_map(target, updates, count)` from number `resumed` on, one piece;
-/// returns how many of the batch are applied in all, and how the piece ended.
+/// The environment a `page_map` changes: the caller (`SELF_ENV`) or the one its `slot` names
+/// with `WRITE`; with the caller's id.
 #[inline(always)]
-fn map_piece(target: u64, updates: u64, count: u64, resumed: u64) -> Result<(u64, Piece), NoValue> {
+fn target_of(target: u64) -> Result<(u64, u64), NoValue> {
     let caller = envs::with_current(|env| env.id);
-    let target = match target {
+    Ok((caller, match target {
         SELF_ENV => caller,
         slot => cap::env_of(caller, slot, Rights::WRITE)?,
-    };
-    // Small batches (the common case: one protection change) are read onto the stack; the
-    // allocator costs more than the rest of the call.
-    // The first piece reads the whole batch (its pages are checked at once); a resumed one reads
-    // only the updates it has left.
-    let first = if resumed == 0 { 0 } else { resumed.min(count) };
-    let read = (count - first) as usize;
-    let mut inline = [0u8; INLINE_UPDATES * MapUpdate::SIZE];
-    let mut heap = alloc::vec::Vec::new();
-    let bytes: &mut [u8] = if read <= INLINE_UPDATES {
-        &mut inline[..read * MapUpdate::SIZE]
-    } else {
-        heap.resize(read * MapUpdate::SIZE, 0);
-        &mut heap
-    };
-    uaccess::copy_from_user(envs::current_root(), updates + first * MapUpdate::SIZE as u64, bytes)?;
-    let update = |chunk: &[u8]| MapUpdate::from_bytes(chunk.try_into().expect("32-byte chunk"));
-    // The work per call is bounded by pages, a range counting as its own (each range's count is
-    // checked again when it is applied).
-    if first == 0 {
-        let pages = bytes.chunks_exact(MapUpdate::SIZE).fold(0u64, |sum, chunk| sum.saturating_add(update(chunk).pages()));
-        if pages > MAX_MAP_PAGES {
-            return Err(Error::TooLong.into());
-        }
+    }))
+}
+
+/// The work per call is bounded by pages, a range counting as its own (each range's count is
+/// checked again when it is applied): `TooLong` beyond `MAX_MAP_PAGES`.
+#[inline(always)]
+fn check_pages(bytes: &[u8]) -> Result<(), NoValue> {
+    let pages = bytes.chunks_exact(MapUpdate::SIZE).fold(0u64, |sum, chunk| {
+        sum.saturating_add(MapUpdate::from_bytes(chunk.try_into().expect("32-byte chunk")).pages())
+    });
+    if pages > MAX_MAP_PAGES {
+        return Err(Error::TooLong.into());
     }
-    crate::stages::stamp(abi::stages::Point::Checked);
+    Ok(())
+}
+
+/// Applies the updates in `bytes` to `target` = (caller, target), in order, stopping at the first
+/// failure: how many were applied, and the failure.
+#[inline(always)]
+fn apply_batch((caller, target): (u64, u64), bytes: &[u8]) -> (u64, Option<Error>) {
     let run = |env: &mut Env, mut giver: Option<&mut Env>| {
-        let mut pages = 0;
-        for (i, chunk) in bytes.chunks_exact(MapUpdate::SIZE).enumerate() {
-            if i == PIECE_UPDATES || pages >= PIECE_PAGES {
-                return (first + i as u64, Piece::More);
-            }
-            let update = update(chunk);
+        for (done, chunk) in bytes.chunks_exact(MapUpdate::SIZE).enumerate() {
+            let update = MapUpdate::from_bytes(chunk.try_into().expect("32-byte chunk"));
             if let Err(e) = bind::apply(env, caller, giver.as_deref_mut(), &update) {
-                return (first + i as u64, Piece::Failed(e));
+                return (done as u64, Some(e));
             }
-            pages += update.pages();
         }
-        (count, Piece::Complete)
+        ((bytes.len() / MapUpdate::SIZE) as u64, None)
     };
     let applied = if target == caller {
         envs::with_env(target, |env| run(env, None))
     } else {
         envs::with_two(caller, target, |me, env| run(env, Some(me)))
     };
-    let (done, piece) = applied.unwrap_or((first, Piece::Failed(Error::NoSuchEnv)));
-    crate::stats::add(abi::stats::Counter::MapUpdates, done - first);
-    Ok((done, piece))
+    let (done, failure) = applied.unwrap_or((0, Some(Error::NoSuchEnv)));
+    crate::stats::add(abi::stats::Counter::MapUpdates, done);
+    (done, failure)
+}
+
+/// A batch of more than [`PIECE_UPDATES`] updates: one piece of them per kernel entry, the call
+/// restarting itself until all are applied (the environment's record keeps how far it got,
+/// `syscall::resumed`). The first piece reads and checks the whole batch; a resumed one reads its
+/// own updates only.
+#[inline(never)]
+#[cold]
+fn map_in_pieces(regs: &mut TrapFrame) -> SysResult {
+    let (target, updates, count) = (regs.rdi, regs.rsi, regs.rdx);
+    let first = super::resumed(regs).min(count);
+    let target = target_of(target)?;
+    let read = if first == 0 { count } else { (count - first).min(PIECE_UPDATES as u64) };
+    let mut bytes = alloc::vec![0u8; read as usize * MapUpdate::SIZE];
+    uaccess::copy_from_user(envs::current_root(), updates + first * MapUpdate::SIZE as u64, &mut bytes)?;
+    if first == 0 {
+        check_pages(&bytes)?;
+    }
+    let piece = &bytes[..(read as usize).min(PIECE_UPDATES) * MapUpdate::SIZE];
+    let (done, failure) = apply_batch(target, piece);
+    let done = first + done;
+    match failure {
+        None if done == count => Ok(done),
+        None => Err(super::again(regs, done)),
+        Some(e) => {
+            (regs.rax, regs.rdx) = encode_partial(done, Some(e));
+            Err(NoValue::InFrame)
+        }
+    }
 }
 
 /// `page_set_vital(slot, vital)`.

@@ -31,16 +31,14 @@ pub(super) fn dispatch(regs: &mut TrapFrame) -> SysResult {
             page::sys_page_alloc(frame)
         }
         4 => {
-            let slot = regs.rdi;
-            page::sys_page_free(slot)
+            page::sys_page_free(regs)
         }
         5 => {
             let (slot, env, rights) = (regs.rdi, regs.rsi, regs.rdx);
             cap::sys_cap_grant(slot, env, rights)
         }
         6 => {
-            let slot = regs.rdi;
-            cap::sys_cap_revoke(slot)
+            cap::sys_cap_revoke(regs)
         }
         7 => {
             page::sys_page_map(regs)
@@ -93,8 +91,7 @@ pub(super) fn dispatch(regs: &mut TrapFrame) -> SysResult {
             env::sys_env_set_slice_upcall(enabled)
         }
         21 => {
-            let slot = regs.rdi;
-            cap::sys_cap_delete(slot)
+            cap::sys_cap_delete(regs)
         }
         22 => {
             let (env, ptr, len) = (regs.rdi, regs.rsi, regs.rdx);

@@ -111,7 +111,6 @@ pub fn syscall_entry_address() -> u64 {
 /// Leaves the kernel for good on this stack: copies `frame` into the frame slot, resets the stack to
 /// it and runs the common exit. Used for the first entry into ring 3 and after an environment ends.
 pub fn enter_user(frame: &TrapFrame) -> ! {
-    super::irqoff::leave();
     let slot = frame_slot();
     // SAFETY: the slot is the top of the trap stack, reserved for the frame. The caller holds no
     // borrow into that region (it is either running on the boot stack or about to abandon its own
@@ -166,6 +165,30 @@ core::arch::global_asm!(
     push %r13
     push %r14
     push %r15
+    .endm
+
+    // The interrupts-off stretch of this kernel entry (irqoff.rs): the entry stamps the time-stamp
+    // counter, the exit keeps the longest stretch. Clobber rax, rcx and rdx (saved in the frame,
+    // or about to be reloaded from it).
+    .macro IRQOFF_ENTER
+    rdtsc
+    shl $32, %rdx
+    or %rax, %rdx
+    mov %rdx, IRQOFF_ENTERED(%rip)
+    .endm
+
+    .macro IRQOFF_LEAVE
+    mov IRQOFF_ENTERED(%rip), %rcx
+    test %rcx, %rcx
+    jz .Lirqoff_done\@
+    rdtsc
+    shl $32, %rdx
+    or %rax, %rdx
+    sub %rcx, %rdx
+    cmp IRQOFF_LONGEST(%rip), %rdx
+    jbe .Lirqoff_done\@
+    mov %rdx, IRQOFF_LONGEST(%rip)
+.Lirqoff_done\@:
     .endm
 
     .macro FPU_SAVE
@@ -226,6 +249,7 @@ trap_common:
     je nmi_entry
     SAVE_GPRS
     cld
+    IRQOFF_ENTER
     testb $3, 144(%rsp)
     jz 2f
     cmpb $0, HAS_SMAP(%rip)
@@ -265,6 +289,7 @@ syscall_slow:
     push $0
     push ${syscall_vector}
     SAVE_GPRS
+    IRQOFF_ENTER
     STAMP {syscall_saved}
     stmxcsr SYSCALL_SSE+256(%rip)
     movaps %xmm0, SYSCALL_SSE+0(%rip)
@@ -291,6 +316,7 @@ syscall_slow:
 
     .global exit_to_user
 exit_to_user:
+    IRQOFF_LEAVE
     testb $3, 144(%rsp)
     jz 5f
     STAMP {exit}

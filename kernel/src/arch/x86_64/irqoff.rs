@@ -1,40 +1,27 @@
 //! The longest stretch the kernel ran with interrupts off: measured per kernel entry, from the
-//! dispatcher's first instruction ([`enter`]) to the return to ring 3 ([`leave`]), in time-stamp
-//! counter cycles, and kept as a running maximum since boot ([`longest`]), which the statistics
-//! window publishes (`exostat`, the hostile tests and the fuzzer read it).
+//! entry code's first instructions after saving the registers (`IRQOFF_ENTER` in entry.rs, for
+//! system calls and traps) to the common exit to ring 3 (`IRQOFF_LEAVE` at `exit_to_user`, which
+//! every return takes, `enter_user` included), in time-stamp counter cycles, kept as a running
+//! maximum since boot ([`longest`]) that the statistics window publishes (`exostat`, the hostile
+//! tests and the fuzzer read it).
 //!
-//! The kernel runs with interrupts off from entry to exit (entry.rs), so this is the longest time
-//! a device interrupt (the timer's included) could have waited. Only time inside a kernel entry
-//! counts: anything the kernel does with interrupts on, or while it halts the idle CPU, must call
-//! [`leave`] before and [`enter`] after. The two entry points cost a dozen instructions together.
-use super::cpu;
+//! The kernel runs with interrupts off from entry to exit, so this is the longest time a device
+//! interrupt (the timer's included) could have waited. Measuring in the entry code costs about a
+//! dozen instructions per kernel entry and no register pressure in the dispatchers. Only time
+//! inside a kernel entry may count: kernel code that halts the CPU or turns interrupts on must
+//! first fold the stretch so far into [`IRQOFF_LONGEST`] and restart it ([`IRQOFF_ENTERED`] = the
+//! counter) when interrupts are off again.
 use core::sync::atomic::{AtomicU64, Ordering};
 
-/// The counter when the current entry began (0: not inside a measured entry).
-static ENTERED: AtomicU64 = AtomicU64::new(0);
-/// The longest entry so far, in cycles.
-static LONGEST: AtomicU64 = AtomicU64::new(0);
-
-/// A kernel entry begins (interrupts are off).
-#[inline(always)]
-pub fn enter() {
-    ENTERED.store(cpu::rdtsc(), Ordering::Relaxed);
-}
-
-/// The kernel entry ends (about to return to ring 3, or to turn interrupts on).
-#[inline(always)]
-pub fn leave() {
-    let start = ENTERED.load(Ordering::Relaxed);
-    if start != 0 {
-        let took = cpu::rdtsc().wrapping_sub(start);
-        if took > LONGEST.load(Ordering::Relaxed) {
-            LONGEST.store(took, Ordering::Relaxed);
-        }
-        ENTERED.store(0, Ordering::Relaxed);
-    }
-}
+/// The counter when the current entry began (0 before the first entry: the boot's first return
+/// to ring 3 measures nothing). Written by the entry code.
+#[unsafe(no_mangle)]
+static IRQOFF_ENTERED: AtomicU64 = AtomicU64::new(0);
+/// The longest entry so far, in cycles. Written by the exit code.
+#[unsafe(no_mangle)]
+static IRQOFF_LONGEST: AtomicU64 = AtomicU64::new(0);
 
 /// The longest stretch with interrupts off so far, in cycles.
 pub fn longest() -> u64 {
-    LONGEST.load(Ordering::Relaxed)
+    IRQOFF_LONGEST.load(Ordering::Relaxed)
 }

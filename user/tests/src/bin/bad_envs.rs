@@ -11,6 +11,38 @@ use abi::{Error, MapUpdate, Rights, ANY_PAGE, MAX_ENVS};
 use exos::sys::syscall::*;
 use user::Checks;
 
+/// Where this program and its helpers share a page: word 0 = whose turn it is to create (helper
+/// `i` waits for `i + 1`), words `8i + 1`, `8i + 2` = helper `i`'s error code and count.
+const SHARED: u64 = 0x6100_0000;
+/// Helpers that create environments besides this program.
+const HELPERS: usize = 5;
+
+/// Creates environments until refused: how many, and the error.
+fn create_all() -> (usize, Result<(), Error>) {
+    let mut made = 0;
+    loop {
+        match sys_env_create(abi::ENV_RECORD_PAGES) {
+            Ok(_) => made += 1,
+            Err(e) => return (made, Err(e)),
+        }
+    }
+}
+
+/// A helper: when its turn comes, creates environments until refused and reports.
+extern "C" fn creator() -> ! {
+    let me = exos::ipc::region::self_id().unwrap_or(0);
+    let i = (0..HELPERS).find(|&i| user::page_word(SHARED, 8 * i + 7) == me).unwrap_or(0);
+    while user::page_word(SHARED, 0) != i as u64 + 1 {
+        let _ = sys_env_yield(abi::ANY_ENV);
+    }
+    let (made, failure) = create_all();
+    user::set_page_word(SHARED, 8 * i + 2, made as u64);
+    user::set_page_word(SHARED, 8 * i + 1, failure.err().map_or(0, |e| e.code()));
+    loop {
+        let _ = sys_env_yield(abi::ANY_ENV);
+    }
+}
+
 fn main() -> i64 {
     let mut c = Checks::new("bad_envs");
     let (pa, page) = sys_page_alloc(ANY_PAGE).expect("a page");
@@ -60,25 +92,41 @@ fn main() -> i64 {
     c.equal("map into the dead child", sys_page_map_into(slot, &[]), (0, Some(Error::NoSuchEnv)));
     c.equal("grant to the dead child", sys_cap_grant(page, child, Rights::READ), Err(Error::NoSuchEnv));
 
-    // Fill the environment table; creation must then fail cleanly.
-    let mut slots = [0u64; MAX_ENVS];
-    let mut made = 0;
-    let failure = loop {
-        match sys_env_create(user::child_pages()) {
-            Ok((_, s)) if made < MAX_ENVS => {
-                slots[made] = s;
-                made += 1;
-            }
-            Ok(_) => break Ok(()),
-            Err(e) => break Err(e),
-        }
-    };
-    c.equal("the table fills up", failure, Err(Error::NoMemory));
-    c.check("and holds nearly MAX_ENVS environments", made + 2 >= MAX_ENVS);
-    for s in &slots[..made / 2] {
-        let _ = sys_env_destroy(*s);
+    // Fill the environment table; creation must then fail cleanly. One environment's capability
+    // table (1,024 slots) cannot name all MAX_ENVS environments, so helpers create them too: each
+    // creates until refused and reports how many it made and why it stopped. The table is full
+    // when a creator is refused with `NoMemory` (a creator whose own capability table filled first
+    // is refused with `TableFull`).
+    let (_, shared) = sys_page_alloc(ANY_PAGE).expect("a shared page");
+    c.equal("map the shared page", sys_page_map(&[MapUpdate { op: MapUpdate::MAP, va: SHARED, slot: shared, rights: rw }]), (1, None));
+    let mut helpers = [0u64; HELPERS];
+    for (i, h) in helpers.iter_mut().enumerate() {
+        user::set_page_word(SHARED, 8 * i + 1, u64::MAX);
+        let (id, slot) = user::spawn(creator, &[(SHARED, shared)]).expect("a helper");
+        // Budget for a table's worth of bare environments, so the table fills before it runs out.
+        let budget = MAX_ENVS as u64 * abi::ENV_RECORD_PAGES;
+        c.equal("give a helper the budget of a full table", sys_budget_give(slot, budget), Ok(()));
+        user::set_page_word(SHARED, 8 * i + 7, id);
+        *h = slot;
     }
-    // The other half stays: the kernel ends them when this program exits.
+    let (made, failure) = create_all();
+    let mut made = made;
+    // No heap from here on: this program's capability table is full, so its heap cannot grow.
+    let mut failures = [failure; HELPERS + 1];
+    for (i, &h) in helpers.iter().enumerate() {
+        user::set_page_word(SHARED, 0, i as u64 + 1);
+        while user::page_word(SHARED, 8 * i + 1) == u64::MAX {
+            let _ = sys_env_yield(abi::ANY_ENV);
+        }
+        made += user::page_word(SHARED, 8 * i + 2) as usize;
+        failures[i + 1] = Error::from_code(user::page_word(SHARED, 8 * i + 1)).map_or(Ok(()), Err);
+        c.check("a helper is alive", h != 0);
+    }
+    c.equal("the table fills up", failures.iter().find(|f| **f != Err(Error::TableFull)).copied(), Some(Err(Error::NoMemory)));
+    c.check("and holds nearly MAX_ENVS environments", made + HELPERS + 2 >= MAX_ENVS);
+    let live = (0..MAX_ENVS).filter(|&i| exos::sys::vm::env_info(i).id != 0).count();
+    c.check("every index is in use", live + 2 >= MAX_ENVS);
+    // The helpers and what they made stay: the kernel ends them when this program exits.
     c.finish()
 }
 
