@@ -155,7 +155,7 @@ fn bomb(c: &mut Checks) {
         }
     }
     exos::println!("forks: fork bomb refused: {:?}", refused);
-    c.check("the bomb ran out of environments", matches!(refused, Some(Error::NoMemory | Error::TableFull | Error::QuotaExceeded)));
+    c.check("the bomb ran out of environments", matches!(refused, Some(Error::NoMemory | Error::OutOfMemory | Error::TableFull | Error::QuotaExceeded)));
     for pid in process::children().collect::<Vec<_>>() {
         let _ = process::kill(pid, SIGKILL);
         let _ = process::wait(pid);
