@@ -117,9 +117,9 @@ pub const CALLS: &[Call] = &[
         errors: &[
             ("Busy", "the page is in use: by another environment, by the caller, or by the kernel (its image, heap, page tables, the ownership table), or it is not RAM (device memory, holes)"),
             ("BadArgument", "`frame` is beyond physical memory"),
-            ("NoMemory", "`ANY_PAGE` and no page is free, or all environments together hold the budget set with `user_pages=N` (a revocation request starts, see \"Revocation and the abort protocol\")"),
             ("QuotaExceeded", "the caller already holds `PAGE_QUOTA` pages"),
-            ("TableFull", "the caller's capability table (1024 slots) is full, or all environments together hold 16384 capabilities"),
+            ("NoMemory", "`ANY_PAGE` and no page is free, or all environments together hold the budget set with `user_pages=N` (a revocation request starts, see \"Revocation and the abort protocol\"), or the kernel heap is down to its reserve (its capability would not fit)"),
+            ("TableFull", "the caller's capability table is full (it grows on demand up to 1024 slots)"),
         ],
         doc: "Allocates physical page number `frame`, or any free page when `frame` = `ANY_PAGE` (`u64::MAX`), zeroed, and puts a root capability with all rights (`rwxg`) for it in the caller's first free slot.",
         details: "",
@@ -157,7 +157,8 @@ pub const CALLS: &[Call] = &[
             ("NoRights", "`env` did not consent (not the caller, not a descendant of it, not the caller it is serving: checked before the slot); or the source lacks `GRANT`, or `rights` has a right the source lacks (amplification)"),
             ("BadArgument", "`rights` has undefined bits"),
             ("NoSuchEnv", "`env` is not a live environment (checked first)"),
-            ("TableFull", "`env`'s table is full, or all environments together hold 16384 capabilities"),
+            ("TableFull", "`env`'s table is full (1024 slots)"),
+            ("NoMemory", "the kernel heap is down to its reserve"),
         ],
         doc: "Gives environment `env` a capability for the same object, derived from `slot`, with `rights`.",
         details: "A grant takes a slot of `env`'s table, which `env` needs for its own pages and children, and
@@ -202,8 +203,8 @@ pub const CALLS: &[Call] = &[
             ("AlreadyMapped", "`MAP`, `GIVE_MAP` or `GRANT_MAP` over a mapped page (including the program's own image and stack)"),
             ("NotMapped", "`UNMAP`/`PROTECT` of a page not mapped through a capability; a `PROTECT_RANGE` with such a page anywhere in it"),
             ("Busy", "`GIVE_MAP` of a page that has grants or is mapped somewhere"),
-            ("NoMemory", "no page for a new page-table page"),
-            ("QuotaExceeded", "the target environment already has 2048 capability mappings, or its mappings already cost 512 page-table frames (the kernel memory one environment can consume is bounded), or all environments together already have 16384; `GIVE_MAP` to a target that holds `PAGE_QUOTA` pages"),
+            ("NoMemory", "no page for a new page-table page, or the kernel heap is down to its reserve (a mapping record would not fit)"),
+            ("QuotaExceeded", "the target environment already has 2048 capability mappings, or its mappings already cost 512 page-table frames (the kernel memory one environment can consume is bounded); `GIVE_MAP` to a target that holds `PAGE_QUOTA` pages"),
         ],
         doc: "Applies `count` `MapUpdate`s read from the caller's memory at `updates`, in order, each checked against the capability it names, to the address space of `env`, stopping at the first failure: the hardware secure binding.",
         details: "`env` is `SELF_ENV` (`u64::MAX`) for the caller's own address space, or the slot of a
@@ -249,7 +250,7 @@ pub const CALLS: &[Call] = &[
         returns: "`(id << 16) | slot`: the child's id and the slot of a root capability over it with all rights",
         rights: "none",
         errors: &[
-            ("NoMemory", "all `MAX_ENVS` (64) environments exist, or no page for its tables"),
+            ("NoMemory", "all `MAX_ENVS` (1024) environments exist, or no page for its tables, or the kernel heap is down to its reserve"),
             ("TableFull", "the caller's capability table is full (the child is not created)"),
         ],
         doc: "Creates a child environment of the caller: an empty address space (the kernel half and the read-only windows only), no capabilities, not runnable.",

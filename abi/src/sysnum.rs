@@ -49,9 +49,9 @@ pub enum Sysnum {
     /// Errors:
     /// - [`Error::Busy`]: the page is in use: by another environment, by the caller, or by the kernel (its image, heap, page tables, the ownership table), or it is not RAM (device memory, holes)
     /// - [`Error::BadArgument`]: `frame` is beyond physical memory
-    /// - [`Error::NoMemory`]: `ANY_PAGE` and no page is free, or all environments together hold the budget set with `user_pages=N` (a revocation request starts, see "Revocation and the abort protocol")
     /// - [`Error::QuotaExceeded`]: the caller already holds `PAGE_QUOTA` pages
-    /// - [`Error::TableFull`]: the caller's capability table (1024 slots) is full, or all environments together hold 16384 capabilities
+    /// - [`Error::NoMemory`]: `ANY_PAGE` and no page is free, or all environments together hold the budget set with `user_pages=N` (a revocation request starts, see "Revocation and the abort protocol"), or the kernel heap is down to its reserve (its capability would not fit)
+    /// - [`Error::TableFull`]: the caller's capability table is full (it grows on demand up to 1024 slots)
     PageAlloc = 3,
     /// `sys_page_free(slot)`: Frees the page behind the root capability in `slot`.
     ///
@@ -87,7 +87,8 @@ pub enum Sysnum {
     /// - [`Error::NoRights`]: `env` did not consent (not the caller, not a descendant of it, not the caller it is serving: checked before the slot); or the source lacks `GRANT`, or `rights` has a right the source lacks (amplification)
     /// - [`Error::BadArgument`]: `rights` has undefined bits
     /// - [`Error::NoSuchEnv`]: `env` is not a live environment (checked first)
-    /// - [`Error::TableFull`]: `env`'s table is full, or all environments together hold 16384 capabilities
+    /// - [`Error::TableFull`]: `env`'s table is full (1024 slots)
+    /// - [`Error::NoMemory`]: the kernel heap is down to its reserve
     CapGrant = 5,
     /// `sys_cap_revoke(slot)`: Revokes every capability granted from `slot`, transitively (grants of grants), and removes every mapping made through them.
     ///
@@ -149,8 +150,8 @@ pub enum Sysnum {
     /// - [`Error::AlreadyMapped`]: `MAP`, `GIVE_MAP` or `GRANT_MAP` over a mapped page (including the program's own image and stack)
     /// - [`Error::NotMapped`]: `UNMAP`/`PROTECT` of a page not mapped through a capability; a `PROTECT_RANGE` with such a page anywhere in it
     /// - [`Error::Busy`]: `GIVE_MAP` of a page that has grants or is mapped somewhere
-    /// - [`Error::NoMemory`]: no page for a new page-table page
-    /// - [`Error::QuotaExceeded`]: the target environment already has 2048 capability mappings, or its mappings already cost 512 page-table frames (the kernel memory one environment can consume is bounded), or all environments together already have 16384; `GIVE_MAP` to a target that holds `PAGE_QUOTA` pages
+    /// - [`Error::NoMemory`]: no page for a new page-table page, or the kernel heap is down to its reserve (a mapping record would not fit)
+    /// - [`Error::QuotaExceeded`]: the target environment already has 2048 capability mappings, or its mappings already cost 512 page-table frames (the kernel memory one environment can consume is bounded); `GIVE_MAP` to a target that holds `PAGE_QUOTA` pages
     PageMap = 7,
     /// `sys_env_create()`: Creates a child environment of the caller: an empty address space (the kernel half and the read-only windows only), no capabilities, not runnable.
     ///
@@ -160,7 +161,7 @@ pub enum Sysnum {
     /// Returns: `(id << 16) | slot`: the child's id and the slot of a root capability over it with all rights. Rights: none.
     ///
     /// Errors:
-    /// - [`Error::NoMemory`]: all `MAX_ENVS` (64) environments exist, or no page for its tables
+    /// - [`Error::NoMemory`]: all `MAX_ENVS` (1024) environments exist, or no page for its tables, or the kernel heap is down to its reserve
     /// - [`Error::TableFull`]: the caller's capability table is full (the child is not created)
     EnvCreate = 8,
     /// `sys_env_start(slot, rip, rsp, arg)`: Makes the environment named by capability `slot` runnable at `rip` with stack pointer `rsp` and `rdi` = `arg`.
