@@ -303,7 +303,7 @@ pub const CALLS: &[Call] = &[
 
             When an environment exits or is killed, the same happens to it and its descendants
             (`exo: env N 'x.child' killed: its parent ended`).",
-        frame: false,
+        frame: true,
     },
     Call {
         number: 11,
