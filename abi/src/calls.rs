@@ -117,9 +117,9 @@ pub const CALLS: &[Call] = &[
         errors: &[
             ("Busy", "the page is in use: by another environment, by the caller, or by the kernel (its image, heap, page tables, the ownership table), or it is not RAM (device memory, holes)"),
             ("BadArgument", "`frame` is beyond physical memory"),
-            ("NoMemory", "`ANY_PAGE` and no page is free, or all environments together hold the budget set with `user_pages=N` (a revocation request starts, see \"Revocation and the abort protocol\")"),
+            ("NoMemory", "`ANY_PAGE` and no page is free, or all environments together hold the budget set with `user_pages=N` (a revocation request starts, see \"Revocation and the abort protocol\"), or the kernel heap is down to its reserve (its capability would not fit)"),
             ("OutOfMemory", "the caller's budget has no page left (see \"Memory budgets\")"),
-            ("TableFull", "the caller's capability table (1024 slots) is full, or all environments together hold 16384 capabilities"),
+            ("TableFull", "the caller's capability table is full (it grows on demand up to 1024 slots)"),
         ],
         doc: "Allocates physical page number `frame`, or any free page when `frame` = `ANY_PAGE` (`u64::MAX`), zeroed, and puts a root capability with all rights (`rwxg`) for it in the caller's first free slot.",
         details: "",
@@ -157,7 +157,8 @@ pub const CALLS: &[Call] = &[
             ("NoRights", "`env` did not consent (not the caller, not a descendant of it, not the caller it is serving: checked before the slot); or the source lacks `GRANT`, or `rights` has a right the source lacks (amplification)"),
             ("BadArgument", "`rights` has undefined bits"),
             ("NoSuchEnv", "`env` is not a live environment (checked first)"),
-            ("TableFull", "`env`'s table is full, or all environments together hold 16384 capabilities"),
+            ("TableFull", "`env`'s table is full (1024 slots)"),
+            ("NoMemory", "the kernel heap is down to its reserve"),
         ],
         doc: "Gives environment `env` a capability for the same object, derived from `slot`, with `rights`.",
         details: "A grant takes a slot of `env`'s table, which `env` needs for its own pages and children, and
@@ -202,9 +203,9 @@ pub const CALLS: &[Call] = &[
             ("AlreadyMapped", "`MAP`, `GIVE_MAP` or `GRANT_MAP` over a mapped page (including the program's own image and stack)"),
             ("NotMapped", "`UNMAP`/`PROTECT` of a page not mapped through a capability; a `PROTECT_RANGE` with such a page anywhere in it"),
             ("Busy", "`GIVE_MAP` of a page that has grants or is mapped somewhere"),
-            ("NoMemory", "no free frame for a new page-table page"),
+            ("NoMemory", "no page for a new page-table page, or the kernel heap is down to its reserve (a mapping record would not fit)"),
             ("OutOfMemory", "the budget that pays cannot cover the page-table pages or the mapping record the update needs (the caller's; for `GIVE_MAP` to an environment the caller did not create, the target's, which must also take the page)"),
-            ("QuotaExceeded", "the target environment already has `MAX_MAPPINGS` (8192) capability mappings, or all environments together already have `MAX_TOTAL_MAPPINGS` (32768): the records live on the fixed kernel heap"),
+            ("QuotaExceeded", "the target environment already has `MAX_MAPPINGS` (8192) capability mappings (their records live on the kernel heap)"),
         ],
         doc: "Applies `count` `MapUpdate`s read from the caller's memory at `updates`, in order, each checked against the capability it names, to the address space of `env`, stopping at the first failure: the hardware secure binding.",
         details: "`env` is `SELF_ENV` (`u64::MAX`) for the caller's own address space, or the slot of a
@@ -251,7 +252,7 @@ pub const CALLS: &[Call] = &[
         rights: "none; `budget` pages move from the caller's budget to the child's",
         errors: &[
             ("OutOfMemory", "the caller's budget has fewer than `budget` pages free, or `budget` < `ENV_RECORD_PAGES` (6: the child's own record is charged to it)"),
-            ("NoMemory", "all `MAX_ENVS` (64) environments exist, or no free frame for its tables"),
+            ("NoMemory", "all `MAX_ENVS` (1024) environments exist, or no page for its tables, or the kernel heap is down to its reserve"),
             ("TableFull", "the caller's capability table is full (the child is not created)"),
         ],
         doc: "Creates a child environment of the caller with a memory budget of `budget` pages taken from the caller's: an empty address space (the kernel half and the read-only windows only), no capabilities, not runnable.",
@@ -306,7 +307,7 @@ pub const CALLS: &[Call] = &[
 
             When an environment exits or is killed, the same happens to it and its descendants
             (`exo: env N 'x.child' killed: its parent ended`).",
-        frame: false,
+        frame: true,
     },
     Call {
         number: 11,

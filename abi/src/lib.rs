@@ -208,9 +208,11 @@ pub const ENV_SLEEPING: u32 = 5;
 /// `page_alloc`'s argument for "any free page".
 pub const ANY_PAGE: u64 = u64::MAX;
 /// Pages of budget the kernel charges an environment for its own record: its PML4, its
-/// repossession page and the three page-table pages that map it, and its saved registers and
-/// FPU area. `env_create`'s budget must cover at least this.
-pub const ENV_RECORD_PAGES: u64 = 6;
+/// repossession page and the three page-table pages that map it, its saved registers and FPU
+/// area, and its capability table at its largest (1,024 slots of 8 bytes: 2 pages; the table
+/// grows on demand, and its growth is paid for here, once). `env_create`'s budget must cover at
+/// least this.
+pub const ENV_RECORD_PAGES: u64 = 8;
 /// Capability mapping records charged as one page of budget (their kernel memory).
 pub const RECORDS_PER_PAGE: u64 = 32;
 /// The most pages one extent holds (`extent_alloc`), and the most one `extent_map`,

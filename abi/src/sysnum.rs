@@ -49,9 +49,9 @@ pub enum Sysnum {
     /// Errors:
     /// - [`Error::Busy`]: the page is in use: by another environment, by the caller, or by the kernel (its image, heap, page tables, the ownership table), or it is not RAM (device memory, holes)
     /// - [`Error::BadArgument`]: `frame` is beyond physical memory
-    /// - [`Error::NoMemory`]: `ANY_PAGE` and no page is free, or all environments together hold the budget set with `user_pages=N` (a revocation request starts, see "Revocation and the abort protocol")
+    /// - [`Error::NoMemory`]: `ANY_PAGE` and no page is free, or all environments together hold the budget set with `user_pages=N` (a revocation request starts, see "Revocation and the abort protocol"), or the kernel heap is down to its reserve (its capability would not fit)
     /// - [`Error::OutOfMemory`]: the caller's budget has no page left (see "Memory budgets")
-    /// - [`Error::TableFull`]: the caller's capability table (1024 slots) is full, or all environments together hold 16384 capabilities
+    /// - [`Error::TableFull`]: the caller's capability table is full (it grows on demand up to 1024 slots)
     PageAlloc = 3,
     /// `sys_page_free(slot)`: Frees the page behind the root capability in `slot`.
     ///
@@ -87,7 +87,8 @@ pub enum Sysnum {
     /// - [`Error::NoRights`]: `env` did not consent (not the caller, not a descendant of it, not the caller it is serving: checked before the slot); or the source lacks `GRANT`, or `rights` has a right the source lacks (amplification)
     /// - [`Error::BadArgument`]: `rights` has undefined bits
     /// - [`Error::NoSuchEnv`]: `env` is not a live environment (checked first)
-    /// - [`Error::TableFull`]: `env`'s table is full, or all environments together hold 16384 capabilities
+    /// - [`Error::TableFull`]: `env`'s table is full (1024 slots)
+    /// - [`Error::NoMemory`]: the kernel heap is down to its reserve
     CapGrant = 5,
     /// `sys_cap_revoke(slot)`: Revokes every capability granted from `slot`, transitively (grants of grants), and removes every mapping made through them.
     ///
@@ -149,9 +150,9 @@ pub enum Sysnum {
     /// - [`Error::AlreadyMapped`]: `MAP`, `GIVE_MAP` or `GRANT_MAP` over a mapped page (including the program's own image and stack)
     /// - [`Error::NotMapped`]: `UNMAP`/`PROTECT` of a page not mapped through a capability; a `PROTECT_RANGE` with such a page anywhere in it
     /// - [`Error::Busy`]: `GIVE_MAP` of a page that has grants or is mapped somewhere
-    /// - [`Error::NoMemory`]: no free frame for a new page-table page
+    /// - [`Error::NoMemory`]: no page for a new page-table page, or the kernel heap is down to its reserve (a mapping record would not fit)
     /// - [`Error::OutOfMemory`]: the budget that pays cannot cover the page-table pages or the mapping record the update needs (the caller's; for `GIVE_MAP` to an environment the caller did not create, the target's, which must also take the page)
-    /// - [`Error::QuotaExceeded`]: the target environment already has `MAX_MAPPINGS` (8192) capability mappings, or all environments together already have `MAX_TOTAL_MAPPINGS` (32768): the records live on the fixed kernel heap
+    /// - [`Error::QuotaExceeded`]: the target environment already has `MAX_MAPPINGS` (8192) capability mappings (their records live on the kernel heap)
     PageMap = 7,
     /// `sys_env_create(budget)`: Creates a child environment of the caller with a memory budget of `budget` pages taken from the caller's: an empty address space (the kernel half and the read-only windows only), no capabilities, not runnable.
     ///
@@ -164,7 +165,7 @@ pub enum Sysnum {
     ///
     /// Errors:
     /// - [`Error::OutOfMemory`]: the caller's budget has fewer than `budget` pages free, or `budget` < `ENV_RECORD_PAGES` (6: the child's own record is charged to it)
-    /// - [`Error::NoMemory`]: all `MAX_ENVS` (64) environments exist, or no free frame for its tables
+    /// - [`Error::NoMemory`]: all `MAX_ENVS` (1024) environments exist, or no page for its tables, or the kernel heap is down to its reserve
     /// - [`Error::TableFull`]: the caller's capability table is full (the child is not created)
     EnvCreate = 8,
     /// `sys_env_start(slot, rip, rsp, arg)`: Makes the environment named by capability `slot` runnable at `rip` with stack pointer `rsp` and `rdi` = `arg`.

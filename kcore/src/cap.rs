@@ -607,14 +607,19 @@ impl<O: Copy> CapSpace<O> {
         }
     }
 
+    /// Removes `root` and its descendants (a node without children, the common case, costs no
+    /// allocation: the stack is used only below it).
     fn remove_subtree(&mut self, root: usize, removed: &mut Vec<Removed<O>>) {
-        let mut stack = alloc::vec![root];
-        while let Some(index) = stack.pop() {
+        let mut stack = Vec::new();
+        let mut next = Some(root);
+        while let Some(index) = next.take().or_else(|| stack.pop()) {
             let node = self.nodes[index].take().expect("live node in subtree");
             self.clear_slot(node.owner, node.slot);
             self.free_nodes.push(index);
             let root = node.parent.is_none();
-            stack.extend(node.children);
+            if !node.children.is_empty() {
+                stack.extend(node.children);
+            }
             removed.push(Removed { owner: node.owner, slot: node.slot, object: node.object, root, mappings: node.mappings, extent_runs: node.extent_runs });
         }
     }

@@ -331,13 +331,15 @@ pub fn remove_env(env: &mut Env) {
 /// what was removed (capabilities and their mappings), not to the page mappings that exist.
 fn release(removed: Vec<Removed<Object>>, mut dying: Option<&mut Env>) {
     // The mappings to remove: (environment index, address, capability owner, slot), by environment.
-    let mut unmaps: Vec<(usize, u64, usize, u64)> = Vec::new();
-    for r in &removed {
-        unmaps.extend(r.mappings.iter().map(|(env, va)| (env, va, r.owner, r.slot as u64)));
-    }
-    unmaps.sort_unstable();
-    for group in unmaps.chunk_by(|a, b| a.0 == b.0) {
-        with_index(group[0].0, dying.as_deref_mut(), |env| unmap_listed(env, group));
+    if removed.iter().any(|r| !r.mappings.is_empty()) {
+        let mut unmaps: Vec<(usize, u64, usize, u64)> = Vec::new();
+        for r in &removed {
+            unmaps.extend(r.mappings.iter().map(|(env, va)| (env, va, r.owner, r.slot as u64)));
+        }
+        unmaps.sort_unstable();
+        for group in unmaps.chunk_by(|a, b| a.0 == b.0) {
+            with_index(group[0].0, dying.as_deref_mut(), |env| unmap_listed(env, group));
+        }
     }
     for r in removed {
         cap::forget(r.object);

@@ -49,11 +49,13 @@ fn room(caps: &CapSpace<Object>, owner: usize) -> Result<(), Error> {
 }
 
 /// The one place capability-table growth is charged: environment `owner`'s table grows by
-/// `bytes` of kernel memory. Today the kernel heap's reserve ([`room`]) bounds all tables together
-/// and the 1,024-slot ceiling each one; a per-environment memory budget charges `bytes` here (and
-/// refuses with `NoMemory` when the owner's budget is spent).
+/// `bytes` of kernel memory. It is paid for already: an environment's record charge
+/// (`abi::ENV_RECORD_PAGES`, `budget.rs`) includes its table at its largest (`MAX_SLOTS` slots, 2
+/// pages), so no growth can outrun its budget and nothing is left to refund when it ends; the
+/// kernel heap's reserve ([`room`]) bounds all tables together.
 pub fn charge_table_growth(owner: usize, bytes: usize) -> Result<(), Error> {
-    let _ = (owner, bytes);
+    debug_assert!(bytes <= kcore::cap::MAX_SLOTS * core::mem::size_of::<Option<usize>>() && owner < abi::MAX_ENVS);
+    const { assert!(kcore::cap::MAX_SLOTS * 8 <= 2 * abi::layout::PAGE_SIZE as usize) };
     Ok(())
 }
 

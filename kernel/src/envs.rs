@@ -127,9 +127,24 @@ pub fn ids() -> Vec<u64> {
     with(|t| t.envs[..t.top].iter().flatten().map(|e| e.id).collect())
 }
 
-/// The ids of the environments `parent` created.
-pub fn children_of(parent: u64) -> Vec<u64> {
-    with(|t| t.envs[..t.top].iter().flatten().filter(|e| e.parent == Some(parent)).map(|e| e.id).collect())
+/// The descendants of `root` (the environments it created, theirs, and so on), level by level:
+/// the deepest last, so taking from the end never leaves a child without its parent. One pass over
+/// the table and a sort, however deep the tree (not one pass per descendant).
+pub fn descendants(root: u64) -> Vec<u64> {
+    let mut by_parent: Vec<(u64, u64)> =
+        with(|t| t.envs[..t.top].iter().flatten().filter_map(|e| Some((e.parent?, e.id))).collect());
+    by_parent.sort_unstable();
+    let mut found = Vec::new();
+    let mut next = 0;
+    let mut parent = root;
+    loop {
+        let from = by_parent.partition_point(|&(p, _)| p < parent);
+        found.extend(by_parent[from..].iter().take_while(|&&(p, _)| p == parent).map(|&(_, id)| id));
+        let Some(&id) = found.get(next) else { break };
+        parent = id;
+        next += 1;
+    }
+    found
 }
 
 /// Whether `ancestor` created `id`, directly or through its descendants.

@@ -42,18 +42,20 @@ pub fn destroy(id: u64, why: &str) {
 /// Ends every descendant of `parent`, deepest first, without recursion (a chain of environments
 /// can be as long as the table, and the kernel stack is small).
 pub fn end_children(parent: u64) {
-    let mut descendants = alloc::vec![parent];
-    let mut next = 0;
-    while next < descendants.len() {
-        let id = descendants[next];
-        next += 1;
-        descendants.extend(envs::children_of(id));
-    }
-    for &child in descendants[1..].iter().rev() {
+    end_deepest(&envs::descendants(parent), usize::MAX);
+}
+
+/// Ends up to `count` of `descendants` (as `envs::descendants` lists them), deepest first: each
+/// one ended has no child left. Returns how many it ended.
+pub fn end_deepest(descendants: &[u64], count: usize) -> usize {
+    let mut ended = 0;
+    for &child in descendants.iter().rev().take(count) {
         if let Some(env) = envs::take(child) {
             end(env, Outcome::Killed(String::from("its parent ended")));
+            ended += 1;
         }
     }
+    ended
 }
 
 /// Nothing can run, but environments remain (waiting for transfers, blocked, sleeping for

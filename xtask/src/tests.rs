@@ -437,6 +437,7 @@ const ALL: &[IntegrationTest] = &[
         expect: &["scale_envs: <N> environments live at once, 1000 of 1000 leaves answered", checks!("scale_envs"), "'scale_envs' exited with code 0", "hello from ring 3"],
         forbid: &["FAIL", "'scale_envs' killed"],
         timeout: Duration::from_secs(120),
+        icount: true,
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {

@@ -2,10 +2,37 @@
 //!
 //! The heap holds kernel bookkeeping only (environment records, FPU areas, names); memory that
 //! environments use is always whole frames from `frames`.
+use core::alloc::{GlobalAlloc, Layout};
+use core::sync::atomic::{AtomicUsize, Ordering};
 use linked_list_allocator::LockedHeap;
 
+/// The allocator, counting the bytes it hands out so that [`has_room`] is one load.
+struct Counted(LockedHeap);
+
 #[global_allocator]
-static HEAP: LockedHeap = LockedHeap::empty();
+static HEAP: Counted = Counted(LockedHeap::empty());
+/// Bytes allocated now, and the heap's size.
+static USED: AtomicUsize = AtomicUsize::new(0);
+static SIZE: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call goes to the linked-list allocator unchanged (which upholds `GlobalAlloc`'s
+// contract); the wrapper only counts the bytes of the blocks that succeed.
+unsafe impl GlobalAlloc for Counted {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's layout (the caller upholds `alloc`'s contract).
+        let block = unsafe { self.0.alloc(layout) };
+        if !block.is_null() {
+            USED.store(USED.load(Ordering::Relaxed) + layout.size(), Ordering::Relaxed);
+        }
+        block
+    }
+
+    unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
+        USED.store(USED.load(Ordering::Relaxed) - layout.size(), Ordering::Relaxed);
+        // SAFETY: forwarded (the caller upholds `dealloc`'s contract: `block` came from `alloc`).
+        unsafe { self.0.dealloc(block, layout) }
+    }
+}
 
 /// The smallest kernel heap; a machine with more than 128 MiB gets an eighth of its memory.
 pub const MIN_HEAP_BYTES: u64 = 16 << 20;
@@ -23,11 +50,12 @@ pub fn init() {
     let pa = super::frames::alloc_contiguous(frames).expect("no contiguous memory for the kernel heap");
     // SAFETY: the frames were just allocated (so nobody else uses them), are mapped by the direct map,
     // and are never freed: the heap owns them for the kernel's lifetime.
-    unsafe { HEAP.lock().init(super::phys::to_virt(pa) as *mut u8, bytes as usize) };
+    unsafe { HEAP.0.lock().init(super::phys::to_virt(pa) as *mut u8, bytes as usize) };
+    SIZE.store(bytes as usize, Ordering::Relaxed);
 }
 
 /// Whether the heap can take a new environment, capability or mapping: more than
 /// [`HEAP_RESERVE`] bytes are free.
 pub fn has_room() -> bool {
-    HEAP.lock().free() > HEAP_RESERVE
+    SIZE.load(Ordering::Relaxed).saturating_sub(USED.load(Ordering::Relaxed)) > HEAP_RESERVE
 }

@@ -73,13 +73,27 @@ pub fn sys_env_start(slot: u64, rip: u64, rsp: u64, arg: u64) -> SysResult {
     .ok_or(Error::NoSuchEnv)??)
 }
 
-/// `env_destroy(slot)`.
-pub fn sys_env_destroy(slot: u64) -> SysResult {
+/// Descendants one kernel entry ends at most: ending an environment costs some 35,000
+/// instructions (its mappings, capabilities and address space), so a piece stays near a twentieth
+/// of a tick; a larger tree goes in pieces, the call restarting itself (docs/ABI.md, "Bounded
+/// kernel work").
+pub const DESTROY_PIECE: usize = 16;
+
+/// `env_destroy(slot)`, the slot in `rdi`: ends the environment and its descendants, deepest first,
+/// [`DESTROY_PIECE`] descendants per kernel entry (the call restarts until only the environment
+/// itself is left, then ends it).
+pub fn sys_env_destroy(regs: &mut TrapFrame) -> SysResult {
+    let slot = regs.rdi;
     let caller = envs::with_current(|env| env.id);
     let id = cap::env_of(caller, slot, Rights::WRITE)?;
     if id == caller || envs::is_ancestor(id, caller) {
         // Destroying oneself (or an ancestor, which takes oneself along) is `env_exit`'s job.
         return Err(Error::BadArgument.into());
+    }
+    let family = envs::descendants(id);
+    if family.len() > DESTROY_PIECE {
+        teardown::end_deepest(&family, DESTROY_PIECE);
+        return Err(super::again(regs, 0));
     }
     teardown::destroy(id, "destroyed through a capability");
     Ok(0)

@@ -52,8 +52,7 @@ pub(super) fn dispatch(regs: &mut TrapFrame) -> SysResult {
             env::sys_env_start(slot, rip, rsp, arg)
         }
         10 => {
-            let slot = regs.rdi;
-            env::sys_env_destroy(slot)
+            env::sys_env_destroy(regs)
         }
         11 => {
             env::sys_env_yield(regs)

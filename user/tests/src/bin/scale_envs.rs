@@ -8,8 +8,10 @@
 //! (its number + 1) to its word of the answer pages and then waits for a protected control
 //! transfer that never comes (`pct_wait`: not runnable, it costs no CPU). The program checks every
 //! answer while all are alive (and counts them in the environment table), then destroys the
-//! middles, which ends their leaves, and checks that every environment is gone and that the free
-//! pages (with the pages it holds itself) are back to the starting figure.
+//! middles, which ends their leaves (`env_destroy` of a tree goes in pieces), and checks that every
+//! environment is gone, that the free pages (with the pages it holds itself) are back to the
+//! starting figure, and that no kernel entry held interrupts off for a tick (the test boots with
+//! `-icount` under TCG, so the figure is the guest's own).
 #![no_std]
 #![no_main]
 #![deny(unsafe_code)]
@@ -152,6 +154,11 @@ fn main() -> i64 {
     }
     c.equal("every environment reaped", live(), live_at_start);
     wait_ticks(2);
+    let (longest, tick) = (exos::sys::stats::longest_irq_off(), exos::sys::stats::tick_cycles());
+    println!("scale_envs: longest interrupts-off stretch {longest} cycles, a tick is {tick}");
+    // Creating and ending 1,011 environments never holds interrupts off for a tick (ending a tree
+    // goes in pieces).
+    c.check("the longest interrupts-off stretch is under one timer tick", tick > 0 && longest < tick);
     c.equal("free pages (and the pages I hold) back to the starting figure", vm::sysinfo().free_pages + mine(), free_at_start);
     c.finish()
 }
