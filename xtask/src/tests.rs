@@ -487,6 +487,8 @@ const ALL: &[IntegrationTest] = &[
         cmdline_run: "bad_deep_chain,hello",
         expect: &["bad_deep_chain: 1001 environments live", "'bad_deep_chain' exited with code 0", "hello from ring 3"],
         timeout: Duration::from_secs(120),
+        // Each level keeps a reserve of its budget (`exos::proc::budget`): 1,000 levels need 2 GiB.
+        mem_mib: Some(2048),
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
