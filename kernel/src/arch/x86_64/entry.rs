@@ -128,6 +128,8 @@ pub fn enter_user(frame: &TrapFrame) -> ! {
 /// returns into the loop (a kernel frame) or loads an environment's registers into the slot and
 /// leaves for ring 3 through the common exit. The idle CPU's entry (`idle.rs`).
 pub fn halt_until_interrupts() -> ! {
+    // The entry that led here ends with interrupts on: its stretch counts up to now.
+    super::irqoff::fold();
     let top = gdt::trap_stack_top_addr();
     // SAFETY: nothing on the trap stack is live: the caller abandons its own frames (they lie
     // below the top), holds no lock and no borrow into the stack. The loop touches no memory; the

@@ -21,6 +21,16 @@ static IRQOFF_ENTERED: AtomicU64 = AtomicU64::new(0);
 #[unsafe(no_mangle)]
 static IRQOFF_LONGEST: AtomicU64 = AtomicU64::new(0);
 
+/// Ends the current entry's stretch here, where the CPU is about to halt with interrupts on (the
+/// idle loop, `entry::halt_until_interrupts`): the time so far counts toward the longest; the
+/// interrupt that ends the halt starts a new stretch in the entry code.
+pub fn fold() {
+    let entered = IRQOFF_ENTERED.swap(0, Ordering::Relaxed);
+    if entered != 0 {
+        IRQOFF_LONGEST.fetch_max(super::cpu::rdtsc().saturating_sub(entered), Ordering::Relaxed);
+    }
+}
+
 /// The longest stretch with interrupts off so far, in cycles.
 pub fn longest() -> u64 {
     IRQOFF_LONGEST.load(Ordering::Relaxed)
