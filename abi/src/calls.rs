@@ -252,7 +252,7 @@ pub const CALLS: &[Call] = &[
         rights: "none; `budget` pages move from the caller's budget to the child's",
         errors: &[
             ("OutOfMemory", "the caller's budget has fewer than `budget` pages free, or `budget` < `ENV_RECORD_PAGES` (6: the child's own record is charged to it)"),
-            ("NoMemory", "all `MAX_ENVS` (1024) environments exist, or no page for its tables, or the kernel heap is down to its reserve"),
+            ("NoMemory", "all `MAX_ENVS` (4096) environments exist, or no page for its tables, or the kernel heap is down to its reserve"),
             ("TableFull", "the caller's capability table is full (the child is not created)"),
         ],
         doc: "Creates a child environment of the caller with a memory budget of `budget` pages taken from the caller's: an empty address space (the kernel half and the read-only windows only), no capabilities, not runnable.",
@@ -659,7 +659,7 @@ pub const CALLS: &[Call] = &[
             ("TooLong", "`pages` > `MAX_EXTENT_PAGES` (8192)"),
             ("OutOfMemory", "the caller's budget cannot cover the extent's pages"),
             ("NoMemory", "no run of `pages` free physically contiguous pages with that alignment, or all environments together hold the budget set with `user_pages=N` (a revocation request starts)"),
-            ("TableFull", "the caller's capability table (1024 slots) is full, or all environments together hold 16384 capabilities"),
+            ("TableFull", "the caller's capability table is full (it grows on demand up to 1024 slots)"),
         ],
         doc: "Allocates an extent: `pages` physically contiguous zeroed pages, the first aligned to `align` pages, and puts a root capability with all rights (`rwxg`) naming the whole range in the caller's first free slot.",
         details: "One capability names the whole range: it is mapped with `extent_map`, freed with

@@ -134,14 +134,13 @@ pub const ANY_ENV: u64 = u64::MAX;
 pub const SELF_ENV: u64 = u64::MAX;
 
 /// The most environments that can exist at once (the windows that publish them, the kernel's
-/// table and its scans are sized by it; everything is written for up to 4,096, the mapping index
-/// packs 12 bits of table index). 1,024 until memory budgets contain a fork bomb: with more, one
-/// exhausts RAM before the table fills, and the abort protocol then takes pages from bystanders
-/// (test `fork_fifty_children_and_a_bomb`); docs/ABI.md, "Limits".
-pub const MAX_ENVS: usize = 1024;
+/// table and its scans are sized by it; the mapping index packs 12 bits of table index). Memory
+/// budgets keep a fork bomb inside its creator's budget, so the table can be this large; docs/ABI.md,
+/// "Limits".
+pub const MAX_ENVS: usize = 4096;
 /// Bits of an environment id that hold its index in the kernel's table; the rest is a generation,
 /// bumped each time the index is reused, so the id of a dead environment never names its successor.
-pub const ENV_INDEX_BITS: u32 = 10;
+pub const ENV_INDEX_BITS: u32 = 12;
 /// The generation bits of an id: ids keep 31 bits in all (an id fits a `u32` below
 /// `layout::OWNER_KERNEL`), so 31 - `ENV_INDEX_BITS` bits of generation before the kernel retires
 /// an index.

@@ -165,7 +165,7 @@ pub enum Sysnum {
     ///
     /// Errors:
     /// - [`Error::OutOfMemory`]: the caller's budget has fewer than `budget` pages free, or `budget` < `ENV_RECORD_PAGES` (6: the child's own record is charged to it)
-    /// - [`Error::NoMemory`]: all `MAX_ENVS` (1024) environments exist, or no page for its tables, or the kernel heap is down to its reserve
+    /// - [`Error::NoMemory`]: all `MAX_ENVS` (4096) environments exist, or no page for its tables, or the kernel heap is down to its reserve
     /// - [`Error::TableFull`]: the caller's capability table is full (the child is not created)
     EnvCreate = 8,
     /// `sys_env_start(slot, rip, rsp, arg)`: Makes the environment named by capability `slot` runnable at `rip` with stack pointer `rsp` and `rdi` = `arg`.
@@ -477,7 +477,7 @@ pub enum Sysnum {
     /// - [`Error::TooLong`]: `pages` > `MAX_EXTENT_PAGES` (8192)
     /// - [`Error::OutOfMemory`]: the caller's budget cannot cover the extent's pages
     /// - [`Error::NoMemory`]: no run of `pages` free physically contiguous pages with that alignment, or all environments together hold the budget set with `user_pages=N` (a revocation request starts)
-    /// - [`Error::TableFull`]: the caller's capability table (1024 slots) is full, or all environments together hold 16384 capabilities
+    /// - [`Error::TableFull`]: the caller's capability table is full (it grows on demand up to 1024 slots)
     ExtentAlloc = 29,
     /// `sys_extent_free(slot)`: Frees the extent of root capability `slot`: every capability granted from it goes, and all its pages return to the free pool.
     ///

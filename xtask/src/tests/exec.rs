@@ -6,14 +6,14 @@ pub const EXEC: &[IntegrationTest] = &[IntegrationTest {
     cmdline_run: "execer,hello",
     expect: &[
         "execer: on_exec hook ran",
-        "exectarget: greet ok, argv[1..] = [Some(\"greet\"), Some(\"401\"), Some(\"400\")]",
+        "exectarget: greet ok, argv[1..] = [Some(\"greet\"), Some(\"1001\"), Some(\"1000\")]",
         "'exectarget' exited with code 77",
         "exectarget: gone ok",
         "'exectarget' exited with code 78",
         "exectarget: chain done",
         "'exectarget' exited with code 81",
         checks!("execer"),
-        "exectarget: last ok, argv[1..] = [Some(\"last\"), Some(\"400\"), Some(\"0\")]",
+        "exectarget: last ok, argv[1..] = [Some(\"last\"), Some(\"1000\"), Some(\"0\")]",
         // exec renames the environment after the program it runs (for ps).
         "'exectarget' exited with code 80",
         "hello from ring 3",
