@@ -60,6 +60,33 @@ pub struct SysInfo {
     pub frames: u64,
 }
 
+impl SysInfo {
+    /// Words of the published block, in the order of the fields.
+    pub const WORDS: usize = 9;
+
+    /// The record from its published words (in field order).
+    pub const fn from_words(w: [u64; SysInfo::WORDS]) -> SysInfo {
+        SysInfo {
+            initrd_size: w[0],
+            total_pages: w[1],
+            free_pages: w[2],
+            ticks: w[3],
+            console_input: w[4],
+            boot_tsc: w[5],
+            tsc_per_ms: w[6],
+            uptime_ns: w[7],
+            frames: w[8],
+        }
+    }
+
+    /// Its words as published (in field order).
+    pub const fn words(&self) -> [u64; SysInfo::WORDS] {
+        [self.initrd_size, self.total_pages, self.free_pages, self.ticks, self.console_input, self.boot_tsc, self.tsc_per_ms, self.uptime_ns, self.frames]
+    }
+}
+
+const _: () = assert!(core::mem::size_of::<SysInfo>() == 8 * SysInfo::WORDS);
+
 /// Nanoseconds since boot at TSC value `tsc`, from the clock published in [`SysInfo`]: the unit of
 /// `env_wait`'s deadline. 0 if the TSC rate is not known.
 pub const fn now_ns(tsc: u64, boot_tsc: u64, tsc_per_ms: u64) -> u64 {

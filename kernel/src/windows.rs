@@ -105,19 +105,9 @@ fn write_sysinfo(change: impl FnOnce(&mut abi::SysInfo)) {
     }
     let base = table + (abi::layout::SYSINFO_BASE - abi::layout::ENV_TABLE_BASE);
     let word = |i: u64| u64::from(phys::read_u32(base + i * 8)) | u64::from(phys::read_u32(base + i * 8 + 4)) << 32;
-    let mut info = abi::SysInfo {
-        initrd_size: word(0),
-        total_pages: word(1),
-        free_pages: word(2),
-        ticks: word(3),
-        console_input: word(4),
-        boot_tsc: word(5),
-        tsc_per_ms: word(6),
-        uptime_ns: word(7),
-        frames: word(8),
-    };
+    let mut info = abi::SysInfo::from_words(core::array::from_fn(|i| word(i as u64)));
     change(&mut info);
-    let words = [info.initrd_size, info.total_pages, info.free_pages, info.ticks, info.console_input, info.boot_tsc, info.tsc_per_ms, info.uptime_ns, info.frames];
+    let words = info.words();
     for (i, value) in words.into_iter().enumerate() {
         phys::write_u32(base + i as u64 * 8, value as u32);
         phys::write_u32(base + i as u64 * 8 + 4, (value >> 32) as u32);

@@ -118,6 +118,15 @@ pub fn mapped_page(page: u64) -> &'static [u8; 4096] {
     unsafe { &*(page as *const [u8; 4096]) }
 }
 
+/// Waits for `n` timer ticks, giving the CPU away meanwhile (the kernel publishes its statistics and
+/// the free-page count at ticks).
+pub fn wait_ticks(n: u64) {
+    let start = exos::sys::vm::sysinfo().ticks;
+    while exos::sys::vm::sysinfo().ticks < start + n {
+        let _ = exos::sys::syscall::sys_env_yield(abi::ANY_ENV);
+    }
+}
+
 /// Word `i` (little-endian) of the page mapped at `page`: a page a test shares with its children
 /// to pass counts and flags.
 pub fn page_word(page: u64, i: usize) -> u64 {

@@ -211,21 +211,10 @@ pub fn refs(frame: u64) -> u32 {
 /// The system information the kernel publishes (boot archive size, pages, ticks, console input,
 /// the clock).
 pub fn sysinfo() -> abi::SysInfo {
-    let word = |i: u64| {
-        // SAFETY: the kernel maps the system-information block read-only at SYSINFO_BASE (nine u64s).
-        unsafe { core::ptr::read_volatile((abi::layout::SYSINFO_BASE + (i % 9) * 8) as *const u64) }
-    };
-    abi::SysInfo {
-        initrd_size: word(0),
-        total_pages: word(1),
-        free_pages: word(2),
-        ticks: word(3),
-        console_input: word(4),
-        boot_tsc: word(5),
-        tsc_per_ms: word(6),
-        uptime_ns: word(7),
-        frames: word(8),
-    }
+    // SAFETY: the kernel maps the system-information block read-only at SYSINFO_BASE
+    // (`SysInfo::WORDS` u64s); each is loaded whole.
+    let word = |i: usize| unsafe { core::ptr::read_volatile((abi::layout::SYSINFO_BASE + i as u64 * 8) as *const u64) };
+    abi::SysInfo::from_words(core::array::from_fn(word))
 }
 
 /// Nanoseconds since boot, exactly (the TSC over the clock the kernel publishes): the unit of

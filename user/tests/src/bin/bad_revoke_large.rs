@@ -46,14 +46,6 @@ extern "C" fn holder() -> ! {
     }
 }
 
-/// Waits for `n` timer ticks (the statistics and the free-page count are published at ticks).
-fn wait_ticks(n: u64) {
-    let start = vm::sysinfo().ticks;
-    while vm::sysinfo().ticks < start + n {
-        let _ = sys_env_yield(abi::ANY_ENV);
-    }
-}
-
 fn main() -> i64 {
     let mut c = Checks::new("bad_revoke_large");
     let (_, shared) = sys_page_alloc(ANY_PAGE).expect("shared page");
@@ -70,7 +62,7 @@ fn main() -> i64 {
     // pages): back to this figure at the end.
     let me = abi::env_index(exos::ipc::region::self_id().unwrap_or(0));
     let mine = || vm::env_info(me).pages as u64;
-    wait_ticks(2);
+    user::wait_ticks(2);
     let free_at_start = vm::sysinfo().free_pages + mine();
     let mut children = [(0u64, 0u64); CHILDREN];
     for (i, child) in children.iter_mut().enumerate() {
@@ -107,7 +99,7 @@ fn main() -> i64 {
     }
     let still: u64 = (0..CHILDREN).map(|i| page_word(SHARED, 1 + i) - 1).sum();
     c.equal("addresses that still map the page, in all children", still, 0);
-    wait_ticks(2);
+    user::wait_ticks(2);
     let (longest, tick) = (stats::longest_irq_off(), stats::tick_cycles());
     println!("bad_revoke_large: revoke of {total} capabilities took {took} cycles; longest interrupts-off stretch {longest} cycles, a tick is {tick}");
     c.check("the tick's length is published", tick > 0);
@@ -115,7 +107,7 @@ fn main() -> i64 {
     for &(_, slot) in &children {
         c.equal("destroy a holder", sys_env_destroy(slot), Ok(()));
     }
-    wait_ticks(2);
+    user::wait_ticks(2);
     c.equal("free pages (and the pages I hold) back to the starting figure", vm::sysinfo().free_pages + mine(), free_at_start);
     c.equal("free the page", sys_page_free(page), Ok(()));
     c.finish()

@@ -87,14 +87,6 @@ extern "C" fn middle() -> ! {
     }
 }
 
-/// Waits for `n` timer ticks (free pages are published at ticks).
-fn wait_ticks(n: u64) {
-    let start = vm::sysinfo().ticks;
-    while vm::sysinfo().ticks < start + n {
-        let _ = sys_env_yield(abi::ANY_ENV);
-    }
-}
-
 fn live() -> usize {
     (0..abi::MAX_ENVS).filter(|&i| vm::env_info(i).id != 0).count()
 }
@@ -115,7 +107,7 @@ fn main() -> i64 {
     c.equal("destroy the first middle", sys_env_destroy(warm), Ok(()));
     let me = abi::env_index(exos::ipc::region::self_id().unwrap_or(0));
     let mine = || u64::from(vm::env_info(me).pages);
-    wait_ticks(2);
+    user::wait_ticks(2);
     let (free_at_start, live_at_start) = (vm::sysinfo().free_pages + mine(), live());
 
     let mut middles = [0u64; MIDDLES];
@@ -153,7 +145,7 @@ fn main() -> i64 {
         c.equal("destroy a middle and its leaves", sys_env_destroy(m), Ok(()));
     }
     c.equal("every environment reaped", live(), live_at_start);
-    wait_ticks(2);
+    user::wait_ticks(2);
     let (longest, tick) = (exos::sys::stats::longest_irq_off(), exos::sys::stats::tick_cycles());
     println!("scale_envs: longest interrupts-off stretch {longest} cycles, a tick is {tick}");
     // Creating and ending 1,011 environments never holds interrupts off for a tick (ending a tree
