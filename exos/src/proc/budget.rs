@@ -22,8 +22,8 @@ pub const DEFAULT_PAGES: u64 = 2048;
 /// What a parent keeps for itself when it gives budgets away: 1 MiB.
 pub const RESERVE_PAGES: u64 = 256;
 
-/// The budget `fork` leaves its caller at least (it fails with `OutOfMemory` below it): room for
-/// the copy-on-write copies the parent makes after the fork, of its stack and data.
+/// The budget `fork` needs free before it starts (it fails with `OutOfMemory` below it), and the
+/// margin each side keeps beyond the pages they share copy-on-write ([`endow_fork`]).
 pub const FORK_MIN: u64 = 64;
 
 static DEFAULT: AtomicU64 = AtomicU64::new(DEFAULT_PAGES);
@@ -69,6 +69,20 @@ pub fn endow(env: u64, requested: u64) -> Result<(), Error> {
         0 => Ok(()),
         pages => sys_budget_give(env, pages),
     }
+}
+
+/// Gives a child just forked (capability slot `env`) its budget: at least `need` pages (room to
+/// copy every page it shares copy-on-write with this process, and some), the default share when
+/// more is free, while this process keeps `need` too for its own copies (and [`RESERVE_PAGES`]
+/// when it can). `OutOfMemory` when both cannot have `need`: the fork fails, and a fork bomb's
+/// processes see that instead of dying at a copy-on-write fault they cannot pay for.
+pub fn endow_fork(env: u64, need: u64) -> Result<(), Error> {
+    let free = own().free();
+    if free < need.saturating_mul(2) {
+        return Err(Error::OutOfMemory);
+    }
+    let pages = DEFAULT.load(Ordering::Relaxed).min(free.saturating_sub(need.max(RESERVE_PAGES))).max(need);
+    sys_budget_give(env, pages)
 }
 
 /// Gives child `env` (capability slot) `pages` more pages of this process's budget.

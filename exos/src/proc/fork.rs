@@ -183,13 +183,13 @@ impl Batches {
 
 fn build_child(saved_rsp: u64) -> Result<u64, Error> {
     let (id, slot) = sys_env_create(abi::ENV_RECORD_PAGES)?;
-    match fill_child(slot) {
-        Ok(()) => {}
+    let shared = match fill_child(slot) {
+        Ok(shared) => shared,
         Err(e) => {
             let _ = sys_env_destroy(slot);
             return Err(e);
         }
-    }
+    };
     if let Err(e) = crate::fs::fd::fork_into(id, slot) {
         let _ = sys_env_destroy(slot);
         return Err(match e {
@@ -197,8 +197,9 @@ fn build_child(saved_rsp: u64) -> Result<u64, Error> {
             _ => Error::BadArgument,
         });
     }
-    // Its budget last: the pages copied into it did not have to fit beside it.
-    if let Err(e) = crate::proc::budget::endow(slot, crate::proc::budget::child_budget()) {
+    // Its budget last: the pages copied into it did not have to fit beside it. Both sides may
+    // have to copy every page now shared copy-on-write: each keeps room for that.
+    if let Err(e) = crate::proc::budget::endow_fork(slot, shared + crate::proc::budget::FORK_MIN) {
         let _ = sys_env_destroy(slot);
         return Err(e);
     }
@@ -226,12 +227,15 @@ fn rights_of(entry: u64) -> u64 {
     rights
 }
 
-fn fill_child(child: u64) -> Result<(), Error> {
+/// Fills the child with this process's memory; returns how many pages it shares copy-on-write
+/// with the child (each side may have to copy each of them later).
+fn fill_child(child: u64) -> Result<u64, Error> {
     // Registered before the first page is marked copy-on-write (the child reads the registration).
     let (stack, stack_size) = exception::ensure_registered()?;
     let stack_pages = (stack & !0xfff)..(stack + stack_size);
     let private = &EXOS_PRIVATE as *const _ as u64;
     let mut batches = Batches { child, mine: Updates::new(), theirs: Updates::new() };
+    let mut shared = 0;
     vm::for_each_mapped(|va, entry| {
         if PRIVATE_REGION.contains(&va) || va == private {
             return Ok(());
@@ -242,6 +246,7 @@ fn fill_child(child: u64) -> Result<(), Error> {
             None => give_copy(&mut batches, va, rights_of(entry) | tags_of(entry)),
             Some(slot) if entry & TAG1 != 0 => batches.push(None, grant(va, slot, rights_of(entry) | MAP_SHARED)),
             Some(slot) if entry & (WRITABLE | TAG0) != 0 => {
+                shared += 1;
                 let protect = (entry & WRITABLE != 0).then_some(MapUpdate { op: MapUpdate::PROTECT, va, slot: 0, rights: read_only | MAP_COW });
                 batches.push(protect, grant(va, slot, read_only | MAP_COW))
             }
@@ -251,7 +256,8 @@ fn fill_child(child: u64) -> Result<(), Error> {
     batches.flush()?;
     // The private page starts zeroed in the child.
     let (_, page) = sys_page_alloc(ANY_PAGE)?;
-    give(child, page, private, Rights::READ.0 | Rights::WRITE.0)
+    give(child, page, private, Rights::READ.0 | Rights::WRITE.0)?;
+    Ok(shared)
 }
 
 fn tags_of(entry: u64) -> u64 {

@@ -140,8 +140,9 @@ pub(crate) fn forget_child(child: u64) {
 /// Capability slots (+1) of the children's status pages, by child number. Only the parent's own
 /// view matters; a child clears its copy in [`after_fork_child`].
 static STATUS_SLOTS: [AtomicU64; MAX_CHILDREN] = [const { AtomicU64::new(0) }; MAX_CHILDREN];
-/// Children whose end was already announced with SIGCHLD (bit per child number).
-static ANNOUNCED: AtomicU64 = AtomicU64::new(0);
+/// Children whose end was already announced with SIGCHLD (bit per child number), on the private
+/// page: [`check_signals`] writes it at slice-end upcalls, inside the exception handler.
+static ANNOUNCED: &AtomicU64 = &EXOS_PRIVATE.announced;
 
 /// Runs in a new child right after `fork` returns there.
 pub(crate) fn after_fork_child() {

@@ -1,7 +1,8 @@
 //! The process-private page: ExOS state that `fork` never shares (a child gets a fresh, zeroed
 //! one), so exception handlers may write it even while the rest of memory is copy-on-write:
 //! this process's id, its children's capabilities, the pages copy-on-write retired (`cow.rs`),
-//! the counters of `mem::reclaim` and the start of a wait for memory.
+//! the counters of `mem::reclaim`, the start of a wait for memory, and which children's ends
+//! were announced.
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Pages retired by copy-on-write that other processes still map.
@@ -24,6 +25,10 @@ pub struct Private {
     /// Revocation requests answered inline, by the exception path or a fault that found no page
     /// (`rt::exception::answer_pending`).
     pub(crate) answered_inline: AtomicU64,
+    /// Children whose end was already announced with SIGCHLD (a bit per child number): written by
+    /// the signal check that runs at slice-end upcalls, inside the exception handler, so it must
+    /// not live on a page a `fork` made copy-on-write (a write there would fault in the handler).
+    pub(crate) announced: AtomicU64,
 }
 
 const _: () = assert!(size_of::<Private>() == 4096);
@@ -36,6 +41,7 @@ pub static EXOS_PRIVATE: Private = Private {
     reclaim: [const { AtomicU64::new(0) }; 16],
     waiting_since: AtomicU64::new(0),
     answered_inline: AtomicU64::new(0),
+    announced: AtomicU64::new(0),
 };
 
 /// Called when a fault got its page: the wait for memory, if any, is over.
