@@ -4,8 +4,9 @@
 //! and stops being runnable. It is woken (its wait completes: the result goes into its saved
 //! registers, it becomes runnable) by whoever makes one of its events hold: `env_notify` and the
 //! end of a child ([`notify`]), `page_wake` ([`wake_word`]), the console's receive interrupt and
-//! the timer ([`check_all`], which looks at every sleeper: the table is small, and it runs once per
-//! interrupt), a protected control transfer (`syscall/pct.rs` abandons the wait), or a revocation
+//! the timer ([`check_all`], which looks at every environment up to the highest table index in use,
+//! once per interrupt: O(live environments), up to 4,096; a list of sleepers ordered by deadline
+//! would make it O(woken)), a protected control transfer (`syscall/pct.rs` abandons the wait), or a revocation
 //! request ([`interrupt`], so the upcall can run). Events are level-triggered where they are
 //! state (console input, a deadline) and sticky where they are messages (notification bits,
 //! interrupt lines, a `page_wake` on the word), so a wake between a library's check and its wait
