@@ -13,10 +13,15 @@ use crate::insn::{AluOp, Helper, REGS};
 use crate::verify::{Area, Op, Operand, Program};
 use crate::{SCRATCH_LEN, TX_LEN};
 
-/// What the kernel provides to a running handler.
+/// What the kernel provides to a running handler. The owner's region is reached through
+/// methods (the kernel reads and writes it by physical address); every method checks its range.
 pub trait AshHost {
-    /// The owner's registered region (empty when none).
-    fn region(&mut self) -> &mut [u8];
+    /// Bytes of the owner's registered region (0 when none).
+    fn region_len(&self) -> usize;
+    /// Reads `out.len()` bytes of the region from `at`; false (nothing read) when out of range.
+    fn region_read(&mut self, at: usize, out: &mut [u8]) -> bool;
+    /// Writes `bytes` into the region at `at`; false (nothing written) when out of range.
+    fn region_write(&mut self, at: usize, bytes: &[u8]) -> bool;
     /// Transmits `frame` through the kernel's transmit checks: 0 sent, else a refusal code.
     fn reply(&mut self, frame: &[u8]) -> u64;
     /// Puts `bytes` into the owner's receive ring and wakes it: 0 delivered, 1 ring full.
@@ -57,59 +62,93 @@ struct Areas<'f, 'h, H: AshHost> {
     host: &'h mut H,
 }
 
+/// `len` bytes from `at`, as a range of a slice.
+fn span(at: u64, len: u64) -> Option<core::ops::Range<usize>> {
+    let at = usize::try_from(at).ok()?;
+    let len = usize::try_from(len).ok()?;
+    Some(at..at.checked_add(len)?)
+}
+
 impl<H: AshHost> Areas<'_, '_, H> {
-    fn read(&mut self, area: Area) -> &[u8] {
+    /// The bytes of a local area (not the region).
+    fn local(&self, area: Area) -> &[u8] {
         match area {
             Area::Packet => self.frame,
             Area::Scratch => &self.scratch,
-            Area::Tx => &self.tx,
-            Area::Region => self.host.region(),
+            Area::Tx | Area::Region => &self.tx,
         }
     }
 
-    fn write(&mut self, area: Area) -> Option<&mut [u8]> {
+    /// Reads `size` bytes at `at` of `area`, big-endian.
+    fn load(&mut self, area: Area, at: u64, size: u8) -> Option<u64> {
+        let mut buf = [0u8; 4];
+        let field = buf.get_mut(..size as usize)?;
+        let range = span(at, u64::from(size))?;
+        if area == Area::Region {
+            if !self.host.region_read(range.start, field) {
+                return None;
+            }
+        } else {
+            field.copy_from_slice(self.local(area).get(range)?);
+        }
+        Some(field.iter().fold(0u64, |acc, &b| acc << 8 | u64::from(b)))
+    }
+
+    /// Writes the low `size` bytes of `value` at `at` of `area`, big-endian.
+    fn store(&mut self, area: Area, at: u64, size: u8, value: u64) -> Option<()> {
+        let bytes = value.to_be_bytes();
+        let field = bytes.get(8 - size as usize..)?;
+        let range = span(at, u64::from(size))?;
         match area {
             Area::Packet => None,
-            Area::Scratch => Some(&mut self.scratch),
-            Area::Tx => Some(&mut self.tx),
-            Area::Region => Some(self.host.region()),
+            Area::Scratch => {
+                self.scratch.get_mut(range)?.copy_from_slice(field);
+                Some(())
+            }
+            Area::Tx => {
+                self.tx.get_mut(range)?.copy_from_slice(field);
+                Some(())
+            }
+            Area::Region => self.host.region_write(range.start, field).then_some(()),
         }
     }
 
-    /// `len` bytes from `src` at `from` to `dst` at `to`; false when a range is outside.
+    /// Reads `len` bytes of `area` at `at` into `out` (which is at least that long); the bytes.
+    fn read_into<'b>(&mut self, area: Area, at: u64, len: u64, out: &'b mut [u8; TX_LEN]) -> Option<&'b [u8]> {
+        let range = span(at, len)?;
+        let out = out.get_mut(..range.len())?;
+        if area == Area::Region {
+            self.host.region_read(range.start, out).then_some(())?;
+        } else {
+            out.copy_from_slice(self.local(area).get(range)?);
+        }
+        Some(out)
+    }
+
+    /// `copy(dst + to, src + from, len)`; false when a range is outside its area. Copies
+    /// through the region are staged in a buffer of one frame, so they are at most that long.
     fn copy(&mut self, dst: Area, to: u64, src: Area, from: u64, len: u64) -> bool {
-        let (Ok(to), Ok(from), Ok(len)) = (usize::try_from(to), usize::try_from(from), usize::try_from(len)) else {
-            return false;
-        };
-        let (Some(to_end), Some(from_end)) = (to.checked_add(len), from.checked_add(len)) else { return false };
-        if dst == src {
-            let Some(area) = self.write(dst) else { return false };
-            if to_end > area.len() || from_end > area.len() {
+        let Some(target) = span(to, len) else { return false };
+        if dst == src && dst != Area::Region {
+            let Some(source) = span(from, len) else { return false };
+            let area: &mut [u8] = match dst {
+                Area::Scratch => &mut self.scratch,
+                Area::Tx => &mut self.tx,
+                _ => return false,
+            };
+            if target.end > area.len() || source.end > area.len() {
                 return false;
             }
-            area.copy_within(from..from_end, to);
+            area.copy_within(source, target.start);
             return true;
         }
-        let (frame, scratch, tx, host) = (self.frame, &mut self.scratch, &mut self.tx, &mut *self.host);
-        let region = host.region();
-        let (source, target): (&[u8], &mut [u8]) = match (src, dst) {
-            (Area::Packet, Area::Scratch) => (frame, scratch),
-            (Area::Packet, Area::Tx) => (frame, tx),
-            (Area::Packet, Area::Region) => (frame, region),
-            (Area::Scratch, Area::Tx) => (scratch, tx),
-            (Area::Scratch, Area::Region) => (scratch, region),
-            (Area::Tx, Area::Scratch) => (tx, scratch),
-            (Area::Tx, Area::Region) => (tx, region),
-            (Area::Region, Area::Scratch) => (region, scratch),
-            (Area::Region, Area::Tx) => (region, tx),
-            _ => return false,
-        };
-        match (source.get(from..from_end), target.get_mut(to..to_end)) {
-            (Some(s), Some(t)) => {
-                t.copy_from_slice(s);
-                true
-            }
-            _ => false,
+        let mut staging = [0u8; TX_LEN];
+        let Some(bytes) = self.read_into(src, from, len, &mut staging) else { return false };
+        match dst {
+            Area::Packet => false,
+            Area::Scratch => self.scratch.get_mut(target).map(|t| t.copy_from_slice(bytes)).is_some(),
+            Area::Tx => self.tx.get_mut(target).map(|t| t.copy_from_slice(bytes)).is_some(),
+            Area::Region => self.host.region_write(target.start, bytes),
         }
     }
 }
@@ -130,22 +169,6 @@ pub fn ones_complement_sum(bytes: &[u8], seed: u64) -> u64 {
         sum = (sum & 0xffff) + (sum >> 16);
     }
     sum
-}
-
-fn load(bytes: &[u8], at: u64, size: u8) -> Option<u64> {
-    let at = usize::try_from(at).ok()?;
-    let field = bytes.get(at..at.checked_add(size as usize)?)?;
-    Some(field.iter().fold(0u64, |acc, &b| acc << 8 | u64::from(b)))
-}
-
-fn store(bytes: &mut [u8], at: u64, size: u8, value: u64) -> Option<()> {
-    let at = usize::try_from(at).ok()?;
-    let field = bytes.get_mut(at..at.checked_add(size as usize)?)?;
-    let n = field.len();
-    for (i, b) in field.iter_mut().enumerate() {
-        *b = (value >> (8 * (n - 1 - i))) as u8;
-    }
-    Some(())
 }
 
 /// Runs `program` over `frame`.
@@ -194,7 +217,7 @@ pub fn run<H: AshHost>(program: &Program, host: &mut H, frame: &[u8]) -> Action 
             }
             Op::Load { size, dst, base, off, area } => {
                 let at = reg(&r, base).wrapping_add(off as u64);
-                match load(areas.read(area), at, size) {
+                match areas.load(area, at, size) {
                     Some(value) => {
                         if let Some(slot) = r.get_mut(dst as usize) {
                             *slot = value;
@@ -206,7 +229,7 @@ pub fn run<H: AshHost>(program: &Program, host: &mut H, frame: &[u8]) -> Action 
             Op::Store { size, base, off, src, area } => {
                 let at = reg(&r, base).wrapping_add(off as u64);
                 let value = operand(&r, src);
-                if areas.write(area).and_then(|bytes| store(bytes, at, size, value)).is_none() {
+                if areas.store(area, at, size, value).is_none() {
                     return Action::Fault(Fault::Bounds { pc: pc - 1 });
                 }
             }
@@ -232,35 +255,17 @@ pub fn run<H: AshHost>(program: &Program, host: &mut H, frame: &[u8]) -> Action 
                         }
                         0
                     }
-                    Helper::Csum => match range(areas.read(a1), x, y) {
-                        Some(bytes) => ones_complement_sum(bytes, z),
-                        None => return Action::Fault(Fault::HelperBounds { pc: pc - 1 }),
-                    },
+                    Helper::Csum => {
+                        let mut staging = [0u8; TX_LEN];
+                        match areas.read_into(a1, x, y, &mut staging) {
+                            Some(bytes) => ones_complement_sum(bytes, z),
+                            None => return Action::Fault(Fault::HelperBounds { pc: pc - 1 }),
+                        }
+                    }
                     Helper::Deliver => {
-                        let Areas { frame, scratch, tx, host } = &mut areas;
-                        let source: &[u8] = match a1 {
-                            Area::Packet => frame,
-                            Area::Scratch => scratch,
-                            Area::Tx => tx,
-                            // The region lives in the host: deliver from a copy.
-                            Area::Region => {
-                                let mut copy = [0u8; TX_LEN];
-                                let Some(bytes) = range(host.region(), x, y) else {
-                                    return Action::Fault(Fault::HelperBounds { pc: pc - 1 });
-                                };
-                                let Some(c) = copy.get_mut(..bytes.len()) else {
-                                    return Action::Fault(Fault::HelperBounds { pc: pc - 1 });
-                                };
-                                c.copy_from_slice(bytes);
-                                let n = bytes.len();
-                                let result = host.deliver(copy.get(..n).unwrap_or(&[]));
-                                r[0] = result;
-                                r[1..6].fill(0);
-                                continue;
-                            }
-                        };
-                        match range(source, x, y) {
-                            Some(bytes) => host.deliver(bytes),
+                        let mut staging = [0u8; TX_LEN];
+                        match areas.read_into(a1, x, y, &mut staging) {
+                            Some(bytes) => areas.host.deliver(bytes),
                             None => return Action::Fault(Fault::HelperBounds { pc: pc - 1 }),
                         }
                     }
@@ -274,9 +279,3 @@ pub fn run<H: AshHost>(program: &Program, host: &mut H, frame: &[u8]) -> Action 
     Action::Fault(Fault::NoExit)
 }
 
-/// `len` bytes of `bytes` from `at`.
-fn range(bytes: &[u8], at: u64, len: u64) -> Option<&[u8]> {
-    let at = usize::try_from(at).ok()?;
-    let len = usize::try_from(len).ok()?;
-    bytes.get(at..at.checked_add(len)?)
-}

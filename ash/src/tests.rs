@@ -18,8 +18,26 @@ struct Host {
 }
 
 impl AshHost for Host {
-    fn region(&mut self) -> &mut [u8] {
-        &mut self.region
+    fn region_len(&self) -> usize {
+        self.region.len()
+    }
+    fn region_read(&mut self, at: usize, out: &mut [u8]) -> bool {
+        match self.region.get(at..at + out.len()) {
+            Some(bytes) => {
+                out.copy_from_slice(bytes);
+                true
+            }
+            None => false,
+        }
+    }
+    fn region_write(&mut self, at: usize, bytes: &[u8]) -> bool {
+        match self.region.get_mut(at..at + bytes.len()) {
+            Some(target) => {
+                target.copy_from_slice(bytes);
+                true
+            }
+            None => false,
+        }
     }
     fn reply(&mut self, frame: &[u8]) -> u64 {
         self.replies.push(frame.to_vec());
