@@ -924,4 +924,34 @@ pub const CALLS: &[Call] = &[
             ring capability goes or its holder ends.",
         frame: false,
     },
+    Call {
+        number: 41,
+        object: "net",
+        verb: "filter_ash",
+        args: &["id", "program", "len", "region", "reason"],
+        returns: "0",
+        rights: "the caller installed filter `id`; `WRITE` on the page or extent capability `region` (unless `ASH_NONE`); replies need `PORT_SEND` on the filter's port; charges `ASH_CHARGE_PAGES` (2) to the caller's budget",
+        errors: &[
+            ("BadArgument", "no filter has id `id`, or the region is larger than `MAX_ASH_REGION` (1 MiB)"),
+            ("NoRights", "another environment installed filter `id`, or `region` lacks `WRITE`"),
+            ("BadSlot", "the capability check of `region` failed"),
+            ("EmptySlot", "as `BadSlot`"),
+            ("WrongType", "`region` does not name a page or an extent"),
+            ("TooLong", "`len` > `MAX_ASH_BYTES` (2048)"),
+            ("BadAddress", "`[program, program + len)` is not readable by the caller, or `reason` (unless 0) is not 8 writable bytes when the verifier refuses"),
+            ("Unverified", "the verifier refused the program: `reason` (unless 0) gets two u32, the instruction's index and the rule's code (docs/ABI.md \"Handlers\")"),
+            ("OutOfMemory", "the caller's budget cannot cover the handler"),
+            ("NoMemory", "the kernel heap is down to its reserve"),
+        ],
+        doc: "Binds the handler `program` (`len` bytes, the `ash` crate's encoding) to the caller's filter `id`: the kernel verifies it, then runs it on every frame the filter claims, as the frame arrives, before any scheduling; `len` = 0 unbinds.",
+        details: "At entry r1 points at the frame, r2 holds its length, r3 the 256-byte scratch area, r4
+            the transmit buffer (a copy of the frame), r5 the region (the memory of capability
+            `region`, mapped or not by the caller). Helpers: `reply(len)` transmits the transmit
+            buffer's first `len` bytes through the same check as `net_send` on the filter's port;
+            `copy`, `csum`, `deliver(ptr, len)` (into the filter's ring, waking the caller) and
+            `drop`. Exit 0 delivers the frame to the ring as usual, exit 1 consumes it; a failed
+            run-time check delivers it as usual. The handler goes with its filter, when the
+            `region` capability goes, or when bound again.",
+        frame: false,
+    },
 ];

@@ -53,11 +53,14 @@ pub enum Error {
     /// A packet filter does not lie inside the port capability it is installed through, or a frame
     /// given to `net_send` does not match the sender's port binding (source MAC, IP, protocol or port).
     OutsidePort = 20,
+    /// A downloaded handler (ASH) was refused by the kernel's verifier; `net_filter_ash` writes the
+    /// failing instruction and the rule (`ash::VerifyErrorKind::code`) to its `reason` pointer.
+    Unverified = 21,
 }
 
 impl Error {
     /// Every error, in code order.
-    pub const ALL: [Error; 20] = [
+    pub const ALL: [Error; 21] = [
         Error::BadSysnum,
         Error::BadAddress,
         Error::TooLong,
@@ -78,6 +81,7 @@ impl Error {
         Error::SplitsHugePage,
         Error::Overlaps,
         Error::OutsidePort,
+        Error::Unverified,
     ];
 
     /// The error's numeric code, as it appears in `rax`.
@@ -113,6 +117,7 @@ impl Error {
             Error::SplitsHugePage => "range covers part of a 2 MiB page",
             Error::Overlaps => "filter overlaps another owner's filter",
             Error::OutsidePort => "outside the port capability",
+            Error::Unverified => "handler refused by the verifier",
         }
     }
 }

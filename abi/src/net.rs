@@ -95,6 +95,16 @@ pub const PORT_CHARGE_PAGES: u64 = 1;
 /// Budget pages charged for each installed filter (its record, atoms and trie nodes).
 pub const FILTER_CHARGE_PAGES: u64 = 1;
 
+/// The longest handler program `net_filter_ash` reads (256 instructions of 8 bytes: the `ash`
+/// crate's encoding).
+pub const MAX_ASH_BYTES: u64 = 2048;
+/// Budget pages charged for a bound handler (its checked program).
+pub const ASH_CHARGE_PAGES: u64 = 2;
+/// The largest region a handler may write (`ash::MAX_REGION`).
+pub const MAX_ASH_REGION: u64 = 1 << 20;
+/// `net_filter_ash`'s `region` and `reason` when there is none.
+pub const ASH_NONE: u64 = u64::MAX;
+
 /// `net_filter_install` flag: the ring also gets a copy of every ARP frame the NIC receives (each
 /// library stack keeps its own ARP cache; no stack state is shared between environments).
 pub const FILTER_ARP: u64 = 1;

@@ -677,11 +677,36 @@ pub enum Sysnum {
     /// - [`Error::BadArgument`]: the ring has fewer than `RING_MIN_SLOTS` (2) slots
     /// - [`Error::Busy`]: another environment is the default owner
     NetDefault = 40,
+    /// `sys_net_filter_ash(id, program, len, region, reason)`: Binds the handler `program` (`len` bytes, the `ash` crate's encoding) to the caller's filter `id`: the kernel verifies it, then runs it on every frame the filter claims, as the frame arrives, before any scheduling; `len` = 0 unbinds.
+    ///
+    /// At entry r1 points at the frame, r2 holds its length, r3 the 256-byte scratch area, r4
+    /// the transmit buffer (a copy of the frame), r5 the region (the memory of capability
+    /// `region`, mapped or not by the caller). Helpers: `reply(len)` transmits the transmit
+    /// buffer's first `len` bytes through the same check as `net_send` on the filter's port;
+    /// `copy`, `csum`, `deliver(ptr, len)` (into the filter's ring, waking the caller) and
+    /// `drop`. Exit 0 delivers the frame to the ring as usual, exit 1 consumes it; a failed
+    /// run-time check delivers it as usual. The handler goes with its filter, when the
+    /// `region` capability goes, or when bound again.
+    ///
+    /// Returns: 0. Rights: the caller installed filter `id`; `WRITE` on the page or extent capability `region` (unless `ASH_NONE`); replies need `PORT_SEND` on the filter's port; charges `ASH_CHARGE_PAGES` (2) to the caller's budget.
+    ///
+    /// Errors:
+    /// - [`Error::BadArgument`]: no filter has id `id`, or the region is larger than `MAX_ASH_REGION` (1 MiB)
+    /// - [`Error::NoRights`]: another environment installed filter `id`, or `region` lacks `WRITE`
+    /// - [`Error::BadSlot`]: the capability check of `region` failed
+    /// - [`Error::EmptySlot`]: as `BadSlot`
+    /// - [`Error::WrongType`]: `region` does not name a page or an extent
+    /// - [`Error::TooLong`]: `len` > `MAX_ASH_BYTES` (2048)
+    /// - [`Error::BadAddress`]: `[program, program + len)` is not readable by the caller, or `reason` (unless 0) is not 8 writable bytes when the verifier refuses
+    /// - [`Error::Unverified`]: the verifier refused the program: `reason` (unless 0) gets two u32, the instruction's index and the rule's code (docs/ABI.md "Handlers")
+    /// - [`Error::OutOfMemory`]: the caller's budget cannot cover the handler
+    /// - [`Error::NoMemory`]: the kernel heap is down to its reserve
+    NetFilterAsh = 41,
 }
 
 impl Sysnum {
     /// Every call, in number order (generated from `calls::CALLS` like the rest of this file).
-    pub const ALL: [Sysnum; 41] = [
+    pub const ALL: [Sysnum; 42] = [
         Sysnum::ConsoleWrite,
         Sysnum::EnvExit,
         Sysnum::EnvSetExceptionHandler,
@@ -723,6 +748,7 @@ impl Sysnum {
         Sysnum::NetFilterRemove,
         Sysnum::NetSend,
         Sysnum::NetDefault,
+        Sysnum::NetFilterAsh,
     ];
 
     /// The call's name (`sys_<object>_<verb>`), as the library OS's wrapper and the kernel's
@@ -770,6 +796,7 @@ impl Sysnum {
             Sysnum::NetFilterRemove => "sys_net_filter_remove",
             Sysnum::NetSend => "sys_net_send",
             Sysnum::NetDefault => "sys_net_default",
+            Sysnum::NetFilterAsh => "sys_net_filter_ash",
         }
     }
 }

@@ -124,6 +124,43 @@ pub enum VerifyErrorKind {
     HelperArgument { helper: Helper, reg: u8, expected: &'static str },
     /// Exit with r0 possibly outside 0..=1.
     BadExitCode { max: u64 },
+    /// The verifier's own working memory could not be allocated.
+    NoMemory,
+}
+
+impl VerifyErrorKind {
+    /// The rule's number in the ABI (`net_filter_ash` writes it with the instruction's index;
+    /// docs/ABI.md lists them).
+    pub fn code(&self) -> u32 {
+        match self {
+            VerifyErrorKind::Empty => 1,
+            VerifyErrorKind::TooLong { .. } => 2,
+            VerifyErrorKind::Truncated { .. } => 3,
+            VerifyErrorKind::RegionTooLarge => 4,
+            VerifyErrorKind::BadOpcode { .. } => 5,
+            VerifyErrorKind::BadRegister { .. } => 6,
+            VerifyErrorKind::UnusedField => 7,
+            VerifyErrorKind::Unwritten { .. } => 8,
+            VerifyErrorKind::BackwardJump => 9,
+            VerifyErrorKind::JumpOutside { .. } => 10,
+            VerifyErrorKind::FallsOffEnd => 11,
+            VerifyErrorKind::Unreachable => 12,
+            VerifyErrorKind::DivisionByZero => 13,
+            VerifyErrorKind::DivisorMayBeZero { .. } => 14,
+            VerifyErrorKind::ShiftTooLarge { .. } => 15,
+            VerifyErrorKind::PointerArithmetic { .. } => 16,
+            VerifyErrorKind::PointerEscapes { .. } => 17,
+            VerifyErrorKind::PointerCompare { .. } => 18,
+            VerifyErrorKind::PointerAsScalar { .. } => 19,
+            VerifyErrorKind::NotAPointer { .. } => 20,
+            VerifyErrorKind::OutOfBounds { .. } => 21,
+            VerifyErrorKind::WriteToPacket => 22,
+            VerifyErrorKind::BadHelper { .. } => 23,
+            VerifyErrorKind::HelperArgument { .. } => 24,
+            VerifyErrorKind::BadExitCode { .. } => 25,
+            VerifyErrorKind::NoMemory => 26,
+        }
+    }
 }
 
 impl fmt::Display for VerifyError {
@@ -161,6 +198,7 @@ impl fmt::Display for VerifyError {
                 write!(f, "{helper:?}: r{reg} must be {expected}")
             }
             VerifyErrorKind::BadExitCode { max } => write!(f, "exit code may be {max} (must be 0 or 1)"),
+            VerifyErrorKind::NoMemory => write!(f, "no memory to verify"),
         }
     }
 }
@@ -261,7 +299,12 @@ pub fn verify(bytes: &[u8], limits: Limits) -> Result<Program, VerifyError> {
     if n > MAX_INSNS {
         return Err(whole(VerifyErrorKind::TooLong { insns: n }));
     }
-    let mut states: Vec<Option<State>> = alloc::vec![None; n];
+    let mut states: Vec<Option<State>> = Vec::new();
+    let mut ops = Vec::new();
+    if states.try_reserve_exact(n).is_err() || ops.try_reserve_exact(n).is_err() {
+        return Err(whole(VerifyErrorKind::NoMemory));
+    }
+    states.resize(n, None);
     let mut entry = [Ty::Unwritten; REGS];
     entry[1] = Ty::Ptr { area: Area::Packet, min: 0, max: 0 };
     entry[2] = scalar(0, MAX_FRAME as u64);
@@ -273,7 +316,6 @@ pub fn verify(bytes: &[u8], limits: Limits) -> Result<Program, VerifyError> {
     if let Some(first) = states.first_mut() {
         *first = Some(entry);
     }
-    let mut ops = Vec::with_capacity(n);
     for (pc, chunk) in bytes.chunks_exact(INSN_BYTES).enumerate() {
         let err = |kind| VerifyError { pc, kind };
         let raw: [u8; INSN_BYTES] = chunk.try_into().map_err(|_| err(VerifyErrorKind::Truncated { bytes: bytes.len() }))?;

@@ -341,6 +341,27 @@ pub fn sys_net_send(port: u64, frame: &[u8]) -> Result<(), Error> {
     decode(unsafe { stubs::sys_net_send(port, frame.as_ptr() as u64, frame.len() as u64) }).map(drop)
 }
 
+/// Why the verifier refused a handler: the instruction's index and the rule's code
+/// (`ash::VerifyErrorKind::code`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AshReason {
+    pub pc: u32,
+    pub rule: u32,
+}
+
+/// Binds the handler `program` (the `ash` crate's encoding; empty: unbind) to the caller's filter
+/// `id`, with the memory of capability `region` as its writable region (`abi::net::ASH_NONE`: none).
+/// On [`Error::Unverified`] the reason is in the second value.
+pub fn sys_net_filter_ash(id: u64, program: &[u8], region: u64) -> Result<(), (Error, AshReason)> {
+    let mut reason = [0u32; 2];
+    // SAFETY: the kernel only reads `program`, and writes the 8 bytes of `reason` (on a refusal);
+    // it writes the region's memory, which the program treats as shared.
+    let result = decode(unsafe {
+        stubs::sys_net_filter_ash(id, program.as_ptr() as u64, program.len() as u64, region, reason.as_mut_ptr() as u64)
+    });
+    result.map(drop).map_err(|e| (e, AshReason { pc: reason[0], rule: reason[1] }))
+}
+
 /// Makes the caller the default owner, delivering unclaimed frames into the ring of capability
 /// `ring` (`u64::MAX`: give the role up).
 pub fn sys_net_default(nic: u64, ring: u64) -> Result<(), Error> {

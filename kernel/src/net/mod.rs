@@ -18,11 +18,12 @@
 //! Lock order: this module's lock is taken before the capability space's and the budgets'; the
 //! environment table is never taken under it (owners are notified after it is released).
 mod classify;
+mod handler;
 mod ring;
 
 use crate::cap::{self, Object};
 use crate::stats;
-use abi::net::{NetInfo, PortKind, FILTER_ARP, FILTER_CHARGE_PAGES, FILTER_FLAGS, MAX_FILTERS, NOTIFY_NET, PORT_CHARGE_PAGES};
+use abi::net::{NetInfo, PortKind, ASH_CHARGE_PAGES, FILTER_ARP, FILTER_CHARGE_PAGES, FILTER_FLAGS, MAX_FILTERS, NOTIFY_NET, PORT_CHARGE_PAGES};
 use abi::stats::Counter;
 use abi::{env_index, Error, Rights};
 use alloc::collections::BTreeMap;
@@ -39,6 +40,8 @@ struct Filter {
     ring: (usize, u64),
     arp: bool,
     key: classify::Key,
+    /// The bound handler (`net_filter_ash`), run on each frame the filter claims.
+    handler: Option<handler::Handler>,
 }
 
 struct Net {
@@ -192,7 +195,7 @@ pub fn install(caller: u64, port_slot: u64, bytes: &[u8], ring_slot: u64, flags:
     ring.users += 1;
     let id = net.next_filter;
     net.next_filter += 1;
-    net.filters.insert(id, Filter { owner: caller, port_slot, ring: ring_key, arp: flags & FILTER_ARP != 0, key });
+    net.filters.insert(id, Filter { owner: caller, port_slot, ring: ring_key, arp: flags & FILTER_ARP != 0, key, handler: None });
     Ok(id)
 }
 
@@ -212,6 +215,9 @@ pub fn remove(caller: u64, id: u64) -> Result<(), Error> {
 /// Takes filter `id` out of the classifier, releases its ring and refunds it.
 fn drop_filter(net: &mut Net, id: u64) {
     let Some(filter) = net.filters.remove(&id) else { return };
+    if filter.handler.is_some() {
+        crate::budget::refund(filter.owner, ASH_CHARGE_PAGES);
+    }
     net.classifier.remove(filter.key);
     release_ring(net, filter.ring);
     crate::budget::refund(filter.owner, FILTER_CHARGE_PAGES);
@@ -224,6 +230,56 @@ fn release_ring(net: &mut Net, key: (usize, u64)) {
             net.rings.remove(&key);
         }
     }
+}
+
+/// Why `net_filter_ash` failed.
+pub enum BindError {
+    Refused(Error),
+    /// The verifier refused the program at instruction `pc` by rule `rule`.
+    Unverified { pc: u32, rule: u32 },
+}
+
+impl From<Error> for BindError {
+    fn from(e: Error) -> BindError {
+        BindError::Refused(e)
+    }
+}
+
+/// `net_filter_ash`: verifies `program` and binds it to `caller`'s filter `id` (empty: unbinds).
+/// The region and the verification come first, outside this module's lock.
+pub fn bind_handler(caller: u64, id: u64, program: &[u8], region_slot: u64) -> Result<(), BindError> {
+    let port_slot = {
+        let net = NET.lock();
+        let filter = net.filters.get(&id).ok_or(Error::BadArgument)?;
+        if filter.owner != caller {
+            return Err(Error::NoRights.into());
+        }
+        filter.port_slot
+    };
+    let handler = if program.is_empty() {
+        None
+    } else {
+        let region = handler::Region::open(caller, region_slot)?;
+        let port = port(caller, port_slot, abi::net::PORT_RECEIVE)?;
+        let can_send = port_capability_sends(caller, port_slot);
+        let handler = handler::Handler::new(program, region, region_slot, port, can_send)
+            .map_err(|(pc, rule)| BindError::Unverified { pc, rule })?;
+        Some(handler)
+    };
+    let mut net = NET.lock();
+    let filter = net.filters.get_mut(&id).filter(|f| f.owner == caller).ok_or(Error::BadArgument)?;
+    match (&filter.handler, &handler) {
+        (None, Some(_)) => crate::budget::charge(caller, ASH_CHARGE_PAGES)?,
+        (Some(_), None) => crate::budget::refund(caller, ASH_CHARGE_PAGES),
+        _ => {}
+    }
+    filter.handler = handler;
+    Ok(())
+}
+
+/// Whether `caller`'s port capability `slot` gives `PORT_SEND` (a handler's replies need it).
+fn port_capability_sends(caller: u64, slot: u64) -> bool {
+    port(caller, slot, abi::net::PORT_SEND).is_ok()
 }
 
 /// `net_default`: makes `caller` the default owner (`ring_slot` = `u64::MAX`: gives the role up).
@@ -276,6 +332,12 @@ pub fn cap_removed(env: usize, slot: u64, object: Object, root: bool) {
     for id in doomed {
         drop_filter(&mut net, id);
     }
+    for f in net.filters.values_mut() {
+        if env_index(f.owner) == env && f.handler.as_ref().is_some_and(|h| h.region_slot == slot) {
+            f.handler = None;
+            crate::budget::refund(f.owner, ASH_CHARGE_PAGES);
+        }
+    }
     if net.default == Some((env, slot)) {
         net.default = None;
         release_ring(&mut net, (env, slot));
@@ -306,6 +368,11 @@ pub fn interrupt() {
     stats::count(Counter::NetInterrupts);
     let mut owners = Vec::new();
     crate::dev::virtio_net::poll(|frame| receive(frame, &mut owners));
+    let (_, failed) = handler::flush();
+    if failed > 0 {
+        let mut net = NET.lock();
+        net.info.tx_refused += failed;
+    }
     wake(&owners);
 }
 
@@ -331,8 +398,35 @@ fn receive(frame: &[u8], wake: &mut Vec<u64>) {
             }
         }
     }
-    let claimed = net.classifier.classify(frame).and_then(|key| net.filters.values().find(|f| f.key == key)).map(|f| f.ring);
-    match claimed.or(if targets.is_empty() { net.default } else { None }) {
+    let claimed = net.classifier.classify(frame).and_then(|key| net.filters.values().find(|f| f.key == key));
+    // A bound handler runs first, before any scheduling; it may consume the frame.
+    let mut handled = false;
+    if let Some(f) = claimed
+        && let Some(h) = &f.handler
+    {
+        let nic = Interface { mac: net.mac, ip: net.ip };
+        let (action, outcome) = handler::run(h, frame, net.rings.get_mut(&f.ring), nic);
+        handled = matches!(action, ash::Action::Consumed | ash::Action::Drop);
+        net.info.tx_frames += outcome.sent;
+        net.info.tx_refused += outcome.refused;
+        net.info.rx_delivered += outcome.delivered;
+        net.info.rx_ring_full += outcome.full;
+        for _ in 0..outcome.sent {
+            stats::count(Counter::NetTxFrames);
+        }
+        if outcome.delivered > 0
+            && let Some(ring) = net.rings.get(&f.ring)
+            && !wake.contains(&ring.owner)
+        {
+            wake.push(ring.owner);
+        }
+    }
+    let claimed = if handled { None } else { claimed.map(|f| f.ring) };
+    if handled && targets.is_empty() {
+        // Consumed or dropped by its owner's handler: neither unclaimed nor the default owner's.
+        return;
+    }
+    match claimed.or(if targets.is_empty() && !handled { net.default } else { None }) {
         Some(ring) if !targets.contains(&ring) => targets.push(ring),
         Some(_) => {}
         None if targets.is_empty() => {

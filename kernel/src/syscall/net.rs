@@ -3,7 +3,7 @@
 //! arguments and moves bytes across the user boundary.
 use super::SysResult;
 use crate::{envs, net, uaccess};
-use abi::net::{MAX_FILTER_BYTES, MAX_FRAME, MIN_FRAME, NetInfo, PORT_VALUE_SHIFT};
+use abi::net::{MAX_ASH_BYTES, MAX_FILTER_BYTES, MAX_FRAME, MIN_FRAME, NetInfo, PORT_VALUE_SHIFT};
 use abi::Error;
 
 /// `net_info(nic, out)`.
@@ -63,4 +63,29 @@ pub fn sys_net_send(port: u64, frame: u64, len: u64) -> SysResult {
 pub fn sys_net_default(nic: u64, ring: u64) -> SysResult {
     net::set_default(envs::current_id(), nic, ring)?;
     Ok(0)
+}
+
+/// `net_filter_ash(id, program, len, region, reason)`.
+pub fn sys_net_filter_ash(id: u64, program: u64, len: u64, region: u64, reason: u64) -> SysResult {
+    if len > MAX_ASH_BYTES {
+        return Err(Error::TooLong.into());
+    }
+    let mut bytes = [0u8; MAX_ASH_BYTES as usize];
+    let bytes = &mut bytes[..len as usize];
+    if len > 0 {
+        uaccess::copy_from_user(envs::current_root(), program, bytes)?;
+    }
+    match net::bind_handler(envs::current_id(), id, bytes, region) {
+        Ok(()) => Ok(0),
+        Err(net::BindError::Refused(e)) => Err(e.into()),
+        Err(net::BindError::Unverified { pc, rule }) => {
+            if reason != 0 {
+                let mut record = [0u8; 8];
+                record[..4].copy_from_slice(&pc.to_le_bytes());
+                record[4..].copy_from_slice(&rule.to_le_bytes());
+                uaccess::copy_to_user(envs::current_root(), reason, &record)?;
+            }
+            Err(Error::Unverified.into())
+        }
+    }
 }

@@ -9,7 +9,7 @@ use super::{budget, cap, console, env, extent, net, page, pct, slice, SysResult}
 use crate::arch::x86_64::entry::TrapFrame;
 
 /// How many calls there are: numbers are dense from 0.
-pub(super) const CALLS: u64 = 41;
+pub(super) const CALLS: u64 = 42;
 
 /// Runs the handler of call `regs.rax`; an unknown number is `BadSysnum`.
 #[inline(always)]
@@ -165,6 +165,10 @@ pub(super) fn dispatch(regs: &mut TrapFrame) -> SysResult {
         40 => {
             let (nic, ring) = (regs.rdi, regs.rsi);
             net::sys_net_default(nic, ring)
+        }
+        41 => {
+            let (id, program, len, region, reason) = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8);
+            net::sys_net_filter_ash(id, program, len, region, reason)
         }
         _ => Err(abi::Error::BadSysnum.into()),
     }

@@ -418,3 +418,13 @@ pub unsafe fn sys_net_default(nic: u64, ring: u64) -> (u64, u64) {
     // SAFETY: the caller upholds `syscall6`'s contract (this function's).
     unsafe { syscall6(Sysnum::NetDefault as u64, [nic, ring, 0, 0, 0, 0]) }
 }
+
+/// `sys_net_filter_ash(id, program, len, region, reason)`: Binds the handler `program` (`len` bytes, the `ash` crate's encoding) to the caller's filter `id`: the kernel verifies it, then runs it on every frame the filter claims, as the frame arrives, before any scheduling; `len` = 0 unbinds.
+///
+/// # Safety
+/// As [`syscall6`]: the caller answers for what the call does to its memory.
+#[inline(always)]
+pub unsafe fn sys_net_filter_ash(id: u64, program: u64, len: u64, region: u64, reason: u64) -> (u64, u64) {
+    // SAFETY: the caller upholds `syscall6`'s contract (this function's).
+    unsafe { syscall6(Sysnum::NetFilterAsh as u64, [id, program, len, region, reason, 0]) }
+}

@@ -1,0 +1,42 @@
+//! Tests of downloaded packet filters (`dpf`) and handlers (`ash`) through the real system calls,
+//! each booted with a virtio-net NIC on QEMU's user-mode network (the guest talks only to the
+//! slirp gateway 10.0.2.2 inside QEMU).
+use super::{checks, IntegrationTest};
+
+/// A virtio-net NIC on a user-mode network.
+pub const NIC: &[&str] = &["-netdev", "user,id=ashnet", "-device", "virtio-net-pci,netdev=ashnet"];
+
+pub const ASH: &[IntegrationTest] = &[
+    IntegrationTest {
+        name: "bad_ash_loop",
+        cmdline_run: "bad_ash_loop,hello",
+        expect: &[checks!("bad_ash_loop"), "hello from ring 3", "exo: all programs finished"],
+        forbid: &["FAIL"],
+        qemu_args: NIC,
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "bad_ash_oob",
+        cmdline_run: "bad_ash_oob,hello",
+        expect: &[checks!("bad_ash_oob"), "hello from ring 3", "exo: all programs finished"],
+        forbid: &["FAIL"],
+        qemu_args: NIC,
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "ash_pingpong",
+        cmdline_run: "ash_pingpong",
+        expect: &[checks!("ash_pingpong"), "exo: all programs finished"],
+        forbid: &["FAIL"],
+        qemu_args: NIC,
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "bad_ash_spoof",
+        cmdline_run: "bad_ash_spoof",
+        expect: &[checks!("bad_ash_spoof"), "exo: all programs finished"],
+        forbid: &["FAIL"],
+        qemu_args: NIC,
+        ..IntegrationTest::DEFAULT
+    },
+];
