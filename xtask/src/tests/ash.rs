@@ -39,4 +39,28 @@ pub const ASH: &[IntegrationTest] = &[
         qemu_args: NIC,
         ..IntegrationTest::DEFAULT
     },
+    IntegrationTest {
+        name: "bad_ash_foreign",
+        cmdline_run: "bad_ash_foreign",
+        expect: &[checks!("bad_ash_foreign"), "exo: all programs finished"],
+        forbid: &["FAIL"],
+        qemu_args: NIC,
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "bad_dpf_steal",
+        cmdline_run: "bad_dpf_steal",
+        expect: &[checks!("bad_dpf_steal"), "exo: all programs finished"],
+        forbid: &["FAIL"],
+        qemu_args: NIC,
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "bad_dpf_decode",
+        cmdline_run: "bad_dpf_decode",
+        expect: &[checks!("bad_dpf_decode"), "exo: all programs finished"],
+        forbid: &["FAIL"],
+        qemu_args: NIC,
+        ..IntegrationTest::DEFAULT
+    },
 ];
