@@ -24,6 +24,14 @@
 //! page of budget must come back too (the kernel prints `exo: LEAK` when an environment ends with
 //! a charge it cannot account for).
 //!
+//! Network filters and handlers (when the machine has a NIC): the fuzzer first claims an ICMP
+//! port, a ring and a region and installs a filter; then half its `net_filter_install` calls get
+//! that port and ring with a mutated filter encoding (`dpf` wire format), and half its
+//! `net_filter_ash` calls get that filter and region (or none) with a mutated handler (`ash`
+//! encoding: a correct UDP echo handler with random bytes changed, truncated or extended), so they
+//! reach the decoders, the port and overlap checks and the verifier. The boot's network is
+//! QEMU's user mode with `restrict=on`: nothing leaves the emulator.
+//!
 //! Alongside, nested protected control transfer chains run: a driver (a copy of this program)
 //! calls and sends into a chain of servers, each the child of the one before, which at random
 //! consult the next one (synchronously or not), reply to an earlier caller, to garbage, or die. The fuzzer's own random calls (yields, destroys,
@@ -234,6 +242,54 @@ fn shape_extent_call(number: u64, args: &mut [u64; 6], rng: &mut Rng, recent: &[
     }
 }
 
+/// What the network calls aim at: a port, a ring, a region and a filter of the fuzzer's own.
+struct NetTargets {
+    port: u64,
+    ring: u64,
+    region: u64,
+    filter: u64,
+}
+
+/// Claims an ICMP port, a 2-page ring and a 1-page region and installs a filter (no NIC: `None`).
+fn net_targets() -> Option<NetTargets> {
+    use exos::sys::syscall::{sys_extent_alloc, sys_net_filter_install, sys_net_port_claim};
+    let (port, id) = sys_net_port_claim(abi::net::BOOT_NIC_SLOT, abi::net::PortKind::IcmpId, 0).ok()?;
+    let (_, ring) = sys_extent_alloc(2, 1).ok()?;
+    let (_, region) = sys_extent_alloc(1, 1).ok()?;
+    let filter = sys_net_filter_install(port, &dpf::Filter::icmp_id(id).encode(), ring, 0).ok()?;
+    Some(NetTargets { port, ring, region, filter })
+}
+
+/// Half the `net_filter_install` and `net_filter_ash` calls: the fuzzer's own port, ring, filter
+/// and region, with `buffer` filled from `valid` with random bytes changed and a random length.
+fn shape_net_call(number: u64, args: &mut [u64; 6], rng: &mut Rng, net: &NetTargets, buffer: &mut [u8; 2100]) {
+    let install = number == Sysnum::NetFilterInstall as u64;
+    if !(install || number == Sysnum::NetFilterAsh as u64) || rng.next() & 1 == 0 {
+        return;
+    }
+    let valid = if install { dpf::Filter::udp_port(0, (rng.next() % 8) as u16).encode() } else { ash::programs::udp_echo() };
+    buffer.fill(0);
+    let n = valid.len().min(buffer.len());
+    buffer[..n].copy_from_slice(&valid[..n]);
+    for _ in 0..rng.next() % 4 {
+        let i = (rng.next() % (n as u64 + 16)) as usize % buffer.len();
+        buffer[i] = rng.next() as u8;
+    }
+    let len = match rng.next() % 4 {
+        0 => rng.next() % buffer.len() as u64,
+        1 => (n as u64).saturating_sub(rng.next() % 16),
+        _ => n as u64,
+    };
+    let ptr = buffer.as_ptr() as u64;
+    if install {
+        *args = [net.port, ptr, len, net.ring, rng.next() % 3, 0];
+    } else {
+        let region = if rng.next() & 1 == 0 { net.region } else { abi::net::ASH_NONE };
+        let reason = if rng.next() & 1 == 0 { ptr + 2048 } else { 0 };
+        *args = [net.filter, ptr, len, region, reason, 0];
+    }
+}
+
 const SKIPPED: [Sysnum; 4] = [Sysnum::EnvExit, Sysnum::PctWait, Sysnum::ConsoleWrite, Sysnum::EnvStart];
 
 fn main() {
@@ -252,6 +308,9 @@ fn main() {
     // the chain lives through the run (unless a stray call still ends it).
     let transfers = exos::sys::stats::counter(abi::stats::Counter::PctTransfers);
     let chain = user::spawn(driver_main, &[]).ok();
+    let net = net_targets();
+    exos::println!("fuzz: network targets: {}", if net.is_some() { "a port, a ring, a region and a filter" } else { "none (no NIC)" });
+    let mut net_buffer = [0u8; 2100];
     let mut driver = chain.map(|(_, slot)| slot);
     let (_, first_free) = exos::sys::syscall::sys_page_alloc(abi::ANY_PAGE).expect("a page");
     for seed in [0x9e37_79b9_7f4a_7c15u64, 0xdead_beef_cafe_f00d, 42] {
@@ -269,6 +328,9 @@ fn main() {
             }
             let mut args = [rng.argument(), rng.argument(), rng.argument(), rng.argument(), rng.argument(), rng.argument()];
             shape_extent_call(number, &mut args, &mut rng, &recent);
+            if let Some(net) = &net {
+                shape_net_call(number, &mut args, &mut rng, net, &mut net_buffer);
+            }
             // Freeing or deleting its own image (or the stranger) would only end the fuzzer (the test).
             let own = [Sysnum::PageFree, Sysnum::CapDelete, Sysnum::CapRevoke, Sysnum::EnvDestroy, Sysnum::ExtentFree];
             if Sysnum::try_from(number).is_ok_and(|s| own.contains(&s)) && args[0] < first_free {
