@@ -14,4 +14,44 @@ pub const NET: &[IntegrationTest] = &[
         nic: true,
         ..IntegrationTest::DEFAULT
     },
+    IntegrationTest {
+        name: "bad_dpf_steal_port",
+        cmdline_run: "bad_dpf_steal_port",
+        expect: &[checks!("bad_dpf_steal_port"), "'bad_dpf_steal_port' exited with code 0"],
+        forbid: &["FAIL"],
+        nic: true,
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "bad_dpf_outside_port",
+        cmdline_run: "bad_dpf_outside_port",
+        expect: &[checks!("bad_dpf_outside_port"), "'bad_dpf_outside_port' exited with code 0"],
+        forbid: &["FAIL"],
+        nic: true,
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "bad_dpf_forged_send",
+        cmdline_run: "bad_dpf_forged_send",
+        expect: &[checks!("bad_dpf_forged_send"), "'bad_dpf_forged_send' exited with code 0"],
+        forbid: &["FAIL"],
+        nic: true,
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "bad_dpf_ring",
+        cmdline_run: "bad_dpf_ring",
+        expect: &[checks!("bad_dpf_ring"), "'bad_dpf_ring' exited with code 0"],
+        forbid: &["FAIL"],
+        nic: true,
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "bad_dpf_nic_rights",
+        cmdline_run: "bad_dpf_nic_rights",
+        expect: &[checks!("bad_dpf_nic_rights"), "'bad_dpf_nic_rights' exited with code 0"],
+        forbid: &["FAIL"],
+        nic: true,
+        ..IntegrationTest::DEFAULT
+    },
 ];
