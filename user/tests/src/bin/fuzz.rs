@@ -255,6 +255,8 @@ struct NetFuzz {
     ip: u32,
     ports: [u64; 4],
     filters: [u64; 4],
+    /// Successful claims, installs and sends.
+    done: [u64; 3],
     /// Encoded filters (made before the fuzzing starts: the heap is not used once random calls may
     /// unmap its pages), and their lengths.
     encoded: [([u8; 160], usize); 12],
@@ -290,7 +292,7 @@ impl NetFuzz {
             frame(&user::net::udp_frame([0; 6], info.mac, ip, user::net::GATEWAY_IP, 9, 9, &[0; 8])),
             frame(&user::net::icmp_echo([0; 6], info.mac, ip, user::net::GATEWAY_IP, 9, 1)),
         ];
-        Some(NetFuzz { nic: abi::net::BOOT_NIC_SLOT, ip, ports: [0; 4], filters: [0; 4], encoded, templates })
+        Some(NetFuzz { nic: abi::net::BOOT_NIC_SLOT, ip, ports: [0; 4], filters: [0; 4], done: [0; 3], encoded, templates })
     }
 
     fn is_net(number: u64) -> bool {
@@ -370,8 +372,15 @@ impl NetFuzz {
     /// Remembers what a successful call made (ports, filters, the address).
     fn note(&mut self, number: u64, args: &[u64; 6], value: u64, issued: u64) {
         match Sysnum::try_from(number) {
-            Ok(Sysnum::NetPortClaim) => self.ports[(issued % 4) as usize] = value,
-            Ok(Sysnum::NetFilterInstall) => self.filters[(issued % 4) as usize] = value,
+            Ok(Sysnum::NetPortClaim) => {
+                self.ports[(issued % 4) as usize] = value;
+                self.done[0] += 1;
+            }
+            Ok(Sysnum::NetFilterInstall) => {
+                self.filters[(issued % 4) as usize] = value;
+                self.done[1] += 1;
+            }
+            Ok(Sysnum::NetSend) => self.done[2] += 1,
             Ok(Sysnum::NetConfig) => self.ip = args[1] as u32,
             _ => {}
         }
@@ -471,6 +480,10 @@ fn main() {
         exos::println!("fuzz: seed {seed:#x}: {calls} calls, {ok} succeeded");
         let [alloc, map, unmap, protect, free] = extents;
         exos::println!("fuzz: extent calls that succeeded: {alloc} alloc, {map} map, {unmap} unmap, {protect} protect, {free} free");
+        if let Some(net) = net.as_mut() {
+            let [claims, installs, sends] = core::mem::take(&mut net.done);
+            exos::println!("fuzz: net calls that succeeded: {claims} port claims, {installs} filter installs, {sends} sends (to 10.0.2.2)");
+        }
     }
     set_page_word(SHARED, 0, 1);
     exos::println!("fuzz: the stranger's grants into my table: {} tried, {} not refused", page_word(SHARED, 1), page_word(SHARED, 2));
