@@ -201,6 +201,9 @@ pub struct NetInfo {
     pub filters: u64,
     /// Ports claimed now.
     pub ports: u64,
+    /// TSC cycles the kernel spent in receive interrupts (acknowledge, classify, copy, wake); under
+    /// `-icount shift=0` these are guest instructions.
+    pub rx_cycles: u64,
 }
 
 impl NetInfo {
@@ -226,7 +229,7 @@ impl NetInfo {
             self.interrupts,
             self.filters,
             self.ports,
-            0,
+            self.rx_cycles,
         ]
     }
 
@@ -249,6 +252,7 @@ impl NetInfo {
             interrupts: w[10],
             filters: w[11],
             ports: w[12],
+            rx_cycles: w[13],
         }
     }
 }
@@ -280,6 +284,7 @@ mod tests {
             interrupts: 7,
             filters: 8,
             ports: 9,
+            rx_cycles: 10,
         };
         assert_eq!(NetInfo::from_words(info.words()), info);
     }

@@ -266,6 +266,10 @@ fn boot(test: &IntegrationTest, context: &Context) -> Result<Captured, String> {
                 command.args(crate::tests::ICOUNT);
             }
             command.args(test.qemu_args);
+            if test.nic || !test.forwards.is_empty() {
+                let forwards = test.forwards.iter().map(|f| qemu::Forward::parse(f)).collect::<Result<Vec<_>, _>>()?;
+                qemu::attach_nic(&mut command, Some(&qemu::Nic { forwards }));
+            }
             command
         }
         Boot::Iso => {

@@ -39,7 +39,6 @@ struct Filter {
     /// Its ring's key.
     ring: (usize, u64),
     arp: bool,
-    key: classify::Key,
     /// The bound handler (`net_filter_ash`), run on each frame the filter claims.
     handler: Option<handler::Handler>,
 }
@@ -51,8 +50,7 @@ struct Net {
     netmask: u32,
     gateway: u32,
     ports: Ports,
-    filters: BTreeMap<u64, Filter>,
-    next_filter: u64,
+    filters: BTreeMap<classify::Key, Filter>,
     rings: BTreeMap<(usize, u64), Ring>,
     default: Option<(usize, u64)>,
     classifier: classify::Classifier,
@@ -67,7 +65,6 @@ static NET: spin::Mutex<Net> = spin::Mutex::new(Net {
     gateway: 0,
     ports: Ports::new(),
     filters: BTreeMap::new(),
-    next_filter: 1,
     rings: BTreeMap::new(),
     default: None,
     classifier: classify::Classifier::new(),
@@ -87,6 +84,7 @@ static NET: spin::Mutex<Net> = spin::Mutex::new(Net {
         interrupts: 0,
         filters: 0,
         ports: 0,
+        rx_cycles: 0,
     },
 });
 
@@ -193,15 +191,14 @@ pub fn install(caller: u64, port_slot: u64, bytes: &[u8], ring_slot: u64, flags:
     };
     let ring = net.rings.entry(ring_key).or_insert_with(|| fresh_ring.expect("a new ring was opened"));
     ring.users += 1;
-    let id = net.next_filter;
-    net.next_filter += 1;
-    net.filters.insert(id, Filter { owner: caller, port_slot, ring: ring_key, arp: flags & FILTER_ARP != 0, key, handler: None });
-    Ok(id)
+    net.filters.insert(key, Filter { owner: caller, port_slot, ring: ring_key, arp: flags & FILTER_ARP != 0, handler: None });
+    Ok(u64::from(key))
 }
 
 /// `net_filter_remove`.
 pub fn remove(caller: u64, id: u64) -> Result<(), Error> {
     let mut net = NET.lock();
+    let Ok(id) = classify::Key::try_from(id) else { return Err(Error::BadArgument) };
     match net.filters.get(&id) {
         None => Err(Error::BadArgument),
         Some(f) if f.owner != caller => Err(Error::NoRights),
@@ -213,12 +210,12 @@ pub fn remove(caller: u64, id: u64) -> Result<(), Error> {
 }
 
 /// Takes filter `id` out of the classifier, releases its ring and refunds it.
-fn drop_filter(net: &mut Net, id: u64) {
+fn drop_filter(net: &mut Net, id: classify::Key) {
     let Some(filter) = net.filters.remove(&id) else { return };
     if filter.handler.is_some() {
         crate::budget::refund(filter.owner, ASH_CHARGE_PAGES);
     }
-    net.classifier.remove(filter.key);
+    net.classifier.remove(id);
     release_ring(net, filter.ring);
     crate::budget::refund(filter.owner, FILTER_CHARGE_PAGES);
 }
@@ -248,6 +245,7 @@ impl From<Error> for BindError {
 /// `net_filter_ash`: verifies `program` and binds it to `caller`'s filter `id` (empty: unbinds).
 /// The region and the verification come first, outside this module's lock.
 pub fn bind_handler(caller: u64, id: u64, program: &[u8], region_slot: u64) -> Result<(), BindError> {
+    let Ok(id) = classify::Key::try_from(id) else { return Err(Error::BadArgument.into()) };
     let port_slot = {
         let net = NET.lock();
         let filter = net.filters.get(&id).ok_or(Error::BadArgument)?;
@@ -292,17 +290,25 @@ pub fn set_default(caller: u64, nic_slot: u64, ring_slot: u64) -> Result<(), Err
     {
         return Err(Error::Busy);
     }
-    let fresh = if ring_slot == u64::MAX || net.rings.contains_key(&(env_index(caller), ring_slot)) {
+    let key = (env_index(caller), ring_slot);
+    // Every check before anything changes: the ring's capability still gives `WRITE`.
+    let fresh = if ring_slot == u64::MAX {
+        None
+    } else if net.rings.contains_key(&key) {
+        cap::check(caller, ring_slot, Rights::WRITE)?;
         None
     } else {
         Some(Ring::open(caller, ring_slot)?)
     };
+    if net.default == Some(key) {
+        return Ok(());
+    }
     if let Some(current) = net.default.take() {
         release_ring(&mut net, current);
     }
     if ring_slot != u64::MAX {
-        let key = (env_index(caller), ring_slot);
-        let ring = net.rings.entry(key).or_insert_with(|| fresh.expect("a new ring was opened"));
+        // `key` is not the old default's ring, so releasing that one left this one as it was.
+        let ring = net.rings.entry(key).or_insert_with(|| fresh.expect("a ring not yet known was opened"));
         ring.users += 1;
         net.default = Some(key);
     }
@@ -325,7 +331,7 @@ pub fn cap_removed(env: usize, slot: u64, object: Object, root: bool) {
     {
         crate::budget::refund(holder.id, PORT_CHARGE_PAGES);
     }
-    let doomed: Vec<u64> = net.filters.iter()
+    let doomed: Vec<classify::Key> = net.filters.iter()
         .filter(|(_, f)| env_index(f.owner) == env && (f.port_slot == slot || f.ring.1 == slot))
         .map(|(&id, _)| id)
         .collect();
@@ -364,7 +370,7 @@ pub fn send(caller: u64, slot: u64, frame: &[u8]) -> Result<(), Error> {
 /// The NIC's interrupt: every received frame is demultiplexed into its rings, then the owners that
 /// got frames are notified.
 pub fn interrupt() {
-    NET.lock().info.interrupts += 1;
+    let start = crate::arch::x86_64::cpu::rdtsc();
     stats::count(Counter::NetInterrupts);
     let mut owners = Vec::new();
     crate::dev::virtio_net::poll(|frame| receive(frame, &mut owners));
@@ -374,6 +380,9 @@ pub fn interrupt() {
         net.info.tx_refused += failed;
     }
     wake(&owners);
+    let mut net = NET.lock();
+    net.info.interrupts += 1;
+    net.info.rx_cycles += crate::arch::x86_64::cpu::rdtsc() - start;
 }
 
 /// Brings the NIC up if the machine has one.
@@ -398,7 +407,7 @@ fn receive(frame: &[u8], wake: &mut Vec<u64>) {
             }
         }
     }
-    let claimed = net.classifier.classify(frame).and_then(|key| net.filters.values().find(|f| f.key == key));
+    let claimed = net.classifier.classify(frame).and_then(|key| net.filters.get(&key));
     // A bound handler runs first, before any scheduling; it may consume the frame.
     let mut handled = false;
     if let Some(f) = claimed

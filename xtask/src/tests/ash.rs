@@ -3,16 +3,13 @@
 //! slirp gateway 10.0.2.2 inside QEMU).
 use super::{checks, IntegrationTest};
 
-/// A virtio-net NIC on a user-mode network.
-pub const NIC: &[&str] = &["-netdev", "user,id=ashnet", "-device", "virtio-net-pci,netdev=ashnet"];
-
 pub const ASH: &[IntegrationTest] = &[
     IntegrationTest {
         name: "bad_ash_loop",
         cmdline_run: "bad_ash_loop,hello",
         expect: &[checks!("bad_ash_loop"), "hello from ring 3", "exo: all programs finished"],
         forbid: &["FAIL"],
-        qemu_args: NIC,
+        nic: true,
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
@@ -20,7 +17,7 @@ pub const ASH: &[IntegrationTest] = &[
         cmdline_run: "bad_ash_oob,hello",
         expect: &[checks!("bad_ash_oob"), "hello from ring 3", "exo: all programs finished"],
         forbid: &["FAIL"],
-        qemu_args: NIC,
+        nic: true,
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
@@ -28,7 +25,7 @@ pub const ASH: &[IntegrationTest] = &[
         cmdline_run: "ash_pingpong",
         expect: &[checks!("ash_pingpong"), "exo: all programs finished"],
         forbid: &["FAIL"],
-        qemu_args: NIC,
+        nic: true,
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
@@ -36,7 +33,7 @@ pub const ASH: &[IntegrationTest] = &[
         cmdline_run: "bad_ash_spoof",
         expect: &[checks!("bad_ash_spoof"), "exo: all programs finished"],
         forbid: &["FAIL"],
-        qemu_args: NIC,
+        nic: true,
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
@@ -44,7 +41,7 @@ pub const ASH: &[IntegrationTest] = &[
         cmdline_run: "bad_ash_foreign",
         expect: &[checks!("bad_ash_foreign"), "exo: all programs finished"],
         forbid: &["FAIL"],
-        qemu_args: NIC,
+        nic: true,
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
@@ -52,7 +49,7 @@ pub const ASH: &[IntegrationTest] = &[
         cmdline_run: "bad_dpf_steal",
         expect: &[checks!("bad_dpf_steal"), "exo: all programs finished"],
         forbid: &["FAIL"],
-        qemu_args: NIC,
+        nic: true,
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
@@ -60,7 +57,7 @@ pub const ASH: &[IntegrationTest] = &[
         cmdline_run: "bad_dpf_decode",
         expect: &[checks!("bad_dpf_decode"), "exo: all programs finished"],
         forbid: &["FAIL"],
-        qemu_args: NIC,
+        nic: true,
         ..IntegrationTest::DEFAULT
     },
 ];
