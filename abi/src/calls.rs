@@ -580,13 +580,16 @@ pub const CALLS: &[Call] = &[
             ("NoRights", "the capability lacks `EXECUTE`"),
             ("WrongType", "it names a page"),
             ("NoSuchEnv", "the environment has ended"),
-            ("BadArgument", "`bits` is 0 or holds `NOTIFY_CHILD` (bit 31, the kernel's)"),
+            ("BadArgument", "the notification bits (0..32) are 0 or hold `NOTIFY_CHILD` (bit 31, the kernel's), or a bit above 32 is set"),
         ],
-        doc: "ORs `bits` into the pending notification word of the environment named by capability `slot`, waking it if it waits for `WAIT_NOTIFY`.",
+        doc: "ORs `bits` into the pending notification word of the environment named by capability `slot`, waking it if it waits for `WAIT_NOTIFY`; with `NOTIFY_TREE` (bit 32) into every descendant of it too.",
         details: "Notifications are sticky: bits sent before the target waits make its next `env_wait` with
             `WAIT_NOTIFY` return at once, so a wake cannot be lost between a check and the wait. The
             caller goes on running (to hand the CPU over, follow with `env_yield(target)`). An
-            environment may notify itself.",
+            environment may notify itself. `NOTIFY_TREE` makes the target's tree a process group:
+            the bits go to the target and to every environment it created, directly or through its
+            descendants (ExOS sends a job's signals so, e.g. Ctrl-C); the right is the same
+            `EXECUTE` over the target (ABI.md, Signals and process groups).",
         frame: false,
     },
     Call {

@@ -132,6 +132,10 @@ pub const NOTIFY_CHILD: u32 = 1 << 31;
 /// The notification bits `env_notify` may send (not the kernel's: [`NOTIFY_CHILD`],
 /// [`net::NOTIFY_NET`]).
 pub const NOTIFY_USER_BITS: u32 = !(NOTIFY_CHILD | net::NOTIFY_NET);
+/// `env_notify` flag (bit 32 of `bits`, above the notification word): notify the target and every
+/// environment it created, directly or through its descendants (its process group: what a job
+/// control signal reaches). The same `EXECUTE` right over the target is the authority.
+pub const NOTIFY_TREE: u64 = 1 << 32;
 
 /// Milliseconds between timer ticks.
 pub const TICK_MS: u64 = 10;

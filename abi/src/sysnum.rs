@@ -402,12 +402,15 @@ pub enum Sysnum {
     /// - [`Error::BadAddress`]: `WAIT_WORD` and `word` is not a user address mapped readable by the caller
     /// - [`Error::NoEntry`]: `WAIT_PCT` and the caller registered no entry (`pct_set_entry`)
     EnvWait = 24,
-    /// `sys_env_notify(slot, bits)`: ORs `bits` into the pending notification word of the environment named by capability `slot`, waking it if it waits for `WAIT_NOTIFY`.
+    /// `sys_env_notify(slot, bits)`: ORs `bits` into the pending notification word of the environment named by capability `slot`, waking it if it waits for `WAIT_NOTIFY`; with `NOTIFY_TREE` (bit 32) into every descendant of it too.
     ///
     /// Notifications are sticky: bits sent before the target waits make its next `env_wait` with
     /// `WAIT_NOTIFY` return at once, so a wake cannot be lost between a check and the wait. The
     /// caller goes on running (to hand the CPU over, follow with `env_yield(target)`). An
-    /// environment may notify itself.
+    /// environment may notify itself. `NOTIFY_TREE` makes the target's tree a process group:
+    /// the bits go to the target and to every environment it created, directly or through its
+    /// descendants (ExOS sends a job's signals so, e.g. Ctrl-C); the right is the same
+    /// `EXECUTE` over the target (ABI.md, Signals and process groups).
     ///
     /// Returns: 0. Rights: `EXECUTE` on the environment capability (the right to send to it, as `pct_send`).
     ///
@@ -417,7 +420,7 @@ pub enum Sysnum {
     /// - [`Error::NoRights`]: the capability lacks `EXECUTE`
     /// - [`Error::WrongType`]: it names a page
     /// - [`Error::NoSuchEnv`]: the environment has ended
-    /// - [`Error::BadArgument`]: `bits` is 0 or holds `NOTIFY_CHILD` (bit 31, the kernel's)
+    /// - [`Error::BadArgument`]: the notification bits (0..32) are 0 or hold `NOTIFY_CHILD` (bit 31, the kernel's), or a bit above 32 is set
     EnvNotify = 25,
     /// `sys_page_wake(word, count, donate)`: Wakes up to `count` environments sleeping in `env_wait(WAIT_WORD)` on the same physical word as the caller's `word`; with `donate` = 1 the CPU moves at once to the first one woken.
     ///

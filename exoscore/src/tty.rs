@@ -26,6 +26,9 @@ pub struct Terminal {
     pub raw: AtomicU64,
     pub echo_off: AtomicU64,
     pub foreground: AtomicU64,
+    /// The process that made the foreground and delivers its Ctrl-C (it holds the capabilities
+    /// of the foreground job; 0: none).
+    pub owner: AtomicU64,
     /// The process a Ctrl-C waits to be delivered to (0: none).
     pub interrupt: AtomicU64,
     /// Ctrl-C presses seen, ever.
@@ -65,6 +68,7 @@ impl Terminal {
             raw: AtomicU64::new(0),
             echo_off: AtomicU64::new(0),
             foreground: AtomicU64::new(0),
+            owner: AtomicU64::new(0),
             interrupt: AtomicU64::new(0),
             interrupts: AtomicU64::new(0),
             changes: AtomicU64::new(0),

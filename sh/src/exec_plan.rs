@@ -114,7 +114,7 @@ impl Builtin {
             Builtin::Jobs => "list the background jobs",
             Builtin::Fg => "bring a job (default the newest) back to the foreground",
             Builtin::Wait => "wait for every job, or for those named",
-            Builtin::Kill => "send a signal (default TERM) to the shell's children",
+            Builtin::Kill => "signal (default TERM) a process the shell holds a capability over, or job %N's groups",
             Builtin::Help => "list the builtins and the tools in /bin",
         }
     }

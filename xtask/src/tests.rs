@@ -355,6 +355,7 @@ const ALL: &[IntegrationTest] = &[
             "fuzz: seed 0x9e3779b97f4a7c15: 1000000 calls",
             "fuzz: seed 0xdeadbeefcafef00d: 1000000 calls",
             "fuzz: seed 0x2a: 1000000 calls",
+            "fuzz: group notifications (NOTIFY_TREE) that succeeded: <N>",
             "fuzz: the stranger's grants into my table: <N> tried, 0 not refused",
             "protected control transfers in nested chains alongside",
             ", under one tick (",
@@ -428,6 +429,13 @@ const ALL: &[IntegrationTest] = &[
         cmdline_run: "bad_grant_flood,hello",
         expect: &[checks!("bad_grant_flood"), "'bad_grant_flood' exited with code 0", "hello from ring 3"],
         forbid: &["FAIL", "'bad_grant_flood' killed"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "bad_signal_stranger",
+        cmdline_run: "bad_signal_stranger,hello",
+        expect: &[checks!("bad_signal_stranger"), "'bad_signal_stranger' exited with code 0", "hello from ring 3"],
+        forbid: &["FAIL", "'bad_signal_stranger' killed"],
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {

@@ -24,19 +24,26 @@
 //! queued as typed (escape sequences such as `ESC [ A` arrive whole), nothing is echoed, Ctrl-C is
 //! an ordinary byte.
 //!
-//! **Interrupts**: a signal comes from a process's parent (`process::kill`), so `pump` records
-//! the interrupt in the shared page for the foreground process, and whoever is its parent delivers
-//! `SIGINT` at its next `pump` (a session leader that is itself in the foreground, having no
-//! parent, delivers to itself). A shell therefore waits for a foreground job with
-//! [`wait_foreground`] (or calls `pump` in its own wait loop).
+//! **Interrupts**: signals follow capabilities (`process::kill`), and the foreground job's
+//! capabilities are held by the process that put it in the foreground (the shell: its children),
+//! the terminal's **owner**, recorded in the page next to the foreground process. Any process of
+//! the session that pumps records a Ctrl-C in the page (and wakes the session's sleepers); the
+//! owner, at its next `pump`, sends `SIGINT` to the process group of every process of the job
+//! ([`set_foreground_job`]): one `env_notify` with `NOTIFY_TREE` each, so the job's grandchildren
+//! get it directly, whatever their parents do with it. A process that puts itself in the
+//! foreground leaves the delivery to its parent (which holds its capability), or, without one
+//! (a session leader), delivers to itself. A shell therefore waits for a foreground job with
+//! [`wait_foreground`] (or calls `pump` in its own wait loop). The readers of the terminal get no
+//! capability over the job: the power to interrupt it stays with its owner.
 use crate::mem::cow::MAP_SHARED;
 use crate::proc::process::{self, Status, SIGINT};
 use crate::sys::syscall::{sys_console_read, sys_console_write, sys_page_alloc, sys_page_free, sys_page_map, sys_page_map_into};
 use crate::ipc::region;
+use crate::layout::MAX_CHILDREN;
 use crate::sys::shared::Mapped;
 use crate::sys::{vm, wait};
 use abi::{Error, MapUpdate, Rights, ANY_PAGE, MAX_CONSOLE_WRITE, WAIT_CONSOLE};
-use core::sync::atomic::Ordering::*;
+use core::sync::atomic::{AtomicU64, Ordering::*};
 
 /// Where the terminal's shared page is mapped in every process of the session.
 pub use crate::layout::TTY_VA;
@@ -126,7 +133,8 @@ pub struct Pumped {
     /// Bytes taken from the kernel.
     pub bytes: usize,
     /// Ctrl-C was typed, for this foreground process (0: there was none). `pump` has delivered
-    /// `SIGINT` already if the process is this one's child; else its parent's `pump` will.
+    /// `SIGINT` to the foreground job already if this process is the terminal's owner; else the
+    /// owner's `pump` will.
     pub interrupt: Option<u64>,
 }
 
@@ -156,18 +164,38 @@ pub fn pump() -> Pumped {
     pumped
 }
 
-/// Delivers a recorded Ctrl-C if it is this process's to deliver: the foreground process is its
-/// child, or it is the foreground process itself and has no parent. Forgets one whose process ended.
+/// The foreground job this process put in the foreground (ids; 0: none), while it is the
+/// terminal's owner: Ctrl-C goes to each one's process group. Only the owner's copy matters.
+static JOB: [AtomicU64; MAX_CHILDREN] = [const { AtomicU64::new(0) }; MAX_CHILDREN];
+
+/// Delivers a recorded Ctrl-C if it is this process's to deliver (it is the terminal's owner):
+/// `SIGINT` to the process group of every process of its foreground job (of the foreground
+/// process alone if it is not one of the job's), or to itself if it is the foreground process.
+/// Forgets one whose foreground process or owner ended.
 fn deliver_interrupt(s: &State) {
     let target = s.interrupt.load(Acquire);
     if target == 0 {
         return;
     }
     let me = process::id();
-    let mine = process::children().any(|c| c == target) || (target == me && process::parent() == 0);
-    let cleared = (mine || !region::listed(target)) && s.interrupt.compare_exchange(target, 0, AcqRel, Relaxed).is_ok();
-    if cleared && mine {
-        let _ = process::kill(target, SIGINT);
+    let owner = s.owner.load(Acquire);
+    let mine = owner == me || (owner == 0 && target == me);
+    let gone = !region::listed(target) || (owner != 0 && !region::listed(owner));
+    if !(mine || gone) {
+        return;
+    }
+    let claimed = s.interrupt.compare_exchange(target, 0, AcqRel, Relaxed).is_ok();
+    if !(claimed && mine) {
+        return;
+    }
+    if target == me {
+        let _ = process::kill(me, SIGINT);
+    } else if JOB.iter().any(|p| p.load(Relaxed) == target) {
+        for pid in JOB.iter().map(|p| p.load(Relaxed)).filter(|&p| p != 0) {
+            let _ = process::kill_group(pid, SIGINT);
+        }
+    } else {
+        let _ = process::kill_group(target, SIGINT);
     }
 }
 
@@ -238,9 +266,38 @@ pub fn set_echo(echo: bool) {
     state().echo_off.store(u64::from(!echo), Relaxed);
 }
 
-/// Makes `pid` the foreground process: the one Ctrl-C interrupts (0: none).
+/// Makes `pid` the foreground process: the one Ctrl-C interrupts (0: none). This process
+/// becomes the terminal's owner and delivers the `SIGINT` to `pid`'s process group, so it must
+/// hold a capability over `pid` (a child, or one registered with `process::hold`). A process
+/// putting itself in the foreground makes its parent the owner (it holds this process's
+/// capability), or itself if it has none.
 pub fn set_foreground(pid: u64) {
-    state().foreground.store(pid, Release);
+    let _ = set_foreground_job(&[pid]);
+}
+
+/// Makes the processes `pids` the foreground job, the first the terminal's foreground process:
+/// Ctrl-C sends `SIGINT` to the process group of each (the process and everything it created),
+/// delivered by this process as the terminal's owner (it must hold their capabilities, as the
+/// shell holds its children's). Errors: `TooLong` for more than `MAX_CHILDREN` processes.
+pub fn set_foreground_job(pids: &[u64]) -> Result<(), Error> {
+    if pids.len() > JOB.len() {
+        return Err(Error::TooLong);
+    }
+    let me = process::id();
+    let first = pids.first().copied().unwrap_or(0);
+    let owner = if first == me && process::parent() != 0 { process::parent() } else { me };
+    for (k, slot) in JOB.iter().enumerate() {
+        slot.store(pids.get(k).copied().filter(|&p| p != me).unwrap_or(0), Relaxed);
+    }
+    let s = state();
+    s.owner.store(owner, Release);
+    s.foreground.store(first, Release);
+    Ok(())
+}
+
+/// The process that delivers the foreground's Ctrl-C (0: none).
+pub fn owner() -> u64 {
+    state().owner.load(Acquire)
 }
 
 /// The foreground process (0: none).

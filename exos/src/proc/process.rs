@@ -3,16 +3,27 @@
 //! A process is an environment. Its parent keeps, for each child, the capability over the child's
 //! environment and a **status page** shared with it: mapped in the parent at
 //! `CHILDREN_BASE + k * 4096` (`k`: the library's number for the child, kept until it is reaped) and in the child at [`STATUS_VA`]. The child writes its exit
-//! status there before `env_exit`; the parent sets pending signals there. A child the kernel ended
-//! (a fault nobody handled) never writes it, so `wait` reports it as killed. A parent reaps a
-//! child when the kernel's environment table shows the environment gone; `wait` sleeps until
-//! then (the kernel notifies a creator when a child ends).
+//! status there before `env_exit` (and, if a signal's default action ended it, the signal). A
+//! child the kernel ended (a fault nobody handled) never writes it, so `wait` reports it as
+//! killed. A parent reaps a child when the kernel's environment table shows the environment gone;
+//! `wait` sleeps until then (the kernel notifies a creator when a child ends).
 //!
-//! Signals (`SIGINT`, `SIGKILL`, `SIGTERM`, `SIGCHLD`) are delivered by the library: `SIGKILL`
-//! destroys the child through its capability; the others set a bit and notify the child (waking it
-//! if it sleeps: every ExOS sleep waits for notifications); its library notices at its next
-//! slice-end upcall (at most one timer tick later) or whenever it calls into the process layer, and then runs the handler the program set or the default action (end the process for INT
-//! and TERM, nothing for CHLD). A parent gets `SIGCHLD` when it notices a child has ended.
+//! **Signals** (`SIGINT`, `SIGKILL`, `SIGTERM`, `SIGCHLD`) follow a capability rule: a process may
+//! signal any environment it holds a capability over: itself, its children (their creator's
+//! capabilities), and any environment whose capability it was given and registered with
+//! [`hold`]. Anyone else gets `NoRights` (and a pid that names no environment `NoSuchEnv`).
+//! `SIGKILL` destroys the target through the capability (`env_destroy`, the `WRITE` right: the
+//! target's descendants end with it); the others are notification bits (`env_notify`, the
+//! `EXECUTE` right; bit `n` is signal `n`), so the kernel checks the right and a stranger's
+//! attempt is refused there. [`kill_group`] signals a process group: the target and every
+//! environment it created, directly or through its children (`NOTIFY_TREE`); the shell signals a
+//! job so, and the terminal's Ctrl-C reaches a job's grandchildren without passing through their
+//! parents. The target's library takes the bits when a sleep wakes (every ExOS sleep waits for
+//! notifications, and a wake with signal bits runs [`check_signals`] before the sleep returns),
+//! at its next slice-end upcall (at most one timer tick later), or whenever it calls into the
+//! process layer, and then runs the handler the program set or the default action (end the
+//! process for INT and TERM, nothing for CHLD). A parent gets `SIGCHLD` when it notices a child
+//! has ended.
 //!
 //! As in the kernel, a process's children end with it: there is no reparenting to an init.
 
@@ -38,7 +49,8 @@ use crate::layout::CHILDREN_BASE;
 /// Words of a status page.
 const STATE: usize = 0;
 const CODE: usize = 1;
-const PENDING: usize = 2;
+/// The signal whose default action ended the process (0: none).
+const SIGNAL: usize = 2;
 const PARENT: usize = 3;
 const EXITED: u64 = 1;
 
@@ -47,7 +59,7 @@ const EXITED: u64 = 1;
 pub enum Status {
     /// It returned from `main` or called [`exit`] with this code.
     Exited(i64),
-    /// A signal ended it (`SIGKILL` from its parent, or the default action of INT or TERM).
+    /// A signal ended it (`SIGKILL` through its capability, or the default action of INT or TERM).
     Signaled(u32),
     /// The kernel ended it (a fault it did not handle): no status was written.
     Killed,
@@ -85,6 +97,11 @@ pub fn set_id(id: u64) {
     EXOS_PRIVATE.self_id.store(id, Ordering::Relaxed);
 }
 
+/// At program start: a sleep woken with signal bits acts on them before it returns.
+pub(crate) fn on_start() {
+    wait::on_signal(act_on_signals);
+}
+
 /// Whether this process has a status page (it was created by a process, not by the kernel).
 fn has_status() -> bool {
     vm::translate(STATUS_VA).is_some()
@@ -93,6 +110,15 @@ fn has_status() -> bool {
 /// The id of the process that created this one, or 0 for a boot program.
 pub fn parent() -> u64 {
     if has_status() { word(STATUS_VA, PARENT).load(Ordering::Relaxed) } else { 0 }
+}
+
+/// Ends this process by signal `sig`'s default action: exit status 128 + `sig`, and the signal
+/// recorded for the parent's `wait` (`Status::Signaled`).
+fn exit_by(sig: u32) -> ! {
+    if has_status() {
+        word(STATUS_VA, SIGNAL).store(u64::from(sig), Ordering::Relaxed);
+    }
+    exit(128 + i64::from(sig))
 }
 
 /// Ends this process with exit status `code` (reported to its parent by `wait`).
@@ -146,7 +172,7 @@ static ANNOUNCED: &AtomicU64 = &EXOS_PRIVATE.announced;
 
 /// Runs in a new child right after `fork` returns there.
 pub(crate) fn after_fork_child() {
-    for s in STATUS_SLOTS.iter().chain(&CHILD_IDS).chain(&KILLED_WITH).chain(&SIGNAL_EXIT) {
+    for s in STATUS_SLOTS.iter().chain(&CHILD_IDS).chain(&KILLED_WITH).chain(&HELD_IDS).chain(&HELD_SLOTS) {
         s.store(0, Ordering::Relaxed);
     }
     ANNOUNCED.store(0, Ordering::Relaxed);
@@ -215,16 +241,12 @@ fn reap(index: usize, env_slot: u64) -> Status {
     let page = child_page(index);
     let status = match (word(page, STATE).load(Ordering::Acquire), KILLED_WITH[index].swap(0, Ordering::Relaxed)) {
         (_, sig) if sig != 0 => Status::Signaled(sig as u32),
-        (EXITED, _) => {
-            let code = word(page, CODE).load(Ordering::Relaxed) as i64;
-            match code {
-                c if c >= 128 && SIGNAL_EXIT[index].load(Ordering::Relaxed) != 0 => Status::Signaled((c - 128) as u32),
-                c => Status::Exited(c),
-            }
-        }
+        (EXITED, _) => match word(page, SIGNAL).load(Ordering::Relaxed) {
+            0 => Status::Exited(word(page, CODE).load(Ordering::Relaxed) as i64),
+            sig => Status::Signaled(sig as u32),
+        },
         _ => Status::Killed,
     };
-    SIGNAL_EXIT[index].store(0, Ordering::Relaxed);
     let _ = sys_page_map(&[MapUpdate { op: MapUpdate::UNMAP, va: page, slot: 0, rights: 0 }]);
     if let Some(status_slot) = STATUS_SLOTS[index].swap(0, Ordering::Relaxed).checked_sub(1) {
         let _ = sys_page_free(status_slot);
@@ -250,34 +272,105 @@ pub fn sleep_ms(ms: u64) {
 
 /// The signal a parent ended a child with (by child number), reported by `wait`.
 static KILLED_WITH: [AtomicU64; MAX_CHILDREN] = [const { AtomicU64::new(0) }; MAX_CHILDREN];
-/// Children the parent sent a signal whose default action ends them (so an exit code of
-/// 128 + n reads as that signal).
-static SIGNAL_EXIT: [AtomicU64; MAX_CHILDREN] = [const { AtomicU64::new(0) }; MAX_CHILDREN];
 
-/// Sends signal `sig` to `pid`, which must be this process or one of its children.
-/// Errors: `NoSuchEnv` for anyone else, `BadArgument` for an unknown signal.
+/// How many capabilities over other environments (not children) a process can register.
+pub const MAX_HELD: usize = 16;
+/// Environments this process was given a capability over ([`hold`]): their ids (0: free), and
+/// the slots + 1. A forked child holds none of them (capabilities are not copied).
+static HELD_IDS: [AtomicU64; MAX_HELD] = [const { AtomicU64::new(0) }; MAX_HELD];
+static HELD_SLOTS: [AtomicU64; MAX_HELD] = [const { AtomicU64::new(0) }; MAX_HELD];
+
+/// Registers capability `slot` (in this process's table: granted to it, or one it made) as the
+/// one to signal environment `pid` through. `kill` then works for `pid` as far as the
+/// capability's rights go (`EXECUTE` for the notified signals, `WRITE` for `SIGKILL`; the kernel
+/// checks). Errors: `TableFull` with [`MAX_HELD`] registered, `BadArgument` for pid 0.
+pub fn hold(pid: u64, slot: u64) -> Result<(), Error> {
+    if pid == 0 {
+        return Err(Error::BadArgument);
+    }
+    release(pid);
+    let free = HELD_IDS.iter().position(|h| h.load(Ordering::Relaxed) == 0).ok_or(Error::TableFull)?;
+    HELD_SLOTS[free].store(slot + 1, Ordering::Relaxed);
+    HELD_IDS[free].store(pid, Ordering::Release);
+    Ok(())
+}
+
+/// Forgets the capability registered for `pid` (the slot itself stays: deleting it is the caller's).
+pub fn release(pid: u64) {
+    for (id, slot) in HELD_IDS.iter().zip(&HELD_SLOTS) {
+        if pid != 0 && id.load(Ordering::Relaxed) == pid {
+            id.store(0, Ordering::Relaxed);
+            slot.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The capability slot this process holds over `pid`: a child's (the creator's, with every
+/// right, e.g. to grant a weaker copy to another process), or one registered with [`hold`].
+pub fn capability(pid: u64) -> Option<u64> {
+    cap_over(pid)
+}
+
+/// The capability slot this process signals `pid` through: a child's, or one registered with [`hold`].
+fn cap_over(pid: u64) -> Option<u64> {
+    child_slot(pid).or_else(|| {
+        let k = HELD_IDS.iter().position(|h| pid != 0 && h.load(Ordering::Acquire) == pid)?;
+        HELD_SLOTS[k].load(Ordering::Relaxed).checked_sub(1)
+    })
+}
+
+/// Sends signal `sig` to `pid`: this process, or an environment it holds a capability over (a
+/// child, or one registered with [`hold`]). Errors: `NoRights` for a live environment it holds no
+/// capability over (or one without the right: `EXECUTE`, `WRITE` for `SIGKILL`), `NoSuchEnv` for
+/// a pid that names none, `BadArgument` for an unknown signal.
 pub fn kill(pid: u64, sig: u32) -> Result<(), Error> {
+    send(pid, sig, false)
+}
+
+/// Sends signal `sig` to the process group of `pid`: `pid` and every process it created,
+/// directly or through its children (one `env_notify` with `NOTIFY_TREE`; `SIGKILL` destroys the
+/// tree). The same capability rule and errors as [`kill`]; for this process itself, its
+/// children's groups and then itself.
+pub fn kill_group(pid: u64, sig: u32) -> Result<(), Error> {
+    send(pid, sig, true)
+}
+
+fn send(pid: u64, sig: u32, group: bool) -> Result<(), Error> {
     if ![SIGINT, SIGKILL, SIGTERM, SIGCHLD].contains(&sig) {
         return Err(Error::BadArgument);
     }
     if pid == id() {
+        if group {
+            for child in children() {
+                let _ = send(child, sig, true);
+            }
+        }
         deliver(sig);
         return Ok(());
     }
-    let slot = child_slot(pid).ok_or(Error::NoSuchEnv)?;
+    let Some(slot) = cap_over(pid) else {
+        return Err(if pid != 0 && alive(pid) { Error::NoRights } else { Error::NoSuchEnv });
+    };
+    let child = number(pid);
     if !alive(pid) {
-        return Ok(()); // ended already: `wait` reports how
+        // A child that ended already: `wait` reports how.
+        return if child.is_some() { Ok(()) } else { Err(Error::NoSuchEnv) };
     }
-    let index = number(pid).ok_or(Error::NoSuchEnv)?;
     if sig == SIGKILL {
-        KILLED_WITH[index].store(u64::from(SIGKILL), Ordering::Relaxed);
+        if let Some(index) = child {
+            KILLED_WITH[index].store(u64::from(SIGKILL), Ordering::Relaxed);
+        }
         return sys_env_destroy(slot);
     }
-    SIGNAL_EXIT[index].store(1, Ordering::Relaxed);
-    word(child_page(index), PENDING).fetch_or(1 << sig, Ordering::AcqRel);
-    // Wakes it if it sleeps (every ExOS sleep waits for notifications), then lets it act.
-    let _ = sys_env_notify(slot, wait::NOTIFY_SIGNAL);
-    let _ = sys_env_yield(pid);
+    if group {
+        sys_env_notify_tree(slot, 1 << sig)?;
+    } else {
+        sys_env_notify(slot, 1 << sig)?;
+    }
+    if child.is_some() {
+        // Wakes it if it sleeps (every ExOS sleep waits for notifications); now let it act.
+        let _ = sys_env_yield(pid);
+    }
     Ok(())
 }
 
@@ -318,19 +411,24 @@ fn deliver(sig: u32) {
         _ if IGNORED.load(Ordering::Acquire) & (1 << sig) != 0 => {}
         Some(handler) => handler(sig),
         None if sig == SIGCHLD => {}
-        None => exit(128 + i64::from(sig)),
+        None => exit_by(sig),
     }
 }
 
-/// Runs the actions of pending signals: those the parent set, and SIGCHLD for children that
-/// ended since the last check.
-pub fn check_signals() {
-    if has_status() {
-        let pending = word(STATUS_VA, PENDING).swap(0, Ordering::AcqRel);
-        for sig in (1..32).filter(|s| pending & (1 << s) != 0) {
-            deliver(sig);
-        }
+/// Runs the actions of the signals sleeps and polls took (registered with `wait::on_signal`, so a
+/// sleep woken by a signal runs it).
+fn act_on_signals() {
+    let pending = wait::notes(wait::NOTIFY_SIGNALS);
+    for sig in (1..32).filter(|s| pending & (1 << s) != 0) {
+        deliver(sig);
     }
+}
+
+/// Runs the actions of pending signals: those sent to this process (taken from the kernel's
+/// notification word without sleeping), and SIGCHLD for children that ended since the last check.
+pub fn check_signals() {
+    wait::poll();
+    act_on_signals();
     for (index, child) in CHILD_IDS.iter().enumerate() {
         let bit = 1u64 << index;
         let child = child.load(Ordering::Relaxed);

@@ -31,6 +31,7 @@ extern "C" fn exos_start(rdi: u64) -> ! {
     let here = 0u8;
     let owner = crate::sys::vm::physical(&raw const here as u64).and_then(|pa| crate::sys::vm::owner(pa >> 12));
     crate::proc::process::set_id(u64::from(owner.unwrap_or(0)));
+    crate::proc::process::on_start();
     // A program started by `spawn` gets its start block (id, arguments, environment) in rdi.
     crate::proc::spawn::start(rdi);
     // A program started by `exec` frees the trampoline that started it.

@@ -1,8 +1,9 @@
 //! The process-private page: ExOS state that `fork` never shares (a child gets a fresh, zeroed
 //! one), so exception handlers may write it even while the rest of memory is copy-on-write:
 //! this process's id, its children's capabilities, the pages copy-on-write retired (`cow.rs`),
-//! the counters of `mem::reclaim`, the start of a wait for memory, and which children's ends
-//! were announced.
+//! the counters of `mem::reclaim`, the start of a wait for memory, which children's ends
+//! were announced, and the notification bits sleeps and polls consumed (pending signals among
+//! them: a child does not inherit its parent's).
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Pages retired by copy-on-write that other processes still map.
@@ -29,6 +30,12 @@ pub struct Private {
     /// the signal check that runs at slice-end upcalls, inside the exception handler, so it must
     /// not live on a page a `fork` made copy-on-write (a write there would fault in the handler).
     pub(crate) announced: AtomicU64,
+    /// Notification bits consumed by `env_wait` (a sleep, or a poll at a slice end) and not yet
+    /// taken (`sys::wait::notes`): pending signals among them.
+    pub(crate) notes: AtomicU64,
+    /// Notification bits a poll consumed that no sleep has reported yet: the next sleep returns at
+    /// once, as it would have with the bits still pending in the kernel.
+    pub(crate) polled: AtomicU64,
 }
 
 const _: () = assert!(size_of::<Private>() == 4096);
@@ -42,6 +49,8 @@ pub static EXOS_PRIVATE: Private = Private {
     waiting_since: AtomicU64::new(0),
     answered_inline: AtomicU64::new(0),
     announced: AtomicU64::new(0),
+    notes: AtomicU64::new(0),
+    polled: AtomicU64::new(0),
 };
 
 /// Called when a fault got its page: the wait for memory, if any, is over.

@@ -290,6 +290,13 @@ pub fn sys_env_notify(slot: u64, bits: u32) -> Result<(), Error> {
     decode(unsafe { stubs::sys_env_notify(slot, u64::from(bits)) }).map(drop)
 }
 
+/// [`sys_env_notify`] with `NOTIFY_TREE`: ORs `bits` into the environment named by `slot` and
+/// into every environment it created, directly or through its descendants (its process group).
+pub fn sys_env_notify_tree(slot: u64, bits: u32) -> Result<(), Error> {
+    // SAFETY: the call changes no memory of the caller's.
+    decode(unsafe { stubs::sys_env_notify(slot, u64::from(bits) | abi::NOTIFY_TREE) }).map(drop)
+}
+
 /// Wakes up to `count` environments sleeping on the word at `word` (a page the caller has mapped);
 /// `donate`: the CPU moves at once to the first woken. Returns how many were woken.
 pub fn sys_page_wake(word: u64, count: u64, donate: bool) -> Result<u64, Error> {

@@ -53,7 +53,58 @@ fn drive(t: &mut Pty) -> Result<(), String> {
     Ok(())
 }
 
+/// Process groups through the terminal: Ctrl-C ends a foreground pipeline whose second stage
+/// ignores `SIGINT` and has a child (a grandchild of the shell, in the same job): the group signal
+/// must reach that grandchild directly, since its parent relays nothing. Then a background job:
+/// `kill` of its grandchild is refused (the shell holds no capability over it) and the grandchild
+/// keeps running, `kill %1` ends the job (status 143).
+fn drive_job_signals(t: &mut Pty) -> Result<(), String> {
+    t.expect("exo:/$ ", STEP)?;
+    t.type_line("PATH=/bin:/test")?;
+    t.expect("exo:/$ ", STEP)?;
+    t.type_line("sleep 60 | sigtree")?;
+    t.expect("sigtree: grandchild ", STEP)?;
+    t.expect(" running", STEP)?;
+    t.send(b"\x03")?;
+    t.expect("^C", STEP)?;
+    t.expect("sigtree: grandchild ended: Ok(Signaled(2))", STEP)?;
+    t.expect("exo:/$ ", STEP)?;
+    t.type_line("echoargs s=$?")?;
+    t.expect("echoargs: argv[1] = s=0", STEP)?;
+    t.expect("exo:/$ ", STEP)?;
+    t.type_line("sigtree &")?;
+    let line = t.expect(" running", STEP)?;
+    let pid: String = line.rsplit("sigtree: grandchild ").next().unwrap_or("").chars().take_while(char::is_ascii_digit).collect();
+    if pid.is_empty() {
+        return Err(format!("no grandchild id in {line:?}"));
+    }
+    t.type_line(&format!("kill {pid}"))?;
+    t.expect(&format!("sh: kill: {pid}: not permitted (EPERM"), STEP)?;
+    t.type_line("ps")?;
+    t.expect(&format!(" {pid} "), STEP)?;
+    t.type_line("kill %1; wait %1; echoargs s=$?")?;
+    t.expect("echoargs: argv[1] = s=143", STEP)?;
+    t.type_line("exit 5")?;
+    t.expect("'sh' exited with code 5", STEP)?;
+    Ok(())
+}
+
 pub const SHELL: &[IntegrationTest] = &[
+    IntegrationTest {
+        name: "sh_job_signals_pty",
+        cmdline_run: "sh",
+        expect: &[
+            "sigtree: grandchild ended: Ok(Signaled(2))",
+            "echoargs: argv[1] = s=0",
+            "not permitted (EPERM",
+            "echoargs: argv[1] = s=143",
+            "'sh' exited with code 5",
+        ],
+        forbid: &["panicked", "'sh' killed", "command not found"],
+        timeout: Duration::from_secs(120),
+        interactive: Some(drive_job_signals),
+        ..IntegrationTest::DEFAULT
+    },
     IntegrationTest {
         name: "sh_pipelines_variables_status",
         cmdline_run: "sh -- PATH=/bin:/test; X='a  b'; echoargs \"$X\" 'q $X' c\\ d | fd_cat | fd_cat; nosuchcmd; echoargs s=$?; \

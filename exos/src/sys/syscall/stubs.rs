@@ -259,7 +259,7 @@ pub unsafe fn sys_env_wait(events: u64, deadline: u64, word: u64, expected: u64)
     unsafe { syscall6(Sysnum::EnvWait as u64, [events, deadline, word, expected, 0, 0]) }
 }
 
-/// `sys_env_notify(slot, bits)`: ORs `bits` into the pending notification word of the environment named by capability `slot`, waking it if it waits for `WAIT_NOTIFY`.
+/// `sys_env_notify(slot, bits)`: ORs `bits` into the pending notification word of the environment named by capability `slot`, waking it if it waits for `WAIT_NOTIFY`; with `NOTIFY_TREE` (bit 32) into every descendant of it too.
 ///
 /// # Safety
 /// As [`syscall6`]: the caller answers for what the call does to its memory.

@@ -19,6 +19,11 @@
 //! rights while the fuzzer runs: the kernel must refuse every one of those (the fuzzer never
 //! consented), and the fuzzer prints how many were not refused with `NoRights` (the test expects 0).
 //!
+//! Process groups: half the `env_notify`s aim at a live environment (a child the fuzzer created,
+//! or the chain's driver, whose descendants are the chain) with random notification bits, half of
+//! them with `NOTIFY_TREE` (the target and all its descendants); the fuzzer prints how many group
+//! notifications succeeded.
+//!
 //! Budgets: half the `env_create`s ask for a small budget (so children exist), and half the
 //! `budget_give`/`budget_take` calls aim at one of those children with a small page count; every
 //! page of budget must come back too (the kernel prints `exo: LEAK` when an environment ends with
@@ -441,6 +446,7 @@ fn main() {
     for seed in [0x9e37_79b9_7f4a_7c15u64, 0xdead_beef_cafe_f00d, 42] {
         let mut rng = Rng(seed, first_free);
         let (mut issued, mut ok, mut extents, mut recent) = (0u64, 0u64, [0u64; 5], [first_free; 4]);
+        let mut groups = 0u64;
         while issued < calls {
             // One in twenty is garbage; the others spread over every call (the draw is not
             // `n % ALL.len()` with `n < 19`, which never reached the calls numbered 19 and up).
@@ -483,9 +489,21 @@ fn main() {
                 args[0] = children[(rng.next() % children.len() as u64) as usize];
                 args[1] = rng.next() % 64;
             }
+            // Notifications, often of a group: a live child or the chain's driver, random bits.
+            if number == Sysnum::EnvNotify as u64 && rng.next() & 1 == 0 {
+                let r = rng.next();
+                args[0] = match r % 5 {
+                    4 => driver.unwrap_or(args[0]),
+                    k => children[k as usize],
+                };
+                args[1] = (r >> 8) & u64::from(u32::MAX) | if r & (1 << 4) != 0 { abi::NOTIFY_TREE } else { 0 };
+            }
             let (value, error) = user::raw_syscall(number, args);
             if let (Some(net), None) = (net.as_mut(), error) {
                 net.note(number, &args, value, issued);
+            }
+            if number == Sysnum::EnvNotify as u64 && error.is_none() && args[1] & abi::NOTIFY_TREE != 0 {
+                groups += 1;
             }
             if number == Sysnum::EnvCreate as u64 && error.is_none() {
                 targets[(issued % 3) as usize + 1] = value >> 16;
@@ -505,6 +523,7 @@ fn main() {
             }
         }
         exos::println!("fuzz: seed {seed:#x}: {calls} calls, {ok} succeeded");
+        exos::println!("fuzz: group notifications (NOTIFY_TREE) that succeeded: {groups}");
         let [alloc, map, unmap, protect, free] = extents;
         exos::println!("fuzz: extent calls that succeeded: {alloc} alloc, {map} map, {unmap} unmap, {protect} protect, {free} free");
         if let Some(net) = net.as_mut() {

@@ -7,6 +7,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use exos::proc::process::{self, SIGINT, SIGKILL, SIGTERM};
+use abi::Error;
 use exos::{fs::cwd, fs::fd};
 use shell::exec_plan::{Builtin, Stage};
 use shell::expand::split_name_value;
@@ -171,14 +172,18 @@ impl Shell {
         };
         let job = self.jobs.remove(index);
         put(1, &format!("{}\n", job.text));
+        let running: Vec<u64> = job.pids.iter().zip(&job.statuses).filter(|(_, done)| done.is_none()).map(|(pid, _)| *pid).collect();
+        let mut waited = self.wait_job(&running).into_iter();
         let mut status = 0;
-        for (pid, done) in job.pids.iter().zip(&job.statuses) {
-            status = done.unwrap_or_else(|| self.wait_foreground(*pid));
+        for done in &job.statuses {
+            status = done.unwrap_or_else(|| waited.next().unwrap_or(1));
         }
         status
     }
 
-    /// `kill [-INT|-TERM|-KILL|-N] PID|%N...`: signals the shell's children.
+    /// `kill [-INT|-TERM|-KILL|-N] PID|%N...`: signals a process the shell holds a capability
+    /// over (itself, its children, one it was given: `process::kill`), or every process of job
+    /// `%N` with everything they started (`process::kill_group`). Anyone else: not permitted.
     fn kill(&mut self, args: &[&str], err: u32) -> i32 {
         let (sig, targets) = match args.first() {
             Some(flag) if flag.starts_with('-') => {
@@ -202,19 +207,24 @@ impl Shell {
         }
         let mut status = 0;
         for target in targets {
-            let pids: Vec<u64> = match target.strip_prefix('%') {
-                Some(n) => self.jobs.iter().filter(|j| n.parse() == Ok(j.id)).flat_map(|j| j.pids.clone()).collect(),
-                None => target.parse::<u64>().ok().or_else(|| u64::from_str_radix(target.trim_start_matches("0x"), 16).ok()).into_iter().collect(),
+            let (pids, group): (Vec<u64>, bool) = match target.strip_prefix('%') {
+                Some(n) => (self.jobs.iter().filter(|j| n.parse() == Ok(j.id)).flat_map(|j| j.pids.clone()).collect(), true),
+                None => (target.parse::<u64>().ok().or_else(|| u64::from_str_radix(target.trim_start_matches("0x"), 16).ok()).into_iter().collect(), false),
             };
             if pids.is_empty() {
                 put(err, &format!("sh: kill: {target}: no such job or process\n"));
                 status = 1;
             }
             for pid in pids {
-                if let Err(e) = process::kill(pid, sig) {
-                    put(err, &format!("sh: kill: {pid}: {e:?}\n"));
-                    status = 1;
-                }
+                let sent = if group { process::kill_group(pid, sig) } else { process::kill(pid, sig) };
+                let why = match sent {
+                    Ok(()) => continue,
+                    Err(Error::NoRights) => "not permitted (EPERM: the shell holds no capability over it)".into(),
+                    Err(Error::NoSuchEnv) => "no such process (ESRCH)".into(),
+                    Err(e) => format!("{e:?}"),
+                };
+                put(err, &format!("sh: kill: {target}: {why}\n"));
+                status = 1;
             }
         }
         status

@@ -7,7 +7,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use exos::fs::fd::{self, O_APPEND, O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY};
-use exos::proc::process::{self, SIGINT, SIGKILL};
+use exos::proc::process::{self, SIGKILL};
 use exos::proc::budget;
 use exos::proc::spawn::{self, SpawnError};
 use exos::{fs::cwd, proc::fork, ipc::region, fs::tty};
@@ -239,46 +239,51 @@ impl Shell {
         if background {
             return Err(started.into_iter().map(|(_, pid)| pid).collect());
         }
-        let interrupts = tty::interrupts();
-        for &(k, pid) in &started {
-            if tty::interrupts() != interrupts {
-                let _ = process::kill(pid, SIGINT);
-            }
-            statuses[k] = self.wait_foreground(pid);
+        let pids: Vec<u64> = started.iter().map(|&(_, pid)| pid).collect();
+        for (&(k, _), status) in started.iter().zip(self.wait_job(&pids)) {
+            statuses[k] = status;
         }
         Ok(statuses.last().copied().unwrap_or(0))
     }
 
-    /// Waits for child `pid` as the terminal's foreground process (the terminal is cooked while
-    /// it runs), as `tty::wait_foreground` does, plus one escalation: a program only acts on
-    /// `SIGINT` when it calls into the library (a spawned program that only computes never
-    /// does), so a second Ctrl-C during the same job ends it with `SIGKILL`.
-    pub fn wait_foreground(&mut self, pid: u64) -> i32 {
-        if process::children().any(|c| c == pid) {
-            tty::set_foreground(pid);
+    /// Waits for the processes `pids` (children of the shell) as the terminal's foreground job,
+    /// and reaps them: their `$?`s, in order. The terminal delivers Ctrl-C's `SIGINT` to the
+    /// process group of each (the shell pumps it, holding their capabilities), as
+    /// `tty::wait_foreground` does, plus one escalation: a program only acts on `SIGINT` when it
+    /// calls into the library (a spawned program that only computes never does), so a second
+    /// Ctrl-C during the same job ends it with `SIGKILL` (each process with everything it created).
+    pub fn wait_job(&mut self, pids: &[u64]) -> Vec<i32> {
+        let live: Vec<u64> = pids.iter().copied().filter(|&pid| process::children().any(|c| c == pid)).collect();
+        let running = |live: &[u64]| live.iter().any(|&pid| region::listed(pid));
+        if !live.is_empty() && tty::set_foreground_job(&live).is_ok() {
             let start = tty::interrupts();
             let mut killed = false;
-            while region::listed(pid) {
+            while running(&live) {
                 let seen = tty::changes();
                 tty::pump();
                 if !killed && tty::interrupts() >= start + 2 {
-                    killed = process::kill(pid, SIGKILL).is_ok();
+                    killed = true;
+                    for &pid in &live {
+                        let _ = process::kill(pid, SIGKILL);
+                    }
                 }
                 process::check_signals();
-                if region::listed(pid) {
-                    // Until typing, input another process moved, or the child's end.
+                if running(&live) {
+                    // Until typing, input another process moved, or a child's end.
                     tty::sleep(seen);
                 }
             }
             tty::set_foreground(process::id());
         }
-        match process::wait(pid) {
-            Ok(status) => status_code(status),
-            Err(e) => {
-                exos::eprintln!("sh: wait {pid}: {e:?}");
-                1
-            }
-        }
+        pids.iter()
+            .map(|&pid| match process::wait(pid) {
+                Ok(status) => status_code(status),
+                Err(e) => {
+                    exos::eprintln!("sh: wait {pid}: {e:?}");
+                    1
+                }
+            })
+            .collect()
     }
 
     /// `X=1 Y=2` alone: shell variables (exported ones stay exported). Redirections are still
