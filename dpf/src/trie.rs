@@ -220,13 +220,24 @@ struct Entry {
     constraints: Constraints,
 }
 
-/// One level of the classification walk still to finish.
+/// One level of the classification walk still to finish, packed in a word so the fixed stack
+/// costs little to set up: node (20 bits: at most `MAX_FILTERS * MAX_ATOMS + 1` nodes), next group
+/// (12 bits: a node has at most `MAX_FILTERS` groups), depth (8 bits), base (24 bits: at most
+/// `MAX_ATOMS` shifts of at most 4,080 bytes).
 #[derive(Clone, Copy)]
-struct Pending {
-    node: u32,
-    group: u32,
-    base: usize,
-    depth: u32,
+struct Pending(u64);
+
+impl Pending {
+    #[inline(always)]
+    fn new(node: usize, group: usize, depth: u32, base: usize) -> Pending {
+        Pending(node as u64 | (group as u64) << 20 | u64::from(depth) << 32 | (base as u64) << 40)
+    }
+
+    #[inline(always)]
+    fn unpack(self) -> (usize, usize, u32, usize) {
+        let w = self.0;
+        ((w & 0xf_ffff) as usize, ((w >> 20) & 0xfff) as usize, ((w >> 32) & 0xff) as u32, (w >> 40) as usize)
+    }
 }
 
 /// The merged filters of every owner.
@@ -370,7 +381,7 @@ impl Trie {
     /// The longest matching filter and its owner. Never allocates, never recurses; every load
     /// is bounds-checked against `frame`.
     pub fn classify(&self, frame: &[u8]) -> Option<Match> {
-        let mut stack = [Pending { node: 0, group: 0, base: 0, depth: 0 }; MAX_ATOMS];
+        let mut stack = [Pending(0); MAX_ATOMS];
         let mut sp = 0usize;
         let (mut node, mut group, mut base, mut depth) = (ROOT, 0usize, 0usize, 0u32);
         let (mut best_depth, mut best) = (0u32, NONE);
@@ -384,7 +395,7 @@ impl Trie {
                     if group + 1 < here.groups.len()
                         && let Some(slot) = stack.get_mut(sp)
                     {
-                        *slot = Pending { node: node as u32, group: group as u32 + 1, base, depth };
+                        *slot = Pending::new(node, group + 1, depth, base);
                         sp += 1;
                     }
                     node = child as usize;
@@ -397,10 +408,7 @@ impl Trie {
             } else if sp > 0 {
                 sp -= 1;
                 let Some(back) = stack.get(sp) else { break };
-                node = back.node as usize;
-                group = back.group as usize;
-                base = back.base;
-                depth = back.depth;
+                (node, group, depth, base) = back.unpack();
             } else {
                 break;
             }
