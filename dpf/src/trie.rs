@@ -18,7 +18,11 @@
 //! next group on a fixed stack of [`MAX_ATOMS`] entries (one per level at most). Each group of the
 //! trie is evaluated at most once per frame, so the cost is bounded by the number of groups on
 //! the paths the frame can take: for N filters of the usual shape (ethertype, protocol, shift,
-//! port) four groups and four lookups whatever N is.
+//! port) four groups and four lookups whatever N is. Measured with `examples/classify_cost.rs`
+//! under callgrind (host x86-64, release): 398 instructions per frame with 1 UDP filter (ethertype,
+//! protocol, destination address, shift, port), 410 with 10, 100 or 256: flat in N, about 60 per
+//! trie level (node and group fetch, bounds-checked load, mask, lookup, the longest-match
+//! bookkeeping) plus about 20 to set up.
 //!
 //! Sizes are bounded: at most [`MAX_FILTERS`] filters of at most [`MAX_ATOMS`] atoms, so at most
 //! `MAX_FILTERS * MAX_ATOMS + 1` nodes. Insertion compares the new filter with every filter of
