@@ -61,6 +61,7 @@ pub const NET: &[IntegrationTest] = &[
         expect: &[
             "fuzz: a NIC is attached",
             "fuzz: seed 0x9e3779b97f4a7c15: 1000000 calls",
+            "fuzz: handlers: <N> bound, <N> refused by the verifier",
             "fuzz: seed 0xdeadbeefcafef00d: 1000000 calls",
             "fuzz: seed 0x2a: 1000000 calls",
             "fuzz: the stranger's grants into my table: <N> tried, 0 not refused",

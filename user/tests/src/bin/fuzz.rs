@@ -272,6 +272,11 @@ struct NetFuzz {
     templates: [([u8; 128], usize); 2],
     /// A correct handler (`ash::programs::udp_echo`) to mutate, and its length.
     handler: ([u8; 512], usize),
+    /// A filter (and an extent for its region) installed before the fuzzing, so the handler calls
+    /// reach the verifier; handler binds accepted and refused by the verifier.
+    ash_filter: u64,
+    ash_region: u64,
+    ash_done: [u64; 2],
 }
 
 impl NetFuzz {
@@ -305,7 +310,23 @@ impl NetFuzz {
         let echo = ash::programs::udp_echo();
         let mut handler = ([0u8; 512], echo.len().min(512));
         handler.0[..handler.1].copy_from_slice(&echo[..handler.1]);
-        Some(NetFuzz { nic: abi::net::BOOT_NIC_SLOT, ip, ports: [0; 4], filters: [0; 4], done: [0; 3], encoded, templates, handler })
+        let (ash_port, ash_id) = exos::sys::syscall::sys_net_port_claim(abi::net::BOOT_NIC_SLOT, abi::net::PortKind::IcmpId, 0).ok()?;
+        let (_, ash_ring) = exos::sys::syscall::sys_extent_alloc(2, 1).ok()?;
+        let (_, ash_region) = exos::sys::syscall::sys_extent_alloc(1, 1).ok()?;
+        let ash_filter = exos::sys::syscall::sys_net_filter_install(ash_port, &dpf::Filter::icmp_id(ash_id).encode(), ash_ring, 0).ok()?;
+        Some(NetFuzz {
+            nic: abi::net::BOOT_NIC_SLOT,
+            ip,
+            ports: [0; 4],
+            filters: [0; 4],
+            done: [0; 3],
+            encoded,
+            templates,
+            handler,
+            ash_filter,
+            ash_region,
+            ash_done: [0; 2],
+        })
     }
 
     fn is_net(number: u64) -> bool {
@@ -339,7 +360,8 @@ impl NetFuzz {
                 let len = if r & (1 << 41) != 0 { (rng.next() as usize) % (len + 2) } else { *len };
                 *args = [port, NET_BUF, len as u64, ring, (r >> 44) % 3, 0];
             }
-            Sysnum::NetFilterRemove => args[0] = self.filters[((r >> 8) % 4) as usize],
+            // Never the handlers' filter (the fuzzer's own filters start as 0, which may name it).
+            Sysnum::NetFilterRemove => args[0] = Some(self.filters[((r >> 8) % 4) as usize]).filter(|&f| f != self.ash_filter).unwrap_or(args[0]),
             Sysnum::NetFilterAsh => {
                 // The handler at byte 1024 (at most 2048 bytes), the verifier's reason at 3584.
                 let (program, len) = &self.handler;
@@ -355,9 +377,10 @@ impl NetFuzz {
                     1 => (*len as u64).saturating_sub(rng.next() % 16),
                     _ => *len as u64,
                 };
-                let region = if r & (1 << 44) != 0 { abi::net::ASH_NONE } else { ring };
-                let reason = if r & (1 << 45) != 0 { NET_BUF + 3584 } else { 0 };
-                *args = [self.filters[((r >> 8) % 4) as usize], NET_BUF + 1024, len, region, reason, 0];
+                let region = [abi::net::ASH_NONE, ring, self.ash_region, self.ash_region][((r >> 44) % 4) as usize];
+                let reason = if r & (1 << 46) != 0 { NET_BUF + 3584 } else { 0 };
+                let filter = if r & (3 << 47) != 0 { self.ash_filter } else { self.filters[((r >> 8) % 4) as usize] };
+                *args = [filter, NET_BUF + 1024, len, region, reason, 0];
             }
             Sysnum::NetDefault => *args = [self.nic, if r & 4 != 0 { ring } else { u64::MAX }, 0, 0, 0, 0],
             Sysnum::NetSend => {
@@ -413,6 +436,7 @@ impl NetFuzz {
                 self.done[1] += 1;
             }
             Ok(Sysnum::NetSend) => self.done[2] += 1,
+            Ok(Sysnum::NetFilterAsh) => self.ash_done[0] += 1,
             Ok(Sysnum::NetConfig) => self.ip = args[1] as u32,
             _ => {}
         }
@@ -498,12 +522,19 @@ fn main() {
                 };
                 args[1] = (r >> 8) & u64::from(u32::MAX) | if r & (1 << 4) != 0 { abi::NOTIFY_TREE } else { 0 };
             }
+            // The handlers' filter stays (a random 0 would remove it: it may be filter 0).
+            if number == Sysnum::NetFilterRemove as u64 && net.as_ref().is_some_and(|n| n.ash_filter == args[0]) {
+                args[0] += 1 << 20;
+            }
             let (value, error) = user::raw_syscall(number, args);
             if let (Some(net), None) = (net.as_mut(), error) {
                 net.note(number, &args, value, issued);
             }
             if number == Sysnum::EnvNotify as u64 && error.is_none() && args[1] & abi::NOTIFY_TREE != 0 {
                 groups += 1;
+            }
+            if let (Some(net), Some(Error::Unverified)) = (net.as_mut(), error) {
+                net.ash_done[1] += 1;
             }
             if number == Sysnum::EnvCreate as u64 && error.is_none() {
                 targets[(issued % 3) as usize + 1] = value >> 16;
@@ -529,6 +560,8 @@ fn main() {
         if let Some(net) = net.as_mut() {
             let [claims, installs, sends] = core::mem::take(&mut net.done);
             exos::println!("fuzz: net calls that succeeded: {claims} port claims, {installs} filter installs, {sends} sends (to 10.0.2.2)");
+            let [bound, refused] = core::mem::take(&mut net.ash_done);
+            exos::println!("fuzz: handlers: {bound} bound, {refused} refused by the verifier");
         }
     }
     set_page_word(SHARED, 0, 1);
