@@ -78,7 +78,8 @@ fn signalled() {
 
 /// A sleep that a poll made unnecessary: the poll consumed notification bits no sleep reported yet.
 fn polled() -> Option<Woken> {
-    (EXOS_PRIVATE.polled.swap(0, Ordering::Relaxed) != 0).then_some(Woken { events: WAIT_NOTIFY })
+    let polled = &EXOS_PRIVATE.polled;
+    (polled.load(Ordering::Relaxed) != 0 && polled.swap(0, Ordering::Relaxed) != 0).then_some(Woken { events: WAIT_NOTIFY })
 }
 
 /// Takes the notifications pending in the kernel without sleeping (an `env_wait` whose deadline

@@ -430,7 +430,9 @@ fn free_table(table: u64, level: u32, freed: &mut dyn FnMut(u64)) {
     owners::free(table);
 }
 
-/// Switches the CPU to address space `root`.
+/// Switches the CPU to address space `root`. (Inlined always, as `sched::switch`: outlined by the
+/// compiler when the kernel grows, it cost a transfer 6 instructions each way.)
+#[inline(always)]
 pub fn activate(root: u64) {
     activate_tagged(root, 0, true);
 }
@@ -439,7 +441,8 @@ pub fn activate(root: u64) {
 /// PCIDs: then the TLB entries of other address spaces survive the switch, and this one's are kept
 /// too unless `flush` (they may be stale: the id was used by an earlier address space, or pages
 /// were unmapped while it was not active). Without PCIDs every switch flushes, as `activate` does.
-/// Global (kernel) entries survive either way.
+/// Global (kernel) entries survive either way. Inlined always (on every switch).
+#[inline(always)]
 pub fn activate_tagged(root: u64, pcid: u64, flush: bool) {
     let cr3 = if cpu::has_pcid() {
         debug_assert!(pcid < 4096);
