@@ -175,7 +175,8 @@ core::arch::global_asm!(
     // or about to be reloaded from it).
     // The entry stores the counter's two halves as they come; the exit subtracts the low halves
     // when the high halves agree (the stretch is then exact in 32 bits), else computes in 64 bits
-    // (a stretch across a 2^32 boundary, or none recorded: 0 after `irqoff::fold` or at boot).
+    // (a stretch across a 2^32 boundary, or none recorded: all ones after `irqoff::fold` or at
+    // boot, whose high half never matches the counter's).
     .macro IRQOFF_ENTER
     rdtsc
     mov %eax, IRQOFF_ENTERED(%rip)
@@ -193,8 +194,8 @@ core::arch::global_asm!(
     jmp .Lirqoff_done\@
 .Lirqoff_wide\@:
     mov IRQOFF_ENTERED(%rip), %rcx
-    test %rcx, %rcx
-    jz .Lirqoff_done\@
+    cmp $-1, %rcx
+    je .Lirqoff_done\@
     shl $32, %rdx
     or %rax, %rdx
     sub %rcx, %rdx
