@@ -67,7 +67,9 @@ pub fn huge_part(pde: u64, index: u64) -> u64 {
 }
 
 /// Calls `f(i, entry)` for the `pages` pages from `va` in order, `entry` being what [`translate`]
-/// gives for page `i`; the levels above are checked once per last-level table (2 MiB).
+/// gives for page `i`; the levels above are checked once per last-level table (2 MiB). Inlined
+/// into its caller, so what `f` captures can stay in registers across pages (`mprotect`'s loop).
+#[inline(always)]
 pub fn for_each_entry(va: u64, pages: u64, mut f: impl FnMut(u64, Option<u64>)) {
     let first = (va & 0x0000_7fff_ffff_ffff) >> 12;
     let mut i = 0;
