@@ -37,7 +37,8 @@ pub enum Point {
     SyscallSaved = 1,
     /// An exception or interrupt from ring 3 entered the kernel: general registers saved.
     TrapSaved = 2,
-    /// The environment's FPU/SSE state is saved (`xsave`/`fxsave`).
+    /// The environment's FPU/SSE state is safe from kernel code: CR0.TS is set, so the kernel's
+    /// first SSE instruction saves it (lazy FPU state; the name is the stage's historical one).
     FpuSaved = 3,
     /// The Rust dispatcher (system call or trap) started.
     Dispatch = 4,

@@ -108,7 +108,9 @@ fn protect(env: &mut Env, va: u64, pages: u64, rights: u64) -> Result<(), Error>
     let base = paging::user_flags(rights) | tags;
     let mut mappings = run.iter_mut();
     // Every mapping record has its entry (they are made and removed together, here only).
-    let rewritten = paging::protect_run(env.root, va, pages, || match mappings.next() {
+    // A `move` closure: its copies of `base`, `tags` and `index` stay in registers (captured by
+    // reference, they were loaded again for every page, since the entry stores might alias them).
+    let rewritten = paging::protect_run(env.root, va, pages, move || match mappings.next() {
         Some((_, mapping)) => {
             mapping.tags = tags;
             base | own_slot_bits(index, mapping)

@@ -55,8 +55,7 @@ pub fn pressure(requester: u64) {
 pub fn deliver_pending(env: &mut Env) -> bool {
     let Some(revocation) = env.revoke.as_mut().filter(|r| !r.delivered) else { return false };
     let Some(handler) = env.exception_handler.filter(|h| !upcall::in_handler(env.frame.rsp, h)) else { return false };
-    let mut request = upcall::exception_frame_of(&env.frame);
-    (request.vector, request.error_code, request.fault_address) = (REVOKE_VECTOR, revocation.owed, revocation.deadline);
+    let request = upcall::frame_words(&env.frame, REVOKE_VECTOR, revocation.owed, revocation.deadline);
     // A stack the kernel cannot write is the library's problem: the deadline will pass.
     revocation.delivered = upcall::push(env.root, &handler, &mut env.frame, &request).is_ok();
     if revocation.delivered {

@@ -57,17 +57,19 @@ pub fn deliver_exception(frame: &mut TrapFrame) -> Result<(), Refused> {
         return Err(refused);
     }
     crate::stages::stamp(abi::stages::Point::Checked);
-    let upcall = exception_frame_of(frame);
-    push(root, &handler, frame, &upcall).map_err(|top| Refused::Unwritable { top })?;
+    let fault_address = if frame.vector == PAGE_FAULT { cpu::read_cr2() } else { 0 };
+    let words = frame_words(frame, frame.vector, frame.error_code, fault_address);
+    push(root, &handler, frame, &words).map_err(|top| Refused::Unwritable { top })?;
     crate::stats::count(abi::stats::Counter::ExceptionUpcalls);
     Ok(())
 }
 
-/// Writes `upcall` at the top of the exception stack of `handler` in address space `root` and
-/// redirects `frame` to the handler. On failure returns the address it could not write.
-pub fn push(root: u64, handler: &ExceptionHandler, frame: &mut TrapFrame, upcall: &ExceptionFrame) -> Result<(), u64> {
+/// Writes an exception frame at the top of the exception stack of `handler` in address space
+/// `root` and redirects `frame` to the handler. On failure returns the address it could not write.
+/// `words` is the frame (`frame_words`).
+pub fn push(root: u64, handler: &ExceptionHandler, frame: &mut TrapFrame, words: &[u64; WORDS]) -> Result<(), u64> {
     let top = (handler.stack_top - exception_frame::SIZE as u64) & !15;
-    uaccess::write_words_to_user(root, top, &to_words(upcall)).map_err(|_| top)?;
+    uaccess::write_words_to_user(root, top, words).map_err(|_| top)?;
     frame.rip = handler.entry;
     frame.rsp = top;
     frame.rdi = top;
@@ -83,9 +85,8 @@ pub fn deliver_slice_end(env: &mut crate::env::Env) {
         return;
     }
     let Some(handler) = env.exception_handler.filter(|h| !in_handler(env.frame.rsp, h)) else { return };
-    let mut upcall = exception_frame_of(&env.frame);
-    (upcall.vector, upcall.error_code, upcall.fault_address) = (abi::SLICE_END_VECTOR, 0, 0);
-    if push(env.root, &handler, &mut env.frame, &upcall).is_ok() {
+    let words = frame_words(&env.frame, abi::SLICE_END_VECTOR, 0, 0);
+    if push(env.root, &handler, &mut env.frame, &words).is_ok() {
         crate::stats::count(abi::stats::Counter::SliceEndUpcalls);
     }
 }
@@ -106,19 +107,26 @@ fn check_not_in_handler(rsp: u64, handler: &ExceptionHandler) -> Option<Refused>
     None
 }
 
-pub fn exception_frame_of(f: &TrapFrame) -> ExceptionFrame {
-    ExceptionFrame {
-        rax: f.rax, rbx: f.rbx, rcx: f.rcx, rdx: f.rdx, rsi: f.rsi, rdi: f.rdi, rbp: f.rbp,
-        r8: f.r8, r9: f.r9, r10: f.r10, r11: f.r11, r12: f.r12, r13: f.r13, r14: f.r14, r15: f.r15,
-        rip: f.rip, rsp: f.rsp, rflags: f.rflags, vector: f.vector, error_code: f.error_code,
-        fault_address: if f.vector == PAGE_FAULT { cpu::read_cr2() } else { 0 },
-    }
-}
+/// The words of an `abi::ExceptionFrame`.
+pub const WORDS: usize = exception_frame::SIZE / 8;
 
-/// The frame's words in `repr(C)` order (every field is a u64; little-endian in memory).
-fn to_words(e: &ExceptionFrame) -> [u64; exception_frame::SIZE / 8] {
+/// The `abi::ExceptionFrame` of registers `f` with `vector`, `error_code` and `fault_address`, as
+/// its words in `repr(C)` order (every field is a u64; little-endian in memory), built straight
+/// from the trap frame: the exception path's one copy of the registers before the write.
+#[inline(always)]
+pub fn frame_words(f: &TrapFrame, vector: u64, error_code: u64, fault_address: u64) -> [u64; WORDS] {
     [
-        e.rax, e.rbx, e.rcx, e.rdx, e.rsi, e.rdi, e.rbp, e.r8, e.r9, e.r10, e.r11, e.r12, e.r13,
-        e.r14, e.r15, e.rip, e.rsp, e.rflags, e.vector, e.error_code, e.fault_address,
+        f.rax, f.rbx, f.rcx, f.rdx, f.rsi, f.rdi, f.rbp, f.r8, f.r9, f.r10, f.r11, f.r12, f.r13,
+        f.r14, f.r15, f.rip, f.rsp, f.rflags, vector, error_code, fault_address,
     ]
 }
+
+/// `frame_words` follows `abi::ExceptionFrame`'s layout field by field.
+const _: () = {
+    use core::mem::offset_of;
+    assert!(WORDS == 21 && core::mem::size_of::<ExceptionFrame>() == 8 * WORDS);
+    assert!(offset_of!(ExceptionFrame, rax) == 0 && offset_of!(ExceptionFrame, r15) == 8 * 14);
+    assert!(offset_of!(ExceptionFrame, rip) == 8 * 15 && offset_of!(ExceptionFrame, rsp) == 8 * 16);
+    assert!(offset_of!(ExceptionFrame, rflags) == 8 * 17 && offset_of!(ExceptionFrame, vector) == 8 * 18);
+    assert!(offset_of!(ExceptionFrame, error_code) == 8 * 19 && offset_of!(ExceptionFrame, fault_address) == 8 * 20);
+};

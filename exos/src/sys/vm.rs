@@ -67,7 +67,9 @@ pub fn huge_part(pde: u64, index: u64) -> u64 {
 }
 
 /// Calls `f(i, entry)` for the `pages` pages from `va` in order, `entry` being what [`translate`]
-/// gives for page `i`; the levels above are checked once per last-level table (2 MiB).
+/// gives for page `i`; the levels above are checked once per last-level table (2 MiB). Inlined
+/// into its caller, so what `f` captures can stay in registers across pages (`mprotect`'s loop).
+#[inline(always)]
 pub fn for_each_entry(va: u64, pages: u64, mut f: impl FnMut(u64, Option<u64>)) {
     let first = (va & 0x0000_7fff_ffff_ffff) >> 12;
     let mut i = 0;
@@ -277,27 +279,40 @@ pub fn for_each_mapped<E>(mut f: impl FnMut(u64, u64) -> Result<(), E>) -> Resul
 
 /// Calls `f(index, entry)` for each present entry among `indices` (a multiple of 8 long, starting
 /// at a multiple of 8) of the page table the self-map shows at `table`. Tables are mostly empty:
-/// eight entries are read and tested at once.
+/// 64 entries (a block) are read and tested at once, then eight at a time in a block that has any.
 fn for_each_present<E>(table: u64, indices: core::ops::Range<u64>, mut f: impl FnMut(u64, u64) -> Result<(), E>) -> Result<(), E> {
-    for chunk in indices.step_by(8) {
-        // The kernel changes the table only in system calls: none comes between this read and
-        // the test (`f` may make some; each entry is read again before it is used).
-        // SAFETY: 64 aligned bytes of a page-table page mapped read-only by the self-map (its
-        // upper levels were found present); no Rust reference to it exists.
-        let eight = unsafe { core::ptr::read((table + chunk * 8) as *const [u64; 8]) };
-        if eight.iter().fold(0, |any, e| any | e) & PRESENT == 0 {
+    let mut chunk = indices.start;
+    while chunk < indices.end {
+        if chunk.is_multiple_of(BLOCK) && indices.end - chunk >= BLOCK && !any_present::<{ BLOCK as usize }>(table, chunk) {
+            chunk += BLOCK;
             continue;
         }
-        for index in chunk..chunk + 8 {
-            let entry = read(table + index * 8);
-            if entry & PRESENT != 0 {
-                f(index, entry)?;
+        if any_present::<8>(table, chunk) {
+            for index in chunk..chunk + 8 {
+                let entry = read(table + index * 8);
+                if entry & PRESENT != 0 {
+                    f(index, entry)?;
+                }
             }
         }
+        chunk += 8;
     }
     Ok(())
 }
 
+/// The entries [`for_each_present`] tests at once before it looks closer.
+const BLOCK: u64 = 64;
+
+/// Whether any of the `N` entries from `index` of the page table the self-map shows at `table` is
+/// present. The kernel changes the table only in system calls: none comes between this read and
+/// the test (the caller's `f` may make some; each entry is read again before it is used).
+fn any_present<const N: usize>(table: u64, index: u64) -> bool {
+    // SAFETY: N aligned entries of a page-table page mapped read-only by the self-map (its upper
+    // levels were found present; the caller keeps `index + N` within the table); copied, so no
+    // Rust reference to the table exists.
+    let entries = unsafe { core::ptr::read((table + index * 8) as *const [u64; N]) };
+    entries.iter().fold(0, |any, e| any | e) & PRESENT != 0
+}
 
 /// The u64 at byte `offset` of the kernel's statistics window (`abi::stats`; clamped to an
 /// aligned word inside its `STATS_PAGES` pages).

@@ -19,9 +19,20 @@ pub fn to_virt(pa: u64) -> u64 {
     PHYS_MAP_BASE + pa
 }
 
+/// Panics unless `[pa, pa + len)` is inside the direct map. Inlined into every access (page-table
+/// walks take it per level), so the test is two compares and the message is built out of line.
+#[inline(always)]
 fn check(pa: u64, len: u64) {
-    let end = pa.checked_add(len).expect("physical range wraps");
-    assert!(end <= MAPPED_END.load(Ordering::Acquire), "physical range {pa:#x}+{len:#x} is not in the direct map");
+    match pa.checked_add(len) {
+        Some(end) if end <= MAPPED_END.load(Ordering::Acquire) => {}
+        _ => outside_direct_map(pa, len),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn outside_direct_map(pa: u64, len: u64) -> ! {
+    panic!("physical range {pa:#x}+{len:#x} is not in the direct map")
 }
 
 /// A read-only view of `len` bytes of physical memory that nobody writes while the view lives:

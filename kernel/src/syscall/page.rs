@@ -68,9 +68,14 @@ pub fn sys_page_free(regs: &mut TrapFrame) -> SysResult {
     super::cap::finish(regs, bind::delete_some(id, slot)?)
 }
 
-/// Updates a `page_map` call reads onto the stack; larger batches go through the heap.
+/// Updates a `page_map` call reads into [`SMALL_BATCH`]; larger batches go through the heap.
 const INLINE_UPDATES: usize = 8;
 
+/// Where a small batch is read: one kernel-wide buffer (one CPU, interrupts off, and `page_map`
+/// never runs inside another kernel call), not a zeroed array on the stack, whose zeroing the
+/// compiler turns into SSE stores that cost the call a lazy FPU save (`#NM`, arch/x86_64/entry.rs).
+/// Only the bytes the call copies in are read.
+static SMALL_BATCH: spin::Mutex<[u8; INLINE_UPDATES * MapUpdate::SIZE]> = spin::Mutex::new([0; INLINE_UPDATES * MapUpdate::SIZE]);
 
 /// The most updates one kernel entry applies: a larger batch is applied in pieces, the call
 /// restarting itself (`syscall::again`) after each, so no entry runs long with interrupts off
@@ -91,9 +96,9 @@ pub fn sys_page_map(regs: &mut TrapFrame) -> SysResult {
         return map_in_pieces(regs);
     }
     let target = target_of(target)?;
-    // Small batches (the common case: one protection change) are read onto the stack; the
+    // Small batches (the common case: one protection change) are read into a fixed buffer; the
     // allocator costs more than the rest of the call.
-    let mut inline = [0u8; INLINE_UPDATES * MapUpdate::SIZE];
+    let mut inline = SMALL_BATCH.lock();
     let mut heap = alloc::vec::Vec::new();
     let bytes: &mut [u8] = if count as usize <= INLINE_UPDATES {
         &mut inline[..count as usize * MapUpdate::SIZE]

@@ -24,12 +24,8 @@ pub struct Features {
 
 /// Read by the entry assembly: 1 when XSAVE/XRSTOR are used, 0 for FXSAVE/FXRSTOR.
 #[unsafe(no_mangle)]
-static USE_XSAVE: AtomicU8 = AtomicU8::new(0);
+pub(super) static USE_XSAVE: AtomicU8 = AtomicU8::new(0);
 
-/// Whether the FPU areas use the XSAVE layout (else FXSAVE's).
-pub fn uses_xsave() -> bool {
-    USE_XSAVE.load(Ordering::Relaxed) != 0
-}
 /// Read by the entry assembly: 1 when SMAP is on, so `clac` exists and must be executed on entry.
 #[unsafe(no_mangle)]
 static HAS_SMAP: AtomicU8 = AtomicU8::new(0);

@@ -7,16 +7,19 @@
 //! restores the FPU/SSE state and leaves with `sysretq` when the frame came from `syscall` and its
 //! `rip` is a canonical user address, else with `iretq`.
 //!
-//! FPU/SSE state: an interrupt or exception saves all of it (`xsave`/`fxsave`) into the area
-//! `CURRENT_FPU_AREA` points at. A system call saves only what kernel code can change, the 16 XMM
-//! registers and MXCSR, into one scratch area (`SYSCALL_SSE`; kernel code is baseline x86_64: it
-//! never touches x87 or the upper halves of the YMM registers), and loads the kernel's MXCSR so a
-//! program's unmasked SIMD exceptions cannot fault the kernel (the trap entry loads it too). The
-//! exit restores from the scratch area when `FPU_IN_SCRATCH` says so, else from the area. A
-//! system call that moves the CPU to another environment first completes the leaving one's area
-//! ([`park_fpu`]); making another environment current ([`set_fpu_area`]) selects the full
-//! restore, and an ending one's state is dropped first ([`drop_fpu`]). Under TCG this takes the two
-//! `xsave`/`xrstor` helpers (over 80% of a null system call's time) off every system call.
+//! FPU/SSE state is saved lazily. Every entry from ring 3 sets `CR0.TS` and saves nothing: the
+//! running environment's registers stay live (`FPU_LIVE` = 1) while the kernel runs. Kernel code
+//! that uses SSE (the precompiled `core` does, and so may any copy the compiler vectorises) then
+//! takes `#NM` in ring 0, whose handler (`nm_entry`) clears TS, saves the whole state
+//! (`xsave`/`fxsave`) into the area `CURRENT_FPU_AREA` points at, loads the kernel's MXCSR (so a
+//! program's unmasked SIMD exceptions cannot fault the kernel) and marks it saved (`FPU_LIVE` = 0).
+//! The exit clears TS and, if the state was saved, restores it from the area (`xrstor`). A switch
+//! to another environment first saves the leaving one's live state ([`park_fpu`]); making another
+//! environment current ([`set_fpu_area`]) selects the restore, and an ending one's state is
+//! dropped first ([`drop_fpu`]). So a system call or exception that stays in its environment and
+//! whose kernel path uses no SSE costs two control-register writes (TS on, `clts`), not a save and
+//! a restore. Registers never leak between environments: an environment's state reaches the
+//! registers only from its own area (the exit's restore) or by never having left them.
 //!
 //! Invariants: the kernel runs with interrupts disabled (SFMASK and interrupt gates clear IF), so the
 //! frame of the running environment is always at [`frame_slot`]; entries from ring 0 are only
@@ -147,8 +150,6 @@ unsafe extern "C" {
     static limit_exception_entry: u8;
 }
 
-// Saves the FPU/SSE state of the environment into *CURRENT_FPU_AREA, or restores it.
-// Clobbers rax, rdx, rdi (all already saved in the frame or about to be restored).
 core::arch::global_asm!(
     r#"
     .macro SAVE_GPRS
@@ -172,18 +173,29 @@ core::arch::global_asm!(
     // The interrupts-off stretch of this kernel entry (irqoff.rs): the entry stamps the time-stamp
     // counter, the exit keeps the longest stretch. Clobber rax, rcx and rdx (saved in the frame,
     // or about to be reloaded from it).
+    // The entry stores the counter's two halves as they come; the exit subtracts the low halves
+    // when the high halves agree (the stretch is then exact in 32 bits), else computes in 64 bits
+    // (a stretch across a 2^32 boundary, or none recorded: all ones after `irqoff::fold` or at
+    // boot, whose high half never matches the counter's).
     .macro IRQOFF_ENTER
     rdtsc
-    shl $32, %rdx
-    or %rax, %rdx
-    mov %rdx, IRQOFF_ENTERED(%rip)
+    mov %eax, IRQOFF_ENTERED(%rip)
+    mov %edx, IRQOFF_ENTERED+4(%rip)
     .endm
 
     .macro IRQOFF_LEAVE
-    mov IRQOFF_ENTERED(%rip), %rcx
-    test %rcx, %rcx
-    jz .Lirqoff_done\@
     rdtsc
+    cmp IRQOFF_ENTERED+4(%rip), %edx
+    jne .Lirqoff_wide\@
+    sub IRQOFF_ENTERED(%rip), %eax
+    cmp IRQOFF_LONGEST(%rip), %rax
+    jbe .Lirqoff_done\@
+    mov %rax, IRQOFF_LONGEST(%rip)
+    jmp .Lirqoff_done\@
+.Lirqoff_wide\@:
+    mov IRQOFF_ENTERED(%rip), %rcx
+    cmp $-1, %rcx
+    je .Lirqoff_done\@
     shl $32, %rdx
     or %rax, %rdx
     sub %rcx, %rdx
@@ -193,16 +205,13 @@ core::arch::global_asm!(
 .Lirqoff_done\@:
     .endm
 
-    .macro FPU_SAVE
-    mov CURRENT_FPU_AREA(%rip), %rdi
-    mov $-1, %eax
-    mov $-1, %edx
-    cmpb $0, USE_XSAVE(%rip)
-    je 81f
-    xsave64 (%rdi)
-    jmp 82f
-81: fxsave64 (%rdi)
-82:
+    // Entry from ring 3 with the environment's FPU state live in the registers: sets CR0.TS, so
+    // the kernel's first SSE instruction takes #NM (nm_entry) and saves the state first.
+    // Clobbers rax (saved in the frame).
+    .macro FPU_GUARD
+    mov %cr0, %rax
+    or $8, %rax
+    mov %rax, %cr0
     .endm
 
     // Stage stamp (kernel/src/stages.rs; only with the `stages` feature, else no instruction):
@@ -242,7 +251,11 @@ trap_stubs:
     push $0
     .endif
     push $vec
+    .if vec == 7
+    jmp nm_entry
+    .else
     jmp trap_common
+    .endif
     .set vec, vec + 1
     .endr
 
@@ -259,14 +272,50 @@ trap_common:
     clac
 3:
     STAMP {trap_saved}
-    FPU_SAVE
-    ldmxcsr KERNEL_MXCSR(%rip)
-    movb $0, FPU_IN_SCRATCH(%rip)
+    FPU_GUARD
     STAMP {fpu_saved}
-2:
     mov %rsp, %rdi
     call trap_dispatch
     jmp exit_to_user
+    // From ring 0 (the idle loop, a fault on the return instructions, a kernel bug): guard an
+    // environment's state still live in the registers too.
+2:  cmpb $0, FPU_LIVE(%rip)
+    je 4f
+    FPU_GUARD
+4:  mov %rsp, %rdi
+    call trap_dispatch
+    jmp exit_to_user
+
+    // #NM. From ring 3 (CR0.TS is never set there: the exit clears it) it is an ordinary
+    // exception. From ring 0 it is kernel code's first SSE instruction since an entry set TS:
+    // clear TS, save the running environment's live state into its area (if it is still live and
+    // the environment has one), load the kernel's MXCSR, and return to the instruction.
+nm_entry:
+    testb $3, 24(%rsp)
+    jnz trap_common
+    push %rax
+    push %rdx
+    push %rdi
+    clts
+    cmpb $0, FPU_LIVE(%rip)
+    je 1f
+    movb $0, FPU_LIVE(%rip)
+    mov CURRENT_FPU_AREA(%rip), %rdi
+    test %rdi, %rdi
+    jz 1f
+    mov $-1, %eax
+    mov $-1, %edx
+    cmpb $0, USE_XSAVE(%rip)
+    je 2f
+    xsave64 (%rdi)
+    jmp 1f
+2:  fxsave64 (%rdi)
+1:  ldmxcsr KERNEL_MXCSR(%rip)
+    pop %rdi
+    pop %rdx
+    pop %rax
+    add $16, %rsp
+    iretq
 
     // NMI (on its own IST stack): count it and return, touching no register, no lock and no FPU
     // state, so it is safe wherever it lands, including between xrstor and sysretq/iretq.
@@ -293,25 +342,7 @@ syscall_slow:
     SAVE_GPRS
     IRQOFF_ENTER
     STAMP {syscall_saved}
-    stmxcsr SYSCALL_SSE+256(%rip)
-    movaps %xmm0, SYSCALL_SSE+0(%rip)
-    movaps %xmm1, SYSCALL_SSE+16(%rip)
-    movaps %xmm2, SYSCALL_SSE+32(%rip)
-    movaps %xmm3, SYSCALL_SSE+48(%rip)
-    movaps %xmm4, SYSCALL_SSE+64(%rip)
-    movaps %xmm5, SYSCALL_SSE+80(%rip)
-    movaps %xmm6, SYSCALL_SSE+96(%rip)
-    movaps %xmm7, SYSCALL_SSE+112(%rip)
-    movaps %xmm8, SYSCALL_SSE+128(%rip)
-    movaps %xmm9, SYSCALL_SSE+144(%rip)
-    movaps %xmm10, SYSCALL_SSE+160(%rip)
-    movaps %xmm11, SYSCALL_SSE+176(%rip)
-    movaps %xmm12, SYSCALL_SSE+192(%rip)
-    movaps %xmm13, SYSCALL_SSE+208(%rip)
-    movaps %xmm14, SYSCALL_SSE+224(%rip)
-    movaps %xmm15, SYSCALL_SSE+240(%rip)
-    ldmxcsr KERNEL_MXCSR(%rip)
-    movb $1, FPU_IN_SCRATCH(%rip)
+    FPU_GUARD
     STAMP {fpu_saved}
     mov %rsp, %rdi
     call syscall_dispatch
@@ -322,34 +353,19 @@ exit_to_user:
     testb $3, 144(%rsp)
     jz 5f
     STAMP {exit}
-    cmpb $0, FPU_IN_SCRATCH(%rip)
-    je 86f
-    movaps SYSCALL_SSE+0(%rip), %xmm0
-    movaps SYSCALL_SSE+16(%rip), %xmm1
-    movaps SYSCALL_SSE+32(%rip), %xmm2
-    movaps SYSCALL_SSE+48(%rip), %xmm3
-    movaps SYSCALL_SSE+64(%rip), %xmm4
-    movaps SYSCALL_SSE+80(%rip), %xmm5
-    movaps SYSCALL_SSE+96(%rip), %xmm6
-    movaps SYSCALL_SSE+112(%rip), %xmm7
-    movaps SYSCALL_SSE+128(%rip), %xmm8
-    movaps SYSCALL_SSE+144(%rip), %xmm9
-    movaps SYSCALL_SSE+160(%rip), %xmm10
-    movaps SYSCALL_SSE+176(%rip), %xmm11
-    movaps SYSCALL_SSE+192(%rip), %xmm12
-    movaps SYSCALL_SSE+208(%rip), %xmm13
-    movaps SYSCALL_SSE+224(%rip), %xmm14
-    movaps SYSCALL_SSE+240(%rip), %xmm15
-    ldmxcsr SYSCALL_SSE+256(%rip)
-    jmp 84f
-86: mov CURRENT_FPU_AREA(%rip), %rdi
+    // Back to ring 3: TS off; the environment's state from its area unless still live.
+    clts
+    cmpb $0, FPU_LIVE(%rip)
+    jne 84f
+    mov CURRENT_FPU_AREA(%rip), %rdi
     mov $-1, %eax
     mov $-1, %edx
     cmpb $0, USE_XSAVE(%rip)
     je 83f
     xrstor64 (%rdi)
-    jmp 84f
+    jmp 85f
 83: fxrstor64 (%rdi)
+85: movb $1, FPU_LIVE(%rip)
 84:
     STAMP {leave}
     cmpq ${syscall_vector}, 120(%rsp)
@@ -454,75 +470,68 @@ static mut CURRENT_FPU_AREA: u64 = 0;
 /// `cpu::features().fpu_area_size` bytes that holds a valid XSAVE/FXSAVE image and stays alive
 /// until the next call.
 pub unsafe fn set_fpu_area(area: u64) {
-    // SAFETY: one CPU with interrupts off: no entry code can run concurrently with these writes.
+    // SAFETY: one CPU with interrupts off: no entry code runs concurrently with these writes. The
+    // state stops being live first, so a #NM between the two writes saves nothing into `area`.
     unsafe {
-        CURRENT_FPU_AREA = area;
-        FPU_IN_SCRATCH = 0;
+        (&raw mut FPU_LIVE).write_volatile(0);
+        (&raw mut CURRENT_FPU_AREA).write_volatile(area);
     }
 }
 
-/// Completes the running environment's FPU area before the CPU goes to another one: after a
-/// system call its XMM registers and MXCSR are in the scratch area and the rest (x87, AVX upper
-/// halves) still in the registers, so those are reloaded and the whole state saved. Nothing to do
-/// after an interrupt or exception, which saved the whole state already.
+/// Saves the running environment's FPU state into its area before the CPU goes to another one,
+/// if it is still live in the registers (no kernel SSE instruction since the entry made it save
+/// it). One asm block reads the flag and saves, so no compiler-generated SSE instruction (and its
+/// #NM) can come between the test and the save.
 pub fn park_fpu() {
-    // SAFETY: one CPU with interrupts off: nothing else reads or writes these statics now.
-    let (in_scratch, area) = unsafe { (FPU_IN_SCRATCH, CURRENT_FPU_AREA) };
-    if in_scratch == 0 || area == 0 {
-        return;
-    }
-    let sse = &raw const SYSCALL_SSE as u64;
-    let kernel_mxcsr = &raw const KERNEL_MXCSR as u64;
-    let mask = if super::cpu::uses_xsave() { u64::MAX } else { 0 };
-    // SAFETY: `sse` is the 16-byte aligned scratch area the syscall entry filled (16 XMM registers,
-    // then MXCSR); `area` is the running environment's live, aligned FPU area (set_fpu_area's
-    // contract). The XMM registers are declared clobbered; MXCSR is the kernel's again afterwards.
+    // SAFETY: one CPU with interrupts off. The area is the running environment's live, aligned
+    // FPU area (set_fpu_area's contract) or 0 (nothing saved). `clts` comes before the save
+    // (which would take #NM with TS set); MXCSR is the kernel's afterwards.
     unsafe {
         core::arch::asm!(
-            "movaps xmm0, [{sse}]", "movaps xmm1, [{sse} + 16]", "movaps xmm2, [{sse} + 32]",
-            "movaps xmm3, [{sse} + 48]", "movaps xmm4, [{sse} + 64]", "movaps xmm5, [{sse} + 80]",
-            "movaps xmm6, [{sse} + 96]", "movaps xmm7, [{sse} + 112]", "movaps xmm8, [{sse} + 128]",
-            "movaps xmm9, [{sse} + 144]", "movaps xmm10, [{sse} + 160]", "movaps xmm11, [{sse} + 176]",
-            "movaps xmm12, [{sse} + 192]", "movaps xmm13, [{sse} + 208]", "movaps xmm14, [{sse} + 224]",
-            "movaps xmm15, [{sse} + 240]", "ldmxcsr [{sse} + 256]",
-            "test {mask}, {mask}", "jz 2f",
-            "mov eax, -1", "mov edx, -1", "xsave64 [{area}]", "jmp 3f",
-            "2:", "fxsave64 [{area}]",
-            "3:", "ldmxcsr [{kernel_mxcsr}]",
-            sse = in(reg) sse, area = in(reg) area, mask = in(reg) mask, kernel_mxcsr = in(reg) kernel_mxcsr,
-            out("eax") _, out("edx") _,
-            out("xmm0") _, out("xmm1") _, out("xmm2") _, out("xmm3") _, out("xmm4") _, out("xmm5") _,
-            out("xmm6") _, out("xmm7") _, out("xmm8") _, out("xmm9") _, out("xmm10") _, out("xmm11") _,
-            out("xmm12") _, out("xmm13") _, out("xmm14") _, out("xmm15") _,
+            "cmp byte ptr [rip + {live}], 0",
+            "je 2f",
+            "mov byte ptr [rip + {live}], 0",
+            "mov rdi, qword ptr [rip + {area}]",
+            "test rdi, rdi",
+            "jz 2f",
+            "clts",
+            "mov eax, -1",
+            "mov edx, -1",
+            "cmp byte ptr [rip + {use_xsave}], 0",
+            "je 3f",
+            "xsave64 [rdi]",
+            "jmp 4f",
+            "3:",
+            "fxsave64 [rdi]",
+            "4:",
+            "ldmxcsr dword ptr [rip + {kernel_mxcsr}]",
+            "2:",
+            live = sym FPU_LIVE,
+            area = sym CURRENT_FPU_AREA,
+            use_xsave = sym super::cpu::USE_XSAVE,
+            kernel_mxcsr = sym KERNEL_MXCSR,
+            out("eax") _, out("edx") _, out("rdi") _,
             options(nostack),
         );
-        FPU_IN_SCRATCH = 0;
     }
 }
 
 /// Forgets the running environment's FPU state: it is ending and its area is about to be freed.
-/// Until the next [`set_fpu_area`] there is no current area, so [`park_fpu`] cannot write into
-/// freed memory.
+/// Until the next [`set_fpu_area`] there is no current area, so neither [`park_fpu`] nor `#NM`
+/// can write into freed memory.
 pub fn drop_fpu() {
-    // SAFETY: one CPU with interrupts off: no entry code can run concurrently with these writes.
+    // SAFETY: one CPU with interrupts off: no entry code runs concurrently with these writes.
     unsafe {
-        CURRENT_FPU_AREA = 0;
-        FPU_IN_SCRATCH = 0;
+        (&raw mut FPU_LIVE).write_volatile(0);
+        (&raw mut CURRENT_FPU_AREA).write_volatile(0);
     }
 }
 
-/// A system call's XMM registers (16 x 16 bytes), then its MXCSR: saved by the `syscall` entry,
-/// restored by the exit (or moved into the environment's area by [`park_fpu`]).
-#[repr(C, align(16))]
-struct SyscallSse([u8; 272]);
-
+/// 1 while the running environment's FPU state is live in the registers (set by the exit when it
+/// restores it, or kept from the entry), 0 when it is in its area (saved by `#NM` or
+/// [`park_fpu`]), or dropped, and the exit must restore it from the area.
 #[unsafe(no_mangle)]
-static mut SYSCALL_SSE: SyscallSse = SyscallSse([0; 272]);
-/// 1 while the running environment's XMM registers and MXCSR are in `SYSCALL_SSE` (a system call
-/// is being handled), 0 when its whole state is in its FPU area (or it is about to be loaded from
-/// there).
-#[unsafe(no_mangle)]
-static mut FPU_IN_SCRATCH: u8 = 0;
+static mut FPU_LIVE: u8 = 0;
 /// The MXCSR kernel code runs with: every SIMD exception masked, round to nearest.
 #[unsafe(no_mangle)]
 static KERNEL_MXCSR: u32 = 0x1f80;

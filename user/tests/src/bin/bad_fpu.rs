@@ -1,5 +1,5 @@
-//! Hostile FPU state across system calls (the `syscall` entry saves only XMM and MXCSR, to a
-//! scratch area, and completes the environment's FPU area only when it switches: kernel
+//! Hostile FPU state across system calls (an entry saves no FPU state but sets CR0.TS; kernel
+//! SSE takes `#NM`, which saves it; a switch saves the leaving environment's live state: kernel
 //! `arch/x86_64/entry.rs`).
 //!
 //! The program unmasks every SIMD exception and sets round-toward-zero in MXCSR (a kernel that ran
