@@ -46,6 +46,10 @@ pub struct IntegrationTest {
     /// and not the host's load: a test that judges how long the kernel held interrupts off needs
     /// it. (KVM runs on the real time-stamp counter and cannot count instructions.)
     pub icount: bool,
+    /// Attach a virtio-net NIC on QEMU's user-mode network (tests boot without one otherwise).
+    pub nic: bool,
+    /// Host ports forwarded into the guest (`tcp:HOSTPORT:GUESTPORT`, `udp:...`; implies `nic`).
+    pub forwards: &'static [&'static str],
 }
 
 /// QEMU arguments that make guest time follow guest instructions (one instruction, one
@@ -73,6 +77,8 @@ impl IntegrationTest {
         mem_mib: None,
         qemu_args: &[],
         icount: false,
+        nic: false,
+        forwards: &[],
     };
 
     /// The RAM this test boots with.
