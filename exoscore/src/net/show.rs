@@ -13,9 +13,14 @@ pub struct Interface {
     pub prefix: u8,
     pub gateway: [u8; 4],
     pub rx_packets: u64,
-    pub rx_bytes: u64,
+    /// Frames delivered into receive rings (a frame copied to several rings counts once each).
+    pub rx_delivered: u64,
     pub tx_packets: u64,
-    pub tx_bytes: u64,
+    /// Receive interrupts taken.
+    pub interrupts: u64,
+    /// Filters installed and ports claimed, by all environments.
+    pub filters: u64,
+    pub ports: u64,
     /// Frames no filter claimed (dropped), and frames dropped on a full receive ring.
     pub rx_unclaimed: u64,
     pub rx_ring_full: u64,
@@ -62,10 +67,10 @@ impl Interface {
             out.push_str("        inet (not configured)\n");
         }
         out.push_str(&format!("        ether {}\n", mac(self.mac)));
-        out.push_str(&format!("        RX packets {}  bytes {}\n", self.rx_packets, self.rx_bytes));
+        out.push_str(&format!("        RX packets {}  delivered {}  interrupts {}\n", self.rx_packets, self.rx_delivered, self.interrupts));
         out.push_str(&format!("        RX dropped {} (unclaimed)  {} (ring full)\n", self.rx_unclaimed, self.rx_ring_full));
-        out.push_str(&format!("        TX packets {}  bytes {}\n", self.tx_packets, self.tx_bytes));
-        out.push_str(&format!("        TX refused {}\n", self.tx_refused));
+        out.push_str(&format!("        TX packets {}  refused {}\n", self.tx_packets, self.tx_refused));
+        out.push_str(&format!("        filters {}  ports {}\n", self.filters, self.ports));
         out
     }
 }
@@ -85,12 +90,12 @@ mod tests {
 
     #[test]
     fn report() {
-        let i = Interface { mac: [0x52, 0x54, 0, 0x12, 0x34, 0x56], mtu: 1500, up: true, ip: [10, 0, 2, 15], prefix: 24, gateway: [10, 0, 2, 2], rx_packets: 3, rx_bytes: 180, ..Default::default() };
+        let i = Interface { mac: [0x52, 0x54, 0, 0x12, 0x34, 0x56], mtu: 1500, up: true, ip: [10, 0, 2, 15], prefix: 24, gateway: [10, 0, 2, 2], rx_packets: 3, rx_delivered: 2, ..Default::default() };
         let r = i.report("eth0");
         assert!(r.starts_with("eth0: flags=<UP,BROADCAST,RUNNING>  mtu 1500\n"));
         assert!(r.contains("inet 10.0.2.15  netmask 255.255.255.0  broadcast 10.0.2.255\n"));
         assert!(r.contains("ether 52:54:00:12:34:56\n"));
-        assert!(r.contains("RX packets 3  bytes 180\n"));
+        assert!(r.contains("RX packets 3  delivered 2  interrupts 0\n"));
         assert!(Interface::default().report("eth0").contains("(not configured)"));
     }
 }

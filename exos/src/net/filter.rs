@@ -1,0 +1,34 @@
+//! The packet filters this stack installs (the `dpf` crate's wire format) and the choice of the
+//! port a frame is sent through, from the frame's binding (`exoscore::net::frame`).
+use super::link::Port;
+use abi::net::PortKind;
+use alloc::vec::Vec;
+use dpf::Filter;
+use exoscore::net::frame::{binding, Binding, ETHERTYPE_ARP};
+
+/// The encoded filter for port `value` of `kind`: frames to that port (any destination
+/// address: the port is this environment's alone).
+pub fn for_port(kind: PortKind, value: u16, _ip: [u8; 4]) -> Vec<u8> {
+    let filter = match kind {
+        PortKind::Udp => Filter::udp_port(0, value),
+        PortKind::Tcp => Filter::tcp_port(0, value),
+        PortKind::IcmpId => Filter::icmp_id(value),
+        PortKind::IpProto => Filter::ip_proto(value as u8),
+        PortKind::Ethertype => Filter::ethertype(value),
+    };
+    filter.encode()
+}
+
+/// The capability of the port among `ports` that `frame` must be sent through, if any.
+pub fn port_of(frame: &[u8], ports: &[Port]) -> Option<u64> {
+    let find = |kind: PortKind, value: u16| ports.iter().find(|p| p.kind == kind && p.value == value).map(|p| p.slot);
+    match binding(frame)? {
+        Binding::Arp => find(PortKind::Ethertype, ETHERTYPE_ARP)
+            .or_else(|| ports.iter().find(|p| p.kind != PortKind::Ethertype).map(|p| p.slot)),
+        Binding::Udp(port) => find(PortKind::Udp, port),
+        Binding::Tcp(port) => find(PortKind::Tcp, port),
+        Binding::IcmpId(id) => find(PortKind::IcmpId, id).or_else(|| find(PortKind::IpProto, 1)),
+        Binding::IpProto(proto) => find(PortKind::IpProto, u16::from(proto)),
+        Binding::Ethertype(t) => find(PortKind::Ethertype, t),
+    }
+}
