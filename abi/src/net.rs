@@ -191,6 +191,9 @@ pub struct NetInfo {
     pub filters: u64,
     /// Ports claimed now.
     pub ports: u64,
+    /// TSC cycles the kernel spent in receive interrupts (acknowledge, classify, copy, wake); under
+    /// `-icount shift=0` these are guest instructions.
+    pub rx_cycles: u64,
 }
 
 impl NetInfo {
@@ -216,7 +219,7 @@ impl NetInfo {
             self.interrupts,
             self.filters,
             self.ports,
-            0,
+            self.rx_cycles,
         ]
     }
 
@@ -239,6 +242,7 @@ impl NetInfo {
             interrupts: w[10],
             filters: w[11],
             ports: w[12],
+            rx_cycles: w[13],
         }
     }
 }
@@ -270,6 +274,7 @@ mod tests {
             interrupts: 7,
             filters: 8,
             ports: 9,
+            rx_cycles: 10,
         };
         assert_eq!(NetInfo::from_words(info.words()), info);
     }

@@ -38,7 +38,6 @@ struct Filter {
     /// Its ring's key.
     ring: (usize, u64),
     arp: bool,
-    key: classify::Key,
 }
 
 struct Net {
@@ -48,8 +47,7 @@ struct Net {
     netmask: u32,
     gateway: u32,
     ports: Ports,
-    filters: BTreeMap<u64, Filter>,
-    next_filter: u64,
+    filters: BTreeMap<classify::Key, Filter>,
     rings: BTreeMap<(usize, u64), Ring>,
     default: Option<(usize, u64)>,
     classifier: classify::Classifier,
@@ -64,7 +62,6 @@ static NET: spin::Mutex<Net> = spin::Mutex::new(Net {
     gateway: 0,
     ports: Ports::new(),
     filters: BTreeMap::new(),
-    next_filter: 1,
     rings: BTreeMap::new(),
     default: None,
     classifier: classify::Classifier::new(),
@@ -84,6 +81,7 @@ static NET: spin::Mutex<Net> = spin::Mutex::new(Net {
         interrupts: 0,
         filters: 0,
         ports: 0,
+        rx_cycles: 0,
     },
 });
 
@@ -190,15 +188,14 @@ pub fn install(caller: u64, port_slot: u64, bytes: &[u8], ring_slot: u64, flags:
     };
     let ring = net.rings.entry(ring_key).or_insert_with(|| fresh_ring.expect("a new ring was opened"));
     ring.users += 1;
-    let id = net.next_filter;
-    net.next_filter += 1;
-    net.filters.insert(id, Filter { owner: caller, port_slot, ring: ring_key, arp: flags & FILTER_ARP != 0, key });
-    Ok(id)
+    net.filters.insert(key, Filter { owner: caller, port_slot, ring: ring_key, arp: flags & FILTER_ARP != 0 });
+    Ok(u64::from(key))
 }
 
 /// `net_filter_remove`.
 pub fn remove(caller: u64, id: u64) -> Result<(), Error> {
     let mut net = NET.lock();
+    let Ok(id) = classify::Key::try_from(id) else { return Err(Error::BadArgument) };
     match net.filters.get(&id) {
         None => Err(Error::BadArgument),
         Some(f) if f.owner != caller => Err(Error::NoRights),
@@ -210,9 +207,9 @@ pub fn remove(caller: u64, id: u64) -> Result<(), Error> {
 }
 
 /// Takes filter `id` out of the classifier, releases its ring and refunds it.
-fn drop_filter(net: &mut Net, id: u64) {
+fn drop_filter(net: &mut Net, id: classify::Key) {
     let Some(filter) = net.filters.remove(&id) else { return };
-    net.classifier.remove(filter.key);
+    net.classifier.remove(id);
     release_ring(net, filter.ring);
     crate::budget::refund(filter.owner, FILTER_CHARGE_PAGES);
 }
@@ -269,7 +266,7 @@ pub fn cap_removed(env: usize, slot: u64, object: Object, root: bool) {
     {
         crate::budget::refund(holder.id, PORT_CHARGE_PAGES);
     }
-    let doomed: Vec<u64> = net.filters.iter()
+    let doomed: Vec<classify::Key> = net.filters.iter()
         .filter(|(_, f)| env_index(f.owner) == env && (f.port_slot == slot || f.ring.1 == slot))
         .map(|(&id, _)| id)
         .collect();
@@ -302,11 +299,14 @@ pub fn send(caller: u64, slot: u64, frame: &[u8]) -> Result<(), Error> {
 /// The NIC's interrupt: every received frame is demultiplexed into its rings, then the owners that
 /// got frames are notified.
 pub fn interrupt() {
-    NET.lock().info.interrupts += 1;
+    let start = crate::arch::x86_64::cpu::rdtsc();
     stats::count(Counter::NetInterrupts);
     let mut owners = Vec::new();
     crate::dev::virtio_net::poll(|frame| receive(frame, &mut owners));
     wake(&owners);
+    let mut net = NET.lock();
+    net.info.interrupts += 1;
+    net.info.rx_cycles += crate::arch::x86_64::cpu::rdtsc() - start;
 }
 
 /// Brings the NIC up if the machine has one.
@@ -331,7 +331,7 @@ fn receive(frame: &[u8], wake: &mut Vec<u64>) {
             }
         }
     }
-    let claimed = net.classifier.classify(frame).and_then(|key| net.filters.values().find(|f| f.key == key)).map(|f| f.ring);
+    let claimed = net.classifier.classify(frame).and_then(|key| net.filters.get(&key)).map(|f| f.ring);
     match claimed.or(if targets.is_empty() { net.default } else { None }) {
         Some(ring) if !targets.contains(&ring) => targets.push(ring),
         Some(_) => {}

@@ -1,4 +1,5 @@
-//! The library OS's networking (issue 18, ExOS side) from the host's side (issue 18): each test boots Exo with a NIC on QEMU's
+//! The library OS's networking (issue 18, ExOS side) seen from the host: each test boots Exo
+//! with a NIC on QEMU's
 //! user-mode network (guest 10.0.2.15 by DHCP, gateway 10.0.2.2) and talks to it only through
 //! that gateway and host loopback (NETWORK.md §6): `ping` of the gateway, `curl` of `httpd`
 //! through a TCP forward, a UDP datagram to `udpecho` through a UDP forward, a 16 MiB TCP stream
