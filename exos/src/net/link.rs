@@ -45,10 +45,10 @@ pub fn info() -> Result<NetInfo, Errno> {
     })
 }
 
-/// Hands this process's NIC capability to child `env` (capability `env_slot`, just created and
-/// holding no capability yet, so it lands in the child's [`NIC_SLOT`]): without the configuring
-/// right unless `configure`. Nothing to do without a NIC.
-pub fn give_nic(env_slot: u64, configure: bool) -> Result<(), Error> {
+/// Hands this process's NIC capability to child `env` (just created and holding no capability
+/// yet, so it lands in the child's [`NIC_SLOT`]): without the configuring right unless
+/// `configure`. Nothing to do without a NIC.
+pub fn give_nic(env: u64, configure: bool) -> Result<(), Error> {
     if sys_net_info(NIC_SLOT).is_err() {
         return Ok(());
     }
@@ -56,13 +56,10 @@ pub fn give_nic(env_slot: u64, configure: bool) -> Result<(), Error> {
     if configure {
         rights |= abi::net::NIC_CONFIG;
     }
-    match crate::sys::syscall::sys_cap_grant(NIC_SLOT, env_slot, Rights(rights)) {
+    match crate::sys::syscall::sys_cap_grant(NIC_SLOT, env, Rights(rights)) {
         Ok(NIC_SLOT) => Ok(()),
-        Ok(other) => {
-            // Somewhere else: the child would not find it. Take it back.
-            let _ = other;
-            Err(Error::BadSlot)
-        }
+        // Somewhere else the child would not find it (it is destroyed by the caller).
+        Ok(_) => Err(Error::BadSlot),
         Err(e) => Err(e),
     }
 }

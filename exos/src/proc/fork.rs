@@ -186,7 +186,7 @@ fn build_child(saved_rsp: u64) -> Result<u64, Error> {
     let (id, slot) = sys_env_create(abi::ENV_RECORD_PAGES)?;
     // First, so it lands in the child's NIC slot (without the configuring right). The child's
     // network stack is its own: it starts without one (sockets stay with the parent).
-    if let Err(e) = crate::net::link::give_nic(slot, false) {
+    if let Err(e) = crate::net::link::give_nic(id, false) {
         let _ = sys_env_destroy(slot);
         return Err(e);
     }

@@ -99,7 +99,7 @@ pub fn spawn_budget(name: &str, argv: &[&str], vars: &[&str], fds: &[(u32, u32)]
     let (id, child) = sys_env_create(abi::ENV_RECORD_PAGES)?;
     // First, so it lands in the child's NIC slot: the network interface, without the right to
     // configure it (the session leader did).
-    if let Err(e) = crate::net::link::give_nic(child, false) {
+    if let Err(e) = crate::net::link::give_nic(id, false) {
         let _ = sys_env_destroy(child);
         return Err(e.into());
     }
