@@ -19,29 +19,74 @@ use user::util;
 
 const USAGE: &str = "wget [-O FILE] URL";
 
-fn fetch(url: &Url<'_>, addr: [u8; 4]) -> Result<(http::Response, Vec<u8>), alloc::string::String> {
-    let conn = socket::tcp_connect(addr, url.port).map_err(|e| alloc::format!("connecting to {}:{}: {e}", url.host, url.port))?;
-    let sent = fd::write_all(conn, http::get_request(url.host, url.port, url.path).as_bytes());
-    exos::eprintln!("HTTP request sent, awaiting response...");
-    let mut data = Vec::new();
-    let mut buf = alloc::vec![0u8; 16 * 1024];
-    let read: Result<(), Errno> = sent.and_then(|()| loop {
-        match fd::read(conn, &mut buf)? {
-            0 => break Ok(()),
-            n => data.extend_from_slice(&buf[..n]),
+/// Where the body goes.
+enum Sink {
+    Stdout,
+    File(u32),
+}
+
+impl Sink {
+    fn write(&self, data: &[u8]) -> Result<(), Errno> {
+        match self {
+            Sink::Stdout => {
+                util::out(data);
+                Ok(())
+            }
+            Sink::File(fd) => fd::write_all(*fd, data),
         }
-    });
-    let _ = fd::close(conn);
-    read.map_err(|e| alloc::format!("{e}"))?;
-    let end = http::head_end(&data).map_err(|e| alloc::format!("{e}"))?.ok_or("the answer has no complete head")?;
-    let response = http::parse_response(&data[..end]).map_err(|e| alloc::format!("{e}"))?;
-    let body = data.split_off(end);
-    if let Some(length) = response.length
-        && body.len() != length
-    {
-        return Err(alloc::format!("body of {} bytes, {length} announced", body.len()));
     }
-    Ok((response, body))
+}
+
+/// Why a fetch failed, and the exit status for it.
+struct Failure(i64, alloc::string::String);
+
+/// Fetches `url` from `addr`, streaming the body into the sink `open` makes once a 2xx head came;
+/// returns the status and the body's length.
+fn fetch(url: &Url<'_>, addr: [u8; 4], open: impl FnOnce() -> Result<Sink, Failure>) -> Result<(u16, u64), Failure> {
+    let net = |e: Errno| Failure(4, alloc::format!("{e}"));
+    let conn = socket::tcp_connect(addr, url.port).map_err(|e| Failure(4, alloc::format!("connecting to {}:{}: {e}", url.host, url.port)))?;
+    let result = (|| {
+        fd::write_all(conn, http::get_request(url.host, url.port, url.path).as_bytes()).map_err(net)?;
+        exos::eprintln!("HTTP request sent, awaiting response...");
+        let mut head = Vec::new();
+        let mut buf = alloc::vec![0u8; 16 * 1024];
+        let end = loop {
+            if let Some(end) = http::head_end(&head).map_err(|e| Failure(4, alloc::format!("{e}")))? {
+                break end;
+            }
+            match fd::read(conn, &mut buf).map_err(net)? {
+                0 => return Err(Failure(4, "the connection closed before a complete head".into())),
+                n => head.extend_from_slice(&buf[..n]),
+            }
+        };
+        let response = http::parse_response(&head[..end]).map_err(|e| Failure(4, alloc::format!("{e}")))?;
+        exos::eprintln!("{} {}", response.status, http::reason(response.status));
+        if !(200..300).contains(&response.status) {
+            return Err(Failure(8, alloc::format!("ERROR {}", response.status)));
+        }
+        let sink = open()?;
+        let write = |data: &[u8]| sink.write(data).map_err(|e| Failure(1, alloc::format!("writing: {e}")));
+        let mut got = (head.len() - end) as u64;
+        write(&head[end..])?;
+        loop {
+            match fd::read(conn, &mut buf).map_err(net)? {
+                0 => break,
+                n => {
+                    got += n as u64;
+                    write(&buf[..n])?;
+                }
+            }
+        }
+        if let Sink::File(fd) = sink {
+            let _ = fd::close(fd);
+        }
+        match response.length {
+            Some(length) if length as u64 != got => Err(Failure(4, alloc::format!("body of {got} bytes, {length} announced"))),
+            _ => Ok((response.status, got)),
+        }
+    })();
+    let _ = fd::close(conn);
+    result
 }
 
 fn main() -> i64 {
@@ -59,35 +104,29 @@ fn main() -> i64 {
         exos::eprintln!("wget: {}: only IPv4 addresses are supported (no name lookups)", url.host);
         return 4;
     };
-    let (response, body) = match fetch(&url, addr) {
-        Ok(r) => r,
-        Err(message) => {
-            exos::eprintln!("wget: {message}");
-            return 4;
+    let target = out.unwrap_or(url.file_name());
+    let open = || {
+        if target == "-" {
+            return Ok(Sink::Stdout);
+        }
+        let path = util::resolve(target);
+        match fd::open(&path, O_WRONLY | O_CREAT | O_TRUNC) {
+            Ok(fd) => Ok(Sink::File(fd)),
+            Err(e) => Err(Failure(1, alloc::format!("{path}: {e}"))),
         }
     };
-    exos::eprintln!("{} {}", response.status, http::reason(response.status));
-    if !(200..300).contains(&response.status) {
-        exos::eprintln!("wget: ERROR {}", response.status);
-        return 8;
-    }
-    let target = out.unwrap_or(url.file_name());
-    if target == "-" {
-        util::out(&body);
-    } else {
-        let path = util::resolve(target);
-        let saved = fd::open(&path, O_WRONLY | O_CREAT | O_TRUNC).and_then(|f| {
-            let r = fd::write_all(f, &body);
-            let _ = fd::close(f);
-            r
-        });
-        if let Err(e) = saved {
-            util::report("wget", &path, e);
-            return 1;
+    match fetch(&url, addr, open) {
+        Ok((_, len)) => {
+            if target != "-" {
+                exos::eprintln!("saved {len} bytes to {}", util::resolve(target));
+            }
+            0
         }
-        exos::eprintln!("saved {} bytes to {path}", body.len());
+        Err(Failure(status, message)) => {
+            exos::eprintln!("wget: {message}");
+            status
+        }
     }
-    0
 }
 
 exos::main!(main);
