@@ -159,3 +159,61 @@ pub fn udp_filter(ip: u32, port: u16) -> Vec<u8> {
 pub fn proto_filter(proto: u8) -> Vec<u8> {
     dpf::Filter::ip_proto(proto).encode()
 }
+
+/// Word of a shared page where a helper child finds its Nic capability's slot (+1; 0: not yet).
+const NIC_WORD: usize = 0;
+/// Word a helper child sets to 1 when it has written its results.
+const DONE_WORD: usize = 511;
+
+/// Starts `entry` in a child (a copy of this program, as `crate::spawn`) sharing the page
+/// `(va, slot)`, grants it the Nic capability `nic` with `rights`, and tells it the slot. Returns
+/// the child's id.
+pub fn spawn_with_nic(entry: extern "C" fn() -> !, shared: (u64, u64), nic: u64, rights: u64) -> Result<u64, abi::Error> {
+    crate::set_page_word(shared.0, DONE_WORD, 0);
+    crate::set_page_word(shared.0, NIC_WORD, 0);
+    let (id, _) = crate::spawn(entry, &[shared])?;
+    let slot = exos::sys::syscall::sys_cap_grant(nic, id, Rights(rights))?;
+    crate::set_page_word(shared.0, NIC_WORD, slot + 1);
+    Ok(id)
+}
+
+/// In a child started by [`spawn_with_nic`]: waits (yielding) for its Nic slot.
+pub fn child_nic(shared_va: u64) -> u64 {
+    while crate::page_word(shared_va, NIC_WORD) == 0 {
+        let _ = exos::sys::syscall::sys_env_yield(abi::ANY_ENV);
+    }
+    crate::page_word(shared_va, NIC_WORD) - 1
+}
+
+/// In the child: its results are written.
+pub fn child_done(shared_va: u64) {
+    crate::set_page_word(shared_va, DONE_WORD, 1);
+}
+
+/// In the parent: waits (yielding) until the child said it is done, at most `ticks` timer ticks.
+pub fn wait_child(shared_va: u64, ticks: u64) -> bool {
+    let start = exos::sys::vm::sysinfo().ticks;
+    while crate::page_word(shared_va, DONE_WORD) == 0 {
+        if exos::sys::vm::sysinfo().ticks > start + ticks {
+            return false;
+        }
+        let _ = exos::sys::syscall::sys_env_yield(abi::ANY_ENV);
+    }
+    true
+}
+
+/// Encodes a call's result for a shared page word: 0 for success, else the error's code.
+pub fn code<T>(result: Result<T, abi::Error>) -> u64 {
+    result.err().map_or(0, abi::Error::code)
+}
+
+/// A UDP datagram (from `sport` to `dport`, with `payload`) in an IPv4 frame; no UDP checksum.
+pub fn udp_frame(dst_mac: [u8; 6], src_mac: [u8; 6], src: u32, dst: u32, sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    let mut udp = Vec::with_capacity(8 + payload.len());
+    udp.extend_from_slice(&sport.to_be_bytes());
+    udp.extend_from_slice(&dport.to_be_bytes());
+    udp.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+    udp.extend_from_slice(&[0, 0]);
+    udp.extend_from_slice(payload);
+    ipv4_frame(dst_mac, src_mac, 17, src, dst, &udp)
+}

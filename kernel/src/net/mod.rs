@@ -233,17 +233,25 @@ pub fn set_default(caller: u64, nic_slot: u64, ring_slot: u64) -> Result<(), Err
     {
         return Err(Error::Busy);
     }
-    let fresh = if ring_slot == u64::MAX || net.rings.contains_key(&(env_index(caller), ring_slot)) {
+    let key = (env_index(caller), ring_slot);
+    // Every check before anything changes: the ring's capability still gives `WRITE`.
+    let fresh = if ring_slot == u64::MAX {
+        None
+    } else if net.rings.contains_key(&key) {
+        cap::check(caller, ring_slot, Rights::WRITE)?;
         None
     } else {
         Some(Ring::open(caller, ring_slot)?)
     };
+    if net.default == Some(key) {
+        return Ok(());
+    }
     if let Some(current) = net.default.take() {
         release_ring(&mut net, current);
     }
     if ring_slot != u64::MAX {
-        let key = (env_index(caller), ring_slot);
-        let ring = net.rings.entry(key).or_insert_with(|| fresh.expect("a new ring was opened"));
+        // `key` is not the old default's ring, so releasing that one left this one as it was.
+        let ring = net.rings.entry(key).or_insert_with(|| fresh.expect("a ring not yet known was opened"));
         ring.users += 1;
         net.default = Some(key);
     }
