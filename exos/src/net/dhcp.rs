@@ -6,7 +6,7 @@
 //! right that finds no address does it on first use.
 use super::device::Device;
 use super::link::{self, Link, NIC_SLOT};
-use super::stack::{interface, now};
+use super::iface::{interface, now};
 use crate::fs::Errno;
 use crate::sys::syscall::sys_net_config;
 use crate::sys::wait;

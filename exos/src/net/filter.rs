@@ -1,10 +1,21 @@
-//! The packet filters this stack installs (the `dpf` crate's wire format) and the choice of the
-//! port a frame is sent through, from the frame's binding (`exoscore::net::frame`).
-use super::link::Port;
+//! The ports a stack holds, the packet filters it installs in them (the `dpf` crate's wire
+//! format), and the choice of the port a frame is sent through, from the frame's binding
+//! (`exoscore::net::frame`).
 use abi::net::PortKind;
 use alloc::vec::Vec;
 use dpf::Filter;
 use exoscore::net::frame::{binding, Binding, ETHERTYPE_ARP};
+
+/// One port this process claimed, with the filter it installed inside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Port {
+    pub kind: PortKind,
+    pub value: u16,
+    /// The port capability.
+    pub slot: u64,
+    /// Sockets of the stack using it; the capability goes when the last one does.
+    pub users: u32,
+}
 
 /// The encoded filter for port `value` of `kind`: frames to that port (any destination
 /// address: the port is this environment's alone).

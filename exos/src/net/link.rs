@@ -12,6 +12,7 @@
 //! claimed port that matches (ARP frames go through any IP port). A frame that matches none of
 //! this process's ports (e.g. a reset smoltcp would send for a port another process owns) is not
 //! sent and is counted in [`Link::unbound`].
+use super::filter::{self, Port};
 use crate::fs::Errno;
 use crate::layout::{NET_RINGS, NET_RING_STRIDE};
 use crate::sys::shared::Mapped;
@@ -144,17 +145,6 @@ impl Drop for Ring {
     }
 }
 
-/// One port this process claimed, with the filter it installed inside it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Port {
-    pub kind: PortKind,
-    pub value: u16,
-    /// The port capability.
-    pub slot: u64,
-    /// Sockets of the stack using it; the capability goes when the last one does.
-    pub users: u32,
-}
-
 /// The kernel link of one stack.
 pub struct Link {
     ring: Ring,
@@ -187,7 +177,7 @@ impl Link {
             Error::Busy | Error::Overlaps => Errno::EADDRINUSE,
             e => Errno::Kernel(e),
         })?;
-        let filter = super::filter::for_port(kind, value, ip);
+        let filter = filter::for_port(kind, value, ip);
         let flags = if self.arp_asked { 0 } else { FILTER_ARP };
         if let Err(e) = sys_net_filter_install(slot, &filter, self.ring.slot, flags) {
             let _ = sys_cap_delete(slot);
@@ -233,7 +223,7 @@ impl Link {
 
     /// Sends `frame` through the port it belongs to.
     pub fn send(&self, frame: &[u8]) -> Result<(), Error> {
-        let Some(slot) = super::filter::port_of(frame, &self.ports) else {
+        let Some(slot) = filter::port_of(frame, &self.ports) else {
             self.unbound.set(self.unbound.get() + 1);
             return Err(Error::NoRights);
         };

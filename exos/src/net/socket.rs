@@ -1,6 +1,6 @@
 //! Sockets of this process's stack: TCP connections and listeners, UDP sockets and ICMP echo
-//! sockets, each an index into the stack's [`Table`] (the descriptor layer keeps the index,
-//! `fs/fd/`). Each socket holds its port through the kernel's port capabilities (`link.rs`): a
+//! sockets, each an index into the stack's table (`table.rs`; the descriptor layer keeps the
+//! index, `fd.rs`). Each socket holds its port through the kernel's port capabilities (`link.rs`): a
 //! listener its port, each accepted connection one more use of it, a client connection and an
 //! unbound UDP socket an ephemeral port.
 //!
@@ -8,6 +8,7 @@
 //! `close` lingers until the peer has acknowledged the end of the stream (or [`LINGER_NS`]), so
 //! a program that closes and exits has delivered everything it wrote.
 use super::stack::{block, with, Stack};
+use super::table::{port_kind, Entry, Kind};
 use crate::fs::Errno;
 use crate::sys::wait;
 use abi::net::PortKind;
@@ -29,76 +30,6 @@ pub const UDP_BYTES: usize = 64 * 1024;
 pub const CONNECT_NS: u64 = 10_000_000_000;
 /// How long `close` waits for the peer to acknowledge the end of a TCP stream.
 pub const LINGER_NS: u64 = 5_000_000_000;
-
-/// What a socket is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Tcp,
-    Listener,
-    Udp,
-    Icmp,
-}
-
-/// One socket of the table.
-pub struct Entry {
-    pub kind: Kind,
-    /// The smoltcp socket (a listener's first waiting socket).
-    pub handle: SocketHandle,
-    /// The local port (ICMP: the echo identifier).
-    pub port: u16,
-    /// A listener's other sockets listening on the port.
-    pub backlog: Vec<SocketHandle>,
-    /// A UDP socket's connected peer (`connect`): where `write` sends and whence `read` takes.
-    pub peer: Option<IpEndpoint>,
-    /// Descriptors naming it (`dup`); [`close`] ends it with the last.
-    pub refs: u32,
-}
-
-/// The sockets, by index.
-#[derive(Default)]
-pub struct Table {
-    entries: Vec<Option<Entry>>,
-}
-
-impl Table {
-    fn insert(&mut self, entry: Entry) -> usize {
-        match self.entries.iter().position(Option::is_none) {
-            Some(i) => {
-                self.entries[i] = Some(entry);
-                i
-            }
-            None => {
-                self.entries.push(Some(entry));
-                self.entries.len() - 1
-            }
-        }
-    }
-
-    fn get(&self, id: usize) -> Result<&Entry, Errno> {
-        self.entries.get(id).and_then(Option::as_ref).ok_or(Errno::ENOTSOCK)
-    }
-
-    fn get_mut(&mut self, id: usize) -> Result<&mut Entry, Errno> {
-        self.entries.get_mut(id).and_then(Option::as_mut).ok_or(Errno::ENOTSOCK)
-    }
-
-    /// How many sockets are open.
-    pub fn len(&self) -> usize {
-        self.entries.iter().flatten().count()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-fn port_kind(kind: Kind) -> PortKind {
-    match kind {
-        Kind::Tcp | Kind::Listener => PortKind::Tcp,
-        Kind::Udp => PortKind::Udp,
-        Kind::Icmp => PortKind::IcmpId,
-    }
-}
 
 fn new_tcp() -> tcp::Socket<'static> {
     let mut socket = tcp::Socket::new(tcp::SocketBuffer::new(vec![0; TCP_RX]), tcp::SocketBuffer::new(vec![0; TCP_TX]));
@@ -420,7 +351,7 @@ pub fn ready(s: &mut Stack, id: usize) -> Result<Ready, Errno> {
 /// its port.
 pub fn abort(id: usize) {
     let _ = with(|s| {
-        let entry = s.table.entries.get_mut(id).and_then(Option::take).ok_or(Errno::ENOTSOCK)?;
+        let entry = s.table.take(id)?;
         for handle in core::iter::once(entry.handle).chain(entry.backlog.iter().copied()) {
             if entry.kind == Kind::Tcp || entry.kind == Kind::Listener {
                 s.sockets.get_mut::<tcp::Socket>(handle).abort();
@@ -482,7 +413,7 @@ pub fn close(id: usize) -> Result<(), Errno> {
         });
     }
     with(|s| {
-        let entry = s.table.entries.get_mut(id).and_then(Option::take).ok_or(Errno::ENOTSOCK)?;
+        let entry = s.table.take(id)?;
         for handle in core::iter::once(entry.handle).chain(entry.backlog) {
             s.sockets.remove(handle);
         }

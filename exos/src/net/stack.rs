@@ -10,26 +10,17 @@
 //! caller's deadline. A frame that arrives between the poll and the sleep leaves its notification
 //! pending, so the sleep returns at once: no frame is missed and nothing spins.
 use super::device::Device;
+use super::iface::{addressing, interface, now, Addressing};
 use super::link::{self, Link};
-use super::socket::Table;
+use super::table::Table;
 use crate::fs::Errno;
 use crate::sys::wait;
-use abi::net::NetInfo;
-use smoltcp::iface::{Config, Interface, SocketSet};
-use smoltcp::time::{Duration, Instant};
-use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr, Ipv4Address};
+use smoltcp::iface::{Interface, SocketSet};
+use smoltcp::time::Duration;
 use spin::Mutex;
 
 /// The process's stack (`None` until first used).
 static STACK: Mutex<Option<Stack>> = Mutex::new(None);
-
-/// The address configuration the stack runs with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Addressing {
-    pub ip: [u8; 4],
-    pub prefix: u8,
-    pub gateway: [u8; 4],
-}
 
 pub struct Stack {
     pub iface: Interface,
@@ -37,37 +28,6 @@ pub struct Stack {
     pub dev: Device,
     pub table: Table,
     pub addressing: Addressing,
-}
-
-/// smoltcp's clock: the kernel's, in microseconds.
-pub fn now() -> Instant {
-    Instant::from_micros((wait::now_ns() / 1000) as i64)
-}
-
-/// The addressing `net_info` reports (`None`: not configured yet).
-pub fn addressing(info: &NetInfo) -> Option<Addressing> {
-    (info.ip != 0).then(|| Addressing {
-        ip: info.ip.to_be_bytes(),
-        prefix: info.netmask.leading_ones() as u8,
-        gateway: info.gateway.to_be_bytes(),
-    })
-}
-
-/// A smoltcp interface for `dev` with the NIC's MAC and, if given, `addressing`.
-pub fn interface(dev: &mut Device, mac: [u8; 6], addressing: Option<Addressing>) -> Interface {
-    let mut config = Config::new(HardwareAddress::Ethernet(EthernetAddress(mac)));
-    config.random_seed = wait::now_ns() ^ crate::proc::process::id().rotate_left(32);
-    let mut iface = Interface::new(config, dev, now());
-    if let Some(a) = addressing {
-        let [a0, a1, a2, a3] = a.ip;
-        iface.update_ip_addrs(|addrs| {
-            let _ = addrs.push(IpCidr::new(IpAddress::v4(a0, a1, a2, a3), a.prefix));
-        });
-        if a.gateway != [0; 4] {
-            let _ = iface.routes_mut().add_default_ipv4_route(Ipv4Address::from(a.gateway));
-        }
-    }
-    iface
 }
 
 impl Stack {

@@ -15,9 +15,10 @@
 //! read-only: opening for writing or creating fails with `EROFS`. Paths under `/tmp` are the
 //! session's writable in-memory files (`tmpfs.rs`): **TmpFile** (a file of the pool, its
 //! generation, the open flags and an offset) and **TmpDir** (`/tmp` itself, a table cursor).
-//! **Socket**: a TCP, UDP or ICMP socket of this process's network stack (`net::socket`; made by
-//! the calls of `socket.rs`), read and written like a stream (TCP) or one datagram at a time
-//! (UDP); `poll.rs` waits for any of several descriptors (sockets and the terminal together).
+//! **Socket**: a TCP, UDP or ICMP socket of this process's network stack (made by `net::fd`,
+//! reached through the entry it registers in `socket.rs`), read and written like a stream (TCP)
+//! or one datagram at a time (UDP); `poll.rs` waits for any of several descriptors (sockets and
+//! the terminal together).
 //!
 //! The page's spare end holds the working directory (`workdir.rs`), copied with the table.
 //!
@@ -211,7 +212,7 @@ pub fn read(fd: u32, buf: &mut [u8]) -> Result<usize, Errno> {
             reader.into_parts();
             result
         }
-        Type::Socket => crate::net::socket::read(socket::id(&slot)?, buf),
+        Type::Socket => socket::call(socket::Call::Read(socket::id(&slot)?, buf)),
         Type::PipeWrite | Type::Free => Err(Errno::EBADF),
     }
 }
@@ -240,7 +241,7 @@ pub fn write(fd: u32, data: &[u8]) -> Result<usize, Errno> {
             writer.into_parts();
             result
         }
-        Type::Socket => crate::net::socket::write(socket::id(&slot)?, data),
+        Type::Socket => socket::call(socket::Call::Write(socket::id(&slot)?, data)),
         _ => Err(Errno::EBADF),
     }
 }
@@ -277,7 +278,7 @@ fn release(slot: &Slot) -> Result<(), Errno> {
 fn retain(slot: &Slot, env: u64) -> Result<(), Errno> {
     let me = me()?;
     match slot.kind {
-        Type::Socket if env == me => crate::net::socket::retain(socket::id(slot)?),
+        Type::Socket if env == me => socket::call(socket::Call::Retain(socket::id(slot)?)).map(drop),
         // A socket lives in its process's stack: it cannot go to another process.
         Type::Socket => Err(Errno::EINVAL),
         Type::PipeRead => {

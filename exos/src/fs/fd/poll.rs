@@ -2,14 +2,14 @@
 //! pipes, files) or a timeout, blocking in `env_wait` and never spinning.
 //!
 //! Each round: move the terminal's input (`tty::readable` pumps), run this process's network
-//! stack once (every frame in, every frame due out) and look at every descriptor. If none is
+//! stack once (every frame in, every frame due out; through the entry `socket.rs` holds) and look
+//! at every descriptor. If none is
 //! ready, sleep until something can change the answer: console input or another process of the
 //! session moving it (the terminal's `changes` word, when the terminal is in the set), a frame
 //! for this process (the kernel's `NOTIFY_NET`, a notification: every sleep ends on those), the
 //! stack's next timer, a signal, or the timeout. A pipe can only be watched by re-looking: with a
 //! pipe in the set the sleep lasts at most [`PIPE_RECHECK_NS`].
 use super::*;
-use crate::net::{socket as net, stack};
 use crate::sys::wait;
 
 /// Data to read (or a connection to accept, or end of file).
@@ -71,10 +71,6 @@ fn ready_now(slot: &Slot) -> Result<u16, Errno> {
     })
 }
 
-fn socket_events(r: net::Ready) -> u16 {
-    (if r.read { POLLIN } else { 0 }) | (if r.write { POLLOUT } else { 0 }) | (if r.hangup { POLLHUP } else { 0 })
-}
-
 /// Waits until one of `fds` is ready or `timeout_ns` (nanoseconds; `None`: no limit, `Some(0)`:
 /// look once) has passed; fills each `revents` and returns how many are non-zero (0: timed out).
 pub fn poll(fds: &mut [PollFd], timeout_ns: Option<u64>) -> Result<usize, Errno> {
@@ -87,18 +83,18 @@ pub fn poll(fds: &mut [PollFd], timeout_ns: Option<u64>) -> Result<usize, Errno>
         let seen = console.then(tty::changes);
         let mut timer = None;
         if sockets {
-            timer = stack::with(|s| {
-                s.poll();
-                for (p, slot) in fds.iter_mut().zip(&slots) {
-                    if let Some(slot) = slot.filter(|s| s.kind == Type::Socket) {
-                        p.revents = match socket::id(&slot).and_then(|id| net::ready(s, id)) {
-                            Ok(r) => socket_events(r),
-                            Err(_) => POLLNVAL,
-                        };
-                    }
+            // Each socket slot's index (or none: a slot copied from another process).
+            let mut ready: alloc::vec::Vec<(usize, u16)> = alloc::vec::Vec::new();
+            for slot in slots.iter().flatten().filter(|s| s.kind == Type::Socket) {
+                ready.push((socket::id(slot).unwrap_or(usize::MAX), 0));
+            }
+            socket::call(socket::Call::Ready(&mut ready, &mut timer))?;
+            let mut found = ready.into_iter();
+            for (p, slot) in fds.iter_mut().zip(&slots) {
+                if slot.is_some_and(|s| s.kind == Type::Socket) {
+                    p.revents = found.next().map_or(POLLNVAL, |(_, events)| events);
                 }
-                Ok(s.next_timer())
-            })?;
+            }
         }
         for (p, slot) in fds.iter_mut().zip(&slots) {
             match slot {

@@ -1,9 +1,46 @@
-//! Sockets as file descriptors: the calls that make them (`tcp_connect`, `tcp_listen`,
-//! `accept`, `udp_bind`, `icmp_open`), the datagram calls that need an address (`send_to`,
-//! `recv_from`), and the slot's link to the socket of this process's stack (`net::socket`).
-//! `read`, `write`, `close`, `dup` and `poll` work on them through `fd/mod.rs` and `poll.rs`.
+//! Socket descriptors: the slot that names a socket of this process's network stack, and the
+//! one registered function through which `read`, `write`, `close`, `dup` and `poll` reach it.
+//!
+//! The stack (`net/`) is above this layer and registers its entry ([`register`]) when it makes
+//! its first socket descriptor (`net::fd`), so a program that never opens a socket links no
+//! network code, and this layer imports nothing of the network's.
 use super::*;
-use crate::net::socket as net;
+use spin::Mutex;
+
+/// What the descriptor layer asks of a socket.
+pub enum Call<'a> {
+    /// Read into the buffer (TCP bytes, or one datagram).
+    Read(usize, &'a mut [u8]),
+    /// Write the bytes (TCP), or send them as one datagram to the connected peer.
+    Write(usize, &'a [u8]),
+    /// One descriptor fewer names the socket (the last one closes it).
+    Close(usize),
+    /// One descriptor more names the socket (`dup`).
+    Retain(usize),
+    /// Run the stack once and fill each `(socket, events)` with the `poll::POLL*` bits it is ready
+    /// for (`POLLNVAL` for no such socket); the second field gets the stack's next timer
+    /// (nanoseconds since boot), if any.
+    Ready(&'a mut [(usize, u16)], &'a mut Option<u64>),
+}
+
+/// The stack's entry.
+pub type Entry = fn(Call<'_>) -> Result<usize, Errno>;
+
+static ENTRY: Mutex<Option<Entry>> = Mutex::new(None);
+
+/// Registers the stack's entry (the network layer, when it makes a socket descriptor).
+pub fn register(entry: Entry) {
+    let mut slot = ENTRY.lock();
+    if slot.is_none() {
+        *slot = Some(entry);
+    }
+}
+
+/// Passes `c` to the stack (`ENOTSOCK` if no socket was ever made here).
+pub(crate) fn call(c: Call<'_>) -> Result<usize, Errno> {
+    let entry = *ENTRY.lock();
+    entry.ok_or(Errno::ENOTSOCK)?(c)
+}
 
 /// The socket index of a socket slot; `ENOTSOCK` for another kind, or for a slot copied from
 /// another process (a forked child's table: the socket is in its parent's stack).
@@ -19,15 +56,10 @@ pub fn socket_of(fd: u32) -> Result<usize, Errno> {
     id(&get(fd)?)
 }
 
-/// A descriptor for socket `id` (closing the socket if the table is full).
-fn install(id: usize) -> Result<u32, Errno> {
-    let fd = match free_fd() {
-        Ok(fd) => fd,
-        Err(e) => {
-            net::abort(id);
-            return Err(e);
-        }
-    };
+/// A descriptor (the lowest free) for socket `id` of this process's stack. `EMFILE` when the table
+/// is full (the caller then closes the socket).
+pub fn install(id: usize) -> Result<u32, Errno> {
+    let fd = free_fd()?;
     set(fd, Slot { kind: Type::Socket, a: id as u64, b: me()?, ..FREE })?;
     Ok(fd)
 }
@@ -35,71 +67,8 @@ fn install(id: usize) -> Result<u32, Errno> {
 /// Drops a descriptor's hold on its socket (`close`).
 pub(crate) fn release(slot: &Slot) -> Result<(), Errno> {
     match id(slot) {
-        Ok(id) => net::close(id),
+        Ok(id) => call(Call::Close(id)).map(drop),
         // A copy from another process: nothing of this process's to close.
         Err(_) => Ok(()),
     }
-}
-
-/// A TCP connection to `addr:port` (waits until established; `ECONNREFUSED`, `ETIMEDOUT`).
-pub fn tcp_connect(addr: [u8; 4], port: u16) -> Result<u32, Errno> {
-    install(net::tcp_connect(addr, port)?)
-}
-
-/// A TCP listener on `port` (`EADDRINUSE` if another environment holds it).
-pub fn tcp_listen(port: u16) -> Result<u32, Errno> {
-    install(net::tcp_listen(port)?)
-}
-
-/// The next connection on listener `fd` (waits): its descriptor and the peer's address and port.
-pub fn accept(fd: u32) -> Result<(u32, [u8; 4], u16), Errno> {
-    let (id, addr, port) = net::accept(socket_of(fd)?)?;
-    Ok((install(id)?, addr, port))
-}
-
-/// A UDP socket on `port` (0: ephemeral): its descriptor and port.
-pub fn udp_bind(port: u16) -> Result<(u32, u16), Errno> {
-    let (id, port) = net::udp_bind(port)?;
-    Ok((install(id)?, port))
-}
-
-/// Fixes UDP socket `fd`'s peer (for `read` and `write`).
-pub fn udp_connect(fd: u32, addr: [u8; 4], port: u16) -> Result<(), Errno> {
-    net::udp_connect(socket_of(fd)?, addr, port)
-}
-
-/// One datagram to `addr:port`.
-pub fn send_to(fd: u32, data: &[u8], addr: [u8; 4], port: u16) -> Result<usize, Errno> {
-    net::send_to(socket_of(fd)?, data, addr, port)
-}
-
-/// One datagram (waits, until `deadline` in nanoseconds since boot if given): its length and sender.
-pub fn recv_from(fd: u32, buf: &mut [u8], deadline: Option<u64>) -> Result<(usize, [u8; 4], u16), Errno> {
-    net::recv_from(socket_of(fd)?, buf, deadline)
-}
-
-/// An ICMP echo socket: its descriptor and identifier.
-pub fn icmp_open() -> Result<(u32, u16), Errno> {
-    let (id, ident) = net::icmp_open()?;
-    Ok((install(id)?, ident))
-}
-
-/// Sends an ICMP message (header and checksum made by the caller) to `addr`.
-pub fn icmp_send(fd: u32, message: &[u8], addr: [u8; 4]) -> Result<(), Errno> {
-    net::icmp_send(socket_of(fd)?, message, addr)
-}
-
-/// Receives an ICMP message for this socket's identifier (until `deadline`).
-pub fn icmp_recv(fd: u32, buf: &mut [u8], deadline: Option<u64>) -> Result<(usize, [u8; 4]), Errno> {
-    net::icmp_recv(socket_of(fd)?, buf, deadline)
-}
-
-/// Ends the sending half of TCP connection `fd` (`shutdown(SHUT_WR)`).
-pub fn shutdown_write(fd: u32) -> Result<(), Errno> {
-    net::shutdown_write(socket_of(fd)?)
-}
-
-/// The local port (ICMP: identifier) of socket `fd`.
-pub fn local_port(fd: u32) -> Result<u16, Errno> {
-    net::local_port(socket_of(fd)?)
 }

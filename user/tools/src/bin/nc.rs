@@ -17,7 +17,8 @@
 extern crate alloc;
 
 use exos::fs::fd::poll::{poll, PollFd, POLLHUP, POLLIN};
-use exos::fs::fd::{self, socket};
+use exos::fs::fd;
+use exos::net::fd as socket;
 use exos::fs::Errno;
 use exos::sys::wait::now_ns;
 use exoscore::net::url::{parse_ipv4, parse_port};

@@ -7,7 +7,7 @@
 
 extern crate alloc;
 
-use exos::fs::fd::socket;
+use exos::net::fd as socket;
 use exoscore::net::url::parse_port;
 use user::util;
 

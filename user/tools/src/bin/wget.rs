@@ -11,7 +11,8 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
-use exos::fs::fd::{self, socket, O_CREAT, O_TRUNC, O_WRONLY};
+use exos::fs::fd::{self, O_CREAT, O_TRUNC, O_WRONLY};
+use exos::net::fd as socket;
 use exos::fs::Errno;
 use exoscore::net::http;
 use exoscore::net::url::{parse_ipv4, Url};
