@@ -1,7 +1,7 @@
 //! `wget [-O FILE] URL`: fetches `http://ADDRESS[:PORT]/PATH` over this program's own TCP stack
 //! (HTTP/1.0 GET) and saves the body to FILE (default: the last path component, under the
 //! working directory; `-O -` writes it to stdout). Prints `HTTP request sent, awaiting response...
-//! STATUS` and `saved N bytes to FILE` on stderr. Only IPv4 addresses (no name lookups). Exit
+//! STATUS`, `wget: received N bytes in T ms (R MB/s)` and `saved N bytes to FILE` on stderr. Only IPv4 addresses (no name lookups). Exit
 //! status 0 on a 2xx answer with the whole body, 8 on another status (as GNU wget), 4 on a
 //! network error, 2 on a usage error.
 #![no_std]
@@ -116,8 +116,12 @@ fn main() -> i64 {
             Err(e) => Err(Failure(1, alloc::format!("{path}: {e}"))),
         }
     };
+    let start = exos::sys::wait::now_ns();
     match fetch(&url, addr, open) {
         Ok((_, len)) => {
+            let ns = (exos::sys::wait::now_ns() - start).max(1);
+            let kb_s = len * 1_000_000 / ns;
+            exos::eprintln!("wget: received {len} bytes in {} ms ({}.{:03} MB/s)", ns / 1_000_000, kb_s / 1000, kb_s % 1000);
             if target != "-" {
                 exos::eprintln!("saved {len} bytes to {}", util::resolve(target));
             }
