@@ -41,7 +41,7 @@ pub fn configure() -> Result<Lease, Errno> {
         e => Errno::Kernel(e),
     })?;
     let mut link = Link::open()?;
-    link.claim(PortKind::Udp, CLIENT_PORT, [0; 4])?;
+    link.claim(PortKind::Udp, CLIENT_PORT)?;
     let mut dev = Device::new(link);
     let mut iface = interface(&mut dev, info.mac, None);
     let mut sockets = SocketSet::new(alloc::vec::Vec::new());

@@ -15,14 +15,19 @@ pub struct Port {
     pub slot: u64,
     /// Sockets of the stack using it; the capability goes when the last one does.
     pub users: u32,
+    /// A filter of this port asks for the ARP copies (one port of the stack does).
+    pub arp: bool,
 }
 
-/// The encoded filter for port `value` of `kind`: frames to that port (any destination
-/// address: the port is this environment's alone).
-pub fn for_port(kind: PortKind, value: u16, _ip: [u8; 4]) -> Vec<u8> {
+/// The encoded filter for port `value` of `kind`: frames to that port, and to address `ip`
+/// unless it is 0.0.0.0 (the stack's filters take any destination address: the port is this
+/// environment's alone; a second filter of a UDP or TCP port names the address, so that it is
+/// not identical to the first, when the ARP copies move to it, `link.rs`).
+pub fn for_port(kind: PortKind, value: u16, ip: [u8; 4]) -> Vec<u8> {
+    let ip = u32::from_be_bytes(ip);
     let filter = match kind {
-        PortKind::Udp => Filter::udp_port(0, value),
-        PortKind::Tcp => Filter::tcp_port(0, value),
+        PortKind::Udp => Filter::udp_port(ip, value),
+        PortKind::Tcp => Filter::tcp_port(ip, value),
         PortKind::IcmpId => Filter::icmp_id(value),
         PortKind::IpProto => Filter::ip_proto(value as u8),
         PortKind::Ethertype => Filter::ethertype(value),

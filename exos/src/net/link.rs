@@ -4,8 +4,9 @@
 //!
 //! **One ring per process.** Every filter this process installs delivers into the same ring (an
 //! extent mapped at [`crate::layout::NET_RINGS`]), so the stack reads one queue in arrival order
-//! and sleeps in `env_wait` until the kernel's `NOTIFY_NET` says a frame came. The first filter
-//! asks for ARP copies too (`FILTER_ARP`): every stack keeps its own ARP cache.
+//! and sleeps in `env_wait` until the kernel's `NOTIFY_NET` says a frame came. One filter of the
+//! stack asks for ARP copies too (`FILTER_ARP`; they move to another port's filter when its port
+//! goes, `Link::release`): every stack keeps its own ARP cache.
 //!
 //! **Transmission** goes through a port capability: the kernel checks that the frame's source
 //! MAC, IP, protocol and port match it. [`Link::send`] reads the frame's headers and picks the
@@ -149,7 +150,6 @@ impl Drop for Ring {
 pub struct Link {
     ring: Ring,
     ports: Vec<Port>,
-    arp_asked: bool,
     /// Frames not sent because no port of this process matches them.
     pub unbound: Cell<u64>,
     /// Sends the kernel refused.
@@ -160,45 +160,76 @@ impl Link {
     /// Opens the link: checks the NIC capability and makes the receive ring.
     pub fn open() -> Result<Link, Errno> {
         info()?;
-        Ok(Link { ring: Ring::new()?, ports: Vec::new(), arp_asked: false, unbound: Cell::new(0), refused: Cell::new(0) })
+        Ok(Link { ring: Ring::new()?, ports: Vec::new(), unbound: Cell::new(0), refused: Cell::new(0) })
     }
 
     /// Claims port `value` of `kind` (0: a free ephemeral one) and installs the filter that sends
-    /// its frames to this process's ring; returns the value. A port this stack holds already
-    /// gets one more user. `EADDRINUSE` if another environment holds it.
-    pub fn claim(&mut self, kind: PortKind, value: u16, ip: [u8; 4]) -> Result<u16, Errno> {
-        if value != 0
-            && let Some(port) = self.ports.iter_mut().find(|p| p.kind == kind && p.value == value)
-        {
-            port.users += 1;
-            return Ok(value);
+    /// its frames to this process's ring; returns the value. `EADDRINUSE` if any environment holds
+    /// it, this one included (a second socket on a port: see [`Link::share`]).
+    pub fn claim(&mut self, kind: PortKind, value: u16) -> Result<u16, Errno> {
+        if value != 0 && self.ports.iter().any(|p| p.kind == kind && p.value == value) {
+            return Err(Errno::EADDRINUSE);
         }
         let (slot, value) = sys_net_port_claim(NIC_SLOT, kind, value).map_err(|e| match e {
             Error::Busy | Error::Overlaps => Errno::EADDRINUSE,
             e => Errno::Kernel(e),
         })?;
-        let filter = filter::for_port(kind, value, ip);
-        let flags = if self.arp_asked { 0 } else { FILTER_ARP };
-        if let Err(e) = sys_net_filter_install(slot, &filter, self.ring.slot, flags) {
+        let arp = !self.ports.iter().any(|p| p.arp);
+        let filter = filter::for_port(kind, value, [0; 4]);
+        if let Err(e) = sys_net_filter_install(slot, &filter, self.ring.slot, if arp { FILTER_ARP } else { 0 }) {
             let _ = sys_cap_delete(slot);
             return Err(Errno::Kernel(e));
         }
-        self.arp_asked = true;
-        self.ports.push(Port { kind, value, slot, users: 1 });
+        self.ports.push(Port { kind, value, slot, users: 1, arp });
         Ok(value)
     }
 
-    /// Drops one user of port `value` of `kind`; the capability (and its filter) goes with the last.
-    pub fn release(&mut self, kind: PortKind, value: u16) {
+    /// One more socket uses port `value` of `kind`, which this stack holds (a connection a
+    /// listener accepted).
+    pub fn share(&mut self, kind: PortKind, value: u16) -> Result<(), Errno> {
+        let port = self.ports.iter_mut().find(|p| p.kind == kind && p.value == value).ok_or(Errno::EINVAL)?;
+        port.users += 1;
+        Ok(())
+    }
+
+    /// Drops one user of port `value` of `kind`; the capability (and its filter) goes with the
+    /// last. If that filter carried the ARP copies and other ports remain, the copies first move
+    /// to a second filter of a remaining UDP or TCP port, naming the address `ip` (a port kept
+    /// otherwise, until it can move or is the last).
+    pub fn release(&mut self, kind: PortKind, value: u16, ip: [u8; 4]) {
         let Some(i) = self.ports.iter().position(|p| p.kind == kind && p.value == value) else { return };
-        self.ports[i].users -= 1;
-        if self.ports[i].users == 0 {
-            let port = self.ports.swap_remove(i);
+        self.ports[i].users = self.ports[i].users.saturating_sub(1);
+        let orphans: Vec<usize> = (0..self.ports.len()).filter(|&k| self.ports[k].users == 0).collect();
+        for k in orphans.into_iter().rev() {
+            let port = self.ports[k];
+            let others = self.ports.len() > 1;
+            if port.arp && others && !self.move_arp(k, ip) {
+                continue;
+            }
+            self.ports.swap_remove(k);
             let _ = sys_cap_delete(port.slot);
-            if self.ports.is_empty() {
-                self.arp_asked = false;
+        }
+    }
+
+    /// Installs a second filter with the ARP copies on a port other than `from`, still used;
+    /// whether one took them.
+    fn move_arp(&mut self, from: usize, ip: [u8; 4]) -> bool {
+        if ip == [0; 4] {
+            return false;
+        }
+        for k in (0..self.ports.len()).filter(|&k| k != from && self.ports[k].users > 0) {
+            let to = self.ports[k];
+            if !matches!(to.kind, PortKind::Udp | PortKind::Tcp) {
+                continue;
+            }
+            let filter = filter::for_port(to.kind, to.value, ip);
+            if sys_net_filter_install(to.slot, &filter, self.ring.slot, FILTER_ARP).is_ok() {
+                self.ports[k].arp = true;
+                self.ports[from].arp = false;
+                return true;
             }
         }
+        false
     }
 
     /// The ports held now.

@@ -51,8 +51,12 @@ pub fn octets(addr: IpAddress) -> [u8; 4] {
 }
 
 fn claim(s: &mut Stack, kind: PortKind, port: u16) -> Result<u16, Errno> {
-    let addr = s.addressing.ip;
-    s.dev.link.claim(kind, port, addr)
+    s.dev.link.claim(kind, port)
+}
+
+fn release(s: &mut Stack, kind: PortKind, port: u16) {
+    let ip = s.addressing.ip;
+    s.dev.link.release(kind, port, ip);
 }
 
 /// A TCP connection to `addr:port` from an ephemeral port; waits until it is established.
@@ -62,7 +66,7 @@ pub fn tcp_connect(addr: [u8; 4], port: u16) -> Result<usize, Errno> {
         let local = claim(s, PortKind::Tcp, 0)?;
         let mut socket = new_tcp();
         if let Err(e) = socket.connect(s.iface.context(), (ip(addr), port), local) {
-            s.dev.link.release(PortKind::Tcp, local);
+            release(s, PortKind::Tcp, local);
             return Err(match e {
                 tcp::ConnectError::Unaddressable => Errno::ENETUNREACH,
                 tcp::ConnectError::InvalidState => Errno::EINVAL,
@@ -97,7 +101,7 @@ pub fn tcp_listen(port: u16) -> Result<usize, Errno> {
         for _ in 0..BACKLOG {
             let mut socket = new_tcp();
             if socket.listen(IpListenEndpoint { addr: None, port }).is_err() {
-                s.dev.link.release(PortKind::Tcp, port);
+                release(s, PortKind::Tcp, port);
                 return Err(Errno::EINVAL);
             }
             handles.push(s.sockets.add(socket));
@@ -135,7 +139,7 @@ pub fn accept(id: usize) -> Result<(usize, [u8; 4], u16), Errno> {
         }
         let remote = s.sockets.get::<tcp::Socket>(ready).remote_endpoint();
         let (addr, rport) = remote.map_or(([0; 4], 0), |e| (octets(e.addr), e.port));
-        if let Err(e) = claim(s, PortKind::Tcp, port) {
+        if let Err(e) = s.dev.link.share(PortKind::Tcp, port) {
             return Some(Err(e));
         }
         let conn = s.table.insert(Entry { kind: Kind::Tcp, handle: ready, port, backlog: Vec::new(), peer: None, refs: 1 });
@@ -150,7 +154,7 @@ pub fn udp_bind(port: u16) -> Result<(usize, u16), Errno> {
         let buffer = || udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; UDP_PACKETS], vec![0; UDP_BYTES]);
         let mut socket = udp::Socket::new(buffer(), buffer());
         if socket.bind(port).is_err() {
-            s.dev.link.release(PortKind::Udp, port);
+            release(s, PortKind::Udp, port);
             return Err(Errno::EINVAL);
         }
         let handle = s.sockets.add(socket);
@@ -218,7 +222,7 @@ pub fn icmp_open() -> Result<(usize, u16), Errno> {
         let buffer = || icmp::PacketBuffer::new(vec![icmp::PacketMetadata::EMPTY; 16], vec![0; 16 * 1024]);
         let mut socket = icmp::Socket::new(buffer(), buffer());
         if socket.bind(icmp::Endpoint::Ident(ident)).is_err() {
-            s.dev.link.release(PortKind::IcmpId, ident);
+            release(s, PortKind::IcmpId, ident);
             return Err(Errno::EINVAL);
         }
         let handle = s.sockets.add(socket);
@@ -361,7 +365,7 @@ pub fn abort(id: usize) {
         for handle in core::iter::once(entry.handle).chain(entry.backlog) {
             s.sockets.remove(handle);
         }
-        s.dev.link.release(port_kind(entry.kind), entry.port);
+        release(s, port_kind(entry.kind), entry.port);
         Ok(())
     });
 }
@@ -417,7 +421,7 @@ pub fn close(id: usize) -> Result<(), Errno> {
         for handle in core::iter::once(entry.handle).chain(entry.backlog) {
             s.sockets.remove(handle);
         }
-        s.dev.link.release(port_kind(entry.kind), entry.port);
+        release(s, port_kind(entry.kind), entry.port);
         Ok(())
     })
 }

@@ -6,9 +6,12 @@
 //! into `nc -l | cksum` compared with the host's checksum, two servers in two environments at
 //! once, and `wget` from a host `python3 -m http.server` on 127.0.0.1 (reached as 10.0.2.2).
 //!
+//! `net_sockets` runs `netsock` (user/tests), the socket and `poll` calls' errors and edge cases
+//! through the real kernel.
+//!
 //! Host ports: each test forwards its own fixed ports of the 47100-47199 range (so tests running
 //! at once never share one); the `wget` test's server takes a port the host's kernel picks.
-use super::IntegrationTest;
+use super::{checks, IntegrationTest};
 use crate::pty::Pty;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream, UdpSocket};
@@ -321,6 +324,15 @@ fn drive_wget(t: &mut Pty) -> Result<(), String> {
 }
 
 pub const NETSTACK: &[IntegrationTest] = &[
+    IntegrationTest {
+        name: "net_sockets",
+        cmdline_run: "netsock",
+        expect: &[checks!("netsock"), "'netsock' exited with code 0"],
+        forbid: &["FAIL"],
+        timeout: Duration::from_secs(120),
+        nic: true,
+        ..IntegrationTest::DEFAULT
+    },
     IntegrationTest {
         name: "net_ping",
         cmdline_run: "sh",
