@@ -121,6 +121,13 @@ pub fn accept(id: usize) -> Result<(usize, [u8; 4], u16), Errno> {
         };
         let port = entry.port;
         let all: Vec<SocketHandle> = core::iter::once(entry.handle).chain(entry.backlog.iter().copied()).collect();
+        // A handshake that was reset left its socket closed: it listens again.
+        for &h in &all {
+            let socket = s.sockets.get_mut::<tcp::Socket>(h);
+            if socket.state() == tcp::State::Closed {
+                let _ = socket.listen(IpListenEndpoint { addr: None, port });
+            }
+        }
         let ready = all.into_iter().find(|&h| {
             let socket = s.sockets.get::<tcp::Socket>(h);
             !matches!(socket.state(), tcp::State::Listen | tcp::State::SynReceived | tcp::State::Closed)
