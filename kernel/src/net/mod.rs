@@ -106,8 +106,9 @@ fn nic(caller: u64, slot: u64, need: u64) -> Result<(), Error> {
     }
 }
 
-/// The port named by `caller`'s `slot` with `need`.
-fn port(caller: u64, slot: u64, need: u64) -> Result<(PortKind, u16), Error> {
+/// The port named by `caller`'s `slot` with `need` (the calls check it before copying anything
+/// from the caller).
+pub fn port(caller: u64, slot: u64, need: u64) -> Result<(PortKind, u16), Error> {
     match cap::check(caller, slot, Rights(need))? {
         Object::Port { kind, value } => PortKind::from_u64(u64::from(kind)).map(|k| (k, value)).ok_or(Error::WrongType),
         _ => Err(Error::WrongType),

@@ -32,6 +32,7 @@ pub fn sys_net_filter_install(port: u64, filter: u64, len: u64, ring: u64, flags
     if len > MAX_FILTER_BYTES {
         return Err(Error::TooLong.into());
     }
+    net::port(envs::current_id(), port, abi::net::PORT_RECEIVE)?;
     let mut bytes = [0u8; MAX_FILTER_BYTES as usize];
     let bytes = &mut bytes[..len as usize];
     uaccess::copy_from_user(envs::current_root(), filter, bytes)?;
@@ -52,6 +53,7 @@ pub fn sys_net_send(port: u64, frame: u64, len: u64) -> SysResult {
     if len < MIN_FRAME as u64 {
         return Err(Error::BadArgument.into());
     }
+    net::port(envs::current_id(), port, abi::net::PORT_SEND)?;
     let mut bytes = [0u8; MAX_FRAME];
     let bytes = &mut bytes[..len as usize];
     uaccess::copy_from_user(envs::current_root(), frame, bytes)?;

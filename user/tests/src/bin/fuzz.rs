@@ -306,7 +306,8 @@ impl NetFuzz {
             return;
         }
         let r = rng.next();
-        let port = self.ports[(r % 4) as usize];
+        // A claimed port: its capability slot (the claim returned `slot | value << 32`).
+        let port = self.ports[(r % 4) as usize] & 0xffff_ffff;
         let ring = extents[((r >> 2) % 4) as usize];
         let buf = user::mapped_page_mut(NET_BUF);
         match call {
@@ -390,7 +391,9 @@ impl NetFuzz {
 const SKIPPED: [Sysnum; 4] = [Sysnum::EnvExit, Sysnum::PctWait, Sysnum::ConsoleWrite, Sysnum::EnvStart];
 
 fn main() {
-    let calls = 1_000_000u64;
+    // Calls per seed: a million, or the number in the boot arguments (`run=fuzz -- 300000`: the
+    // boot with a NIC, which runs alongside the other on a loaded machine, makes fewer).
+    let calls = exos::sys::vm::boot_args().trim().parse::<u64>().ok().filter(|&n| n > 0).unwrap_or(1_000_000);
     // The stranger and its shared page first, so their slots are below `first_free` (kept).
     let (_, shared) = sys_page_alloc(ANY_PAGE).expect("the shared page");
     let rw = Rights::READ.0 | Rights::WRITE.0;
