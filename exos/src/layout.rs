@@ -74,6 +74,11 @@ pub const FD_AREA: Range<u64> = FD_TABLE..FD_TABLE + 2 * PAGE;
 /// Where `exec` fills the new image's pages before the switch.
 pub const STAGING: Range<u64> = 0x0000_7d01_0000_0000..0x0000_7d02_0000_0000;
 
+/// The network stack's receive rings (`net/link.rs`): one extent per ring, [`NET_RING_STRIDE`]
+/// apart. Private: `fork` gives the child no copy (its stack is its own, made on first use).
+pub const NET_RINGS: Range<u64> = 0x0000_7d02_0000_0000..0x0000_7d02_1000_0000;
+pub const NET_RING_STRIDE: u64 = 1 << 20;
+
 /// The areas of an address space, with their names (for the check and for tests).
 pub const AREAS: [(&str, Range<u64>); 8] = [
     ("heap", HEAP),
@@ -87,7 +92,7 @@ pub const AREAS: [(&str, Range<u64>); 8] = [
 ];
 
 /// The fixed parts of the private region.
-pub const PRIVATE_AREAS: [(&str, Range<u64>); 8] = [
+pub const PRIVATE_AREAS: [(&str, Range<u64>); 9] = [
     ("cow scratch", COW_SCRATCH..COW_SCRATCH + PAGE),
     ("fork scratch", FORK_SCRATCH..FORK_SCRATCH + PAGE),
     ("spawn scratch", SPAWN_SCRATCH..SPAWN_SCRATCH + PAGE),
@@ -96,6 +101,7 @@ pub const PRIVATE_AREAS: [(&str, Range<u64>); 8] = [
     ("exec", EXEC_AREA),
     ("descriptor table", FD_AREA),
     ("exec staging", STAGING),
+    ("network rings", NET_RINGS),
 ];
 
 const fn overlap(a: &Range<u64>, b: &Range<u64>) -> bool {

@@ -12,7 +12,10 @@
 //! - `proc/`: `fork`, exit/`wait`/signals, `spawn`, `exec`;
 //! - `thread/`: user-level threads, their policy, stacks, locks and the pacer;
 //! - `ipc/`: shared regions, pipes, shared-memory channels, LRPC;
-//! - `fs/`: the boot file system, `/tmp`, the terminal, descriptors, the working directory.
+//! - `fs/`: the boot file system, `/tmp`, the terminal, descriptors (sockets and `poll` among
+//!   them), the working directory;
+//! - `net/`: this process's own TCP/IP stack (smoltcp) over the kernel's NIC, port and filter
+//!   calls: DHCP, sockets.
 //!
 //! Pure logic (update batches, the thread policy, the tty line discipline, region placement, the
 //! `/tmp` pool's layout and page chains) is in the host-tested crate `exoscore`.
@@ -27,6 +30,7 @@ pub mod fs;
 pub mod ipc;
 pub mod layout;
 pub mod mem;
+pub mod net;
 pub mod proc;
 pub mod rt;
 pub mod sys;

@@ -197,6 +197,13 @@ impl Terminal {
         }
     }
 
+    /// Whether a read would take something now (what [`Terminal::take`] would find, without
+    /// taking it): in raw mode any byte queued, in cooked mode a complete line or a Ctrl-D mark.
+    pub fn readable(&self) -> bool {
+        let queued = self.queue_len.load(Relaxed) as usize;
+        queued > 0 && (self.raw.load(Relaxed) != 0 || (0..queued).any(|i| matches!(self.queue_at(i), b'\n' | EOF_MARK)))
+    }
+
     /// What a read can take from the queue now, if anything: in raw mode whatever is queued; in
     /// cooked mode a complete line with its `\n` (at most `buf.len()` bytes; the rest comes next),
     /// or the bytes before a Ctrl-D mark (0: end of file).
@@ -267,6 +274,24 @@ mod tests {
         assert_eq!(read(&t, 16), None);
         typed(&t, b"\r");
         assert_eq!(read(&t, 16), Some(b"ls\n".to_vec()));
+    }
+
+    #[test]
+    fn readable_says_what_take_would_find() {
+        let t = Box::new(Terminal::new());
+        assert!(!t.readable());
+        typed(&t, b"ab");
+        assert!(!t.readable());
+        typed(&t, b"\n");
+        assert!(t.readable());
+        assert_eq!(read(&t, 16), Some(b"ab\n".to_vec()));
+        assert!(!t.readable());
+        typed(&t, b"\x04");
+        assert!(t.readable());
+        let raw = Box::new(Terminal::new());
+        raw.set_raw(true);
+        typed(&raw, b"x");
+        assert!(raw.readable());
     }
 
     #[test]

@@ -10,6 +10,7 @@ use alloc::string::String;
 /// One line for each tool in /bin (the programs of `user/tools/src/bin`), sorted by name.
 pub const TOOLS: &[(&str, &str)] = &[
     ("cat", "copy files (or stdin) to stdout"),
+    ("cksum", "the POSIX checksum and byte count of files or stdin"),
     ("echo", "print the arguments"),
     ("env", "print the environment"),
     ("exostat", "the kernel's per-mechanism counters and each environment's resources"),
@@ -17,18 +18,24 @@ pub const TOOLS: &[(&str, &str)] = &[
     ("free", "physical memory in use and free"),
     ("grep", "the lines containing a fixed string"),
     ("head", "the first lines of files"),
+    ("httpd", "serve the file system over HTTP on a port (read-only)"),
+    ("ifconfig", "the network interface: address, MAC, counters"),
     ("init", "the demo tour of what a program sees in its environment"),
     ("ls", "list directories"),
     ("memtouch", "allocate and write N MiB, and say how long it took"),
+    ("nc", "TCP/UDP client and listener (nc HOST PORT, nc -l PORT, -u)"),
+    ("ping", "send ICMP echo requests (ping -c N ADDRESS)"),
     ("ps", "the process table"),
     ("sh", "the shell (sh -c LINE, sh FILE)"),
     ("sleep", "wait some seconds"),
     ("sort", "sort lines"),
     ("tail", "the last lines of files"),
     ("true", "do nothing, successfully"),
+    ("udpecho", "echo UDP datagrams on a port"),
     ("uniq", "collapse adjacent equal lines"),
     ("uptime", "time since boot and the number of environments"),
     ("wc", "count lines, words and bytes"),
+    ("wget", "fetch an http:// URL into a file (-O FILE, -O - for stdout)"),
 ];
 
 /// The line of tool `name`, if it has one.

@@ -243,3 +243,57 @@ fn join_lines(lines: impl Iterator<Item = String>) -> String {
     }
     out
 }
+
+/// POSIX `cksum`: the CRC-32 of polynomial 0x04C11DB7 (most significant bit first) over the data
+/// and then its length (least significant byte first, only as many bytes as it needs), inverted.
+/// Fed in pieces, so a stream of any size is checked without holding it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cksum {
+    crc: u32,
+    len: u64,
+}
+
+const fn cksum_table() -> [u32; 256] {
+    let mut table = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = (i as u32) << 24;
+        let mut bit = 0;
+        while bit < 8 {
+            c = if c & 0x8000_0000 != 0 { (c << 1) ^ 0x04C1_1DB7 } else { c << 1 };
+            bit += 1;
+        }
+        table[i] = c;
+        i += 1;
+    }
+    table
+}
+
+static CKSUM_TABLE: [u32; 256] = cksum_table();
+
+impl Cksum {
+    fn byte(crc: u32, b: u8) -> u32 {
+        (crc << 8) ^ CKSUM_TABLE[((crc >> 24) as u8 ^ b) as usize]
+    }
+
+    /// Adds `data`.
+    pub fn update(&mut self, data: &[u8]) {
+        let mut crc = self.crc;
+        for &b in data {
+            crc = Self::byte(crc, b);
+        }
+        self.crc = crc;
+        self.len += data.len() as u64;
+    }
+
+    /// The checksum and the byte count, as `cksum` prints them (`CRC LEN`).
+    pub fn finish(&self) -> (u32, u64) {
+        let mut crc = self.crc;
+        let mut len = self.len;
+        while len != 0 {
+            crc = Self::byte(crc, len as u8);
+            len >>= 8;
+        }
+        (!crc, self.len)
+    }
+}

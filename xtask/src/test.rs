@@ -250,7 +250,11 @@ fn boot(test: &IntegrationTest, context: &Context) -> Result<Captured, String> {
     let cmdline = test.cmdline();
     if let Some(drive) = test.interactive {
         let media = Media::kernel(&context.artifacts, &cmdline);
-        let command = qemu::qemu_command(context.accel, test.mem(), &media, Serial::Terminal);
+        let mut command = qemu::qemu_command(context.accel, test.mem(), &media, Serial::Terminal);
+        if test.nic || !test.forwards.is_empty() {
+            let forwards = test.forwards.iter().map(|f| qemu::Forward::parse(f)).collect::<Result<Vec<_>, _>>()?;
+            qemu::attach_nic(&mut command, Some(&qemu::Nic { forwards }));
+        }
         return crate::pty::run(command, drive, test.timeout);
     }
     let command = match test.boot {

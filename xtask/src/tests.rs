@@ -123,6 +123,7 @@ mod faults;
 mod files;
 mod ipc;
 mod net;
+mod netstack;
 mod pipeleak;
 mod processes;
 mod reclaim;
@@ -150,7 +151,7 @@ pub(crate) use checks;
 
 /// Every integration test, in the order they are started.
 pub fn all() -> impl Iterator<Item = &'static IntegrationTest> {
-    ALL.iter().chain(faults::FAULTS).chain(ipc::IPC).chain(processes::PROCESSES).chain(processes::SPAWN).chain(threads::THREADS).chain(vm::VM).chain(bench::BENCH).chain(stats::STATS).chain(files::FILES).chain(tty::TTY).chain(exec::EXEC).chain(reclaim::RECLAIM).chain(shell::SHELL).chain(utils::UTILS).chain(console::CONSOLE).chain(pipeleak::PIPELEAK).chain(tmpfs::TMPFS).chain(fpustate::FPUSTATE).chain(waits::WAITS).chain(budget::BUDGET).chain(net::NET).chain(ash::ASH)
+    ALL.iter().chain(faults::FAULTS).chain(ipc::IPC).chain(processes::PROCESSES).chain(processes::SPAWN).chain(threads::THREADS).chain(vm::VM).chain(bench::BENCH).chain(stats::STATS).chain(files::FILES).chain(tty::TTY).chain(exec::EXEC).chain(reclaim::RECLAIM).chain(shell::SHELL).chain(utils::UTILS).chain(console::CONSOLE).chain(pipeleak::PIPELEAK).chain(tmpfs::TMPFS).chain(fpustate::FPUSTATE).chain(waits::WAITS).chain(budget::BUDGET).chain(net::NET).chain(ash::ASH).chain(netstack::NETSTACK)
 }
 
 /// The tests of booting, the interface and the programs (the hostile fault tests are in

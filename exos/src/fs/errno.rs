@@ -31,6 +31,27 @@ pub enum Errno {
     ENOSPC,
     /// File name too long (a `/tmp` name over `tmpfs::NAME_MAX` bytes).
     ENAMETOOLONG,
+    /// Resource temporarily unavailable: a non-blocking call found nothing to do.
+    EAGAIN,
+    /// Address already in use: another environment holds the port (the kernel refused the claim).
+    EADDRINUSE,
+    /// Connection refused: the peer answered the connection request with a reset.
+    ECONNREFUSED,
+    /// Connection reset by the peer.
+    ECONNRESET,
+    /// The socket is not connected (a send on an unconnected UDP socket, a read before `connect`).
+    ENOTCONN,
+    /// Operation timed out (a connection or a DHCP lease that did not come).
+    ETIMEDOUT,
+    /// The network is down: no NIC, or the interface has no address and this program may not
+    /// configure it.
+    ENETDOWN,
+    /// The network is unreachable (no route to the address).
+    ENETUNREACH,
+    /// Message too long for one datagram.
+    EMSGSIZE,
+    /// The descriptor is not a socket (or the socket belongs to another process's stack).
+    ENOTSOCK,
     /// A system call failed.
     Kernel(abi::Error),
 }
@@ -50,6 +71,16 @@ impl fmt::Display for Errno {
             Errno::EIO => "EIO: the boot archive is missing or malformed",
             Errno::ENOSPC => "ENOSPC: no space left on device",
             Errno::ENAMETOOLONG => "ENAMETOOLONG: file name too long",
+            Errno::EAGAIN => "EAGAIN: resource temporarily unavailable",
+            Errno::EADDRINUSE => "EADDRINUSE: address already in use",
+            Errno::ECONNREFUSED => "ECONNREFUSED: connection refused",
+            Errno::ECONNRESET => "ECONNRESET: connection reset by peer",
+            Errno::ENOTCONN => "ENOTCONN: socket is not connected",
+            Errno::ETIMEDOUT => "ETIMEDOUT: connection timed out",
+            Errno::ENETDOWN => "ENETDOWN: network is down",
+            Errno::ENETUNREACH => "ENETUNREACH: network is unreachable",
+            Errno::EMSGSIZE => "EMSGSIZE: message too long",
+            Errno::ENOTSOCK => "ENOTSOCK: not a socket",
             Errno::Kernel(e) => return write!(f, "EIO: system call failed: {e:?}"),
         };
         f.write_str(text)
@@ -68,7 +99,7 @@ pub struct Stat {
     /// Bytes (0 for directories, pipes and the console).
     pub size: u64,
     /// The whole mode, type bits included (`0o100644`, `0o040755`, `0o010600` for a pipe,
-    /// `0o020620` for the console).
+    /// `0o020620` for the console, `0o140777` for a socket).
     pub mode: u32,
     pub kind: FileKind,
 }
@@ -80,6 +111,7 @@ pub enum FileKind {
     Dir,
     Pipe,
     Console,
+    Socket,
 }
 
 /// What a directory listing yields, with its [`Stat`]: an archive node or a descriptor-level

@@ -220,6 +220,15 @@ pub fn read(buf: &mut [u8]) -> Result<usize, Error> {
     }
 }
 
+/// Whether a read would return at once (a complete line, end of file, or in raw mode any byte),
+/// after moving what the kernel buffered. For `poll`.
+pub fn readable() -> bool {
+    pump();
+    let s = state();
+    let _guard = lock(s);
+    s.readable()
+}
+
 /// The session's input counter: read it before [`pump`] and pass it to [`sleep`].
 pub fn changes() -> u64 {
     state().changes.load(Acquire)
@@ -231,6 +240,11 @@ pub fn changes() -> u64 {
 /// counter moved already. The caller then pumps and looks again.
 pub fn sleep(seen: u64) {
     wait::sleep_on(&state().changes, seen, WAIT_CONSOLE, None);
+}
+
+/// [`sleep`], but no later than `deadline` (nanoseconds since boot) if given.
+pub fn sleep_until(seen: u64, deadline: Option<u64>) {
+    wait::sleep_on(&state().changes, seen, WAIT_CONSOLE, deadline);
 }
 
 /// What a read can take from the queue now, if anything (`Terminal::take`, under the lock).

@@ -68,6 +68,7 @@ pub fn fork() -> Result<u64, Error> {
             // The parent's extents were copied into pages of the child's own.
             crate::sys::extent::after_fork();
             crate::mem::mmap::after_fork();
+            crate::net::stack::after_fork();
             Ok(0)
         }
         r if r > 0 => Ok(r as u64),
@@ -183,6 +184,12 @@ impl Batches {
 
 fn build_child(saved_rsp: u64) -> Result<u64, Error> {
     let (id, slot) = sys_env_create(abi::ENV_RECORD_PAGES)?;
+    // First, so it lands in the child's NIC slot (without the configuring right). The child's
+    // network stack is its own: it starts without one (sockets stay with the parent).
+    if let Err(e) = crate::net::link::give_nic(id, false) {
+        let _ = sys_env_destroy(slot);
+        return Err(e);
+    }
     let shared = match fill_child(slot) {
         Ok(shared) => shared,
         Err(e) => {

@@ -14,7 +14,8 @@
 //!
 //! `exos_start` reads it (`args`, `vars`, `process::id`). The child gets a status page like a
 //! forked child, so `process::wait` and `kill` work the same, and the session's terminal page
-//! (`tty::share_with`), and the `/tmp` pool (`tmpfs::share_with`).
+//! (`tty::share_with`), the `/tmp` pool (`tmpfs::share_with`), and the NIC capability without
+//! the configuring right (`net::link::give_nic`), for its own network stack.
 use crate::proc::process;
 use crate::sys::syscall::*;
 use crate::sys::vm;
@@ -96,6 +97,12 @@ pub fn spawn_budget(name: &str, argv: &[&str], vars: &[&str], fds: &[(u32, u32)]
     let mut block = [0u8; 4096];
     let block_len = start_block(&mut block, 0, argv, vars)?;
     let (id, child) = sys_env_create(abi::ENV_RECORD_PAGES)?;
+    // First, so it lands in the child's NIC slot: the network interface, without the right to
+    // configure it (the session leader did).
+    if let Err(e) = crate::net::link::give_nic(id, false) {
+        let _ = sys_env_destroy(child);
+        return Err(e.into());
+    }
     // The child is named after its program (for `ps`); a name the kernel refuses is no reason to fail.
     let _ = sys_env_set_name(child, name.rsplit('/').next().unwrap_or(name));
     let built = build(child, bytes, &image, id, &mut block[..block_len]).and_then(|()| {

@@ -1,6 +1,6 @@
 //! Tests of the text utilities' algorithms.
 use crate::text::{
-    Counts, GrepOptions, SortOptions, WcFlags, format_wc, grep, head, leading_number, sort, tail,
+    Cksum, Counts, GrepOptions, SortOptions, WcFlags, format_wc, grep, head, leading_number, sort, tail,
     uniq, wc,
 };
 
@@ -250,4 +250,21 @@ fn uniq_adjacent() {
     );
     assert_eq!(uniq("", true), "");
     assert_eq!(uniq("\n\nx\n", true), "      2 \n      1 x\n");
+}
+
+#[test]
+fn cksum_matches_posix() {
+    let sum = |data: &[u8]| {
+        let mut c = Cksum::default();
+        c.update(data);
+        c.finish()
+    };
+    // What GNU `cksum` prints for these inputs.
+    assert_eq!(sum(b""), (4294967295, 0));
+    assert_eq!(sum(b"123456789"), (930766865, 9));
+    assert_eq!(sum(b"hello\n"), (3015617425, 6));
+    let mut pieces = Cksum::default();
+    pieces.update(b"1234");
+    pieces.update(b"56789");
+    assert_eq!(pieces.finish(), (930766865, 9));
 }

@@ -10,13 +10,16 @@ pub fn fork_into(id: u64, env_slot: u64) -> Result<(), Errno> {
         return Ok(());
     }
     let fds: [(u32, u32); MAX_FDS] = core::array::from_fn(|fd| (fd as u32, fd as u32));
-    let open: alloc::vec::Vec<(u32, u32)> = fds.into_iter().filter(|&(_, fd)| get(fd).is_ok()).collect();
+    // Sockets stay with this process's stack: the child starts without them.
+    let open: alloc::vec::Vec<(u32, u32)> =
+        fds.into_iter().filter(|&(_, fd)| get(fd).is_ok_and(|slot| slot.kind != Type::Socket)).collect();
     build_table(id, env_slot, &open, false)
 }
 
 /// Builds child `id`'s table (capability `env_slot`, not started yet) with `fds` = `(child fd,
 /// this process's fd)` pairs: pipe pages are mapped into it and each end registered for it; the
-/// page is given to it at [`FD_TABLE`]. Unlisted descriptors are not inherited. A pipe can only
+/// page is given to it at [`FD_TABLE`]. Unlisted descriptors are not inherited; a socket cannot
+/// be (`EINVAL`: it lives in this process's own stack). A pipe can only
 /// be handed on by the environment that created it (which holds its page capabilities).
 /// Close-on-exec is clear on the child's descriptors.
 pub fn give_table(id: u64, env_slot: u64, fds: &[(u32, u32)]) -> Result<(), Errno> {
@@ -28,6 +31,9 @@ fn build_table(id: u64, env_slot: u64, fds: &[(u32, u32)], spawn: bool) -> Resul
     let mut slots = [FREE; MAX_FDS];
     for &(child, mine) in fds {
         let slot = get(mine)?;
+        if slot.kind == Type::Socket {
+            return Err(Errno::EINVAL);
+        }
         *slots.get_mut(child as usize).ok_or(Errno::EINVAL)? = Slot { cloexec: slot.cloexec && !spawn, ..slot };
     }
     for slot in slots.iter().filter(|s| matches!(s.kind, Type::PipeRead | Type::PipeWrite)) {

@@ -15,6 +15,10 @@
 //! read-only: opening for writing or creating fails with `EROFS`. Paths under `/tmp` are the
 //! session's writable in-memory files (`tmpfs.rs`): **TmpFile** (a file of the pool, its
 //! generation, the open flags and an offset) and **TmpDir** (`/tmp` itself, a table cursor).
+//! **Socket**: a TCP, UDP or ICMP socket of this process's network stack (made by `net::fd`,
+//! reached through the entry it registers in `socket.rs`), read and written like a stream (TCP)
+//! or one datagram at a time (UDP); `poll.rs` waits for any of several descriptors (sockets and
+//! the terminal together).
 //!
 //! The page's spare end holds the working directory (`workdir.rs`), copied with the table.
 //!
@@ -40,6 +44,8 @@ use abi::{MapUpdate, ANY_PAGE};
 use kcore::initrd::Kind;
 
 mod inherit;
+pub mod poll;
+pub mod socket;
 pub(crate) mod table;
 pub use inherit::{fork_into, give_table};
 pub use table::{has_table, CWD_MAX, FD_TABLE, MAX_FDS};
@@ -206,6 +212,7 @@ pub fn read(fd: u32, buf: &mut [u8]) -> Result<usize, Errno> {
             reader.into_parts();
             result
         }
+        Type::Socket => socket::call(socket::Call::Read(socket::id(&slot)?, buf)),
         Type::PipeWrite | Type::Free => Err(Errno::EBADF),
     }
 }
@@ -234,6 +241,7 @@ pub fn write(fd: u32, data: &[u8]) -> Result<usize, Errno> {
             writer.into_parts();
             result
         }
+        Type::Socket => socket::call(socket::Call::Write(socket::id(&slot)?, data)),
         _ => Err(Errno::EBADF),
     }
 }
@@ -254,6 +262,7 @@ pub fn write_all(fd: u32, mut data: &[u8]) -> Result<(), Errno> {
 fn release(slot: &Slot) -> Result<(), Errno> {
     let me = me()?;
     match slot.kind {
+        Type::Socket => return socket::release(slot),
         Type::PipeRead => PipeReader::from_parts(slot.a, slot.b as usize, me).map_err(pipe_error)?.close(),
         Type::PipeWrite => PipeWriter::from_parts(slot.a, slot.b as usize, me).map_err(pipe_error)?.close(),
         _ => return Ok(()),
@@ -269,6 +278,9 @@ fn release(slot: &Slot) -> Result<(), Errno> {
 fn retain(slot: &Slot, env: u64) -> Result<(), Errno> {
     let me = me()?;
     match slot.kind {
+        Type::Socket if env == me => socket::call(socket::Call::Retain(socket::id(slot)?)).map(drop),
+        // A socket lives in its process's stack: it cannot go to another process.
+        Type::Socket => Err(Errno::EINVAL),
         Type::PipeRead => {
             let end = PipeReader::from_parts(slot.a, slot.b as usize, me).map_err(pipe_error)?;
             let granted = end.grant(env).map_err(pipe_error);
@@ -354,6 +366,7 @@ pub fn fstat(fd: u32) -> Result<Stat, Errno> {
         Type::TmpFile => tmpfs::stat(tmp_handle(&slot))?,
         Type::TmpDir => tmpfs::dir_stat(),
         Type::PipeRead | Type::PipeWrite => Stat { size: 0, mode: 0o010600, kind: FileKind::Pipe },
+        Type::Socket => Stat { size: 0, mode: 0o140777, kind: FileKind::Socket },
         _ => Stat { size: 0, mode: 0o020620, kind: FileKind::Console },
     })
 }
@@ -478,11 +491,12 @@ pub fn set_cloexec(fd: u32, on: bool) -> Result<(), Errno> {
     set(fd, Slot { cloexec: on, ..slot })
 }
 
-/// Closes every close-on-exec descriptor; `exec` calls it before the new image starts.
+/// Closes every close-on-exec descriptor, and every socket (its stack lives in the image that
+/// goes); `exec` calls it before the new image starts.
 pub fn on_exec() {
     if has_table() {
         for fd in 0..MAX_FDS as u32 {
-            if get(fd).is_ok_and(|slot| slot.cloexec) {
+            if get(fd).is_ok_and(|slot| slot.cloexec || slot.kind == Type::Socket) {
                 let _ = close(fd);
             }
         }

@@ -37,10 +37,13 @@ pub(crate) enum Type {
     Dir = 5,
     TmpFile = 6,
     TmpDir = 7,
+    Socket = 8,
 }
 
 /// One descriptor as stored. File: `a` = data offset in the archive, `b` = length. Dir: `a`,
 /// `b` = the path's offset and length in the archive. Pipe: `a` = address, `b` = pages.
+/// Socket: `a` = the socket's index in this process's stack (`net::socket`), `b` = the process
+/// whose stack it is (a forked child's copy of the slot names no socket of its own).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Slot {
     pub(crate) kind: Type,
@@ -85,6 +88,7 @@ pub(crate) fn load(page: Page, fd: usize) -> Slot {
         5 => Type::Dir,
         6 => Type::TmpFile,
         7 => Type::TmpDir,
+        8 => Type::Socket,
         _ => Type::Free,
     };
     Slot { kind, cloexec: head & 0x100 != 0, mode: (head >> 32) as u32, a: word(page, at + 8), b: word(page, at + 16), pos: word(page, at + 24) }

@@ -25,6 +25,7 @@ fn mode_string(stat: &Stat) -> String {
         FileKind::File => '-',
         FileKind::Pipe => 'p',
         FileKind::Console => 'c',
+        FileKind::Socket => 's',
     };
     let mut text = String::from(kind);
     for shift in [6, 3, 0] {

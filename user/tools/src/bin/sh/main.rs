@@ -37,6 +37,19 @@ fn main() -> i64 {
     if let Err(e) = exos::fs::tmpfs::init() {
         exos::eprintln!("sh: /tmp unavailable: {e}");
     }
+    // The session leader configures the network (DHCP, stored in the kernel for every program's
+    // stack) when the machine has a NIC without an address and this shell may configure it.
+    if process::parent() == 0 {
+        match exos::net::dhcp::configure_if_needed() {
+            Ok(Some(lease)) => {
+                let [a, b, c, d] = lease.ip;
+                let [g0, g1, g2, g3] = lease.gateway;
+                exos::println!("net: eth0 {a}.{b}.{c}.{d}/{} gateway {g0}.{g1}.{g2}.{g3} (DHCP)", lease.prefix);
+            }
+            Ok(None) => {}
+            Err(e) => exos::eprintln!("sh: network configuration (DHCP): {e}"),
+        }
+    }
     let args: Vec<&str> = spawn::args().collect();
     let status = if process::parent() == 0 && !vm::boot_args().trim().is_empty() {
         one_line(vm::boot_args())
