@@ -562,11 +562,22 @@ impl<D: BlockDevice> Fs<D> {
             let pos = offset + done as u64;
             let step_end = ((pos / bs + STEP_BLOCKS) * bs).min(end);
             let step_blocks = step_end.div_ceil(bs) - pos / bs;
-            if let Err(e) = self.prepare_step(step_blocks + 12) {
-                if e == FsError::NoSpace && done > 0 {
-                    break;
+            // Room for the step's data blocks and the interior blocks its path may need (at
+            // most 12); when the disk is nearly full the step shrinks to what fits.
+            let mut step_end = step_end;
+            match self.prepare_step(step_blocks + 12) {
+                Ok(()) => {}
+                Err(FsError::NoSpace) => {
+                    let fit = self.available_blocks().saturating_sub(12);
+                    if fit == 0 {
+                        if done > 0 {
+                            break;
+                        }
+                        return Err(FsError::NoSpace);
+                    }
+                    step_end = step_end.min((pos / bs + fit) * bs);
                 }
-                return Err(e);
+                Err(e) => return Err(e),
             }
             while offset + (done as u64) < step_end {
                 let pos = offset + done as u64;

@@ -55,6 +55,8 @@ pub struct SimDisk {
     view: HashMap<u64, Box<Block>>,
     pub ops: u64,
     pub crash_at: Option<u64>,
+    /// Crash at the first call after this many flushes have completed.
+    pub crash_after_flushes: Option<u64>,
     pub crashed: bool,
     pub flushes: u64,
 }
@@ -68,6 +70,7 @@ impl SimDisk {
             view: HashMap::new(),
             ops: 0,
             crash_at: None,
+            crash_after_flushes: None,
             crashed: false,
             flushes: 0,
         }
@@ -78,7 +81,7 @@ impl SimDisk {
             return Err(IoError::Device);
         }
         self.ops += 1;
-        if self.crash_at == Some(self.ops) {
+        if self.crash_at == Some(self.ops) || self.crash_after_flushes == Some(self.flushes) {
             self.crashed = true;
             return Err(IoError::Device);
         }
@@ -104,6 +107,7 @@ impl SimDisk {
             cache: Vec::new(),
             ops: 0,
             crash_at: None,
+            crash_after_flushes: None,
             crashed: false,
             flushes: 0,
         }
