@@ -53,7 +53,8 @@ const RECORDS_PER_BLOCK: u32 = (BLOCK_SIZE / RECORD) as u32;
 const OWNERS_PER_BLOCK: u64 = (BLOCK_SIZE / 4) as u64;
 const ROOTS_PER_BLOCK: usize = BLOCK_SIZE / RECORD;
 const ROOT_BLOCKS: u32 = (MAX_ROOTS / ROOTS_PER_BLOCK) as u32;
-const LOG_BLOCKS: u32 = 64;
+/// The intent log's default length: 2,048 records, a checkpoint every 1,024.
+pub const DEFAULT_LOG_BLOCKS: u32 = 64;
 
 /// Why a map operation failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,6 +194,7 @@ struct KSuper {
     /// The sequence number of the log's first record.
     log_seq: u64,
     next_root: u32,
+    log_blocks: u32,
 }
 
 impl KSuper {
@@ -204,7 +206,7 @@ impl KSuper {
     }
     /// Blocks at the start of the disk that the map itself uses.
     fn kernel_blocks(&self) -> u64 {
-        self.log_start() + LOG_BLOCKS as u64
+        self.log_start() + self.log_blocks as u64
     }
     fn encode(&self) -> Block {
         let mut b = [0u8; BLOCK_SIZE];
@@ -215,6 +217,7 @@ impl KSuper {
         b[28..32].copy_from_slice(&self.copy.to_le_bytes());
         b[32..40].copy_from_slice(&self.log_seq.to_le_bytes());
         b[40..44].copy_from_slice(&self.next_root.to_le_bytes());
+        b[44..48].copy_from_slice(&self.log_blocks.to_le_bytes());
         let crc = crc32c(&b[..BLOCK_SIZE - 4]);
         b[BLOCK_SIZE - 4..].copy_from_slice(&crc.to_le_bytes());
         b
@@ -232,10 +235,13 @@ impl KSuper {
             copy: u32_at(28),
             log_seq: u64_at(32),
             next_root: u32_at(40),
+            log_blocks: u32_at(44),
         };
         let ok = s.disk_blocks == disk_blocks
             && s.map_blocks as u64 == disk_blocks.div_ceil(OWNERS_PER_BLOCK)
             && s.copy < 2
+            && s.log_blocks >= 2
+            && s.log_blocks <= 1 << 16
             && s.kernel_blocks() < disk_blocks;
         ok.then_some(s)
     }
@@ -344,12 +350,21 @@ pub struct KMap {
 /// image), so every block starts [`FREE`]; otherwise every block starts [`DIRTY`] and is zeroed
 /// by [`KMap::scrub`] before anyone gets it.
 pub fn format<D: BlockDevice>(dev: &mut D, zeroed: bool) -> Result<(), KmapError> {
+    format_with_log(dev, zeroed, DEFAULT_LOG_BLOCKS)
+}
+
+/// [`format`] with an intent log of `log_blocks` blocks (2 ..= 65,536; tests use short logs to
+/// checkpoint often).
+pub fn format_with_log<D: BlockDevice>(dev: &mut D, zeroed: bool, log_blocks: u32) -> Result<(), KmapError> {
+    if !(2..=1 << 16).contains(&log_blocks) {
+        return Err(KmapError::BadGeometry);
+    }
     let disk_blocks = dev.block_count();
     if disk_blocks > u32::MAX as u64 {
         return Err(KmapError::BadGeometry);
     }
     let map_blocks = disk_blocks.div_ceil(OWNERS_PER_BLOCK) as u32;
-    let sb = KSuper { seq: 1, disk_blocks, map_blocks, copy: 0, log_seq: 1, next_root: 1 };
+    let sb = KSuper { seq: 1, disk_blocks, map_blocks, copy: 0, log_seq: 1, next_root: 1, log_blocks };
     if sb.kernel_blocks() + 16 > disk_blocks {
         return Err(KmapError::BadGeometry);
     }
@@ -360,7 +375,7 @@ pub fn format<D: BlockDevice>(dev: &mut D, zeroed: bool) -> Result<(), KmapError
         write_copy(dev, &sb, &state, copy, 0..map_blocks)?;
     }
     let zero = [0u8; BLOCK_SIZE];
-    for i in 0..LOG_BLOCKS as u64 {
+    for i in 0..log_blocks as u64 {
         dev.write(sb.log_start() + i, &zero)?;
     }
     dev.write(1, &zero)?;
@@ -437,7 +452,7 @@ impl KMap {
         // were noted in memory only): its next checkpoint writes it whole.
         map.changed[1 - sb.copy as usize] = (0..sb.map_blocks).collect();
         // Replay.
-        'log: for block in 0..LOG_BLOCKS {
+        'log: for block in 0..sb.log_blocks {
             dev.read(sb.log_start() + block as u64, &mut b)?;
             for r in b.chunks_exact(RECORD) {
                 let seq = sb.log_seq + map.log_count as u64;
@@ -672,7 +687,7 @@ impl KMap {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let capacity = LOG_BLOCKS * RECORDS_PER_BLOCK;
+        let capacity = self.sb.log_blocks * RECORDS_PER_BLOCK;
         if self.log_count + self.pending.len() as u32 > capacity / 2 {
             return self.checkpoint(dev);
         }

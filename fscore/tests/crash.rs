@@ -253,6 +253,7 @@ fn fresh_disk(blocks: u64) -> SimDisk {
     mkfs(&mut disk, MkfsOptions::default(), 1).expect("mkfs");
     disk.flush().unwrap();
     disk.ops = 0;
+    disk.flush_calls.clear();
     disk
 }
 
@@ -281,7 +282,7 @@ fn crash_once(name: &str, workload: Workload, seed: u64) {
     let total = disk.ops;
 
     let mut rng = Rng::new(seed.wrapping_mul(0x2545_F491_4F6C_DD1D));
-    let crash_at = 1 + rng.below(total);
+    let crash_at = disk.pick_crash(&mut rng);
     let mut disk = fresh_disk(blocks);
     disk.crash_at = Some(crash_at);
     let (log, result) = run(&mut disk, workload, seed);

@@ -22,7 +22,18 @@ fn workload(disk: &mut SimDisk, seed: u64, states: &mut Vec<KState>) -> Result<(
     states.push(map.state().clone());
     let mut roots: Vec<u32> = Vec::new();
     let mut held: Vec<(u32, u64, u64)> = Vec::new();
-    for i in 0..400 {
+    // Allocated since the last commit: their owners write them once it is done.
+    let mut unwritten: Vec<(u32, u64, u64)> = Vec::new();
+    for i in 0..900 {
+        if i % 150 == 149 {
+            // A clean reboot: everything committed, the map opened again.
+            map.commit(disk)?;
+            unwritten.clear();
+            map = KMap::open(disk)?;
+            *states = vec![map.state().clone()];
+            held.retain(|h| map.root(h.0).is_ok());
+            roots.retain(|&r| map.root(r).is_ok());
+        }
         let result = match rng.below(16) {
             0 | 1 if roots.len() < 6 => {
                 let flags = if rng.below(4) == 0 { RootFlags::TEMPORARY } else { RootFlags::PERSISTENT };
@@ -31,14 +42,16 @@ fn workload(disk: &mut SimDisk, seed: u64, states: &mut Vec<KState>) -> Result<(
             2 if !roots.is_empty() && rng.below(4) == 0 => {
                 let id = roots.remove(rng.below(roots.len() as u64) as usize);
                 held.retain(|h| h.0 != id);
+                unwritten.retain(|h| h.0 != id);
                 map.root_delete(id)
             }
             3 if !roots.is_empty() => map.revoke(roots[0]).map(|_| ()),
             4 | 5 if !held.is_empty() => {
                 let (root, start, len) = held.remove(rng.below(held.len() as u64) as usize);
+                unwritten.retain(|h| h.1 != start);
                 map.free(root, start, len)
             }
-            6 => {
+            6 | 8 => {
                 map.commit(disk)?;
                 *states = vec![map.state().clone()];
                 // A crash inside the scrub may find its record committed: the state after it
@@ -64,6 +77,7 @@ fn workload(disk: &mut SimDisk, seed: u64, states: &mut Vec<KState>) -> Result<(
                 match map.alloc(root, len, place) {
                     Ok(start) => {
                         held.push((root, start, len));
+                        unwritten.push((root, start, len));
                         Ok(())
                     }
                     Err(KmapError::NoSpace | KmapError::Busy | KmapError::OutOfRange) => Ok(()),
@@ -80,8 +94,9 @@ fn workload(disk: &mut SimDisk, seed: u64, states: &mut Vec<KState>) -> Result<(
         if rng.below(4) == 0 {
             map.commit(disk)?;
             *states = vec![map.state().clone()];
-            // The owners write their committed blocks: data a crash must never hand to another.
-            for &(root, start, len) in held.iter().take(3) {
+            // The owners write their newly committed blocks: data a crash must never hand to
+            // another root.
+            for (root, start, len) in std::mem::take(&mut unwritten) {
                 map.check(root, None, start, len, true).expect("committed blocks are writable");
                 for b in start..start + len {
                     disk.write(b, &[root as u8 | 0x80; BS])?;
@@ -96,7 +111,8 @@ fn workload(disk: &mut SimDisk, seed: u64, states: &mut Vec<KState>) -> Result<(
 
 fn fresh() -> SimDisk {
     let mut disk = SimDisk::new(BLOCKS);
-    kmap::format(&mut disk, true).unwrap();
+    kmap::format_with_log(&mut disk, true, 4).unwrap();
+    disk.flush_calls.clear();
     disk.ops = 0;
     disk
 }
@@ -105,7 +121,7 @@ fn fresh() -> SimDisk {
 fn crash_kmap() {
     let seeds: Vec<u64> = match std::env::var("FSCORE_CRASH_SEED") {
         Ok(seed) => vec![seed.parse().unwrap()],
-        Err(_) => (1..=64).collect(),
+        Err(_) => (1..=96).collect(),
     };
     for seed in seeds {
         let mut disk = fresh();
@@ -113,7 +129,7 @@ fn crash_kmap() {
         workload(&mut disk, seed, &mut states).unwrap();
         let total = disk.ops;
         let mut rng = Rng::new(seed ^ 0xC0FFEE);
-        let crash_at = 1 + rng.below(total);
+        let crash_at = disk.pick_crash(&mut rng);
         let mut disk = fresh();
         disk.crash_at = Some(crash_at);
         assert!(workload(&mut disk, seed, &mut states).is_err(), "seed {seed}: the crash point was reached");

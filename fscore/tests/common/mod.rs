@@ -59,6 +59,9 @@ pub struct SimDisk {
     pub crash_after_flushes: Option<u64>,
     pub crashed: bool,
     pub flushes: u64,
+    /// The call numbers of the flushes (the most telling crash points: everything written
+    /// since the flush before is in the cache).
+    pub flush_calls: Vec<u64>,
 }
 
 impl SimDisk {
@@ -73,6 +76,7 @@ impl SimDisk {
             crash_after_flushes: None,
             crashed: false,
             flushes: 0,
+            flush_calls: Vec::new(),
         }
     }
 
@@ -110,6 +114,17 @@ impl SimDisk {
             crash_after_flushes: None,
             crashed: false,
             flushes: 0,
+            flush_calls: Vec::new(),
+        }
+    }
+
+    /// A crash point for a run whose crash-free twin made `self`'s calls: half the time one of
+    /// its flushes, else any call.
+    pub fn pick_crash(&self, rng: &mut Rng) -> u64 {
+        if !self.flush_calls.is_empty() && rng.below(2) == 0 {
+            self.flush_calls[rng.below(self.flush_calls.len() as u64) as usize]
+        } else {
+            1 + rng.below(self.ops)
         }
     }
 
@@ -146,6 +161,7 @@ impl BlockDevice for SimDisk {
         Ok(())
     }
     fn flush(&mut self) -> Result<(), IoError> {
+        self.flush_calls.push(self.ops + 1);
         self.tick()?;
         for (b, data) in self.cache.drain(..) {
             self.durable.insert(b, data);
