@@ -31,8 +31,9 @@ pub const DEFAULT_CMDLINE: &str = "mode=run run=sh";
 pub const FIRST_USER_INSTRUCTION: &str = "exo: boot: first user instruction";
 
 /// The `run` subcommand: build, boot with the serial console on this terminal, and report the
-/// wall time from QEMU start to the first user instruction.
-pub fn run_command(request: AccelRequest, mem: MemSize, cmdline: Option<&str>) -> Result<u8, String> {
+/// wall time from QEMU start to the first user instruction. `extra` is added to QEMU's
+/// arguments (the disk, `disk.rs`).
+pub fn run_command(request: AccelRequest, mem: MemSize, cmdline: Option<&str>, extra: &[std::ffi::OsString]) -> Result<u8, String> {
     crate::install::ensure_installed(&crate::qemu::QEMU_TOOLS)?;
     let artifacts = build::build_all()?;
     let accel = choose_accel(request);
@@ -44,6 +45,7 @@ pub fn run_command(request: AccelRequest, mem: MemSize, cmdline: Option<&str>) -
         &Media::kernel(&artifacts, cmdline),
         Serial::MonitorOnStdio,
     );
+    command.args(extra);
     println!("xtask: {} (Ctrl-A X quits)", shell_words(&command));
     command.stdout(Stdio::piped());
     let start = Instant::now();
