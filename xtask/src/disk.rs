@@ -49,7 +49,7 @@ pub fn prepare(args: &DiskArgs) -> Result<PathBuf, String> {
         println!(
             "xtask: disk {shown}: made and formatted ({} MiB; root `{HOME_ROOT}`: {} MiB, blocks {}..{})",
             DEFAULT_DISK_BYTES >> 20,
-            home.1 * 4096 >> 20,
+            (home.1 * 4096) >> 20,
             home.0,
             home.0 + home.1
         );
