@@ -47,11 +47,17 @@ pub enum Error {
     /// The range would cover part of a 2 MiB page mapping (unmapping or protecting part of one is
     /// refused: change the whole 2 MiB, or map it with 4 KiB pages).
     SplitsHugePage = 18,
+    /// A packet filter overlaps a filter another environment installed (some frame would match
+    /// both): refused, so no one can take a subset of another's packets.
+    Overlaps = 19,
+    /// A packet filter does not lie inside the port capability it is installed through, or a frame
+    /// given to `net_send` does not match the sender's port binding (source MAC, IP, protocol or port).
+    OutsidePort = 20,
 }
 
 impl Error {
     /// Every error, in code order.
-    pub const ALL: [Error; 18] = [
+    pub const ALL: [Error; 20] = [
         Error::BadSysnum,
         Error::BadAddress,
         Error::TooLong,
@@ -70,6 +76,8 @@ impl Error {
         Error::NoEntry,
         Error::OutOfMemory,
         Error::SplitsHugePage,
+        Error::Overlaps,
+        Error::OutsidePort,
     ];
 
     /// The error's numeric code, as it appears in `rax`.
@@ -103,6 +111,8 @@ impl Error {
             Error::NoEntry => "no entry point registered",
             Error::OutOfMemory => "memory budget exhausted",
             Error::SplitsHugePage => "range covers part of a 2 MiB page",
+            Error::Overlaps => "filter overlaps another owner's filter",
+            Error::OutsidePort => "outside the port capability",
         }
     }
 }

@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod layout;
+pub mod net;
 pub mod pte;
 pub mod seqlock;
 pub mod stages;
@@ -128,8 +129,9 @@ pub const WAIT_NOTIFY_SHIFT: u32 = 32;
 /// The notification bit the kernel sets in an environment when one of the environments it
 /// created ends. `env_notify` may not send it.
 pub const NOTIFY_CHILD: u32 = 1 << 31;
-/// The notification bits `env_notify` may send.
-pub const NOTIFY_USER_BITS: u32 = !NOTIFY_CHILD;
+/// The notification bits `env_notify` may send (not the kernel's: [`NOTIFY_CHILD`],
+/// [`net::NOTIFY_NET`]).
+pub const NOTIFY_USER_BITS: u32 = !(NOTIFY_CHILD | net::NOTIFY_NET);
 
 /// Milliseconds between timer ticks.
 pub const TICK_MS: u64 = 10;

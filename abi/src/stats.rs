@@ -35,7 +35,7 @@ pub const RUN_TICKS_OFFSET: usize = NAMES_OFFSET + MAX_ENVS * NAME_LEN;
 /// Pages of the statistics window.
 pub const STATS_PAGES: usize = (RUN_TICKS_OFFSET + MAX_ENVS * 8).div_ceil(4096);
 /// Counter slots reserved for system calls, indexed by call number.
-pub const SYSCALL_COUNTERS: usize = 40;
+pub const SYSCALL_COUNTERS: usize = 64;
 /// Number of counters (system calls, then [`Counter`]s).
 pub const COUNTERS: usize = SYSCALL_COUNTERS + Counter::ALL.len();
 
@@ -81,11 +81,25 @@ pub enum Counter {
     IdleMicros,
     /// Environments woken from `env_wait`.
     Wakeups,
+    /// Frames the NIC received.
+    NetRxFrames,
+    /// Frames delivered into receive rings.
+    NetRxDelivered,
+    /// Received frames no filter claimed and no default owner took (dropped).
+    NetRxUnclaimed,
+    /// Received frames dropped because their ring was full.
+    NetRxRingFull,
+    /// Frames transmitted.
+    NetTxFrames,
+    /// `net_send` calls refused by the transmit check.
+    NetTxRefused,
+    /// NIC receive interrupts.
+    NetInterrupts,
 }
 
 impl Counter {
     /// Every counter, in index order.
-    pub const ALL: [Counter; 19] = [
+    pub const ALL: [Counter; 26] = [
         Counter::ExceptionUpcalls,
         Counter::FaultKills,
         Counter::SliceEndUpcalls,
@@ -105,6 +119,13 @@ impl Counter {
         Counter::IdleHalts,
         Counter::IdleMicros,
         Counter::Wakeups,
+        Counter::NetRxFrames,
+        Counter::NetRxDelivered,
+        Counter::NetRxUnclaimed,
+        Counter::NetRxRingFull,
+        Counter::NetTxFrames,
+        Counter::NetTxRefused,
+        Counter::NetInterrupts,
     ];
 
     /// The counter's index in the window's counter array.
@@ -134,6 +155,13 @@ impl Counter {
             Counter::IdleHalts => "idle halts",
             Counter::IdleMicros => "idle microseconds",
             Counter::Wakeups => "wakeups from env_wait",
+            Counter::NetRxFrames => "net frames received",
+            Counter::NetRxDelivered => "net frames delivered to rings",
+            Counter::NetRxUnclaimed => "net frames unclaimed (dropped)",
+            Counter::NetRxRingFull => "net frames dropped, ring full",
+            Counter::NetTxFrames => "net frames sent",
+            Counter::NetTxRefused => "net sends refused",
+            Counter::NetInterrupts => "net interrupts",
         }
     }
 }

@@ -559,11 +559,129 @@ pub enum Sysnum {
     /// - [`Error::SplitsHugePage`]: the range covers part of a 2 MiB page (nothing changes)
     /// - [`Error::QuotaExceeded`]: splitting a mapping would make more than `MAX_EXTENT_MAPPINGS` records
     ExtentProtect = 33,
+    /// `sys_net_info(nic, out)`: Writes the interface's state (`abi::net::NetInfo`, 14 `u64`s) at `out`: MAC, MTU, link, the configured IPv4 address, netmask and gateway, and the counters.
+    ///
+    /// The counters (frames received, delivered, unclaimed, dropped on a full ring, sent, refused,
+    /// interrupts, filters and ports in use) are also in the statistics window (`exostat`).
+    ///
+    /// Returns: 0. Rights: `NIC_INFO` (`READ`) on the Nic capability `nic`.
+    ///
+    /// Errors:
+    /// - [`Error::BadSlot`]: the capability check failed
+    /// - [`Error::EmptySlot`]: the capability check failed
+    /// - [`Error::NoRights`]: the capability lacks `READ`
+    /// - [`Error::WrongType`]: `nic` does not name a NIC
+    /// - [`Error::BadAddress`]: `[out, out + 112)` is not mapped writable by the caller
+    NetInfo = 34,
+    /// `sys_net_config(nic, ip, netmask, gateway)`: Sets the interface's IPv4 address, netmask and gateway (`abi::net::ipv4`; 0 unconfigures).
+    ///
+    /// The kernel uses the address only to check transmissions (`net_send`'s source address) and
+    /// reports it in `net_info`; the library OS's DHCP client finds it and sets it here.
+    ///
+    /// Returns: 0. Rights: `NIC_CONFIG` (`WRITE`) on the Nic capability `nic`.
+    ///
+    /// Errors:
+    /// - [`Error::BadSlot`]: the capability check failed
+    /// - [`Error::EmptySlot`]: the capability check failed
+    /// - [`Error::NoRights`]: the capability lacks `WRITE`
+    /// - [`Error::WrongType`]: `nic` does not name a NIC
+    /// - [`Error::BadArgument`]: an address does not fit in 32 bits, or `netmask` is not a prefix mask
+    NetConfig = 35,
+    /// `sys_net_port_claim(nic, kind, value)`: Claims port (`kind`, `value`) on the NIC (first come) and puts a root Port capability with all rights for it in the caller's first free slot; `value` = 0 picks a free ephemeral UDP/TCP port or ICMP identifier.
+    ///
+    /// Kinds (`abi::net::PortKind`): `Ethertype` (1), `IpProto` (2), `Udp` (3), `Tcp` (4),
+    /// `IcmpId` (5). The port stays claimed as long as its root capability exists: `cap_delete`
+    /// of it, or its holder's end, frees it and removes every filter installed through it or
+    /// through capabilities granted from it. Port rights: `PORT_RECEIVE` (`READ`) to install
+    /// filters, `PORT_SEND` (`WRITE`) to transmit.
+    ///
+    /// Returns: `slot | value << 32`: the new port capability's slot and the value it binds. Rights: `NIC_CLAIM` (`EXECUTE`) on the Nic capability `nic`; charges `PORT_CHARGE_PAGES` (1) to the caller's budget.
+    ///
+    /// Errors:
+    /// - [`Error::BadSlot`]: the capability check failed
+    /// - [`Error::EmptySlot`]: the capability check failed
+    /// - [`Error::NoRights`]: the capability lacks `EXECUTE`
+    /// - [`Error::WrongType`]: `nic` does not name a NIC
+    /// - [`Error::BadArgument`]: `kind` is not a `PortKind`, `value` is beyond the kind's range, or 0 for a kind without ephemeral values (`Ethertype`, `IpProto`)
+    /// - [`Error::Busy`]: another capability holds that port (whoever claimed it first), or value 0 and no ephemeral value is free
+    /// - [`Error::QuotaExceeded`]: `MAX_PORTS` (1024) ports are claimed
+    /// - [`Error::OutOfMemory`]: the caller's budget cannot cover the port
+    /// - [`Error::TableFull`]: the caller's capability table is full
+    /// - [`Error::NoMemory`]: the kernel heap is down to its reserve
+    NetPortClaim = 36,
+    /// `sys_net_filter_install(port, filter, len, ring, flags)`: Installs packet filter `filter` (`len` bytes) inside the port of capability `port`: frames it matches (longest match over all filters) are copied into the receive ring in the memory of capability `ring`, and the caller is notified (`NOTIFY_NET`).
+    ///
+    /// The kernel verifies the filter, checks that it lies inside the port and that it overlaps no
+    /// filter of another environment (two filters overlap unless some shared atom has
+    /// `(v1 ^ v2) & m1 & m2 != 0`), merges it into the one trie it classifies every frame with,
+    /// and resets the ring's header (`abi::net::RingHeader`: `slots`, `slot_size`, counters 0).
+    /// More specific filters inside one's own port are allowed (longest match wins between them).
+    /// `flags`: `FILTER_ARP` also copies every received ARP frame into this ring. The filter goes
+    /// when `net_filter_remove` names it, or when the `port` or `ring` capability goes
+    /// (revoked, deleted, the ring's memory freed, the caller's end).
+    ///
+    /// Returns: the filter's id. Rights: `PORT_RECEIVE` (`READ`) on the Port capability `port`; `WRITE` on the page or extent capability `ring`; charges `FILTER_CHARGE_PAGES` (1) to the caller's budget.
+    ///
+    /// Errors:
+    /// - [`Error::BadSlot`]: the capability check of `port` or `ring` failed
+    /// - [`Error::EmptySlot`]: as `BadSlot`
+    /// - [`Error::NoRights`]: `port` lacks `READ`, or `ring` lacks `WRITE`
+    /// - [`Error::WrongType`]: `port` does not name a port, or `ring` does not name a page or an extent
+    /// - [`Error::TooLong`]: `len` > `MAX_FILTER_BYTES` (1024)
+    /// - [`Error::BadAddress`]: `[filter, filter + len)` is not readable by the caller
+    /// - [`Error::BadArgument`]: the filter does not decode (the `dpf` crate's wire format, docs/ABI.md "Network"), or `flags` has a bit outside `FILTER_FLAGS`, or the ring has fewer than `RING_MIN_SLOTS` (2) slots (a page has 1: use an extent of 2 pages or more)
+    /// - [`Error::OutsidePort`]: the filter does not begin with the port's canonical prefix (it would match frames outside the port)
+    /// - [`Error::Overlaps`]: some frame would match both this filter and one another environment installed
+    /// - [`Error::QuotaExceeded`]: `MAX_FILTERS` (256) filters are installed
+    /// - [`Error::OutOfMemory`]: the caller's budget cannot cover the filter
+    /// - [`Error::NoMemory`]: the kernel heap is down to its reserve
+    NetFilterInstall = 37,
+    /// `sys_net_filter_remove(id)`: Removes filter `id` (and refunds its charge); frames it matched go elsewhere from now on.
+    ///
+    /// Returns: 0. Rights: the caller installed the filter.
+    ///
+    /// Errors:
+    /// - [`Error::BadArgument`]: no filter has id `id`
+    /// - [`Error::NoRights`]: another environment installed it
+    NetFilterRemove = 38,
+    /// `sys_net_send(port, frame, len)`: Transmits the Ethernet frame at `frame` (`len` bytes, without the frame check sequence) after checking that it lies inside the sender's port binding.
+    ///
+    /// The kernel copies the frame into a transmit buffer and hands it to the device; it takes no
+    /// transmit interrupt, but reclaims finished buffers at the next send.
+    ///
+    /// Returns: 0. Rights: `PORT_SEND` (`WRITE`) on the Port capability `port`.
+    ///
+    /// Errors:
+    /// - [`Error::BadSlot`]: the capability check failed
+    /// - [`Error::EmptySlot`]: the capability check failed
+    /// - [`Error::NoRights`]: the capability lacks `WRITE`
+    /// - [`Error::WrongType`]: `port` does not name a port
+    /// - [`Error::TooLong`]: `len` > `MAX_FRAME` (1514)
+    /// - [`Error::BadArgument`]: `len` < `MIN_FRAME` (14)
+    /// - [`Error::BadAddress`]: `[frame, frame + len)` is not readable by the caller
+    /// - [`Error::OutsidePort`]: the transmit check failed: the source MAC is not the NIC's; or for an IP port the frame is not IPv4 of the port's protocol from the configured address (0.0.0.0 only from UDP port 68, for DHCP) with the port's source port or ICMP echo identifier; or for an ARP frame (allowed through any port) the sender is not the NIC's MAC and the configured address (or 0.0.0.0); or an `Ethertype` port's type differs
+    /// - [`Error::Busy`]: every transmit buffer is still in the device's hands: try again
+    NetSend = 39,
+    /// `sys_net_default(nic, ring)`: Makes the caller the default owner: frames no filter claims are copied into the ring in `ring` (and it is notified) instead of being dropped; `ring` = `u64::MAX` gives the role up.
+    ///
+    /// One default owner at a time (the network server, if one registered); the role goes when the
+    /// ring capability goes or its holder ends.
+    ///
+    /// Returns: 0. Rights: `NIC_CONFIG` (`WRITE`) on the Nic capability `nic`; `WRITE` on `ring`.
+    ///
+    /// Errors:
+    /// - [`Error::BadSlot`]: the capability check of `nic` or `ring` failed
+    /// - [`Error::EmptySlot`]: as `BadSlot`
+    /// - [`Error::NoRights`]: `nic` lacks `WRITE`, or `ring` lacks `WRITE`
+    /// - [`Error::WrongType`]: `nic` does not name a NIC, or `ring` does not name a page or an extent
+    /// - [`Error::BadArgument`]: the ring has fewer than `RING_MIN_SLOTS` (2) slots
+    /// - [`Error::Busy`]: another environment is the default owner
+    NetDefault = 40,
 }
 
 impl Sysnum {
     /// Every call, in number order (generated from `calls::CALLS` like the rest of this file).
-    pub const ALL: [Sysnum; 34] = [
+    pub const ALL: [Sysnum; 41] = [
         Sysnum::ConsoleWrite,
         Sysnum::EnvExit,
         Sysnum::EnvSetExceptionHandler,
@@ -598,6 +716,13 @@ impl Sysnum {
         Sysnum::ExtentMap,
         Sysnum::ExtentUnmap,
         Sysnum::ExtentProtect,
+        Sysnum::NetInfo,
+        Sysnum::NetConfig,
+        Sysnum::NetPortClaim,
+        Sysnum::NetFilterInstall,
+        Sysnum::NetFilterRemove,
+        Sysnum::NetSend,
+        Sysnum::NetDefault,
     ];
 
     /// The call's name (`sys_<object>_<verb>`), as the library OS's wrapper and the kernel's
@@ -638,6 +763,13 @@ impl Sysnum {
             Sysnum::ExtentMap => "sys_extent_map",
             Sysnum::ExtentUnmap => "sys_extent_unmap",
             Sysnum::ExtentProtect => "sys_extent_protect",
+            Sysnum::NetInfo => "sys_net_info",
+            Sysnum::NetConfig => "sys_net_config",
+            Sysnum::NetPortClaim => "sys_net_port_claim",
+            Sysnum::NetFilterInstall => "sys_net_filter_install",
+            Sysnum::NetFilterRemove => "sys_net_filter_remove",
+            Sysnum::NetSend => "sys_net_send",
+            Sysnum::NetDefault => "sys_net_default",
         }
     }
 }

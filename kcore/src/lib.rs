@@ -10,6 +10,7 @@
 
 extern crate alloc;
 
+pub mod net;
 pub mod budget;
 pub mod cap;
 pub mod cmdline;

@@ -343,6 +343,7 @@ fn release(removed: Vec<Removed<Object>>, mut dying: Option<&mut Env>) {
     }
     for r in removed {
         cap::forget(r.object);
+        crate::net::cap_removed(r.owner, r.slot as u64, r.object, r.root);
         if r.extent_runs > 0 {
             envs::for_each_env(|env| unmap_extent_runs(env, r.owner, r.slot as u64));
             if let Some(env) = dying.as_deref_mut() {

@@ -20,6 +20,11 @@ pub enum Object {
     Env(u64),
     /// An extent: `pages` physically contiguous pages from physical address `pa`.
     Extent { pa: u64, pages: u64 },
+    /// The network interface (`abi::net`: rights `NIC_INFO`, `NIC_CLAIM`, `NIC_CONFIG`).
+    Nic,
+    /// One claimed network port (`abi::net::PortKind` number and value; rights `PORT_RECEIVE`,
+    /// `PORT_SEND`).
+    Port { kind: u8, value: u16 },
 }
 
 
@@ -80,7 +85,7 @@ fn counted(object: Object, delta: i32) {
                 crate::windows::add_ref(pa + i * abi::layout::PAGE_SIZE, delta);
             }
         }
-        Object::Env(_) => {}
+        Object::Env(_) | Object::Nic | Object::Port { .. } => {}
     }
 }
 
@@ -191,6 +196,6 @@ pub fn env_of(caller: u64, slot: u64, need: Rights) -> Result<u64, Error> {
     match check(caller, slot, need)? {
         Object::Env(id) if envs::with_env(id, |_| ()).is_some() => Ok(id),
         Object::Env(_) => Err(Error::NoSuchEnv),
-        Object::Page(_) | Object::Extent { .. } => Err(Error::WrongType),
+        _ => Err(Error::WrongType),
     }
 }

@@ -57,6 +57,11 @@ pub fn load(id: u64, name: &str, bytes: &[u8]) -> Result<Env, LoadError> {
         return Err(LoadError::OutOfMemory);
     };
     let mut env = Env::new(id, String::from(name), None, root, TrapFrame::new_user(image.entry, USER_STACK_TOP));
+    // With a NIC, its capability (all rights) goes first: slot `abi::net::BOOT_NIC_SLOT`.
+    if crate::net::present() && cap::insert_root(id, cap::Object::Nic, Rights::ALL).ok() != Some(abi::net::BOOT_NIC_SLOT as usize) {
+        crate::teardown::release(env);
+        return Err(LoadError::OutOfMemory);
+    }
     let filled = image.segments.iter().try_for_each(|s| load_segment(&mut env, s, bytes)).and_then(|()| map_stack(&mut env));
     if let Err(e) = filled {
         crate::teardown::release(env);

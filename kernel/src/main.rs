@@ -40,6 +40,8 @@ mod budget;
 mod boot;
 mod cap;
 mod console;
+#[allow(unsafe_code)]
+mod dev;
 mod env;
 mod envs;
 mod exit;
@@ -47,6 +49,7 @@ mod idle;
 mod extent;
 mod input;
 mod loader;
+mod net;
 #[allow(unsafe_code)]
 mod mem;
 mod page;
@@ -105,6 +108,7 @@ extern "C" fn kmain(protocol: u32, info: u32, entry_tsc: u64) -> ! {
     let (boot_tsc, tsc_per_ms) = lapic::clock();
     windows::publish_clock(boot_tsc, tsc_per_ms);
     input::init();
+    net::init();
     entry::init_syscall();
     if let Some(pages) = cmdline.user_pages {
         page::set_budget(pages);

@@ -1,5 +1,5 @@
 //! Interrupts and exceptions: the timer, the console's receive interrupt (IRQ 4 through the 8259
-//! and LINT0), spurious interrupts, and faults. Each interrupt wakes the sleepers it makes ready
+//! and LINT0), the NIC's (through the IOAPIC: `net::interrupt`), spurious interrupts, and faults. Each interrupt wakes the sleepers it makes ready
 //! (`wait::check_all`); one taken while the CPU is idle goes on to `idle::interrupted`.
 //!
 //! A fault in ring 3 goes to the environment's exception handler (`upcall.rs`); without one, it ends
@@ -45,6 +45,10 @@ fn dispatch(frame: &mut TrapFrame) {
             if frame.is_from_user() {
                 wait::check_all();
             }
+        }
+        crate::dev::virtio_net::VECTOR => {
+            crate::net::interrupt();
+            lapic::eoi();
         }
         lapic::SPURIOUS_VECTOR => {}
         v if (legacy::PIC_VECTOR_BASE..legacy::PIC_VECTOR_BASE + 16).contains(&v) => {}

@@ -9,6 +9,7 @@
 extern crate alloc;
 
 pub mod bench;
+pub mod net;
 pub mod util;
 
 use abi::ExceptionFrame;

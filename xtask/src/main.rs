@@ -67,6 +67,14 @@ enum Command {
         /// Kernel command line options, added to the defaults (e.g. "log=debug").
         #[arg(long)]
         cmdline: Option<String>,
+        /// The guest's network: `user` (default: a virtio-net NIC on QEMU's user-mode network,
+        /// guest 10.0.2.15 by DHCP, gateway 10.0.2.2) or `none` (no NIC).
+        #[arg(long, value_name = "user|none", value_parser = parse_net, default_value = "user")]
+        net: NetMode,
+        /// Forward a host port (on 127.0.0.1) into the guest: tcp:HOSTPORT:GUESTPORT or
+        /// udp:HOSTPORT:GUESTPORT (repeatable).
+        #[arg(long = "forward", value_name = "PROTO:HOSTPORT:GUESTPORT", value_parser = qemu::Forward::parse)]
+        forwards: Vec<qemu::Forward>,
         /// The shell command line to run non-interactively.
         #[arg(last = true, value_name = "COMMAND LINE")]
         command: Vec<String>,
@@ -178,6 +186,9 @@ fn check(command: &Command) -> Result<(), String> {
             "`--icount` counts guest instructions, which only TCG can do; it cannot be combined with `--accel kvm`"
                 .into(),
         ),
+        Command::Run { net: NetMode::None, forwards, .. } if !forwards.is_empty() => {
+            Err("`--forward` needs a NIC: it cannot be combined with `--net none`".into())
+        }
         Command::Run { command, .. } if !command.is_empty() && command.iter().all(|w| w.trim().is_empty()) => {
             Err("`run --` needs a command line after `--`".into())
         }
@@ -189,12 +200,13 @@ fn check(command: &Command) -> Result<(), String> {
 fn dispatch(command: Command) -> Result<u8, String> {
     match command {
         Command::Build => build::build_command(),
-        Command::Run { accel, disk, mem, cmdline, command } => {
+        Command::Run { accel, disk, mem, cmdline, net, forwards, command } => {
+            let nic = (net == NetMode::User).then_some(qemu::Nic { forwards });
             let drive = disk::qemu_args(&disk::prepare(&disk)?);
             if command.is_empty() {
-                qemu::run_command(accel.request, mem, cmdline.as_deref(), &drive)
+                qemu::run_command(accel.request, mem, cmdline.as_deref(), nic.as_ref(), &drive)
             } else {
-                oneshot::run_line(accel.request, mem, cmdline.as_deref(), &command.join(" "), &drive)
+                oneshot::run_line(accel.request, mem, cmdline.as_deref(), &command.join(" "), nic.as_ref(), &drive)
             }
         }
         Command::Test { filter, accel, jobs } => test::test_command(filter.as_deref(), accel.request, jobs),
@@ -206,6 +218,23 @@ fn dispatch(command: Command) -> Result<u8, String> {
         Command::Lint => lint::lint_command(),
         Command::Gdb { accel, mem, cmdline } => gdb::gdb_command(accel.request, mem, cmdline.as_deref()),
         Command::Iso { cmdline } => iso::iso_command(cmdline.as_deref()),
+    }
+}
+
+/// `--net`: the guest's network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NetMode {
+    /// A virtio-net NIC on QEMU's user-mode network.
+    User,
+    /// No NIC.
+    None,
+}
+
+fn parse_net(value: &str) -> Result<NetMode, String> {
+    match value {
+        "user" => Ok(NetMode::User),
+        "none" => Ok(NetMode::None),
+        _ => Err(format!("must be `user` or `none`, not `{value}`")),
     }
 }
 
@@ -291,10 +320,10 @@ mod unit_tests {
     fn run_takes_one_command_line_after_double_dash() {
         let args = ["run", "--accel", "tcg", "--", "echo hello | wc -c", "--help"];
         let expected =
-            Command::Run { accel: accel(AccelRequest::Tcg), disk: disk::DiskArgs::default(), mem: DEFAULT_MEM, cmdline: None, command: vec!["echo hello | wc -c".into(), "--help".into()] };
+            Command::Run { accel: accel(AccelRequest::Tcg), disk: disk::DiskArgs::default(), mem: DEFAULT_MEM, cmdline: None, net: NetMode::User, forwards: vec![], command: vec!["echo hello | wc -c".into(), "--help".into()] };
         assert_eq!(parse(&args), Ok(Some(expected)));
         let args = ["run", "--cmdline", "mode=run log=debug"];
-        let expected = Command::Run { accel: accel(AccelRequest::Auto), disk: disk::DiskArgs::default(), mem: DEFAULT_MEM, cmdline: Some("mode=run log=debug".into()), command: vec![] };
+        let expected = Command::Run { accel: accel(AccelRequest::Auto), disk: disk::DiskArgs::default(), mem: DEFAULT_MEM, cmdline: Some("mode=run log=debug".into()), net: NetMode::User, forwards: vec![], command: vec![] };
         assert_eq!(parse(&args), Ok(Some(expected)));
         assert_eq!(parse(&["run", "--", " "]), Err("`run --` needs a command line after `--`".into()));
     }
@@ -306,6 +335,8 @@ mod unit_tests {
             disk: disk::DiskArgs { path: Some("my.img".into()), fresh: true },
             mem: DEFAULT_MEM,
             cmdline: None,
+            net: NetMode::User,
+            forwards: vec![],
             command: vec!["cat /home/probe".into()],
         };
         assert_eq!(parse(&["run", "--disk", "my.img", "--fresh-disk", "--", "cat /home/probe"]), Ok(Some(expected)));
@@ -313,10 +344,30 @@ mod unit_tests {
     }
 
     #[test]
+    fn run_takes_net_and_forwards() {
+        let f = |t| qemu::Forward::parse(t).unwrap();
+        let expected = Command::Run {
+            accel: accel(AccelRequest::Auto),
+            disk: disk::DiskArgs::default(),
+            mem: DEFAULT_MEM,
+            cmdline: None,
+            net: NetMode::User,
+            forwards: vec![f("tcp:18080:80"), f("udp:18081:7")],
+            command: vec!["udpecho 7 & httpd 80".into()],
+        };
+        assert_eq!(parse(&["run", "--forward", "tcp:18080:80", "--forward", "udp:18081:7", "--", "udpecho 7 & httpd 80"]), Ok(Some(expected)));
+        let none = parse(&["run", "--net", "none"]).unwrap().unwrap();
+        assert!(matches!(none, Command::Run { net: NetMode::None, .. }));
+        assert!(parse(&["run", "--net", "tap"]).is_err());
+        assert!(parse(&["run", "--forward", "tcp:1"]).is_err());
+        assert_eq!(parse(&["run", "--net", "none", "--forward", "tcp:1:2"]), Err("`--forward` needs a NIC: it cannot be combined with `--net none`".into()));
+    }
+
+    #[test]
     fn run_and_gdb_take_the_memory_size() {
-        let expected = Command::Run { accel: accel(AccelRequest::Auto), disk: disk::DiskArgs::default(), mem: MemSize(4096), cmdline: None, command: vec!["memtouch 2048".into()] };
+        let expected = Command::Run { accel: accel(AccelRequest::Auto), disk: disk::DiskArgs::default(), mem: MemSize(4096), cmdline: None, net: NetMode::User, forwards: vec![], command: vec!["memtouch 2048".into()] };
         assert_eq!(parse(&["run", "--mem", "4G", "--", "memtouch 2048"]), Ok(Some(expected)));
-        let expected = Command::Run { accel: accel(AccelRequest::Tcg), disk: disk::DiskArgs::default(), mem: MemSize(512), cmdline: None, command: vec![] };
+        let expected = Command::Run { accel: accel(AccelRequest::Tcg), disk: disk::DiskArgs::default(), mem: MemSize(512), cmdline: None, net: NetMode::User, forwards: vec![], command: vec![] };
         assert_eq!(parse_str("run --mem=512M --accel tcg"), Ok(Some(expected)));
         let expected = Command::Gdb { accel: accel(AccelRequest::Auto), mem: MemSize(2048), cmdline: None };
         assert_eq!(parse_str("gdb --mem 2g"), Ok(Some(expected)));

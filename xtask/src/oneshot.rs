@@ -21,6 +21,7 @@ pub fn run_line(
     mem: MemSize,
     extra: Option<&str>,
     line: &str,
+    nic: Option<&qemu::Nic>,
     qemu_extra: &[std::ffi::OsString],
 ) -> Result<u8, String> {
     crate::install::ensure_installed(&crate::qemu::QEMU_TOOLS)?;
@@ -31,6 +32,7 @@ pub fn run_line(
     let accel = qemu::choose_accel(request);
     let cmdline = kernel_cmdline(extra, line);
     let mut command = qemu::qemu_command(accel.accel, mem, &Media::kernel(&artifacts, &cmdline), Serial::Stdio);
+    qemu::attach_nic(&mut command, nic);
     command.args(qemu_extra);
     command.stdin(Stdio::null()).stdout(Stdio::piped());
     let mut child = command.spawn().map_err(|e| format!("cannot start {}: {e}", qemu::QEMU))?;

@@ -33,7 +33,13 @@ pub const FIRST_USER_INSTRUCTION: &str = "exo: boot: first user instruction";
 /// The `run` subcommand: build, boot with the serial console on this terminal, and report the
 /// wall time from QEMU start to the first user instruction. `extra` is added to QEMU's
 /// arguments (the disk, `disk.rs`).
-pub fn run_command(request: AccelRequest, mem: MemSize, cmdline: Option<&str>, extra: &[std::ffi::OsString]) -> Result<u8, String> {
+pub fn run_command(
+    request: AccelRequest,
+    mem: MemSize,
+    cmdline: Option<&str>,
+    nic: Option<&Nic>,
+    extra: &[std::ffi::OsString],
+) -> Result<u8, String> {
     crate::install::ensure_installed(&crate::qemu::QEMU_TOOLS)?;
     let artifacts = build::build_all()?;
     let accel = choose_accel(request);
@@ -45,6 +51,7 @@ pub fn run_command(request: AccelRequest, mem: MemSize, cmdline: Option<&str>, e
         &Media::kernel(&artifacts, cmdline),
         Serial::MonitorOnStdio,
     );
+    attach_nic(&mut command, nic);
     command.args(extra);
     println!("xtask: {} (Ctrl-A X quits)", shell_words(&command));
     command.stdout(Stdio::piped());
@@ -227,6 +234,66 @@ impl MemSize {
 impl std::fmt::Display for MemSize {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.0.is_multiple_of(1024) { write!(f, "{}G", self.0 / 1024) } else { write!(f, "{}M", self.0) }
+    }
+}
+
+/// A host port forwarded into the guest over QEMU's user-mode network (`--forward
+/// tcp:HOSTPORT:GUESTPORT`, `--forward udp:...`): bound on the host's 127.0.0.1 only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Forward {
+    /// `tcp` or `udp`.
+    pub proto: &'static str,
+    pub host: u16,
+    pub guest: u16,
+}
+
+impl Forward {
+    /// Parses `tcp:HOSTPORT:GUESTPORT` or `udp:HOSTPORT:GUESTPORT`.
+    pub fn parse(text: &str) -> Result<Forward, String> {
+        let bad = || format!("`{text}` is not a forward (tcp:HOSTPORT:GUESTPORT or udp:HOSTPORT:GUESTPORT)");
+        let mut parts = text.trim().split(':');
+        let proto = match parts.next().map(str::to_ascii_lowercase).as_deref() {
+            Some("tcp") => "tcp",
+            Some("udp") => "udp",
+            _ => return Err(bad()),
+        };
+        let mut port = || parts.next().and_then(|p| p.parse::<u16>().ok()).filter(|&p| p != 0).ok_or_else(bad);
+        let (host, guest) = (port()?, port()?);
+        if parts.next().is_some() {
+            return Err(bad());
+        }
+        Ok(Forward { proto, host, guest })
+    }
+
+    /// QEMU's `hostfwd` value, on the host's loopback only.
+    pub fn hostfwd(&self) -> String {
+        format!("hostfwd={}:127.0.0.1:{}-:{}", self.proto, self.host, self.guest)
+    }
+}
+
+/// The guest's network: a virtio-net NIC on QEMU's user-mode network (slirp: the guest is
+/// 10.0.2.15 by DHCP, the gateway 10.0.2.2), with host ports forwarded into it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Nic {
+    pub forwards: Vec<Forward>,
+}
+
+impl Nic {
+    /// The QEMU arguments that attach it.
+    pub fn args(&self) -> Vec<String> {
+        let mut netdev = String::from("user,id=n0");
+        for f in &self.forwards {
+            netdev.push(',');
+            netdev.push_str(&f.hostfwd());
+        }
+        vec!["-netdev".into(), netdev, "-device".into(), "virtio-net-pci,netdev=n0".into()]
+    }
+}
+
+/// Adds `nic` (if any) to a QEMU command.
+pub fn attach_nic(command: &mut Command, nic: Option<&Nic>) {
+    if let Some(nic) = nic {
+        command.args(nic.args());
     }
 }
 
@@ -545,6 +612,22 @@ mod unit_tests {
         assert!(line.ends_with(
             "-accel kvm -cpu host,-arch-capabilities -chardev stdio,id=s0,mux=on,signal=off -serial chardev:s0 -mon chardev=s0,mode=readline -cdrom x.iso -boot d"
         ));
+    }
+
+    #[test]
+    fn forwards_parse_and_bind_loopback_only() {
+        let f = Forward::parse("tcp:18080:80").unwrap();
+        assert_eq!(f, Forward { proto: "tcp", host: 18080, guest: 80 });
+        assert_eq!(f.hostfwd(), "hostfwd=tcp:127.0.0.1:18080-:80");
+        assert_eq!(Forward::parse("UDP:18081:7").unwrap().proto, "udp");
+        for bad in ["tcp:1", "sctp:1:2", "tcp:0:80", "tcp:70000:80", "tcp:1:2:3", "tcp:a:80"] {
+            assert!(Forward::parse(bad).is_err(), "{bad}");
+        }
+        let nic = Nic { forwards: vec![f, Forward::parse("udp:18081:7").unwrap()] };
+        assert_eq!(
+            nic.args(),
+            ["-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:18080-:80,hostfwd=udp:127.0.0.1:18081-:7", "-device", "virtio-net-pci,netdev=n0"]
+        );
     }
 
     #[test]

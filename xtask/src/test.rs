@@ -1,6 +1,6 @@
 //! The test runner: host unit tests, then integration tests in QEMU.
 //!
-//! Host tests are plain `cargo test` (the default members: abi, exoscore, kcore, sh, xtask); every
+//! Host tests are plain `cargo test` (the default members: abi, ash, dpf, exoscore, kcore, sh, xtask); every
 //! `test result:` line adds to the totals, and a `cargo test` that fails without a failing test
 //! (a compile error) counts as one failure. Integration tests come from [`crate::tests::all`]; each
 //! boots QEMU with the serial port captured and a timeout, and its serial log is kept in
@@ -266,6 +266,10 @@ fn boot(test: &IntegrationTest, context: &Context) -> Result<Captured, String> {
                 command.args(crate::tests::ICOUNT);
             }
             command.args(test.qemu_args);
+            if test.nic || !test.forwards.is_empty() {
+                let forwards = test.forwards.iter().map(|f| qemu::Forward::parse(f)).collect::<Result<Vec<_>, _>>()?;
+                qemu::attach_nic(&mut command, Some(&qemu::Nic { forwards }));
+            }
             command
         }
         Boot::Iso => {

@@ -46,6 +46,10 @@ pub struct IntegrationTest {
     /// and not the host's load: a test that judges how long the kernel held interrupts off needs
     /// it. (KVM runs on the real time-stamp counter and cannot count instructions.)
     pub icount: bool,
+    /// Attach a virtio-net NIC on QEMU's user-mode network (tests boot without one otherwise).
+    pub nic: bool,
+    /// Host ports forwarded into the guest (`tcp:HOSTPORT:GUESTPORT`, `udp:...`; implies `nic`).
+    pub forwards: &'static [&'static str],
 }
 
 /// QEMU arguments that make guest time follow guest instructions (one instruction, one
@@ -73,6 +77,8 @@ impl IntegrationTest {
         mem_mib: None,
         qemu_args: &[],
         icount: false,
+        nic: false,
+        forwards: &[],
     };
 
     /// The RAM this test boots with.
@@ -115,6 +121,7 @@ mod exec;
 mod faults;
 mod files;
 mod ipc;
+mod net;
 mod pipeleak;
 mod processes;
 mod reclaim;
@@ -142,7 +149,7 @@ pub(crate) use checks;
 
 /// Every integration test, in the order they are started.
 pub fn all() -> impl Iterator<Item = &'static IntegrationTest> {
-    ALL.iter().chain(faults::FAULTS).chain(ipc::IPC).chain(processes::PROCESSES).chain(processes::SPAWN).chain(threads::THREADS).chain(vm::VM).chain(bench::BENCH).chain(stats::STATS).chain(files::FILES).chain(tty::TTY).chain(exec::EXEC).chain(reclaim::RECLAIM).chain(shell::SHELL).chain(utils::UTILS).chain(console::CONSOLE).chain(pipeleak::PIPELEAK).chain(tmpfs::TMPFS).chain(fpustate::FPUSTATE).chain(waits::WAITS).chain(budget::BUDGET)
+    ALL.iter().chain(faults::FAULTS).chain(ipc::IPC).chain(processes::PROCESSES).chain(processes::SPAWN).chain(threads::THREADS).chain(vm::VM).chain(bench::BENCH).chain(stats::STATS).chain(files::FILES).chain(tty::TTY).chain(exec::EXEC).chain(reclaim::RECLAIM).chain(shell::SHELL).chain(utils::UTILS).chain(console::CONSOLE).chain(pipeleak::PIPELEAK).chain(tmpfs::TMPFS).chain(fpustate::FPUSTATE).chain(waits::WAITS).chain(budget::BUDGET).chain(net::NET)
 }
 
 /// The tests of booting, the interface and the programs (the hostile fault tests are in

@@ -296,3 +296,54 @@ pub fn sys_page_wake(word: u64, count: u64, donate: bool) -> Result<u64, Error> 
     // SAFETY: the call only reads the word at `word` (checked by the kernel).
     decode(unsafe { stubs::sys_page_wake(word, count, u64::from(donate)) })
 }
+
+/// Writes the interface's state into a [`abi::net::NetInfo`] (`NIC_INFO` on the Nic capability
+/// `nic`).
+pub fn sys_net_info(nic: u64) -> Result<abi::net::NetInfo, Error> {
+    let mut words = [0u64; abi::net::NetInfo::WORDS];
+    // SAFETY: the kernel writes exactly the 14 words of `words`, which is borrowed mutably.
+    decode(unsafe { stubs::sys_net_info(nic, words.as_mut_ptr() as u64) })?;
+    Ok(abi::net::NetInfo::from_words(words))
+}
+
+/// Sets the interface's IPv4 address, netmask and gateway (`abi::net::ipv4`; `NIC_CONFIG`).
+pub fn sys_net_config(nic: u64, ip: u32, netmask: u32, gateway: u32) -> Result<(), Error> {
+    // SAFETY: the call changes no memory of the caller's.
+    decode(unsafe { stubs::sys_net_config(nic, u64::from(ip), u64::from(netmask), u64::from(gateway)) }).map(drop)
+}
+
+/// Claims port (`kind`, `value`) (`value` 0: a free ephemeral one); returns the new Port
+/// capability's slot and the value it binds.
+pub fn sys_net_port_claim(nic: u64, kind: abi::net::PortKind, value: u16) -> Result<(u64, u16), Error> {
+    // SAFETY: the call changes no memory of the caller's.
+    let v = decode(unsafe { stubs::sys_net_port_claim(nic, kind as u64, u64::from(value)) })?;
+    Ok((v & 0xffff_ffff, (v >> abi::net::PORT_VALUE_SHIFT) as u16))
+}
+
+/// Installs the encoded filter `filter` inside the port of capability `port`, delivering into the
+/// ring in the memory of capability `ring` (an extent of at least 2 pages the caller holds with
+/// `WRITE`); `flags`: `abi::net::FILTER_ARP`. Returns the filter's id.
+pub fn sys_net_filter_install(port: u64, filter: &[u8], ring: u64, flags: u64) -> Result<u64, Error> {
+    // SAFETY: the kernel only reads `filter`; it writes the ring's memory, which the program
+    // reads as a shared ring (volatile reads through `exos` or the program's own code).
+    decode(unsafe { stubs::sys_net_filter_install(port, filter.as_ptr() as u64, filter.len() as u64, ring, flags) })
+}
+
+/// Removes filter `id` (one the caller installed).
+pub fn sys_net_filter_remove(id: u64) -> Result<(), Error> {
+    // SAFETY: the call changes no memory of the caller's.
+    decode(unsafe { stubs::sys_net_filter_remove(id) }).map(drop)
+}
+
+/// Transmits the Ethernet frame `frame` through Port capability `port` (checked against it).
+pub fn sys_net_send(port: u64, frame: &[u8]) -> Result<(), Error> {
+    // SAFETY: the kernel only reads `frame`.
+    decode(unsafe { stubs::sys_net_send(port, frame.as_ptr() as u64, frame.len() as u64) }).map(drop)
+}
+
+/// Makes the caller the default owner, delivering unclaimed frames into the ring of capability
+/// `ring` (`u64::MAX`: give the role up).
+pub fn sys_net_default(nic: u64, ring: u64) -> Result<(), Error> {
+    // SAFETY: the kernel writes only the ring's memory (see `sys_net_filter_install`).
+    decode(unsafe { stubs::sys_net_default(nic, ring) }).map(drop)
+}

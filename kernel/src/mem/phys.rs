@@ -99,6 +99,15 @@ pub fn write_u32s<const N: usize>(pa: u64, values: &[u32; N]) {
     }
 }
 
+/// Reads one little-endian `u64` at `pa` (8-byte aligned) of memory an environment may be writing
+/// (a receive ring's consumer index): a single volatile load, whatever value it holds.
+pub fn read_u64(pa: u64) -> u64 {
+    assert!(pa.is_multiple_of(8), "unaligned u64 at {pa:#x}");
+    check(pa, 8);
+    // SAFETY: mapped (checked) and aligned (asserted); a plain load, no reference is kept.
+    unsafe { (to_virt(pa) as *const u64).read_volatile() }
+}
+
 /// Reads one little-endian `u32` at `pa` (4-byte aligned) of a published table.
 pub fn read_u32(pa: u64) -> u32 {
     assert!(pa.is_multiple_of(4), "unaligned u32 at {pa:#x}");

@@ -59,7 +59,7 @@ fn call(frame: &mut TrapFrame, sync: bool) -> SysResult {
     let pick = |me: &Env| match cap::check(me.id, slot, Rights::EXECUTE)? {
         cap::Object::Env(id) if id == me.id => Err(Error::Busy),
         cap::Object::Env(id) => Ok(id),
-        cap::Object::Page(_) | cap::Object::Extent { .. } => Err(Error::WrongType),
+        _ => Err(Error::WrongType),
     };
     sched::transfer(frame, pick, |me, callee| {
         let (entry, stack_top) = callee.pct_entry.ok_or(Error::NoEntry)?;

@@ -5,11 +5,11 @@
 //! `syscall/<object>.rs` and gives it its arguments from the caller's saved registers (`rdi`, `rsi`,
 //! `rdx`, `r10`, `r8`, `r9`); calls that may switch environments, and `page_map`, get the registers
 //! themselves.
-use super::{budget, cap, console, env, extent, page, pct, slice, SysResult};
+use super::{budget, cap, console, env, extent, net, page, pct, slice, SysResult};
 use crate::arch::x86_64::entry::TrapFrame;
 
 /// How many calls there are: numbers are dense from 0.
-pub(super) const CALLS: u64 = 34;
+pub(super) const CALLS: u64 = 41;
 
 /// Runs the handler of call `regs.rax`; an unknown number is `BadSysnum`.
 #[inline(always)]
@@ -137,6 +137,34 @@ pub(super) fn dispatch(regs: &mut TrapFrame) -> SysResult {
         33 => {
             let (env, va, pages, rights) = (regs.rdi, regs.rsi, regs.rdx, regs.r10);
             extent::sys_extent_protect(env, va, pages, rights)
+        }
+        34 => {
+            let (nic, out) = (regs.rdi, regs.rsi);
+            net::sys_net_info(nic, out)
+        }
+        35 => {
+            let (nic, ip, netmask, gateway) = (regs.rdi, regs.rsi, regs.rdx, regs.r10);
+            net::sys_net_config(nic, ip, netmask, gateway)
+        }
+        36 => {
+            let (nic, kind, value) = (regs.rdi, regs.rsi, regs.rdx);
+            net::sys_net_port_claim(nic, kind, value)
+        }
+        37 => {
+            let (port, filter, len, ring, flags) = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8);
+            net::sys_net_filter_install(port, filter, len, ring, flags)
+        }
+        38 => {
+            let id = regs.rdi;
+            net::sys_net_filter_remove(id)
+        }
+        39 => {
+            let (port, frame, len) = (regs.rdi, regs.rsi, regs.rdx);
+            net::sys_net_send(port, frame, len)
+        }
+        40 => {
+            let (nic, ring) = (regs.rdi, regs.rsi);
+            net::sys_net_default(nic, ring)
         }
         _ => Err(abi::Error::BadSysnum.into()),
     }

@@ -348,3 +348,73 @@ pub unsafe fn sys_extent_protect(env: u64, va: u64, pages: u64, rights: u64) -> 
     // SAFETY: the caller upholds `syscall6`'s contract (this function's).
     unsafe { syscall6(Sysnum::ExtentProtect as u64, [env, va, pages, rights, 0, 0]) }
 }
+
+/// `sys_net_info(nic, out)`: Writes the interface's state (`abi::net::NetInfo`, 14 `u64`s) at `out`: MAC, MTU, link, the configured IPv4 address, netmask and gateway, and the counters.
+///
+/// # Safety
+/// As [`syscall6`]: the caller answers for what the call does to its memory.
+#[inline(always)]
+pub unsafe fn sys_net_info(nic: u64, out: u64) -> (u64, u64) {
+    // SAFETY: the caller upholds `syscall6`'s contract (this function's).
+    unsafe { syscall6(Sysnum::NetInfo as u64, [nic, out, 0, 0, 0, 0]) }
+}
+
+/// `sys_net_config(nic, ip, netmask, gateway)`: Sets the interface's IPv4 address, netmask and gateway (`abi::net::ipv4`; 0 unconfigures).
+///
+/// # Safety
+/// As [`syscall6`]: the caller answers for what the call does to its memory.
+#[inline(always)]
+pub unsafe fn sys_net_config(nic: u64, ip: u64, netmask: u64, gateway: u64) -> (u64, u64) {
+    // SAFETY: the caller upholds `syscall6`'s contract (this function's).
+    unsafe { syscall6(Sysnum::NetConfig as u64, [nic, ip, netmask, gateway, 0, 0]) }
+}
+
+/// `sys_net_port_claim(nic, kind, value)`: Claims port (`kind`, `value`) on the NIC (first come) and puts a root Port capability with all rights for it in the caller's first free slot; `value` = 0 picks a free ephemeral UDP/TCP port or ICMP identifier.
+///
+/// # Safety
+/// As [`syscall6`]: the caller answers for what the call does to its memory.
+#[inline(always)]
+pub unsafe fn sys_net_port_claim(nic: u64, kind: u64, value: u64) -> (u64, u64) {
+    // SAFETY: the caller upholds `syscall6`'s contract (this function's).
+    unsafe { syscall6(Sysnum::NetPortClaim as u64, [nic, kind, value, 0, 0, 0]) }
+}
+
+/// `sys_net_filter_install(port, filter, len, ring, flags)`: Installs packet filter `filter` (`len` bytes) inside the port of capability `port`: frames it matches (longest match over all filters) are copied into the receive ring in the memory of capability `ring`, and the caller is notified (`NOTIFY_NET`).
+///
+/// # Safety
+/// As [`syscall6`]: the caller answers for what the call does to its memory.
+#[inline(always)]
+pub unsafe fn sys_net_filter_install(port: u64, filter: u64, len: u64, ring: u64, flags: u64) -> (u64, u64) {
+    // SAFETY: the caller upholds `syscall6`'s contract (this function's).
+    unsafe { syscall6(Sysnum::NetFilterInstall as u64, [port, filter, len, ring, flags, 0]) }
+}
+
+/// `sys_net_filter_remove(id)`: Removes filter `id` (and refunds its charge); frames it matched go elsewhere from now on.
+///
+/// # Safety
+/// As [`syscall6`]: the caller answers for what the call does to its memory.
+#[inline(always)]
+pub unsafe fn sys_net_filter_remove(id: u64) -> (u64, u64) {
+    // SAFETY: the caller upholds `syscall6`'s contract (this function's).
+    unsafe { syscall6(Sysnum::NetFilterRemove as u64, [id, 0, 0, 0, 0, 0]) }
+}
+
+/// `sys_net_send(port, frame, len)`: Transmits the Ethernet frame at `frame` (`len` bytes, without the frame check sequence) after checking that it lies inside the sender's port binding.
+///
+/// # Safety
+/// As [`syscall6`]: the caller answers for what the call does to its memory.
+#[inline(always)]
+pub unsafe fn sys_net_send(port: u64, frame: u64, len: u64) -> (u64, u64) {
+    // SAFETY: the caller upholds `syscall6`'s contract (this function's).
+    unsafe { syscall6(Sysnum::NetSend as u64, [port, frame, len, 0, 0, 0]) }
+}
+
+/// `sys_net_default(nic, ring)`: Makes the caller the default owner: frames no filter claims are copied into the ring in `ring` (and it is notified) instead of being dropped; `ring` = `u64::MAX` gives the role up.
+///
+/// # Safety
+/// As [`syscall6`]: the caller answers for what the call does to its memory.
+#[inline(always)]
+pub unsafe fn sys_net_default(nic: u64, ring: u64) -> (u64, u64) {
+    // SAFETY: the caller upholds `syscall6`'s contract (this function's).
+    unsafe { syscall6(Sysnum::NetDefault as u64, [nic, ring, 0, 0, 0, 0]) }
+}

@@ -275,6 +275,17 @@ pub unsafe fn outl(port: u16, value: u32) {
     unsafe { asm!("out dx, eax", in("dx") port, in("eax") value, options(nomem, nostack)) };
 }
 
+/// Reads a 32-bit value from an I/O port.
+///
+/// # Safety
+/// As for [`inb`].
+pub unsafe fn inl(port: u16) -> u32 {
+    let v;
+    // SAFETY: the caller guarantees the read is harmless.
+    unsafe { asm!("in eax, dx", in("dx") port, out("eax") v, options(nomem, nostack)) };
+    v
+}
+
 /// Stops the CPU for good: interrupts stay off, so `hlt` never returns except for NMI.
 pub fn halt_forever() -> ! {
     loop {

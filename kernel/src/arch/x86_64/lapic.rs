@@ -110,6 +110,11 @@ pub fn enable_extint() {
     write(REG_LVT_LINT0, LVT_EXTINT);
 }
 
+/// This CPU's local APIC id (where the IOAPIC sends device interrupts).
+pub fn id() -> u8 {
+    (read(0x20) >> 24) as u8
+}
+
 /// Counts one timer interrupt; returns the new total.
 pub fn tick() -> u64 {
     TICKS.fetch_add(1, Ordering::Relaxed) + 1

@@ -24,6 +24,10 @@
 //! page of budget must come back too (the kernel prints `exo: LEAK` when an environment ends with
 //! a charge it cannot account for).
 //!
+//! Network calls: without a NIC (the usual boot) they fail at the capability check; in the
+//! `syscall_fuzzer_net` boot (a NIC on QEMU's user-mode network) half of them are shaped
+//! (`NetFuzz`) and every frame sent goes to the gateway 10.0.2.2 only.
+//!
 //! Alongside, nested protected control transfer chains run: a driver (a copy of this program)
 //! calls and sends into a chain of servers, each the child of the one before, which at random
 //! consult the next one (synchronously or not), reply to an earlier caller, to garbage, or die. The fuzzer's own random calls (yields, destroys,
@@ -234,6 +238,155 @@ fn shape_extent_call(number: u64, args: &mut [u64; 6], rng: &mut Rng, recent: &[
     }
 }
 
+/// Where the fuzzer builds the filters and frames of the network calls (one page).
+const NET_BUF: u64 = 0x6300_0000;
+/// Ethernet addresses a fuzzed frame may go to: broadcast, or QEMU's user-mode gateway.
+const NET_DESTINATIONS: [[u8; 6]; 2] = [[0xff; 6], [0x52, 0x55, 10, 0, 2, 2]];
+
+/// The network calls, when the machine has a NIC (the `syscall_fuzzer_net` boot): half of them get
+/// nearly valid arguments (the Nic capability, ports and extents the fuzzer holds, filters and
+/// frames that are valid but for a byte or two), so they reach the checks past the capability's.
+/// Every `net_send` is shaped: its frame always goes to the gateway 10.0.2.2 (broadcast or the
+/// gateway's MAC, IPv4, destination address 10.0.2.2 and, for UDP/TCP, the discard port 9), with
+/// everything else at random, so no fuzzed frame can leave QEMU for anywhere but the host's
+/// loopback.
+struct NetFuzz {
+    nic: u64,
+    ip: u32,
+    ports: [u64; 4],
+    filters: [u64; 4],
+    /// Successful claims, installs and sends.
+    done: [u64; 3],
+    /// Encoded filters (made before the fuzzing starts: the heap is not used once random calls may
+    /// unmap its pages), and their lengths.
+    encoded: [([u8; 160], usize); 12],
+    /// Frame templates: a UDP datagram and an ICMP echo request to the gateway.
+    templates: [([u8; 128], usize); 2],
+}
+
+impl NetFuzz {
+    fn new() -> Option<NetFuzz> {
+        let info = exos::sys::syscall::sys_net_info(abi::net::BOOT_NIC_SLOT).ok()?;
+        let (_, page) = sys_page_alloc(ANY_PAGE).ok()?;
+        let rw = Rights::READ.0 | Rights::WRITE.0;
+        let _ = sys_page_map(&[MapUpdate { op: MapUpdate::MAP, va: NET_BUF, slot: page, rights: rw }]);
+        let ip = user::net::GUEST_IP;
+        let fill = |bytes: &[u8]| {
+            let mut out = ([0u8; 160], bytes.len().min(160));
+            out.0[..out.1].copy_from_slice(&bytes[..out.1]);
+            out
+        };
+        let mut encoded = [([0u8; 160], 0); 12];
+        for (i, value) in [7u16, 68, 9].into_iter().enumerate() {
+            encoded[4 * i] = fill(&user::net::udp_filter(if i == 0 { ip } else { 0 }, value));
+            encoded[4 * i + 1] = fill(&dpf::Filter::tcp_port(0, value).encode());
+            encoded[4 * i + 2] = fill(&user::net::icmp_filter(value));
+            encoded[4 * i + 3] = fill(&[user::net::proto_filter(17), dpf::Filter::ethertype(0x0806).encode(), user::net::proto_filter(value as u8)][i]);
+        }
+        let frame = |bytes: &[u8]| {
+            let mut out = ([0u8; 128], bytes.len().min(128));
+            out.0[..out.1].copy_from_slice(&bytes[..out.1]);
+            out
+        };
+        let templates = [
+            frame(&user::net::udp_frame([0; 6], info.mac, ip, user::net::GATEWAY_IP, 9, 9, &[0; 8])),
+            frame(&user::net::icmp_echo([0; 6], info.mac, ip, user::net::GATEWAY_IP, 9, 1)),
+        ];
+        Some(NetFuzz { nic: abi::net::BOOT_NIC_SLOT, ip, ports: [0; 4], filters: [0; 4], done: [0; 3], encoded, templates })
+    }
+
+    fn is_net(number: u64) -> bool {
+        matches!(Sysnum::try_from(number), Ok(Sysnum::NetInfo | Sysnum::NetConfig | Sysnum::NetPortClaim | Sysnum::NetFilterInstall | Sysnum::NetFilterRemove | Sysnum::NetSend | Sysnum::NetDefault))
+    }
+
+    /// Shapes a network call's arguments (every `net_send`, half of the others).
+    fn shape(&mut self, number: u64, args: &mut [u64; 6], rng: &mut Rng, extents: &[u64; 4]) {
+        let Ok(call) = Sysnum::try_from(number) else { return };
+        if call != Sysnum::NetSend && (!Self::is_net(number) || rng.next() & 1 == 0) {
+            return;
+        }
+        let r = rng.next();
+        let port = self.ports[(r % 4) as usize];
+        let ring = extents[((r >> 2) % 4) as usize];
+        let buf = user::mapped_page_mut(NET_BUF);
+        match call {
+            Sysnum::NetInfo => *args = [self.nic, if r & 4 != 0 { NET_BUF } else { args[1] }, 0, 0, 0, 0],
+            Sysnum::NetConfig => {
+                let ip = if r & 4 != 0 { u64::from(self.ip) } else { u64::from(user::net::GUEST_IP & !0xff) | (r >> 8) % 256 };
+                *args = [self.nic, ip, (u64::from(u32::MAX) << ((r >> 16) % 33)) & 0xffff_ffff, u64::from(user::net::GATEWAY_IP), 0, 0];
+            }
+            Sysnum::NetPortClaim => *args = [self.nic, (r >> 3) % 7, [0, 7, 68, 9, 17, 0x0806, (r >> 16) % 70_000][((r >> 8) % 7) as usize], 0, 0, 0],
+            Sysnum::NetFilterInstall => {
+                let (filter, len) = &self.encoded[((r >> 8) % 12) as usize];
+                buf[..*len].copy_from_slice(&filter[..*len]);
+                for i in 0..((r >> 16) % 3) {
+                    let at = (rng.next() as usize) % (*len).max(1);
+                    buf[at] ^= 1 << (i + (r >> 20) % 6);
+                }
+                let len = if r & (1 << 41) != 0 { (rng.next() as usize) % (len + 2) } else { *len };
+                *args = [port, NET_BUF, len as u64, ring, (r >> 44) % 3, 0];
+            }
+            Sysnum::NetFilterRemove => args[0] = self.filters[((r >> 8) % 4) as usize],
+            Sysnum::NetDefault => *args = [self.nic, if r & 4 != 0 { ring } else { u64::MAX }, 0, 0, 0, 0],
+            Sysnum::NetSend => {
+                let len = self.frame(buf, rng);
+                let port = if r & 4 != 0 { port } else { args[0] };
+                *args = [port, NET_BUF, len, 0, 0, 0];
+            }
+            _ => {}
+        }
+    }
+
+    /// Writes a frame to the gateway into `buf`, random but for its destination; returns a length.
+    fn frame(&self, buf: &mut [u8; 4096], rng: &mut Rng) -> u64 {
+        let r = rng.next();
+        for b in buf[..1600].iter_mut() {
+            *b = rng.next() as u8;
+        }
+        let (template, len) = &self.templates[((r >> 16) & 1) as usize];
+        buf[..*len].copy_from_slice(&template[..*len]);
+        buf[26..30].copy_from_slice(&self.ip.to_be_bytes());
+        let sport = if r & (1 << 20) != 0 { 9 } else { (self.ports[((r >> 21) % 4) as usize] >> 32) as u16 };
+        // The UDP source port, or the ICMP identifier.
+        let at = if (r >> 16) & 1 == 0 { 34 } else { 38 };
+        buf[at..at + 2].copy_from_slice(&sport.to_be_bytes());
+        if r & (1 << 23) != 0 {
+            buf[23] = [1u8, 6, 17, (r >> 8) as u8][((r >> 17) % 4) as usize];
+        }
+        if r & (1 << 24) != 0 {
+            let at = 6 + (rng.next() as usize) % (*len - 6);
+            buf[at] ^= 1 << ((r >> 25) % 8);
+        }
+        // The destination, whatever else changed: the gateway, IPv4 without options, port 9.
+        buf[..6].copy_from_slice(&NET_DESTINATIONS[((r >> 28) & 1) as usize]);
+        buf[12..15].copy_from_slice(&[0x08, 0x00, 0x45]);
+        buf[30..34].copy_from_slice(&user::net::GATEWAY_IP.to_be_bytes());
+        buf[36..38].copy_from_slice(&9u16.to_be_bytes());
+        match (r >> 32) % 8 {
+            0 => (r >> 40) % 14,
+            1 => 1514 + (r >> 40) % 100,
+            _ => 14 + (r >> 40) % (*len as u64 + 20 - 14),
+        }
+    }
+
+    /// Remembers what a successful call made (ports, filters, the address).
+    fn note(&mut self, number: u64, args: &[u64; 6], value: u64, issued: u64) {
+        match Sysnum::try_from(number) {
+            Ok(Sysnum::NetPortClaim) => {
+                self.ports[(issued % 4) as usize] = value;
+                self.done[0] += 1;
+            }
+            Ok(Sysnum::NetFilterInstall) => {
+                self.filters[(issued % 4) as usize] = value;
+                self.done[1] += 1;
+            }
+            Ok(Sysnum::NetSend) => self.done[2] += 1,
+            Ok(Sysnum::NetConfig) => self.ip = args[1] as u32,
+            _ => {}
+        }
+    }
+}
+
 const SKIPPED: [Sysnum; 4] = [Sysnum::EnvExit, Sysnum::PctWait, Sysnum::ConsoleWrite, Sysnum::EnvStart];
 
 fn main() {
@@ -253,6 +406,10 @@ fn main() {
     let transfers = exos::sys::stats::counter(abi::stats::Counter::PctTransfers);
     let chain = user::spawn(driver_main, &[]).ok();
     let mut driver = chain.map(|(_, slot)| slot);
+    let mut net = NetFuzz::new();
+    if net.is_some() {
+        exos::println!("fuzz: a NIC is attached: network calls get nearly valid arguments, frames go only to 10.0.2.2");
+    }
     let (_, first_free) = exos::sys::syscall::sys_page_alloc(abi::ANY_PAGE).expect("a page");
     for seed in [0x9e37_79b9_7f4a_7c15u64, 0xdead_beef_cafe_f00d, 42] {
         let mut rng = Rng(seed, first_free);
@@ -269,6 +426,10 @@ fn main() {
             }
             let mut args = [rng.argument(), rng.argument(), rng.argument(), rng.argument(), rng.argument(), rng.argument()];
             shape_extent_call(number, &mut args, &mut rng, &recent);
+            // Without a NIC no frame can leave; with one, only shaped frames are sent.
+            if let Some(net) = net.as_mut() {
+                net.shape(number, &mut args, &mut rng, &recent);
+            }
             // Freeing or deleting its own image (or the stranger) would only end the fuzzer (the test).
             let own = [Sysnum::PageFree, Sysnum::CapDelete, Sysnum::CapRevoke, Sysnum::EnvDestroy, Sysnum::ExtentFree];
             if Sysnum::try_from(number).is_ok_and(|s| own.contains(&s)) && args[0] < first_free {
@@ -296,6 +457,9 @@ fn main() {
                 args[1] = rng.next() % 64;
             }
             let (value, error) = user::raw_syscall(number, args);
+            if let (Some(net), None) = (net.as_mut(), error) {
+                net.note(number, &args, value, issued);
+            }
             if number == Sysnum::EnvCreate as u64 && error.is_none() {
                 targets[(issued % 3) as usize + 1] = value >> 16;
                 children[(issued % 4) as usize] = value & 0xffff;
@@ -316,6 +480,10 @@ fn main() {
         exos::println!("fuzz: seed {seed:#x}: {calls} calls, {ok} succeeded");
         let [alloc, map, unmap, protect, free] = extents;
         exos::println!("fuzz: extent calls that succeeded: {alloc} alloc, {map} map, {unmap} unmap, {protect} protect, {free} free");
+        if let Some(net) = net.as_mut() {
+            let [claims, installs, sends] = core::mem::take(&mut net.done);
+            exos::println!("fuzz: net calls that succeeded: {claims} port claims, {installs} filter installs, {sends} sends (to 10.0.2.2)");
+        }
     }
     set_page_word(SHARED, 0, 1);
     exos::println!("fuzz: the stranger's grants into my table: {} tried, {} not refused", page_word(SHARED, 1), page_word(SHARED, 2));
