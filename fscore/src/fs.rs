@@ -21,6 +21,8 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
+/// The most blocks a directory holds (256 MiB of entries, millions of names).
+pub const MAX_DIR_BLOCKS: u64 = 1 << 16;
 /// File blocks one step of `write` covers.
 pub const STEP_BLOCKS: u64 = 32;
 /// Leaves one step of a shrinking `truncate` frees (each may dirty a bitmap block and, in a
@@ -118,7 +120,13 @@ impl From<crate::dev::IoError> for FsError {
 impl<D: BlockDevice> Fs<D> {
     /// Mounts the file system on `dev`: picks the newer valid superblock, replays the journal,
     /// frees orphans (inodes with no name left by a crash), counts free blocks and inodes.
-    pub fn mount(mut dev: D, clock: Clock) -> Result<Fs<D>, FsError> {
+    pub fn mount(dev: D, clock: Clock) -> Result<Fs<D>, FsError> {
+        Self::mount_inner(dev, clock, false).map(|(fs, _)| fs)
+    }
+
+    /// `mount`, or with `clear_bad` (fsck) inodes that do not decode are freed instead of
+    /// failing the mount; their numbers are returned (their blocks and names are then fsck's).
+    pub(crate) fn mount_inner(mut dev: D, clock: Clock, clear_bad: bool) -> Result<(Fs<D>, Vec<u32>), FsError> {
         let device_blocks = dev.block_count();
         let mut best: Option<Super> = None;
         for slot in 0..SUPER_SLOTS {
@@ -147,12 +155,14 @@ impl<D: BlockDevice> Fs<D> {
             inode_hint: 0,
             clock,
             failed: false,
+            repairing: clear_bad,
             cache_limit: 8192,
             stats: Stats::default(),
         };
         fs.stats.replayed = fs.replay()?;
         fs.free_blocks = fs.count_free_blocks()?;
         let mut orphans = Vec::new();
+        let mut bad = Vec::new();
         for i in 0..sb.itable_len {
             let block = fs.meta_read(sb.itable_start + i)?;
             for slot in 0..INODES_PER_BLOCK {
@@ -160,7 +170,14 @@ impl<D: BlockDevice> Fs<D> {
                 if ino == 0 || ino > sb.inodes {
                     continue;
                 }
-                let inode = Inode::decode(&block, slot as usize)?;
+                let inode = match Inode::decode(&block, slot as usize) {
+                    Ok(inode) => inode,
+                    Err(_) if clear_bad => {
+                        bad.push(ino);
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
                 if inode.kind.is_some() {
                     fs.inode_used[ino as usize] = true;
                     if inode.nlink == 0 && ino != ROOT_INO {
@@ -168,6 +185,9 @@ impl<D: BlockDevice> Fs<D> {
                     }
                 }
             }
+        }
+        for &ino in &bad {
+            fs.put_inode(ino, &Inode::FREE)?;
         }
         fs.free_inodes = fs.inode_used[1..].iter().filter(|&&used| !used).count() as u32;
         if fs.inode(ROOT_INO)?.kind != Some(Kind::Dir) {
@@ -178,7 +198,7 @@ impl<D: BlockDevice> Fs<D> {
             fs.release(ino)?;
         }
         fs.commit()?;
-        Ok(fs)
+        Ok((fs, bad))
     }
 
     /// Commits, checkpoints and returns the device: the next mount replays nothing.
@@ -229,6 +249,13 @@ impl<D: BlockDevice> Fs<D> {
     // -----------------------------------------------------------------------------------------
     // Directories
 
+    /// A directory's length in blocks (`Corrupt` past [`MAX_DIR_BLOCKS`]: only a damaged inode
+    /// says so, and scanning it would not end in reasonable time).
+    fn dir_len(dir: &Inode) -> Result<u64, FsError> {
+        let blocks = dir.size / BLOCK_SIZE as u64;
+        if blocks > MAX_DIR_BLOCKS { Err(FsError::Corrupt("directory size")) } else { Ok(blocks) }
+    }
+
     /// The entries of directory block `index` (a hole reads as empty).
     fn dir_block(&mut self, dir: &mut Inode, index: u64) -> Result<(u32, Vec<DirEntry>), FsError> {
         let b = self.bmap(dir, index, None)?;
@@ -240,7 +267,7 @@ impl<D: BlockDevice> Fs<D> {
     }
 
     fn dir_find(&mut self, dir: &mut Inode, name: &str) -> Result<Option<(u64, DirEntry)>, FsError> {
-        for index in 0..dir.size / BLOCK_SIZE as u64 {
+        for index in 0..Self::dir_len(dir)? {
             let (_, entries) = self.dir_block(dir, index)?;
             if let Some(e) = entries.into_iter().find(|e| e.name == name) {
                 return Ok(Some((index, e)));
@@ -251,7 +278,7 @@ impl<D: BlockDevice> Fs<D> {
 
     /// Adds an entry (the name is known to be absent); may grow the directory by a block.
     fn dir_add(&mut self, dir_ino: u32, dir: &mut Inode, entry: DirEntry) -> Result<(), FsError> {
-        let blocks = dir.size / BLOCK_SIZE as u64;
+        let blocks = Self::dir_len(dir)?;
         for index in 0..blocks {
             let (b, mut entries) = self.dir_block(dir, index)?;
             if b == 0 {
@@ -264,6 +291,9 @@ impl<D: BlockDevice> Fs<D> {
                 self.meta_modify(b, |d| *d = encoded)?;
                 return self.touch_dir(dir_ino, dir);
             }
+        }
+        if blocks == MAX_DIR_BLOCKS {
+            return Err(FsError::FileTooBig);
         }
         let b = self.bmap(dir, blocks, Some(true))?;
         let encoded = encode_dir_block(&[entry]).expect("one entry fits");
@@ -278,7 +308,7 @@ impl<D: BlockDevice> Fs<D> {
         entries.retain(|e| e.name != name);
         let encoded = encode_dir_block(&entries).expect("fewer entries fit");
         self.meta_modify(b, |d| *d = encoded)?;
-        let mut blocks = dir.size / BLOCK_SIZE as u64;
+        let mut blocks = Self::dir_len(dir)?;
         while blocks > 0 && self.dir_block(dir, blocks - 1)?.1.is_empty() {
             blocks -= 1;
         }
@@ -298,7 +328,7 @@ impl<D: BlockDevice> Fs<D> {
     }
 
     fn dir_is_empty(&mut self, dir: &mut Inode) -> Result<bool, FsError> {
-        for index in 0..dir.size / BLOCK_SIZE as u64 {
+        for index in 0..Self::dir_len(dir)? {
             if !self.dir_block(dir, index)?.1.is_empty() {
                 return Ok(false);
             }
@@ -335,7 +365,7 @@ impl<D: BlockDevice> Fs<D> {
     pub fn readdir(&mut self, dir: u32) -> Result<Vec<DirEntry>, FsError> {
         let mut d = self.dir_inode(dir)?;
         let mut all = Vec::new();
-        for index in 0..d.size / BLOCK_SIZE as u64 {
+        for index in 0..Self::dir_len(&d)? {
             all.extend(self.dir_block(&mut d, index)?.1);
         }
         Ok(all)

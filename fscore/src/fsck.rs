@@ -60,11 +60,15 @@ impl core::fmt::Display for Report {
     }
 }
 
-/// Mounts `dev` and checks and repairs it (see the module doc). Returns the mounted file system
+/// Mounts `dev` (clearing inodes that do not decode) and checks and repairs it (see the module
+/// doc). Returns the mounted file system
 /// with the repairs committed, and the report.
 pub fn fsck<D: BlockDevice>(dev: D, clock: Clock) -> Result<(Fs<D>, Report), FsError> {
-    let mut fs = Fs::mount(dev, clock)?;
-    let report = fs.check_and_repair()?;
+    let (mut fs, bad) = Fs::mount_inner(dev, clock, true)?;
+    let mut report = fs.check_and_repair()?;
+    let cleared = bad.iter().map(|ino| format!("inode {ino}: unreadable (bad kind or tree height): cleared"));
+    report.repairs.splice(0..0, cleared);
+    fs.repairing = false;
     Ok((fs, report))
 }
 
@@ -97,9 +101,14 @@ impl<D: BlockDevice> Fs<D> {
         for ino in self.live_inodes() {
             self.prepare_step(0)?;
             let mut inode = self.inode(ino)?;
+            if inode.kind == Some(Kind::Dir) && inode.size % BLOCK_SIZE as u64 != 0 {
+                inode.size -= inode.size % BLOCK_SIZE as u64;
+                report.repairs.push(format!("directory {ino}: size not a whole number of blocks: rounded down"));
+            }
             let blocks = inode.size.div_ceil(BLOCK_SIZE as u64);
             let mut bad: Vec<(u64, u8, String)> = Vec::new();
             let mut beyond = false;
+            let mut last_leaf: Option<u64> = None;
             self.walk_tree(&inode, &mut |index, b, level| {
                 if b < start || b >= end {
                     bad.push((index, level, format!("inode {ino}: pointer to block {b} outside the data area cleared")));
@@ -113,15 +122,20 @@ impl<D: BlockDevice> Fs<D> {
                 if index >= blocks {
                     beyond = true;
                 }
+                if level == 0 {
+                    last_leaf = last_leaf.max(Some(index));
+                }
                 Ok(true)
             })?;
+            // A directory ends with its last block (a damaged size could claim 2^50 bytes).
+            let end = last_leaf.map_or(0, |i| (i + 1) * BLOCK_SIZE as u64);
+            if inode.kind == Some(Kind::Dir) && inode.size > end && !beyond {
+                report.repairs.push(format!("directory {ino}: size {} past its last block: cut to {end}", inode.size));
+                inode.size = end;
+            }
             for (index, level, line) in bad {
                 self.clear_mapping(&mut inode, index, level)?;
                 report.repairs.push(line);
-            }
-            if inode.kind == Some(Kind::Dir) && inode.size % BLOCK_SIZE as u64 != 0 {
-                inode.size -= inode.size % BLOCK_SIZE as u64;
-                report.repairs.push(format!("directory {ino}: size not a whole number of blocks: rounded down"));
             }
             self.put_inode(ino, &inode)?;
             if beyond {

@@ -25,7 +25,7 @@ mod store;
 mod tree;
 
 pub use dev::{BLOCK_SIZE, Block, BlockDevice, IoError, MemDevice, Region};
-pub use fs::{MkfsOptions, STEP_BLOCKS, Stat, StatFs, mkfs};
+pub use fs::{MAX_DIR_BLOCKS, MkfsOptions, STEP_BLOCKS, Stat, StatFs, mkfs};
 pub use fsck::{Report, fsck};
 pub use layout::{DirEntry, Kind, NAME_MAX, ROOT_INO};
 pub use store::{Clock, Fs};

@@ -56,6 +56,8 @@ pub struct Fs<D: BlockDevice> {
     pub(crate) clock: Clock,
     /// Set by an I/O error: the in-memory state no longer matches what the disk will recover to.
     pub(crate) failed: bool,
+    /// fsck is at work: freeing a block the (damaged) bitmap calls free is not an error.
+    pub(crate) repairing: bool,
     /// Clean cached blocks kept (metadata and data together) before eviction.
     pub(crate) cache_limit: usize,
     pub(crate) stats: Stats,
@@ -345,7 +347,14 @@ impl<D: BlockDevice> Fs<D> {
 
     /// Frees block `b` (reusable after the next checkpoint).
     pub(crate) fn free_block(&mut self, b: u32) -> Result<(), FsError> {
-        if b < self.sb.data_start || b >= self.sb.blocks || !self.block_used(b)? {
+        if b < self.sb.data_start || b >= self.sb.blocks {
+            return Err(FsError::Corrupt("freeing a block outside the data area"));
+        }
+        if !self.block_used(b)? {
+            if self.repairing {
+                // fsck: the bitmap is rebuilt from the owners at the end.
+                return Ok(());
+            }
             return Err(FsError::Corrupt("freeing a block that is not in use"));
         }
         self.set_block_used(b, false)?;
