@@ -850,7 +850,7 @@ pub const CALLS: &[Call] = &[
             ("BadAddress", "`[filter, filter + len)` is not readable by the caller"),
             ("BadArgument", "the filter does not decode (the `dpf` crate's wire format, docs/ABI.md \"Network\"), or `flags` has a bit outside `FILTER_FLAGS`, or the ring has fewer than `RING_MIN_SLOTS` (2) slots (a page has 1: use an extent of 2 pages or more)"),
             ("OutsidePort", "the filter does not begin with the port's canonical prefix (it would match frames outside the port)"),
-            ("Overlaps", "some frame would match both this filter and one another environment installed"),
+            ("Overlaps", "some frame would match both this filter and one another environment installed, or the caller installed an identical filter already"),
             ("QuotaExceeded", "`MAX_FILTERS` (256) filters are installed"),
             ("OutOfMemory", "the caller's budget cannot cover the filter"),
             ("NoMemory", "the kernel heap is down to its reserve"),
@@ -861,6 +861,8 @@ pub const CALLS: &[Call] = &[
             `(v1 ^ v2) & m1 & m2 != 0`), merges it into the one trie it classifies every frame with,
             and resets the ring's header (`abi::net::RingHeader`: `slots`, `slot_size`, counters 0).
             More specific filters inside one's own port are allowed (longest match wins between them).
+            The ring is known by (caller, `ring` slot): several filters may share it; two slots naming
+            the same memory are two rings (the owner's own frames would mix).
             `flags`: `FILTER_ARP` also copies every received ARP frame into this ring. The filter goes
             when `net_filter_remove` names it, or when the `port` or `ring` capability goes
             (revoked, deleted, the ring's memory freed, the caller's end).",

@@ -616,6 +616,8 @@ pub enum Sysnum {
     /// `(v1 ^ v2) & m1 & m2 != 0`), merges it into the one trie it classifies every frame with,
     /// and resets the ring's header (`abi::net::RingHeader`: `slots`, `slot_size`, counters 0).
     /// More specific filters inside one's own port are allowed (longest match wins between them).
+    /// The ring is known by (caller, `ring` slot): several filters may share it; two slots naming
+    /// the same memory are two rings (the owner's own frames would mix).
     /// `flags`: `FILTER_ARP` also copies every received ARP frame into this ring. The filter goes
     /// when `net_filter_remove` names it, or when the `port` or `ring` capability goes
     /// (revoked, deleted, the ring's memory freed, the caller's end).
@@ -631,7 +633,7 @@ pub enum Sysnum {
     /// - [`Error::BadAddress`]: `[filter, filter + len)` is not readable by the caller
     /// - [`Error::BadArgument`]: the filter does not decode (the `dpf` crate's wire format, docs/ABI.md "Network"), or `flags` has a bit outside `FILTER_FLAGS`, or the ring has fewer than `RING_MIN_SLOTS` (2) slots (a page has 1: use an extent of 2 pages or more)
     /// - [`Error::OutsidePort`]: the filter does not begin with the port's canonical prefix (it would match frames outside the port)
-    /// - [`Error::Overlaps`]: some frame would match both this filter and one another environment installed
+    /// - [`Error::Overlaps`]: some frame would match both this filter and one another environment installed, or the caller installed an identical filter already
     /// - [`Error::QuotaExceeded`]: `MAX_FILTERS` (256) filters are installed
     /// - [`Error::OutOfMemory`]: the caller's budget cannot cover the filter
     /// - [`Error::NoMemory`]: the kernel heap is down to its reserve

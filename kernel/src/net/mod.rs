@@ -269,6 +269,12 @@ pub fn cap_removed(env: usize, slot: u64, object: Object, root: bool) {
     if net.filters.is_empty() && net.ports.is_empty() && net.default.is_none() {
         return;
     }
+    // Only a port capability or a ring's memory has anything here (a map lookup for the pages and
+    // extents every teardown removes).
+    let is_port = matches!(object, Object::Port { .. });
+    if !is_port && !net.rings.contains_key(&(env, slot)) {
+        return;
+    }
     if let (Object::Port { kind, value }, true) = (object, root)
         && let Some(holder) = net.ports.release(kind, value, |h| env_index(h.id) == env && h.slot == slot)
     {

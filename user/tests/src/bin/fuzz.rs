@@ -312,7 +312,7 @@ impl NetFuzz {
         match call {
             Sysnum::NetInfo => *args = [self.nic, if r & 4 != 0 { NET_BUF } else { args[1] }, 0, 0, 0, 0],
             Sysnum::NetConfig => {
-                let ip = if r & 4 != 0 { u64::from(self.ip) } else { u64::from(user::net::GUEST_IP & !0xff) | (r >> 8) % 256 };
+                let ip = if r & 4 != 0 { u64::from(self.ip) } else { u64::from(user::net::GUEST_IP & !0xff) | ((r >> 8) % 256) };
                 *args = [self.nic, ip, (u64::from(u32::MAX) << ((r >> 16) % 33)) & 0xffff_ffff, u64::from(user::net::GATEWAY_IP), 0, 0];
             }
             Sysnum::NetPortClaim => *args = [self.nic, (r >> 3) % 7, [0, 7, 68, 9, 17, 0x0806, (r >> 16) % 70_000][((r >> 8) % 7) as usize], 0, 0, 0],
