@@ -73,5 +73,5 @@ fn fsck_repairs_or_refuses_damaged_metadata_without_panicking() {
         }
     }
     println!("{repaired} repaired, {refused} refused");
-    assert!(repaired > 100, "most damage is repairable: {repaired} repaired, {refused} refused");
+    assert!(repaired >= 140, "almost all damage is repairable: {repaired} repaired, {refused} refused");
 }
