@@ -304,10 +304,10 @@ fn crash_once(name: &str, workload: Workload, seed: u64) {
          then at call {recovery_crash} of recovery{}",
         if recovered_first_time { " (recovery finished first)" } else { "" }
     );
-    println!("{context}");
     // Recovery itself (replay, orphans) must succeed with no help from fsck's repairs.
-    let recovered = Fs::mount(&mut image, test_clock()).map(|_| ());
-    recovered.unwrap_or_else(|e| panic!("{context}: recovery failed: {e:?}"));
+    let stats = Fs::mount(&mut image, test_clock()).map(|fs| fs.stats());
+    let stats = stats.unwrap_or_else(|e| panic!("{context}: recovery failed: {e:?}"));
+    println!("{context}: {} transactions replayed, {} orphans freed", stats.replayed, stats.orphans);
     let (mut fs, report) = fsck(&mut image, test_clock()).unwrap_or_else(|e| panic!("{context}: fsck failed: {e:?}"));
     assert!(report.is_clean(), "{context}: fsck repaired:\n{report}");
     let found = snapshot(&mut fs);
