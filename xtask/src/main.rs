@@ -5,7 +5,8 @@
 //! `cargo xtask COMMAND --help` cannot drift from the parser. A bad command line prints a precise
 //! message and exits with status 2; it never panics. Each subcommand lives in its own file:
 //! `build.rs` (cargo builds, artifact paths), `image.rs` (boot archive and malformed ELF files),
-//! `qemu.rs` (QEMU command line, accelerator choice, tool installation), `iso.rs` (GRUB ISO),
+//! `qemu.rs` (QEMU command line, accelerator choice, tool installation), `disk.rs` (the disk
+//! image `run` attaches, formatted on the host), `iso.rs` (GRUB ISO),
 //! `test.rs` (the test runner), `tests.rs` (the integration-test table), `bench/` (benchmarks
 //! against Linux), `abi.rs` (code and docs generated from the system-call table), `lint.rs`
 //! (clippy over every crate), `pty.rs` (a pseudo-terminal driver for
@@ -16,6 +17,7 @@ mod abi;
 mod bench;
 mod bootfs;
 mod build;
+mod disk;
 mod gdb;
 mod image;
 mod install;
@@ -51,10 +53,14 @@ enum Command {
     /// The default kernel command line is "mode=run run=sh" (the shell). Prints the wall time from
     /// QEMU start to the first user instruction. With `-- COMMAND LINE`: boot the shell, run that one
     /// command line non-interactively, print its output and exit with its status
-    /// (e.g. cargo xtask run -- 'ls /bin | wc -l').
+    /// (e.g. cargo xtask run -- 'ls /bin | wc -l'). A disk image (target/exo/disk.img unless
+    /// `--disk` names another) is attached as a virtio-blk device; it is made and formatted on
+    /// first use and reused afterwards.
     Run {
         #[command(flatten)]
         accel: AccelArg,
+        #[command(flatten)]
+        disk: disk::DiskArgs,
         /// The guest's RAM: a whole number with M or G (e.g. 512M, 4G).
         #[arg(long, value_name = "SIZE", value_parser = MemSize::parse, default_value = "1G")]
         mem: MemSize,
@@ -194,12 +200,13 @@ fn check(command: &Command) -> Result<(), String> {
 fn dispatch(command: Command) -> Result<u8, String> {
     match command {
         Command::Build => build::build_command(),
-        Command::Run { accel, mem, cmdline, net, forwards, command } => {
+        Command::Run { accel, disk, mem, cmdline, net, forwards, command } => {
             let nic = (net == NetMode::User).then_some(qemu::Nic { forwards });
+            let drive = disk::qemu_args(&disk::prepare(&disk)?);
             if command.is_empty() {
-                qemu::run_command(accel.request, mem, cmdline.as_deref(), nic.as_ref())
+                qemu::run_command(accel.request, mem, cmdline.as_deref(), nic.as_ref(), &drive)
             } else {
-                oneshot::run_line(accel.request, mem, cmdline.as_deref(), &command.join(" "), nic.as_ref())
+                oneshot::run_line(accel.request, mem, cmdline.as_deref(), &command.join(" "), nic.as_ref(), &drive)
             }
         }
         Command::Test { filter, accel, jobs } => test::test_command(filter.as_deref(), accel.request, jobs),
@@ -313,12 +320,27 @@ mod unit_tests {
     fn run_takes_one_command_line_after_double_dash() {
         let args = ["run", "--accel", "tcg", "--", "echo hello | wc -c", "--help"];
         let expected =
-            Command::Run { accel: accel(AccelRequest::Tcg), mem: DEFAULT_MEM, cmdline: None, net: NetMode::User, forwards: vec![], command: vec!["echo hello | wc -c".into(), "--help".into()] };
+            Command::Run { accel: accel(AccelRequest::Tcg), disk: disk::DiskArgs::default(), mem: DEFAULT_MEM, cmdline: None, net: NetMode::User, forwards: vec![], command: vec!["echo hello | wc -c".into(), "--help".into()] };
         assert_eq!(parse(&args), Ok(Some(expected)));
         let args = ["run", "--cmdline", "mode=run log=debug"];
-        let expected = Command::Run { accel: accel(AccelRequest::Auto), mem: DEFAULT_MEM, cmdline: Some("mode=run log=debug".into()), net: NetMode::User, forwards: vec![], command: vec![] };
+        let expected = Command::Run { accel: accel(AccelRequest::Auto), disk: disk::DiskArgs::default(), mem: DEFAULT_MEM, cmdline: Some("mode=run log=debug".into()), net: NetMode::User, forwards: vec![], command: vec![] };
         assert_eq!(parse(&args), Ok(Some(expected)));
         assert_eq!(parse(&["run", "--", " "]), Err("`run --` needs a command line after `--`".into()));
+    }
+
+    #[test]
+    fn run_takes_the_disk_options() {
+        let expected = Command::Run {
+            accel: accel(AccelRequest::Auto),
+            disk: disk::DiskArgs { path: Some("my.img".into()), fresh: true },
+            mem: DEFAULT_MEM,
+            cmdline: None,
+            net: NetMode::User,
+            forwards: vec![],
+            command: vec!["cat /home/probe".into()],
+        };
+        assert_eq!(parse(&["run", "--disk", "my.img", "--fresh-disk", "--", "cat /home/probe"]), Ok(Some(expected)));
+        assert!(parse_str("test --fresh-disk").unwrap_err().contains("unexpected argument '--fresh-disk'"));
     }
 
     #[test]
@@ -326,6 +348,7 @@ mod unit_tests {
         let f = |t| qemu::Forward::parse(t).unwrap();
         let expected = Command::Run {
             accel: accel(AccelRequest::Auto),
+            disk: disk::DiskArgs::default(),
             mem: DEFAULT_MEM,
             cmdline: None,
             net: NetMode::User,
@@ -342,9 +365,9 @@ mod unit_tests {
 
     #[test]
     fn run_and_gdb_take_the_memory_size() {
-        let expected = Command::Run { accel: accel(AccelRequest::Auto), mem: MemSize(4096), cmdline: None, net: NetMode::User, forwards: vec![], command: vec!["memtouch 2048".into()] };
+        let expected = Command::Run { accel: accel(AccelRequest::Auto), disk: disk::DiskArgs::default(), mem: MemSize(4096), cmdline: None, net: NetMode::User, forwards: vec![], command: vec!["memtouch 2048".into()] };
         assert_eq!(parse(&["run", "--mem", "4G", "--", "memtouch 2048"]), Ok(Some(expected)));
-        let expected = Command::Run { accel: accel(AccelRequest::Tcg), mem: MemSize(512), cmdline: None, net: NetMode::User, forwards: vec![], command: vec![] };
+        let expected = Command::Run { accel: accel(AccelRequest::Tcg), disk: disk::DiskArgs::default(), mem: MemSize(512), cmdline: None, net: NetMode::User, forwards: vec![], command: vec![] };
         assert_eq!(parse_str("run --mem=512M --accel tcg"), Ok(Some(expected)));
         let expected = Command::Gdb { accel: accel(AccelRequest::Auto), mem: MemSize(2048), cmdline: None };
         assert_eq!(parse_str("gdb --mem 2g"), Ok(Some(expected)));

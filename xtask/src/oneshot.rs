@@ -15,8 +15,15 @@ use std::process::Stdio;
 const SHELL: &str = "sh";
 
 /// Boots, runs `line` in the shell, and returns the shell's exit status (1 if it did not exit
-/// normally). `extra` is added to the kernel command line.
-pub fn run_line(request: AccelRequest, mem: MemSize, extra: Option<&str>, line: &str, nic: Option<&qemu::Nic>) -> Result<u8, String> {
+/// normally). `extra` is added to the kernel command line, `qemu_extra` to QEMU's arguments.
+pub fn run_line(
+    request: AccelRequest,
+    mem: MemSize,
+    extra: Option<&str>,
+    line: &str,
+    nic: Option<&qemu::Nic>,
+    qemu_extra: &[std::ffi::OsString],
+) -> Result<u8, String> {
     crate::install::ensure_installed(&crate::qemu::QEMU_TOOLS)?;
     if line.contains('\n') {
         return Err("the command line after `--` must be one line (use `;` between commands)".into());
@@ -26,6 +33,7 @@ pub fn run_line(request: AccelRequest, mem: MemSize, extra: Option<&str>, line: 
     let cmdline = kernel_cmdline(extra, line);
     let mut command = qemu::qemu_command(accel.accel, mem, &Media::kernel(&artifacts, &cmdline), Serial::Stdio);
     qemu::attach_nic(&mut command, nic);
+    command.args(qemu_extra);
     command.stdin(Stdio::null()).stdout(Stdio::piped());
     let mut child = command.spawn().map_err(|e| format!("cannot start {}: {e}", qemu::QEMU))?;
     let stdout = child.stdout.take().expect("stdout is piped");

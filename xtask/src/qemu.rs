@@ -31,8 +31,15 @@ pub const DEFAULT_CMDLINE: &str = "mode=run run=sh";
 pub const FIRST_USER_INSTRUCTION: &str = "exo: boot: first user instruction";
 
 /// The `run` subcommand: build, boot with the serial console on this terminal, and report the
-/// wall time from QEMU start to the first user instruction.
-pub fn run_command(request: AccelRequest, mem: MemSize, cmdline: Option<&str>, nic: Option<&Nic>) -> Result<u8, String> {
+/// wall time from QEMU start to the first user instruction. `extra` is added to QEMU's
+/// arguments (the disk, `disk.rs`).
+pub fn run_command(
+    request: AccelRequest,
+    mem: MemSize,
+    cmdline: Option<&str>,
+    nic: Option<&Nic>,
+    extra: &[std::ffi::OsString],
+) -> Result<u8, String> {
     crate::install::ensure_installed(&crate::qemu::QEMU_TOOLS)?;
     let artifacts = build::build_all()?;
     let accel = choose_accel(request);
@@ -45,6 +52,7 @@ pub fn run_command(request: AccelRequest, mem: MemSize, cmdline: Option<&str>, n
         Serial::MonitorOnStdio,
     );
     attach_nic(&mut command, nic);
+    command.args(extra);
     println!("xtask: {} (Ctrl-A X quits)", shell_words(&command));
     command.stdout(Stdio::piped());
     let start = Instant::now();
