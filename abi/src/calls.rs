@@ -959,4 +959,42 @@ pub const CALLS: &[Call] = &[
             `region` capability goes, or when bound again.",
         frame: false,
     },
+    Call {
+        number: 42,
+        object: "env",
+        verb: "redirect_syscalls",
+        args: &["native_start", "native_end"],
+        returns: "0",
+        rights: "acts on the caller only",
+        errors: &[
+            ("BadAddress", "`[native_start, native_end)` is empty, wraps, or is not inside user space"),
+        ],
+        doc: "From now on, a `syscall` instruction the caller executes outside `[native_start, native_end)` is not a system call: it is delivered to the caller's exception handler (`vector` = `SYSCALL_UPCALL_VECTOR` (258)); `native_start` = `native_end` = 0 turns the redirection off.",
+        details: "For a library OS running a foreign personality (Linux binaries): their `syscall`
+            instructions reach the library's handler with every register, and the handler returns to
+            them without the kernel (like an exception). `syscall` instructions inside the range (the
+            library's own code) stay Exo system calls. The upcall's `rip` is the instruction after
+            `syscall` (`rcx` and `r11` hold what the CPU put there). Nothing is checked against the
+            caller's capabilities here because nothing is granted: the upcall runs the caller's own
+            code in its own address space. When the upcall cannot be delivered (no handler, the
+            `syscall` came from the handler itself, or the exception stack is not mapped writable),
+            the environment ends, as for an exception.",
+        frame: false,
+    },
+    Call {
+        number: 43,
+        object: "env",
+        verb: "set_fs_base",
+        args: &["base"],
+        returns: "0",
+        rights: "acts on the caller only",
+        errors: &[
+            ("BadAddress", "`base` is not below `USER_END` (a kernel or non-canonical address)"),
+        ],
+        doc: "Sets the caller's FS segment base (thread-local storage of the Linux x86-64 ABI, `arch_prctl(ARCH_SET_FS)`) to `base`; the kernel saves and restores it with the environment.",
+        details: "Only the caller's own `%fs:` accesses use it, through its own page tables: a wrong
+            but accepted base (unmapped) faults in the caller only. Loading a data selector into
+            `fs` in ring 3 also changes the base (the CPU's rule), again only for the caller.",
+        frame: false,
+    },
 ];

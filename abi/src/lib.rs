@@ -152,6 +152,9 @@ pub const SLICES: usize = 16;
 pub const ANY_SLICE: u64 = u64::MAX;
 /// [`ExceptionFrame::vector`] of a slice-end upcall.
 pub const SLICE_END_VECTOR: u64 = 257;
+/// [`ExceptionFrame::vector`] of a redirected `syscall` (`env_redirect_syscalls`): `rip` is the
+/// instruction after it, every other register as the caller left it (`rcx`, `r11` as `syscall` set them).
+pub const SYSCALL_UPCALL_VECTOR: u64 = 258;
 
 /// The most vital pages one environment may have.
 pub const MAX_VITAL: usize = 8;

@@ -707,11 +707,39 @@ pub enum Sysnum {
     /// - [`Error::OutOfMemory`]: the caller's budget cannot cover the handler
     /// - [`Error::NoMemory`]: the kernel heap is down to its reserve
     NetFilterAsh = 41,
+    /// `sys_env_redirect_syscalls(native_start, native_end)`: From now on, a `syscall` instruction the caller executes outside `[native_start, native_end)` is not a system call: it is delivered to the caller's exception handler (`vector` = `SYSCALL_UPCALL_VECTOR` (258)); `native_start` = `native_end` = 0 turns the redirection off.
+    ///
+    /// For a library OS running a foreign personality (Linux binaries): their `syscall`
+    /// instructions reach the library's handler with every register, and the handler returns to
+    /// them without the kernel (like an exception). `syscall` instructions inside the range (the
+    /// library's own code) stay Exo system calls. The upcall's `rip` is the instruction after
+    /// `syscall` (`rcx` and `r11` hold what the CPU put there). Nothing is checked against the
+    /// caller's capabilities here because nothing is granted: the upcall runs the caller's own
+    /// code in its own address space. When the upcall cannot be delivered (no handler, the
+    /// `syscall` came from the handler itself, or the exception stack is not mapped writable),
+    /// the environment ends, as for an exception.
+    ///
+    /// Returns: 0. Rights: acts on the caller only.
+    ///
+    /// Errors:
+    /// - [`Error::BadAddress`]: `[native_start, native_end)` is empty, wraps, or is not inside user space
+    EnvRedirectSyscalls = 42,
+    /// `sys_env_set_fs_base(base)`: Sets the caller's FS segment base (thread-local storage of the Linux x86-64 ABI, `arch_prctl(ARCH_SET_FS)`) to `base`; the kernel saves and restores it with the environment.
+    ///
+    /// Only the caller's own `%fs:` accesses use it, through its own page tables: a wrong
+    /// but accepted base (unmapped) faults in the caller only. Loading a data selector into
+    /// `fs` in ring 3 also changes the base (the CPU's rule), again only for the caller.
+    ///
+    /// Returns: 0. Rights: acts on the caller only.
+    ///
+    /// Errors:
+    /// - [`Error::BadAddress`]: `base` is not below `USER_END` (a kernel or non-canonical address)
+    EnvSetFsBase = 43,
 }
 
 impl Sysnum {
     /// Every call, in number order (generated from `calls::CALLS` like the rest of this file).
-    pub const ALL: [Sysnum; 42] = [
+    pub const ALL: [Sysnum; 44] = [
         Sysnum::ConsoleWrite,
         Sysnum::EnvExit,
         Sysnum::EnvSetExceptionHandler,
@@ -754,6 +782,8 @@ impl Sysnum {
         Sysnum::NetSend,
         Sysnum::NetDefault,
         Sysnum::NetFilterAsh,
+        Sysnum::EnvRedirectSyscalls,
+        Sysnum::EnvSetFsBase,
     ];
 
     /// The call's name (`sys_<object>_<verb>`), as the library OS's wrapper and the kernel's
@@ -802,6 +832,8 @@ impl Sysnum {
             Sysnum::NetSend => "sys_net_send",
             Sysnum::NetDefault => "sys_net_default",
             Sysnum::NetFilterAsh => "sys_net_filter_ash",
+            Sysnum::EnvRedirectSyscalls => "sys_env_redirect_syscalls",
+            Sysnum::EnvSetFsBase => "sys_env_set_fs_base",
         }
     }
 }

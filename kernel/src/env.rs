@@ -147,6 +147,11 @@ pub struct Env {
     pub irq_lines: u32,
     /// Lines among those that fired and were not consumed by `env_wait` yet.
     pub irq_pending: u32,
+    /// Its FS segment base (`env_set_fs_base`; 0 unless it set one), loaded when it runs.
+    pub fs_base: u64,
+    /// `env_redirect_syscalls`: the code range whose `syscall` instructions stay Exo calls; every
+    /// other `syscall` goes to its exception handler. `None`: every `syscall` is an Exo call.
+    pub syscall_native: Option<(u64, u64)>,
 }
 
 impl Env {
@@ -177,6 +182,8 @@ impl Env {
             notify: 0,
             irq_lines: 0,
             irq_pending: 0,
+            fs_base: 0,
+            syscall_native: None,
             restart: None,
         }
     }

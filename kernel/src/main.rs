@@ -53,6 +53,7 @@ mod net;
 #[allow(unsafe_code)]
 mod mem;
 mod page;
+mod redirect;
 mod revoke;
 mod runlist;
 #[allow(unsafe_code)]

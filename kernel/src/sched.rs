@@ -185,6 +185,9 @@ fn resume_into(t: &mut Table, next: usize, frame: &mut TrapFrame) {
     unsafe { entry::set_fpu_area(env.fpu.address()) };
     // SAFETY: the selectors were read from this environment's own ring-3 state (or are null).
     unsafe { cpu::load_data_selectors(env.selectors) };
+    // After the selectors (loading `fs` changes its base).
+    cpu::load_fs_base(env.fs_base);
+    crate::redirect::load(env);
     if !crate::revoke::deliver_pending(env) {
         crate::upcall::deliver_slice_end(env);
     }

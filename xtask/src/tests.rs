@@ -298,6 +298,34 @@ const ALL: &[IntegrationTest] = &[
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
+        name: "bad_linux_redirect",
+        cmdline_run: "bad_linux_redirect,hello",
+        expect: &[
+            "bad_linux_redirect: bad ranges refused",
+            "bad_linux_redirect: foreign env_exit went to the handler",
+            "bad_linux_redirect: trying an unwritable exception stack",
+            "'bad_linux_redirect' killed: redirected syscall 1 at rip=",
+            "is not mapped writable, so the handler cannot run",
+            "hello from ring 3",
+        ],
+        forbid: &["FAIL", "exited with code 99"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
+        name: "bad_fsbase",
+        cmdline_run: "bad_fsbase,hello",
+        expect: &[
+            "bad_fsbase: bad bases refused",
+            "bad_fsbase: %fs:0 = 0x5eedf00d",
+            "bad_fsbase: loading through an unmapped base",
+            "'bad_fsbase' killed: page fault",
+            "accessing 0x700000000000",
+            "hello from ring 3",
+        ],
+        forbid: &["FAIL"],
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
         name: "pages_and_mappings",
         cmdline_run: "pages,hello",
         expect: &[checks!("pages"), "'pages' exited with code 0", "hello from ring 3"],

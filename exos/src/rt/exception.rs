@@ -225,6 +225,10 @@ fn dispatch(frame: &mut ExceptionFrame, fpu: &mut FpuState) {
         }
         return;
     }
+    if frame.vector == abi::SYSCALL_UPCALL_VECTOR {
+        crate::rt::redirect::dispatch(frame);
+        return;
+    }
     if frame.vector == abi::REVOKE_VECTOR {
         if let Some(handler) = REVOKE_HANDLER.get() {
             handler(frame.error_code, frame.fault_address);

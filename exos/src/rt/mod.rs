@@ -1,7 +1,8 @@
 //! The runtime every program starts in: `_start` and [`crate::main!`] (`entry.rs`), output
 //! (`console.rs`), the heap (`heap.rs`), exception delivery (`exception.rs`: the entry, the
 //! handlers the program and library layers register, the dispatcher; `fpu.rs` the state it
-//! saves), registered functions (`hook.rs`), the process-private page `fork` never shares (`private.rs`) and stage stamps
+//! saves), registered functions (`hook.rs`), the process-private page `fork` never shares (`private.rs`), syscall redirection for foreign
+//! personalities (`redirect.rs`) and stage stamps
 //! (`stages.rs`).
 //!
 //! May call: `sys/`. `console.rs` writes through `fs::fd` when the process has a descriptor table,
@@ -15,4 +16,5 @@ pub mod fpu;
 pub mod heap;
 pub mod hook;
 pub mod private;
+pub mod redirect;
 pub mod stages;

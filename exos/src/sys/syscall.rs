@@ -64,6 +64,19 @@ pub fn sys_env_set_exception_handler(entry: u64, stack_base: u64, stack_size: u6
     decode(unsafe { stubs::sys_env_set_exception_handler(entry, stack_base, stack_size) })
 }
 
+/// Redirects every `syscall` instruction the program executes outside `[native_start,
+/// native_end)` to its exception handler (`abi::SYSCALL_UPCALL_VECTOR`); (0, 0) stops it.
+pub fn sys_env_redirect_syscalls(native_start: u64, native_end: u64) -> Result<(), Error> {
+    // SAFETY: the call changes no memory of the caller's.
+    decode(unsafe { stubs::sys_env_redirect_syscalls(native_start, native_end) }).map(drop)
+}
+
+/// Sets the program's FS segment base (`%fs:` addressing, Linux thread-local storage).
+pub fn sys_env_set_fs_base(base: u64) -> Result<(), Error> {
+    // SAFETY: the call changes no memory of the caller's; `%fs:` accesses are the caller's own.
+    decode(unsafe { stubs::sys_env_set_fs_base(base) }).map(drop)
+}
+
 /// Allocates physical page number `frame` (or any page: `abi::ANY_PAGE`), zeroed. Returns the
 /// page's physical address and the slot of the root capability for it.
 pub fn sys_page_alloc(frame: u64) -> Result<(u64, u64), Error> {

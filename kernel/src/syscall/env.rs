@@ -32,6 +32,26 @@ pub fn sys_env_set_exception_handler(entry: u64, stack_base: u64, stack_size: u6
     Ok(0)
 }
 
+/// `env_redirect_syscalls(native_start, native_end)` (`redirect.rs`).
+#[inline(never)]
+pub fn sys_env_redirect_syscalls(native_start: u64, native_end: u64) -> SysResult {
+    crate::redirect::set(native_start, native_end)?;
+    Ok(0)
+}
+
+/// `env_set_fs_base(base)`: only a user address is accepted. A non-canonical value would make the
+/// kernel's `wrmsr` fault (#GP in ring 0); a kernel address is refused too, though the CPU would
+/// never let ring 3 use it.
+#[inline(never)]
+pub fn sys_env_set_fs_base(base: u64) -> SysResult {
+    if base >= USER_END {
+        return Err(Error::BadAddress.into());
+    }
+    envs::with_current(|env| env.fs_base = base);
+    crate::arch::x86_64::cpu::load_fs_base(base);
+    Ok(0)
+}
+
 /// `env_create(budget)`: returns `(id << 16) | slot`. (Kept out of the dispatcher, like the other
 /// cold calls, so the hot handlers stay inlined there.)
 #[inline(never)]

@@ -49,6 +49,9 @@ pub type SysResult = Result<u64, NoValue>;
 #[allow(unsafe_code)] // An entry symbol for the stub: `no_mangle` is unsafe to declare.
 #[unsafe(no_mangle)]
 extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
+    if crate::redirect::wanted(frame) {
+        return crate::redirect::deliver(frame);
+    }
     stamp(Point::Dispatch);
     crate::stats::syscall(frame.rax);
     stamp(Point::Decoded);

@@ -9,7 +9,7 @@ use super::{budget, cap, console, env, extent, net, page, pct, slice, SysResult}
 use crate::arch::x86_64::entry::TrapFrame;
 
 /// How many calls there are: numbers are dense from 0.
-pub(super) const CALLS: u64 = 42;
+pub(super) const CALLS: u64 = 44;
 
 /// Runs the handler of call `regs.rax`; an unknown number is `BadSysnum`.
 #[inline(always)]
@@ -169,6 +169,14 @@ pub(super) fn dispatch(regs: &mut TrapFrame) -> SysResult {
         41 => {
             let (id, program, len, region, reason) = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8);
             net::sys_net_filter_ash(id, program, len, region, reason)
+        }
+        42 => {
+            let (native_start, native_end) = (regs.rdi, regs.rsi);
+            env::sys_env_redirect_syscalls(native_start, native_end)
+        }
+        43 => {
+            let base = regs.rdi;
+            env::sys_env_set_fs_base(base)
         }
         _ => Err(abi::Error::BadSysnum.into()),
     }

@@ -428,3 +428,23 @@ pub unsafe fn sys_net_filter_ash(id: u64, program: u64, len: u64, region: u64, r
     // SAFETY: the caller upholds `syscall6`'s contract (this function's).
     unsafe { syscall6(Sysnum::NetFilterAsh as u64, [id, program, len, region, reason, 0]) }
 }
+
+/// `sys_env_redirect_syscalls(native_start, native_end)`: From now on, a `syscall` instruction the caller executes outside `[native_start, native_end)` is not a system call: it is delivered to the caller's exception handler (`vector` = `SYSCALL_UPCALL_VECTOR` (258)); `native_start` = `native_end` = 0 turns the redirection off.
+///
+/// # Safety
+/// As [`syscall6`]: the caller answers for what the call does to its memory.
+#[inline(always)]
+pub unsafe fn sys_env_redirect_syscalls(native_start: u64, native_end: u64) -> (u64, u64) {
+    // SAFETY: the caller upholds `syscall6`'s contract (this function's).
+    unsafe { syscall6(Sysnum::EnvRedirectSyscalls as u64, [native_start, native_end, 0, 0, 0, 0]) }
+}
+
+/// `sys_env_set_fs_base(base)`: Sets the caller's FS segment base (thread-local storage of the Linux x86-64 ABI, `arch_prctl(ARCH_SET_FS)`) to `base`; the kernel saves and restores it with the environment.
+///
+/// # Safety
+/// As [`syscall6`]: the caller answers for what the call does to its memory.
+#[inline(always)]
+pub unsafe fn sys_env_set_fs_base(base: u64) -> (u64, u64) {
+    // SAFETY: the caller upholds `syscall6`'s contract (this function's).
+    unsafe { syscall6(Sysnum::EnvSetFsBase as u64, [base, 0, 0, 0, 0, 0]) }
+}

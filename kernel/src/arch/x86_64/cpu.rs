@@ -118,6 +118,7 @@ pub const MSR_EFER: u32 = 0xc000_0080;
 pub const MSR_STAR: u32 = 0xc000_0081;
 pub const MSR_LSTAR: u32 = 0xc000_0082;
 pub const MSR_SFMASK: u32 = 0xc000_0084;
+pub const MSR_FS_BASE: u32 = 0xc000_0100;
 
 /// Reads a model-specific register.
 ///
@@ -228,6 +229,25 @@ pub unsafe fn load_data_selectors(selectors: [u16; 4]) {
         asm!("mov ds, {0:x}", "mov es, {1:x}", "mov fs, {2:x}", "mov gs, {3:x}",
              in(reg) ds, in(reg) es, in(reg) fs, in(reg) gs, options(nostack, preserves_flags))
     };
+}
+
+/// The FS base in the CPU, as last written by [`load_fs_base`] (a data-selector load may have
+/// cleared it since: the caller reloads after the selectors).
+static FS_BASE_LOADED: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// Puts `base` (a user address, checked by `env_set_fs_base`: below `USER_END`) in the FS base
+/// MSR, after `load_data_selectors`. Environments that never set one (base 0) cost no `wrmsr` as
+/// long as the last one written was 0 too.
+pub fn load_fs_base(base: u64) {
+    use core::sync::atomic::Ordering::Relaxed;
+    if base == 0 && FS_BASE_LOADED.load(Relaxed) == 0 {
+        return;
+    }
+    assert!(base < abi::layout::USER_END, "FS base {base:#x} outside user space");
+    // SAFETY: IA32_FS_BASE exists on every x86_64 CPU; a canonical user address (asserted above)
+    // is a valid value, and only ring-3 `%fs:` accesses of the running environment use it.
+    unsafe { wrmsr(MSR_FS_BASE, base) };
+    FS_BASE_LOADED.store(base, Relaxed);
 }
 
 /// Invalidates the TLB entry for one page in the current address space.

@@ -525,6 +525,20 @@ fn main() {
                 };
                 args[1] = (r >> 8) & u64::from(u32::MAX) | if r & (1 << 4) != 0 { abi::NOTIFY_TREE } else { 0 };
             }
+            // A redirection always keeps the fuzzer's own code native (else its next calls would
+            // all go to its exception handler): off, around its code, or refused (empty, wrapping
+            // or reaching the kernel). `env_set_fs_base` stays random (the fuzzer never uses `%fs:`).
+            if number == Sysnum::EnvRedirectSyscalls as u64 {
+                let (start, end) = exos::rt::redirect::native_text();
+                let r = rng.next();
+                let slack = (r >> 8) % 0x10_0000;
+                (args[0], args[1]) = match r % 4 {
+                    0 => (0, 0),
+                    1 => (start.saturating_sub(slack).max(abi::layout::USER_START), end + slack),
+                    2 => (args[0] | 1 << 63, args[1]),
+                    _ => (args[0].max(1), args[0].max(1) - 1),
+                };
+            }
             // The handlers' filter stays (a random 0 would remove it: it may be filter 0).
             if number == Sysnum::NetFilterRemove as u64 && net.as_ref().is_some_and(|n| n.ash_filter == args[0]) {
                 args[0] += 1 << 20;
