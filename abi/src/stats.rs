@@ -95,11 +95,21 @@ pub enum Counter {
     NetTxRefused,
     /// NIC receive interrupts.
     NetInterrupts,
+    /// Received frames classified by the filter program (`dpf`).
+    NetClassified,
+    /// Time-stamp counter cycles spent classifying them (under QEMU's `-icount`: instructions).
+    NetClassifyCycles,
+    /// Handler (ASH) runs.
+    NetHandlerRuns,
+    /// Handler runs ended by a failed run-time check.
+    NetHandlerFaults,
+    /// Replies handlers sent.
+    NetHandlerReplies,
 }
 
 impl Counter {
     /// Every counter, in index order.
-    pub const ALL: [Counter; 26] = [
+    pub const ALL: [Counter; 31] = [
         Counter::ExceptionUpcalls,
         Counter::FaultKills,
         Counter::SliceEndUpcalls,
@@ -126,6 +136,11 @@ impl Counter {
         Counter::NetTxFrames,
         Counter::NetTxRefused,
         Counter::NetInterrupts,
+        Counter::NetClassified,
+        Counter::NetClassifyCycles,
+        Counter::NetHandlerRuns,
+        Counter::NetHandlerFaults,
+        Counter::NetHandlerReplies,
     ];
 
     /// The counter's index in the window's counter array.
@@ -162,6 +177,11 @@ impl Counter {
             Counter::NetTxFrames => "net frames sent",
             Counter::NetTxRefused => "net sends refused",
             Counter::NetInterrupts => "net interrupts",
+            Counter::NetClassified => "net frames classified",
+            Counter::NetClassifyCycles => "net classify cycles",
+            Counter::NetHandlerRuns => "net handler runs",
+            Counter::NetHandlerFaults => "net handler faults",
+            Counter::NetHandlerReplies => "net handler replies",
         }
     }
 }

@@ -22,6 +22,7 @@ extern crate alloc;
 pub mod atom;
 pub mod overlap;
 pub mod port;
+pub mod program;
 pub mod trie;
 pub mod wire;
 

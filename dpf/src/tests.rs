@@ -4,6 +4,7 @@
 use crate::atom::{Atom, Filter, FilterError, MAX_ATOMS, Size};
 use crate::port::{Port, PortKind};
 use crate::trie::{FilterId, InsertError, Match, RemoveError, Trie, MAX_FILTERS};
+use crate::program;
 use crate::wire;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -396,7 +397,7 @@ fn random_frame(rng: &mut Random) -> Vec<u8> {
 #[test]
 fn random_filters_classify_like_the_reference() {
     let mut rng = Random(0x5eed);
-    let (mut accepted, mut refused, mut matched) = (0, 0, 0);
+    let (mut accepted, mut refused, mut matched, mut compiled) = (0, 0, 0, 0);
     for _round in 0..300 {
         let mut trie = Trie::new();
         let mut installed: Vec<(FilterId, u32, Filter)> = Vec::new();
@@ -431,6 +432,12 @@ fn random_filters_classify_like_the_reference() {
             let frame = random_frame(&mut rng);
             let want = reference(&installed, &frame);
             assert_eq!(trie.classify(&frame), want, "frame {frame:?} filters {installed:?}");
+            // Both classifiers: the trie walk and the compiled program.
+            assert_eq!(trie.walk(&frame), want, "walk: frame {frame:?} filters {installed:?}");
+            if let Some(program) = trie.program() {
+                compiled += 1;
+                assert_eq!(program.run(&frame), want, "program: frame {frame:?} filters {installed:?} ops {:?}", program.ops());
+            }
             // Ownership: every filter that matches belongs to the winner's owner.
             if let Some(m) = want {
                 matched += 1;
@@ -448,6 +455,7 @@ fn random_filters_classify_like_the_reference() {
         assert_eq!(trie.nodes(), 1);
     }
     assert!(accepted > 1000 && refused > 300 && matched > 5000, "{accepted} {refused} {matched}");
+    assert!(compiled > 40000, "{compiled} frames through a compiled program");
 }
 
 #[test]
@@ -480,4 +488,41 @@ fn classify_walks_few_groups_for_many_port_filters() {
     for port in 0..256u16 {
         assert_eq!(trie.classify(&udp(1000 + port)).map(|m| m.owner), Some(u32::from(port % 16)));
     }
+}
+
+#[test]
+fn compiled_program_is_flat_for_port_filters() {
+    // 256 UDP port filters: ethertype, protocol, shift, then one switch over the ports; each
+    // accept stops the run (nothing later can beat it).
+    let mut trie = Trie::new();
+    for port in 0..256u16 {
+        trie.insert(u32::from(port % 16), Filter::udp_port(0x0a00_020f, 1000 + port)).unwrap();
+    }
+    let program = trie.program().expect("compiled");
+    let ops = program.ops();
+    assert!(matches!(ops[0], program::Op::Cmp { n: 3, pos: [10, 20, 30, 0], .. }), "{:?}", &ops[..3]);
+    assert!(matches!(ops[0], program::Op::Cmp { n: 3, .. }) && matches!(ops[2], program::Op::Switch { .. }), "{:?}", &ops[..3]);
+    assert!(ops.iter().all(|op| !matches!(op, program::Op::Accept { stop: false, .. })));
+    for port in 0..256u16 {
+        assert_eq!(trie.classify(&ip_frame(17, 0, 0x0a00_020f, 4000, 1000 + port)).map(|m| m.owner), Some(u32::from(port % 16)));
+    }
+    assert_eq!(trie.classify(&ip_frame(17, 0, 0x0a00_020f, 4000, 999)), None);
+}
+
+#[test]
+fn deeply_nested_shifts_fall_back_to_the_walk() {
+    // More nested shifts than the program has base slots: no program, the walk still classifies.
+    let mut atoms = vec![Atom::Shift { offset: 0, mask: 1, shift: 0 }; program::SLOTS + 1];
+    atoms.push(Atom::eq8(0, 1));
+    let mut trie = Trie::new();
+    trie.insert(1, Filter::new(&atoms).unwrap()).unwrap();
+    assert!(trie.program().is_none());
+    let frame = [1u8; 16];
+    assert_eq!(trie.classify(&frame).map(|m| m.owner), Some(1));
+    assert_eq!(trie.classify(&[0u8; 16]), None);
+    // A shallow filter of another shape compiles again once the deep one is gone.
+    let id = trie.ids_of(1).next().unwrap();
+    trie.remove(id).unwrap();
+    trie.insert(2, Filter::ethertype(0x0806)).unwrap();
+    assert!(trie.program().is_some());
 }

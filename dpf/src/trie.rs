@@ -12,17 +12,17 @@
 //! one owner's filters the longest match (most atoms; equal lengths: the lowest id) wins, exactly
 //! like [`Filter::matches`] tried on every filter (the unit tests compare both on random filters).
 //!
-//! **Classification** walks the trie depth-first without recursion or allocation: at each node it
+//! **Classification** runs the trie compiled into a flat program ([`crate::program`]), rebuilt
+//! after every insert and removal; the trie stays the source of truth. Measured with
+//! `examples/classify_cost.rs` under callgrind (host x86-64, release, UDP filters of ethertype,
+//! protocol, destination address, shift, port): 190 instructions per frame with 1 filter, 214 with
+//! 10, 100 or 256 (the trie walk below: 398 and 410). When the trie cannot be compiled (out of
+//! memory, or a path with more nested shifts than the program has base slots) [`Trie::walk`]
+//! classifies: it walks the trie depth-first without recursion or allocation: at each node it
 //! tries the groups in order; a group loads its field (bounds-checked: a field beyond the frame
 //! fails the test), masks it and looks the value up; on a hit it descends, remembering the node's
 //! next group on a fixed stack of [`MAX_ATOMS`] entries (one per level at most). Each group of the
-//! trie is evaluated at most once per frame, so the cost is bounded by the number of groups on
-//! the paths the frame can take: for N filters of the usual shape (ethertype, protocol, shift,
-//! port) four groups and four lookups whatever N is. Measured with `examples/classify_cost.rs`
-//! under callgrind (host x86-64, release): 398 instructions per frame with 1 UDP filter (ethertype,
-//! protocol, destination address, shift, port), 410 with 10, 100 or 256: flat in N, about 60 per
-//! trie level (node and group fetch, bounds-checked load, mask, lookup, the longest-match
-//! bookkeeping) plus about 20 to set up.
+//! trie is evaluated at most once per frame.
 //!
 //! Sizes are bounded: at most [`MAX_FILTERS`] filters of at most [`MAX_ATOMS`] atoms, so at most
 //! `MAX_FILTERS * MAX_ATOMS + 1` nodes. Insertion compares the new filter with every filter of
@@ -30,6 +30,7 @@
 
 use crate::atom::{Atom, Filter, MAX_ATOMS, Size, load};
 use crate::overlap::Constraints;
+use crate::program::{GroupView, Program, Source};
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -117,11 +118,8 @@ impl Test {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
-struct Edge {
-    value: u32,
-    child: u32,
-}
+/// One edge: `(value, child)`.
+type Edge = (u32, u32);
 
 /// Sibling edges that share one test.
 #[derive(Debug)]
@@ -140,8 +138,8 @@ impl Group {
     fn find(&self, value: u32) -> Option<u32> {
         if self.table.is_empty() {
             for edge in &self.edges {
-                if edge.value == value {
-                    return Some(edge.child);
+                if edge.0 == value {
+                    return Some(edge.1);
                 }
             }
             return None;
@@ -152,8 +150,8 @@ impl Group {
         for _ in 0..self.table.len() {
             let entry = *self.table.get(slot)?;
             let edge = self.edges.get((entry as usize).checked_sub(1)?)?;
-            if edge.value == value {
-                return Some(edge.child);
+            if edge.0 == value {
+                return Some(edge.1);
             }
             slot = (slot + 1) & mask;
         }
@@ -171,7 +169,7 @@ impl Group {
             4 => Size::B4,
             _ => {
                 let byte = *frame.get(pos)? as u32;
-                let child = self.edges.first()?.child;
+                let child = self.edges.first()?.1;
                 return Some((child, base + (((byte & test.mask) as usize) << test.shift)));
             }
         };
@@ -189,7 +187,7 @@ impl Group {
         self.table.try_reserve_exact(len).map_err(|_| InsertError::NoMemory)?;
         self.table.resize(len, 0);
         for (index, edge) in self.edges.iter().enumerate() {
-            let mut slot = hash(edge.value, len);
+            let mut slot = hash(edge.0, len);
             while self.table.get(slot).is_some_and(|&s| s != 0) {
                 slot = (slot + 1) & (len - 1);
             }
@@ -252,6 +250,8 @@ pub struct Trie {
     slots: Vec<Option<Entry>>,
     generation: Vec<u32>,
     count: usize,
+    /// The trie compiled after the last change; `None` when it could not be (the walk classifies).
+    program: Option<Program>,
 }
 
 impl Default for Trie {
@@ -269,6 +269,7 @@ impl Trie {
             slots: Vec::new(),
             generation: Vec::new(),
             count: 0,
+            program: None,
         }
     }
 
@@ -347,6 +348,7 @@ impl Trie {
             *slot = Some(Entry { id, owner, filter, constraints });
         }
         self.count += 1;
+        self.recompile();
         Ok(id)
     }
 
@@ -365,6 +367,7 @@ impl Trie {
         }
         self.prune(entry.filter.atoms());
         self.count -= 1;
+        self.recompile();
         Ok((entry.owner, entry.filter))
     }
 
@@ -382,9 +385,36 @@ impl Trie {
         removed
     }
 
-    /// The longest matching filter and its owner. Never allocates, never recurses; every load
-    /// is bounds-checked against `frame`.
+    /// Compiles the trie again (after every change). Out of memory or a path with too many
+    /// nested shifts leaves no program: the walk classifies then.
+    fn recompile(&mut self) {
+        self.program = None;
+        if self.count > 0 {
+            self.program = Program::compile(&*self).ok();
+        }
+    }
+
+    /// The compiled program, if the trie has one.
+    pub fn program(&self) -> Option<&Program> {
+        self.program.as_ref()
+    }
+
+    /// The longest matching filter and its owner: runs the compiled program
+    /// ([`crate::program`]), or walks the trie when there is none. Never allocates, never
+    /// recurses; every load is bounds-checked against `frame`.
+    #[inline]
     pub fn classify(&self, frame: &[u8]) -> Option<Match> {
+        match &self.program {
+            Some(program) => program.run(frame),
+            None if self.count == 0 => None,
+            None => self.walk(frame),
+        }
+    }
+
+    /// Classifies by walking the trie (the reference the program is tested against, and the
+    /// classifier when the trie could not be compiled). Never allocates, never recurses; every
+    /// load is bounds-checked against `frame`.
+    pub fn walk(&self, frame: &[u8]) -> Option<Match> {
         let mut stack = [Pending(0); MAX_ATOMS];
         let mut sp = 0usize;
         let (mut node, mut group, mut base, mut depth) = (ROOT, 0usize, 0usize, 0u32);
@@ -431,8 +461,8 @@ impl Trie {
             let (test, value) = Test::of(atom);
             let here = self.nodes.get(node as usize)?;
             let group = here.groups.iter().find(|g| g.test == test)?;
-            let i = group.edges.binary_search_by_key(&value, |e| e.value).ok()?;
-            node = group.edges.get(i)?.child;
+            let i = group.edges.binary_search_by_key(&value, |e| e.0).ok()?;
+            node = group.edges.get(i)?.1;
         }
         Some(node)
     }
@@ -454,12 +484,12 @@ impl Trie {
             };
             let found = {
                 let group = self.node_mut(node)?.groups.get(g).ok_or(InsertError::NoMemory)?;
-                group.edges.binary_search_by_key(&value, |e| e.value)
+                group.edges.binary_search_by_key(&value, |e| e.0)
             };
             node = match found {
                 Ok(i) => {
                     let group = self.node_mut(node)?.groups.get(g).ok_or(InsertError::NoMemory)?;
-                    group.edges.get(i).ok_or(InsertError::NoMemory)?.child as usize
+                    group.edges.get(i).ok_or(InsertError::NoMemory)?.1 as usize
                 }
                 Err(i) => {
                     let child = self.new_node()?;
@@ -469,7 +499,7 @@ impl Trie {
                         self.free_node(child);
                         return Err(InsertError::NoMemory);
                     }
-                    group.edges.insert(i, Edge { value, child: child as u32 });
+                    group.edges.insert(i, (value, child as u32));
                     group.rehash()?;
                     child
                 }
@@ -513,12 +543,12 @@ impl Trie {
             let Some(here) = self.nodes.get(node) else { break };
             let Some(g) = here.groups.iter().position(|g| g.test == test) else { break };
             let Some(group) = here.groups.get(g) else { break };
-            let Ok(i) = group.edges.binary_search_by_key(&value, |e| e.value) else { break };
+            let Ok(i) = group.edges.binary_search_by_key(&value, |e| e.0) else { break };
             let Some(edge) = group.edges.get(i) else { break };
             let Some(step) = path.get_mut(len) else { break };
             *step = (node as u32, g as u32, value);
             len += 1;
-            node = edge.child as usize;
+            node = edge.1 as usize;
         }
         let mut child = node;
         while len > 0 {
@@ -531,7 +561,7 @@ impl Trie {
             self.free_node(child);
             let Some(here) = self.nodes.get_mut(parent as usize) else { return };
             if let Some(group) = here.groups.get_mut(g as usize)
-                && let Ok(i) = group.edges.binary_search_by_key(&value, |e| e.value)
+                && let Ok(i) = group.edges.binary_search_by_key(&value, |e| e.0)
             {
                 group.edges.remove(i);
                 if group.edges.is_empty() {
@@ -543,5 +573,25 @@ impl Trie {
             }
             child = parent as usize;
         }
+    }
+}
+
+impl Source for Trie {
+    fn terminal(&self, node: u32) -> Option<(FilterId, u32)> {
+        let terminal = self.nodes.get(node as usize)?.terminal;
+        if terminal == NONE {
+            return None;
+        }
+        let id = FilterId(terminal);
+        Some((id, self.owner_of(id)?))
+    }
+
+    fn groups(&self, node: u32) -> usize {
+        self.nodes.get(node as usize).map_or(0, |n| n.groups.len())
+    }
+
+    fn group(&self, node: u32, g: usize) -> Option<GroupView<'_>> {
+        let group = self.nodes.get(node as usize)?.groups.get(g)?;
+        Some(GroupView { op: group.test.op, shift: group.test.shift, offset: group.test.offset, mask: group.test.mask, edges: &group.edges })
     }
 }

@@ -414,7 +414,13 @@ fn receive(frame: &[u8], wake: &mut Vec<u64>) {
             }
         }
     }
-    let claimed = net.classifier.classify(frame).and_then(|key| net.filters.get(&key));
+    // The classifier's cost is published (cycles; under -icount, guest instructions).
+    let start = crate::arch::x86_64::cpu::rdtsc();
+    let key = net.classifier.classify(frame);
+    let spent = crate::arch::x86_64::cpu::rdtsc().wrapping_sub(start);
+    stats::count(Counter::NetClassified);
+    stats::add(Counter::NetClassifyCycles, spent);
+    let claimed = key.and_then(|key| net.filters.get(&key));
     // A bound handler runs first, before any scheduling; it may consume the frame.
     let mut handled = false;
     if let Some(f) = claimed
@@ -422,6 +428,11 @@ fn receive(frame: &[u8], wake: &mut Vec<u64>) {
     {
         let nic = Interface { mac: net.mac, ip: net.ip };
         let (action, outcome) = handler::run(h, frame, net.rings.get_mut(&f.ring), nic);
+        stats::count(Counter::NetHandlerRuns);
+        if matches!(action, ash::Action::Fault(_)) {
+            stats::count(Counter::NetHandlerFaults);
+        }
+        stats::add(Counter::NetHandlerReplies, outcome.sent);
         handled = matches!(action, ash::Action::Consumed | ash::Action::Drop);
         net.info.tx_frames += outcome.sent;
         net.info.tx_refused += outcome.refused;

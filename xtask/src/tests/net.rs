@@ -16,6 +16,17 @@ pub const NET: &[IntegrationTest] = &[
         ..IntegrationTest::DEFAULT
     },
     IntegrationTest {
+        // The classifier's published cost under -icount (cycles count guest instructions): the
+        // raw ping's frames (ARP and ICMP filters installed), then exostat shows the average.
+        name: "dpf_classify_icount",
+        cmdline_run: "net_ping,exostat",
+        expect: &["3 packets transmitted, 3 received", "net frames classified", "net handler runs", "net classify: "],
+        forbid: &["FAIL"],
+        icount: true,
+        nic: true,
+        ..IntegrationTest::DEFAULT
+    },
+    IntegrationTest {
         name: "bad_dpf_steal_port",
         cmdline_run: "bad_dpf_steal_port",
         expect: &[checks!("bad_dpf_steal_port"), "'bad_dpf_steal_port' exited with code 0"],

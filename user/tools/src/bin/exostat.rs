@@ -25,6 +25,10 @@ fn main() -> i64 {
     for c in Counter::ALL {
         println!("  {:>12}  {}", stats::counter(c), c.name());
     }
+    let classified = stats::counter(Counter::NetClassified);
+    if let Some(per) = stats::counter(Counter::NetClassifyCycles).checked_div(classified) {
+        println!("net classify: {per} cycles per frame over {classified} frames");
+    }
     let (longest, tick) = (stats::longest_irq_off(), stats::tick_cycles());
     let percent = (longest * 100).checked_div(tick).unwrap_or(0);
     println!("longest interrupts-off stretch: {longest} cycles ({percent}% of a {} ms tick)", abi::TICK_MS);
