@@ -131,6 +131,7 @@ mod shell;
 mod threads;
 mod stats;
 mod tmpfs;
+mod fstools;
 mod tty;
 mod utils;
 mod vm;
@@ -151,7 +152,7 @@ pub(crate) use checks;
 
 /// Every integration test, in the order they are started.
 pub fn all() -> impl Iterator<Item = &'static IntegrationTest> {
-    ALL.iter().chain(faults::FAULTS).chain(ipc::IPC).chain(processes::PROCESSES).chain(processes::SPAWN).chain(threads::THREADS).chain(vm::VM).chain(bench::BENCH).chain(stats::STATS).chain(files::FILES).chain(tty::TTY).chain(exec::EXEC).chain(reclaim::RECLAIM).chain(shell::SHELL).chain(utils::UTILS).chain(console::CONSOLE).chain(pipeleak::PIPELEAK).chain(tmpfs::TMPFS).chain(fpustate::FPUSTATE).chain(waits::WAITS).chain(budget::BUDGET).chain(net::NET).chain(ash::ASH).chain(netstack::NETSTACK)
+    ALL.iter().chain(faults::FAULTS).chain(ipc::IPC).chain(processes::PROCESSES).chain(processes::SPAWN).chain(threads::THREADS).chain(vm::VM).chain(bench::BENCH).chain(stats::STATS).chain(files::FILES).chain(tty::TTY).chain(exec::EXEC).chain(reclaim::RECLAIM).chain(shell::SHELL).chain(utils::UTILS).chain(console::CONSOLE).chain(pipeleak::PIPELEAK).chain(tmpfs::TMPFS).chain(fstools::FSTOOLS).chain(fpustate::FPUSTATE).chain(waits::WAITS).chain(budget::BUDGET).chain(net::NET).chain(ash::ASH).chain(netstack::NETSTACK)
 }
 
 /// The tests of booting, the interface and the programs (the hostile fault tests are in

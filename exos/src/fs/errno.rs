@@ -52,6 +52,12 @@ pub enum Errno {
     EMSGSIZE,
     /// The descriptor is not a socket (or the socket belongs to another process's stack).
     ENOTSOCK,
+    /// The name exists already (`mkdir` of an existing path).
+    EEXIST,
+    /// A rename between two file systems (e.g. `/tmp` to the boot archive).
+    EXDEV,
+    /// The operation is not supported by this file system (e.g. a directory under `/tmp`).
+    EOPNOTSUPP,
     /// A system call failed.
     Kernel(abi::Error),
 }
@@ -81,6 +87,9 @@ impl fmt::Display for Errno {
             Errno::ENETUNREACH => "ENETUNREACH: network is unreachable",
             Errno::EMSGSIZE => "EMSGSIZE: message too long",
             Errno::ENOTSOCK => "ENOTSOCK: not a socket",
+            Errno::EEXIST => "EEXIST: file exists",
+            Errno::EXDEV => "EXDEV: cross-device link",
+            Errno::EOPNOTSUPP => "EOPNOTSUPP: operation not supported",
             Errno::Kernel(e) => return write!(f, "EIO: system call failed: {e:?}"),
         };
         f.write_str(text)

@@ -314,6 +314,28 @@ pub fn unlink(name: &str) -> Result<(), Errno> {
     Ok(())
 }
 
+/// Renames file `from` to `to` in one locked step: a file already named `to` is replaced (its
+/// pages freed, handles to it then fail with `ENOENT`); handles to `from` stay valid (the
+/// generation is kept). `ENOENT` if `from` is absent; renaming a file to itself does nothing.
+pub fn rename(from: &str, to: &str) -> Result<(), Errno> {
+    check_name(from)?;
+    check_name(to)?;
+    let g = lock()?;
+    let index = g.find(from).ok_or(Errno::ENOENT)?;
+    if from == to {
+        return Ok(());
+    }
+    if let Some(old) = g.find(to) {
+        let entry = &g.0.files[old];
+        g.chains().free_chain(entry.first.load(Relaxed) as u8, &mut zero);
+        entry.first.store(u64::from(NONE), Relaxed);
+        entry.size.store(0, Relaxed);
+        entry.generation.store(0, Relaxed);
+    }
+    g.0.files[index].set_name(to);
+    Ok(())
+}
+
 /// Size and mode of an open file.
 pub fn stat(file: Handle) -> Result<Stat, Errno> {
     let g = lock()?;

@@ -177,6 +177,112 @@ pub fn unlink(path: &str) -> Result<(), Errno> {
     }
 }
 
+/// Renames `from` to `to` (replacing a file named `to`): both under `/tmp` (`tmpfs::rename`);
+/// `EXDEV` across file systems, `EROFS` inside the boot archive, `EINVAL` for `/tmp` itself.
+pub fn rename(from: &str, to: &str) -> Result<(), Errno> {
+    let (src, dst) = (full_path(from), full_path(to));
+    match (tmpfs::classify(&src), tmpfs::classify(&dst)) {
+        (Some(Ok(Some(a))), Some(Ok(Some(b)))) => tmpfs::rename(a, b),
+        (Some(Err(e)), _) | (_, Some(Err(e))) => Err(e),
+        (Some(Ok(None)), _) | (_, Some(Ok(None))) => Err(Errno::EINVAL),
+        (Some(_), None) => Err(Errno::EXDEV),
+        (None, Some(_)) => fs::lookup(from).and(Err(Errno::EXDEV)),
+        (None, None) => fs::lookup(from).and(Err(Errno::EROFS)),
+    }
+}
+
+/// The directory part of absolute path `path` (`/` for a name in the root).
+fn parent(path: &str) -> &str {
+    match path.trim_end_matches('/').rfind('/') {
+        Some(0) | None => "/",
+        Some(at) => &path[..at],
+    }
+}
+
+/// Makes directory `path`. `/tmp` is flat (`EOPNOTSUPP` for a directory in it, `EEXIST` for
+/// `/tmp` itself); the boot archive is read-only (`EEXIST` for an existing path, `EROFS` for a new
+/// name in an existing directory, else `ENOENT`).
+pub fn mkdir(path: &str) -> Result<(), Errno> {
+    let full = full_path(path);
+    match tmpfs::classify(&full) {
+        Some(Ok(None)) => Err(Errno::EEXIST),
+        Some(Ok(Some(name))) => match tmpfs::open(name, false, false) {
+            Ok(_) => Err(Errno::EEXIST),
+            Err(_) => Err(Errno::EOPNOTSUPP),
+        },
+        Some(Err(e)) => Err(e),
+        None if fs::lookup(&full).is_ok() => Err(Errno::EEXIST),
+        None => match fs::lookup(parent(&full)) {
+            Ok(node) if node.kind == Kind::Dir => Err(Errno::EROFS),
+            Ok(_) => Err(Errno::ENOTDIR),
+            Err(e) => Err(e),
+        },
+    }
+}
+
+/// Removes empty directory `path`: `/tmp` and the archive's directories cannot be (`EROFS`);
+/// `ENOTDIR` for a file, `ENOENT` for nothing.
+pub fn rmdir(path: &str) -> Result<(), Errno> {
+    let full = full_path(path);
+    match stat(&full)?.kind {
+        FileKind::Dir => Err(Errno::EROFS),
+        _ => Err(Errno::ENOTDIR),
+    }
+}
+
+/// Makes what was written through `fd` durable. `/tmp` lives in memory and the archive is
+/// read-only, so for them (and pipes, the console) there is nothing to do; `EBADF` if `fd` is
+/// not open.
+pub fn fsync(fd: u32) -> Result<(), Errno> {
+    get(fd).map(|_| ())
+}
+
+/// Sets the size of the file open for writing on `fd` (`EBADF` if not writable, `EINVAL` on
+/// anything but a file of `/tmp`).
+pub fn ftruncate(fd: u32, size: u64) -> Result<(), Errno> {
+    let slot = get(fd)?;
+    match slot.kind {
+        Type::TmpFile if slot.mode & (O_WRONLY | O_RDWR) != 0 => tmpfs::truncate(tmp_handle(&slot), size),
+        Type::TmpFile => Err(Errno::EBADF),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// Creates `path` empty if it does not exist (`open` with `O_CREAT`, then `close`); an existing
+/// file is left as it is (`/tmp` and the archive keep no times). Errors as [`open`].
+pub fn touch(path: &str) -> Result<(), Errno> {
+    let fd = match open(path, O_WRONLY | O_CREAT) {
+        Err(Errno::EISDIR) | Err(Errno::EROFS) if stat(path).is_ok() => return Ok(()),
+        other => other?,
+    };
+    close(fd)
+}
+
+/// The space of one mounted file system, as `df` prints it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Usage {
+    /// The file system's name (`bootfs`, `tmpfs`).
+    pub name: &'static str,
+    /// Where it is mounted.
+    pub mount: &'static str,
+    /// Bytes it holds in all, in use, and free for new data.
+    pub total: u64,
+    pub used: u64,
+    pub free: u64,
+}
+
+/// Every mounted file system's space: the boot archive (read-only, full) and `/tmp` (its pool of
+/// data pages, all free before the first file is made).
+pub fn usage() -> alloc::vec::Vec<Usage> {
+    let archive = fs::archive().map_or(0, |a| a.bytes().len() as u64);
+    let total = (tmpfs::DATA_PAGES * tmpfs::PAGE_SIZE) as u64;
+    let free = if tmpfs::present() { (tmpfs::free_pages() * tmpfs::PAGE_SIZE) as u64 } else { total };
+    alloc::vec![
+        Usage { name: "bootfs", mount: "/", total: archive, used: archive, free: 0 },
+        Usage { name: "tmpfs", mount: "/tmp", total, used: total - free, free },
+    ]
+}
+
 fn archive_bytes(slot: &Slot) -> Result<&'static [u8], Errno> {
     let bytes = fs::archive()?.bytes();
     bytes.get(slot.a as usize..(slot.a + slot.b) as usize).ok_or(Errno::EIO)
