@@ -55,9 +55,7 @@ pub fn apply(env: &mut Env, caller: u64, giver: Option<&mut Env>, u: &MapUpdate)
     match u.op {
         MapUpdate::MAP => {
             let (rights, tags) = mapping_rights(u.rights)?;
-            let Object::Page(pa) = cap::check(caller, u.slot, rights)? else {
-                return Err(Error::WrongType);
-            };
+            let pa = cap::page_pa(caller, u.slot, rights)?;
             room(env, u.va)?;
             install(env, u.va, pa, Mapping { owner: env_index(caller), slot: u.slot, ceiling: rights, tags, payer: caller })
         }
@@ -74,9 +72,7 @@ pub fn apply(env: &mut Env, caller: u64, giver: Option<&mut Env>, u: &MapUpdate)
         MapUpdate::GRANT_MAP => {
             giver.ok_or(Error::BadArgument)?;
             let (rights, tags) = mapping_rights(u.rights)?;
-            let Object::Page(pa) = cap::check(caller, u.slot, rights.union(Rights::GRANT))? else {
-                return Err(Error::WrongType);
-            };
+            let pa = cap::page_pa(caller, u.slot, rights.union(Rights::GRANT))?;
             room(env, u.va)?;
             let slot = cap::grant_from(caller, u.slot, env.id, rights.union(Rights::GRANT))? as u64;
             let mapping = Mapping { owner: env_index(env.id), slot, ceiling: rights, tags, payer: caller };
@@ -128,9 +124,7 @@ fn protect(env: &mut Env, va: u64, pages: u64, rights: u64) -> Result<(), Error>
 /// receiver's budget must have room.
 fn give_map(env: &mut Env, caller: u64, giver: &mut Env, u: &MapUpdate) -> Result<(), Error> {
     let (rights, tags) = mapping_rights(u.rights)?;
-    let Object::Page(pa) = cap::check(caller, u.slot, rights)? else {
-        return Err(Error::WrongType);
-    };
+    let pa = cap::page_pa(caller, u.slot, rights)?;
     if !cap::is_root(caller, u.slot)? {
         return Err(Error::NoRights);
     }

@@ -5,6 +5,19 @@ const RW: Rights = Rights::READ.union(Rights::WRITE);
 const ALL: Rights = RW.union(Rights::GRANT);
 
 #[test]
+fn check_with_applies_every_check_of_check() {
+    let mut caps = CapSpace::new();
+    let slot = caps.insert_root(1, 'a', ALL).unwrap() as u64;
+    let read = caps.grant(1, slot, 2, Rights::READ).unwrap() as u64;
+    assert_eq!(caps.check_with(1, slot, Rights::WRITE, |o| *o == 'a'), Ok(true));
+    assert_eq!(caps.check_with(2, read, Rights::READ, |o| *o), Ok('a'));
+    assert!(matches!(caps.check_with(2, read, Rights::WRITE, |o| *o), Err(CapError::MissingRights { .. })));
+    assert_eq!(caps.check_with(2, read + 1, Rights::NONE, |o| *o), Err(CapError::EmptySlot(read + 1)));
+    assert_eq!(caps.check_with(1, MAX_SLOTS as u64, Rights::NONE, |o| *o), Err(CapError::SlotOutOfRange(MAX_SLOTS as u64)));
+    assert_eq!(caps.check_with(9, 0, Rights::NONE, |o| *o), Err(CapError::EmptySlot(0)));
+}
+
+#[test]
 fn root_lookup_and_rights_check() {
     let mut caps = CapSpace::new();
     let slot = caps.insert_root(1, 'a', ALL).unwrap();

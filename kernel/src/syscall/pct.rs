@@ -56,10 +56,9 @@ fn call(frame: &mut TrapFrame, sync: bool) -> SysResult {
     let args = [frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9];
     // The caller's result, saved with its registers if the CPU moves (a failure overwrites it).
     (frame.rax, frame.rdx) = (0, 0);
-    let pick = |me: &Env| match cap::check(me.id, slot, Rights::EXECUTE)? {
-        cap::Object::Env(id) if id == me.id => Err(Error::Busy),
-        cap::Object::Env(id) => Ok(id),
-        _ => Err(Error::WrongType),
+    let pick = |me: &Env| match cap::env_id(me.id, slot, Rights::EXECUTE)? {
+        id if id == me.id => Err(Error::Busy),
+        id => Ok(id),
     };
     sched::transfer(frame, pick, |me, callee| {
         let (entry, stack_top) = callee.pct_entry.ok_or(Error::NoEntry)?;
