@@ -1,0 +1,216 @@
+//! `cargo xtask bench net`: network round trips between the host's wire program (`wire.rs`) and
+//! Exo's `netbench` (user/benches/src/bin/netbench.rs), on a QEMU datagram netdev over 127.0.0.1,
+//! in time mode (never `-icount`: it distorts the host side). Each boot: wait for
+//! `NETBENCH ready`, then per line [`WARMUP`] unmeasured and [`ROUND_TRIPS`] measured round trips,
+//! the boot's median and min; the lines of all boots (at least [`MIN_BOOTS`]) give the median of
+//! the per-boot medians and the smallest min. The figures go to `target/bench/results.json`
+//! (replacing earlier objects of the same names, so the main run's lines stay) and are printed.
+
+use super::wire::{Probe, Wire, GUEST_MAC};
+use super::*;
+use std::io::Read as _;
+use std::sync::{Arc, Mutex};
+
+/// Exo's kernel command line: only the network benchmark program.
+const NET_CMDLINE: &str = "mode=test run=netbench";
+/// What `netbench` prints when every answering path is bound.
+const READY: &str = "NETBENCH ready";
+/// The ICMP identifier `netbench` claims (`ICMP_ID` there).
+const ICMP_ID: u16 = 0x4242;
+/// Boots at least (the issue's floor), round trips per line and boot, warm-up round trips.
+const MIN_BOOTS: usize = 5;
+const ROUND_TRIPS: usize = 200;
+const WARMUP: usize = 20;
+/// How long a reply may take before it counts as lost, and the boot's deadline to be ready.
+const REPLY_TIMEOUT: Duration = Duration::from_millis(500);
+const READY_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// One measured line: its results.json name, the probe, and the busy environments running.
+struct NetLine {
+    name: &'static str,
+    label: &'static str,
+    probe: Probe,
+    busy: usize,
+}
+
+const UDP18: Probe = Probe::Udp { port: 7, len: 18 };
+const UDP1K: Probe = Probe::Udp { port: 7, len: 1024 };
+const ASH18: Probe = Probe::Udp { port: 8, len: 18 };
+const ICMP: Probe = Probe::Icmp { id: ICMP_ID };
+
+/// In the order measured (the busy counts only grow within a boot).
+const NET_LINES: &[NetLine] = &[
+    NetLine { name: "udp_echo", label: "UDP echo, 18 B, library-OS stack", probe: UDP18, busy: 0 },
+    NetLine { name: "udp_echo_1k", label: "UDP echo, 1,024 B, library-OS stack", probe: UDP1K, busy: 0 },
+    NetLine { name: "ash_echo", label: "UDP echo, 18 B, ASH in the kernel path", probe: ASH18, busy: 0 },
+    NetLine { name: "icmp_echo", label: "ICMP echo (Exo: ASH)", probe: ICMP, busy: 0 },
+    NetLine { name: "udp_echo_busy5", label: "UDP echo, 18 B, stack, 5 busy environments", probe: UDP18, busy: 5 },
+    NetLine { name: "ash_echo_busy5", label: "UDP echo, 18 B, ASH, 5 busy environments", probe: ASH18, busy: 5 },
+    NetLine { name: "udp_echo_busy10", label: "UDP echo, 18 B, stack, 10 busy environments", probe: UDP18, busy: 10 },
+    NetLine { name: "ash_echo_busy10", label: "UDP echo, 18 B, ASH, 10 busy environments", probe: ASH18, busy: 10 },
+];
+
+/// One boot's figures per line: (median, min) in microseconds, and replies lost.
+type BootFigures = BTreeMap<&'static str, (f64, f64, usize)>;
+
+/// `cargo xtask bench net`.
+pub(super) fn net_only(request: AccelRequest, repeats: usize) -> Result<u8, String> {
+    install::ensure_installed(&crate::qemu::QEMU_TOOLS)?;
+    let artifacts = build::build_all()?;
+    let choice = qemu::choose_accel(request);
+    println!("xtask: bench net: {} (time mode)", choice.describe());
+    let boots = repeats.max(MIN_BOOTS);
+    let mut all: Vec<BootFigures> = Vec::new();
+    let mut failures = Vec::new();
+    for boot in 0..boots {
+        eprint!("xtask: bench net: [{}/{boots}] Exo boot ... ", boot + 1);
+        let start = Instant::now();
+        match exo_boot(choice.accel, &artifacts) {
+            Ok(figures) => {
+                eprintln!("{} lines in {:.1} s", figures.len(), start.elapsed().as_secs_f64());
+                all.push(figures);
+            }
+            Err(why) => {
+                eprintln!("failed after {:.1} s", start.elapsed().as_secs_f64());
+                println!("xtask: bench net: {why}");
+                failures.push(why);
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    let mut objects = Vec::new();
+    for line in NET_LINES {
+        let medians: Vec<f64> = all.iter().filter_map(|b| b.get(line.name)).map(|f| f.0).collect();
+        let min = all.iter().filter_map(|b| b.get(line.name)).map(|f| f.1).fold(f64::INFINITY, f64::min);
+        let lost: usize = all.iter().filter_map(|b| b.get(line.name)).map(|f| f.2).sum();
+        let mid = median(&medians);
+        let fmt = |v: Option<f64>| v.filter(|v| v.is_finite()).map_or("n/a".to_string(), |v| format!("{v:.1} us"));
+        rows.push(vec![line.label.to_string(), fmt(mid), fmt(Some(min)), "n/a (not run)".into(), medians.len().to_string(), lost.to_string()]);
+        let num = |v: Option<f64>| v.filter(|v| v.is_finite()).map_or("null".into(), |v| format!("{:.3}", v * 1000.0));
+        objects.push(format!(
+            "  {{\"name\": \"{}\", \"label\": \"{}\", \"exo\": {}, \"exo_min\": {}, \"linux_guest\": null, \"linux_guest_min\": null, \
+             \"linux_native\": null, \"limit\": null, \"unit\": \"ns per round trip\", \"mode\": \"time\", \"repeats\": {}, \"lost\": {lost}, \"quick\": false}}",
+            line.name, line.label, num(mid), num(Some(min)), medians.len()
+        ));
+    }
+    let table = markdown_table(&["round trip", "Exo median", "Exo min", "Linux guest", "boots", "lost"], &rows);
+    println!("\n{table}");
+    merge_results(&objects)?;
+    Ok(u8::from(all.is_empty() || !failures.is_empty()))
+}
+
+/// Replaces the objects of the network lines in target/bench/results.json (one object per line,
+/// as `results_json` writes it) with `objects`, keeping every other line.
+fn merge_results(objects: &[String]) -> Result<(), String> {
+    let dir = workspace_root().join("target/bench");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", display(&dir)))?;
+    let path = dir.join("results.json");
+    let ours: Vec<String> = NET_LINES.iter().map(|l| format!("{{\"name\": \"{}\",", l.name)).collect();
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    let mut kept: Vec<String> = old
+        .lines()
+        .map(|l| l.trim().trim_end_matches(',').to_string())
+        .filter(|l| l.starts_with('{') && !ours.iter().any(|o| l.starts_with(o.as_str())))
+        .map(|l| format!("  {l}"))
+        .collect();
+    kept.extend(objects.iter().cloned());
+    std::fs::write(&path, format!("[\n{}\n]\n", kept.join(",\n"))).map_err(|e| format!("cannot write {}: {e}", display(&path)))?;
+    println!("xtask: bench net: wrote {}", display(&path));
+    Ok(())
+}
+
+/// A free UDP port on 127.0.0.1 for QEMU's end of the netdev (bound and released: QEMU binds it
+/// right after).
+fn free_udp_port() -> Result<u16, String> {
+    let probe = std::net::UdpSocket::bind("127.0.0.1:0").map_err(|e| format!("cannot bind a UDP port: {e}"))?;
+    probe.local_addr().map(|a| a.port()).map_err(|e| format!("{e}"))
+}
+
+/// The serial output so far, filled by a reader thread.
+type Serial = Arc<Mutex<Vec<u8>>>;
+
+/// One Exo boot: QEMU on the wire, every line measured; QEMU is killed at the end.
+fn exo_boot(accel: Accel, artifacts: &build::Artifacts) -> Result<BootFigures, String> {
+    let qemu_port = free_udp_port()?;
+    let mut wire = Wire::bind(qemu_port)?;
+    let media = Media::kernel(artifacts, NET_CMDLINE);
+    let mut command = qemu::qemu_command(accel, BENCH_MEM, &media, qemu::Serial::Stdio);
+    let mac = GUEST_MAC.map(|b| format!("{b:02x}")).join(":");
+    command.args([
+        "-netdev".to_string(),
+        format!(
+            "dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port={qemu_port},remote.type=inet,remote.host=127.0.0.1,remote.port={}",
+            wire.port()
+        ),
+        "-device".to_string(),
+        format!("virtio-net-pci,netdev=n0,mac={mac}"),
+    ]);
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = command.spawn().map_err(|e| format!("cannot start {}: {e}", qemu::QEMU))?;
+    let serial: Serial = Arc::default();
+    let mut stdout = child.stdout.take().expect("piped");
+    let sink = serial.clone();
+    let reader = std::thread::spawn(move || {
+        let mut chunk = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().expect("serial lock").extend_from_slice(&chunk[..n]);
+        }
+    });
+    let outcome = measure_boot(&mut wire, &serial, &mut child);
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = reader.join();
+    let log = build::exo_dir().join("bench-logs/exo-net.log");
+    if let Some(dir) = log.parent() {
+        let _ = std::fs::create_dir_all(dir); // The log is a convenience.
+    }
+    let _ = std::fs::write(&log, &*serial.lock().expect("serial lock"));
+    outcome.map_err(|why| format!("{why}; serial log in {}", display(&log)))
+}
+
+fn measure_boot(wire: &mut Wire, serial: &Serial, child: &mut std::process::Child) -> Result<BootFigures, String> {
+    let start = Instant::now();
+    loop {
+        let text = String::from_utf8_lossy(&serial.lock().expect("serial lock")).into_owned();
+        if text.contains(READY) {
+            break;
+        }
+        if let Some(status) = child.try_wait().map_err(|e| format!("{e}"))? {
+            return Err(format!("QEMU exited ({status}) before `{READY}`"));
+        }
+        if start.elapsed() > READY_TIMEOUT {
+            return Err(format!("no `{READY}` in {} s", READY_TIMEOUT.as_secs()));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut figures = BootFigures::new();
+    let mut busy = 0;
+    for line in NET_LINES {
+        if line.busy != busy {
+            let message = format!("BUSY {}", line.busy);
+            if !wire.control(7, message.as_bytes(), Duration::from_secs(10))? {
+                return Err(format!("no answer to `{message}`"));
+            }
+            busy = line.busy;
+        }
+        let mut times = Vec::with_capacity(ROUND_TRIPS);
+        let mut lost = 0;
+        for i in 0..WARMUP + ROUND_TRIPS {
+            match wire.round_trip(line.probe, REPLY_TIMEOUT)? {
+                Some(t) if i >= WARMUP => times.push(t.as_secs_f64() * 1e6),
+                Some(_) => {}
+                None => lost += 1,
+            }
+            if lost > ROUND_TRIPS / 4 {
+                return Err(format!("{}: {lost} replies lost", line.name));
+            }
+        }
+        let mid = median(&times).ok_or(format!("{}: no reply", line.name))?;
+        let min = times.iter().copied().fold(f64::INFINITY, f64::min);
+        figures.insert(line.name, (mid, min, lost));
+    }
+    Ok(figures)
+}
