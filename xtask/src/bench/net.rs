@@ -1,10 +1,13 @@
 //! `cargo xtask bench net`: network round trips between the host's wire program (`wire.rs`) and
-//! Exo's `netbench` (user/benches/src/bin/netbench.rs), on a QEMU datagram netdev over 127.0.0.1,
-//! in time mode (never `-icount`: it distorts the host side). Each boot: wait for
-//! `NETBENCH ready`, then per line [`WARMUP`] unmeasured and [`ROUND_TRIPS`] measured round trips,
-//! the boot's median and min; the lines of all boots (at least [`MIN_BOOTS`]) give the median of
-//! the per-boot medians and the smallest min. The figures go to `target/bench/results.json`
-//! (replacing earlier objects of the same names, so the main run's lines stay) and are printed.
+//! each guest on a QEMU datagram netdev over 127.0.0.1, in time mode (never `-icount`: it
+//! distorts the host side): Exo running `netbench` (user/benches/src/bin/netbench.rs) and the
+//! Linux guest running `linuxbench net` (bench/linux/src/net.rs, with the virtio network modules
+//! of Debian's kernel package in its initramfs), boots interleaved (Exo, Linux, Exo, ...). Each
+//! boot: wait for `NETBENCH ready`, then per line [`WARMUP`] unmeasured and [`ROUND_TRIPS`]
+//! measured round trips, the boot's median and min; a side's figure is the median of its
+//! per-boot medians and the smallest min over at least [`MIN_BOOTS`] boots. The figures go to
+//! `target/bench/results.json` (replacing earlier objects of the same names, so the main run's
+//! lines stay) and are printed as a table.
 
 use super::wire::{Probe, Wire, GUEST_MAC};
 use super::*;
@@ -13,7 +16,9 @@ use std::sync::{Arc, Mutex};
 
 /// Exo's kernel command line: only the network benchmark program.
 const NET_CMDLINE: &str = "mode=test run=netbench";
-/// What `netbench` prints when every answering path is bound.
+/// The Linux guest's command line: `net` after `--` is the /init program's argument.
+const LINUX_NET_CMDLINE: &str = "console=ttyS0 quiet panic=-1 -- net";
+/// What `netbench` (and `linuxbench net`) prints when every answering path is bound.
 const READY: &str = "NETBENCH ready";
 /// The ICMP identifier `netbench` claims (`ICMP_ID` there).
 const ICMP_ID: u16 = 0x4242;
@@ -30,6 +35,9 @@ struct NetLine {
     name: &'static str,
     label: &'static str,
     probe: Probe,
+    /// The Linux guest's counterpart: the same probe, except for the ASH lines, whose
+    /// counterpart is Linux's in-kernel answer, the ICMP echo.
+    linux: Probe,
     busy: usize,
 }
 
@@ -40,18 +48,42 @@ const ICMP: Probe = Probe::Icmp { id: ICMP_ID };
 
 /// In the order measured (the busy counts only grow within a boot).
 const NET_LINES: &[NetLine] = &[
-    NetLine { name: "udp_echo", label: "UDP echo, 18 B, library-OS stack", probe: UDP18, busy: 0 },
-    NetLine { name: "udp_echo_1k", label: "UDP echo, 1,024 B, library-OS stack", probe: UDP1K, busy: 0 },
-    NetLine { name: "ash_echo", label: "UDP echo, 18 B, ASH in the kernel path", probe: ASH18, busy: 0 },
-    NetLine { name: "icmp_echo", label: "ICMP echo (Exo: ASH)", probe: ICMP, busy: 0 },
-    NetLine { name: "udp_echo_busy5", label: "UDP echo, 18 B, stack, 5 busy environments", probe: UDP18, busy: 5 },
-    NetLine { name: "ash_echo_busy5", label: "UDP echo, 18 B, ASH, 5 busy environments", probe: ASH18, busy: 5 },
-    NetLine { name: "udp_echo_busy10", label: "UDP echo, 18 B, stack, 10 busy environments", probe: UDP18, busy: 10 },
-    NetLine { name: "ash_echo_busy10", label: "UDP echo, 18 B, ASH, 10 busy environments", probe: ASH18, busy: 10 },
+    NetLine { name: "udp_echo", label: "UDP echo, 18 B, library-OS stack", probe: UDP18, linux: UDP18, busy: 0 },
+    NetLine { name: "udp_echo_1k", label: "UDP echo, 1,024 B, library-OS stack", probe: UDP1K, linux: UDP1K, busy: 0 },
+    NetLine { name: "ash_echo", label: "UDP echo, 18 B, ASH in the kernel path", probe: ASH18, linux: ICMP, busy: 0 },
+    NetLine { name: "icmp_echo", label: "ICMP echo (Exo: ASH)", probe: ICMP, linux: ICMP, busy: 0 },
+    NetLine { name: "udp_echo_busy5", label: "UDP echo, 18 B, stack, 5 busy environments", probe: UDP18, linux: UDP18, busy: 5 },
+    NetLine { name: "ash_echo_busy5", label: "UDP echo, 18 B, ASH, 5 busy environments", probe: ASH18, linux: ICMP, busy: 5 },
+    NetLine { name: "udp_echo_busy10", label: "UDP echo, 18 B, stack, 10 busy environments", probe: UDP18, linux: UDP18, busy: 10 },
+    NetLine { name: "ash_echo_busy10", label: "UDP echo, 18 B, ASH, 10 busy environments", probe: ASH18, linux: ICMP, busy: 10 },
 ];
 
 /// One boot's figures per line: (median, min) in microseconds, and replies lost.
 type BootFigures = BTreeMap<&'static str, (f64, f64, usize)>;
+
+/// The two guests.
+#[derive(Clone, Copy, PartialEq)]
+enum NetSide {
+    Exo,
+    Linux,
+}
+
+/// All boots' figures of one side, and the last failure.
+#[derive(Default)]
+struct SideFigures {
+    boots: Vec<BootFigures>,
+    failure: Option<String>,
+}
+
+impl SideFigures {
+    /// The median of the per-boot medians, the smallest min, the boots and the replies lost.
+    fn line(&self, name: &str) -> (Option<f64>, Option<f64>, usize, usize) {
+        let figures: Vec<_> = self.boots.iter().filter_map(|b| b.get(name)).collect();
+        let medians: Vec<f64> = figures.iter().map(|f| f.0).collect();
+        let min = figures.iter().map(|f| f.1).fold(f64::INFINITY, f64::min);
+        (median(&medians), min.is_finite().then_some(min), medians.len(), figures.iter().map(|f| f.2).sum())
+    }
+}
 
 /// `cargo xtask bench net`.
 pub(super) fn net_only(request: AccelRequest, repeats: usize) -> Result<u8, String> {
@@ -59,44 +91,87 @@ pub(super) fn net_only(request: AccelRequest, repeats: usize) -> Result<u8, Stri
     let artifacts = build::build_all()?;
     let choice = qemu::choose_accel(request);
     println!("xtask: bench net: {} (time mode)", choice.describe());
+    let linux_dir = workspace_root().join("target/linux");
+    let guest = install::ensure_installed(&GCC_TOOLS).and_then(|()| {
+        let program = build_linux_program(&linux_dir)?;
+        let kernel = fetch_linux_kernel(&linux_dir)?;
+        let modules = fetch_net_modules(&linux_dir, &kernel)?;
+        let bytes = std::fs::read(&program).map_err(|e| format!("cannot read {}: {e}", display(&program)))?;
+        let initramfs = linux_dir.join("initramfs-net.cpio");
+        std::fs::write(&initramfs, initramfs_with_modules(&bytes, &modules))
+            .map_err(|e| format!("cannot write {}: {e}", display(&initramfs)))?;
+        Ok((kernel, initramfs))
+    });
     let boots = repeats.max(MIN_BOOTS);
-    let mut all: Vec<BootFigures> = Vec::new();
-    let mut failures = Vec::new();
+    let (mut exo, mut linux) = (SideFigures::default(), SideFigures::default());
+    if let Err(why) = &guest {
+        println!("xtask: bench net: no Linux guest: {why}");
+        linux.failure = Some(why.clone());
+    }
     for boot in 0..boots {
-        eprint!("xtask: bench net: [{}/{boots}] Exo boot ... ", boot + 1);
-        let start = Instant::now();
-        match exo_boot(choice.accel, &artifacts) {
-            Ok(figures) => {
-                eprintln!("{} lines in {:.1} s", figures.len(), start.elapsed().as_secs_f64());
-                all.push(figures);
-            }
-            Err(why) => {
-                eprintln!("failed after {:.1} s", start.elapsed().as_secs_f64());
-                println!("xtask: bench net: {why}");
-                failures.push(why);
-            }
+        let media = Media::kernel(&artifacts, NET_CMDLINE);
+        run_net_boot(&mut exo, NetSide::Exo, choice.accel, &media, (boot, boots));
+        if let Ok((kernel, initramfs)) = &guest {
+            let media = Media::Kernel { kernel, initrd: initramfs, cmdline: LINUX_NET_CMDLINE };
+            run_net_boot(&mut linux, NetSide::Linux, choice.accel, &media, (boot, boots));
         }
     }
     let mut rows = Vec::new();
     let mut objects = Vec::new();
+    let us = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.1}"));
+    let ns = |v: Option<f64>| v.map_or("null".into(), |v| format!("{:.3}", v * 1000.0));
     for line in NET_LINES {
-        let medians: Vec<f64> = all.iter().filter_map(|b| b.get(line.name)).map(|f| f.0).collect();
-        let min = all.iter().filter_map(|b| b.get(line.name)).map(|f| f.1).fold(f64::INFINITY, f64::min);
-        let lost: usize = all.iter().filter_map(|b| b.get(line.name)).map(|f| f.2).sum();
-        let mid = median(&medians);
-        let fmt = |v: Option<f64>| v.filter(|v| v.is_finite()).map_or("n/a".to_string(), |v| format!("{v:.1} us"));
-        rows.push(vec![line.label.to_string(), fmt(mid), fmt(Some(min)), "n/a (not run)".into(), medians.len().to_string(), lost.to_string()]);
-        let num = |v: Option<f64>| v.filter(|v| v.is_finite()).map_or("null".into(), |v| format!("{:.3}", v * 1000.0));
+        let (exo_mid, exo_min, exo_boots, exo_lost) = exo.line(line.name);
+        let (linux_mid, linux_min, linux_boots, linux_lost) = linux.line(line.name);
+        let ratio = match (exo_mid, linux_mid) {
+            (Some(e), Some(l)) if e > 0.0 => format!("{:.2}x", l / e),
+            _ => "n/a".into(),
+        };
+        rows.push(vec![
+            line.name.to_string(),
+            format!("{} / {}", us(exo_mid), us(exo_min)),
+            format!("{} / {}", us(linux_mid), us(linux_min)),
+            ratio,
+            format!("{exo_boots} / {linux_boots}"),
+            format!("{exo_lost} / {linux_lost}"),
+        ]);
         objects.push(format!(
-            "  {{\"name\": \"{}\", \"label\": \"{}\", \"exo\": {}, \"exo_min\": {}, \"linux_guest\": null, \"linux_guest_min\": null, \
-             \"linux_native\": null, \"limit\": null, \"unit\": \"ns per round trip\", \"mode\": \"time\", \"repeats\": {}, \"lost\": {lost}, \"quick\": false}}",
-            line.name, line.label, num(mid), num(Some(min)), medians.len()
+            "  {{\"name\": \"{}\", \"label\": \"{}\", \"exo\": {}, \"exo_min\": {}, \"linux_guest\": {}, \"linux_guest_min\": {}, \
+             \"linux_native\": null, \"limit\": null, \"unit\": \"ns per round trip\", \"mode\": \"time\", \"repeats\": {}, \
+             \"linux_guest_repeats\": {}, \"lost\": {{\"exo\": {exo_lost}, \"linux_guest\": {linux_lost}}}, \"quick\": false}}",
+            line.name, line.label, ns(exo_mid), ns(exo_min), ns(linux_mid), ns(linux_min), exo_boots, linux_boots
         ));
     }
-    let table = markdown_table(&["round trip", "Exo median", "Exo min", "Linux guest", "boots", "lost"], &rows);
+    let table = markdown_table(
+        &["round trip", "Exo median / min (us)", "Linux guest median / min (us)", "Linux / Exo", "boots Exo / Linux", "lost Exo / Linux"],
+        &rows,
+    );
     println!("\n{table}");
+    for (side, figures) in [("Exo", &exo), ("Linux guest", &linux)] {
+        if let Some(why) = &figures.failure {
+            println!("xtask: bench net: {side}: last failure: {why}");
+        }
+    }
     merge_results(&objects)?;
-    Ok(u8::from(all.is_empty() || !failures.is_empty()))
+    Ok(u8::from(exo.boots.is_empty() || exo.failure.is_some()))
+}
+
+/// One boot of `side`, its figures added to `figures` (or its failure recorded).
+fn run_net_boot(figures: &mut SideFigures, side: NetSide, accel: Accel, media: &Media, (boot, boots): (usize, usize)) {
+    let name = if side == NetSide::Exo { "Exo" } else { "Linux guest" };
+    eprint!("xtask: bench net: [{}/{boots}] {name} boot ... ", boot + 1);
+    let start = Instant::now();
+    match net_boot(side, accel, media) {
+        Ok(boot) => {
+            eprintln!("{} lines in {:.1} s", boot.len(), start.elapsed().as_secs_f64());
+            figures.boots.push(boot);
+        }
+        Err(why) => {
+            eprintln!("failed after {:.1} s", start.elapsed().as_secs_f64());
+            println!("xtask: bench net: {name}: {why}");
+            figures.failure = Some(why);
+        }
+    }
 }
 
 /// Replaces the objects of the network lines in target/bench/results.json (one object per line,
@@ -129,12 +204,11 @@ fn free_udp_port() -> Result<u16, String> {
 /// The serial output so far, filled by a reader thread.
 type Serial = Arc<Mutex<Vec<u8>>>;
 
-/// One Exo boot: QEMU on the wire, every line measured; QEMU is killed at the end.
-fn exo_boot(accel: Accel, artifacts: &build::Artifacts) -> Result<BootFigures, String> {
+/// One boot: QEMU on the wire, every line measured; QEMU is killed at the end.
+fn net_boot(side: NetSide, accel: Accel, media: &Media) -> Result<BootFigures, String> {
     let qemu_port = free_udp_port()?;
     let mut wire = Wire::bind(qemu_port)?;
-    let media = Media::kernel(artifacts, NET_CMDLINE);
-    let mut command = qemu::qemu_command(accel, BENCH_MEM, &media, qemu::Serial::Stdio);
+    let mut command = qemu::qemu_command(accel, BENCH_MEM, media, qemu::Serial::Stdio);
     let mac = GUEST_MAC.map(|b| format!("{b:02x}")).join(":");
     command.args([
         "-netdev".to_string(),
@@ -159,11 +233,11 @@ fn exo_boot(accel: Accel, artifacts: &build::Artifacts) -> Result<BootFigures, S
             sink.lock().expect("serial lock").extend_from_slice(&chunk[..n]);
         }
     });
-    let outcome = measure_boot(&mut wire, &serial, &mut child);
+    let outcome = measure_boot(side, &mut wire, &serial, &mut child);
     let _ = child.kill();
     let _ = child.wait();
     let _ = reader.join();
-    let log = build::exo_dir().join("bench-logs/exo-net.log");
+    let log = build::exo_dir().join(if side == NetSide::Exo { "bench-logs/exo-net.log" } else { "bench-logs/linux-net.log" });
     if let Some(dir) = log.parent() {
         let _ = std::fs::create_dir_all(dir); // The log is a convenience.
     }
@@ -171,12 +245,15 @@ fn exo_boot(accel: Accel, artifacts: &build::Artifacts) -> Result<BootFigures, S
     outcome.map_err(|why| format!("{why}; serial log in {}", display(&log)))
 }
 
-fn measure_boot(wire: &mut Wire, serial: &Serial, child: &mut std::process::Child) -> Result<BootFigures, String> {
+fn measure_boot(side: NetSide, wire: &mut Wire, serial: &Serial, child: &mut std::process::Child) -> Result<BootFigures, String> {
     let start = Instant::now();
     loop {
         let text = String::from_utf8_lossy(&serial.lock().expect("serial lock")).into_owned();
         if text.contains(READY) {
             break;
+        }
+        if let Some(at) = text.find("NETBENCH failed") {
+            return Err(text[at..].lines().next().unwrap_or_default().to_string());
         }
         if let Some(status) = child.try_wait().map_err(|e| format!("{e}"))? {
             return Err(format!("QEMU exited ({status}) before `{READY}`"));
@@ -199,7 +276,8 @@ fn measure_boot(wire: &mut Wire, serial: &Serial, child: &mut std::process::Chil
         let mut times = Vec::with_capacity(ROUND_TRIPS);
         let mut lost = 0;
         for i in 0..WARMUP + ROUND_TRIPS {
-            match wire.round_trip(line.probe, REPLY_TIMEOUT)? {
+            let probe = if side == NetSide::Exo { line.probe } else { line.linux };
+            match wire.round_trip(probe, REPLY_TIMEOUT)? {
                 Some(t) if i >= WARMUP => times.push(t.as_secs_f64() * 1e6),
                 Some(_) => {}
                 None => lost += 1,
