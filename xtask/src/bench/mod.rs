@@ -28,7 +28,7 @@ mod format;
 pub mod idle;
 mod lines;
 mod linux;
-mod net;
+pub(super) mod net;
 mod wire;
 mod outputs;
 mod report;

@@ -292,3 +292,53 @@ fn measure_boot(side: NetSide, wire: &mut Wire, serial: &Serial, child: &mut std
     }
     Ok(figures)
 }
+
+/// The section of docs/BENCHMARKS.md that explains the network lines (written by every full
+/// run after "What each line measures"; `bench net`'s figures are printed and go to
+/// target/bench/results.json only).
+pub(super) const NET_SECTION: &str = "## The network lines (`cargo xtask bench net`)
+
+Run separately from the table above (`cargo xtask bench net [--repeats N]`, at least 5 boots per side,
+time mode only: `-icount` distorts the host side). Both guests run on the same QEMU command line as
+the rest (`-machine pc -m 2048M -smp 1`, TCG here) plus a `virtio-net-pci` NIC (MAC
+52:54:00:12:34:56) on a datagram netdev: `-netdev dgram,local=127.0.0.1:P,remote=127.0.0.1:W`, one
+Ethernet frame per UDP datagram on the loopback interface, nothing else on the wire. The other
+station is the **wire** (`xtask/src/bench/wire.rs`), a host program in xtask: it is 10.0.2.2, answers
+the guest's ARP requests, builds each request frame itself and times the round trip with the host's
+monotonic clock from just before the request is sent to when its reply is read. The guest has a
+**static address**, 10.0.2.15/24 with gateway 10.0.2.2 (there is no DHCP server on the wire): Exo's
+`netbench` stores it with `net_config` before its first socket; Linux's /init sets it with the
+`SIOCSIFADDR`/`SIOCSIFNETMASK`/`SIOCSIFFLAGS` ioctls. Boots alternate Exo, Linux, Exo, ...; in each
+boot every line gets 20 unmeasured and 200 measured round trips, one at a time (the next request
+leaves after the reply came). A side's figure is the median of its per-boot medians and the smallest
+per-boot minimum; a reply missing after 500 ms counts as lost (printed per line). The results are
+printed as a table and merged into `target/bench/results.json` (`exo`, `exo_min`, `linux_guest`,
+`linux_guest_min` in ns per round trip, `repeats`, `lost`).
+
+- **Exo** boots `mode=test run=netbench` (`user/benches/src/bin/netbench.rs`). **Linux** boots Debian's
+  kernel with `/init` = `linuxbench net` (`bench/linux/src/net.rs`); its initramfs carries
+  `virtio_ring`, `virtio`, `virtio_pci_legacy_dev`, `virtio_pci_modern_dev`, `virtio_pci`,
+  `failover`, `net_failover` and `virtio_net` from the same Debian kernel package (fetched once with
+  `apt-get download` into `target/linux/modules/<release>/`), loaded in that order with
+  `finit_module`.
+- `udp_echo`: an 18-byte UDP datagram to port 7, echoed. Exo: by the library-OS stack, an ExOS UDP
+  socket over smoltcp in the `netbench` process (the frame goes through the kernel's DPF
+  classification into the process's ring, the process is woken, smoltcp parses it, the reply goes
+  out through `net_send`). Linux: a user-space `recvfrom`/`sendto` loop on a UDP socket.
+- `udp_echo_1k`: the same with 1,024 bytes of payload.
+- `ash_echo`: an 18-byte UDP datagram to port 8, answered by an ASH (`ash::programs::udp_echo`,
+  bound with `net_filter_ash` to the DPF filter of the port) in the kernel's receive path, before any
+  scheduling; the process never sees the frame. Linux has no downloaded handlers: its counterpart is
+  its in-kernel answer, the ICMP echo (so the Linux column of this line is an ICMP round trip).
+- `icmp_echo`: an ICMP echo request (56 bytes of data). Exo answers it with an ASH too
+  (`ash::programs::icmp_echo` on the ICMP identifier `netbench` claims, 0x4242, which the wire's
+  requests carry), not with its stack: ICMP belongs to whoever holds the identifier. Linux: its
+  kernel.
+- `udp_echo_busy5`, `udp_echo_busy10`, `ash_echo_busy5`, `ash_echo_busy10`: the 18-byte lines with 5
+  and 10 busy environments (processes) spinning in user mode on the guest's one CPU, the paper's
+  Figure 2. The wire starts them with a `BUSY n` datagram to port 7 before the line (Exo: copies of
+  `netbench` started with `user::spawn`; Linux: `fork`ed children), so the counts only grow within a
+  boot. On Linux the ASH lines are again ICMP echoes.
+- Not measured yet: `tcp_rr` (1-byte TCP request/response) and `tcp_stream` (MB/s host to guest):
+  the wire has no TCP client yet, so neither line is printed (no figure stands in for them).
+";
