@@ -97,7 +97,8 @@ enum Command {
     /// into target/linux) running bench/linux (linuxbench) N times in time mode and under -icount.
     /// Prints the side-by-side table; writes docs/BENCHMARKS.md and target/bench/results.json. A full
     /// run also builds a kernel and ExOS with stage stamps and breaks the hot paths into stages
-    /// (entry, check, work, exit); FILTER `stages` runs only that.
+    /// (entry, check, work, exit); FILTER `stages` runs only that. FILTER `net` runs only the
+    /// network round trips (a host wire program on a datagram netdev; at least 5 boots per side).
     Bench {
         #[command(flatten)]
         accel: AccelArg,

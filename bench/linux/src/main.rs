@@ -22,11 +22,13 @@
 //!
 //! Parts: `measure.rs` (rdtsc, the report line, the random sequence), `calls.rs` (procedure
 //! call, system calls, exceptions), `vm.rs` (Appel-Li, first touch), `ipc.rs` (pipe, shm),
-//! `processes.rs` (yield, spawn, fork).
+//! `processes.rs` (yield, spawn, fork), `net.rs` (the network echo server of `bench net`, argument
+//! `net`).
 
 mod calls;
 mod ipc;
 mod measure;
+mod net;
 mod processes;
 mod vm;
 
@@ -46,6 +48,13 @@ fn main() {
         console_as_output();
     }
     pin_to_cpu0();
+    if std::env::args_os().skip(1).any(|arg| arg == "net") {
+        println!("NETBENCH failed: {}", net::serve());
+        if init {
+            power_off();
+        }
+        std::process::exit(1);
+    }
 
     if let Some(release) = kernel_release() {
         println!("BENCHINFO kernel={release}");

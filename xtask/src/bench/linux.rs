@@ -188,3 +188,75 @@ pub(super) fn tool_output(command: &mut Command, name: &str) -> Result<String, S
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
+
+/// The virtio network modules of `bench net`'s Linux guest, dependencies first (the order
+/// bench/linux/src/net.rs loads them in), and where each lies in the kernel package.
+pub(super) const NET_MODULES: &[(&str, &str)] = &[
+    ("virtio_ring", "drivers/virtio/virtio_ring.ko"),
+    ("virtio", "drivers/virtio/virtio.ko"),
+    ("virtio_pci_legacy_dev", "drivers/virtio/virtio_pci_legacy_dev.ko"),
+    ("virtio_pci_modern_dev", "drivers/virtio/virtio_pci_modern_dev.ko"),
+    ("virtio_pci", "drivers/virtio/virtio_pci.ko"),
+    ("failover", "net/core/failover.ko"),
+    ("net_failover", "drivers/net/net_failover.ko"),
+    ("virtio_net", "drivers/net/virtio_net.ko"),
+];
+
+/// The network modules of the cached kernel `kernel` (`.../vmlinuz-<release>`), as (name, bytes),
+/// from `dir/modules/<release>/`; fetched first if missing: the kernel's own package
+/// (`linux-image-<release>`) is downloaded again with `apt-get download`, only those modules
+/// unpacked, and the .deb deleted.
+pub(super) fn fetch_net_modules(dir: &Path, kernel: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let release = kernel
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_prefix("vmlinuz-"))
+        .ok_or(format!("{} is not named vmlinuz-<release>", display(kernel)))?
+        .to_string();
+    let cache = dir.join("modules").join(&release);
+    let read_all = || -> Option<Vec<(String, Vec<u8>)>> {
+        NET_MODULES.iter().map(|(name, _)| Some((name.to_string(), std::fs::read(cache.join(format!("{name}.ko"))).ok()?))).collect()
+    };
+    if let Some(modules) = read_all() {
+        return Ok(modules);
+    }
+    let package = format!("linux-image-{release}");
+    let downloads = dir.join("download-modules");
+    std::fs::create_dir_all(&downloads).map_err(|e| format!("cannot create {}: {e}", display(&downloads)))?;
+    println!("xtask: bench: apt-get download {package} (for its virtio network modules)");
+    let mut download = Command::new("apt-get");
+    download.args(["download", &package]).current_dir(&downloads);
+    run_tool(download, &format!("apt-get download {package}"))?;
+    let deb = std::fs::read_dir(&downloads)
+        .map_err(|e| format!("cannot list {}: {e}", display(&downloads)))?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .find(|path| path.extension().is_some_and(|e| e == "deb"))
+        .ok_or(format!("apt-get download {package} left no .deb"))?;
+    let unpacked = downloads.join("root");
+    std::fs::create_dir_all(&unpacked).map_err(|e| format!("cannot create {}: {e}", display(&unpacked)))?;
+    let mut unpack = Command::new("sh");
+    unpack.arg("-c").arg("dpkg-deb --fsys-tarfile \"$1\" | tar -x -C \"$2\" --wildcards './lib/modules/*'").arg("sh").arg(&deb).arg(&unpacked);
+    run_tool(unpack, "dpkg-deb --fsys-tarfile | tar -x")?;
+    std::fs::create_dir_all(&cache).map_err(|e| format!("cannot create {}: {e}", display(&cache)))?;
+    for (name, path) in NET_MODULES {
+        let from = unpacked.join("lib/modules").join(&release).join("kernel").join(path);
+        std::fs::copy(&from, cache.join(format!("{name}.ko"))).map_err(|e| format!("cannot copy {}: {e}", display(&from)))?;
+    }
+    let _ = std::fs::remove_dir_all(&downloads); // Only the modules are kept.
+    read_all().ok_or(format!("{} lacks a module after unpacking", display(&cache)))
+}
+
+/// [`initramfs_newc`] plus `/modules/<name>.ko` for each of `modules`.
+pub fn initramfs_with_modules(init: &[u8], modules: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut archive = Vec::new();
+    cpio_entry(&mut archive, 1, 0o040755, "dev", &[], (0, 0));
+    cpio_entry(&mut archive, 2, 0o020600, "dev/console", &[], (5, 1));
+    cpio_entry(&mut archive, 3, 0o100755, "init", init, (0, 0));
+    cpio_entry(&mut archive, 4, 0o040755, "modules", &[], (0, 0));
+    for (i, (name, bytes)) in modules.iter().enumerate() {
+        let inode = 5 + u32::try_from(i).expect("few modules");
+        cpio_entry(&mut archive, inode, 0o100644, &format!("modules/{name}.ko"), bytes, (0, 0));
+    }
+    cpio_entry(&mut archive, 0, 0, "TRAILER!!!", &[], (0, 0));
+    archive
+}

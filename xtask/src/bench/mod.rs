@@ -28,6 +28,8 @@ mod format;
 pub mod idle;
 mod lines;
 mod linux;
+pub(super) mod net;
+mod wire;
 mod outputs;
 mod report;
 mod stages;
@@ -350,6 +352,9 @@ pub fn bench_command(request: AccelRequest, repeats: usize, quick: bool, icount:
     }
     if filter == Some("idle") {
         return idle_only(request);
+    }
+    if filter == Some("net") {
+        return net::net_only(request, repeats);
     }
     let selected = select_lines(filter);
     if selected.is_empty() {

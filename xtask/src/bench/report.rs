@@ -148,6 +148,7 @@ pub(super) fn benchmarks_markdown(table: &str, results: &Results, context: &Cont
     for line in &results.lines {
         let _ = writeln!(doc, "- **{}** (`{}`): {}", line.label, line.exo, line.note);
     }
+    let _ = writeln!(doc, "\n{}", super::net::NET_SECTION.trim_end());
     if let Some(stages) = &context.stages {
         let _ = writeln!(doc, "\n{stages}");
     }

@@ -87,7 +87,7 @@ fn directories(c: &mut Checks) {
         c.check(&alloc::format!("/test has {program}"), test.contains(&program));
     }
     let bench: Vec<_> = fs::readdir("/bench").unwrap_or_default().iter().map(|n| n.name()).collect();
-    c.equal("/bench", bench, alloc::vec!["bench", "ipcbench", "procbench", "vmbench"]);
+    c.equal("/bench", bench, alloc::vec!["bench", "ipcbench", "netbench", "procbench", "vmbench"]);
     let mut sorted = names.clone();
     sorted.sort();
     c.equal("in archive (sorted) order", &sorted, &names);
