@@ -2,7 +2,7 @@
 //! to wake it) or stops being runnable (it waits): it and its descendants are taken apart
 //! (`teardown.rs`), or it is set aside, and the CPU goes to the next runnable environment. If none
 //! can run but some sleeper waits for something that can still happen (a deadline, console input,
-//! an interrupt: `wait::can_wake`), the CPU goes idle (`idle.rs`); if nothing can ever wake them,
+//! an interrupt: `wait::can_wake`, or a frame: `net::can_wake`), the CPU goes idle (`idle.rs`); if nothing can ever wake them,
 //! the environments that remain end, and the next boot program starts (`runlist.rs`). The top of
 //! the kernel's layers below `syscall` and `trap`.
 use crate::arch::x86_64::entry::{self, TrapFrame};
@@ -21,7 +21,7 @@ pub fn end_current(outcome: Outcome) -> ! {
     if let Some(frame) = sched::resume_next() {
         entry::enter_user(&frame)
     }
-    if wait::can_wake() {
+    if can_wake() {
         idle::enter()
     }
     teardown::end_stuck();
@@ -37,9 +37,15 @@ pub fn block(frame: &mut TrapFrame, why: &str) {
     if sched::switch_away(frame) {
         return;
     }
-    if wait::can_wake() {
+    if can_wake() {
         sched::park(frame);
         idle::enter()
     }
     end_current(Outcome::Killed(String::from(why)))
+}
+
+/// Whether something can still wake a sleeper: an event the kernel itself causes
+/// (`wait::can_wake`), or a frame for a sleeper that owns a receive ring (`net::can_wake`).
+fn can_wake() -> bool {
+    wait::can_wake() || crate::net::can_wake()
 }

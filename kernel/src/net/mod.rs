@@ -101,6 +101,25 @@ pub fn present() -> bool {
     NET.lock().present
 }
 
+/// Whether an environment that sleeps for notifications owns a receive ring: a frame can still
+/// wake it (`NOTIFY_NET`), so it is not stuck. `exit.rs` asks this beside `wait::can_wake`.
+/// The ring owners are read under the network lock, the sleepers after it is released.
+pub fn can_wake() -> bool {
+    let owners: Vec<usize> = {
+        let net = NET.lock();
+        if !net.present {
+            return false;
+        }
+        net.rings.keys().map(|&(env, _)| env).collect()
+    };
+    let mut any = false;
+    crate::envs::for_each_env(|env| {
+        let sleeps = env.wait.is_some_and(|w| w.events & abi::WAIT_NOTIFY != 0);
+        any |= sleeps && owners.contains(&env_index(env.id));
+    });
+    any
+}
+
 /// The Nic capability's object named by `caller`'s `slot` with `need`.
 fn nic(caller: u64, slot: u64, need: u64) -> Result<(), Error> {
     match cap::check(caller, slot, Rights(need))? {
