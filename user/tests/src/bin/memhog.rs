@@ -38,10 +38,10 @@ fn hog() -> i64 {
         }
     };
     exos::println!("memhog: hog refused after {held} pages: {refused:?}");
-    // Hold everything until killed.
+    // Hold everything until killed, asleep (its creator waits for that: the line above is out).
     loop {
+        let _ = exos::sys::wait::sleep(0, None);
         process::check_signals();
-        let _ = sys_env_yield(abi::ANY_ENV);
     }
 }
 
@@ -112,6 +112,14 @@ fn start_hog(budget: u64) -> Option<u64> {
             (pages, since) = (now, vm::sysinfo().ticks);
         } else if vm::sysinfo().ticks > since + 10 {
             break;
+        }
+        let _ = sys_env_yield(pid);
+    }
+    // Its report is printed before it sleeps: wait for that, so the lines keep their order.
+    let since = vm::sysinfo().ticks;
+    while vm::env_info(index).state != abi::ENV_SLEEPING && vm::sysinfo().ticks < since + 500 {
+        if u64::from(vm::env_id(index)) != pid {
+            return None;
         }
         let _ = sys_env_yield(pid);
     }
